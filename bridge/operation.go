@@ -1,0 +1,54 @@
+package bridge
+
+import "encoding/json"
+
+// Operation is one OpenAPI operation converted to an MCP tool, resource or
+// resource template, together with the plan that turns call arguments back
+// into the upstream HTTP request. It is plain data (JSON-serialisable) so a
+// converted tool set can be cached and reloaded without re-parsing the spec.
+type Operation struct {
+	Name         string          `json:"name"`                    // MCP name, safe, ≤ 64 chars, unique per tenant
+	Kind         string          `json:"kind"`                    // tenant.KindTool | KindResource | KindResourceTemplate
+	Description  string          `json:"description"`             // never empty
+	Method       string          `json:"method"`                  // upper case
+	Path         string          `json:"path"`                    // OpenAPI path template, e.g. /users/{user_id}
+	OperationID  string          `json:"operation_id,omitempty"`  // as in the spec
+	Tags         []string        `json:"tags,omitempty"`          // OpenAPI tags
+	MCPTags      []string        `json:"mcp_tags,omitempty"`      // from the matching route map
+	URI          string          `json:"uri,omitempty"`           // resource URI or RFC 6570 template
+	InputSchema  json.RawMessage `json:"input_schema"`            // always {"type":"object",...}
+	OutputSchema json.RawMessage `json:"output_schema,omitempty"` // object schema, or nil
+	WrapResult   bool            `json:"wrap_result,omitempty"`   // result is wrapped as {"result": ...}
+	Params       []Param         `json:"params,omitempty"`        // how arguments map to the request
+	Body         *Body           `json:"body,omitempty"`          // nil when the operation takes no body
+}
+
+// Param maps one input-schema property to a path, query, header or cookie parameter.
+type Param struct {
+	Arg      string `json:"arg"`  // property name in the input schema (may carry a __path style suffix)
+	Name     string `json:"name"` // name on the wire
+	In       string `json:"in"`   // path | query | header | cookie
+	Style    string `json:"style,omitempty"`
+	Explode  bool   `json:"explode,omitempty"`
+	Required bool   `json:"required,omitempty"`
+}
+
+// Body says how the request body is built from the arguments.
+type Body struct {
+	ContentType string `json:"content_type"` // application/json, application/x-www-form-urlencoded, multipart/form-data, ...
+	// Arg is the property holding the whole body when it is not a flattened
+	// object (a "body" property); empty when the body's properties are
+	// flattened into the top level, in which case Props lists them.
+	Arg      string   `json:"arg,omitempty"`
+	Props    []string `json:"props,omitempty"`
+	Required bool     `json:"required,omitempty"`
+}
+
+// Conversion is the result of converting one OpenAPI document.
+type Conversion struct {
+	Title      string       `json:"title"`
+	Version    string       `json:"version"`    // info.version
+	Servers    []string     `json:"servers"`    // server URLs from the document
+	Operations []*Operation `json:"operations"` // tools, resources and templates, in document order
+	Warnings   []string     `json:"warnings"`   // names cut, operations skipped, odd schemas
+}

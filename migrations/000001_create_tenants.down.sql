@@ -1,0 +1,6 @@
+DROP TABLE IF EXISTS audit_log;
+DROP TABLE IF EXISTS mcp_tokens;
+DROP TABLE IF EXISTS api_keys;
+DROP TABLE IF EXISTS credentials;
+DROP TABLE IF EXISTS spec_versions;
+DROP TABLE IF EXISTS tenants;

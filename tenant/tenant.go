@@ -1,0 +1,399 @@
+// Package tenant is Portico's core: the tenants that register an upstream API,
+// their lifecycle, their encrypted credentials, their access tokens and the
+// Postgres store that keeps all of it. It imports only the standard library
+// and pgx, so the HTTP layer (api) and the MCP layer (bridge) can both build
+// on it without depending on each other.
+package tenant
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Status is where a tenant is in its lifecycle.
+type Status string
+
+const (
+	StatusPending   Status = "pending"   // registered, never activated
+	StatusActive    Status = "active"    // serving at /t/<id>/mcp
+	StatusInactive  Status = "inactive"  // deactivated by its admin
+	StatusFailed    Status = "failed"    // activation could not complete; see StatusReason
+	StatusSuspended Status = "suspended" // stopped by an operator
+)
+
+// transitions is the lifecycle table: transitions[from] lists the statuses a
+// tenant may move to from there. Activation that fails lands in failed with a
+// reason; a failed tenant can be activated again once its cause is fixed.
+var transitions = map[Status][]Status{
+	StatusPending:   {StatusActive, StatusFailed, StatusSuspended},
+	StatusActive:    {StatusInactive, StatusFailed, StatusSuspended},
+	StatusInactive:  {StatusActive, StatusFailed, StatusSuspended},
+	StatusFailed:    {StatusActive, StatusFailed, StatusInactive, StatusSuspended},
+	StatusSuspended: {StatusInactive},
+}
+
+// CanTransition reports whether the lifecycle allows moving from one status to another.
+func CanTransition(from, to Status) bool {
+	for _, s := range transitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Valid reports whether s is one of the known statuses.
+func (s Status) Valid() bool {
+	_, ok := transitions[s]
+	return ok
+}
+
+// Tenant is one registered upstream service.
+type Tenant struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	BaseURL      string    `json:"base_url"`
+	SpecURL      string    `json:"spec_url"`
+	Status       Status    `json:"status"`
+	StatusReason string    `json:"status_reason,omitempty"`
+	Settings     Settings  `json:"settings"`
+	SpecVersion  int       `json:"spec_version"` // newest stored spec version, 0 when none
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// Settings are a tenant's tunables. The zero value means "operator defaults".
+type Settings struct {
+	// RouteMaps decide, in order, what each operation becomes; first match wins.
+	RouteMaps []RouteMap `json:"route_maps,omitempty"`
+	// Names overrides tool names, keyed by operationId (or METHOD /path).
+	Names map[string]string `json:"names,omitempty"`
+	// UpstreamTimeoutMS bounds one upstream call; 0 means the default (30 s).
+	UpstreamTimeoutMS int `json:"upstream_timeout_ms,omitempty"`
+	// MaxConcurrency caps concurrent upstream calls; 0 means the default.
+	MaxConcurrency int `json:"max_concurrency,omitempty"`
+	// ForwardHeaders lists MCP request headers copied to upstream calls.
+	ForwardHeaders []string `json:"forward_headers,omitempty"`
+	// RefreshIntervalS is how often the spec is re-fetched; 0 means the default.
+	RefreshIntervalS int `json:"refresh_interval_s,omitempty"`
+}
+
+// RouteMap is one rule mapping operations to an MCP kind, as FastMCP's RouteMap.
+type RouteMap struct {
+	Methods []string `json:"methods,omitempty"` // empty or "*" matches any method
+	Pattern string   `json:"pattern,omitempty"` // regexp matched against the path
+	Tags    []string `json:"tags,omitempty"`    // all must be present on the operation
+	MCPType string   `json:"mcp_type"`          // tool | resource | resource_template | exclude
+	MCPTags []string `json:"mcp_tags,omitempty"`
+}
+
+// MCP kinds a route map can choose.
+const (
+	KindTool             = "tool"
+	KindResource         = "resource"
+	KindResourceTemplate = "resource_template"
+	KindExclude          = "exclude"
+)
+
+var headerName = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+
+// Validate checks settings and returns *InvalidError naming each bad field.
+func (s Settings) Validate() error {
+	var inv InvalidError
+	for i, rm := range s.RouteMaps {
+		f := fmt.Sprintf("settings.route_maps[%d]", i)
+		switch rm.MCPType {
+		case KindTool, KindResource, KindResourceTemplate, KindExclude:
+		default:
+			inv.Add(f+".mcp_type", "must be one of tool, resource, resource_template, exclude")
+		}
+		if rm.Pattern != "" {
+			if _, err := regexp.Compile(rm.Pattern); err != nil {
+				inv.Add(f+".pattern", "is not a valid regular expression: "+err.Error())
+			}
+		}
+		for _, m := range rm.Methods {
+			switch strings.ToUpper(m) {
+			case "*", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE":
+			default:
+				inv.Add(f+".methods", fmt.Sprintf("%q is not an HTTP method", m))
+			}
+		}
+	}
+	for k, v := range s.Names {
+		if k == "" || v == "" || len(v) > 64 {
+			inv.Add("settings.names", fmt.Sprintf("override %q=%q must map a non-empty key to a name of 1-64 characters", k, v))
+		}
+	}
+	if s.UpstreamTimeoutMS < 0 || s.UpstreamTimeoutMS > 300_000 {
+		inv.Add("settings.upstream_timeout_ms", "must be between 0 and 300000")
+	}
+	if s.MaxConcurrency < 0 || s.MaxConcurrency > 10_000 {
+		inv.Add("settings.max_concurrency", "must be between 0 and 10000")
+	}
+	if s.RefreshIntervalS != 0 && (s.RefreshIntervalS < 30 || s.RefreshIntervalS > 86_400) {
+		inv.Add("settings.refresh_interval_s", "must be 0 (default) or between 30 and 86400")
+	}
+	for _, h := range s.ForwardHeaders {
+		if !headerName.MatchString(h) {
+			inv.Add("settings.forward_headers", fmt.Sprintf("%q is not a valid header name", h))
+		}
+	}
+	return inv.Err()
+}
+
+// ValidateHTTPURL checks that raw is an absolute http(s) URL with a host.
+// field names the input in the error.
+func ValidateHTTPURL(field, raw string) error {
+	var inv InvalidError
+	u, err := url.Parse(raw)
+	switch {
+	case raw == "":
+		inv.Add(field, "is required")
+	case err != nil:
+		inv.Add(field, "is not a valid URL: "+err.Error())
+	case u.Scheme != "http" && u.Scheme != "https":
+		inv.Add(field, "must start with http:// or https://")
+	case u.Host == "":
+		inv.Add(field, "must include a host")
+	case u.User != nil:
+		inv.Add(field, "must not carry credentials; store them with PUT /credentials/{name}")
+	case u.Fragment != "":
+		inv.Add(field, "must not have a #fragment")
+	}
+	return inv.Err()
+}
+
+// DefaultSpecURL is where FastAPI serves its OpenAPI document under baseURL.
+func DefaultSpecURL(baseURL string) string {
+	return strings.TrimRight(baseURL, "/") + "/openapi.json"
+}
+
+// CredentialType says how a credential is attached to upstream requests.
+type CredentialType string
+
+const (
+	CredBearer CredentialType = "bearer" // Authorization: Bearer <value>
+	CredHeader CredentialType = "header" // <Header>: <value>
+	CredBasic  CredentialType = "basic"  // Authorization: Basic base64(<value>), value = "user:password"
+	CredQuery  CredentialType = "query"  // ?<Header>=<value>; Header names the query parameter
+)
+
+// Credential describes a stored credential. Its value never leaves the store
+// except as a Secret inside an active tenant.
+type Credential struct {
+	Name      string         `json:"name"`
+	Type      CredentialType `json:"type"`
+	Header    string         `json:"header,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+}
+
+var credName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// Validate checks a credential's name, type and header against its value.
+func (c Credential) Validate(value string) error {
+	var inv InvalidError
+	if !credName.MatchString(c.Name) {
+		inv.Add("name", "must be 1-64 characters of letters, digits, '_', '.', '-'")
+	}
+	switch c.Type {
+	case CredBearer:
+		if c.Header != "" && !headerName.MatchString(c.Header) {
+			inv.Add("header", "is not a valid header name")
+		}
+	case CredHeader:
+		if !headerName.MatchString(c.Header) {
+			inv.Add("header", "is required for type header and must be a valid header name")
+		}
+	case CredQuery:
+		if c.Header == "" {
+			inv.Add("header", "is required for type query: it names the query parameter")
+		}
+	case CredBasic:
+		if !strings.Contains(value, ":") {
+			inv.Add("value", `must be "user:password" for type basic`)
+		}
+	case "":
+		inv.Add("type", "is required: one of bearer, header, basic, query")
+	default:
+		inv.Add("type", fmt.Sprintf("%q is not one of bearer, header, basic, query", c.Type))
+	}
+	switch {
+	case value == "":
+		inv.Add("value", "is required")
+	case len(value) > 8192:
+		inv.Add("value", "must be at most 8192 bytes")
+	case strings.ContainsAny(value, "\r\n"):
+		inv.Add("value", "must not contain line breaks")
+	}
+	return inv.Err()
+}
+
+// Secret is a decrypted credential value. It redacts itself when printed or
+// logged so it cannot leak through fmt or slog by accident.
+type Secret string
+
+func (Secret) String() string   { return "[REDACTED]" }
+func (Secret) GoString() string { return "[REDACTED]" }
+
+// Reveal returns the plaintext; call it only where the value goes on the wire.
+func (s Secret) Reveal() string { return string(s) }
+
+// LiveCredential is a credential with its decrypted value, held only by an
+// active tenant's upstream client.
+type LiveCredential struct {
+	Credential
+	Value Secret
+}
+
+// Token is an MCP bearer token of one tenant. Its secret is shown once at
+// creation; only a hash is stored.
+type Token struct {
+	ID         string     `json:"id"`
+	TenantID   string     `json:"tenant_id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}
+
+// APIKey authorizes REST calls: an admin key (TenantID empty) sees every
+// tenant, a tenant key only its own.
+type APIKey struct {
+	ID         string     `json:"id"`
+	TenantID   string     `json:"tenant_id,omitempty"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	Scopes     []string   `json:"scopes"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}
+
+// Admin reports whether the key sees every tenant.
+func (k APIKey) Admin() bool { return k.TenantID == "" }
+
+// HasScope reports whether the key carries scope s.
+func (k APIKey) HasScope(s string) bool {
+	for _, have := range k.Scopes {
+		if have == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Scopes an API key can carry.
+const (
+	ScopeRead  = "read"
+	ScopeWrite = "write"
+)
+
+// SpecVersion is one fetched OpenAPI document of a tenant.
+type SpecVersion struct {
+	TenantID     string    `json:"tenant_id"`
+	Version      int       `json:"version"`
+	SHA256       string    `json:"sha256"`
+	ETag         string    `json:"etag,omitempty"`
+	LastModified string    `json:"last_modified,omitempty"`
+	ToolCount    int       `json:"tool_count"`
+	Warnings     []string  `json:"warnings"`
+	FetchedAt    time.Time `json:"fetched_at"`
+	Raw          []byte    `json:"-"` // uncompressed document
+}
+
+// AuditEntry records one change, never a secret value.
+type AuditEntry struct {
+	ID        int64          `json:"id"`
+	TenantID  string         `json:"tenant_id"`
+	Actor     string         `json:"actor"`
+	Action    string         `json:"action"`
+	Details   map[string]any `json:"details,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+}
+
+// Domain errors. The api package maps them to HTTP statuses.
+var (
+	ErrNotFound          = errors.New("not found")
+	ErrConflict          = errors.New("conflict")
+	ErrInvalid           = errors.New("invalid input")
+	ErrInvalidTransition = errors.New("invalid lifecycle transition")
+	ErrUnavailable       = errors.New("database unavailable")
+)
+
+// FieldProblem names one bad input field.
+type FieldProblem struct {
+	Field   string `json:"field"`
+	Problem string `json:"problem"`
+}
+
+// InvalidError carries every problem found in one input. It matches ErrInvalid.
+type InvalidError struct {
+	Problems []FieldProblem
+}
+
+// Add records that field has problem.
+func (e *InvalidError) Add(field, problem string) {
+	e.Problems = append(e.Problems, FieldProblem{field, problem})
+}
+
+// Err returns e as an error, or nil when no problem was recorded.
+func (e *InvalidError) Err() error {
+	if len(e.Problems) == 0 {
+		return nil
+	}
+	return e
+}
+
+func (e *InvalidError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.Field + " " + p.Problem
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// TransitionError says which lifecycle move was refused. It matches ErrInvalidTransition.
+type TransitionError struct {
+	From, To Status
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("tenant is %s and cannot become %s", e.From, e.To)
+}
+
+func (e *TransitionError) Is(target error) bool { return target == ErrInvalidTransition }
+
+// Tool is what an active tenant exposes over MCP, as the REST API lists it.
+type Tool struct {
+	Name         string          `json:"name"`
+	Kind         string          `json:"kind"` // tool | resource | resource_template
+	Method       string          `json:"method"`
+	Path         string          `json:"path"`
+	URI          string          `json:"uri,omitempty"` // resources and templates
+	Description  string          `json:"description"`
+	InputSchema  json.RawMessage `json:"input_schema,omitempty"`
+	OutputSchema json.RawMessage `json:"output_schema,omitempty"`
+}
+
+// ActivationError says why a tenant could not be activated. The tenant is
+// left failed with Reason stored. It matches ErrActivation.
+type ActivationError struct {
+	Code   string // spec_unreachable | spec_invalid | credentials_unreadable | ...
+	Field  string // the tenant field at fault, e.g. "spec_url"; may be empty
+	Reason string // a human sentence, never a secret
+}
+
+// ErrActivation matches every *ActivationError.
+var ErrActivation = errors.New("activation failed")
+
+func (e *ActivationError) Error() string        { return e.Reason }
+func (e *ActivationError) Is(target error) bool { return target == ErrActivation }
