@@ -1,0 +1,193 @@
+package tenant
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Store keeps tenants and everything they own in Postgres. Every method that
+// touches a tenant's rows takes the tenant id explicitly and puts it in the
+// WHERE clause, so one tenant's id can never reach another tenant's data.
+// Errors are domain errors (ErrNotFound, ErrConflict, ErrInvalid,
+// ErrInvalidTransition, ErrUnavailable); no caller needs to know pgx.
+type Store struct {
+	pool   *pgxpool.Pool
+	sealer *Sealer
+}
+
+// NewStore returns a Store over pool that encrypts credentials with sealer.
+func NewStore(pool *pgxpool.Pool, sealer *Sealer) *Store {
+	return &Store{pool: pool, sealer: sealer}
+}
+
+// querier is what both the pool and a transaction offer, so read helpers work
+// inside and outside withTx.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// withTx runs fn in a transaction, committing when it returns nil. It is the
+// only place transactions begin, so every mutation and its audit row commit
+// or roll back together.
+func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return dbErr("", pgx.BeginFunc(ctx, s.pool, fn))
+}
+
+// conflictMessages turns unique constraint names into sentences a user can act on.
+var conflictMessages = map[string]string{
+	"tenants_name_key": "a tenant with this name already exists",
+	"tenants_pkey":     "a tenant with this id already exists",
+}
+
+// dbErr is the one translation from Postgres errors to domain errors; op, when
+// not empty, says what was being done. Errors that are already domain errors
+// pass through unchanged, so it is safe to apply twice.
+func dbErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	wrap := func(e error) error {
+		if op == "" {
+			return e
+		}
+		return fmt.Errorf("%s: %w", op, e)
+	}
+	for _, domain := range []error{ErrNotFound, ErrConflict, ErrInvalid, ErrInvalidTransition, ErrUnavailable} {
+		if errors.Is(err, domain) {
+			return wrap(err)
+		}
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return wrap(ErrNotFound)
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		// The ConnectError text names host and user only, never a password.
+		return wrap(fmt.Errorf("%w: %v", ErrUnavailable, err))
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "23505":
+			msg, ok := conflictMessages[pe.ConstraintName]
+			if !ok {
+				msg = "already exists"
+			}
+			return wrap(fmt.Errorf("%w: %s", ErrConflict, msg))
+		case pe.Code == "23503":
+			return wrap(fmt.Errorf("tenant: %w", ErrNotFound))
+		case strings.HasPrefix(pe.Code, "08"), // connection exception
+			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", // shutdown, crash, cannot connect now
+			pe.Code == "53300": // too many connections
+			return wrap(fmt.Errorf("%w: %s (%s)", ErrUnavailable, pe.Message, pe.Code))
+		}
+		// Never include pe.Detail: it can quote row values.
+		return wrap(fmt.Errorf("postgres: %s (%s)", pe.Message, pe.Code))
+	}
+	if pgconn.Timeout(err) && pgconn.SafeToRetry(err) {
+		// Timed out before anything was sent: we never got a connection.
+		return wrap(fmt.Errorf("%w: %v", ErrUnavailable, err))
+	}
+	return wrap(err)
+}
+
+// audit records one change in the same transaction as the change itself.
+// details must never hold a secret; callers pass names, ids and prefixes only.
+func audit(ctx context.Context, tx pgx.Tx, tenantID, actor, action string, details map[string]any) error {
+	if actor == "" {
+		actor = "unknown"
+	}
+	if details == nil {
+		details = map[string]any{}
+	}
+	_, err := tx.Exec(ctx,
+		`INSERT INTO audit_log (tenant_id, actor, action, details) VALUES ($1, $2, $3, $4)`,
+		tenantID, actor, action, details)
+	return dbErr("write audit log", err)
+}
+
+// Audit returns a tenant's newest audit entries first; limit is capped at
+// 1000 and defaults to 100. tenantID "" reads the entries about admin keys
+// and key rotation, which belong to no tenant.
+func (s *Store) Audit(ctx context.Context, tenantID string, limit int) ([]AuditEntry, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, tenant_id, actor, action, details, created_at
+		FROM audit_log
+		WHERE tenant_id = $1
+		ORDER BY id DESC
+		LIMIT $2`, tenantID, limit)
+	if err != nil {
+		return nil, dbErr("read audit log", err)
+	}
+	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEntry, error) {
+		var e AuditEntry
+		err := r.Scan(&e.ID, &e.TenantID, &e.Actor, &e.Action, &e.Details, &e.CreatedAt)
+		return e, err
+	})
+	if err != nil {
+		return nil, dbErr("read audit log", err)
+	}
+	return entries, nil
+}
+
+// Ping reports whether Postgres answers, for readiness probes.
+func (s *Store) Ping(ctx context.Context) error {
+	return dbErr("ping database", s.pool.Ping(ctx))
+}
+
+// newID returns 26 lowercase base32 characters (130 random bits): unguessable,
+// URL-safe and readable in /t/<id>/mcp.
+func newID() string { return strings.ToLower(rand.Text()) }
+
+// checkName records a problem unless name is 1-100 characters and not blank.
+func checkName(inv *InvalidError, field, name string) {
+	if strings.TrimSpace(name) == "" {
+		inv.Add(field, "is required")
+	} else if utf8.RuneCountInString(name) > 100 {
+		inv.Add(field, "must be at most 100 characters")
+	}
+}
+
+// merge adds err's problems to inv; err is nil or an *InvalidError.
+func merge(inv *InvalidError, err error) {
+	var e *InvalidError
+	if errors.As(err, &e) {
+		inv.Problems = append(inv.Problems, e.Problems...)
+	} else if err != nil {
+		inv.Add("", err.Error())
+	}
+}
+
+// auditURL drops the query string from a URL before it is audited, since some
+// upstreams take API keys as query parameters.
+func auditURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.RawQuery == "" {
+		return raw
+	}
+	u.RawQuery = "redacted"
+	return u.String()
+}
+
+// jsonEqual reports whether a and b marshal to the same JSON.
+func jsonEqual(a, b any) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
+}

@@ -1,0 +1,165 @@
+package tenant
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// AddSpecVersion stores a fetched spec document as the tenant's next version
+// and reports whether it was new. When its SHA-256 (computed from v.Raw if
+// empty) matches the newest stored version, nothing is written and that
+// version is returned with false: refreshes of an unchanged spec cost no row
+// and no conversion. The tenant row is locked so concurrent refreshes number
+// versions without gaps or duplicates.
+func (s *Store) AddSpecVersion(ctx context.Context, tenantID string, v SpecVersion) (SpecVersion, bool, error) {
+	sum := sha256.Sum256(v.Raw)
+	sha := hex.EncodeToString(sum[:])
+	if v.SHA256 != "" && v.SHA256 != sha {
+		inv := &InvalidError{}
+		inv.Add("sha256", "does not match the document")
+		return SpecVersion{}, false, fmt.Errorf("add spec version: %w", inv)
+	}
+	v.SHA256 = sha
+	v.TenantID = tenantID
+	if v.Warnings == nil {
+		v.Warnings = []string{}
+	}
+	if v.FetchedAt.IsZero() {
+		v.FetchedAt = time.Now()
+	}
+	raw, err := gzipBytes(v.Raw)
+	if err != nil {
+		return SpecVersion{}, false, fmt.Errorf("add spec version: %w", err)
+	}
+	var out SpecVersion
+	var added bool
+	err = s.withTx(ctx, func(tx pgx.Tx) error {
+		var current int
+		err := tx.QueryRow(ctx, `SELECT spec_version FROM tenants WHERE id = $1 FOR UPDATE`, tenantID).Scan(&current)
+		if err != nil {
+			return dbErr("", err)
+		}
+		newest, err := scanSpec(tx.QueryRow(ctx, `
+			SELECT `+specCols+` FROM spec_versions
+			WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`, tenantID))
+		switch {
+		case err == nil && newest.SHA256 == sha:
+			newest.Raw = v.Raw
+			out = newest
+			return nil
+		case errors.Is(err, pgx.ErrNoRows):
+			// the first version
+		case err != nil:
+			return dbErr("", err)
+		}
+		v.Version = max(newest.Version, current) + 1
+		out, err = scanSpec(tx.QueryRow(ctx, `
+			INSERT INTO spec_versions (tenant_id, version, sha256, etag, last_modified, raw_gzip, tool_count, warnings, fetched_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			RETURNING `+specCols,
+			tenantID, v.Version, v.SHA256, v.ETag, v.LastModified, raw, v.ToolCount, v.Warnings, v.FetchedAt))
+		if err != nil {
+			return dbErr("", err)
+		}
+		out.Raw = v.Raw
+		added = true
+		// updated_at moves so replicas resyncing after a missed notification
+		// (WHERE updated_at > last seen) pick the new version up.
+		if _, err := tx.Exec(ctx, `UPDATE tenants SET spec_version = $2, updated_at = now() WHERE id = $1`,
+			tenantID, v.Version); err != nil {
+			return dbErr("", err)
+		}
+		return audit(ctx, tx, tenantID, "system", "spec.version",
+			map[string]any{"version": v.Version, "sha256": sha, "tool_count": v.ToolCount})
+	})
+	if err != nil {
+		return SpecVersion{}, false, fmt.Errorf("add spec version of tenant %s: %w", tenantID, err)
+	}
+	return out, added, nil
+}
+
+const specCols = `tenant_id, version, sha256, etag, last_modified, tool_count, warnings, fetched_at`
+
+func scanSpec(row pgx.Row) (SpecVersion, error) {
+	var v SpecVersion
+	err := row.Scan(&v.TenantID, &v.Version, &v.SHA256, &v.ETag, &v.LastModified, &v.ToolCount, &v.Warnings, &v.FetchedAt)
+	return v, err
+}
+
+// LatestSpec returns the tenant's newest spec version with its document
+// uncompressed, or ErrNotFound when none was stored yet.
+func (s *Store) LatestSpec(ctx context.Context, tenantID string) (SpecVersion, error) {
+	return s.spec(ctx, tenantID, `
+		SELECT `+specCols+`, raw_gzip FROM spec_versions
+		WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`, tenantID)
+}
+
+// Spec returns one spec version of a tenant with its document uncompressed,
+// for pinning and rollback.
+func (s *Store) Spec(ctx context.Context, tenantID string, version int) (SpecVersion, error) {
+	return s.spec(ctx, tenantID, `
+		SELECT `+specCols+`, raw_gzip FROM spec_versions
+		WHERE tenant_id = $1 AND version = $2`, tenantID, version)
+}
+
+func (s *Store) spec(ctx context.Context, tenantID, sql string, args ...any) (SpecVersion, error) {
+	var v SpecVersion
+	var raw []byte
+	err := s.pool.QueryRow(ctx, sql, args...).Scan(&v.TenantID, &v.Version, &v.SHA256, &v.ETag,
+		&v.LastModified, &v.ToolCount, &v.Warnings, &v.FetchedAt, &raw)
+	if err != nil {
+		return SpecVersion{}, dbErr("spec of tenant "+tenantID, err)
+	}
+	if v.Raw, err = gunzipBytes(raw); err != nil {
+		return SpecVersion{}, fmt.Errorf("spec version %d of tenant %s: decompress: %w", v.Version, tenantID, err)
+	}
+	return v, nil
+}
+
+// SpecVersions lists a tenant's spec versions newest first, without documents.
+func (s *Store) SpecVersions(ctx context.Context, tenantID string) ([]SpecVersion, error) {
+	if err := tenantExists(ctx, s.pool, tenantID); err != nil {
+		return nil, fmt.Errorf("list spec versions: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+specCols+` FROM spec_versions
+		WHERE tenant_id = $1 ORDER BY version DESC`, tenantID)
+	if err != nil {
+		return nil, dbErr("list spec versions of tenant "+tenantID, err)
+	}
+	vs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SpecVersion, error) { return scanSpec(r) })
+	if err != nil {
+		return nil, dbErr("list spec versions of tenant "+tenantID, err)
+	}
+	return vs, nil
+}
+
+func gzipBytes(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		return nil, fmt.Errorf("compress: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("compress: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func gunzipBytes(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	return io.ReadAll(zr)
+}

@@ -1,0 +1,306 @@
+package tenant
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TenantFilter narrows Tenants.
+type TenantFilter struct {
+	IDs    []string // nil = every tenant; empty non-nil = none
+	Status Status   // "" = any status
+}
+
+// TenantPatch changes some of a tenant's fields; nil fields stay as they are.
+type TenantPatch struct {
+	Name, BaseURL, SpecURL *string
+	Settings               *Settings
+}
+
+const tenantCols = `id, name, base_url, spec_url, status, status_reason, settings, spec_version, created_at, updated_at`
+
+func scanTenant(row pgx.Row) (*Tenant, error) {
+	var t Tenant
+	err := row.Scan(&t.ID, &t.Name, &t.BaseURL, &t.SpecURL, &t.Status, &t.StatusReason,
+		&t.Settings, &t.SpecVersion, &t.CreatedAt, &t.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// validate checks the user-editable fields of t, filling the default spec URL.
+func (t *Tenant) validate() error {
+	var inv InvalidError
+	t.Name = strings.TrimSpace(t.Name)
+	checkName(&inv, "name", t.Name)
+	merge(&inv, ValidateHTTPURL("base_url", t.BaseURL))
+	if t.SpecURL == "" && t.BaseURL != "" {
+		t.SpecURL = DefaultSpecURL(t.BaseURL)
+	}
+	merge(&inv, ValidateHTTPURL("spec_url", t.SpecURL))
+	merge(&inv, t.Settings.Validate())
+	return inv.Err()
+}
+
+// CreateTenant registers t as a new pending tenant and fills in its ID,
+// status and timestamps. Its name is trimmed and must be unique regardless of
+// case (ErrConflict otherwise), because users tell tenants apart by name.
+// A fresh data key is made for it now so credentials can be stored at once.
+func (s *Store) CreateTenant(ctx context.Context, t *Tenant, actor string) error {
+	if err := t.validate(); err != nil {
+		return fmt.Errorf("create tenant: %w", err)
+	}
+	id := newID()
+	wrapped, kid, err := s.sealer.NewDataKey(id)
+	if err != nil {
+		return fmt.Errorf("create tenant: %w", err)
+	}
+	err = s.withTx(ctx, func(tx pgx.Tx) error {
+		row := tx.QueryRow(ctx, `
+			INSERT INTO tenants (id, name, base_url, spec_url, settings, dek_wrapped, dek_kid)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			RETURNING `+tenantCols,
+			id, t.Name, t.BaseURL, t.SpecURL, t.Settings, wrapped, kid)
+		created, err := scanTenant(row)
+		if err != nil {
+			return dbErr("", err)
+		}
+		*t = *created
+		return audit(ctx, tx, id, actor, "tenant.create", map[string]any{
+			"name": t.Name, "base_url": auditURL(t.BaseURL), "spec_url": auditURL(t.SpecURL),
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("create tenant %q: %w", t.Name, err)
+	}
+	return nil
+}
+
+// Tenant returns one tenant.
+func (s *Store) Tenant(ctx context.Context, id string) (*Tenant, error) {
+	t, err := scanTenant(s.pool.QueryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = $1`, id))
+	if err != nil {
+		return nil, dbErr("tenant "+id, err)
+	}
+	return t, nil
+}
+
+// Tenants lists tenants oldest first (ties broken by id, so pages are stable).
+func (s *Store) Tenants(ctx context.Context, f TenantFilter) ([]*Tenant, error) {
+	if f.Status != "" && !f.Status.Valid() {
+		inv := &InvalidError{}
+		inv.Add("status", fmt.Sprintf("%q is not one of pending, active, inactive, failed, suspended", f.Status))
+		return nil, inv
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+tenantCols+` FROM tenants
+		WHERE ($1::text[] IS NULL OR id = ANY ($1))
+		  AND ($2 = '' OR status = $2)
+		ORDER BY created_at, id`, f.IDs, string(f.Status))
+	if err != nil {
+		return nil, dbErr("list tenants", err)
+	}
+	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Tenant, error) { return scanTenant(r) })
+	if err != nil {
+		return nil, dbErr("list tenants", err)
+	}
+	return ts, nil
+}
+
+// UpdateTenant applies p to tenant id and returns the result.
+//
+// When the base URL changes and the spec URL was the default derived from the
+// old base URL, the spec URL follows the new base URL: the user never chose
+// it, so keeping it would silently point at the old service. A spec URL the
+// user set explicitly is kept. An explicit empty SpecURL resets it to the
+// default. A patch that changes nothing writes nothing, not even an audit row.
+func (s *Store) UpdateTenant(ctx context.Context, id string, p TenantPatch, actor string) (*Tenant, error) {
+	var out *Tenant
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		cur, err := scanTenant(tx.QueryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return dbErr("", err)
+		}
+		next := *cur
+		if p.Name != nil {
+			next.Name = *p.Name
+		}
+		if p.BaseURL != nil {
+			next.BaseURL = *p.BaseURL
+			if p.SpecURL == nil && cur.SpecURL == DefaultSpecURL(cur.BaseURL) {
+				next.SpecURL = DefaultSpecURL(next.BaseURL)
+			}
+		}
+		if p.SpecURL != nil {
+			next.SpecURL = *p.SpecURL // "" becomes the default in validate
+		}
+		if p.Settings != nil {
+			next.Settings = *p.Settings
+		}
+		if err := next.validate(); err != nil {
+			return err
+		}
+		changed := map[string]any{}
+		if next.Name != cur.Name {
+			changed["name"] = next.Name
+		}
+		if next.BaseURL != cur.BaseURL {
+			changed["base_url"] = auditURL(next.BaseURL)
+		}
+		if next.SpecURL != cur.SpecURL {
+			changed["spec_url"] = auditURL(next.SpecURL)
+		}
+		if !jsonEqual(next.Settings, cur.Settings) {
+			changed["settings"] = "changed"
+		}
+		if len(changed) == 0 {
+			out = cur
+			return nil
+		}
+		out, err = scanTenant(tx.QueryRow(ctx, `
+			UPDATE tenants
+			SET name = $2, base_url = $3, spec_url = $4, settings = $5, updated_at = now()
+			WHERE id = $1
+			RETURNING `+tenantCols,
+			id, next.Name, next.BaseURL, next.SpecURL, next.Settings))
+		if err != nil {
+			return dbErr("", err)
+		}
+		return audit(ctx, tx, id, actor, "tenant.update", changed)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update tenant %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// DeleteTenant removes a tenant and, by cascade, its credentials, tokens,
+// tenant API keys and spec versions. Its audit log stays.
+func (s *Store) DeleteTenant(ctx context.Context, id, actor string) error {
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		var name string
+		err := tx.QueryRow(ctx, `DELETE FROM tenants WHERE id = $1 RETURNING name`, id).Scan(&name)
+		if err != nil {
+			return dbErr("", err)
+		}
+		return audit(ctx, tx, id, actor, "tenant.delete", map[string]any{"name": name})
+	})
+	if err != nil {
+		return fmt.Errorf("delete tenant %s: %w", id, err)
+	}
+	return nil
+}
+
+// SetStatus moves a tenant through its lifecycle, refusing moves the lifecycle
+// table does not allow with a *TransitionError. The row is locked so two
+// replicas cannot both act on the same old status. reason explains failed and
+// suspended states; it is cleared on becoming active or inactive, where a
+// stale reason would only mislead.
+func (s *Store) SetStatus(ctx context.Context, id string, to Status, reason string, actor string) (*Tenant, error) {
+	if !to.Valid() {
+		inv := &InvalidError{}
+		inv.Add("status", fmt.Sprintf("%q is not one of pending, active, inactive, failed, suspended", to))
+		return nil, fmt.Errorf("set status of tenant %s: %w", id, inv)
+	}
+	reason = strings.TrimSpace(reason)
+	if to == StatusActive || to == StatusInactive {
+		reason = ""
+	}
+	if r := []rune(reason); len(r) > 2000 {
+		reason = string(r[:2000]) // a reason is a sentence, not a log dump
+	}
+	var out *Tenant
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		var from Status
+		if err := tx.QueryRow(ctx, `SELECT status FROM tenants WHERE id = $1 FOR UPDATE`, id).Scan(&from); err != nil {
+			return dbErr("", err)
+		}
+		if !CanTransition(from, to) {
+			return &TransitionError{From: from, To: to}
+		}
+		var err error
+		out, err = scanTenant(tx.QueryRow(ctx, `
+			UPDATE tenants SET status = $2, status_reason = $3, updated_at = now()
+			WHERE id = $1
+			RETURNING `+tenantCols, id, to, reason))
+		if err != nil {
+			return dbErr("", err)
+		}
+		details := map[string]any{"from": from, "to": to}
+		if reason != "" {
+			details["reason"] = reason
+		}
+		return audit(ctx, tx, id, actor, "tenant.status", details)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set status of tenant %s to %s: %w", id, to, err)
+	}
+	return out, nil
+}
+
+// RotateKeys re-wraps every tenant data key that is not under the newest
+// master key, and returns how many it re-wrapped. It works in small batches
+// of row-locked tenants, each its own transaction, so it can run while
+// serving: data keys do not change, only their wrapping, so concurrent reads
+// and writes of credentials are unaffected. Once it returns, master keys
+// other than the newest can be removed.
+func (s *Store) RotateKeys(ctx context.Context, actor string) (int, error) {
+	const batch = 100
+	newest := s.sealer.NewestKeyID()
+	total := 0
+	for {
+		n := 0
+		err := s.withTx(ctx, func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `
+				SELECT id, dek_wrapped, dek_kid FROM tenants
+				WHERE dek_kid <> $1
+				ORDER BY id
+				LIMIT $2
+				FOR UPDATE`, newest, batch)
+			if err != nil {
+				return dbErr("", err)
+			}
+			type dek struct {
+				id, kid string
+				wrapped []byte
+			}
+			deks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (dek, error) {
+				var d dek
+				err := r.Scan(&d.id, &d.wrapped, &d.kid)
+				return d, err
+			})
+			if err != nil {
+				return dbErr("", err)
+			}
+			for _, d := range deks {
+				wrapped, kid, err := s.sealer.Rewrap(d.id, d.kid, d.wrapped)
+				if err != nil {
+					return err
+				}
+				_, err = tx.Exec(ctx, `UPDATE tenants SET dek_wrapped = $2, dek_kid = $3 WHERE id = $1`, d.id, wrapped, kid)
+				if err != nil {
+					return dbErr("", err)
+				}
+				if err := audit(ctx, tx, d.id, actor, "tenant.rewrap_key",
+					map[string]any{"from_key_id": d.kid, "to_key_id": kid}); err != nil {
+					return err
+				}
+			}
+			n = len(deks)
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("rotate keys (%d re-wrapped so far): %w", total, err)
+		}
+		total += n
+		// Stop only on an empty batch: a short one may just mean another
+		// replica re-wrapped rows we waited for.
+		if n == 0 {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,282 @@
+package tenant
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Secret prefixes let secret scanners (GitHub, gitleaks) recognise leaked
+// Portico credentials, and let people tell the two kinds apart at a glance.
+const (
+	TokenPrefix  = "mcp_"
+	APIKeyPrefix = "pk_"
+)
+
+// prefixLen is how much of a secret is stored and shown to identify it.
+const prefixLen = 12
+
+var secretEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newSecret returns prefix + 32 lowercase base32 characters (160 random
+// bits) and the SHA-256 stored in its place. A fast hash is enough: the
+// secret is random, not a password, so there is nothing to brute-force.
+func newSecret(prefix string) (secret string, hash []byte) {
+	b := make([]byte, 20)
+	rand.Read(b)
+	secret = prefix + strings.ToLower(secretEncoding.EncodeToString(b))
+	return secret, hashSecret(secret)
+}
+
+func hashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// CreateToken mints an MCP bearer token for a tenant and returns it with its
+// secret, which is shown once and never stored.
+func (s *Store) CreateToken(ctx context.Context, tenantID, name string, expiresAt *time.Time, actor string) (Token, string, error) {
+	var inv InvalidError
+	name = strings.TrimSpace(name)
+	checkName(&inv, "name", name)
+	if expiresAt != nil && !expiresAt.After(time.Now()) {
+		inv.Add("expires_at", "must be in the future")
+	}
+	if err := inv.Err(); err != nil {
+		return Token{}, "", fmt.Errorf("create token: %w", err)
+	}
+	secret, hash := newSecret(TokenPrefix)
+	var tok Token
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		if err := tenantExists(ctx, tx, tenantID); err != nil {
+			return err
+		}
+		row := tx.QueryRow(ctx, `
+			INSERT INTO mcp_tokens (id, tenant_id, name, prefix, hash, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			RETURNING `+tokenCols,
+			newID(), tenantID, name, secret[:prefixLen], hash, expiresAt)
+		var err error
+		if tok, err = scanToken(row); err != nil {
+			return dbErr("", err)
+		}
+		details := map[string]any{"token_id": tok.ID, "name": name, "prefix": tok.Prefix}
+		if expiresAt != nil {
+			details["expires_at"] = expiresAt.UTC()
+		}
+		return audit(ctx, tx, tenantID, actor, "token.create", details)
+	})
+	if err != nil {
+		return Token{}, "", fmt.Errorf("create token for tenant %s: %w", tenantID, err)
+	}
+	return tok, secret, nil
+}
+
+const tokenCols = `id, tenant_id, name, prefix, created_at, expires_at, last_used_at`
+
+func scanToken(row pgx.Row) (Token, error) {
+	var t Token
+	err := row.Scan(&t.ID, &t.TenantID, &t.Name, &t.Prefix, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt)
+	return t, err
+}
+
+// Tokens lists a tenant's unrevoked tokens, oldest first. Expired tokens are
+// listed (with their expiry) so users can see why an agent was locked out.
+func (s *Store) Tokens(ctx context.Context, tenantID string) ([]Token, error) {
+	if err := tenantExists(ctx, s.pool, tenantID); err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+tokenCols+` FROM mcp_tokens
+		WHERE tenant_id = $1 AND revoked_at IS NULL
+		ORDER BY created_at, id`, tenantID)
+	if err != nil {
+		return nil, dbErr("list tokens of tenant "+tenantID, err)
+	}
+	toks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Token, error) { return scanToken(r) })
+	if err != nil {
+		return nil, dbErr("list tokens of tenant "+tenantID, err)
+	}
+	return toks, nil
+}
+
+// RevokeToken revokes a token at once. A token of another tenant, or one
+// already revoked, is ErrNotFound.
+func (s *Store) RevokeToken(ctx context.Context, tenantID, tokenID, actor string) error {
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		var name, prefix string
+		err := tx.QueryRow(ctx, `
+			UPDATE mcp_tokens SET revoked_at = now()
+			WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL
+			RETURNING name, prefix`, tenantID, tokenID).Scan(&name, &prefix)
+		if err != nil {
+			return dbErr("", err)
+		}
+		return audit(ctx, tx, tenantID, actor, "token.revoke",
+			map[string]any{"token_id": tokenID, "name": name, "prefix": prefix})
+	})
+	if err != nil {
+		return fmt.Errorf("revoke token %s of tenant %s: %w", tokenID, tenantID, err)
+	}
+	return nil
+}
+
+// VerifyToken returns the token whose secret this is, or ErrNotFound when it
+// is unknown, revoked or expired (callers should not tell these apart to an
+// anonymous client). The secret is looked up by hash, so this is the one
+// query not keyed by tenant: the token is what names the tenant.
+func (s *Store) VerifyToken(ctx context.Context, secret string) (Token, error) {
+	if !strings.HasPrefix(secret, TokenPrefix) {
+		return Token{}, fmt.Errorf("verify token: %w", ErrNotFound)
+	}
+	tok, err := scanToken(s.pool.QueryRow(ctx, `
+		SELECT `+tokenCols+` FROM mcp_tokens
+		WHERE hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+		hashSecret(secret)))
+	if err != nil {
+		return Token{}, dbErr("verify token", err)
+	}
+	// Bump last_used_at at most once a minute, so a busy agent does not turn
+	// every MCP call into a write. Best effort: a failed bump must not lock
+	// out a valid token, so its error is dropped.
+	var used time.Time
+	err = s.pool.QueryRow(ctx, `
+		UPDATE mcp_tokens SET last_used_at = now()
+		WHERE tenant_id = $1 AND id = $2
+		  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+		RETURNING last_used_at`, tok.TenantID, tok.ID).Scan(&used)
+	if err == nil {
+		tok.LastUsedAt = &used
+	}
+	return tok, nil
+}
+
+// CreateAPIKey mints a REST API key and returns it with its secret, shown
+// once. tenantID "" makes an admin key that sees every tenant. scopes must
+// be a non-empty subset of read and write.
+func (s *Store) CreateAPIKey(ctx context.Context, tenantID string, name string, scopes []string, actor string) (APIKey, string, error) {
+	var inv InvalidError
+	name = strings.TrimSpace(name)
+	checkName(&inv, "name", name)
+	scopes = slices.Clone(scopes)
+	slices.Sort(scopes)
+	scopes = slices.Compact(scopes)
+	if len(scopes) == 0 {
+		inv.Add("scopes", "must hold at least one of read, write")
+	}
+	for _, sc := range scopes {
+		if sc != ScopeRead && sc != ScopeWrite {
+			inv.Add("scopes", fmt.Sprintf("%q is not one of read, write", sc))
+		}
+	}
+	if err := inv.Err(); err != nil {
+		return APIKey{}, "", fmt.Errorf("create API key: %w", err)
+	}
+	secret, hash := newSecret(APIKeyPrefix)
+	var key APIKey
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		if tenantID != "" {
+			if err := tenantExists(ctx, tx, tenantID); err != nil {
+				return err
+			}
+		}
+		row := tx.QueryRow(ctx, `
+			INSERT INTO api_keys (id, tenant_id, name, prefix, hash, scopes)
+			VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6)
+			RETURNING `+apiKeyCols,
+			newID(), tenantID, name, secret[:prefixLen], hash, scopes)
+		var err error
+		if key, err = scanAPIKey(row); err != nil {
+			return dbErr("", err)
+		}
+		return audit(ctx, tx, tenantID, actor, "api_key.create",
+			map[string]any{"key_id": key.ID, "name": name, "prefix": key.Prefix, "scopes": scopes})
+	})
+	if err != nil {
+		return APIKey{}, "", fmt.Errorf("create API key: %w", err)
+	}
+	return key, secret, nil
+}
+
+const apiKeyCols = `id, COALESCE(tenant_id, ''), name, prefix, scopes, created_at, last_used_at`
+
+func scanAPIKey(row pgx.Row) (APIKey, error) {
+	var k APIKey
+	err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &k.Scopes, &k.CreatedAt, &k.LastUsedAt)
+	return k, err
+}
+
+// APIKeys lists unrevoked API keys of a tenant, or the admin keys when
+// tenantID is "", oldest first.
+func (s *Store) APIKeys(ctx context.Context, tenantID string) ([]APIKey, error) {
+	if tenantID != "" {
+		if err := tenantExists(ctx, s.pool, tenantID); err != nil {
+			return nil, fmt.Errorf("list API keys: %w", err)
+		}
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+apiKeyCols+` FROM api_keys
+		WHERE tenant_id IS NOT DISTINCT FROM NULLIF($1, '') AND revoked_at IS NULL
+		ORDER BY created_at, id`, tenantID)
+	if err != nil {
+		return nil, dbErr("list API keys", err)
+	}
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIKey, error) { return scanAPIKey(r) })
+	if err != nil {
+		return nil, dbErr("list API keys", err)
+	}
+	return keys, nil
+}
+
+// RevokeAPIKey revokes a key at once. tenantID "" addresses admin keys; a key
+// of another tenant is ErrNotFound.
+func (s *Store) RevokeAPIKey(ctx context.Context, tenantID, keyID, actor string) error {
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		var name, prefix string
+		err := tx.QueryRow(ctx, `
+			UPDATE api_keys SET revoked_at = now()
+			WHERE tenant_id IS NOT DISTINCT FROM NULLIF($1, '') AND id = $2 AND revoked_at IS NULL
+			RETURNING name, prefix`, tenantID, keyID).Scan(&name, &prefix)
+		if err != nil {
+			return dbErr("", err)
+		}
+		return audit(ctx, tx, tenantID, actor, "api_key.revoke",
+			map[string]any{"key_id": keyID, "name": name, "prefix": prefix})
+	})
+	if err != nil {
+		return fmt.Errorf("revoke API key %s: %w", keyID, err)
+	}
+	return nil
+}
+
+// VerifyAPIKey returns the key whose secret this is, or ErrNotFound when it
+// is unknown or revoked. Like VerifyToken, it is looked up by hash.
+func (s *Store) VerifyAPIKey(ctx context.Context, secret string) (APIKey, error) {
+	if !strings.HasPrefix(secret, APIKeyPrefix) {
+		return APIKey{}, fmt.Errorf("verify API key: %w", ErrNotFound)
+	}
+	key, err := scanAPIKey(s.pool.QueryRow(ctx, `
+		SELECT `+apiKeyCols+` FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`,
+		hashSecret(secret)))
+	if err != nil {
+		return APIKey{}, dbErr("verify API key", err)
+	}
+	// Best-effort, rate-limited bump, as in VerifyToken.
+	var used time.Time
+	err = s.pool.QueryRow(ctx, `
+		UPDATE api_keys SET last_used_at = now()
+		WHERE tenant_id IS NOT DISTINCT FROM NULLIF($1, '') AND id = $2
+		  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+		RETURNING last_used_at`, key.TenantID, key.ID).Scan(&used)
+	if err == nil {
+		key.LastUsedAt = &used
+	}
+	return key, nil
+}
