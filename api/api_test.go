@@ -357,3 +357,24 @@ func TestRequestID(t *testing.T) {
 		})
 	}
 }
+
+func TestMount(t *testing.T) {
+	s := New(Options{Store: &fakeStore{}, Runtime: &fakeRuntime{}})
+	s.Mount("/metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "up 1") }))
+	w := do(t, s.Handler(), "GET", "/metrics", "", "")
+	if w.Code != 200 || w.Body.String() != "up 1" || w.Header().Get("X-Request-Id") == "" {
+		t.Errorf("got %d %q (request id %q)", w.Code, w.Body, w.Header().Get("X-Request-Id"))
+	}
+}
+
+func TestMCPURLFromRequestWhenNoBaseURL(t *testing.T) {
+	st := &fakeStore{TenantFn: func(context.Context, string) (*tenant.Tenant, error) { return cloneT1(), nil }}
+	h := New(Options{Store: st, Runtime: &fakeRuntime{}}).Handler()
+	w := do(t, h, "GET", "/api/v1/tenants/t1", adminKey, "")
+	var got struct {
+		MCPURL string `json:"mcp_url"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || got.MCPURL != "http://example.com/t/t1/mcp" {
+		t.Errorf("mcp_url = %q (%v), want http://example.com/t/t1/mcp", got.MCPURL, err)
+	}
+}

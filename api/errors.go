@@ -164,6 +164,15 @@ func classify(err error, bodyLimit int64) (int, errorPayload) {
 			Message: "the tenant could not be activated: " + act.Reason,
 			Details: map[string]any{"code": act.Code, "field": act.Field, "reason": act.Reason},
 		}
+	case errors.Is(err, tenant.ErrInvalid): // the sentinel without field problems
+		return http.StatusUnprocessableEntity, errorPayload{Code: "invalid_input",
+			Message: "the input is invalid", Details: map[string]any{"fields": []tenant.FieldProblem{}}}
+	case errors.Is(err, tenant.ErrInvalidTransition):
+		return http.StatusConflict, errorPayload{Code: "invalid_transition",
+			Message: "the tenant's current status does not allow this change"}
+	case errors.Is(err, tenant.ErrActivation):
+		return http.StatusUnprocessableEntity, errorPayload{Code: "activation_failed",
+			Message: "the tenant could not be activated; see its status_reason"}
 	case errors.Is(err, tenant.ErrNotFound):
 		return http.StatusNotFound, errorPayload{Code: "not_found",
 			Message: message(err, tenant.ErrNotFound, "the requested resource was not found")}

@@ -331,3 +331,42 @@ func TestCredentialValueNeverEchoed(t *testing.T) {
 		})
 	}
 }
+
+// TestBareSentinels covers stores or runtimes that return a sentinel
+// without its carrier type: the status must still be right.
+func TestBareSentinels(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		wantCode   string
+	}{
+		{"invalid", tenant.ErrInvalid, 422, "invalid_input"},
+		{"transition", tenant.ErrInvalidTransition, 409, "invalid_transition"},
+		{"activation", fmt.Errorf("x: %w", tenant.ErrActivation), 422, "activation_failed"},
+		{"conflict", tenant.ErrConflict, 409, "conflict"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rt := &fakeRuntime{ActivateFn: func(context.Context, string, string) (*tenant.Tenant, error) { return nil, tt.err }}
+			w := do(t, newTestServer(t, nil, rt), "POST", "/api/v1/tenants/t1/activate", adminKey, "")
+			e := decodeError(t, w.Body.String())
+			if w.Code != tt.wantStatus || e.Error.Code != tt.wantCode {
+				t.Errorf("got %d %s, want %d %s", w.Code, e.Error.Code, tt.wantStatus, tt.wantCode)
+			}
+		})
+	}
+}
+
+func TestReloadFailureAfterSaveIsReported(t *testing.T) {
+	st := &fakeStore{UpdateTenantFn: func(context.Context, string, tenant.TenantPatch, string) (*tenant.Tenant, error) {
+		return cloneT1(), nil
+	}}
+	rt := &fakeRuntime{ReloadFn: func(context.Context, string) error {
+		return &tenant.ActivationError{Code: "spec_unreachable", Field: "spec_url", Reason: "connection refused"}
+	}}
+	w := do(t, newTestServer(t, st, rt), "PATCH", "/api/v1/tenants/t1", adminKey, `{"spec_url":"https://y.example/openapi.json"}`)
+	if w.Code != http.StatusBadGateway || decodeError(t, w.Body.String()).Error.Code != "activation_failed" {
+		t.Errorf("got %d %s, want 502 activation_failed", w.Code, w.Body)
+	}
+}

@@ -87,11 +87,14 @@ const callerKey = "portico.apikey"
 func authenticate(keys keyVerifier) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			scheme, secret, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
-			if !ok || !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(secret, "pk_") {
+			scheme, secret, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+			secret = strings.TrimSpace(secret)
+			// Only pk_ secrets reach the store: an MCP token sent here by
+			// mistake is refused without a lookup.
+			if !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(secret, "pk_") {
 				return errUnauthenticated
 			}
-			key, err := keys.VerifyAPIKey(c.Request().Context(), strings.TrimSpace(secret))
+			key, err := keys.VerifyAPIKey(c.Request().Context(), secret)
 			if errors.Is(err, tenant.ErrNotFound) {
 				return errUnauthenticated
 			}
