@@ -18,8 +18,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// Store is every store method the API calls. *tenant.Store satisfies it;
-// handlers take only the one- or two-method slice of it they use.
+// Store is every store method the API calls. *tenant.Store satisfies it
+// (cmd asserts that at compile time, as api's worktree predates the store);
+// each handler takes only the one- or two-method slice of it that it uses.
 type Store interface {
 	tenantCreator
 	tenantGetter
