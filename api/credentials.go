@@ -1,0 +1,90 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/portico-mcp/portico/tenant"
+)
+
+type credentialPutter interface {
+	PutCredential(ctx context.Context, tenantID string, c tenant.Credential, value string, actor string) error
+}
+
+type credentialLister interface {
+	Credentials(ctx context.Context, tenantID string) ([]tenant.Credential, error)
+}
+
+type credentialDeleter interface {
+	DeleteCredential(ctx context.Context, tenantID, name, actor string) error
+}
+
+// credentialPutRequest has no name field: the name is the path's, so a body
+// cannot redirect the write to another credential.
+type credentialPutRequest struct {
+	Type   tenant.CredentialType `json:"type"`
+	Header string                `json:"header"`
+	Value  string                `json:"value"`
+}
+
+// handleCredentialPut stores a credential and reloads the tenant so an
+// active pool uses it at once. The value is never written back.
+func handleCredentialPut(store credentialPutter, rt reloader) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, name := c.Param("id"), c.Param("name")
+		var req credentialPutRequest
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+		cred := tenant.Credential{Name: name, Type: req.Type, Header: req.Header}
+		if err := cred.Validate(req.Value); err != nil {
+			return err
+		}
+		if err := store.PutCredential(c.Request().Context(), id, cred, req.Value, actor(c)); err != nil {
+			return explain(fmt.Errorf("put credential %s of tenant %s: %w", name, id, err),
+				tenant.ErrNotFound, "tenant %s was not found", id)
+		}
+		if err := rt.Reload(c.Request().Context(), id); err != nil {
+			return fmt.Errorf("credential %s of tenant %s saved; reload: %w", name, id, err)
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+func handleCredentialList(store credentialLister) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Param("id")
+		creds, err := store.Credentials(c.Request().Context(), id)
+		if err != nil {
+			return explain(fmt.Errorf("list credentials of tenant %s: %w", id, err),
+				tenant.ErrNotFound, "tenant %s was not found", id)
+		}
+		return c.JSON(http.StatusOK, map[string]any{"credentials": nonNil(creds)})
+	}
+}
+
+func handleCredentialDelete(store credentialDeleter, rt reloader) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, name := c.Param("id"), c.Param("name")
+		if err := store.DeleteCredential(c.Request().Context(), id, name, actor(c)); err != nil {
+			return explain(fmt.Errorf("delete credential %s of tenant %s: %w", name, id, err),
+				tenant.ErrNotFound, "credential %s of tenant %s was not found", name, id)
+		}
+		if err := rt.Reload(c.Request().Context(), id); err != nil {
+			return fmt.Errorf("credential %s of tenant %s deleted; reload: %w", name, id, err)
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+// nonNil makes an empty list encode as [] rather than null, so clients can
+// iterate without a nil check.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,260 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portico-mcp/portico/tenant"
+)
+
+// fakeStore implements Store with one func per method; a test sets only the
+// ones it expects to be called, and an unexpected call fails as an error.
+type fakeStore struct {
+	CreateTenantFn     func(ctx context.Context, t *tenant.Tenant, actor string) error
+	TenantFn           func(ctx context.Context, id string) (*tenant.Tenant, error)
+	TenantsFn          func(ctx context.Context, f tenant.TenantFilter) ([]*tenant.Tenant, error)
+	UpdateTenantFn     func(ctx context.Context, id string, p tenant.TenantPatch, actor string) (*tenant.Tenant, error)
+	DeleteTenantFn     func(ctx context.Context, id, actor string) error
+	PutCredentialFn    func(ctx context.Context, tenantID string, c tenant.Credential, value, actor string) error
+	CredentialsFn      func(ctx context.Context, tenantID string) ([]tenant.Credential, error)
+	DeleteCredentialFn func(ctx context.Context, tenantID, name, actor string) error
+	CreateTokenFn      func(ctx context.Context, tenantID, name string, expiresAt *time.Time, actor string) (tenant.Token, string, error)
+	TokensFn           func(ctx context.Context, tenantID string) ([]tenant.Token, error)
+	RevokeTokenFn      func(ctx context.Context, tenantID, tokenID, actor string) error
+	CreateAPIKeyFn     func(ctx context.Context, tenantID, name string, scopes []string, actor string) (tenant.APIKey, string, error)
+	APIKeysFn          func(ctx context.Context, tenantID string) ([]tenant.APIKey, error)
+	RevokeAPIKeyFn     func(ctx context.Context, tenantID, keyID, actor string) error
+	VerifyAPIKeyFn     func(ctx context.Context, secret string) (tenant.APIKey, error)
+	AuditFn            func(ctx context.Context, tenantID string, limit int) ([]tenant.AuditEntry, error)
+	PingFn             func(ctx context.Context) error
+}
+
+func unexpected(name string) error { return errors.New("fake: unexpected call to " + name) }
+
+func (f *fakeStore) CreateTenant(ctx context.Context, t *tenant.Tenant, actor string) error {
+	if f.CreateTenantFn == nil {
+		return unexpected("CreateTenant")
+	}
+	return f.CreateTenantFn(ctx, t, actor)
+}
+
+func (f *fakeStore) Tenant(ctx context.Context, id string) (*tenant.Tenant, error) {
+	if f.TenantFn == nil {
+		return nil, unexpected("Tenant")
+	}
+	return f.TenantFn(ctx, id)
+}
+
+func (f *fakeStore) Tenants(ctx context.Context, fl tenant.TenantFilter) ([]*tenant.Tenant, error) {
+	if f.TenantsFn == nil {
+		return nil, unexpected("Tenants")
+	}
+	return f.TenantsFn(ctx, fl)
+}
+
+func (f *fakeStore) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatch, actor string) (*tenant.Tenant, error) {
+	if f.UpdateTenantFn == nil {
+		return nil, unexpected("UpdateTenant")
+	}
+	return f.UpdateTenantFn(ctx, id, p, actor)
+}
+
+func (f *fakeStore) DeleteTenant(ctx context.Context, id, actor string) error {
+	if f.DeleteTenantFn == nil {
+		return unexpected("DeleteTenant")
+	}
+	return f.DeleteTenantFn(ctx, id, actor)
+}
+
+func (f *fakeStore) PutCredential(ctx context.Context, tenantID string, c tenant.Credential, value, actor string) error {
+	if f.PutCredentialFn == nil {
+		return unexpected("PutCredential")
+	}
+	return f.PutCredentialFn(ctx, tenantID, c, value, actor)
+}
+
+func (f *fakeStore) Credentials(ctx context.Context, tenantID string) ([]tenant.Credential, error) {
+	if f.CredentialsFn == nil {
+		return nil, unexpected("Credentials")
+	}
+	return f.CredentialsFn(ctx, tenantID)
+}
+
+func (f *fakeStore) DeleteCredential(ctx context.Context, tenantID, name, actor string) error {
+	if f.DeleteCredentialFn == nil {
+		return unexpected("DeleteCredential")
+	}
+	return f.DeleteCredentialFn(ctx, tenantID, name, actor)
+}
+
+func (f *fakeStore) CreateToken(ctx context.Context, tenantID, name string, expiresAt *time.Time, actor string) (tenant.Token, string, error) {
+	if f.CreateTokenFn == nil {
+		return tenant.Token{}, "", unexpected("CreateToken")
+	}
+	return f.CreateTokenFn(ctx, tenantID, name, expiresAt, actor)
+}
+
+func (f *fakeStore) Tokens(ctx context.Context, tenantID string) ([]tenant.Token, error) {
+	if f.TokensFn == nil {
+		return nil, unexpected("Tokens")
+	}
+	return f.TokensFn(ctx, tenantID)
+}
+
+func (f *fakeStore) RevokeToken(ctx context.Context, tenantID, tokenID, actor string) error {
+	if f.RevokeTokenFn == nil {
+		return unexpected("RevokeToken")
+	}
+	return f.RevokeTokenFn(ctx, tenantID, tokenID, actor)
+}
+
+func (f *fakeStore) CreateAPIKey(ctx context.Context, tenantID, name string, scopes []string, actor string) (tenant.APIKey, string, error) {
+	if f.CreateAPIKeyFn == nil {
+		return tenant.APIKey{}, "", unexpected("CreateAPIKey")
+	}
+	return f.CreateAPIKeyFn(ctx, tenantID, name, scopes, actor)
+}
+
+func (f *fakeStore) APIKeys(ctx context.Context, tenantID string) ([]tenant.APIKey, error) {
+	if f.APIKeysFn == nil {
+		return nil, unexpected("APIKeys")
+	}
+	return f.APIKeysFn(ctx, tenantID)
+}
+
+func (f *fakeStore) RevokeAPIKey(ctx context.Context, tenantID, keyID, actor string) error {
+	if f.RevokeAPIKeyFn == nil {
+		return unexpected("RevokeAPIKey")
+	}
+	return f.RevokeAPIKeyFn(ctx, tenantID, keyID, actor)
+}
+
+// VerifyAPIKey defaults to the test keys below so most tests need not set it.
+func (f *fakeStore) VerifyAPIKey(ctx context.Context, secret string) (tenant.APIKey, error) {
+	if f.VerifyAPIKeyFn != nil {
+		return f.VerifyAPIKeyFn(ctx, secret)
+	}
+	if k, ok := testKeys[secret]; ok {
+		return k, nil
+	}
+	return tenant.APIKey{}, tenant.ErrNotFound
+}
+
+func (f *fakeStore) Audit(ctx context.Context, tenantID string, limit int) ([]tenant.AuditEntry, error) {
+	if f.AuditFn == nil {
+		return nil, unexpected("Audit")
+	}
+	return f.AuditFn(ctx, tenantID, limit)
+}
+
+func (f *fakeStore) Ping(ctx context.Context) error {
+	if f.PingFn == nil {
+		return nil
+	}
+	return f.PingFn(ctx)
+}
+
+type fakeRuntime struct {
+	ActivateFn   func(ctx context.Context, id, actor string) (*tenant.Tenant, error)
+	DeactivateFn func(ctx context.Context, id, actor string) (*tenant.Tenant, error)
+	ToolsFn      func(ctx context.Context, id string) ([]tenant.Tool, error)
+	ReloadFn     func(ctx context.Context, id string) error
+}
+
+func (f *fakeRuntime) Activate(ctx context.Context, id, actor string) (*tenant.Tenant, error) {
+	if f.ActivateFn == nil {
+		return nil, unexpected("Activate")
+	}
+	return f.ActivateFn(ctx, id, actor)
+}
+
+func (f *fakeRuntime) Deactivate(ctx context.Context, id, actor string) (*tenant.Tenant, error) {
+	if f.DeactivateFn == nil {
+		return nil, unexpected("Deactivate")
+	}
+	return f.DeactivateFn(ctx, id, actor)
+}
+
+func (f *fakeRuntime) Tools(ctx context.Context, id string) ([]tenant.Tool, error) {
+	if f.ToolsFn == nil {
+		return nil, unexpected("Tools")
+	}
+	return f.ToolsFn(ctx, id)
+}
+
+// Reload defaults to a no-op, as the real one is for inactive tenants.
+func (f *fakeRuntime) Reload(ctx context.Context, id string) error {
+	if f.ReloadFn == nil {
+		return nil
+	}
+	return f.ReloadFn(ctx, id)
+}
+
+// Test API keys, by secret.
+const (
+	adminKey    = "pk_admin"
+	t1Key       = "pk_t1"
+	t1ReadKey   = "pk_t1_ro"
+	adminReadOK = "pk_admin_ro"
+)
+
+var testKeys = map[string]tenant.APIKey{
+	adminKey:    {ID: "k-admin", Scopes: []string{"read", "write"}},
+	adminReadOK: {ID: "k-admin-ro", Scopes: []string{"read"}},
+	t1Key:       {ID: "k-t1", TenantID: "t1", Scopes: []string{"read", "write"}},
+	t1ReadKey:   {ID: "k-t1-ro", TenantID: "t1", Scopes: []string{"read"}},
+}
+
+var (
+	t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	t1 = &tenant.Tenant{ID: "t1", Name: "Pets", BaseURL: "https://pets.example", SpecURL: "https://pets.example/openapi.json",
+		Status: tenant.StatusPending, CreatedAt: t0, UpdatedAt: t0}
+)
+
+func cloneT1() *tenant.Tenant { c := *t1; return &c }
+
+// newTestServer builds a server over the fakes, logging to the test.
+func newTestServer(t *testing.T, st *fakeStore, rt *fakeRuntime) http.Handler {
+	t.Helper()
+	if st == nil {
+		st = &fakeStore{}
+	}
+	if rt == nil {
+		rt = &fakeRuntime{}
+	}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	return New(Options{Store: st, Runtime: rt, Logger: log, BaseURL: "https://portico.example/"}).Handler()
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// do sends one request; key "" sends none.
+func do(t *testing.T, h http.Handler, method, path, key, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
+}

@@ -1,0 +1,305 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// handleOpenAPI serves Portico's own API description. It is public: it holds
+// no data, and the management MCP server and client generators read it.
+func handleOpenAPI(doc map[string]any) echo.HandlerFunc {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		panic("api: openapi document does not encode: " + err.Error()) // a programming error, caught by tests
+	}
+	return func(c echo.Context) error {
+		return c.JSONBlob(http.StatusOK, b)
+	}
+}
+
+// The document is Go data rather than an embedded file so the helpers below
+// keep every operation's shape uniform, and TestOpenAPIMatchesRoutes keeps it
+// honest against the router.
+
+type obj = map[string]any
+
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+func arrayOf(s obj) obj { return obj{"type": "array", "items": s} }
+
+func str(desc string) obj { return obj{"type": "string", "description": desc} }
+
+func object(required []string, props obj) obj {
+	o := obj{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+// listOf is a list response: an object with one array field, so lists can
+// grow paging fields later without breaking clients.
+func listOf(field, schema string) obj {
+	return object([]string{field}, obj{field: arrayOf(ref(schema))})
+}
+
+func jsonContent(schema obj) obj { return obj{"application/json": obj{"schema": schema}} }
+
+func body(schema obj) obj { return obj{"required": true, "content": jsonContent(schema)} }
+
+func resp(desc string, schema obj) obj {
+	r := obj{"description": desc}
+	if schema != nil {
+		r["content"] = jsonContent(schema)
+	}
+	return r
+}
+
+func errResp(desc string) obj { return resp(desc, ref("Error")) }
+
+func pathParam(name, desc string) obj {
+	return obj{"name": name, "in": "path", "required": true, "schema": obj{"type": "string"}, "description": desc}
+}
+
+// op builds one operation. Every authenticated operation can fail with the
+// same set of errors, so those are added here rather than at each route.
+func op(id, summary, tag string, params []obj, reqBody obj, ok string, okResp obj, extra ...string) obj {
+	responses := obj{
+		ok:    okResp,
+		"400": errResp("Malformed JSON, wrong types or unknown fields; the message names the field."),
+		"401": errResp("Missing or invalid API key."),
+		"403": errResp("The key lacks the scope (write for changes) or is not an admin key."),
+		"404": errResp("No such resource, or not visible to this key."),
+		"503": errResp("The database is unavailable; retry after Retry-After seconds."),
+		"500": errResp("Internal error; the message carries the request id."),
+	}
+	for _, code := range extra {
+		responses[code] = map[string]obj{
+			"409": errResp("Conflict with the current state (duplicate or invalid lifecycle transition)."),
+			"413": errResp("Request body larger than the limit (1 MiB by default)."),
+			"422": errResp("Invalid input; details.fields lists each bad field, or activation failed."),
+			"502": errResp("Activation failed because the tenant's spec could not be fetched."),
+		}[code]
+	}
+	o := obj{"operationId": id, "summary": summary, "tags": []string{tag}, "responses": responses}
+	if len(params) > 0 {
+		o["parameters"] = params
+	}
+	if reqBody != nil {
+		o["requestBody"] = reqBody
+	}
+	return o
+}
+
+func openAPIDocument() map[string]any {
+	id := pathParam("id", "Tenant id.")
+	ids := []obj{id}
+	noContent := resp("Done.", nil)
+	return obj{
+		"openapi": "3.1.0",
+		"info": obj{
+			"title":       "Portico API",
+			"version":     "1",
+			"description": "Register OpenAPI services as tenants and serve them as MCP servers at /t/{id}/mcp. Errors are always {\"error\":{\"code\",\"message\",\"details\"}}.",
+		},
+		"servers":  []obj{{"url": "/api/v1"}},
+		"security": []obj{{"apiKey": []string{}}},
+		"paths": obj{
+			"/openapi.json": obj{"get": obj{
+				"operationId": "getOpenAPI", "summary": "This document.", "tags": []string{"meta"},
+				"security":  []obj{},
+				"responses": obj{"200": resp("The OpenAPI 3.1 document.", obj{"type": "object"})},
+			}},
+			"/tenants": obj{
+				"get": op("listTenants", "List the tenants this key can see.", "tenants",
+					[]obj{{"name": "status", "in": "query", "schema": ref("Status"), "description": "Only tenants in this status."}},
+					nil, "200", resp("Tenants.", listOf("tenants", "Tenant")), "422"),
+				"post": op("createTenant", "Register a service (admin keys only).", "tenants", nil,
+					body(ref("TenantCreate")), "201", resp("Created, pending.", ref("Tenant")), "409", "413", "422"),
+			},
+			"/tenants/{id}": obj{
+				"get": op("getTenant", "Get a tenant.", "tenants", ids, nil, "200", resp("The tenant.", ref("Tenant"))),
+				"patch": op("updateTenant", "Change some fields; absent fields stay as they are.", "tenants", ids,
+					body(ref("TenantPatch")), "200", resp("The updated tenant.", ref("Tenant")), "409", "413", "422"),
+				"delete": op("deleteTenant", "Delete a tenant, deactivating it first if active.", "tenants", ids,
+					nil, "204", noContent),
+			},
+			"/tenants/{id}/activate": obj{"post": op("activateTenant",
+				"Fetch the spec, convert it and start serving at mcp_url.", "lifecycle", ids, nil,
+				"200", resp("The active tenant.", ref("Tenant")), "409", "422", "502")},
+			"/tenants/{id}/deactivate": obj{"post": op("deactivateTenant",
+				"Stop serving; in-flight calls finish first.", "lifecycle", ids, nil,
+				"200", resp("The inactive tenant.", ref("Tenant")), "409")},
+			"/tenants/{id}/settings": obj{"put": op("putSettings",
+				"Replace the tenant's settings; an active tenant reloads.", "tenants", ids,
+				body(ref("Settings")), "200", resp("The updated tenant.", ref("Tenant")), "413", "422")},
+			"/tenants/{id}/credentials": obj{"get": op("listCredentials",
+				"List credentials (names, types, times; never values).", "credentials", ids, nil,
+				"200", resp("Credentials.", listOf("credentials", "Credential")))},
+			"/tenants/{id}/credentials/{name}": obj{
+				"put": op("putCredential", "Create or replace a credential; an active tenant reloads.", "credentials",
+					[]obj{id, pathParam("name", "Credential name: 1-64 of letters, digits, '_', '.', '-'.")},
+					body(ref("CredentialPut")), "204", noContent, "413", "422"),
+				"delete": op("deleteCredential", "Remove a credential; an active tenant reloads.", "credentials",
+					[]obj{id, pathParam("name", "Credential name.")}, nil, "204", noContent),
+			},
+			"/tenants/{id}/tokens": obj{
+				"get": op("listTokens", "List MCP tokens (never secrets).", "tokens", ids, nil,
+					"200", resp("Tokens.", listOf("tokens", "Token"))),
+				"post": op("createToken", "Mint an MCP token; the secret is shown once.", "tokens", ids,
+					body(ref("TokenCreate")), "201", resp("The token and its secret.", ref("TokenCreated")), "413", "422"),
+			},
+			"/tenants/{id}/tokens/{token_id}": obj{"delete": op("revokeToken", "Revoke an MCP token at once.", "tokens",
+				[]obj{id, pathParam("token_id", "Token id.")}, nil, "204", noContent)},
+			"/tenants/{id}/api-keys": obj{
+				"get": op("listTenantAPIKeys", "List the tenant's API keys.", "api-keys", ids, nil,
+					"200", resp("API keys.", listOf("api_keys", "APIKey"))),
+				"post": op("createTenantAPIKey", "Create a tenant API key; the secret is shown once.", "api-keys", ids,
+					body(ref("APIKeyCreate")), "201", resp("The key and its secret.", ref("APIKeyCreated")), "413", "422"),
+			},
+			"/tenants/{id}/api-keys/{key_id}": obj{"delete": op("revokeTenantAPIKey", "Revoke a tenant API key.", "api-keys",
+				[]obj{id, pathParam("key_id", "API key id.")}, nil, "204", noContent)},
+			"/tenants/{id}/tools": obj{"get": op("listTools",
+				"The live tools, resources and templates of an active tenant.", "tenants", ids, nil,
+				"200", resp("Tools.", listOf("tools", "Tool")))},
+			"/tenants/{id}/audit": obj{"get": op("listAudit", "Who changed what, newest first.", "tenants",
+				[]obj{id, {"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}},
+				nil, "200", resp("Audit entries.", listOf("audit", "AuditEntry")), "422")},
+			"/api-keys": obj{
+				"get": op("listAdminAPIKeys", "List admin API keys (admin keys only).", "api-keys", nil, nil,
+					"200", resp("API keys.", listOf("api_keys", "APIKey"))),
+				"post": op("createAdminAPIKey", "Create an admin API key (admin keys only); the secret is shown once.", "api-keys", nil,
+					body(ref("APIKeyCreate")), "201", resp("The key and its secret.", ref("APIKeyCreated")), "413", "422"),
+			},
+			"/api-keys/{key_id}": obj{"delete": op("revokeAdminAPIKey", "Revoke an admin API key (admin keys only).", "api-keys",
+				[]obj{pathParam("key_id", "API key id.")}, nil, "204", noContent)},
+		},
+		"components": obj{
+			"securitySchemes": obj{"apiKey": obj{"type": "http", "scheme": "bearer", "bearerFormat": "pk_…",
+				"description": "An API key. Admin keys see every tenant; tenant keys only their own. Changes need the write scope."}},
+			"schemas": schemas(),
+		},
+	}
+}
+
+func schemas() obj {
+	timeStr := obj{"type": "string", "format": "date-time"}
+	optTime := obj{"type": []string{"string", "null"}, "format": "date-time"}
+	strs := arrayOf(obj{"type": "string"})
+	scopes := arrayOf(obj{"type": "string", "enum": []string{"read", "write"}})
+	return obj{
+		"Status": obj{"type": "string", "enum": []string{"pending", "active", "inactive", "failed", "suspended"}},
+		"Error": object([]string{"error"}, obj{"error": object([]string{"code", "message", "details"}, obj{
+			"code":    str("snake_case error code, e.g. invalid_input, not_found, invalid_transition."),
+			"message": str("A sentence for humans."),
+			"details": obj{"type": "object", "description": "Code-specific; invalid_input has fields: [{field, problem}]."},
+		})}),
+		"Tenant": object([]string{"id", "name", "base_url", "spec_url", "status", "settings", "mcp_url"}, obj{
+			"id":            str("Tenant id."),
+			"name":          str("Display name."),
+			"base_url":      str("Upstream service URL."),
+			"spec_url":      str("Where its OpenAPI document is fetched."),
+			"status":        ref("Status"),
+			"status_reason": str("Why the tenant is failed or suspended."),
+			"settings":      ref("Settings"),
+			"spec_version":  obj{"type": "integer"},
+			"created_at":    timeStr,
+			"updated_at":    timeStr,
+			"mcp_url":       str("The URL agents connect to."),
+		}),
+		"TenantCreate": object([]string{"name", "base_url"}, obj{
+			"name":     str("Display name, 1-200 characters."),
+			"base_url": obj{"type": "string", "format": "uri", "description": "http(s) URL of the service."},
+			"spec_url": obj{"type": "string", "format": "uri", "description": "Defaults to base_url + /openapi.json."},
+			"settings": ref("Settings"),
+		}),
+		"TenantPatch": object(nil, obj{
+			"name":     str("Display name."),
+			"base_url": obj{"type": "string", "format": "uri"},
+			"spec_url": obj{"type": "string", "format": "uri"},
+			"settings": ref("Settings"),
+		}),
+		"Settings": object(nil, obj{
+			"route_maps":          arrayOf(ref("RouteMap")),
+			"names":               obj{"type": "object", "additionalProperties": obj{"type": "string", "maxLength": 64}},
+			"upstream_timeout_ms": obj{"type": "integer", "minimum": 0, "maximum": 300000},
+			"max_concurrency":     obj{"type": "integer", "minimum": 0, "maximum": 10000},
+			"forward_headers":     strs,
+			"refresh_interval_s":  obj{"type": "integer", "description": "0 (default) or 30-86400."},
+		}),
+		"RouteMap": object([]string{"mcp_type"}, obj{
+			"methods":  strs,
+			"pattern":  str("Regular expression matched against the path."),
+			"tags":     strs,
+			"mcp_type": obj{"type": "string", "enum": []string{"tool", "resource", "resource_template", "exclude"}},
+			"mcp_tags": strs,
+		}),
+		"Credential": object([]string{"name", "type", "created_at", "updated_at"}, obj{
+			"name":       str("Credential name."),
+			"type":       ref("CredentialType"),
+			"header":     str("Header (or query parameter) name."),
+			"created_at": timeStr,
+			"updated_at": timeStr,
+		}),
+		"CredentialType": obj{"type": "string", "enum": []string{"bearer", "header", "basic", "query"}},
+		"CredentialPut": object([]string{"type", "value"}, obj{
+			"type":   ref("CredentialType"),
+			"header": str("Required for header and query types."),
+			"value":  obj{"type": "string", "writeOnly": true, "maxLength": 8192, "description": "Never returned."},
+		}),
+		"Token": object([]string{"id", "tenant_id", "name", "prefix", "created_at"}, obj{
+			"id":           str("Token id."),
+			"tenant_id":    str("Tenant id."),
+			"name":         str("Name."),
+			"prefix":       str("First characters of the secret, to recognise it."),
+			"created_at":   timeStr,
+			"expires_at":   optTime,
+			"last_used_at": optTime,
+		}),
+		"TokenCreate": object([]string{"name"}, obj{
+			"name":       str("Name, 1-200 characters."),
+			"expires_at": obj{"type": "string", "format": "date-time", "description": "RFC 3339, in the future."},
+		}),
+		"TokenCreated": object([]string{"token", "secret"}, obj{
+			"token":  ref("Token"),
+			"secret": str("mcp_… bearer token; shown only here."),
+		}),
+		"APIKey": object([]string{"id", "name", "prefix", "scopes", "created_at"}, obj{
+			"id":           str("Key id."),
+			"tenant_id":    str("Absent for admin keys."),
+			"name":         str("Name."),
+			"prefix":       str("First characters of the secret."),
+			"scopes":       scopes,
+			"created_at":   timeStr,
+			"last_used_at": optTime,
+		}),
+		"APIKeyCreate": object([]string{"name", "scopes"}, obj{
+			"name":   str("Name, 1-200 characters."),
+			"scopes": scopes,
+		}),
+		"APIKeyCreated": object([]string{"api_key", "secret"}, obj{
+			"api_key": ref("APIKey"),
+			"secret":  str("pk_… API key; shown only here."),
+		}),
+		"Tool": object([]string{"name", "kind", "method", "path", "description"}, obj{
+			"name":          str("MCP name."),
+			"kind":          obj{"type": "string", "enum": []string{"tool", "resource", "resource_template"}},
+			"method":        str("Upstream HTTP method."),
+			"path":          str("Upstream path template."),
+			"uri":           str("Resource URI or template."),
+			"description":   str("Description."),
+			"input_schema":  obj{"type": "object"},
+			"output_schema": obj{"type": "object"},
+		}),
+		"AuditEntry": object([]string{"id", "tenant_id", "actor", "action", "created_at"}, obj{
+			"id":         obj{"type": "integer"},
+			"tenant_id":  str("Tenant id."),
+			"actor":      str("Who, e.g. apikey:<key id>."),
+			"action":     str("What, e.g. tenant.update."),
+			"details":    obj{"type": "object"},
+			"created_at": timeStr,
+		}),
+	}
+}

@@ -1,0 +1,49 @@
+package api
+
+import "github.com/labstack/echo/v4"
+
+// routes registers every route. Auth is visible per line: authed needs an
+// API key (scope checked by method: reads need read, changes need write),
+// owned also confines tenant keys to their own tenant, admin is for operator
+// keys. Middleware is attached per route, not with Group.Use, because echo v4
+// implements group middleware with catch-all routes that turn every 405
+// under the prefix into a 404.
+func (s *Server) routes(o Options) {
+	e, st, rt, log, base := s.e, o.Store, o.Runtime, o.Logger, o.BaseURL
+	authed := []echo.MiddlewareFunc{limitBody(o.BodyLimit), authenticate(st)}
+	admin := append(authed[:len(authed):len(authed)], adminOnly)
+	owned := append(authed[:len(authed):len(authed)], ownTenant)
+
+	e.GET("/healthz", handleHealthz())
+	e.GET("/readyz", handleReadyz(o.Ready, log))
+	if o.MCP != nil {
+		e.Any("/t/:id/mcp", echo.WrapHandler(o.MCP))
+	}
+
+	v1 := e.Group("/api/v1")
+	v1.GET("/openapi.json", handleOpenAPI(openAPIDocument()))
+	v1.POST("/tenants", handleTenantCreate(st, base), admin...)
+	v1.GET("/tenants", handleTenantList(st, base), authed...)
+	v1.GET("/api-keys", handleAPIKeyList(st, adminKeys), admin...)
+	v1.POST("/api-keys", handleAPIKeyCreate(st, adminKeys), admin...)
+	v1.DELETE("/api-keys/:key_id", handleAPIKeyRevoke(st, adminKeys), admin...)
+
+	t := v1.Group("/tenants/:id")
+	t.GET("", handleTenantGet(st, base), owned...)
+	t.PATCH("", handleTenantUpdate(st, rt, base), owned...)
+	t.DELETE("", handleTenantDelete(st, rt), owned...)
+	t.POST("/activate", handleTenantActivate(rt, base), owned...)
+	t.POST("/deactivate", handleTenantDeactivate(rt, base), owned...)
+	t.PUT("/settings", handleSettingsPut(st, rt, base), owned...)
+	t.GET("/credentials", handleCredentialList(st), owned...)
+	t.PUT("/credentials/:name", handleCredentialPut(st, rt), owned...)
+	t.DELETE("/credentials/:name", handleCredentialDelete(st, rt), owned...)
+	t.GET("/tokens", handleTokenList(st), owned...)
+	t.POST("/tokens", handleTokenCreate(st), owned...)
+	t.DELETE("/tokens/:token_id", handleTokenRevoke(st), owned...)
+	t.GET("/api-keys", handleAPIKeyList(st, tenantFromPath), owned...)
+	t.POST("/api-keys", handleAPIKeyCreate(st, tenantFromPath), owned...)
+	t.DELETE("/api-keys/:key_id", handleAPIKeyRevoke(st, tenantFromPath), owned...)
+	t.GET("/tools", handleToolList(rt), owned...)
+	t.GET("/audit", handleAuditList(st), owned...)
+}

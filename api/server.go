@@ -1,0 +1,120 @@
+// Package api is Portico's HTTP front door: the REST API v1 that tenant
+// admins and automation use to register services, manage credentials and
+// tokens and drive the tenant lifecycle, plus the mounting point for the MCP
+// data plane and the health probes.
+//
+// It depends on the tenant domain and on echo v4 only. The store and the MCP
+// runtime are reached through small interfaces declared here, so cmd can wire
+// the real ones and tests can use tiny fakes. Echo stays unexported so a later
+// move to echo v5 touches this package alone.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Store is every store method the API calls. *tenant.Store satisfies it
+// (cmd asserts that at compile time, as api's worktree predates the store);
+// each handler takes only the one- or two-method slice of it that it uses.
+type Store interface {
+	tenantCreator
+	tenantGetter
+	tenantLister
+	tenantUpdater
+	tenantDeleter
+	credentialPutter
+	credentialLister
+	credentialDeleter
+	tokenCreator
+	tokenLister
+	tokenRevoker
+	apiKeyCreator
+	apiKeyLister
+	apiKeyRevoker
+	keyVerifier
+	auditReader
+	pinger
+}
+
+// Runtime is the part of the MCP bridge the API drives: the tenant lifespan
+// (activate, deactivate), the live tool list and re-applying changed
+// settings or credentials. cmd wires the bridge in; api never imports it.
+type Runtime interface {
+	activator
+	deactivator
+	toolLister
+	reloader
+}
+
+// Options configure a Server. Store and Runtime are required.
+type Options struct {
+	Store   Store
+	Runtime Runtime
+
+	// MCP serves the tenant data plane; it is mounted at /t/{id}/mcp for every
+	// method (Streamable HTTP uses GET, POST and DELETE). Nil leaves it out.
+	MCP http.Handler
+
+	// Ready backs /readyz. Nil means "the database answers" (Store.Ping).
+	Ready func(ctx context.Context) error
+
+	// Logger receives request failures with their request id. Nil discards.
+	Logger *slog.Logger
+
+	// BaseURL is Portico's public URL, used to build each tenant's mcp_url.
+	// Empty means "derive it from the request", which is only right when no
+	// proxy rewrites the host or scheme.
+	BaseURL string
+
+	// BodyLimit caps /api/v1 request bodies in bytes; 0 means 1 MiB.
+	BodyLimit int64
+}
+
+// DefaultBodyLimit is the /api/v1 request body cap when Options.BodyLimit is 0.
+// Every API body is a small JSON object; the cap stops a client from making
+// the decoder buffer megabytes.
+const DefaultBodyLimit = 1 << 20
+
+// Server is the HTTP surface. Build it with New, serve Handler.
+type Server struct {
+	e *echo.Echo
+}
+
+// New builds the server and registers every route (see routes.go).
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.BodyLimit <= 0 {
+		opts.BodyLimit = DefaultBodyLimit
+	}
+	if opts.Ready == nil {
+		opts.Ready = opts.Store.Ping
+	}
+	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = handleError(opts.Logger, opts.BodyLimit)
+	e.Use(requestID, recoverPanic)
+	s := &Server{e: e}
+	s.routes(opts)
+	return s
+}
+
+// Handler returns the server as an http.Handler for http.Server.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Mount serves h at path for every method, for handlers cmd owns such as the
+// dashboard ("/" and "/*") or "/metrics". path uses echo's syntax: ":name"
+// matches one segment and a trailing "*" matches the rest. Errors h writes
+// itself are passed through untouched.
+func (s *Server) Mount(path string, h http.Handler) {
+	s.e.Any(path, echo.WrapHandler(h))
+}
