@@ -42,6 +42,8 @@ type Body struct {
 	Arg      string   `json:"arg,omitempty"`
 	Props    []string `json:"props,omitempty"`
 	Required bool     `json:"required,omitempty"`
+	// RequiredProps lists the flattened properties the body must carry.
+	RequiredProps []string `json:"required_props,omitempty"`
 }
 
 // Conversion is the result of converting one OpenAPI document.
@@ -51,4 +53,6 @@ type Conversion struct {
 	Servers    []string     `json:"servers"`    // server URLs from the document
 	Operations []*Operation `json:"operations"` // tools, resources and templates, in document order
 	Warnings   []string     `json:"warnings"`   // names cut, operations skipped, odd schemas
+	// Excluded lists operations ("METHOD /path") a route map excluded.
+	Excluded []string `json:"excluded,omitempty"`
 }

@@ -67,22 +67,6 @@ type Tenant struct {
 	UpdatedAt    time.Time `json:"updated_at"`
 }
 
-// TenantFilter narrows a tenant listing. A zero filter lists every tenant;
-// IDs is how a tenant-scoped caller is confined to its own tenant, so the
-// restriction is enforced in the query rather than after it.
-type TenantFilter struct {
-	IDs    []string // when non-empty, only these tenants
-	Status Status   // when non-empty, only tenants in this status
-}
-
-// TenantPatch is a partial update: nil fields are left as they are, so a
-// client can change one field without racing another client's change to a
-// different one.
-type TenantPatch struct {
-	Name, BaseURL, SpecURL *string
-	Settings               *Settings
-}
-
 // Settings are a tenant's tunables. The zero value means "operator defaults".
 type Settings struct {
 	// RouteMaps decide, in order, what each operation becomes; first match wins.

@@ -1,0 +1,338 @@
+// Package bridge turns a tenant's OpenAPI document into MCP tools, resources
+// and resource templates, and turns MCP calls back into upstream HTTP
+// requests. Conversion is pure (document in, operations out) and follows
+// FastMCP's from_openapi unless DESIGN.md says otherwise.
+package bridge
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/pb33f/libopenapi"
+	"github.com/pb33f/libopenapi/datamodel"
+	"github.com/pb33f/libopenapi/datamodel/high/base"
+	"github.com/pb33f/libopenapi/index"
+
+	"github.com/portico-mcp/portico/tenant"
+)
+
+// Options tune a conversion.
+type Options struct {
+	// RouteMaps decide, in order, what each operation becomes; first match
+	// wins. Operations no map matches become tools.
+	RouteMaps []tenant.RouteMap
+	// Names overrides tool names, keyed by operationId or "METHOD /path".
+	Names map[string]string
+	// Logger receives libopenapi's own diagnostics. Nil discards them.
+	Logger *slog.Logger
+}
+
+// ErrNotOpenAPI matches the error Convert returns for bytes that are not an
+// OpenAPI or Swagger document.
+var ErrNotOpenAPI = errors.New("not an OpenAPI document")
+
+type notOpenAPIError struct{ reason string }
+
+func (e *notOpenAPIError) Error() string        { return "not an OpenAPI document: " + e.reason }
+func (e *notOpenAPIError) Is(target error) bool { return target == ErrNotOpenAPI }
+
+// Convert turns an OpenAPI 3.0/3.1 or Swagger 2.0 document into operations.
+// It never rejects a document because of examples or defaults that disagree
+// with their schemas, nor because of circular references; such things become
+// warnings. The result depends only on spec and opts.
+func Convert(spec []byte, opts Options) (*Conversion, error) {
+	maps, err := compileRouteMaps(opts.RouteMaps)
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(spec)) == 0 {
+		return nil, &notOpenAPIError{"the document is empty"}
+	}
+	cfg := datamodel.NewDocumentConfiguration()
+	cfg.Logger = opts.Logger
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.AllowRemoteReferences = false
+	cfg.AllowFileReferences = false
+	doc, err := libopenapi.NewDocumentWithConfiguration(spec, cfg)
+	if err != nil {
+		return nil, &notOpenAPIError{firstLine(err.Error())}
+	}
+	defer doc.Release()
+	info := doc.GetSpecInfo()
+	if info == nil {
+		return nil, &notOpenAPIError{"no openapi or swagger version field"}
+	}
+	c := &converter{opts: opts, maps: maps}
+	switch info.SpecFormat {
+	case datamodel.OAS2:
+		m, err := doc.BuildV2Model()
+		if m == nil {
+			return nil, &notOpenAPIError{"Swagger 2.0 model: " + firstLine(errString(err))}
+		}
+		c.buildWarnings(err)
+		c.fromV2(&m.Model)
+	case datamodel.OAS3, datamodel.OAS31, datamodel.OAS32:
+		m, err := doc.BuildV3Model()
+		if m == nil {
+			return nil, &notOpenAPIError{"OpenAPI 3 model: " + firstLine(errString(err))}
+		}
+		c.buildWarnings(err)
+		c.fromV3(&m.Model)
+	default:
+		return nil, &notOpenAPIError{"no openapi or swagger version field"}
+	}
+	c.assignNames()
+	c.out.Operations = make([]*Operation, 0, len(c.ops))
+	for _, p := range c.ops {
+		c.out.Operations = append(c.out.Operations, p.op)
+	}
+	if c.out.Servers == nil {
+		c.out.Servers = []string{}
+	}
+	if c.out.Warnings == nil {
+		c.out.Warnings = []string{}
+	}
+	return &c.out, nil
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// converter holds the state of one Convert call.
+type converter struct {
+	opts    Options
+	maps    []routeMap
+	out     Conversion
+	ops     []*pending
+	schemas *schemaConverter
+}
+
+// pending is an operation before names are assigned.
+type pending struct {
+	op       *Operation
+	override string // from Options.Names, unsanitized
+	base     string // name candidate before sanitizing
+}
+
+func (c *converter) warnf(format string, args ...any) {
+	c.out.Warnings = append(c.out.Warnings, fmt.Sprintf(format, args...))
+}
+
+// buildWarnings records libopenapi's non-fatal errors. Circular references
+// are supported (they become recursive $defs) and are not reported.
+func (c *converter) buildWarnings(err error) {
+	if err == nil {
+		return
+	}
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	seen := make(map[string]bool)
+	for _, e := range errs {
+		var re *index.ResolvingError
+		if errors.As(e, &re) && re.CircularReference != nil {
+			continue
+		}
+		msg := firstLine(e.Error())
+		if !seen[msg] {
+			seen[msg] = true
+			c.warnf("document: %s", msg)
+		}
+	}
+}
+
+// routeMap is a tenant.RouteMap with its pattern compiled.
+type routeMap struct {
+	tenant.RouteMap
+	re *regexp.Regexp
+}
+
+func compileRouteMaps(in []tenant.RouteMap) ([]routeMap, error) {
+	out := make([]routeMap, 0, len(in))
+	for i, rm := range in {
+		m := routeMap{RouteMap: rm}
+		if rm.Pattern != "" {
+			re, err := regexp.Compile(rm.Pattern)
+			if err != nil {
+				return nil, fmt.Errorf("route_maps[%d].pattern: %w", i, err)
+			}
+			m.re = re
+		}
+		switch rm.MCPType {
+		case tenant.KindTool, tenant.KindResource, tenant.KindResourceTemplate, tenant.KindExclude:
+		default:
+			return nil, fmt.Errorf("route_maps[%d].mcp_type: %q is not one of tool, resource, resource_template, exclude", i, rm.MCPType)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// match returns the first route map matching the operation, or nil.
+func (c *converter) match(method, path string, tags []string) *routeMap {
+	for i := range c.maps {
+		m := &c.maps[i]
+		if len(m.Methods) > 0 {
+			ok := false
+			for _, mm := range m.Methods {
+				if mm == "*" || strings.EqualFold(mm, method) {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				continue
+			}
+		}
+		if m.re != nil && !m.re.MatchString(path) {
+			continue
+		}
+		ok := true
+		for _, t := range m.Tags {
+			if !contains(tags, t) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return m
+		}
+	}
+	return nil
+}
+
+// classify applies the route maps. It reports false when the operation is excluded.
+func (c *converter) classify(op *Operation) bool {
+	op.Kind = tenant.KindTool
+	if m := c.match(op.Method, op.Path, op.Tags); m != nil {
+		if m.MCPType == tenant.KindExclude {
+			c.out.Excluded = append(c.out.Excluded, op.Method+" "+op.Path)
+			return false
+		}
+		op.Kind = m.MCPType
+		if len(m.MCPTags) > 0 {
+			op.MCPTags = append([]string(nil), m.MCPTags...)
+		}
+	}
+	return true
+}
+
+// add queues a converted operation for naming.
+func (c *converter) add(op *Operation) {
+	if op.Description == "" {
+		op.Description = op.Method + " " + op.Path
+	}
+	p := &pending{op: op}
+	if n, ok := c.opts.Names[op.OperationID]; ok && op.OperationID != "" {
+		p.override = n
+	} else if n, ok := c.opts.Names[op.Method+" "+op.Path]; ok {
+		p.override = n
+	}
+	switch {
+	case op.OperationID != "":
+		p.base = op.OperationID
+		if i := strings.Index(p.base, "__"); i > 0 {
+			p.base = p.base[:i]
+		}
+	default:
+		p.base = strings.ToLower(op.Method) + "_" + op.Path
+	}
+	c.ops = append(c.ops, p)
+}
+
+func describe(summary, description string) string {
+	summary, description = strings.TrimSpace(summary), strings.TrimSpace(description)
+	switch {
+	case summary == "":
+		return description
+	case description == "" || description == summary:
+		return summary
+	default:
+		return summary + "\n\n" + description
+	}
+}
+
+// pathParams lists the {names} in a path template in order.
+func pathParams(path string) []string {
+	var out []string
+	for {
+		i := strings.IndexByte(path, '{')
+		if i < 0 {
+			return out
+		}
+		j := strings.IndexByte(path[i:], '}')
+		if j < 0 {
+			return out
+		}
+		out = append(out, path[i+1:i+j])
+		path = path[i+j+1:]
+	}
+}
+
+// finishKind sets the URI of resources and templates, as FastMCP does:
+// resource://<name> and resource://<name>/{param}/...
+func (c *converter) finishKind(op *Operation) {
+	if op.Kind != tenant.KindResource && op.Kind != tenant.KindResourceTemplate {
+		return
+	}
+	var args []string
+	for _, p := range op.Params {
+		if p.In == "path" {
+			args = append(args, p.Arg)
+		}
+	}
+	if op.Kind == tenant.KindResource && len(args) > 0 {
+		c.warnf("%s %s: has path parameters, so it becomes a resource template, not a resource", op.Method, op.Path)
+		op.Kind = tenant.KindResourceTemplate
+	}
+	if op.Kind == tenant.KindResourceTemplate && len(args) == 0 {
+		op.Kind = tenant.KindResource
+	}
+	if op.Method != "GET" {
+		c.warnf("%s %s: mapped to a %s although it is not a GET", op.Method, op.Path, op.Kind)
+	}
+	op.URI = "resource://" + op.Name
+	for _, a := range args {
+		op.URI += "/{" + a + "}"
+	}
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// componentMap indexes named schemas by the ref that points at them.
+func componentMap(prefix string, pairs func(yield func(string, *base.SchemaProxy) bool)) map[string]*base.SchemaProxy {
+	m := make(map[string]*base.SchemaProxy)
+	for k, v := range pairs {
+		m[prefix+escapePointer(k)] = v
+	}
+	return m
+}

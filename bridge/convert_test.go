@@ -1,0 +1,126 @@
+package bridge
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/tools/txtar"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestGolden converts the spec in each testdata/*.txtar archive and compares
+// the result with its want.json. An optional options.json holds Options
+// (route_maps, names). Run `go test ./bridge -update` to rewrite want.json.
+func TestGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no testdata/*.txtar files")
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var spec, want []byte
+			var opts Options
+			wantIdx := -1
+			for i, f := range ar.Files {
+				switch {
+				case strings.HasPrefix(f.Name, "spec."):
+					spec = f.Data
+				case f.Name == "options.json":
+					var o struct {
+						RouteMaps json.RawMessage   `json:"route_maps"`
+						Names     map[string]string `json:"names"`
+					}
+					if err := json.Unmarshal(f.Data, &o); err != nil {
+						t.Fatalf("options.json: %v", err)
+					}
+					if len(o.RouteMaps) > 0 {
+						if err := json.Unmarshal(o.RouteMaps, &opts.RouteMaps); err != nil {
+							t.Fatalf("options.json route_maps: %v", err)
+						}
+					}
+					opts.Names = o.Names
+				case f.Name == "want.json":
+					want, wantIdx = f.Data, i
+				}
+			}
+			if spec == nil {
+				t.Fatal("archive has no spec.* file")
+			}
+			conv, err := Convert(spec, opts)
+			if err != nil {
+				t.Fatalf("Convert: %v", err)
+			}
+			got, err := json.MarshalIndent(conv, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			if *update {
+				if wantIdx < 0 {
+					ar.Files = append(ar.Files, txtar.File{Name: "want.json"})
+					wantIdx = len(ar.Files) - 1
+				}
+				ar.Files[wantIdx].Data = got
+				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("conversion mismatch (-want +got); run go test ./bridge -update to accept:\n%s", diff)
+			}
+			// Determinism: a second run gives the same bytes.
+			again, err := Convert(spec, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.MarshalIndent(again, "", "  ")
+			if !bytes.Equal(append(b, '\n'), got) {
+				t.Error("Convert is not deterministic: two runs differ")
+			}
+		})
+	}
+}
+
+func TestConvertRejectsNonOpenAPI(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+	}{
+		{"empty", ""},
+		{"spaces", "  \n"},
+		{"html", "<html><body>Not Found</body></html>"},
+		{"json without version", `{"info":{"title":"x"},"paths":{}}`},
+		{"plain text", "hello world"},
+		{"json array", `[1,2,3]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conv, err := Convert([]byte(tt.in), Options{})
+			if err == nil {
+				t.Fatalf("Convert succeeded with %d operations; want an error", len(conv.Operations))
+			}
+			if !errors.Is(err, ErrNotOpenAPI) {
+				t.Errorf("error %q does not match ErrNotOpenAPI", err)
+			}
+			if !strings.HasPrefix(err.Error(), "not an OpenAPI document: ") {
+				t.Errorf("error %q does not start with %q", err, "not an OpenAPI document: ")
+			}
+		})
+	}
+}

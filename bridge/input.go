@@ -1,0 +1,268 @@
+package bridge
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/pb33f/libopenapi/datamodel/high/base"
+)
+
+// param is one parameter of an operation, dialect-neutral.
+type param struct {
+	name        string
+	in          string // path | query | header | cookie
+	required    bool
+	schema      any // converted JSON Schema
+	style       string
+	explode     bool
+	description string
+	deprecated  bool
+	examples    []any
+}
+
+// bodyProp is one property of a flattened object body.
+type bodyProp struct {
+	name     string
+	schema   any
+	required bool
+}
+
+// body is an operation's request body, dialect-neutral.
+type body struct {
+	contentType string
+	required    bool
+	description string
+	flat        bool       // object body: props go to the top level
+	props       []bodyProp // when flat
+	whole       any        // schema of the body property when not flat
+}
+
+// defaultStyle returns OpenAPI's default style and explode for a location.
+func defaultStyle(in string) (string, bool) {
+	switch in {
+	case "query", "cookie":
+		return "form", true
+	default:
+		return "simple", false
+	}
+}
+
+// buildInput merges parameters and body into op's input schema, and fills
+// op.Params and op.Body. Parameter names that clash with a body property or
+// with a parameter in another location get a __<location> suffix (id__path),
+// as FastMCP does; body properties keep their names.
+func (c *converter) buildInput(op *Operation, params []param, b *body, r *refs) {
+	bodyNames := make(map[string]bool)
+	if b != nil {
+		if b.flat {
+			for _, p := range b.props {
+				bodyNames[p.name] = true
+			}
+		} else {
+			bodyNames["body"] = true
+		}
+	}
+	count := make(map[string]int)
+	for _, p := range params {
+		count[p.name]++
+	}
+	props := newObject()
+	var required []string
+	for _, p := range params {
+		arg := p.name
+		if bodyNames[arg] || count[arg] > 1 {
+			arg = p.name + "__" + p.in
+		}
+		sch := p.schema
+		if bs, ok := sch.(bool); ok {
+			so := newObject()
+			if !bs {
+				so.set("not", newObject())
+			}
+			sch = so
+		}
+		if so, ok := sch.(*object); ok {
+			if p.description != "" {
+				so.set("description", p.description)
+			}
+			if p.deprecated {
+				so.set("deprecated", true)
+			}
+			if len(p.examples) > 0 && !so.has("examples") {
+				so.set("examples", p.examples)
+			}
+		}
+		props.set(arg, sch)
+		if p.required {
+			required = append(required, arg)
+		}
+		op.Params = append(op.Params, Param{
+			Arg: arg, Name: p.name, In: p.in,
+			Style: p.style, Explode: p.explode, Required: p.required,
+		})
+	}
+	if b != nil {
+		ob := &Body{ContentType: b.contentType, Required: b.required}
+		if b.flat {
+			for _, p := range b.props {
+				props.set(p.name, p.schema)
+				ob.Props = append(ob.Props, p.name)
+				if p.required {
+					ob.RequiredProps = append(ob.RequiredProps, p.name)
+					if b.required {
+						required = append(required, p.name)
+					}
+				}
+			}
+		} else {
+			sch := b.whole
+			if so, ok := sch.(*object); ok && b.description != "" && !so.has("description") {
+				so.set("description", b.description)
+			}
+			props.set("body", sch)
+			ob.Arg = "body"
+			if b.required {
+				required = append(required, "body")
+			}
+		}
+		op.Body = ob
+	}
+	in := newObject()
+	in.set("type", "object")
+	in.set("properties", props)
+	if len(required) > 0 {
+		in.set("required", required)
+	}
+	if defs := c.schemas.defsFor(r.list, modeInput); defs != nil {
+		in.set("$defs", defs)
+	}
+	op.InputSchema = json.RawMessage(appendJSON(nil, in))
+}
+
+// objectProps reports whether s is a plain object that can be flattened into
+// the tool's arguments, and returns its properties (allOf parts merged).
+func (c *converter) objectProps(s *base.Schema, depth int) (props []namedProxy, required []string, ok bool) {
+	if s == nil || depth > 16 {
+		return nil, nil, false
+	}
+	if len(s.OneOf)+len(s.AnyOf) > 0 || s.Not != nil || (s.Nullable != nil && *s.Nullable) {
+		return nil, nil, false
+	}
+	if len(s.Type) > 1 || (len(s.Type) == 1 && s.Type[0] != "object") {
+		return nil, nil, false
+	}
+	if len(s.Type) == 0 && (s.Properties == nil || s.Properties.Len() == 0) && len(s.AllOf) == 0 {
+		return nil, nil, false
+	}
+	index := make(map[string]int)
+	addProp := func(name string, p *base.SchemaProxy) {
+		if i, ok := index[name]; ok {
+			props[i].proxy = p
+			return
+		}
+		index[name] = len(props)
+		props = append(props, namedProxy{name, p})
+	}
+	for _, part := range s.AllOf {
+		ps, req, ok := c.objectProps(c.schemas.resolve(part), depth+1)
+		if !ok {
+			return nil, nil, false
+		}
+		for _, p := range ps {
+			addProp(p.name, p.proxy)
+		}
+		required = append(required, req...)
+	}
+	for name, p := range s.Properties.FromOldest() {
+		addProp(name, p)
+	}
+	required = append(required, s.Required...)
+	return props, dedupe(required), true
+}
+
+type namedProxy struct {
+	name  string
+	proxy *base.SchemaProxy
+}
+
+func dedupe(list []string) []string {
+	seen := make(map[string]bool, len(list))
+	out := list[:0:0]
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// bodyFromSchema builds a body from a schema proxy: flattened when it is a
+// plain object with properties, else under a "body" property.
+func (c *converter) bodyFromSchema(p *base.SchemaProxy, contentType string, required bool, description string, r *refs) *body {
+	b := &body{contentType: contentType, required: required, description: description}
+	props, req, ok := c.objectProps(c.schemas.resolve(p), 0)
+	if ok && len(props) > 0 {
+		b.flat = true
+		for _, np := range props {
+			if c.schemas.skipProperty(np.proxy, modeInput) {
+				continue
+			}
+			b.props = append(b.props, bodyProp{
+				name:     np.name,
+				schema:   c.schemas.proxy(np.proxy, modeInput, r),
+				required: contains(req, np.name),
+			})
+		}
+		return b
+	}
+	b.whole = c.schemas.proxy(p, modeInput, r)
+	return b
+}
+
+// buildOutput sets op's output schema from the success response schema.
+// Object schemas are used as they are; anything else is wrapped as
+// {"result": ...} with WrapResult set, as FastMCP does.
+func (c *converter) buildOutput(op *Operation, p *base.SchemaProxy) {
+	if p == nil {
+		return
+	}
+	var r refs
+	var out *object
+	s := c.schemas.resolve(p)
+	if s != nil && isObjectSchema(s) {
+		if o, ok := c.schemas.schema(s, modeOutput, &r).(*object); ok {
+			out = o
+		}
+	}
+	if out == nil {
+		out = newObject()
+		out.set("type", "object")
+		res := newObject()
+		res.set("result", c.schemas.proxy(p, modeOutput, &r))
+		out.set("properties", res)
+		out.set("required", []string{"result"})
+		op.WrapResult = true
+	}
+	if defs := c.schemas.defsFor(r.list, modeOutput); defs != nil {
+		out.set("$defs", defs)
+	}
+	op.OutputSchema = json.RawMessage(appendJSON(nil, out))
+}
+
+func isObjectSchema(s *base.Schema) bool {
+	if s.Nullable != nil && *s.Nullable {
+		return false
+	}
+	if len(s.Type) == 1 && s.Type[0] == "object" {
+		return true
+	}
+	return len(s.Type) == 0 && s.Properties != nil && s.Properties.Len() > 0 &&
+		len(s.OneOf)+len(s.AnyOf)+len(s.AllOf) == 0
+}
+
+// isJSONMedia reports whether a media type carries JSON.
+func isJSONMedia(mt string) bool {
+	mt = strings.ToLower(strings.TrimSpace(strings.SplitN(mt, ";", 2)[0]))
+	return mt == "application/json" || strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "/json") || mt == "*/*" || mt == "application/*"
+}

@@ -1,0 +1,361 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// MissingArgumentError says a required argument was not supplied.
+type MissingArgumentError struct{ Arg string }
+
+func (e *MissingArgumentError) Error() string {
+	return fmt.Sprintf("missing required argument %q", e.Arg)
+}
+
+// NewRequest builds the upstream request for one call of op. baseURL may
+// carry a path prefix (https://api.example.com/v1). Arguments are the tool's
+// input, as decoded from JSON. Arguments the input schema does not declare
+// are ignored: models sometimes add extras, and the upstream validates what
+// it receives anyway. A missing required argument is a *MissingArgumentError.
+func (op *Operation) NewRequest(ctx context.Context, baseURL string, args map[string]any) (*http.Request, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("base URL %q: %w", baseURL, err)
+	}
+	for _, p := range op.Params {
+		if v, ok := args[p.Arg]; p.Required && (!ok || v == nil) {
+			return nil, &MissingArgumentError{p.Arg}
+		}
+	}
+	// Path.
+	path := op.Path
+	for _, p := range op.Params {
+		if p.In != "path" {
+			continue
+		}
+		path = strings.ReplaceAll(path, "{"+p.Name+"}", pathValue(p, args[p.Arg]))
+	}
+	prefix := strings.TrimRight(u.EscapedPath(), "/")
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	raw := prefix + path
+	unescaped, err := url.PathUnescape(raw)
+	if err != nil {
+		return nil, fmt.Errorf("build path: %w", err)
+	}
+	u.Path, u.RawPath = unescaped, raw
+	// Query.
+	var q []string
+	if u.RawQuery != "" {
+		q = append(q, u.RawQuery)
+	}
+	for _, p := range op.Params {
+		if p.In != "query" {
+			continue
+		}
+		v, ok := args[p.Arg]
+		if !ok || v == nil {
+			continue
+		}
+		q = append(q, queryPairs(p, v)...)
+	}
+	u.RawQuery = strings.Join(q, "&")
+	u.Fragment = ""
+	// Body.
+	var body io.Reader
+	if op.Body != nil {
+		b, err := op.Body.encode(args)
+		if err != nil {
+			return nil, err
+		}
+		if b != nil {
+			body = bytes.NewReader(b)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, op.Method, u.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", op.Body.ContentType)
+	}
+	var cookies []string
+	for _, p := range op.Params {
+		v, ok := args[p.Arg]
+		if !ok || v == nil {
+			continue
+		}
+		switch p.In {
+		case "header":
+			req.Header.Set(p.Name, simpleValue(v, p.Explode))
+		case "cookie":
+			cookies = append(cookies, p.Name+"="+url.PathEscape(simpleValue(v, p.Explode)))
+		}
+	}
+	if len(cookies) > 0 {
+		req.Header.Set("Cookie", strings.Join(cookies, "; "))
+	}
+	return req, nil
+}
+
+// encode builds the body bytes, or nil when no body is to be sent.
+func (b *Body) encode(args map[string]any) ([]byte, error) {
+	if b.Arg != "" {
+		v, ok := args[b.Arg]
+		if !ok || v == nil {
+			if b.Required {
+				return nil, &MissingArgumentError{b.Arg}
+			}
+			return nil, nil
+		}
+		if !isJSONMedia(b.ContentType) {
+			if s, ok := v.(string); ok {
+				return []byte(s), nil
+			}
+		}
+		return json.Marshal(v)
+	}
+	present := 0
+	for _, name := range b.Props {
+		if _, ok := args[name]; ok {
+			present++
+		}
+	}
+	if present == 0 && !b.Required {
+		return nil, nil
+	}
+	for _, name := range b.RequiredProps {
+		if _, ok := args[name]; !ok {
+			return nil, &MissingArgumentError{name}
+		}
+	}
+	if strings.HasPrefix(strings.ToLower(b.ContentType), "application/x-www-form-urlencoded") {
+		var pairs []string
+		for _, name := range b.Props {
+			v, ok := args[name]
+			if !ok || v == nil {
+				continue
+			}
+			pairs = append(pairs, queryPairs(Param{Name: name, Style: "form", Explode: true}, v)...)
+		}
+		return []byte(strings.Join(pairs, "&")), nil
+	}
+	// JSON object, properties in declared order.
+	buf := []byte{'{'}
+	first := true
+	for _, name := range b.Props {
+		v, ok := args[name]
+		if !ok {
+			continue
+		}
+		j, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("argument %q: %w", name, err)
+		}
+		if !first {
+			buf = append(buf, ',')
+		}
+		first = false
+		buf = appendString(buf, name)
+		buf = append(buf, ':')
+		buf = append(buf, j...)
+	}
+	return append(buf, '}'), nil
+}
+
+// scalar formats a JSON scalar for the wire; objects and arrays become JSON.
+func scalar(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(v), 'f', -1, 32)
+	case int:
+		return strconv.Itoa(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case json.Number:
+		return v.String()
+	case nil:
+		return ""
+	default:
+		j, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Sprint(v)
+		}
+		return string(j)
+	}
+}
+
+// entries returns an object's keys and values in sorted key order.
+func entries(m map[string]any) ([]string, []any) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	vals := make([]any, len(keys))
+	for i, k := range keys {
+		vals[i] = m[k]
+	}
+	return keys, vals
+}
+
+// simpleValue serialises a value in style simple (path and header).
+func simpleValue(v any, explode bool) string {
+	switch v := v.(type) {
+	case []any:
+		parts := make([]string, len(v))
+		for i, e := range v {
+			parts[i] = scalar(e)
+		}
+		return strings.Join(parts, ",")
+	case map[string]any:
+		keys, vals := entries(v)
+		parts := make([]string, 0, 2*len(keys))
+		for i, k := range keys {
+			if explode {
+				parts = append(parts, k+"="+scalar(vals[i]))
+			} else {
+				parts = append(parts, k, scalar(vals[i]))
+			}
+		}
+		return strings.Join(parts, ",")
+	}
+	return scalar(v)
+}
+
+// pathValue serialises and escapes a path parameter (styles simple, label, matrix).
+func pathValue(p Param, v any) string {
+	esc := func(s string) string { return url.PathEscape(s) }
+	switch p.Style {
+	case "label":
+		sep := ","
+		if p.Explode {
+			sep = "."
+		}
+		return "." + joinEscaped(v, sep, p.Explode, esc)
+	case "matrix":
+		switch v := v.(type) {
+		case []any:
+			if p.Explode {
+				var b strings.Builder
+				for _, e := range v {
+					b.WriteString(";" + esc(p.Name) + "=" + esc(scalar(e)))
+				}
+				return b.String()
+			}
+		case map[string]any:
+			if p.Explode {
+				keys, vals := entries(v)
+				var b strings.Builder
+				for i, k := range keys {
+					b.WriteString(";" + esc(k) + "=" + esc(scalar(vals[i])))
+				}
+				return b.String()
+			}
+		}
+		return ";" + esc(p.Name) + "=" + joinEscaped(v, ",", false, esc)
+	}
+	return joinEscaped(v, ",", p.Explode, esc)
+}
+
+// joinEscaped escapes each element and joins with sep, so delimiters stay literal.
+func joinEscaped(v any, sep string, explode bool, esc func(string) string) string {
+	switch v := v.(type) {
+	case []any:
+		parts := make([]string, len(v))
+		for i, e := range v {
+			parts[i] = esc(scalar(e))
+		}
+		return strings.Join(parts, sep)
+	case map[string]any:
+		keys, vals := entries(v)
+		parts := make([]string, 0, 2*len(keys))
+		for i, k := range keys {
+			if explode {
+				parts = append(parts, esc(k)+"="+esc(scalar(vals[i])))
+			} else {
+				parts = append(parts, esc(k), esc(scalar(vals[i])))
+			}
+		}
+		return strings.Join(parts, sep)
+	}
+	return esc(scalar(v))
+}
+
+// queryPairs serialises one query parameter as escaped name=value pairs,
+// per style (form, spaceDelimited, pipeDelimited, deepObject) and explode.
+func queryPairs(p Param, v any) []string {
+	esc := url.QueryEscape
+	name := esc(p.Name)
+	switch v := v.(type) {
+	case []any:
+		if p.Style == "form" && p.Explode || p.Style == "deepObject" {
+			out := make([]string, len(v))
+			for i, e := range v {
+				out[i] = name + "=" + esc(scalar(e))
+			}
+			return out
+		}
+		sep := ","
+		switch p.Style {
+		case "spaceDelimited":
+			sep = "%20"
+		case "pipeDelimited":
+			sep = "|"
+		case "tabDelimited":
+			sep = "%09"
+		}
+		return []string{name + "=" + joinEscaped(v, sep, false, esc)}
+	case map[string]any:
+		switch {
+		case p.Style == "deepObject":
+			var out []string
+			deepObject(&out, p.Name, v)
+			return out
+		case p.Explode:
+			keys, vals := entries(v)
+			out := make([]string, len(keys))
+			for i, k := range keys {
+				out[i] = esc(k) + "=" + esc(scalar(vals[i]))
+			}
+			return out
+		default:
+			return []string{name + "=" + joinEscaped(v, ",", false, esc)}
+		}
+	}
+	return []string{name + "=" + esc(scalar(v))}
+}
+
+// deepObject writes name[key]=value pairs, recursing into nested objects and
+// arrays the way Stripe and Rails-style servers expect (name[key][0]=...).
+func deepObject(out *[]string, prefix string, v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		keys, vals := entries(v)
+		for i, k := range keys {
+			deepObject(out, prefix+"["+k+"]", vals[i])
+		}
+	case []any:
+		for i, e := range v {
+			deepObject(out, prefix+"["+strconv.Itoa(i)+"]", e)
+		}
+	case nil:
+	default:
+		*out = append(*out, url.QueryEscape(prefix)+"="+url.QueryEscape(scalar(v)))
+	}
+}

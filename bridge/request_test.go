@@ -1,0 +1,202 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/tools/txtar"
+)
+
+// seen is what the test upstream received.
+type seen struct {
+	Method string
+	URI    string // raw request URI: escaped path and query as sent
+	Header map[string]string
+	Body   string
+}
+
+func upstream(t *testing.T) (*httptest.Server, *seen) {
+	t.Helper()
+	var got seen
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = seen{Method: r.Method, URI: r.RequestURI, Body: string(b), Header: map[string]string{}}
+		for _, h := range []string{"Content-Type", "Cookie", "X-Request-Id", "X-Trace"} {
+			if v := r.Header.Get(h); v != "" {
+				got.Header[h] = v
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &got
+}
+
+func specOps(t *testing.T, file string) map[string]*Operation {
+	t.Helper()
+	ar, err := txtar.ParseFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec []byte
+	for _, f := range ar.Files {
+		if f.Name == "spec.json" || f.Name == "spec.yaml" {
+			spec = f.Data
+		}
+	}
+	conv, err := Convert(spec, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := make(map[string]*Operation)
+	for _, op := range conv.Operations {
+		ops[op.Name] = op
+	}
+	return ops
+}
+
+func TestNewRequest(t *testing.T) {
+	ops := specOps(t, "testdata/fastapi_302.txtar")
+	for name, op := range specOps(t, "testdata/request.txtar") {
+		ops[name] = op
+	}
+	tests := []struct {
+		name   string
+		op     string
+		prefix string // path prefix on the base URL
+		args   map[string]any
+		want   seen
+	}{
+		{
+			name: "path param and default query",
+			op:   "read_user_users",
+			args: map[string]any{"user_id": float64(42)},
+			want: seen{Method: "GET", URI: "/users/42", Header: map[string]string{}},
+		},
+		{
+			name:   "base URL with a path prefix",
+			op:     "read_user_users",
+			prefix: "/api/v1/",
+			args:   map[string]any{"user_id": float64(7), "verbose": true},
+			want:   seen{Method: "GET", URI: "/api/v1/users/7?verbose=true", Header: map[string]string{}},
+		},
+		{
+			name: "query array explode, header, cookie, unknown args ignored",
+			op:   "list_users_users_get",
+			args: map[string]any{
+				"limit": float64(5), "sort": "desc", "tags": []any{"a b", "c&d"},
+				"x-request-id": "r1", "session": "s 1", "bogus": 1,
+			},
+			want: seen{
+				Method: "GET",
+				URI:    "/users?limit=5&sort=desc&tags=a+b&tags=c%26d",
+				Header: map[string]string{"X-Request-Id": "r1", "Cookie": "session=s%201"},
+			},
+		},
+		{
+			name: "flattened JSON body gathered back",
+			op:   "create_user_users_post",
+			args: map[string]any{"name": "Ann", "address": map[string]any{"street": "Main"}},
+			want: seen{
+				Method: "POST", URI: "/users",
+				Header: map[string]string{"Content-Type": "application/json"},
+				Body:   `{"name":"Ann","address":{"street":"Main"}}`,
+			},
+		},
+		{
+			name: "path escaping and collision suffixes",
+			op:   "update_item",
+			args: map[string]any{"id__path": "a/b c", "id__query": "q", "id": "body-id", "name": "n"},
+			want: seen{
+				Method: "PUT", URI: "/items/a%2Fb%20c?id=q",
+				Header: map[string]string{"Content-Type": "application/json"},
+				Body:   `{"id":"body-id","name":"n"}`,
+			},
+		},
+		{
+			name: "non-object body under body",
+			op:   "add_tags",
+			args: map[string]any{"item_id": float64(1), "body": []any{"x", "y"}},
+			want: seen{
+				Method: "POST", URI: "/items/1/tags",
+				Header: map[string]string{"Content-Type": "application/json"},
+				Body:   `["x","y"]`,
+			},
+		},
+		{
+			name: "query styles",
+			op:   "search",
+			args: map[string]any{
+				"csv": []any{"a", "b"}, "space": []any{"a", "b"}, "pipe": []any{"a", "b"},
+				"filter": map[string]any{"color": "red", "size": float64(2)},
+			},
+			want: seen{
+				Method: "GET",
+				URI:    "/search?csv=a,b&space=a%20b&pipe=a|b&filter%5Bcolor%5D=red&filter%5Bsize%5D=2",
+				Header: map[string]string{},
+			},
+		},
+		{
+			name: "form body",
+			op:   "login",
+			args: map[string]any{"username": "a@b.c", "password": "p w", "scope": []any{"r", "w"}},
+			want: seen{
+				Method: "POST", URI: "/login",
+				Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+				Body:   "username=a%40b.c&password=p+w&scope=r&scope=w",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			op, ok := ops[tt.op]
+			if !ok {
+				t.Fatalf("no operation %q", tt.op)
+			}
+			srv, got := upstream(t)
+			req, err := op.NewRequest(context.Background(), srv.URL+tt.prefix, tt.args)
+			if err != nil {
+				t.Fatalf("NewRequest: %v", err)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if diff := cmp.Diff(tt.want, *got); diff != "" {
+				t.Errorf("upstream saw (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestNewRequestMissingArgument(t *testing.T) {
+	ops := specOps(t, "testdata/fastapi_302.txtar")
+	tests := []struct {
+		name string
+		op   string
+		args map[string]any
+		want string
+	}{
+		{"path parameter", "read_user_users", map[string]any{"verbose": true}, "user_id"},
+		{"null path parameter", "read_user_users", map[string]any{"user_id": nil}, "user_id"},
+		{"body property", "create_user_users_post", map[string]any{"name": "Ann"}, "address"},
+		{"whole body", "create_user_users_post", map[string]any{}, "name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ops[tt.op].NewRequest(context.Background(), "http://upstream.test", tt.args)
+			var me *MissingArgumentError
+			if !errors.As(err, &me) {
+				t.Fatalf("err = %v, want *MissingArgumentError", err)
+			}
+			if me.Arg != tt.want {
+				t.Errorf("missing %q, want %q (error: %v)", me.Arg, tt.want, err)
+			}
+		})
+	}
+}

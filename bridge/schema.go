@@ -1,0 +1,559 @@
+package bridge
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pb33f/libopenapi/datamodel/high/base"
+	"github.com/pb33f/libopenapi/orderedmap"
+)
+
+// mode says which side of a call a schema describes. Input schemas drop
+// readOnly properties, output schemas drop writeOnly ones.
+type mode int
+
+const (
+	modeInput mode = iota
+	modeOutput
+)
+
+// def is one named schema that generated schemas reach through $ref. It is
+// converted once per mode and shared by every tool that needs it.
+type def struct {
+	name string
+	node any      // converted schema, refs rewritten to #/$defs/<name>
+	deps []string // refs this schema uses directly, in first-use order
+}
+
+type defKey struct {
+	ref  string
+	mode mode
+}
+
+// schemaConverter turns OpenAPI schemas (3.0, 3.1, Swagger 2.0) into JSON
+// Schema 2020-12 with local $defs. It is the package's own walker rather than
+// libopenapi's inline renderer, which leaves dangling refs on cycles and
+// keeps the OpenAPI dialect.
+type schemaConverter struct {
+	defs       map[defKey]*def
+	refName    map[string]string // ref -> $defs name
+	nameRef    map[string]string // $defs name -> ref
+	components map[string]*base.SchemaProxy
+	warn       func(format string, args ...any)
+	warned     map[string]bool
+}
+
+func newSchemaConverter(components map[string]*base.SchemaProxy, warn func(string, ...any)) *schemaConverter {
+	return &schemaConverter{
+		defs:       make(map[defKey]*def),
+		refName:    make(map[string]string),
+		nameRef:    make(map[string]string),
+		components: components,
+		warn:       warn,
+		warned:     make(map[string]bool),
+	}
+}
+
+// refs collects the refs one generated schema uses, in first-use order.
+type refs struct {
+	list []string
+	seen map[string]bool
+}
+
+func (r *refs) add(ref string) {
+	if r.seen == nil {
+		r.seen = make(map[string]bool)
+	}
+	if !r.seen[ref] {
+		r.seen[ref] = true
+		r.list = append(r.list, ref)
+	}
+}
+
+// defName returns the $defs name for ref: its last pointer segment, made
+// safe, with a numeric suffix when another ref already took the name.
+func (c *schemaConverter) defName(ref string) string {
+	if n, ok := c.refName[ref]; ok {
+		return n
+	}
+	seg := ref
+	if i := strings.LastIndex(seg, "/"); i >= 0 {
+		seg = seg[i+1:]
+	}
+	seg = strings.NewReplacer("~1", "/", "~0", "~").Replace(seg)
+	var b strings.Builder
+	for _, r := range seg {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	base := b.String()
+	if base == "" {
+		base = "schema"
+	}
+	name := base
+	for i := 2; ; i++ {
+		if _, taken := c.nameRef[name]; !taken {
+			break
+		}
+		name = base + "_" + strconv.Itoa(i)
+	}
+	c.refName[ref] = name
+	c.nameRef[name] = ref
+	return name
+}
+
+func (c *schemaConverter) warnOnce(key, format string, args ...any) {
+	if c.warned[key] {
+		return
+	}
+	c.warned[key] = true
+	c.warn(format, args...)
+}
+
+// target returns the schema a reference proxy points at.
+func (c *schemaConverter) target(p *base.SchemaProxy) *base.Schema {
+	if p.IsTransformedRefWithSiblings() {
+		if t, ok := c.components[p.GetReference()]; ok {
+			return t.Schema()
+		}
+		return nil
+	}
+	return p.Schema()
+}
+
+// ensureDef converts the schema behind ref once per mode. The def is
+// registered before its body is converted, so cycles terminate.
+func (c *schemaConverter) ensureDef(ref string, p *base.SchemaProxy, m mode) string {
+	name := c.defName(ref)
+	key := defKey{ref, m}
+	if _, ok := c.defs[key]; ok {
+		return name
+	}
+	d := &def{name: name}
+	c.defs[key] = d
+	s := c.target(p)
+	if s == nil {
+		c.warnOnce("ref:"+ref, "schema %s could not be resolved (%v); tools using it accept any value there", ref, buildErr(p))
+		d.node = newObject()
+		return name
+	}
+	var r refs
+	d.node = c.schema(s, m, &r)
+	d.deps = r.list
+	return name
+}
+
+func buildErr(p *base.SchemaProxy) error {
+	if err := p.GetBuildError(); err != nil {
+		return err
+	}
+	return fmt.Errorf("not found in the document")
+}
+
+// proxy converts one schema proxy; refs it uses are added to r.
+func (c *schemaConverter) proxy(p *base.SchemaProxy, m mode, r *refs) any {
+	if p == nil {
+		return newObject()
+	}
+	if p.IsReference() {
+		ref := p.GetReference()
+		name := c.ensureDef(ref, p, m)
+		r.add(ref)
+		o := newObject()
+		o.set("$ref", "#/$defs/"+escapePointer(name))
+		if p.IsTransformedRefWithSiblings() {
+			if sib := p.Schema(); sib != nil {
+				if so, ok := c.schema(sib, m, r).(*object); ok {
+					for _, k := range so.keys {
+						if k != "$ref" {
+							o.set(k, so.vals[k])
+						}
+					}
+				}
+			}
+		}
+		return o
+	}
+	s := p.Schema()
+	if s == nil {
+		c.warnOnce(fmt.Sprintf("schema:%p", p), "a schema could not be built (%v); it accepts any value", buildErr(p))
+		return newObject()
+	}
+	return c.schema(s, m, r)
+}
+
+// resolve follows refs to the schema a proxy finally describes.
+func (c *schemaConverter) resolve(p *base.SchemaProxy) *base.Schema {
+	if p == nil {
+		return nil
+	}
+	if p.IsReference() {
+		return c.target(p)
+	}
+	return p.Schema()
+}
+
+func escapePointer(s string) string {
+	if !strings.ContainsAny(s, "~/") {
+		return s
+	}
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}
+
+// schema converts one schema object to JSON Schema 2020-12.
+func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
+	if s.BooleanSchema != nil {
+		return *s.BooleanSchema
+	}
+	o := newObject()
+	nullable := s.Nullable != nil && *s.Nullable
+	types := s.Type
+	if nullable && len(types) > 0 && !contains(types, "null") {
+		types = append(append([]string(nil), types...), "null")
+	}
+	switch len(types) {
+	case 0:
+	case 1:
+		o.set("type", types[0])
+	default:
+		o.set("type", append([]string(nil), types...))
+	}
+	if s.Title != "" {
+		o.set("title", s.Title)
+	}
+	if s.Description != "" {
+		o.set("description", s.Description)
+	}
+	if s.Format != "" {
+		o.set("format", s.Format)
+	}
+	if len(s.Enum) > 0 {
+		vals := make([]any, 0, len(s.Enum)+1)
+		hasNull := false
+		for _, n := range s.Enum {
+			v := yamlValue(n)
+			if v == nil {
+				hasNull = true
+			}
+			vals = append(vals, v)
+		}
+		if nullable && !hasNull {
+			vals = append(vals, nil)
+		}
+		o.set("enum", vals)
+	}
+	if s.Const != nil {
+		o.set("const", yamlValue(s.Const))
+	}
+	if s.Default != nil {
+		o.set("default", yamlValue(s.Default))
+	}
+	if s.Properties != nil && s.Properties.Len() > 0 {
+		props := newObject()
+		var dropped map[string]bool
+		for name, p := range s.Properties.FromOldest() {
+			if c.skipProperty(p, m) {
+				if dropped == nil {
+					dropped = make(map[string]bool)
+				}
+				dropped[name] = true
+				continue
+			}
+			props.set(name, c.proxy(p, m, r))
+		}
+		o.set("properties", props)
+		if len(s.Required) > 0 {
+			req := make([]string, 0, len(s.Required))
+			for _, n := range s.Required {
+				if !dropped[n] {
+					req = append(req, n)
+				}
+			}
+			if len(req) > 0 {
+				o.set("required", req)
+			}
+		}
+	} else if len(s.Required) > 0 {
+		o.set("required", append([]string(nil), s.Required...))
+	}
+	if s.PatternProperties != nil && s.PatternProperties.Len() > 0 {
+		o.set("patternProperties", c.proxyMap(s.PatternProperties, m, r))
+	}
+	if ap := s.AdditionalProperties; ap != nil {
+		if ap.IsA() {
+			if ap.A != nil {
+				o.set("additionalProperties", c.proxy(ap.A, m, r))
+			}
+		} else {
+			o.set("additionalProperties", ap.B)
+		}
+	}
+	if s.PropertyNames != nil {
+		o.set("propertyNames", c.proxy(s.PropertyNames, m, r))
+	}
+	if s.MinProperties != nil {
+		o.set("minProperties", *s.MinProperties)
+	}
+	if s.MaxProperties != nil {
+		o.set("maxProperties", *s.MaxProperties)
+	}
+	if s.DependentRequired != nil && s.DependentRequired.Len() > 0 {
+		dr := newObject()
+		for k, v := range s.DependentRequired.FromOldest() {
+			dr.set(k, append([]string(nil), v...))
+		}
+		o.set("dependentRequired", dr)
+	}
+	if s.DependentSchemas != nil && s.DependentSchemas.Len() > 0 {
+		o.set("dependentSchemas", c.proxyMap(s.DependentSchemas, m, r))
+	}
+	if it := s.Items; it != nil {
+		if it.IsA() {
+			if it.A != nil {
+				o.set("items", c.proxy(it.A, m, r))
+			}
+		} else {
+			o.set("items", it.B)
+		}
+	}
+	if len(s.PrefixItems) > 0 {
+		o.set("prefixItems", c.proxyList(s.PrefixItems, m, r))
+	}
+	if s.Contains != nil {
+		o.set("contains", c.proxy(s.Contains, m, r))
+	}
+	if s.MinContains != nil {
+		o.set("minContains", *s.MinContains)
+	}
+	if s.MaxContains != nil {
+		o.set("maxContains", *s.MaxContains)
+	}
+	if s.MinItems != nil {
+		o.set("minItems", *s.MinItems)
+	}
+	if s.MaxItems != nil {
+		o.set("maxItems", *s.MaxItems)
+	}
+	if s.UniqueItems != nil && *s.UniqueItems {
+		o.set("uniqueItems", true)
+	}
+	if s.UnevaluatedItems != nil {
+		o.set("unevaluatedItems", c.proxy(s.UnevaluatedItems, m, r))
+	}
+	if up := s.UnevaluatedProperties; up != nil {
+		if up.IsA() {
+			if up.A != nil {
+				o.set("unevaluatedProperties", c.proxy(up.A, m, r))
+			}
+		} else {
+			o.set("unevaluatedProperties", up.B)
+		}
+	}
+	if len(s.AllOf) > 0 {
+		o.set("allOf", c.proxyList(s.AllOf, m, r))
+	}
+	if len(s.OneOf) > 0 {
+		o.set("oneOf", c.proxyList(s.OneOf, m, r))
+	}
+	if len(s.AnyOf) > 0 {
+		o.set("anyOf", c.proxyList(s.AnyOf, m, r))
+	}
+	if s.Not != nil {
+		o.set("not", c.proxy(s.Not, m, r))
+	}
+	if s.If != nil {
+		o.set("if", c.proxy(s.If, m, r))
+	}
+	if s.Then != nil {
+		o.set("then", c.proxy(s.Then, m, r))
+	}
+	if s.Else != nil {
+		o.set("else", c.proxy(s.Else, m, r))
+	}
+	if d := s.Discriminator; d != nil && d.PropertyName != "" {
+		do := newObject()
+		do.set("propertyName", d.PropertyName)
+		if d.Mapping != nil && d.Mapping.Len() > 0 {
+			mo := newObject()
+			for k, v := range d.Mapping.FromOldest() {
+				mo.set(k, c.mappingRef(v, m, r))
+			}
+			do.set("mapping", mo)
+		}
+		o.set("discriminator", do)
+	}
+	// Numbers: 3.0 boolean exclusives become 2020-12 numeric ones.
+	minimum, maximum := s.Minimum, s.Maximum
+	if em := s.ExclusiveMinimum; em != nil {
+		if em.IsA() {
+			if em.A && minimum != nil {
+				o.set("exclusiveMinimum", *minimum)
+				minimum = nil
+			}
+		} else {
+			o.set("exclusiveMinimum", em.B)
+		}
+	}
+	if em := s.ExclusiveMaximum; em != nil {
+		if em.IsA() {
+			if em.A && maximum != nil {
+				o.set("exclusiveMaximum", *maximum)
+				maximum = nil
+			}
+		} else {
+			o.set("exclusiveMaximum", em.B)
+		}
+	}
+	if minimum != nil {
+		o.set("minimum", *minimum)
+	}
+	if maximum != nil {
+		o.set("maximum", *maximum)
+	}
+	if s.MultipleOf != nil {
+		o.set("multipleOf", *s.MultipleOf)
+	}
+	if s.MinLength != nil {
+		o.set("minLength", *s.MinLength)
+	}
+	if s.MaxLength != nil {
+		o.set("maxLength", *s.MaxLength)
+	}
+	if s.Pattern != "" {
+		o.set("pattern", s.Pattern)
+	}
+	if s.ContentEncoding != "" {
+		o.set("contentEncoding", s.ContentEncoding)
+	}
+	if s.ContentMediaType != "" {
+		o.set("contentMediaType", s.ContentMediaType)
+	}
+	if s.ContentSchema != nil {
+		o.set("contentSchema", c.proxy(s.ContentSchema, m, r))
+	}
+	if s.ReadOnly != nil && *s.ReadOnly {
+		o.set("readOnly", true)
+	}
+	if s.WriteOnly != nil && *s.WriteOnly {
+		o.set("writeOnly", true)
+	}
+	if s.Deprecated != nil && *s.Deprecated {
+		o.set("deprecated", true)
+	}
+	var examples []any
+	for _, n := range s.Examples {
+		examples = append(examples, yamlValue(n))
+	}
+	if s.Example != nil {
+		examples = append(examples, yamlValue(s.Example))
+	}
+	if len(examples) > 0 {
+		o.set("examples", examples)
+	}
+	// 3.0 nullable on a schema without a type (a $ref wrapper, a oneOf):
+	// allow null alongside whatever the schema says.
+	if nullable && len(s.Type) == 0 && (len(s.AllOf)+len(s.OneOf)+len(s.AnyOf) > 0) {
+		w := newObject()
+		w.set("anyOf", []any{o, map[string]any{"type": "null"}})
+		return w
+	}
+	return o
+}
+
+// mappingRef rewrites a discriminator mapping value to a local $defs ref.
+func (c *schemaConverter) mappingRef(v string, m mode, r *refs) string {
+	ref := v
+	if !strings.Contains(v, "/") && !strings.Contains(v, "#") {
+		for _, prefix := range []string{"#/components/schemas/", "#/definitions/"} {
+			if _, ok := c.components[prefix+v]; ok {
+				ref = prefix + v
+				break
+			}
+		}
+	}
+	p, ok := c.components[ref]
+	if !ok {
+		return v
+	}
+	name := c.ensureDef(ref, p, m)
+	r.add(ref)
+	return "#/$defs/" + escapePointer(name)
+}
+
+func (c *schemaConverter) proxyList(ps []*base.SchemaProxy, m mode, r *refs) []any {
+	out := make([]any, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, c.proxy(p, m, r))
+	}
+	return out
+}
+
+func (c *schemaConverter) proxyMap(ps *orderedmap.Map[string, *base.SchemaProxy], m mode, r *refs) *object {
+	o := newObject()
+	for k, p := range ps.FromOldest() {
+		o.set(k, c.proxy(p, m, r))
+	}
+	return o
+}
+
+// skipProperty reports whether a property is left out in mode m: readOnly
+// properties are not inputs and writeOnly ones are not outputs.
+func (c *schemaConverter) skipProperty(p *base.SchemaProxy, m mode) bool {
+	if p == nil || (p.IsReference() && !p.IsTransformedRefWithSiblings()) {
+		return false
+	}
+	s := p.Schema()
+	if s == nil {
+		return false
+	}
+	if m == modeInput {
+		return s.ReadOnly != nil && *s.ReadOnly
+	}
+	return s.WriteOnly != nil && *s.WriteOnly
+}
+
+// defsFor returns the $defs object holding every def reachable from roots,
+// sorted by name, or nil when there are none.
+func (c *schemaConverter) defsFor(roots []string, m mode) *object {
+	if len(roots) == 0 {
+		return nil
+	}
+	seen := make(map[string]bool)
+	var found []*def
+	queue := append([]string(nil), roots...)
+	for len(queue) > 0 {
+		ref := queue[0]
+		queue = queue[1:]
+		if seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		d, ok := c.defs[defKey{ref, m}]
+		if !ok {
+			continue
+		}
+		found = append(found, d)
+		queue = append(queue, d.deps...)
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].name < found[j].name })
+	o := newObject()
+	for _, d := range found {
+		o.set(d.name, d.node)
+	}
+	return o
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,231 @@
+package bridge
+
+import (
+	"strings"
+
+	"github.com/pb33f/libopenapi/datamodel/high/base"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+	"github.com/pb33f/libopenapi/orderedmap"
+)
+
+// fromV3 converts an OpenAPI 3.0/3.1 document.
+func (c *converter) fromV3(d *v3.Document) {
+	if d.Info != nil {
+		c.out.Title, c.out.Version = d.Info.Title, d.Info.Version
+	}
+	for _, s := range d.Servers {
+		c.out.Servers = append(c.out.Servers, serverURL(s))
+	}
+	var comps map[string]*base.SchemaProxy
+	if d.Components != nil {
+		comps = componentMap("#/components/schemas/", d.Components.Schemas.FromOldest())
+	}
+	c.schemas = newSchemaConverter(comps, c.warnf)
+	if d.Paths == nil {
+		return
+	}
+	for path, item := range d.Paths.PathItems.FromOldest() {
+		if item == nil {
+			continue
+		}
+		for method, o := range item.GetOperations().FromOldest() {
+			c.operationV3(path, strings.ToUpper(method), item, o)
+		}
+	}
+}
+
+// serverURL substitutes server variables with their defaults.
+func serverURL(s *v3.Server) string {
+	u := s.URL
+	for name, v := range s.Variables.FromOldest() {
+		if v != nil {
+			u = strings.ReplaceAll(u, "{"+name+"}", v.Default)
+		}
+	}
+	return u
+}
+
+func (c *converter) operationV3(path, method string, item *v3.PathItem, o *v3.Operation) {
+	op := &Operation{
+		Method:      method,
+		Path:        path,
+		OperationID: o.OperationId,
+		Tags:        append([]string(nil), o.Tags...),
+		Description: describe(o.Summary, o.Description),
+	}
+	if op.Description == "" {
+		op.Description = describe(item.Summary, item.Description)
+	}
+	if !c.classify(op) {
+		return
+	}
+	var r refs
+	var params []param
+	seen := make(map[string]int)
+	for _, ps := range [][]*v3.Parameter{item.Parameters, o.Parameters} {
+		for _, p := range ps {
+			if p == nil || p.Name == "" {
+				continue
+			}
+			if p.In == "header" && ignoredHeader(p.Name) {
+				continue
+			}
+			if p.In != "path" && p.In != "query" && p.In != "header" && p.In != "cookie" {
+				c.warnf("%s %s: parameter %q is in %q, which OpenAPI 3 does not define; skipped", method, path, p.Name, p.In)
+				continue
+			}
+			cp := c.paramV3(p, &r)
+			key := p.In + "\x00" + p.Name
+			if i, ok := seen[key]; ok {
+				params[i] = cp // operation level overrides path level
+				continue
+			}
+			seen[key] = len(params)
+			params = append(params, cp)
+		}
+	}
+	// Path template names without a declared parameter are still required.
+	for _, name := range pathParams(path) {
+		if _, ok := seen["path\x00"+name]; !ok {
+			c.warnf("%s %s: path parameter {%s} is not declared; treating it as a required string", method, path, name)
+			s := newObject()
+			s.set("type", "string")
+			seen["path\x00"+name] = len(params)
+			params = append(params, param{name: name, in: "path", required: true, schema: s, style: "simple"})
+		}
+	}
+	var b *body
+	if rb := o.RequestBody; rb != nil && rb.Content != nil && rb.Content.Len() > 0 {
+		mt, media := pickMedia(rb.Content)
+		if media != nil {
+			required := rb.Required != nil && *rb.Required
+			if media.Schema == nil {
+				s := newObject()
+				if !isJSONMedia(mt) {
+					s.set("type", "string")
+				}
+				b = &body{contentType: mt, required: required, description: rb.Description, whole: s}
+			} else {
+				b = c.bodyFromSchema(media.Schema, mt, required, rb.Description, &r)
+			}
+		}
+	}
+	c.buildInput(op, params, b, &r)
+	c.buildOutput(op, successSchemaV3(o.Responses))
+	c.add(op)
+}
+
+// ignoredHeader reports whether OpenAPI says a header parameter is ignored.
+func ignoredHeader(name string) bool {
+	switch strings.ToLower(name) {
+	case "accept", "content-type", "authorization":
+		return true
+	}
+	return false
+}
+
+func (c *converter) paramV3(p *v3.Parameter, r *refs) param {
+	style, explode := defaultStyle(p.In)
+	if p.Style != "" {
+		style = p.Style
+		if p.Explode == nil {
+			explode = style == "form"
+		}
+	}
+	if p.Explode != nil {
+		explode = *p.Explode
+	}
+	cp := param{
+		name:        p.Name,
+		in:          p.In,
+		required:    p.In == "path" || (p.Required != nil && *p.Required),
+		style:       style,
+		explode:     explode,
+		description: p.Description,
+		deprecated:  p.Deprecated,
+	}
+	sp := p.Schema
+	if sp == nil && p.Content != nil {
+		if _, media := pickMedia(p.Content); media != nil {
+			sp = media.Schema
+		}
+	}
+	if sp == nil {
+		s := newObject()
+		s.set("type", "string")
+		cp.schema = s
+	} else {
+		cp.schema = c.schemas.proxy(sp, modeInput, r)
+	}
+	if p.Example != nil {
+		cp.examples = append(cp.examples, yamlValue(p.Example))
+	}
+	for _, ex := range p.Examples.FromOldest() {
+		if ex != nil && ex.Value != nil {
+			cp.examples = append(cp.examples, yamlValue(ex.Value))
+		}
+	}
+	return cp
+}
+
+// pickMedia chooses the request media type: JSON first, then form
+// encodings, then whatever comes first in the document.
+func pickMedia(content *orderedmap.Map[string, *v3.MediaType]) (string, *v3.MediaType) {
+	var firstForm, firstMultipart, first string
+	for mt := range content.KeysFromOldest() {
+		lmt := strings.ToLower(mt)
+		switch {
+		case isJSONMedia(lmt) && lmt != "*/*" && lmt != "application/*":
+			return mt, content.GetOrZero(mt)
+		case strings.HasPrefix(lmt, "application/x-www-form-urlencoded") && firstForm == "":
+			firstForm = mt
+		case strings.HasPrefix(lmt, "multipart/form-data") && firstMultipart == "":
+			firstMultipart = mt
+		case first == "":
+			first = mt
+		}
+	}
+	for _, mt := range []string{firstForm, firstMultipart, first} {
+		if mt != "" {
+			ct := mt
+			if ct == "*/*" || ct == "application/*" {
+				ct = "application/json"
+			}
+			return ct, content.GetOrZero(mt)
+		}
+	}
+	return "", nil
+}
+
+// successCodes is the order in which responses are tried for the output schema.
+var successCodes = []string{"200", "201", "202", "203", "206", "2XX", "2xx"}
+
+func successSchemaV3(rs *v3.Responses) *base.SchemaProxy {
+	if rs == nil || rs.Codes == nil {
+		return nil
+	}
+	var resp *v3.Response
+	for _, code := range successCodes {
+		if r := rs.Codes.GetOrZero(code); r != nil {
+			resp = r
+			break
+		}
+	}
+	if resp == nil {
+		for code, r := range rs.Codes.FromOldest() {
+			if strings.HasPrefix(code, "2") && code != "204" {
+				resp = r
+				break
+			}
+		}
+	}
+	if resp == nil || resp.Content == nil {
+		return nil
+	}
+	for mt, media := range resp.Content.FromOldest() {
+		if isJSONMedia(mt) && media != nil && media.Schema != nil {
+			return media.Schema
+		}
+	}
+	return nil
+}
