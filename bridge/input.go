@@ -222,7 +222,10 @@ func (c *converter) bodyFromSchema(p *base.SchemaProxy, contentType string, requ
 
 // buildOutput sets op's output schema from the success response schema.
 // Object schemas are used as they are; anything else is wrapped as
-// {"result": ...} with WrapResult set, as FastMCP does.
+// {"result": ...} with WrapResult set, as FastMCP does. An empty schema
+// (FastAPI's {} for an untyped return) promises nothing, so the tool gets no
+// output schema and an object result is passed through unwrapped, as the
+// upstream sent it.
 func (c *converter) buildOutput(op *Operation, p *base.SchemaProxy) {
 	if p == nil {
 		return
@@ -230,6 +233,9 @@ func (c *converter) buildOutput(op *Operation, p *base.SchemaProxy) {
 	var r refs
 	var out *object
 	s := c.schemas.resolve(p)
+	if s != nil && isEmptySchema(s) {
+		return
+	}
 	if s != nil && isObjectSchema(s) {
 		if o, ok := c.schemas.schema(s, modeOutput, &r).(*object); ok {
 			out = o
@@ -248,6 +254,14 @@ func (c *converter) buildOutput(op *Operation, p *base.SchemaProxy) {
 		out.set("$defs", defs)
 	}
 	op.OutputSchema = json.RawMessage(appendJSON(nil, out))
+}
+
+// isEmptySchema reports whether s constrains nothing, like {} or {"title": ...}.
+func isEmptySchema(s *base.Schema) bool {
+	return len(s.Type) == 0 && (s.Properties == nil || s.Properties.Len() == 0) &&
+		len(s.AllOf) == 0 && len(s.OneOf) == 0 && len(s.AnyOf) == 0 && s.Not == nil &&
+		s.Items == nil && s.AdditionalProperties == nil && len(s.Enum) == 0 && s.Const == nil &&
+		len(s.PrefixItems) == 0
 }
 
 func isObjectSchema(s *base.Schema) bool {

@@ -1,0 +1,250 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/yosida95/uritemplate/v3"
+
+	"github.com/portico-mcp/portico/tenant"
+)
+
+// errorBodyLimit is how much of an upstream error body a tool error quotes.
+const errorBodyLimit = 4096
+
+// upstreamResult is one upstream HTTP exchange.
+type upstreamResult struct {
+	status      int
+	body        []byte
+	contentType string
+	truncated   bool // body was cut at the response size cap
+	size        int64
+	elapsed     time.Duration
+}
+
+// callTool returns the MCP handler of tool op. Every upstream failure comes
+// back as a result with isError set, naming the cause, never as a protocol
+// error: an agent can read and act on it.
+func (l *live) callTool(op *Operation) mcp.ToolHandler {
+	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		args, err := decodeArgs(req.Params.Arguments)
+		if err != nil {
+			return toolError("the arguments of %s must be a JSON object: %v", op.Name, err), nil
+		}
+		res, err := l.do(ctx, l.state.Load(), op, args, requestHeader(req.Extra))
+		if err != nil {
+			return toolError("%s", err.Error()), nil
+		}
+		return res.toolResult(op), nil
+	}
+}
+
+// readResource returns the MCP handler of resource or template op.
+func (l *live) readResource(op *Operation) mcp.ResourceHandler {
+	var tmpl *uritemplate.Template
+	if op.Kind == tenant.KindResourceTemplate {
+		tmpl, _ = uritemplate.New(op.URI) // the SDK validated it when it was added
+	}
+	return func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+		args := map[string]any{}
+		if tmpl != nil {
+			vals := tmpl.Match(req.Params.URI)
+			if vals == nil {
+				return nil, mcp.ResourceNotFoundError(req.Params.URI)
+			}
+			for _, name := range tmpl.Varnames() {
+				if v := vals.Get(name); v.Valid() {
+					args[name] = v.String()
+				}
+			}
+		}
+		res, err := l.do(ctx, l.state.Load(), op, args, requestHeader(req.Extra))
+		if err != nil {
+			return nil, err
+		}
+		if res.status >= 400 {
+			return nil, fmt.Errorf("upstream returned HTTP %d %s for %s %s: %s", res.status, http.StatusText(res.status), op.Method, op.Path, quote(res.body, errorBodyLimit))
+		}
+		c := &mcp.ResourceContents{URI: req.Params.URI, MIMEType: res.contentType}
+		if utf8.Valid(res.body) {
+			c.Text = string(res.body)
+		} else {
+			c.Blob = res.body
+		}
+		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{c}}, nil
+	}
+}
+
+// do sends op's request built from args to the tenant's upstream with its
+// credentials, bounded by the tenant's concurrency cap, timeout and the
+// response size cap. Errors are sentences fit for an agent and never carry a
+// credential (query credentials would otherwise appear in URL errors).
+func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string]any, in http.Header) (*upstreamResult, error) {
+	if st.closed {
+		return nil, errors.New("this tenant is shutting down; retry shortly")
+	}
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	select {
+	case l.sem <- struct{}{}:
+		defer func() { <-l.sem }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("the tenant's concurrency limit (%d calls) stayed full for %s; retry later", cap(l.sem), st.timeout)
+	}
+	req, err := op.NewRequest(ctx, st.tenant.BaseURL, args)
+	if err != nil {
+		return nil, fmt.Errorf("invalid arguments for %s: %w", op.Name, err)
+	}
+	for _, h := range st.tenant.Settings.ForwardHeaders {
+		if v := in.Values(h); len(v) > 0 {
+			req.Header[http.CanonicalHeaderKey(h)] = v
+		}
+	}
+	applyCredentials(req, st.creds)
+	start := time.Now()
+	resp, err := l.client.Do(req)
+	if err != nil {
+		return nil, describeUpstreamError(ctx, op, st.timeout, err)
+	}
+	defer resp.Body.Close()
+	limit := l.maxResponse
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, describeUpstreamError(ctx, op, st.timeout, err)
+	}
+	res := &upstreamResult{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), size: int64(len(body))}
+	if int64(len(body)) > limit {
+		n, _ := io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<20)) // let the connection be reused
+		res.body, res.truncated, res.size = body[:limit], true, int64(len(body))+n
+	} else {
+		res.body = body
+	}
+	res.elapsed = time.Since(start)
+	return res, nil
+}
+
+// toolResult maps a finished exchange to a tool result: JSON success bodies
+// become structured content (non-objects wrapped as {"result": ...}) plus the
+// same JSON as text; HTTP errors become isError results with status and body.
+func (res *upstreamResult) toolResult(op *Operation) *mcp.CallToolResult {
+	if res.status >= 400 {
+		return toolError("upstream returned HTTP %d %s for %s %s: %s", res.status, http.StatusText(res.status), op.Method, op.Path, quote(res.body, errorBodyLimit))
+	}
+	trimmed := bytes.TrimSpace(res.body)
+	if len(trimmed) == 0 {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprintf("HTTP %d %s (no content)", res.status, http.StatusText(res.status))}}}
+	}
+	if res.truncated {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{
+			Text: fmt.Sprintf("%s\n[response cut: the upstream sent %d bytes, more than the %d-byte limit]", quote(res.body, len(res.body)), res.size, len(res.body)),
+		}}}
+	}
+	if isJSON(res.contentType) && json.Valid(trimmed) {
+		structured := json.RawMessage(trimmed)
+		if op.WrapResult || trimmed[0] != '{' {
+			structured = json.RawMessage(`{"result":` + string(trimmed) + `}`)
+		}
+		return &mcp.CallToolResult{
+			Content:           []mcp.Content{&mcp.TextContent{Text: string(trimmed)}},
+			StructuredContent: structured,
+		}
+	}
+	if !utf8.Valid(res.body) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.EmbeddedResource{Resource: &mcp.ResourceContents{
+			URI: "portico://response/" + op.Name, MIMEType: res.contentType, Blob: res.body,
+		}}}}
+	}
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(res.body)}}}
+}
+
+func toolError(format string, a ...any) *mcp.CallToolResult {
+	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprintf(format, a...)}}}
+}
+
+// applyCredentials attaches the tenant's credentials to an upstream request.
+func applyCredentials(req *http.Request, creds []tenant.LiveCredential) {
+	for _, c := range creds {
+		v := c.Value.Reveal()
+		switch c.Type {
+		case tenant.CredBearer:
+			h := c.Header
+			if h == "" {
+				h = "Authorization"
+			}
+			req.Header.Set(h, "Bearer "+v)
+		case tenant.CredHeader:
+			req.Header.Set(c.Header, v)
+		case tenant.CredBasic:
+			req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(v)))
+		case tenant.CredQuery:
+			if req.URL.RawQuery != "" {
+				req.URL.RawQuery += "&"
+			}
+			req.URL.RawQuery += url.QueryEscape(c.Header) + "=" + url.QueryEscape(v)
+		}
+	}
+}
+
+// describeUpstreamError turns a transport failure into a sentence without the
+// request URL, which may carry a query credential.
+func describeUpstreamError(ctx context.Context, op *Operation, timeout time.Duration, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("upstream did not answer %s %s within %s; retry later or raise the tenant's upstream_timeout_ms", op.Method, op.Path, timeout)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("upstream request %s %s failed: %v", op.Method, op.Path, err)
+}
+
+func decodeArgs(raw json.RawMessage) (map[string]any, error) {
+	args := map[string]any{}
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return args, nil
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber() // keep large integers exact on their way upstream
+	if err := d.Decode(&args); err != nil {
+		return nil, err
+	}
+	return args, nil
+}
+
+func requestHeader(extra *mcp.RequestExtra) http.Header {
+	if extra == nil {
+		return nil
+	}
+	return extra.Header
+}
+
+func isJSON(contentType string) bool {
+	if contentType == "" {
+		return true // FastAPI always labels JSON; unlabelled bodies are tried as JSON
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// quote returns at most limit bytes of body as text, marking a cut.
+func quote(body []byte, limit int) string {
+	if len(body) <= limit {
+		return strings.ToValidUTF8(string(body), "\uFFFD")
+	}
+	return strings.ToValidUTF8(string(body[:limit]), "\uFFFD") + fmt.Sprintf("… [%d more bytes]", len(body)-limit)
+}

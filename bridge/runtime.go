@@ -1,0 +1,540 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/portico-mcp/portico/tenant"
+)
+
+// tenantStore is what the runtime needs from tenant.Store.
+type tenantStore interface {
+	Tenant(ctx context.Context, id string) (*tenant.Tenant, error)
+	Tenants(ctx context.Context, f tenant.TenantFilter) ([]*tenant.Tenant, error)
+	SetStatus(ctx context.Context, id string, to tenant.Status, reason, actor string) (*tenant.Tenant, error)
+	LiveCredentials(ctx context.Context, tenantID string) ([]tenant.LiveCredential, error)
+	AddSpecVersion(ctx context.Context, tenantID string, v tenant.SpecVersion) (tenant.SpecVersion, bool, error)
+	LatestSpec(ctx context.Context, tenantID string) (tenant.SpecVersion, error)
+	VerifyToken(ctx context.Context, secret string) (tenant.Token, error)
+}
+
+var _ tenantStore = (*tenant.Store)(nil)
+
+// Config configures a Runtime. Zero values mean the documented defaults.
+type Config struct {
+	Logger *slog.Logger
+	// AllowCIDRs lets upstream calls reach otherwise refused internal
+	// addresses (PORTICO_ALLOW_UPSTREAM_CIDRS).
+	AllowCIDRs []netip.Prefix
+	// DrainTimeout bounds how long deactivation waits for in-flight calls (default 30 s).
+	DrainTimeout time.Duration
+	// UpstreamTimeout bounds one upstream call unless the tenant sets its own (default 30 s).
+	UpstreamTimeout time.Duration
+	// MaxConcurrency caps a tenant's concurrent upstream calls unless it sets its own (default 64).
+	MaxConcurrency int
+	// MaxResponseBytes caps an upstream response read into a tool result (default 10 MiB).
+	MaxResponseBytes int64
+	// MaxSpecBytes caps a fetched OpenAPI document (default 32 MiB).
+	MaxSpecBytes int64
+	// Version is reported to MCP clients as the server version.
+	Version string
+}
+
+func (o *Config) setDefaults() {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.DrainTimeout == 0 {
+		o.DrainTimeout = 30 * time.Second
+	}
+	if o.UpstreamTimeout == 0 {
+		o.UpstreamTimeout = 30 * time.Second
+	}
+	if o.MaxConcurrency == 0 {
+		o.MaxConcurrency = 64
+	}
+	if o.MaxResponseBytes == 0 {
+		o.MaxResponseBytes = 10 << 20
+	}
+	if o.MaxSpecBytes == 0 {
+		o.MaxSpecBytes = 32 << 20
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+}
+
+// Runtime holds every active tenant of this process: its MCP server, its
+// upstream connection pool and its decrypted credentials. Activation is a
+// tenant's lifespan start and deactivation its end.
+type Runtime struct {
+	store  tenantStore
+	opts   Config
+	log    *slog.Logger
+	guard  guard
+	fetch  *http.Client // spec downloads, through the same outbound guard
+	mcp    http.Handler // one Streamable HTTP handler for every tenant
+	locks  keyedMutex   // serialises lifecycle changes per tenant
+	mu     sync.RWMutex
+	active map[string]*live
+}
+
+// New returns a Runtime with no active tenants; call Restore to bring back
+// the tenants the database says are active.
+func New(store tenantStore, opts Config) *Runtime {
+	opts.setDefaults()
+	r := &Runtime{
+		store:  store,
+		opts:   opts,
+		log:    opts.Logger,
+		guard:  guard{allow: opts.AllowCIDRs},
+		active: make(map[string]*live),
+	}
+	r.fetch = &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{DialContext: r.guard.dialContext(), TLSHandshakeTimeout: 10 * time.Second, MaxIdleConns: 16, IdleConnTimeout: 30 * time.Second},
+	}
+	r.mcp = mcp.NewStreamableHTTPHandler(r.serverFor, &mcp.StreamableHTTPOptions{
+		// Stateless serves every protocol version from 2025-03-26 to
+		// 2026-07-28 and needs no sticky routing between replicas.
+		Stateless: true,
+		// Portico authenticates every request with the tenant's token and is
+		// usually behind a proxy on loopback; the SDK's Host check would 403 it.
+		DisableLocalhostProtection: true,
+		Logger:                     r.log,
+	})
+	return r
+}
+
+// live is one active tenant.
+type live struct {
+	id       string
+	server   *mcp.Server
+	client   *http.Client
+	tr       *http.Transport
+	sem      chan struct{}
+	state    atomic.Pointer[state] // swapped whole on reload; calls keep the one they started with
+	inflight sync.WaitGroup        // requests that must finish before the pool closes
+	// ctx ends every request still open once the tenant stops (long-lived
+	// listen streams at once, other requests after the drain deadline).
+	ctx         context.Context
+	cancel      context.CancelFunc
+	maxResponse int64
+}
+
+// state is what a call needs, replaced atomically when settings or credentials change.
+type state struct {
+	tenant  *tenant.Tenant
+	ops     map[string]*Operation // by MCP name (tools) or URI / URI template (resources)
+	list    []*Operation          // in document order, for listing
+	creds   []tenant.LiveCredential
+	timeout time.Duration
+	closed  bool // the tenant stopped: its secrets are gone
+}
+
+// Activate starts tenant id's lifespan: it loads the newest cached spec (or
+// fetches one), converts it, opens the tenant's connection pool with its
+// decrypted credentials, registers its MCP server and marks it active. When
+// any step fails the tenant is left failed with the reason stored, and the
+// error is a *tenant.ActivationError.
+func (r *Runtime) Activate(ctx context.Context, id, actor string) (*tenant.Tenant, error) {
+	unlock := r.locks.lock(id)
+	defer unlock()
+	t, err := r.store.Tenant(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("activate tenant %s: %w", id, err)
+	}
+	if !tenant.CanTransition(t.Status, tenant.StatusActive) {
+		return nil, &tenant.TransitionError{From: t.Status, To: tenant.StatusActive}
+	}
+	l, err := r.start(ctx, t)
+	if err != nil {
+		var ae *tenant.ActivationError
+		if !errors.As(err, &ae) {
+			return nil, fmt.Errorf("activate tenant %s: %w", id, err)
+		}
+		if _, serr := r.store.SetStatus(ctx, id, tenant.StatusFailed, ae.Reason, actor); serr != nil {
+			return nil, fmt.Errorf("record failed activation of tenant %s: %w", id, serr)
+		}
+		r.log.Info("tenant activation failed", "tenant", id, "code", ae.Code, "reason", ae.Reason)
+		return nil, err
+	}
+	t, err = r.store.SetStatus(ctx, id, tenant.StatusActive, "", actor)
+	if err != nil {
+		l.close()
+		return nil, fmt.Errorf("activate tenant %s: %w", id, err)
+	}
+	l.state.Load().tenant = t
+	r.register(l)
+	r.log.Info("tenant activated", "tenant", id, "operations", len(l.state.Load().list))
+	return t, nil
+}
+
+// Deactivate ends tenant id's lifespan: new calls get 404 at once, calls in
+// flight finish (up to the drain deadline), then the pool is closed and the
+// decrypted credentials dropped.
+func (r *Runtime) Deactivate(ctx context.Context, id, actor string) (*tenant.Tenant, error) {
+	unlock := r.locks.lock(id)
+	defer unlock()
+	t, err := r.store.Tenant(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("deactivate tenant %s: %w", id, err)
+	}
+	if !tenant.CanTransition(t.Status, tenant.StatusInactive) {
+		return nil, &tenant.TransitionError{From: t.Status, To: tenant.StatusInactive}
+	}
+	t, err = r.store.SetStatus(ctx, id, tenant.StatusInactive, "", actor)
+	if err != nil {
+		return nil, fmt.Errorf("deactivate tenant %s: %w", id, err)
+	}
+	r.stop(id)
+	r.log.Info("tenant deactivated", "tenant", id)
+	return t, nil
+}
+
+// Reload re-reads an active tenant's settings and credentials and applies
+// them to its live server. Calls in flight finish with what they started with.
+func (r *Runtime) Reload(ctx context.Context, id string) error {
+	unlock := r.locks.lock(id)
+	defer unlock()
+	l := r.lookup(id)
+	if l == nil {
+		return nil
+	}
+	t, err := r.store.Tenant(ctx, id)
+	if err != nil {
+		return fmt.Errorf("reload tenant %s: %w", id, err)
+	}
+	st, err := r.buildState(ctx, t, false)
+	if err != nil {
+		return fmt.Errorf("reload tenant %s: %w", id, err)
+	}
+	r.apply(l, st)
+	return nil
+}
+
+// Tools lists what active tenant id serves.
+func (r *Runtime) Tools(_ context.Context, id string) ([]tenant.Tool, error) {
+	l := r.lookup(id)
+	if l == nil {
+		return nil, fmt.Errorf("tenant %s is not active: %w", id, tenant.ErrNotFound)
+	}
+	st := l.state.Load()
+	out := make([]tenant.Tool, 0, len(st.list))
+	for _, op := range st.list {
+		out = append(out, tenant.Tool{
+			Name: op.Name, Kind: op.Kind, Method: op.Method, Path: op.Path, URI: op.URI,
+			Description: op.Description, InputSchema: op.InputSchema, OutputSchema: op.OutputSchema,
+		})
+	}
+	return out, nil
+}
+
+// Restore activates, from the spec cache, every tenant the database marks
+// active: the lifespans a restart interrupted. A tenant that cannot start is
+// marked failed with the reason; the others still start.
+func (r *Runtime) Restore(ctx context.Context) error {
+	ts, err := r.store.Tenants(ctx, tenant.TenantFilter{Status: tenant.StatusActive})
+	if err != nil {
+		return fmt.Errorf("restore active tenants: %w", err)
+	}
+	for _, t := range ts {
+		l, err := r.start(ctx, t)
+		if err != nil {
+			r.log.Warn("could not restore tenant", "tenant", t.ID, "err", err)
+			var ae *tenant.ActivationError
+			if errors.As(err, &ae) {
+				if _, serr := r.store.SetStatus(ctx, t.ID, tenant.StatusFailed, ae.Reason, "system"); serr != nil {
+					return fmt.Errorf("restore tenant %s: %w", t.ID, serr)
+				}
+				continue
+			}
+			return fmt.Errorf("restore tenant %s: %w", t.ID, err)
+		}
+		r.register(l)
+	}
+	r.log.Info("restored active tenants", "count", len(ts))
+	return nil
+}
+
+// Shutdown drains every tenant of this process without changing their
+// stored status, so the next start restores them.
+func (r *Runtime) Shutdown(ctx context.Context) {
+	r.mu.Lock()
+	ids := make([]string, 0, len(r.active))
+	for id := range r.active {
+		ids = append(ids, id)
+	}
+	r.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Go(func() { r.stop(id) })
+	}
+	wg.Wait()
+}
+
+// ActiveCount reports how many tenants this process serves.
+func (r *Runtime) ActiveCount() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.active)
+}
+
+// start builds a live tenant without registering it.
+func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
+	st, err := r.buildState(ctx, t, true)
+	if err != nil {
+		return nil, err
+	}
+	conc := r.opts.MaxConcurrency
+	if t.Settings.MaxConcurrency > 0 {
+		conc = t.Settings.MaxConcurrency
+	}
+	tr := &http.Transport{
+		DialContext:           r.guard.dialContext(),
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          conc,
+		MaxIdleConnsPerHost:   conc,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	l := &live{
+		id:          t.ID,
+		tr:          tr,
+		maxResponse: r.opts.MaxResponseBytes,
+		sem:         make(chan struct{}, conc),
+		client: &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("stopped after 5 redirects")
+			}
+			return nil
+		}},
+		server: mcp.NewServer(&mcp.Implementation{Name: "portico/" + t.Name, Version: r.opts.Version}, &mcp.ServerOptions{
+			Logger:   r.log,
+			PageSize: 5000, // clients that ignore cursors still see every tool
+			Capabilities: &mcp.ServerCapabilities{
+				Tools:     &mcp.ToolCapabilities{ListChanged: true},
+				Resources: &mcp.ResourceCapabilities{ListChanged: true},
+			},
+		}),
+	}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	if err := r.apply(l, st); err != nil {
+		l.close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// buildState loads the cached spec (fetching one when the cache is empty and
+// fetchIfMissing is set), converts it with the tenant's settings and decrypts
+// its credentials.
+func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissing bool) (*state, error) {
+	spec, err := r.store.LatestSpec(ctx, t.ID)
+	switch {
+	case errors.Is(err, tenant.ErrNotFound) && fetchIfMissing:
+		f, ferr := fetchSpec(ctx, r.fetch, t.SpecURL, r.opts.MaxSpecBytes)
+		if ferr != nil {
+			return nil, ferr
+		}
+		conv, cerr := r.convert(f.raw, t)
+		if cerr != nil {
+			return nil, cerr
+		}
+		if _, _, err := r.store.AddSpecVersion(ctx, t.ID, tenant.SpecVersion{
+			SHA256: f.sha256, ETag: f.etag, LastModified: f.lastModified, Raw: f.raw,
+			ToolCount: len(conv.Operations), Warnings: conv.Warnings,
+		}); err != nil {
+			return nil, fmt.Errorf("store spec version: %w", err)
+		}
+		spec.Raw = f.raw
+	case err != nil:
+		return nil, fmt.Errorf("load cached spec: %w", err)
+	}
+	conv, err := r.convert(spec.Raw, t)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := r.store.LiveCredentials(ctx, t.ID)
+	if err != nil {
+		return nil, &tenant.ActivationError{Code: "credentials_unreadable",
+			Reason: "could not decrypt the tenant's credentials: " + errors.Unwrap(err).Error()}
+	}
+	timeout := r.opts.UpstreamTimeout
+	if t.Settings.UpstreamTimeoutMS > 0 {
+		timeout = time.Duration(t.Settings.UpstreamTimeoutMS) * time.Millisecond
+	}
+	st := &state{tenant: t, ops: make(map[string]*Operation, len(conv.Operations)), list: conv.Operations, creds: creds, timeout: timeout}
+	for _, op := range conv.Operations {
+		st.ops[op.key()] = op
+	}
+	return st, nil
+}
+
+func (r *Runtime) convert(raw []byte, t *tenant.Tenant) (*Conversion, error) {
+	conv, err := Convert(raw, Options{RouteMaps: t.Settings.RouteMaps, Names: t.Settings.Names, Logger: r.log})
+	if err != nil {
+		return nil, &tenant.ActivationError{Code: "spec_invalid", Field: "spec_url",
+			Reason: "the document at spec_url " + t.SpecURL + " could not be converted: " + err.Error()}
+	}
+	return conv, nil
+}
+
+// apply makes st the live state of l: operations gone from st are removed
+// from the MCP server and the rest (re)added, on the same server object, so
+// connected sessions see the change and receive list_changed.
+func (r *Runtime) apply(l *live, st *state) (err error) {
+	defer func() {
+		// The SDK panics on a schema it rejects; one bad tool must not take
+		// the process down.
+		if p := recover(); p != nil {
+			err = &tenant.ActivationError{Code: "spec_invalid", Field: "spec_url", Reason: fmt.Sprintf("an operation could not be registered: %v", p)}
+		}
+	}()
+	old := l.state.Load()
+	if old != nil {
+		var tools, resources, templates []string
+		for k, op := range old.ops {
+			if _, ok := st.ops[k]; ok {
+				continue
+			}
+			switch op.Kind {
+			case tenant.KindResource:
+				resources = append(resources, op.URI)
+			case tenant.KindResourceTemplate:
+				templates = append(templates, op.URI)
+			default:
+				tools = append(tools, op.Name)
+			}
+		}
+		sort.Strings(tools)
+		l.server.RemoveTools(tools...)
+		l.server.RemoveResources(resources...)
+		l.server.RemoveResourceTemplates(templates...)
+	}
+	for _, op := range st.list {
+		switch op.Kind {
+		case tenant.KindResource:
+			l.server.AddResource(&mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: "application/json"}, l.readResource(op))
+		case tenant.KindResourceTemplate:
+			l.server.AddResourceTemplate(&mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: "application/json"}, l.readResource(op))
+		default:
+			t := &mcp.Tool{Name: op.Name, Description: op.Description, InputSchema: op.InputSchema}
+			if len(op.OutputSchema) > 0 {
+				t.OutputSchema = op.OutputSchema
+			}
+			l.server.AddTool(t, l.callTool(op))
+		}
+	}
+	l.state.Store(st)
+	return nil
+}
+
+func (r *Runtime) register(l *live) {
+	r.mu.Lock()
+	r.active[l.id] = l
+	r.mu.Unlock()
+}
+
+// stop unregisters tenant id (new requests get 404), waits for requests in
+// flight up to the drain deadline, then closes its pool and drops its secrets.
+func (r *Runtime) stop(id string) {
+	r.mu.Lock()
+	l := r.active[id]
+	delete(r.active, id)
+	r.mu.Unlock()
+	if l == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() { l.inflight.Wait(); close(done) }()
+	timer := time.NewTimer(r.opts.DrainTimeout)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		r.log.Warn("drain deadline passed; closing tenant with calls in flight", "tenant", id)
+	}
+	l.close()
+}
+
+// close ends the tenant's open requests, releases its pool and drops its
+// decrypted credentials.
+func (l *live) close() {
+	l.cancel()
+	l.tr.CloseIdleConnections()
+	l.state.Store(&state{closed: true})
+}
+
+func (r *Runtime) lookup(id string) *live {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.active[id]
+}
+
+// acquire returns the live tenant id, or nil when it is not active. When
+// counted, the request is counted in flight under the read lock, so stop
+// (which removes the tenant under the write lock before it waits) waits for
+// every counted request that found the tenant.
+func (r *Runtime) acquire(id string, counted bool) *live {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	l := r.active[id]
+	if l != nil && counted {
+		l.inflight.Add(1)
+	}
+	return l
+}
+
+// key is how an operation is found when called: tools by name, resources by URI.
+func (op *Operation) key() string {
+	if op.Kind == tenant.KindResource || op.Kind == tenant.KindResourceTemplate {
+		return "resource:" + op.URI
+	}
+	return "tool:" + op.Name
+}
+
+// keyedMutex serialises lifecycle changes of one tenant without blocking others.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu   sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = make(map[string]*keyedEntry)
+	}
+	e := k.m[key]
+	if e == nil {
+		e = &keyedEntry{}
+		k.m[key] = e
+	}
+	e.refs++
+	k.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.mu.Lock()
+		if e.refs--; e.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/portico-mcp/portico/bridge"
+	"github.com/portico-mcp/portico/tenant"
+)
+
+// cmdConvert prints what an OpenAPI document becomes, offline.
+func cmdConvert(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print tools, resources and templates as MCP lists them, as JSON")
+	routeMaps := fs.String("route-maps", "", "a JSON file with a list of route maps")
+	var spec string
+	// Accept the flags before or after SPEC.
+	rest := args
+	for len(rest) > 0 {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		if spec != "" {
+			return errors.New("usage: portico convert SPEC [--route-maps FILE] [--json]")
+		}
+		spec, rest = fs.Arg(0), fs.Args()[1:]
+	}
+	if spec == "" {
+		return errors.New("usage: portico convert SPEC [--route-maps FILE] [--json]")
+	}
+	raw, err := os.ReadFile(spec)
+	if err != nil {
+		return err
+	}
+	var opts bridge.Options
+	if *routeMaps != "" {
+		b, err := os.ReadFile(*routeMaps)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &opts.RouteMaps); err != nil {
+			return fmt.Errorf("%s: not a JSON list of route maps: %w", *routeMaps, err)
+		}
+		if err := (tenant.Settings{RouteMaps: opts.RouteMaps}).Validate(); err != nil {
+			return fmt.Errorf("%s: %w", *routeMaps, err)
+		}
+	}
+	conv, err := bridge.Convert(raw, opts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", spec, err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(conv.MCPListing())
+	}
+	for _, op := range conv.Operations {
+		target := op.Name
+		if op.URI != "" {
+			target += " " + op.URI
+		}
+		fmt.Fprintf(stdout, "%-18s %-7s %-40s %s\n", op.Kind, op.Method, op.Path, target)
+	}
+	for _, w := range conv.Warnings {
+		fmt.Fprintln(stdout, "warning:", w)
+	}
+	fmt.Fprintf(stdout, "%d operations from %q %s\n", len(conv.Operations), conv.Title, conv.Version)
+	return nil
+}

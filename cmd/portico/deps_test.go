@@ -1,0 +1,38 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImportRules keeps the dependency direction DESIGN.md fixes: tenant is
+// the core and pulls in neither echo nor the MCP SDK; api and bridge never
+// import each other, so each can change without the other.
+func TestImportRules(t *testing.T) {
+	const mod = "github.com/portico-mcp/portico/"
+	rules := []struct {
+		name      string
+		pkg       string
+		forbidden []string
+	}{
+		{"tenant is the core", "tenant", []string{"github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk", mod + "api", mod + "bridge"}},
+		{"api does not import bridge", "api", []string{mod + "bridge", "github.com/modelcontextprotocol/go-sdk"}},
+		{"bridge does not import api", "bridge", []string{mod + "api", "github.com/labstack/echo"}},
+	}
+	for _, r := range rules {
+		t.Run(r.name, func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", mod+r.pkg).CombinedOutput()
+			if err != nil {
+				t.Fatalf("go list: %v\n%s", err, out)
+			}
+			for _, dep := range strings.Fields(string(out)) {
+				for _, f := range r.forbidden {
+					if dep == f || strings.HasPrefix(dep, f+"/") {
+						t.Errorf("%s imports %s", r.pkg, dep)
+					}
+				}
+			}
+		})
+	}
+}

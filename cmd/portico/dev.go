@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/portico-mcp/portico/migrations"
+	"github.com/portico-mcp/portico/tenant"
+)
+
+const devDatabaseName = "portico_dev"
+
+// cmdDev is the one-command local run: a database (DATABASE_URL, the local
+// server, or a private one it starts), migrations, a dev master key, the demo
+// API registered as an active tenant, and everything printed to get going.
+func cmdDev(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("portico dev takes no arguments (got %q); configure it with environment variables", strings.Join(args, " "))
+	}
+	cfg.LogJSON = false
+	log := cfg.logger(stderr)
+	if err := os.MkdirAll(".portico", 0o700); err != nil {
+		return fmt.Errorf("create ./.portico: %w", err)
+	}
+	dbURL, stopDB, err := devDatabase(ctx, cfg.DatabaseURL, stdout)
+	if err != nil {
+		return err
+	}
+	defer stopDB()
+	cfg.DatabaseURL = dbURL
+	if err := migrations.Up(ctx, dbURL); err != nil {
+		return fmt.Errorf("migrate the dev database: %w", err)
+	}
+	if len(cfg.MasterKeys) == 0 {
+		if cfg.MasterKeys, err = devMasterKey(filepath.Join(".portico", "master.key")); err != nil {
+			return err
+		}
+	}
+	// The demo API and a developer's own services run on this machine.
+	cfg.AllowCIDRs = append(cfg.AllowCIDRs, netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
+
+	demoLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("start the demo API: %w", err)
+	}
+	demoSrv := &http.Server{Handler: newDemoAPI().handler(), ReadHeaderTimeout: 5 * time.Second}
+	go demoSrv.Serve(demoLn)
+	defer demoSrv.Close()
+	demoURL := "http://" + demoLn.Addr().String()
+
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	demo, err := ensureDemoTenant(ctx, a.store, demoURL)
+	if err != nil {
+		return err
+	}
+	if err := a.restore(ctx); err != nil {
+		return err
+	}
+	if demo, err = a.store.Tenant(ctx, demo.ID); err != nil {
+		return err
+	}
+	if demo.Status != tenant.StatusActive {
+		if demo, err = a.runtime.Activate(ctx, demo.ID, "dev"); err != nil {
+			return fmt.Errorf("activate the demo tenant: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (set PORTICO_ADDR=:8081 to use another port)", cfg.Addr, err)
+	}
+	a.setPublicURL(ln)
+	_, adminKey, err := a.store.CreateAPIKey(ctx, "", "portico dev "+time.Now().Format(time.DateTime), []string{tenant.ScopeRead, tenant.ScopeWrite}, "dev")
+	if err != nil {
+		return fmt.Errorf("create the dev admin key: %w", err)
+	}
+	_, mcpToken, err := a.store.CreateToken(ctx, demo.ID, "portico dev "+time.Now().Format(time.DateTime), nil, "dev")
+	if err != nil {
+		return fmt.Errorf("create the demo MCP token: %w", err)
+	}
+	mcpURL := a.publicURL + "/t/" + demo.ID + "/mcp"
+	fmt.Fprintf(stdout, `
+Portico %s is running (dev mode). Press Ctrl-C to stop.
+
+  Dashboard      %s/
+  REST API       %s/api/v1   (send Authorization: Bearer <admin key>)
+  Admin API key  %s
+  Demo tenant    %s, serving the demo bookstore API at %s
+  MCP URL        %s
+  MCP token      %s
+
+List the demo tools with the MCP Inspector:
+  npx @modelcontextprotocol/inspector-cli --cli %s --transport http \
+    --header "Authorization: Bearer %s" --method tools/list
+
+`, version, a.publicURL, a.publicURL, adminKey, demo.Name, demoURL, mcpURL, mcpToken, mcpURL, mcpToken)
+	return a.serve(ctx, ln)
+}
+
+// ensureDemoTenant registers the demo API as tenant "demo", or points the
+// existing one at this run's demo API, and stores its credential.
+func ensureDemoTenant(ctx context.Context, store *tenant.Store, baseURL string) (*tenant.Tenant, error) {
+	ts, err := store.Tenants(ctx, tenant.TenantFilter{})
+	if err != nil {
+		return nil, err
+	}
+	var demo *tenant.Tenant
+	for _, t := range ts {
+		if t.Name == "demo" {
+			demo = t
+		}
+	}
+	specURL := tenant.DefaultSpecURL(baseURL)
+	switch {
+	case demo == nil:
+		demo = &tenant.Tenant{Name: "demo", BaseURL: baseURL, SpecURL: specURL}
+		if err := store.CreateTenant(ctx, demo, "dev"); err != nil {
+			return nil, fmt.Errorf("register the demo tenant: %w", err)
+		}
+	case demo.BaseURL != baseURL:
+		if demo, err = store.UpdateTenant(ctx, demo.ID, tenant.TenantPatch{BaseURL: &baseURL, SpecURL: &specURL}, "dev"); err != nil {
+			return nil, fmt.Errorf("update the demo tenant: %w", err)
+		}
+	}
+	if err := store.PutCredential(ctx, demo.ID, tenant.Credential{Name: "bookstore", Type: tenant.CredBearer}, demoSecret, "dev"); err != nil {
+		return nil, fmt.Errorf("store the demo credential: %w", err)
+	}
+	return demo, nil
+}
+
+// devMasterKey reads the dev master key from path, creating it on first use.
+func devMasterKey(path string) ([]tenant.MasterKey, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		key := make([]byte, 32)
+		rand.Read(key)
+		b = []byte("dev:" + base64.StdEncoding.EncodeToString(key) + "\n")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return nil, fmt.Errorf("write the dev master key: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("read the dev master key: %w", err)
+	}
+	keys, err := tenant.ParseMasterKeys(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (delete the file to make a new one; stored credentials will then need to be set again)", path, err)
+	}
+	return keys, nil
+}
+
+// devDatabase picks the dev database: DATABASE_URL when set, else the local
+// server on 127.0.0.1:5432 when one answers, else a private server started
+// from the machine's PostgreSQL binaries (stopped by the returned func).
+func devDatabase(ctx context.Context, databaseURL string, stdout io.Writer) (string, func(), error) {
+	noop := func() {}
+	if databaseURL != "" {
+		return databaseURL, noop, nil
+	}
+	if url, err := devUseServer(ctx, "127.0.0.1", 5432); err == nil {
+		fmt.Fprintf(stdout, "Using the local PostgreSQL on 127.0.0.1:5432, database %s.\n", devDatabaseName)
+		return url, noop, nil
+	}
+	bin, err := findPostgresBin()
+	if err != nil {
+		return "", noop, err
+	}
+	dir, err := filepath.Abs(filepath.Join(".portico", "pg"))
+	if err != nil {
+		return "", noop, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", noop, err
+	}
+	asRoot := os.Geteuid() == 0 // initdb refuses root: run as the postgres user
+	pgcmd := func(name string, args ...string) *exec.Cmd {
+		if asRoot {
+			return exec.CommandContext(ctx, "runuser", append([]string{"-u", "postgres", "--", filepath.Join(bin, name)}, args...)...)
+		}
+		return exec.CommandContext(ctx, filepath.Join(bin, name), args...)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", noop, err
+		}
+		if asRoot {
+			if out, err := exec.Command("chown", "-R", "postgres:postgres", filepath.Dir(dir)).CombinedOutput(); err != nil {
+				return "", noop, fmt.Errorf("give %s to the postgres user: %v: %s", dir, err, out)
+			}
+		}
+		fmt.Fprintf(stdout, "Creating a private PostgreSQL in %s …\n", dir)
+		if out, err := pgcmd("initdb", "-D", dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
+			return "", noop, fmt.Errorf("initdb %s failed: %v\n%s", dir, err, out)
+		}
+	}
+	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s -c fsync=off", port, dir)
+	if out, err := pgcmd("pg_ctl", "-D", dir, "-l", filepath.Join(dir, "server.log"), "-o", opts, "-w", "start").CombinedOutput(); err != nil {
+		return "", noop, fmt.Errorf("start the private PostgreSQL: %v\n%s", err, out)
+	}
+	stop := func() {
+		if out, err := pgcmd("pg_ctl", "-D", dir, "-m", "fast", "-w", "stop").CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "stop the private PostgreSQL: %v\n%s", err, out)
+		}
+	}
+	url, err := devUseServer(ctx, "127.0.0.1", port)
+	if err != nil {
+		stop()
+		return "", noop, err
+	}
+	fmt.Fprintf(stdout, "Started a private PostgreSQL on 127.0.0.1:%d (data in %s).\n", port, dir)
+	return url, stop, nil
+}
+
+// devUseServer connects to the server at host:port and makes sure the dev
+// database exists, returning its URL.
+func devUseServer(ctx context.Context, host string, port int) (string, error) {
+	base := fmt.Sprintf("postgres://postgres@%s/%%s?sslmode=disable&connect_timeout=3", net.JoinHostPort(host, strconv.Itoa(port)))
+	conn, err := pgx.Connect(ctx, fmt.Sprintf(base, "postgres"))
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", devDatabaseName).Scan(&exists); err != nil {
+		return "", err
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+devDatabaseName); err != nil {
+			return "", fmt.Errorf("create database %s: %w", devDatabaseName, err)
+		}
+	}
+	return fmt.Sprintf(base, devDatabaseName), nil
+}
+
+// findPostgresBin finds the directory holding initdb and pg_ctl.
+func findPostgresBin() (string, error) {
+	if p, err := exec.LookPath("initdb"); err == nil {
+		if _, err := exec.LookPath("pg_ctl"); err == nil {
+			return filepath.Dir(p), nil
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	for i := len(dirs) - 1; i >= 0; i-- { // newest version first
+		if _, err := os.Stat(filepath.Join(dirs[i], "initdb")); err == nil {
+			return dirs[i], nil
+		}
+	}
+	return "", errors.New(`no PostgreSQL found: nothing answers on 127.0.0.1:5432 and there is no initdb/pg_ctl on PATH or under /usr/lib/postgresql/*/bin.
+Install PostgreSQL (Debian/Ubuntu: apt-get install -y postgresql; macOS: brew install postgresql@16),
+or set DATABASE_URL to a server you have, or run the whole stack with: docker compose up`)
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

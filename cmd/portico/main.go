@@ -1,0 +1,22 @@
+// Command portico runs Portico: the hosted control plane that turns a team's
+// OpenAPI (FastAPI) services into MCP servers, one per tenant, at /t/<id>/mcp.
+// See `portico help` for the commands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "portico:", err)
+		stop()
+		os.Exit(1)
+	}
+}
