@@ -25,6 +25,13 @@ import (
 
 const devDatabaseName = "portico_dev"
 
+// devLocalPostgres is where `portico dev` looks for a running server first
+// (a variable so a test can make it miss and exercise the private server).
+var devLocalPostgres = struct {
+	host string
+	port int
+}{"127.0.0.1", 5432}
+
 // cmdDev is the one-command local run: a database (DATABASE_URL, the local
 // server, or a private one it starts), migrations, a dev master key, the demo
 // API registered as an active tenant, and everything printed to get going.
@@ -174,8 +181,8 @@ func devDatabase(ctx context.Context, databaseURL string, stdout io.Writer) (str
 	if databaseURL != "" {
 		return databaseURL, noop, nil
 	}
-	if url, err := devUseServer(ctx, "127.0.0.1", 5432); err == nil {
-		fmt.Fprintf(stdout, "Using the local PostgreSQL on 127.0.0.1:5432, database %s.\n", devDatabaseName)
+	if url, err := devUseServer(ctx, devLocalPostgres.host, devLocalPostgres.port); err == nil {
+		fmt.Fprintf(stdout, "Using the local PostgreSQL on %s:%d, database %s.\n", devLocalPostgres.host, devLocalPostgres.port, devDatabaseName)
 		return url, noop, nil
 	}
 	bin, err := findPostgresBin()
@@ -191,11 +198,12 @@ func devDatabase(ctx context.Context, databaseURL string, stdout io.Writer) (str
 		return "", noop, err
 	}
 	asRoot := os.Geteuid() == 0 // initdb refuses root: run as the postgres user
+	// Not bound to ctx: stopping the server must work after ctx has ended.
 	pgcmd := func(name string, args ...string) *exec.Cmd {
 		if asRoot {
-			return exec.CommandContext(ctx, "runuser", append([]string{"-u", "postgres", "--", filepath.Join(bin, name)}, args...)...)
+			return exec.Command("runuser", append([]string{"-u", "postgres", "--", filepath.Join(bin, name)}, args...)...)
 		}
-		return exec.CommandContext(ctx, filepath.Join(bin, name), args...)
+		return exec.Command(filepath.Join(bin, name), args...)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err != nil {
 		if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/portico-mcp/portico/tenant/pgtest"
+)
+
+// TestDevWithDatabaseURL runs `portico dev` as a newcomer would, against the
+// database DATABASE_URL names, and uses what it prints.
+func TestDevWithDatabaseURL(t *testing.T) {
+	t.Chdir(t.TempDir())
+	checkDev(t, map[string]string{"DATABASE_URL": pgtest.NewDB(t)})
+}
+
+// TestDevPrivatePostgres runs `portico dev` on a machine where nothing
+// answers on the usual port: it must start (and stop) its own PostgreSQL.
+func TestDevPrivatePostgres(t *testing.T) {
+	if _, err := findPostgresBin(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	// The private server runs as the postgres user when we are root: it must
+	// be able to reach the directory.
+	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	t.Chdir(dir)
+	port, err := freePort() // nothing listens here: dev must not find a server
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := devLocalPostgres
+	devLocalPostgres.port = port
+	t.Cleanup(func() { devLocalPostgres = saved })
+
+	out := checkDev(t, map[string]string{})
+	if !strings.Contains(out, "Started a private PostgreSQL") {
+		t.Errorf("dev did not say it started a private PostgreSQL:\n%s", out)
+	}
+	// After dev returned, its server must be gone.
+	bin, _ := findPostgresBin()
+	cmd := exec.Command(filepath.Join(bin, "pg_ctl"), "-D", filepath.Join(dir, ".portico", "pg"), "status")
+	if os.Geteuid() == 0 {
+		cmd = exec.Command("runuser", "-u", "postgres", "--", filepath.Join(bin, "pg_ctl"), "-D", filepath.Join(dir, ".portico", "pg"), "status")
+	}
+	if b, err := cmd.CombinedOutput(); err == nil {
+		t.Errorf("the private PostgreSQL still runs after dev stopped: %s", b)
+	}
+}
+
+// checkDev starts `portico dev`, reads what it prints, lists and calls the
+// demo tenant's tools with the go-sdk client, then stops it with the
+// equivalent of Ctrl-C. It returns what dev printed.
+func checkDev(t *testing.T, env map[string]string) string {
+	t.Helper()
+	env["PORTICO_ADDR"] = "127.0.0.1:0"
+	env["PORTICO_LOG_LEVEL"] = "warn"
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	logs := &syncBuffer{}
+	go func() {
+		errc <- run(ctx, []string{"dev"}, func(k string) string { return env[k] }, pw, logs)
+		pw.Close()
+	}()
+	printed := map[string]string{}
+	var all strings.Builder
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		all.WriteString(line + "\n")
+		f := strings.Fields(line)
+		switch {
+		case strings.HasPrefix(line, "  MCP URL"):
+			printed["mcp"] = f[2]
+		case strings.HasPrefix(line, "  MCP token"):
+			printed["token"] = f[2]
+		case strings.HasPrefix(line, "  Admin API key"):
+			printed["key"] = f[3]
+		}
+		if printed["mcp"] != "" && printed["token"] != "" && printed["key"] != "" {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if printed["token"] == "" {
+		cancel()
+		t.Fatalf("dev printed no MCP token: %v\n%s\nlogs:\n%s", <-errc, all.String(), logs.String())
+	}
+	if !strings.HasPrefix(printed["key"], "pk_") || !strings.HasPrefix(printed["token"], "mcp_") {
+		t.Errorf("printed admin key %q / token %q lack their prefixes", printed["key"], printed["token"])
+	}
+
+	cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)
+	defer ccancel()
+	cs := connect(cctx, t, printed["mcp"], printed["token"])
+	n := 0
+	for _, err := range cs.Tools(cctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 3 {
+		t.Errorf("demo tenant lists %d tools, want 3", n)
+	}
+	res, err := cs.CallTool(cctx, &mcp.CallToolParams{Name: "create_book_books_post", Arguments: map[string]any{"title": "Dune", "author": "Frank Herbert"}})
+	if err != nil || res.IsError {
+		t.Fatalf("create a book through the demo tenant (needs its stored credential): %v %s", err, textOf(res))
+	}
+	if !strings.Contains(textOf(res), `"Dune"`) {
+		t.Errorf("create_book result = %s", textOf(res))
+	}
+	cs.Close()
+
+	cancel()
+	if err := <-errc; err != nil {
+		t.Errorf("dev returned %v after Ctrl-C, want nil", err)
+	}
+	return all.String()
+}
