@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -23,7 +25,18 @@ import (
 	"github.com/portico-mcp/portico/tenant"
 )
 
-const devDatabaseName = "portico_dev"
+// devDatabaseName names the dev database on a shared local server after the
+// working directory: its data is encrypted under ./.portico/master.key, so
+// two checkouts must not share one database (the second could not decrypt
+// the first's credentials).
+func devDatabaseName() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "portico_dev"
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return "portico_dev_" + hex.EncodeToString(sum[:4])
+}
 
 // devLocalPostgres is where `portico dev` looks for a running server first
 // (a variable so a test can make it miss and exercise the private server).
@@ -114,9 +127,11 @@ Portico %s is running (dev mode). Press Ctrl-C to stop.
   MCP URL        %s
   MCP token      %s
 
-List the demo tools with the MCP Inspector:
-  npx @modelcontextprotocol/inspector-cli --cli %s --transport http \
-    --header "Authorization: Bearer %s" --method tools/list
+List the demo tools with the MCP Inspector CLI (1.0.x looks for a package.json one
+directory up from where it runs, hence the scratch directory):
+  (cd "$(mktemp -d)" && echo '{}' > package.json && mkdir run && cd run && \
+   npx -y @modelcontextprotocol/inspector-cli --cli %s --transport http \
+     --header "Authorization: Bearer %s" --method tools/list)
 
 `, version, a.publicURL, a.publicURL, adminKey, demo.Name, demoURL, mcpURL, mcpToken, mcpURL, mcpToken)
 	return a.serve(ctx, ln)
@@ -182,7 +197,7 @@ func devDatabase(ctx context.Context, databaseURL string, stdout io.Writer) (str
 		return databaseURL, noop, nil
 	}
 	if url, err := devUseServer(ctx, devLocalPostgres.host, devLocalPostgres.port); err == nil {
-		fmt.Fprintf(stdout, "Using the local PostgreSQL on %s:%d, database %s.\n", devLocalPostgres.host, devLocalPostgres.port, devDatabaseName)
+		fmt.Fprintf(stdout, "Using the local PostgreSQL on %s:%d, database %s (this directory's).\n", devLocalPostgres.host, devLocalPostgres.port, devDatabaseName())
 		return url, noop, nil
 	}
 	bin, err := findPostgresBin()
@@ -246,16 +261,17 @@ func devUseServer(ctx context.Context, host string, port int) (string, error) {
 		return "", err
 	}
 	defer conn.Close(ctx)
+	name := devDatabaseName()
 	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", devDatabaseName).Scan(&exists); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
 		return "", err
 	}
 	if !exists {
-		if _, err := conn.Exec(ctx, "CREATE DATABASE "+devDatabaseName); err != nil {
-			return "", fmt.Errorf("create database %s: %w", devDatabaseName, err)
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+			return "", fmt.Errorf("create database %s: %w", name, err)
 		}
 	}
-	return fmt.Sprintf(base, devDatabaseName), nil
+	return fmt.Sprintf(base, name), nil
 }
 
 // findPostgresBin finds the directory holding initdb and pg_ctl.
