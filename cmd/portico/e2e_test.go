@@ -476,3 +476,38 @@ func (s *syncBuffer) Len() int {
 	defer s.mu.Unlock()
 	return s.b.Len()
 }
+
+// TestServeRefusesSchemaMismatch: serve must not start on a database that
+// is behind or ahead of the binary, and must say what to run.
+func TestServeRefusesSchemaMismatch(t *testing.T) {
+	dbURL := pgtest.NewDB(t)
+	env := map[string]string{
+		"DATABASE_URL":        dbURL,
+		"PORTICO_MASTER_KEYS": "k1:ZTJlLW1hc3Rlci1rZXktbnVtYmVyLW9uZS0zMmJ5dGU=",
+		"PORTICO_ADDR":        "127.0.0.1:0",
+	}
+	getenv := func(k string) string { return env[k] }
+	serve := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return run(ctx, []string{"serve"}, getenv, io.Discard, io.Discard)
+	}
+	if err := run(context.Background(), []string{"migrate", "down", "1"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := serve(); err == nil || !strings.Contains(err.Error(), "portico migrate up") {
+		t.Errorf("serve on an unmigrated database: %v, want an error naming `portico migrate up`", err)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DELETE FROM schema_migrations; INSERT INTO schema_migrations VALUES (999, false)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := serve(); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("serve on a newer schema: %v, want an error saying the schema is newer", err)
+	}
+}
