@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +36,8 @@ Usage:
   portico serve                     serve the API, dashboard and MCP endpoints (production)
   portico migrate up|down N|version manage the database schema
   portico convert SPEC [--json]     print the tools an OpenAPI document becomes (no database)
+  portico run --openapi URL|FILE --base-url URL [--header 'K: V']... [--transport stdio|http]
+                                    one service as an MCP server, no database (stdio by default)
   portico admin key create --name N print a new admin API key
   portico keys generate             print a new master key for PORTICO_MASTER_KEYS
   portico keys rotate               re-wrap every tenant's data key under the newest master key
@@ -66,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdMigrate(ctx, cfg, rest, stdout)
 	case "convert":
 		return cmdConvert(rest, stdout, stderr)
+	case "run":
+		return cmdRun(ctx, rest, os.Stdin, stdout, stderr)
 	case "admin":
 		return cmdAdmin(ctx, cfg, rest, stdout)
 	case "keys":
