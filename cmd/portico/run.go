@@ -238,12 +238,13 @@ func (a *app) close() { a.pool.Close() }
 // handler is Portico's whole HTTP surface: REST API, MCP endpoints, probes.
 func (a *app) handler() http.Handler {
 	s := api.New(api.Options{
-		Store:   a.store,
-		Runtime: a.runtime,
-		MCP:     a.runtime.Handler(),
-		Ready:   a.readiness,
-		Logger:  a.log,
-		BaseURL: a.publicURL,
+		Store:     a.store,
+		Runtime:   a.runtime,
+		MCP:       a.runtime.Handler(),
+		Previewer: a.runtime,
+		Ready:     a.readiness,
+		Logger:    a.log,
+		BaseURL:   a.publicURL,
 	})
 	return s.Handler()
 }
