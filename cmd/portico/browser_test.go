@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-mcp/portico/api"
 	"github.com/portico-mcp/portico/tenant/pgtest"
+	"github.com/portico-mcp/portico/web"
 )
 
 // TestDashboardInBrowser walks the dashboard in real Chromium against a real
@@ -70,4 +73,30 @@ func browserTools(t *testing.T) (string, bool) {
 	}
 	t.Skip(msg)
 	return "", false
+}
+
+// TestDashboardMountKeepsAPIErrors: mounting the dashboard must not swallow
+// the API's JSON 404 for unknown endpoints or its 405 for wrong methods.
+func TestDashboardMountKeepsAPIErrors(t *testing.T) {
+	s := api.New(api.Options{Ready: func(context.Context) error { return nil }})
+	for _, p := range web.Paths {
+		s.Mount(p, web.Handler())
+	}
+	for _, c := range []struct {
+		method, path string
+		status       int
+		ctype        string
+	}{
+		{"GET", "/", 200, "text/html"},
+		{"GET", "/tenants/abc/tools", 200, "text/html"},
+		{"GET", "/api/v1/nope", 404, "application/json"},
+		{"PUT", "/api/v1/tenants", 405, "application/json"},
+		{"GET", "/t/abc/nope", 404, "application/json"},
+	} {
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, httptest.NewRequest(c.method, c.path, nil))
+		if w.Code != c.status || !strings.HasPrefix(w.Header().Get("Content-Type"), c.ctype) {
+			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, w.Code, w.Header().Get("Content-Type"), c.status, c.ctype)
+		}
+	}
 }
