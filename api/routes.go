@@ -24,6 +24,7 @@ func (s *Server) routes(o Options) {
 	v1.GET("/openapi.json", handleOpenAPI(openAPIDocument()))
 	v1.POST("/tenants", handleTenantCreate(st, base), admin...)
 	v1.GET("/tenants", handleTenantList(st, base), authed...)
+	v1.POST("/preview", handlePreview(o.Previewer), authed...)
 	v1.GET("/api-keys", handleAPIKeyList(st, adminKeys), admin...)
 	v1.POST("/api-keys", handleAPIKeyCreate(st, adminKeys), admin...)
 	v1.DELETE("/api-keys/:key_id", handleAPIKeyRevoke(st, adminKeys), admin...)

@@ -71,6 +71,10 @@ type Options struct {
 	// proxy rewrites the host or scheme.
 	BaseURL string
 
+	// Previewer backs POST /api/v1/preview (the dashboard's preview of what
+	// a spec becomes). Nil answers 501.
+	Previewer previewer
+
 	// BodyLimit caps /api/v1 request bodies in bytes; 0 means 1 MiB.
 	BodyLimit int64
 }

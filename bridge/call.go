@@ -47,9 +47,17 @@ func (l *live) callTool(op *Operation) mcp.ToolHandler {
 		if err != nil {
 			return toolError("%s", err.Error()), nil
 		}
-		return res.toolResult(op), nil
+		out := res.toolResult(op)
+		// The upstream's share of the call, so a client (the dashboard's
+		// playground) can tell Portico's latency from the service's.
+		out.Meta = mcp.Meta{UpstreamMSMeta: float64(res.elapsed.Microseconds()) / 1000}
+		return out, nil
 	}
 }
+
+// UpstreamMSMeta is the _meta key of a tool result that carries how long the
+// upstream HTTP exchange took, in milliseconds.
+const UpstreamMSMeta = "portico/upstream_ms"
 
 // readResource returns the MCP handler of resource or template op.
 func (l *live) readResource(op *Operation) mcp.ResourceHandler {

@@ -19,6 +19,7 @@ func TestImportRules(t *testing.T) {
 		{"tenant is the core", "tenant", []string{"github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk", mod + "api", mod + "bridge"}},
 		{"api does not import bridge", "api", []string{mod + "bridge", "github.com/modelcontextprotocol/go-sdk"}},
 		{"bridge does not import api", "bridge", []string{mod + "api", "github.com/labstack/echo"}},
+		{"web is only files", "web", []string{mod + "api", mod + "bridge", mod + "tenant", "github.com/labstack/echo"}},
 	}
 	for _, r := range rules {
 		t.Run(r.name, func(t *testing.T) {

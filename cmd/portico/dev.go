@@ -120,7 +120,7 @@ func cmdDev(ctx context.Context, cfg *config, args []string, stdout, stderr io.W
 	fmt.Fprintf(stdout, `
 Portico %s is running (dev mode). Press Ctrl-C to stop.
 
-  Dashboard      %s/
+  Dashboard      %s/   (sign in with the admin API key)
   REST API       %s/api/v1   (send Authorization: Bearer <admin key>)
   Admin API key  %s
   Demo tenant    %s, serving the demo bookstore API at %s

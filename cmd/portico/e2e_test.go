@@ -233,7 +233,10 @@ type fastAPI struct {
 }
 
 // startFastAPI runs testdata/fastapi_app.py under uvicorn on a free port.
-func startFastAPI(t *testing.T) *fastAPI {
+func startFastAPI(t *testing.T) *fastAPI { return startFastAPIApp(t, "fastapi_app:app") }
+
+// startFastAPIApp runs the uvicorn app (module:attribute) from testdata.
+func startFastAPIApp(t *testing.T, app string) *fastAPI {
 	t.Helper()
 	python := "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import fastapi, uvicorn").Run(); err != nil {
@@ -248,7 +251,7 @@ func startFastAPI(t *testing.T) *fastAPI {
 		t.Fatal(err)
 	}
 	markers := t.TempDir()
-	cmd := exec.Command(python, "-m", "uvicorn", "fastapi_app:app", "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--log-level", "warning")
+	cmd := exec.Command(python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--log-level", "warning")
 	cmd.Dir = "testdata"
 	cmd.Env = append(os.Environ(), "E2E_SECRET="+canary, "E2E_MARKER_DIR="+markers)
 	var out bytes.Buffer

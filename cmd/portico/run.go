@@ -24,6 +24,7 @@ import (
 	"github.com/portico-mcp/portico/bridge"
 	"github.com/portico-mcp/portico/migrations"
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/web"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -240,16 +241,22 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 
 func (a *app) close() { a.pool.Close() }
 
-// handler is Portico's whole HTTP surface: REST API, MCP endpoints, probes.
+// handler is Portico's whole HTTP surface: REST API, MCP endpoints, probes
+// and the dashboard.
 func (a *app) handler() http.Handler {
 	s := api.New(api.Options{
-		Store:   a.store,
-		Runtime: a.runtime,
-		MCP:     a.runtime.Handler(),
-		Ready:   a.readiness,
-		Logger:  a.log,
-		BaseURL: a.publicURL,
+		Store:     a.store,
+		Runtime:   a.runtime,
+		MCP:       a.runtime.Handler(),
+		Previewer: a.runtime,
+		Ready:     a.readiness,
+		Logger:    a.log,
+		BaseURL:   a.publicURL,
 	})
+	dash := web.Handler()
+	for _, p := range web.Paths {
+		s.Mount(p, dash)
+	}
 	return s.Handler()
 }
 

@@ -1,0 +1,55 @@
+package bridge
+
+import (
+	"context"
+
+	"github.com/portico-mcp/portico/tenant"
+)
+
+// Preview fetches the document at specURL through the runtime's guarded
+// client and converts it with settings s, storing nothing. Failures are
+// *tenant.ActivationError (spec_unreachable, spec_too_large, spec_invalid),
+// the same an activation of that document would meet.
+func (r *Runtime) Preview(ctx context.Context, specURL string, s tenant.Settings) (*tenant.Preview, error) {
+	f, err := fetchSpec(ctx, r.fetch, specURL, r.opts.MaxSpecBytes)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := r.convert(f.raw, &tenant.Tenant{SpecURL: specURL, Settings: s})
+	if err != nil {
+		return nil, err
+	}
+	return conv.preview(), nil
+}
+
+// preview shapes c for the dashboard: grouped as MCP lists them, each entry
+// with its method, path, schemas, operation id and tags.
+func (c *Conversion) preview() *tenant.Preview {
+	p := &tenant.Preview{
+		Tools: []tenant.PreviewItem{}, Resources: []tenant.PreviewItem{}, ResourceTemplates: []tenant.PreviewItem{},
+		Report: tenant.PreviewReport{Title: c.Title, Version: c.Version, Operations: len(c.Operations),
+			Warnings: c.Warnings, Excluded: c.Excluded},
+	}
+	if p.Report.Warnings == nil {
+		p.Report.Warnings = []string{}
+	}
+	if p.Report.Excluded == nil {
+		p.Report.Excluded = []string{}
+	}
+	for _, op := range c.Operations {
+		it := tenant.PreviewItem{
+			Tool: tenant.Tool{Name: op.Name, Kind: op.Kind, Method: op.Method, Path: op.Path, URI: op.URI,
+				Description: op.Description, InputSchema: op.InputSchema, OutputSchema: op.OutputSchema},
+			OperationID: op.OperationID, Tags: op.Tags,
+		}
+		switch op.Kind {
+		case tenant.KindResource:
+			p.Resources = append(p.Resources, it)
+		case tenant.KindResourceTemplate:
+			p.ResourceTemplates = append(p.ResourceTemplates, it)
+		default:
+			p.Tools = append(p.Tools, it)
+		}
+	}
+	return p
+}

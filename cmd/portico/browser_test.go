@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portico-mcp/portico/api"
+	"github.com/portico-mcp/portico/tenant/pgtest"
+	"github.com/portico-mcp/portico/web"
+)
+
+// TestDashboardInBrowser walks the dashboard in real Chromium against a real
+// Portico and a real FastAPI app: sign in, create a tenant with preview, set
+// a credential, activate, call a tool in the playground, change the spec and
+// refresh, revoke a token. web/e2e/flow.mjs drives the browser and saves a
+// screenshot of each step under web/e2e/out/.
+func TestDashboardInBrowser(t *testing.T) {
+	node, ok := browserTools(t)
+	if !ok {
+		return
+	}
+	dbURL := pgtest.NewDB(t)
+	fastapi := startFastAPIApp(t, "fastapi_web_app:app")
+	p := startPortico(t, dbURL)
+
+	e2e, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
+	out := filepath.Join(e2e, "out")
+	os.RemoveAll(out)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "flow.mjs")
+	cmd.Dir = e2e
+	cmd.Env = append(os.Environ(),
+		"PORTICO_URL="+p.url, "PORTICO_ADMIN_KEY="+p.adminKey,
+		"FASTAPI_URL="+fastapi.url, "OUT_DIR="+out, "CANARY="+canary)
+	b, err := cmd.CombinedOutput()
+	t.Logf("flow.mjs:\n%s", b)
+	if err != nil {
+		t.Fatalf("browser flow failed: %v (screenshots in %s)", err, out)
+	}
+	if strings.Contains(p.logs.String(), canary) {
+		t.Error("the credential value appears in Portico's log")
+	}
+}
+
+// browserTools finds node, playwright-core and Chromium; without them the
+// test skips, saying what to install, except in CI where it fails.
+func browserTools(t *testing.T) (string, bool) {
+	t.Helper()
+	var missing []string
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing = append(missing, "node (apt-get install -y nodejs npm)")
+	}
+	if _, err := os.Stat(filepath.Join("..", "..", "web", "e2e", "node_modules", "playwright-core")); err != nil {
+		missing = append(missing, "playwright-core (cd web/e2e && npm ci)")
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
+		missing = append(missing, "Chromium (apt-get install -y chromium)")
+	}
+	if len(missing) == 0 {
+		return node, true
+	}
+	msg := "dashboard browser test needs " + strings.Join(missing, ", ") + "; bash .ci/run installs them"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return "", false
+}
+
+// TestDashboardMountKeepsAPIErrors: mounting the dashboard must not swallow
+// the API's JSON 404 for unknown endpoints or its 405 for wrong methods.
+func TestDashboardMountKeepsAPIErrors(t *testing.T) {
+	s := api.New(api.Options{Ready: func(context.Context) error { return nil }})
+	for _, p := range web.Paths {
+		s.Mount(p, web.Handler())
+	}
+	for _, c := range []struct {
+		method, path string
+		status       int
+		ctype        string
+	}{
+		{"GET", "/", 200, "text/html"},
+		{"GET", "/tenants/abc/tools", 200, "text/html"},
+		{"GET", "/api/v1/nope", 404, "application/json"},
+		{"PUT", "/api/v1/tenants", 405, "application/json"},
+		{"GET", "/t/abc/nope", 404, "application/json"},
+	} {
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, httptest.NewRequest(c.method, c.path, nil))
+		if w.Code != c.status || !strings.HasPrefix(w.Header().Get("Content-Type"), c.ctype) {
+			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, w.Code, w.Header().Get("Content-Type"), c.status, c.ctype)
+		}
+	}
+}

@@ -1,0 +1,29 @@
+// preview.js: shows what a spec becomes (POST /api/v1/preview's answer).
+import { h } from './ui.js';
+
+function itemRow(t) {
+  return h('li', { class: 'op' },
+    h('div', {}, h('code', { class: 'name' }, t.name), ' ', h('span', { class: `method m-${t.method}` }, t.method), ' ', h('code', { class: 'muted' }, t.path)),
+    t.uri ? h('div', { class: 'muted small mono' }, t.uri) : null,
+    h('div', { class: 'small' }, t.description.split('\n')[0]));
+}
+
+export function previewView(p) {
+  const r = p.report;
+  const group = (title, items, help) => h('section', { class: 'group' },
+    h('h3', {}, `${title} (${items.length})`),
+    items.length ? h('ul', { class: 'ops' }, items.map(itemRow)) : h('p', { class: 'muted small' }, help));
+  return h('div', { class: 'preview' },
+    h('p', { class: 'lead' }, r.title ? `${r.title}${r.version ? ' ' + r.version : ''}: ` : '',
+      `${r.operations} operation${r.operations === 1 ? '' : 's'} become `,
+      h('strong', {}, `${p.tools.length} tools`), ', ', h('strong', {}, `${p.resources.length} resources`), ' and ',
+      h('strong', {}, `${p.resource_templates.length} resource templates`), '.'),
+    r.warnings.length || (r.excluded && r.excluded.length) ? h('div', { class: 'warn-box', role: 'note' },
+      h('strong', {}, 'Worth a look before going live'),
+      h('ul', {},
+        r.warnings.map(w => h('li', {}, w)),
+        (r.excluded || []).map(x => h('li', {}, 'Excluded by a route map: ', h('code', {}, x))))) : h('p', { class: 'ok small' }, 'No warnings.'),
+    group('Tools', p.tools, 'No tools.'),
+    group('Resources', p.resources, 'None. Route maps can serve GET operations without parameters as resources.'),
+    group('Resource templates', p.resource_templates, 'None. Route maps can serve GET operations with path parameters as templates.'));
+}

@@ -1,0 +1,89 @@
+// Settings: route maps with a live preview, name overrides, timeouts,
+// concurrency, header forwarding and the refresh interval.
+import { h, loading, errorBox, field, toast } from '../ui.js';
+import { api, enc } from '../api.js';
+import { routeMapEditor, opsOf } from '../routemaps.js';
+import { previewView } from '../preview.js';
+
+export async function settingsTab(t) {
+  const s = t.settings || {};
+  const editorBox = h('div', {}, loading('Reading the spec to preview rules…'));
+  let editor = null;
+  let ops = [];
+  (async () => {
+    try {
+      ops = opsOf(await api.post('/preview', { spec_url: t.spec_url }));
+    } catch (e) {
+      editorBox.before(errorBox(e, 'Live preview unavailable: the spec could not be read'));
+    }
+    editor = routeMapEditor(ops, s.route_maps || []);
+    editorBox.replaceChildren(editor);
+  })();
+
+  const names = Object.entries(s.names || {});
+  const namesBox = h('div', { class: 'stack' });
+  const addName = (k = '', v = '') => {
+    const row = h('div', { class: 'row name-row' },
+      h('input', { 'aria-label': 'operationId or METHOD /path', placeholder: 'operationId or GET /path', value: k, class: 'mono' }),
+      h('span', { 'aria-hidden': 'true' }, '→'),
+      h('input', { 'aria-label': 'Tool name', placeholder: 'tool name (≤ 64)', value: v, maxlength: 64, class: 'mono' }),
+      h('button', { type: 'button', class: 'btn small', 'aria-label': 'Remove override', onclick: () => row.remove() }, '×'));
+    namesBox.append(row);
+  };
+  names.forEach(([k, v]) => addName(k, v));
+  const num = (name, v, attrs) => h('input', { name, type: 'number', inputmode: 'numeric', value: v || '', ...attrs });
+  const timeout = num('upstream_timeout_ms', s.upstream_timeout_ms, { min: 0, max: 300000, placeholder: '30000 (default)' });
+  const conc = num('max_concurrency', s.max_concurrency, { min: 0, max: 10000, placeholder: '64 (default)' });
+  const refresh = num('refresh_interval_s', s.refresh_interval_s, { min: 0, max: 86400, placeholder: '300 (default)' });
+  const fwd = h('input', { name: 'forward_headers', value: (s.forward_headers || []).join(', '), placeholder: 'X-Request-Id, X-User-Id' });
+  const msg = h('div');
+  const checked = h('div');
+
+  const collect = () => {
+    const out = {};
+    const rm = editor ? editor.value() : (s.route_maps || []);
+    if (rm.length) out.route_maps = rm;
+    const nm = {};
+    for (const row of namesBox.querySelectorAll('.name-row')) {
+      const [k, v] = row.querySelectorAll('input');
+      if (k.value.trim() && v.value.trim()) nm[k.value.trim()] = v.value.trim();
+    }
+    if (Object.keys(nm).length) out.names = nm;
+    if (timeout.value) out.upstream_timeout_ms = Number(timeout.value);
+    if (conc.value) out.max_concurrency = Number(conc.value);
+    if (refresh.value) out.refresh_interval_s = Number(refresh.value);
+    const hs = fwd.value.split(',').map(x => x.trim()).filter(Boolean);
+    if (hs.length) out.forward_headers = hs;
+    return out;
+  };
+  const form = h('form', { class: 'stack' },
+    h('section', { class: 'card stack' }, h('h2', {}, 'Route maps'),
+      h('p', { class: 'muted' }, 'What each operation becomes. Rules apply in order; the first match wins; operations no rule matches become tools.'),
+      editorBox,
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: async () => {
+        checked.replaceChildren(loading('Converting with these settings…'));
+        try { checked.replaceChildren(previewView(await api.post('/preview', { spec_url: t.spec_url, settings: collect() }))); }
+        catch (e) { checked.replaceChildren(errorBox(e, 'Could not preview')); }
+      } }, 'Preview the result with Portico')), checked),
+    h('section', { class: 'card stack' }, h('h2', {}, 'Name overrides'),
+      h('p', { class: 'muted' }, 'Give a tool a clearer name. Key by operationId or "METHOD /path".'),
+      namesBox, h('div', {}, h('button', { type: 'button', class: 'btn small', onclick: () => addName() }, 'Add override'))),
+    h('section', { class: 'card stack' }, h('h2', {}, 'Calls and refresh'),
+      h('div', { class: 'grid2' },
+        field('Upstream timeout (ms)', timeout, 'How long one call may take. Empty = server default.'),
+        field('Max concurrent calls', conc, 'Per tenant. Empty = server default.'),
+        field('Refresh interval (s)', refresh, 'How often Portico re-fetches the spec: 30–86400. Empty = default.'),
+        field('Forward headers', fwd, 'Headers copied from the agent\'s MCP request to your service, comma-separated.'))),
+    msg,
+    h('div', { class: 'actions sticky' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save settings')));
+  form.addEventListener('submit', async e => {
+    e.preventDefault();
+    msg.replaceChildren(loading('Saving…'));
+    try {
+      await api.put(`/tenants/${enc(t.id)}/settings`, collect());
+      msg.replaceChildren();
+      toast(t.status === 'active' ? 'Settings saved; the live tenant reloaded.' : 'Settings saved.');
+    } catch (err) { msg.replaceChildren(errorBox(err, 'Settings not saved')); }
+  });
+  return form;
+}

@@ -1,0 +1,159 @@
+// The tenant page: a header with status and lifecycle, and tabs for tools,
+// access (tokens, credentials), settings, spec versions and activity.
+import { h, link, loading, errorBox, badge, confirm, copyButton, codeBlock, toast, fmtTime, table, field, go, ago } from '../ui.js';
+import { api, enc } from '../api.js';
+import { snippetTabs } from '../snippets.js';
+import { toolsTab } from './tools.js';
+import { settingsTab } from './settings.js';
+import { versionsTab } from './versions.js';
+import { activityTab } from './activity.js';
+
+const TABS = [['overview', 'Overview'], ['tools', 'Tools'], ['access', 'Tokens & credentials'], ['settings', 'Settings'], ['versions', 'Spec versions'], ['activity', 'Activity']];
+
+export async function tenantView(id, tab, rest) {
+  let t;
+  try {
+    t = await api.get(`/tenants/${enc(id)}`);
+  } catch (e) {
+    return h('section', {}, h('h1', {}, 'Tenant'), errorBox(e, e.status === 404 ? 'No such tenant' : 'Could not load the tenant'), link('/', 'Back to tenants'));
+  }
+  const base = `/tenants/${enc(t.id)}`;
+  const panel = h('div', { class: 'tab-body' });
+  const reload = () => go(location.pathname);
+  const root = h('section', { class: 'tenant' },
+    h('p', { class: 'crumbs' }, link('/', 'Tenants'), ' / '),
+    h('div', { class: 'page-head' },
+      h('h1', {}, t.name), badge(t.status), lifecycleButton(t, reload)),
+    t.status === 'failed' && t.status_reason ? errorBox({ message: t.status_reason, hint: 'Fix the cause (service URL, spec, credentials), then activate again.' }, 'Activation failed') : null,
+    t.status === 'suspended' ? errorBox({ message: t.status_reason || 'An operator suspended this tenant.' }, 'Suspended') : null,
+    h('nav', { class: 'tabs', 'aria-label': 'Tenant sections' },
+      TABS.map(([k, label]) => h('a', { href: k === 'overview' ? base : `${base}/${k}`, 'data-link': true, class: 'tab', 'aria-current': k === tab ? 'page' : null }, label))),
+    panel);
+  const render = {
+    overview: () => overviewTab(t, reload),
+    tools: () => toolsTab(t, rest),
+    access: () => accessTab(t),
+    settings: () => settingsTab(t),
+    versions: () => versionsTab(t),
+    activity: () => activityTab(t),
+  }[tab];
+  panel.replaceChildren(render ? await render() : h('p', {}, 'No such section.'));
+  return root;
+}
+
+function lifecycleButton(t, reload) {
+  if (t.status === 'active') {
+    return h('button', { type: 'button', class: 'btn', onclick: async () => {
+      if (!await confirm({ title: `Deactivate ${t.name}?`, body: 'Agents get 404 at once; calls in flight finish first. Tokens and settings are kept; you can activate again.', ok: 'Deactivate', danger: true })) return;
+      try { await api.post(`/tenants/${enc(t.id)}/deactivate`); toast(`${t.name} deactivated.`); reload(); }
+      catch (e) { toast(e.message, 'error'); }
+    } }, 'Deactivate');
+  }
+  if (t.status === 'suspended') return null;
+  const out = h('span', { class: 'lifecycle' });
+  const btn = h('button', { type: 'button', class: 'btn primary', onclick: async () => {
+    if (!await confirm({ title: `Activate ${t.name}?`, body: `Portico will fetch the spec and start serving ${t.mcp_url} to agents with a valid token.`, ok: 'Activate' })) return;
+    btn.disabled = true; btn.textContent = 'Activating…';
+    try { await api.post(`/tenants/${enc(t.id)}/activate`); toast(`${t.name} is live.`); reload(); }
+    catch (e) { btn.disabled = false; btn.textContent = 'Activate'; out.after(errorBox(e, 'Activation failed')); }
+  } }, 'Activate');
+  out.append(btn);
+  return out;
+}
+
+function overviewTab(t, reload) {
+  const kv = (k, ...v) => h('div', { class: 'kv' }, h('span', {}, k), ...v);
+  const del = h('button', { type: 'button', class: 'btn danger', onclick: async () => {
+    if (!await confirm({ title: `Delete ${t.name}?`, body: 'This removes the tenant, its credentials, tokens and spec history. It cannot be undone.', ok: 'Delete', danger: true, typeToConfirm: t.name })) return;
+    try { await api.del(`/tenants/${enc(t.id)}`); toast(`${t.name} deleted.`); go('/'); } catch (e) { toast(e.message, 'error'); }
+  } }, 'Delete tenant');
+  return h('div', { class: 'stack' },
+    h('div', { class: 'card stack' },
+      kv('MCP URL', h('code', { class: 'mcp-url' }, t.mcp_url), copyButton(t.mcp_url, 'Copy URL')),
+      kv('Base URL', h('code', {}, t.base_url)),
+      kv('Spec URL', h('code', {}, t.spec_url)),
+      kv('Spec version', t.spec_version ? `v${t.spec_version}` : 'none yet (fetched on activation)'),
+      kv('Created', fmtTime(t.created_at)), kv('Updated', `${fmtTime(t.updated_at)} (${ago(t.updated_at)})`)),
+    h('div', { class: 'card stack' },
+      h('h2', {}, 'Connect a client'),
+      t.status === 'active' ? null : h('p', { class: 'warn-box' }, 'This tenant is not active: clients get 404 until you activate it.'),
+      h('p', { class: 'muted' }, 'Replace <your MCP token> with a token from ', link(`/tenants/${enc(t.id)}/access`, 'Tokens & credentials'), '.'),
+      snippetTabs(t.name, t.mcp_url, '<your MCP token>')),
+    h('div', { class: 'card stack danger-zone' }, h('h2', {}, 'Danger zone'), del));
+}
+
+async function accessTab(t) {
+  const tokensBox = h('div', {}, loading());
+  const credsBox = h('div', {}, loading());
+  const id = enc(t.id);
+
+  async function drawTokens(fresh) {
+    let list;
+    try { list = (await api.get(`/tenants/${id}/tokens`)).tokens; } catch (e) { tokensBox.replaceChildren(errorBox(e, 'Could not load tokens')); return; }
+    const name = h('input', { name: 'token_name', required: true, placeholder: 'e.g. claude-desktop-alice', autocomplete: 'off' });
+    const exp = h('input', { name: 'token_expires', type: 'date' });
+    const form = h('form', { class: 'inline-form' }, field('Name', name), field('Expires (optional)', exp), h('button', { type: 'submit', class: 'btn primary' }, 'Create token'));
+    form.addEventListener('submit', async e => {
+      e.preventDefault();
+      const body = { name: name.value.trim() };
+      if (exp.value) body.expires_at = new Date(exp.value + 'T23:59:59').toISOString();
+      try { const r = await api.post(`/tenants/${id}/tokens`, body); drawTokens(r); }
+      catch (err) { form.append(errorBox(err, 'Could not create the token')); }
+    });
+    tokensBox.replaceChildren(
+      fresh ? h('div', { class: 'secret-once', role: 'note' },
+        h('p', {}, h('strong', {}, `Token “${fresh.token.name}” created. `), 'Copy it now: it is shown only once.'),
+        codeBlock(fresh.secret, 'token'),
+        h('details', {}, h('summary', {}, 'Client configuration with this token'), snippetTabs(t.name, t.mcp_url, fresh.secret))) : null,
+      list.length ? table([
+        { label: 'Name', key: 'name' },
+        { label: 'Prefix', render: k => h('code', {}, k.prefix + '…') },
+        { label: 'Created', render: k => fmtTime(k.created_at) },
+        { label: 'Last used', render: k => k.last_used_at ? ago(k.last_used_at) : 'never' },
+        { label: 'Expires', render: k => k.expires_at ? fmtTime(k.expires_at) : 'never' },
+        { label: 'Actions', render: k => h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Revoke token ${k.name}`, onclick: async () => {
+          if (!await confirm({ title: `Revoke “${k.name}”?`, body: 'Clients using it are refused at once. This cannot be undone.', ok: 'Revoke', danger: true })) return;
+          try { await api.del(`/tenants/${id}/tokens/${enc(k.id)}`); toast('Token revoked.'); drawTokens(); } catch (e) { toast(e.message, 'error'); }
+        } }, 'Revoke') },
+      ], list, { caption: 'MCP tokens', class: 'tokens' }) : h('p', { class: 'muted' }, 'No tokens: agents cannot connect until you create one.'),
+      form);
+  }
+
+  async function drawCreds() {
+    let list;
+    try { list = (await api.get(`/tenants/${id}/credentials`)).credentials; } catch (e) { credsBox.replaceChildren(errorBox(e, 'Could not load credentials')); return; }
+    const name = h('input', { name: 'cred_name', required: true, value: list.length ? '' : 'upstream', autocomplete: 'off' });
+    const type = h('select', { name: 'cred_type' }, ['bearer', 'header', 'basic', 'query'].map(x => h('option', { value: x }, x)));
+    const header = h('input', { name: 'cred_header', placeholder: 'X-API-Key' });
+    const value = h('input', { name: 'cred_value', type: 'password', required: true, autocomplete: 'new-password' });
+    const form = h('form', { class: 'inline-form' }, field('Name', name), field('Type', type), field('Header / parameter', header), field('Value (write-only)', value), h('button', { type: 'submit', class: 'btn primary' }, 'Save'));
+    const setFor = c => { name.value = c.name; type.value = c.type; header.value = c.header || ''; value.value = ''; value.focus(); };
+    form.addEventListener('submit', async e => {
+      e.preventDefault();
+      const body = { type: type.value, value: value.value };
+      if (header.value.trim()) body.header = header.value.trim();
+      try { await api.put(`/tenants/${id}/credentials/${enc(name.value.trim())}`, body); toast(`Credential ${name.value.trim()} saved.`); drawCreds(); }
+      catch (err) { form.append(errorBox(err, 'Could not save the credential')); }
+      finally { value.value = ''; }
+    });
+    credsBox.replaceChildren(
+      list.length ? table([
+        { label: 'Name', render: c => h('code', {}, c.name) },
+        { label: 'Type', key: 'type' },
+        { label: 'Header', render: c => c.header || '—' },
+        { label: 'Value', render: () => h('span', { class: 'muted' }, '•••••• (write-only)') },
+        { label: 'Updated', render: c => fmtTime(c.updated_at) },
+        { label: 'Actions', render: c => h('span', { class: 'row' },
+          h('button', { type: 'button', class: 'btn small', 'aria-label': `Replace credential ${c.name}`, onclick: () => setFor(c) }, 'Replace'),
+          h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Delete credential ${c.name}`, onclick: async () => {
+            if (!await confirm({ title: `Delete credential ${c.name}?`, body: 'Calls that need it will fail until you set it again.', ok: 'Delete', danger: true })) return;
+            try { await api.del(`/tenants/${id}/credentials/${enc(c.name)}`); toast('Credential deleted.'); drawCreds(); } catch (e) { toast(e.message, 'error'); }
+          } }, 'Delete')) },
+      ], list, { caption: 'Credentials', class: 'creds' }) : h('p', { class: 'muted' }, 'No credentials. Add one if your service needs a key or token.'),
+      form);
+  }
+  drawTokens(); drawCreds();
+  return h('div', { class: 'stack' },
+    h('section', { class: 'card stack' }, h('h2', {}, 'MCP tokens'), h('p', { class: 'muted' }, 'Agents send one as Authorization: Bearer. Each is shown once when created.'), tokensBox),
+    h('section', { class: 'card stack' }, h('h2', {}, 'Upstream credentials'), h('p', { class: 'muted' }, 'Portico attaches these to calls to your service. Values are encrypted and never shown again; set a new value to replace one.'), credsBox));
+}
