@@ -335,3 +335,13 @@ func schemas() obj {
 		}),
 	}
 }
+
+// OpenAPI returns Portico's own OpenAPI document as served at
+// /api/v1/openapi.json, for tools generated from it (Portico's own /mcp).
+func OpenAPI() []byte {
+	b, err := json.Marshal(openAPIDocument())
+	if err != nil {
+		panic("api: openapi document does not encode: " + err.Error())
+	}
+	return b
+}

@@ -514,3 +514,48 @@ func TestServeRefusesSchemaMismatch(t *testing.T) {
 		t.Errorf("serve on a newer schema: %v, want an error saying the schema is newer", err)
 	}
 }
+
+// TestSelfMCP manages Portico through its own MCP server at /mcp, as an
+// agent with an admin API key would: create a tenant, mint a token,
+// activate it, then call the new tenant's tool.
+func TestSelfMCP(t *testing.T) {
+	fastapi := startFastAPI(t)
+	p := startPortico(t, pgtest.NewDB(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	if resp := mcpPost(t, p.url+"/mcp", ""); resp.StatusCode != 401 {
+		t.Errorf("/mcp without an API key: status %d, want 401", resp.StatusCode)
+	}
+	admin := connect(ctx, t, p.url+"/mcp", p.adminKey)
+	call := func(tool string, args map[string]any) map[string]any {
+		t.Helper()
+		res, err := admin.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
+		if err != nil || res.IsError {
+			t.Fatalf("%s: %v %s", tool, err, textOf(res))
+		}
+		var out map[string]any
+		if err := json.Unmarshal([]byte(textOf(res)), &out); err != nil {
+			t.Fatalf("%s: %v: %s", tool, err, textOf(res))
+		}
+		return out
+	}
+	created := call("createTenant", map[string]any{"name": "via-mcp", "base_url": fastapi.url})
+	id, _ := created["id"].(string)
+	tok := call("createToken", map[string]any{"id": id, "name": "agent"})
+	activated := call("activateTenant", map[string]any{"id": id})
+	if activated["status"] != "active" {
+		t.Fatalf("activateTenant returned %v", activated)
+	}
+	cs := connect(ctx, t, created["mcp_url"].(string), tok["secret"].(string))
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_user_users", Arguments: map[string]any{"user_id": 5}})
+	if err != nil || res.IsError || !strings.Contains(textOf(res), `"id":5`) {
+		t.Fatalf("call the tenant created through /mcp: %v %s", err, textOf(res))
+	}
+
+	// A bad call comes back as a tool error naming the REST API's complaint.
+	bad, err := admin.CallTool(ctx, &mcp.CallToolParams{Name: "createTenant", Arguments: map[string]any{"name": "x", "base_url": "ftp://nope"}})
+	if err != nil || !bad.IsError || !strings.Contains(textOf(bad), "base_url") {
+		t.Errorf("createTenant with a bad base_url: %v %q, want a tool error naming base_url", err, textOf(bad))
+	}
+}

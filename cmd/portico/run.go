@@ -196,6 +196,16 @@ func (a *app) readiness(ctx context.Context) error {
 	return nil
 }
 
+// internalURL is how this process reaches its own listener.
+func internalURL(ln net.Listener) string {
+	addr := ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
+
 func (a *app) setPublicURL(ln net.Listener) {
 	if a.publicURL != "" {
 		return
@@ -211,8 +221,12 @@ func (a *app) setPublicURL(ln net.Listener) {
 // serve answers HTTP on ln until ctx ends, then shuts down in order: stop
 // accepting, drain every tenant's calls in flight, close the database.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	self, err := newSelfMCP(ctx, a, internalURL(ln))
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           a.handler(),
+		Handler:           a.handler(self),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
@@ -230,7 +244,8 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { a.runtime.Shutdown(sctx) })
-	err := srv.Shutdown(sctx)
+	wg.Go(func() { self.shutdown(sctx) })
+	err = srv.Shutdown(sctx)
 	wg.Wait()
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -243,7 +258,7 @@ func (a *app) close() { a.pool.Close() }
 
 // handler is Portico's whole HTTP surface: REST API, MCP endpoints, probes
 // and the dashboard.
-func (a *app) handler() http.Handler {
+func (a *app) handler(self *selfMCP) http.Handler {
 	s := api.New(api.Options{
 		Store:     a.store,
 		Runtime:   a.runtime,
@@ -253,6 +268,7 @@ func (a *app) handler() http.Handler {
 		Logger:    a.log,
 		BaseURL:   a.publicURL,
 	})
+	s.Mount("/mcp", self.handler)
 	dash := web.Handler()
 	for _, p := range web.Paths {
 		s.Mount(p, dash)
