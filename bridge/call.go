@@ -39,16 +39,22 @@ type upstreamResult struct {
 // error: an agent can read and act on it.
 func (l *live) callTool(op *Operation) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		args, err := decodeArgs(req.Params.Arguments)
-		if err != nil {
-			return toolError("the arguments of %s must be a JSON object: %v", op.Name, err), nil
-		}
-		res, err := l.do(ctx, l.state.Load(), op, args, requestHeader(req.Extra))
-		if err != nil {
-			return toolError("%s", err.Error()), nil
-		}
-		return res.toolResult(op), nil
+		return l.call(ctx, l.state.Load(), op, req), nil
 	}
+}
+
+// call runs tool op of state st: the state the call started with, so a
+// spec swap mid-call does not change what the call does.
+func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.CallToolRequest) *mcp.CallToolResult {
+	args, err := decodeArgs(req.Params.Arguments)
+	if err != nil {
+		return toolError("the arguments of %s must be a JSON object: %v", op.Name, err)
+	}
+	res, err := l.do(ctx, st, op, args, requestHeader(req.Extra))
+	if err != nil {
+		return toolError("%s", err.Error())
+	}
+	return res.toolResult(op)
 }
 
 // readResource returns the MCP handler of resource or template op.
