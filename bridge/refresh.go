@@ -45,7 +45,8 @@ func (r *Runtime) Refresh(ctx context.Context, id, actor string) (tenant.Refresh
 
 // refreshLocked does one refresh while holding the tenant's refresh lock.
 func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (tenant.RefreshResult, error) {
-	prev, err := r.store.LatestSpec(ctx, t.ID)
+	t0 := time.Now()
+	prev, err := r.store.LatestSpecInfo(ctx, t.ID)
 	havePrev := err == nil
 	if err != nil && !errors.Is(err, tenant.ErrNotFound) {
 		return tenant.RefreshResult{}, err
@@ -73,10 +74,12 @@ func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (tenant.R
 		}
 		return tenant.RefreshResult{Version: prev.Version, Diff: tenant.SpecDiff{}.NonNil()}, nil
 	}
+	tFetched := time.Now()
 	conv, err := r.convertSpec(f.raw, t)
 	if err != nil {
 		return fail(err)
 	}
+	tConverted := time.Now()
 	var before []*Operation
 	if havePrev {
 		before, err = r.operationsOf(ctx, t, prev)
@@ -87,6 +90,7 @@ func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (tenant.R
 		}
 	}
 	diff := Diff(before, conv.Operations)
+	tDiffed := time.Now()
 	stored, added, err := r.store.AddSpecVersion(ctx, t.ID, tenant.SpecVersion{
 		SHA256: f.sha256, ETag: f.etag, LastModified: f.lastModified, Raw: f.raw,
 		ToolCount: len(conv.Operations), Warnings: conv.Warnings, Diff: &diff,
@@ -98,7 +102,10 @@ func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (tenant.R
 		return tenant.RefreshResult{}, err
 	}
 	stored.Raw = nil
+	tStored := time.Now()
 	r.swapIn(ctx, t.ID, &preconverted{spec: stored, key: convKey(stored.SHA256, t.Settings), ops: conv.Operations})
+	r.log.Debug("spec refresh timings", "tenant", t.ID, "fetch", tFetched.Sub(t0), "convert", tConverted.Sub(tFetched),
+		"diff", tDiffed.Sub(tConverted), "store", tStored.Sub(tDiffed), "swap", time.Since(tStored))
 	if !added {
 		diff = tenant.SpecDiff{}.NonNil()
 	}

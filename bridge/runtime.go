@@ -28,6 +28,7 @@ type tenantStore interface {
 	LiveCredentials(ctx context.Context, tenantID string) ([]tenant.LiveCredential, error)
 	AddSpecVersion(ctx context.Context, tenantID string, v tenant.SpecVersion) (tenant.SpecVersion, bool, error)
 	LatestSpec(ctx context.Context, tenantID string) (tenant.SpecVersion, error)
+	LatestSpecInfo(ctx context.Context, tenantID string) (tenant.SpecVersion, error)
 	Spec(ctx context.Context, tenantID string, version int) (tenant.SpecVersion, error)
 	SpecVersions(ctx context.Context, tenantID string) ([]tenant.SpecVersion, error)
 	SpecStatus(ctx context.Context, tenantID string) (tenant.SpecStatus, error)
@@ -133,6 +134,7 @@ type Runtime struct {
 	stateful  http.Handler
 	locks     keyedMutex    // serialises lifecycle changes per tenant
 	convert   chan struct{} // bounds concurrent conversions
+	converted atomic.Int64  // conversions done, for tests and benchmarks
 	sync      syncQueue     // tenants to reconcile with the database
 	mu        sync.RWMutex
 	active    map[string]*live
@@ -523,6 +525,7 @@ func (op *Operation) tool() *mcp.Tool {
 func (r *Runtime) convertSpec(raw []byte, t *tenant.Tenant) (*Conversion, error) {
 	r.convert <- struct{}{}
 	defer func() { <-r.convert }()
+	r.converted.Add(1)
 	conv, err := Convert(raw, Options{RouteMaps: t.Settings.RouteMaps, Names: t.Settings.Names, Logger: r.log})
 	if err != nil {
 		return nil, &tenant.ActivationError{Code: "spec_invalid", Field: "spec_url",

@@ -113,6 +113,18 @@ func (s *Store) LatestSpec(ctx context.Context, tenantID string) (SpecVersion, e
 		WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`, tenantID)
 }
 
+// LatestSpecInfo returns the tenant's newest spec version without its
+// document: what a refresh compares a download with (SHA-256, ETag).
+func (s *Store) LatestSpecInfo(ctx context.Context, tenantID string) (SpecVersion, error) {
+	v, err := scanSpec(s.pool.QueryRow(ctx, `
+		SELECT `+specCols+` FROM spec_versions
+		WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`, tenantID))
+	if err != nil {
+		return SpecVersion{}, dbErr("spec of tenant "+tenantID, err)
+	}
+	return v, nil
+}
+
 // Spec returns one spec version of a tenant with its document uncompressed
 // and its diff against the version before it.
 func (s *Store) Spec(ctx context.Context, tenantID string, version int) (SpecVersion, error) {
