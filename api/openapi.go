@@ -97,7 +97,7 @@ func openAPIDocument() map[string]any {
 	id := pathParam("id", "Tenant id.")
 	ids := []obj{id}
 	noContent := resp("Done.", nil)
-	return obj{
+	doc := obj{
 		"openapi": "3.1.0",
 		"info": obj{
 			"title":       "Portico API",
@@ -185,6 +185,8 @@ func openAPIDocument() map[string]any {
 			"schemas": schemas(),
 		},
 	}
+	addSpecPaths(doc)
+	return doc
 }
 
 func schemas() obj {

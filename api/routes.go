@@ -47,4 +47,15 @@ func (s *Server) routes(o Options) {
 	t.DELETE("/api-keys/:key_id", handleAPIKeyRevoke(st, tenantFromPath), owned...)
 	t.GET("/tools", handleToolList(rt), owned...)
 	t.GET("/audit", handleAuditList(st), owned...)
+
+	sp := o.Spec
+	t.GET("/spec", handleSpecStatus(sp), owned...)
+	t.POST("/spec/refresh", handleSpecRefresh(sp), owned...)
+	t.GET("/spec/versions", handleSpecVersions(sp), owned...)
+	t.GET("/spec/versions/:v", handleSpecVersion(sp), owned...)
+	t.POST("/spec/versions/:v/pin", handleSpecPin(sp), owned...)
+	t.POST("/spec/unpin", handleSpecUnpin(sp), owned...)
+	t.POST("/spec/hook-secret", handleHookSecretRotate(sp), owned...)
+	t.DELETE("/spec/hook-secret", handleHookSecretDelete(sp), owned...)
+	t.POST("/spec/hook", handleSpecHook(sp, &replayGuard{}), limitBody(o.BodyLimit)) // signed, no API key
 }

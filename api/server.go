@@ -56,6 +56,10 @@ type Options struct {
 	Store   Store
 	Runtime Runtime
 
+	// Spec serves the spec cache routes (/tenants/{id}/spec/...). Nil means
+	// Runtime, when it implements Spec.
+	Spec Spec
+
 	// MCP serves the tenant data plane; it is mounted at /t/{id}/mcp for every
 	// method (Streamable HTTP uses GET, POST and DELETE). Nil leaves it out.
 	MCP http.Handler
@@ -99,6 +103,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Ready == nil {
 		opts.Ready = opts.Store.Ping
+	}
+	if sp, ok := opts.Runtime.(Spec); ok && opts.Spec == nil {
+		opts.Spec = sp
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 

@@ -39,25 +39,31 @@ type upstreamResult struct {
 // error: an agent can read and act on it.
 func (l *live) callTool(op *Operation) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		args, err := decodeArgs(req.Params.Arguments)
-		if err != nil {
-			return toolError("the arguments of %s must be a JSON object: %v", op.Name, err), nil
-		}
-		res, err := l.do(ctx, l.state.Load(), op, args, requestHeader(req.Extra))
-		if err != nil {
-			return toolError("%s", err.Error()), nil
-		}
-		out := res.toolResult(op)
-		// The upstream's share of the call, so a client (the dashboard's
-		// playground) can tell Portico's latency from the service's.
-		out.Meta = mcp.Meta{UpstreamMSMeta: float64(res.elapsed.Microseconds()) / 1000}
-		return out, nil
+		return l.call(ctx, l.state.Load(), op, req), nil
 	}
 }
 
 // UpstreamMSMeta is the _meta key of a tool result that carries how long the
 // upstream HTTP exchange took, in milliseconds.
 const UpstreamMSMeta = "portico/upstream_ms"
+
+// call runs tool op of state st: the state the call started with, so a
+// spec swap mid-call does not change what the call does.
+func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.CallToolRequest) *mcp.CallToolResult {
+	args, err := decodeArgs(req.Params.Arguments)
+	if err != nil {
+		return toolError("the arguments of %s must be a JSON object: %v", op.Name, err)
+	}
+	res, err := l.do(ctx, st, op, args, requestHeader(req.Extra))
+	if err != nil {
+		return toolError("%s", err.Error())
+	}
+	out := res.toolResult(op)
+	// The upstream's share of the call, so a client (the dashboard's
+	// playground) can tell Portico's latency from the service's.
+	out.Meta = mcp.Meta{UpstreamMSMeta: float64(res.elapsed.Microseconds()) / 1000}
+	return out
+}
 
 // readResource returns the MCP handler of resource or template op.
 func (l *live) readResource(op *Operation) mcp.ResourceHandler {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/tenant"
@@ -52,10 +53,20 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
+	// A session belongs to the tenant whose server created it (its id
+	// starts with the tenant id): presented at another tenant's endpoint, it
+	// does not exist.
+	sid := req.Header.Get("Mcp-Session-Id")
+	if sid != "" && !strings.HasPrefix(sid, id+".") {
+		writeError(w, http.StatusNotFound, "session_not_found", "no such MCP session on this endpoint; start a new one with initialize")
+		return
+	}
+
 	// A 2026-07-28 subscriptions/listen stream stays open as long as the
 	// client likes; it must not hold up a drain, so it is not counted, and it
 	// ends when the tenant stops.
 	longLived := req.Method == http.MethodGet
+	method := ""
 	if req.Method == http.MethodPost {
 		body, err := io.ReadAll(io.LimitReader(req.Body, maxMCPBody+1))
 		if err != nil {
@@ -66,7 +77,8 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the MCP request body is larger than the 4 MiB limit")
 			return
 		}
-		longLived = jsonrpcMethod(body) == "subscriptions/listen"
+		method = jsonrpcMethod(body)
+		longLived = method == "subscriptions/listen"
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	l := r.acquire(id, !longLived)
@@ -81,7 +93,34 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	defer cancel()
 	stopOnClose := context.AfterFunc(l.ctx, cancel)
 	defer stopOnClose()
-	r.mcp.ServeHTTP(w, req.WithContext(ctx))
+	if longLived {
+		defer l.streams.add(tok.ID, cancel)()
+	}
+	// Session-based (2025-xx) clients go to the stateful handler: they
+	// initialize, then send Mcp-Session-Id and open a GET stream on which
+	// list_changed arrives. Everything else, including every 2026-07-28
+	// request, is served statelessly.
+	if sid != "" || req.Method == http.MethodGet || req.Method == http.MethodDelete || method == "initialize" {
+		ctx = context.WithValue(ctx, tokenKey{}, &auth.TokenInfo{UserID: tok.ID})
+		r.stateful.ServeHTTP(w, req.WithContext(ctx))
+		return
+	}
+	r.stateless.ServeHTTP(w, req.WithContext(ctx))
+}
+
+type tokenKey struct{}
+
+// sessionAuth hands the SDK the token serveMCP verified, so the stateful
+// handler binds each session to the token that created it and answers 403
+// when another token presents the session.
+func sessionAuth(h http.Handler) http.Handler {
+	verify := func(_ context.Context, _ string, req *http.Request) (*auth.TokenInfo, error) {
+		if ti, ok := req.Context().Value(tokenKey{}).(*auth.TokenInfo); ok {
+			return ti, nil
+		}
+		return nil, auth.ErrInvalidToken
+	}
+	return auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
 }
 
 // serverFor hands the SDK the server of the tenant serveMCP already found.

@@ -11,11 +11,11 @@ import (
 // *tenant.ActivationError (spec_unreachable, spec_too_large, spec_invalid),
 // the same an activation of that document would meet.
 func (r *Runtime) Preview(ctx context.Context, specURL string, s tenant.Settings) (*tenant.Preview, error) {
-	f, err := fetchSpec(ctx, r.fetch, specURL, r.opts.MaxSpecBytes)
+	f, err := fetchSpec(ctx, r.fetch, specURL, r.opts.MaxSpecBytes, nil)
 	if err != nil {
 		return nil, err
 	}
-	conv, err := r.convert(f.raw, &tenant.Tenant{SpecURL: specURL, Settings: s})
+	conv, err := r.convertSpec(f.raw, &tenant.Tenant{SpecURL: specURL, Settings: s})
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,15 @@ package bridge
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +28,18 @@ type tenantStore interface {
 	LiveCredentials(ctx context.Context, tenantID string) ([]tenant.LiveCredential, error)
 	AddSpecVersion(ctx context.Context, tenantID string, v tenant.SpecVersion) (tenant.SpecVersion, bool, error)
 	LatestSpec(ctx context.Context, tenantID string) (tenant.SpecVersion, error)
+	LatestSpecInfo(ctx context.Context, tenantID string) (tenant.SpecVersion, error)
+	Spec(ctx context.Context, tenantID string, version int) (tenant.SpecVersion, error)
+	SpecVersions(ctx context.Context, tenantID string) ([]tenant.SpecVersion, error)
+	SpecStatus(ctx context.Context, tenantID string) (tenant.SpecStatus, error)
+	PinSpec(ctx context.Context, tenantID string, version int, actor string) error
+	UnpinSpec(ctx context.Context, tenantID, actor string) error
+	RecordRefresh(ctx context.Context, tenantID, cause string) error
+	TenantGenerations(ctx context.Context) ([]tenant.TenantGeneration, error)
+	WithRefreshLock(ctx context.Context, tenantID string, wait bool, fn func() error) error
+	RotateHookSecret(ctx context.Context, tenantID, actor string) (string, error)
+	DeleteHookSecret(ctx context.Context, tenantID, actor string) error
+	HookSecret(ctx context.Context, tenantID string) (tenant.Secret, error)
 	VerifyToken(ctx context.Context, secret string) (tenant.Token, error)
 }
 
@@ -46,6 +61,20 @@ type Config struct {
 	MaxResponseBytes int64
 	// MaxSpecBytes caps a fetched OpenAPI document (default 32 MiB).
 	MaxSpecBytes int64
+	// SpecFetchTimeout bounds one spec download (default 30 s).
+	SpecFetchTimeout time.Duration
+	// RefreshInterval is how often an active tenant's spec is re-fetched
+	// unless the tenant sets its own (default 5 min); each tenant's
+	// schedule is jittered by ±10 %.
+	RefreshInterval time.Duration
+	// ConvertConcurrency caps conversions running at once; converting a
+	// big spec costs ~0.4 s of CPU and ~230 MB (default 2).
+	ConvertConcurrency int
+	// RefreshConcurrency caps background refreshes running at once (default 4).
+	RefreshConcurrency int
+	// SessionTimeout closes session-based (2025-xx) MCP sessions idle this
+	// long (default 30 min).
+	SessionTimeout time.Duration
 	// Version is reported to MCP clients as the server version.
 	Version string
 }
@@ -69,6 +98,21 @@ func (o *Config) setDefaults() {
 	if o.MaxSpecBytes == 0 {
 		o.MaxSpecBytes = 32 << 20
 	}
+	if o.SpecFetchTimeout == 0 {
+		o.SpecFetchTimeout = 30 * time.Second
+	}
+	if o.RefreshInterval == 0 {
+		o.RefreshInterval = 5 * time.Minute
+	}
+	if o.ConvertConcurrency == 0 {
+		o.ConvertConcurrency = 2
+	}
+	if o.RefreshConcurrency == 0 {
+		o.RefreshConcurrency = 4
+	}
+	if o.SessionTimeout == 0 {
+		o.SessionTimeout = 30 * time.Minute
+	}
 	if o.Version == "" {
 		o.Version = "dev"
 	}
@@ -78,15 +122,22 @@ func (o *Config) setDefaults() {
 // upstream connection pool and its decrypted credentials. Activation is a
 // tenant's lifespan start and deactivation its end.
 type Runtime struct {
-	store  tenantStore
-	opts   Config
-	log    *slog.Logger
-	guard  guard
-	fetch  *http.Client // spec downloads, through the same outbound guard
-	mcp    http.Handler // one Streamable HTTP handler for every tenant
-	locks  keyedMutex   // serialises lifecycle changes per tenant
-	mu     sync.RWMutex
-	active map[string]*live
+	store tenantStore
+	opts  Config
+	log   *slog.Logger
+	guard guard
+	fetch *http.Client // spec downloads, through the same outbound guard
+	// stateless serves the 2026-07-28 protocol and session-less requests of
+	// older clients; stateful serves 2025-xx sessions (initialize, requests
+	// carrying Mcp-Session-Id, GET streams, DELETE).
+	stateless http.Handler
+	stateful  http.Handler
+	locks     keyedMutex    // serialises lifecycle changes per tenant
+	convert   chan struct{} // bounds concurrent conversions
+	converted atomic.Int64  // conversions done, for tests and benchmarks
+	sync      syncQueue     // tenants to reconcile with the database
+	mu        sync.RWMutex
+	active    map[string]*live
 }
 
 // New returns a Runtime with no active tenants; call Restore to bring back
@@ -100,11 +151,13 @@ func New(store tenantStore, opts Config) *Runtime {
 		guard:  guard{allow: opts.AllowCIDRs},
 		active: make(map[string]*live),
 	}
+	r.convert = make(chan struct{}, opts.ConvertConcurrency)
+	r.sync.init()
 	r.fetch = &http.Client{
-		Timeout:   30 * time.Second,
+		Timeout:   opts.SpecFetchTimeout,
 		Transport: &http.Transport{DialContext: r.guard.dialContext(), TLSHandshakeTimeout: 10 * time.Second, MaxIdleConns: 16, IdleConnTimeout: 30 * time.Second},
 	}
-	r.mcp = mcp.NewStreamableHTTPHandler(r.serverFor, &mcp.StreamableHTTPOptions{
+	r.stateless = mcp.NewStreamableHTTPHandler(r.serverFor, &mcp.StreamableHTTPOptions{
 		// Stateless serves every protocol version from 2025-03-26 to
 		// 2026-07-28 and needs no sticky routing between replicas.
 		Stateless: true,
@@ -113,6 +166,11 @@ func New(store tenantStore, opts Config) *Runtime {
 		DisableLocalhostProtection: true,
 		Logger:                     r.log,
 	})
+	r.stateful = sessionAuth(mcp.NewStreamableHTTPHandler(r.serverFor, &mcp.StreamableHTTPOptions{
+		DisableLocalhostProtection: true,
+		SessionTimeout:             opts.SessionTimeout,
+		Logger:                     r.log,
+	}))
 	return r
 }
 
@@ -130,6 +188,10 @@ type live struct {
 	ctx         context.Context
 	cancel      context.CancelFunc
 	maxResponse int64
+	// gen is the tenant's database generation this state was built from;
+	// a resync rebuilds tenants whose generation moved on.
+	gen     atomic.Int64
+	streams streams // long-lived requests by token, ended when it is revoked
 }
 
 // state is what a call needs, replaced atomically when settings or credentials change.
@@ -140,6 +202,16 @@ type state struct {
 	creds   []tenant.LiveCredential
 	timeout time.Duration
 	closed  bool // the tenant stopped: its secrets are gone
+	// What MCP clients list, built once per state so a list is one read of
+	// one pointer: a swap is atomic for clients.
+	tools     []*mcp.Tool
+	resources []*mcp.Resource
+	templates []*mcp.ResourceTemplate
+	// spec is the version the operations came from and convKey identifies
+	// the conversion (document hash + conversion settings), so a rebuild
+	// that changes neither reuses the operations without converting.
+	spec    tenant.SpecVersion
+	convKey string
 }
 
 // Activate starts tenant id's lifespan: it loads the newest cached spec (or
@@ -202,8 +274,9 @@ func (r *Runtime) Deactivate(ctx context.Context, id, actor string) (*tenant.Ten
 	return t, nil
 }
 
-// Reload re-reads an active tenant's settings and credentials and applies
-// them to its live server. Calls in flight finish with what they started with.
+// Reload re-reads an active tenant's settings, credentials and serving spec
+// version and applies them to its live server. Calls in flight finish with
+// what they started with.
 func (r *Runtime) Reload(ctx context.Context, id string) error {
 	unlock := r.locks.lock(id)
 	defer unlock()
@@ -215,11 +288,14 @@ func (r *Runtime) Reload(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("reload tenant %s: %w", id, err)
 	}
-	st, err := r.buildState(ctx, t, false)
+	st, gen, err := r.buildState(ctx, t, false, l.state.Load(), nil)
 	if err != nil {
 		return fmt.Errorf("reload tenant %s: %w", id, err)
 	}
-	r.apply(l, st)
+	if err := r.apply(l, st); err != nil {
+		return fmt.Errorf("reload tenant %s: %w", id, err)
+	}
+	l.gen.Store(gen)
 	return nil
 }
 
@@ -292,7 +368,7 @@ func (r *Runtime) ActiveCount() int {
 
 // start builds a live tenant without registering it.
 func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
-	st, err := r.buildState(ctx, t, true)
+	st, gen, err := r.buildState(ctx, t, true, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -309,6 +385,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
+	id := t.ID
 	l := &live{
 		id:          t.ID,
 		tr:          tr,
@@ -327,62 +404,128 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 				Tools:     &mcp.ToolCapabilities{ListChanged: true},
 				Resources: &mcp.ResourceCapabilities{ListChanged: true},
 			},
+			// Session ids name their tenant, so the handler can refuse a
+			// session presented at another tenant's endpoint.
+			GetSessionID: func() string { return id + "." + strings.ToLower(rand.Text()) },
 		}),
 	}
+	l.server.AddReceivingMiddleware(l.serveFromState)
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	if err := r.apply(l, st); err != nil {
 		l.close()
 		return nil, err
 	}
+	l.gen.Store(gen)
 	return l, nil
 }
 
-// buildState loads the cached spec (fetching one when the cache is empty and
-// fetchIfMissing is set), converts it with the tenant's settings and decrypts
-// its credentials.
-func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissing bool) (*state, error) {
-	spec, err := r.store.LatestSpec(ctx, t.ID)
-	switch {
-	case errors.Is(err, tenant.ErrNotFound) && fetchIfMissing:
-		f, ferr := fetchSpec(ctx, r.fetch, t.SpecURL, r.opts.MaxSpecBytes)
-		if ferr != nil {
-			return nil, ferr
-		}
-		conv, cerr := r.convert(f.raw, t)
-		if cerr != nil {
-			return nil, cerr
-		}
-		if _, _, err := r.store.AddSpecVersion(ctx, t.ID, tenant.SpecVersion{
-			SHA256: f.sha256, ETag: f.etag, LastModified: f.lastModified, Raw: f.raw,
-			ToolCount: len(conv.Operations), Warnings: conv.Warnings,
-		}); err != nil {
-			return nil, fmt.Errorf("store spec version: %w", err)
-		}
-		spec.Raw = f.raw
-	case err != nil:
-		return nil, fmt.Errorf("load cached spec: %w", err)
-	}
-	conv, err := r.convert(spec.Raw, t)
+// buildState loads the tenant's serving spec version (pinned, else newest;
+// fetching and storing one when the cache is empty and fetchIfMissing is
+// set), converts it with the tenant's settings unless prev already holds
+// that conversion or conv is given, and decrypts its credentials. It also
+// returns the tenant's generation, read before anything else, so a change
+// racing the build is picked up by the next resync.
+func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissing bool, prev *state, conv *preconverted) (*state, int64, error) {
+	status, err := r.store.SpecStatus(ctx, t.ID)
 	if err != nil {
-		return nil, err
+		return nil, 0, fmt.Errorf("read spec status: %w", err)
 	}
+	var spec tenant.SpecVersion
+	var ops []*Operation
+	switch v := status.ServingVersion; {
+	case prev != nil && !prev.closed && v > 0 && prev.spec.Version == v && prev.convKey == convKey(prev.spec.SHA256, t.Settings):
+		spec, ops = prev.spec, prev.list // versions never change: no load, no conversion
+	case conv != nil && v > 0 && conv.spec.Version == v && conv.key == convKey(conv.spec.SHA256, t.Settings):
+		spec, ops = conv.spec, conv.ops
+	case v > 0:
+		spec, err = r.store.Spec(ctx, t.ID, v)
+		if err != nil {
+			return nil, 0, fmt.Errorf("load cached spec: %w", err)
+		}
+		c, err := r.convertSpec(spec.Raw, t)
+		if err != nil {
+			return nil, 0, err
+		}
+		ops = c.Operations
+	case !fetchIfMissing:
+		return nil, 0, fmt.Errorf("load cached spec: %w", tenant.ErrNotFound)
+	default:
+		f, ferr := fetchSpec(ctx, r.fetch, t.SpecURL, r.opts.MaxSpecBytes, nil)
+		if ferr != nil {
+			return nil, 0, ferr
+		}
+		c, cerr := r.convertSpec(f.raw, t)
+		if cerr != nil {
+			return nil, 0, cerr
+		}
+		spec, _, err = r.store.AddSpecVersion(ctx, t.ID, tenant.SpecVersion{
+			SHA256: f.sha256, ETag: f.etag, LastModified: f.lastModified, Raw: f.raw,
+			ToolCount: len(c.Operations), Warnings: c.Warnings,
+		})
+		if err != nil {
+			return nil, 0, fmt.Errorf("store spec version: %w", err)
+		}
+		ops = c.Operations
+	}
+	key := convKey(spec.SHA256, t.Settings)
+	spec.Raw, spec.Diff = nil, nil // not needed once converted
 	creds, err := r.store.LiveCredentials(ctx, t.ID)
 	if err != nil {
-		return nil, &tenant.ActivationError{Code: "credentials_unreadable",
+		return nil, 0, &tenant.ActivationError{Code: "credentials_unreadable",
 			Reason: "could not decrypt the tenant's credentials: " + errors.Unwrap(err).Error()}
 	}
 	timeout := r.opts.UpstreamTimeout
 	if t.Settings.UpstreamTimeoutMS > 0 {
 		timeout = time.Duration(t.Settings.UpstreamTimeoutMS) * time.Millisecond
 	}
-	st := &state{tenant: t, ops: make(map[string]*Operation, len(conv.Operations)), list: conv.Operations, creds: creds, timeout: timeout}
-	for _, op := range conv.Operations {
+	st := &state{tenant: t, ops: make(map[string]*Operation, len(ops)), list: ops, creds: creds, timeout: timeout,
+		spec: spec, convKey: key}
+	for _, op := range ops {
 		st.ops[op.key()] = op
+		switch op.Kind {
+		case tenant.KindResource:
+			st.resources = append(st.resources, &mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: "application/json"})
+		case tenant.KindResourceTemplate:
+			st.templates = append(st.templates, &mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: "application/json"})
+		default:
+			st.tools = append(st.tools, op.tool())
+		}
 	}
-	return st, nil
+	return st, status.Generation, nil
 }
 
-func (r *Runtime) convert(raw []byte, t *tenant.Tenant) (*Conversion, error) {
+// preconverted is a conversion done by a refresh, handed to buildState so
+// the new version is not converted twice.
+type preconverted struct {
+	spec tenant.SpecVersion // without its document
+	key  string             // convKey of the conversion
+	ops  []*Operation
+}
+
+// convKey identifies a conversion: the same document converted with the
+// same route maps and names gives the same operations.
+func convKey(sha string, s tenant.Settings) string {
+	b, _ := json.Marshal(struct {
+		M []tenant.RouteMap
+		N map[string]string
+	}{s.RouteMaps, s.Names})
+	return sha + "|" + string(b)
+}
+
+func (op *Operation) tool() *mcp.Tool {
+	t := &mcp.Tool{Name: op.Name, Description: op.Description, InputSchema: op.InputSchema}
+	if len(op.OutputSchema) > 0 {
+		t.OutputSchema = op.OutputSchema
+	}
+	return t
+}
+
+// convertSpec converts a document off the request path, at most
+// ConvertConcurrency at a time, since a big spec costs hundreds of MB.
+func (r *Runtime) convertSpec(raw []byte, t *tenant.Tenant) (*Conversion, error) {
+	r.convert <- struct{}{}
+	defer func() { <-r.convert }()
+	r.converted.Add(1)
 	conv, err := Convert(raw, Options{RouteMaps: t.Settings.RouteMaps, Names: t.Settings.Names, Logger: r.log})
 	if err != nil {
 		return nil, &tenant.ActivationError{Code: "spec_invalid", Field: "spec_url",
@@ -391,9 +534,12 @@ func (r *Runtime) convert(raw []byte, t *tenant.Tenant) (*Conversion, error) {
 	return conv, nil
 }
 
-// apply makes st the live state of l: operations gone from st are removed
-// from the MCP server and the rest (re)added, on the same server object, so
-// connected sessions see the change and receive list_changed.
+// apply makes st the live state of l in one step (one pointer swap: lists
+// and calls read the state once), then brings the SDK's registry in line so
+// connected sessions get list_changed: operations gone from st are removed
+// and operations new or visibly changed are (re)added, on the same server
+// object. Operations that look the same to clients are left alone, so a
+// rebuild that changes nothing sends no notification.
 func (r *Runtime) apply(l *live, st *state) (err error) {
 	defer func() {
 		// The SDK panics on a schema it rejects; one bad tool must not take
@@ -403,41 +549,48 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 		}
 	}()
 	old := l.state.Load()
+	l.state.Store(st)
+	var oldOps map[string]*Operation
 	if old != nil {
-		var tools, resources, templates []string
-		for k, op := range old.ops {
-			if _, ok := st.ops[k]; ok {
-				continue
-			}
-			switch op.Kind {
-			case tenant.KindResource:
-				resources = append(resources, op.URI)
-			case tenant.KindResourceTemplate:
-				templates = append(templates, op.URI)
-			default:
-				tools = append(tools, op.Name)
-			}
+		oldOps = old.ops
+	}
+	var tools, resources, templates []string
+	for k, op := range oldOps {
+		if _, ok := st.ops[k]; ok {
+			continue
 		}
-		sort.Strings(tools)
+		switch op.Kind {
+		case tenant.KindResource:
+			resources = append(resources, op.URI)
+		case tenant.KindResourceTemplate:
+			templates = append(templates, op.URI)
+		default:
+			tools = append(tools, op.Name)
+		}
+	}
+	sort.Strings(tools)
+	if len(tools) > 0 {
 		l.server.RemoveTools(tools...)
+	}
+	if len(resources) > 0 {
 		l.server.RemoveResources(resources...)
+	}
+	if len(templates) > 0 {
 		l.server.RemoveResourceTemplates(templates...)
 	}
 	for _, op := range st.list {
+		if prev, ok := oldOps[op.key()]; ok && visible(prev, op) {
+			continue
+		}
 		switch op.Kind {
 		case tenant.KindResource:
 			l.server.AddResource(&mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: "application/json"}, l.readResource(op))
 		case tenant.KindResourceTemplate:
 			l.server.AddResourceTemplate(&mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: "application/json"}, l.readResource(op))
 		default:
-			t := &mcp.Tool{Name: op.Name, Description: op.Description, InputSchema: op.InputSchema}
-			if len(op.OutputSchema) > 0 {
-				t.OutputSchema = op.OutputSchema
-			}
-			l.server.AddTool(t, l.callTool(op))
+			l.server.AddTool(op.tool(), l.callTool(op))
 		}
 	}
-	l.state.Store(st)
 	return nil
 }
 
@@ -469,10 +622,14 @@ func (r *Runtime) stop(id string) {
 	l.close()
 }
 
-// close ends the tenant's open requests, releases its pool and drops its
-// decrypted credentials.
+// close ends the tenant's open requests and sessions, releases its pool and
+// drops its decrypted credentials. Closed sessions leave the stateful
+// handler, so a session id from before a restart of the tenant is unknown.
 func (l *live) close() {
 	l.cancel()
+	for ss := range l.server.Sessions() {
+		ss.Close()
+	}
 	l.tr.CloseIdleConnections()
 	l.state.Store(&state{closed: true})
 }

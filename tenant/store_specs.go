@@ -36,6 +36,11 @@ func (s *Store) AddSpecVersion(ctx context.Context, tenantID string, v SpecVersi
 	if v.FetchedAt.IsZero() {
 		v.FetchedAt = time.Now()
 	}
+	diff := SpecDiff{}
+	if v.Diff != nil {
+		diff = *v.Diff
+	}
+	diff = diff.NonNil()
 	raw, err := gzipBytes(v.Raw)
 	if err != nil {
 		return SpecVersion{}, false, fmt.Errorf("add spec version: %w", err)
@@ -63,14 +68,15 @@ func (s *Store) AddSpecVersion(ctx context.Context, tenantID string, v SpecVersi
 		}
 		v.Version = max(newest.Version, current) + 1
 		out, err = scanSpec(tx.QueryRow(ctx, `
-			INSERT INTO spec_versions (tenant_id, version, sha256, etag, last_modified, raw_gzip, tool_count, warnings, fetched_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			INSERT INTO spec_versions (tenant_id, version, sha256, etag, last_modified, raw_gzip, tool_count, warnings, fetched_at, diff)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			RETURNING `+specCols,
-			tenantID, v.Version, v.SHA256, v.ETag, v.LastModified, raw, v.ToolCount, v.Warnings, v.FetchedAt))
+			tenantID, v.Version, v.SHA256, v.ETag, v.LastModified, raw, v.ToolCount, v.Warnings, v.FetchedAt, diff))
 		if err != nil {
 			return dbErr("", err)
 		}
 		out.Raw = v.Raw
+		out.Diff = &diff
 		added = true
 		// updated_at moves so replicas resyncing after a missed notification
 		// (WHERE updated_at > last seen) pick the new version up.
@@ -79,7 +85,7 @@ func (s *Store) AddSpecVersion(ctx context.Context, tenantID string, v SpecVersi
 			return dbErr("", err)
 		}
 		return audit(ctx, tx, tenantID, "system", "spec.version",
-			map[string]any{"version": v.Version, "sha256": sha, "tool_count": v.ToolCount})
+			map[string]any{"version": v.Version, "sha256": sha, "tool_count": v.ToolCount, "diff": diff.Summary()})
 	})
 	if err != nil {
 		return SpecVersion{}, false, fmt.Errorf("add spec version of tenant %s: %w", tenantID, err)
@@ -87,11 +93,15 @@ func (s *Store) AddSpecVersion(ctx context.Context, tenantID string, v SpecVersi
 	return out, added, nil
 }
 
-const specCols = `tenant_id, version, sha256, etag, last_modified, tool_count, warnings, fetched_at`
+// specCols lists a version without its document or full diff; the diff is
+// summarised as counts so version lists stay small for big APIs.
+const specCols = `tenant_id, version, sha256, etag, last_modified, tool_count, warnings, fetched_at,
+	jsonb_array_length(diff->'added'), jsonb_array_length(diff->'removed'), jsonb_array_length(diff->'changed')`
 
 func scanSpec(row pgx.Row) (SpecVersion, error) {
 	var v SpecVersion
-	err := row.Scan(&v.TenantID, &v.Version, &v.SHA256, &v.ETag, &v.LastModified, &v.ToolCount, &v.Warnings, &v.FetchedAt)
+	err := row.Scan(&v.TenantID, &v.Version, &v.SHA256, &v.ETag, &v.LastModified, &v.ToolCount, &v.Warnings, &v.FetchedAt,
+		&v.DiffSummary.Added, &v.DiffSummary.Removed, &v.DiffSummary.Changed)
 	return v, err
 }
 
@@ -99,26 +109,52 @@ func scanSpec(row pgx.Row) (SpecVersion, error) {
 // uncompressed, or ErrNotFound when none was stored yet.
 func (s *Store) LatestSpec(ctx context.Context, tenantID string) (SpecVersion, error) {
 	return s.spec(ctx, tenantID, `
-		SELECT `+specCols+`, raw_gzip FROM spec_versions
+		SELECT `+specCols+`, raw_gzip, diff FROM spec_versions
 		WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`, tenantID)
 }
 
-// Spec returns one spec version of a tenant with its document uncompressed,
-// for pinning and rollback.
+// LatestSpecInfo returns the tenant's newest spec version without its
+// document: what a refresh compares a download with (SHA-256, ETag).
+func (s *Store) LatestSpecInfo(ctx context.Context, tenantID string) (SpecVersion, error) {
+	v, err := scanSpec(s.pool.QueryRow(ctx, `
+		SELECT `+specCols+` FROM spec_versions
+		WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`, tenantID))
+	if err != nil {
+		return SpecVersion{}, dbErr("spec of tenant "+tenantID, err)
+	}
+	return v, nil
+}
+
+// Spec returns one spec version of a tenant with its document uncompressed
+// and its diff against the version before it.
 func (s *Store) Spec(ctx context.Context, tenantID string, version int) (SpecVersion, error) {
 	return s.spec(ctx, tenantID, `
-		SELECT `+specCols+`, raw_gzip FROM spec_versions
+		SELECT `+specCols+`, raw_gzip, diff FROM spec_versions
 		WHERE tenant_id = $1 AND version = $2`, tenantID, version)
+}
+
+// ServingSpec returns the version the tenant should serve: the pinned one
+// when it is pinned, else the newest. ErrNotFound when none is stored.
+func (s *Store) ServingSpec(ctx context.Context, tenantID string) (SpecVersion, error) {
+	return s.spec(ctx, tenantID, `
+		SELECT `+specCols+`, raw_gzip, diff FROM spec_versions
+		WHERE tenant_id = $1 AND version = (
+			SELECT COALESCE(t.pinned_version, (SELECT max(version) FROM spec_versions WHERE tenant_id = $1))
+			FROM tenants t WHERE t.id = $1)`, tenantID)
 }
 
 func (s *Store) spec(ctx context.Context, tenantID, sql string, args ...any) (SpecVersion, error) {
 	var v SpecVersion
 	var raw []byte
+	var diff SpecDiff
 	err := s.pool.QueryRow(ctx, sql, args...).Scan(&v.TenantID, &v.Version, &v.SHA256, &v.ETag,
-		&v.LastModified, &v.ToolCount, &v.Warnings, &v.FetchedAt, &raw)
+		&v.LastModified, &v.ToolCount, &v.Warnings, &v.FetchedAt,
+		&v.DiffSummary.Added, &v.DiffSummary.Removed, &v.DiffSummary.Changed, &raw, &diff)
 	if err != nil {
 		return SpecVersion{}, dbErr("spec of tenant "+tenantID, err)
 	}
+	diff = diff.NonNil()
+	v.Diff = &diff
 	if v.Raw, err = gunzipBytes(raw); err != nil {
 		return SpecVersion{}, fmt.Errorf("spec version %d of tenant %s: decompress: %w", v.Version, tenantID, err)
 	}

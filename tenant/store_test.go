@@ -460,7 +460,8 @@ func TestSpecVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := tenant.SpecVersion{TenantID: tn.ID, Version: 3, ETag: `"e"`, ToolCount: 2, Warnings: []string{"w"}, Raw: doc1}
+	empty := tenant.SpecDiff{}.NonNil()
+	want := tenant.SpecVersion{TenantID: tn.ID, Version: 3, ETag: `"e"`, ToolCount: 2, Warnings: []string{"w"}, Raw: doc1, Diff: &empty}
 	if diff := cmp.Diff(want, latest, cmpopts.IgnoreFields(tenant.SpecVersion{}, "SHA256", "FetchedAt")); diff != "" {
 		t.Errorf("LatestSpec (-want +got):\n%s", diff)
 	}

@@ -306,6 +306,10 @@ type SpecVersion struct {
 	Warnings     []string  `json:"warnings"`
 	FetchedAt    time.Time `json:"fetched_at"`
 	Raw          []byte    `json:"-"` // uncompressed document
+	// DiffSummary counts Diff's entries; Diff itself (against the previous
+	// version) is only read for a single version.
+	DiffSummary DiffSummary `json:"diff_summary"`
+	Diff        *SpecDiff   `json:"diff,omitempty"`
 }
 
 // AuditEntry records one change, never a secret value.

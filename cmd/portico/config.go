@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,15 +15,22 @@ import (
 // config is every setting Portico reads, parsed once from the environment
 // (flags override some per command). Secrets are kept out of String.
 type config struct {
-	Addr          string // PORTICO_ADDR, default :8080
-	PublicURL     string // PORTICO_PUBLIC_URL: how clients reach us, for mcp_url; default from Addr
-	DatabaseURL   string // DATABASE_URL (or PORTICO_DATABASE_URL)
-	MasterKeys    []tenant.MasterKey
-	AllowCIDRs    []netip.Prefix // PORTICO_ALLOW_UPSTREAM_CIDRS
-	DrainTimeout  time.Duration  // PORTICO_DRAIN_TIMEOUT, default 30s
-	LogLevel      slog.Level     // PORTICO_LOG_LEVEL: debug|info|warn|error
-	LogJSON       bool           // PORTICO_LOG_FORMAT=json (default) or text
-	masterKeysSet bool
+	Addr         string // PORTICO_ADDR, default :8080
+	PublicURL    string // PORTICO_PUBLIC_URL: how clients reach us, for mcp_url; default from Addr
+	DatabaseURL  string // DATABASE_URL (or PORTICO_DATABASE_URL)
+	MasterKeys   []tenant.MasterKey
+	AllowCIDRs   []netip.Prefix // PORTICO_ALLOW_UPSTREAM_CIDRS
+	DrainTimeout time.Duration  // PORTICO_DRAIN_TIMEOUT, default 30s
+	// Spec cache: PORTICO_SPEC_REFRESH_INTERVAL (default 5m, per-tenant
+	// setting wins), PORTICO_SPEC_FETCH_TIMEOUT (30s), PORTICO_SPEC_MAX_BYTES
+	// (32 MiB), PORTICO_RESYNC_INTERVAL (60s: the cross-replica safety resync).
+	RefreshInterval  time.Duration
+	SpecFetchTimeout time.Duration
+	MaxSpecBytes     int64
+	ResyncInterval   time.Duration
+	LogLevel         slog.Level // PORTICO_LOG_LEVEL: debug|info|warn|error
+	LogJSON          bool       // PORTICO_LOG_FORMAT=json (default) or text
+	masterKeysSet    bool
 }
 
 func loadConfig(getenv func(string) string) (*config, error) {
@@ -54,6 +62,29 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			problems = append(problems, fmt.Sprintf("PORTICO_DRAIN_TIMEOUT: %q is not a duration like 30s", s))
 		}
 		c.DrainTimeout = d
+	}
+	for _, d := range []struct {
+		env string
+		dst *time.Duration
+	}{
+		{"PORTICO_SPEC_REFRESH_INTERVAL", &c.RefreshInterval},
+		{"PORTICO_SPEC_FETCH_TIMEOUT", &c.SpecFetchTimeout},
+		{"PORTICO_RESYNC_INTERVAL", &c.ResyncInterval},
+	} {
+		if s := getenv(d.env); s != "" {
+			v, err := time.ParseDuration(s)
+			if err != nil || v <= 0 {
+				problems = append(problems, fmt.Sprintf("%s: %q is not a positive duration like 5m", d.env, s))
+			}
+			*d.dst = v
+		}
+	}
+	if s := getenv("PORTICO_SPEC_MAX_BYTES"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 {
+			problems = append(problems, fmt.Sprintf("PORTICO_SPEC_MAX_BYTES: %q is not a positive number of bytes", s))
+		}
+		c.MaxSpecBytes = n
 	}
 	if s := getenv("PORTICO_LOG_LEVEL"); s != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {

@@ -64,7 +64,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 		names = append(names, tool.Name)
 	}
-	wantNames := []string{"get_user_users", "whoami_whoami_get", "create_item_items_post", "slow_slow_get"}
+	wantNames := []string{"get_user_users", "whoami_whoami_get", "create_item_items_post", "slow_slow_get", "delete_user_users"}
 	if diff := cmp.Diff(sortedCopy(wantNames), sortedCopy(names)); diff != "" {
 		t.Errorf("tools (-want +got):\n%s", diff)
 	}
@@ -230,13 +230,21 @@ func scanDatabase(t *testing.T, dbURL string) {
 type fastAPI struct {
 	url       string
 	markerDir string
+	port      int
+	app       string // uvicorn module:attribute in testdata
+	mu        sync.Mutex
+	cmd       *exec.Cmd
+	out       *bytes.Buffer
 }
 
 // startFastAPI runs testdata/fastapi_app.py under uvicorn on a free port.
-func startFastAPI(t *testing.T) *fastAPI { return startFastAPIApp(t, "fastapi_app:app") }
+// env adds KEY=VALUE settings (E2E_VARIANT=v2 is the app after a deploy).
+func startFastAPI(t *testing.T, env ...string) *fastAPI {
+	return startFastAPIApp(t, "fastapi_app:app", env...)
+}
 
 // startFastAPIApp runs the uvicorn app (module:attribute) from testdata.
-func startFastAPIApp(t *testing.T, app string) *fastAPI {
+func startFastAPIApp(t *testing.T, app string, env ...string) *fastAPI {
 	t.Helper()
 	python := "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import fastapi, uvicorn").Run(); err != nil {
@@ -250,28 +258,55 @@ func startFastAPIApp(t *testing.T, app string) *fastAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	markers := t.TempDir()
-	cmd := exec.Command(python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--log-level", "warning")
+	f := &fastAPI{url: fmt.Sprintf("http://127.0.0.1:%d", port), markerDir: t.TempDir(), port: port, app: app}
+	t.Cleanup(f.stop)
+	f.start(t, env...)
+	return f
+}
+
+// start launches uvicorn on f's port and waits until it answers.
+func (f *fastAPI) start(t *testing.T, env ...string) {
+	t.Helper()
+	cmd := exec.Command("/usr/bin/python3", "-m", "uvicorn", f.app, "--host", "127.0.0.1", "--port", fmt.Sprint(f.port), "--log-level", "warning")
 	cmd.Dir = "testdata"
-	cmd.Env = append(os.Environ(), "E2E_SECRET="+canary, "E2E_MARKER_DIR="+markers)
+	cmd.Env = append(append(os.Environ(), "E2E_SECRET="+canary, "E2E_MARKER_DIR="+f.markerDir), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	f := &fastAPI{url: fmt.Sprintf("http://127.0.0.1:%d", port), markerDir: markers}
+	f.mu.Lock()
+	f.cmd, f.out = cmd, &out
+	f.mu.Unlock()
 	for i := 0; ; i++ {
 		resp, err := http.Get(f.url + "/openapi.json")
 		if err == nil {
 			resp.Body.Close()
-			return f
+			return
 		}
 		if i == 200 {
 			t.Fatalf("uvicorn did not start: %v\n%s", err, out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// stop kills uvicorn; the port stays f's, so start can bring it back.
+func (f *fastAPI) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cmd != nil {
+		f.cmd.Process.Kill()
+		f.cmd.Wait()
+		f.cmd = nil
+	}
+}
+
+// restart stops the app and starts it again, as a deploy would.
+func (f *fastAPI) restart(t *testing.T, env ...string) {
+	t.Helper()
+	f.stop()
+	f.start(t, env...)
 }
 
 // call sends the request an agent's tool call stands for, directly.
@@ -315,7 +350,8 @@ type portico struct {
 	responses *syncBuffer // every REST response body, for the canary scan
 }
 
-func startPortico(t *testing.T, dbURL string) *portico {
+// startPortico runs `portico serve` on dbURL; extra adds KEY=VALUE settings.
+func startPortico(t *testing.T, dbURL string, extra ...string) *portico {
 	t.Helper()
 	env := map[string]string{
 		"DATABASE_URL":                 dbURL,
@@ -323,6 +359,10 @@ func startPortico(t *testing.T, dbURL string) *portico {
 		"PORTICO_ALLOW_UPSTREAM_CIDRS": "127.0.0.0/8",
 		"PORTICO_DRAIN_TIMEOUT":        "20s",
 		"PORTICO_LOG_LEVEL":            "debug",
+	}
+	for _, kv := range extra {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
 	}
 	getenv := func(k string) string { return env[k] }
 	var keyOut bytes.Buffer

@@ -186,3 +186,60 @@ func (m *memStore) LatestSpec(context.Context, string) (tenant.SpecVersion, erro
 func (m *memStore) VerifyToken(context.Context, string) (tenant.Token, error) {
 	return tenant.Token{}, tenant.ErrNotFound // `portico run` serves no /t/<id>/mcp
 }
+
+// errNotHere answers what a single in-memory tenant cannot do.
+var errNotHere = errors.New("not available without a database (portico run / Portico's own /mcp)")
+
+func (m *memStore) LatestSpecInfo(ctx context.Context, id string) (tenant.SpecVersion, error) {
+	return m.LatestSpec(ctx, id)
+}
+
+func (m *memStore) Spec(ctx context.Context, id string, version int) (tenant.SpecVersion, error) {
+	s, err := m.LatestSpec(ctx, id)
+	if err != nil || s.Version != version {
+		return tenant.SpecVersion{}, tenant.ErrNotFound
+	}
+	return s, nil
+}
+
+func (m *memStore) SpecVersions(ctx context.Context, id string) ([]tenant.SpecVersion, error) {
+	s, err := m.LatestSpec(ctx, id)
+	if err != nil {
+		return []tenant.SpecVersion{}, nil
+	}
+	return []tenant.SpecVersion{s}, nil
+}
+
+func (m *memStore) SpecStatus(_ context.Context, id string) (tenant.SpecStatus, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := tenant.SpecStatus{TenantID: id}
+	if m.spec != nil {
+		st.NewestVersion, st.ServingVersion = m.spec.Version, m.spec.Version
+	}
+	return st, nil
+}
+
+func (m *memStore) PinSpec(context.Context, string, int, string) error { return errNotHere }
+func (m *memStore) UnpinSpec(context.Context, string, string) error    { return errNotHere }
+func (m *memStore) RecordRefresh(context.Context, string, string) error {
+	return nil
+}
+
+func (m *memStore) TenantGenerations(context.Context) ([]tenant.TenantGeneration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return []tenant.TenantGeneration{{ID: m.t.ID, Status: m.t.Status}}, nil
+}
+
+func (m *memStore) WithRefreshLock(_ context.Context, _ string, _ bool, fn func() error) error {
+	return fn()
+}
+
+func (m *memStore) RotateHookSecret(context.Context, string, string) (string, error) {
+	return "", errNotHere
+}
+func (m *memStore) DeleteHookSecret(context.Context, string, string) error { return errNotHere }
+func (m *memStore) HookSecret(context.Context, string) (tenant.Secret, error) {
+	return "", tenant.ErrNotFound
+}

@@ -46,7 +46,9 @@ Usage:
 
 Configuration (environment): DATABASE_URL, PORTICO_ADDR (:8080), PORTICO_PUBLIC_URL,
 PORTICO_MASTER_KEYS (kid:base64 32 bytes, comma list, newest first),
-PORTICO_ALLOW_UPSTREAM_CIDRS, PORTICO_DRAIN_TIMEOUT (30s), PORTICO_LOG_LEVEL, PORTICO_LOG_FORMAT.
+PORTICO_ALLOW_UPSTREAM_CIDRS, PORTICO_DRAIN_TIMEOUT (30s), PORTICO_LOG_LEVEL, PORTICO_LOG_FORMAT,
+PORTICO_SPEC_REFRESH_INTERVAL (5m), PORTICO_SPEC_FETCH_TIMEOUT (30s), PORTICO_SPEC_MAX_BYTES (32 MiB),
+PORTICO_RESYNC_INTERVAL (60s).
 `
 
 // run is the whole program: main only adds the process around it, so tests
@@ -148,10 +150,13 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL}
 	a.store = tenant.NewStore(pool, sealer)
 	a.runtime = bridge.New(a.store, bridge.Config{
-		Logger:       log,
-		AllowCIDRs:   cfg.AllowCIDRs,
-		DrainTimeout: cfg.DrainTimeout,
-		Version:      version,
+		Logger:           log,
+		AllowCIDRs:       cfg.AllowCIDRs,
+		DrainTimeout:     cfg.DrainTimeout,
+		RefreshInterval:  cfg.RefreshInterval,
+		SpecFetchTimeout: cfg.SpecFetchTimeout,
+		MaxSpecBytes:     cfg.MaxSpecBytes,
+		Version:          version,
 	})
 	return a, nil
 }
@@ -231,6 +236,18 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
+	// Background work: spec refreshes, and changes made on other replicas
+	// arriving through Postgres LISTEN/NOTIFY. It stops after the drain.
+	bg, stopBG := context.WithCancel(context.Background())
+	var bgWG sync.WaitGroup
+	bgWG.Go(func() { a.runtime.Run(bg) })
+	bgWG.Go(func() {
+		a.store.Listen(bg, a.runtime, a.cfg.ResyncInterval, func(err error) {
+			a.log.Warn("lost the tenant change listener; reconnecting, then resyncing", "err", err)
+		})
+	})
+	defer func() { stopBG(); bgWG.Wait() }()
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -262,6 +279,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 	s := api.New(api.Options{
 		Store:     a.store,
 		Runtime:   a.runtime,
+		Spec:      a.runtime,
 		MCP:       a.runtime.Handler(),
 		Previewer: a.runtime,
 		Ready:     a.readiness,
@@ -279,6 +297,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 var (
 	_ api.Store   = (*tenant.Store)(nil)
 	_ api.Runtime = (*bridge.Runtime)(nil)
+	_ api.Spec    = (*bridge.Runtime)(nil)
 )
 
 func cmdMigrate(ctx context.Context, cfg *config, args []string, stdout io.Writer) error {

@@ -55,3 +55,17 @@ async def slow(seconds: float = 1.0, tag: str = "slow"):
     marker.write_text("started")
     await asyncio.sleep(seconds)
     return {"slept": seconds, "tag": tag}
+
+
+# E2E_VARIANT=v2 is the same service after a deploy: one route removed
+# (DELETE /users/{id}) and one added (GET /health), for the spec refresh test.
+if os.environ.get("E2E_VARIANT", "v1") == "v1":
+    @app.delete("/users/{user_id}")
+    def delete_user(user_id: int):
+        """Delete one user."""
+        return {"deleted": user_id}
+else:
+    @app.get("/health")
+    def health():
+        """Report that the service is up."""
+        return {"ok": True}

@@ -1,0 +1,87 @@
+package bridge
+
+import (
+	"context"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/portico-mcp/portico/tenant"
+)
+
+// serveFromState answers list and call requests from the tenant's current
+// state, read once per request. The SDK's own registry is updated one tool
+// at a time, so a list served from it during a swap could mix versions;
+// the state pointer changes in one step. The registry is still kept in line
+// (see apply) because its changes are what notify connected sessions.
+func (l *live) serveFromState(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		switch method {
+		case "tools/list":
+			return &mcp.ListToolsResult{Tools: nonNilSlice(l.state.Load().tools)}, nil
+		case "resources/list":
+			return &mcp.ListResourcesResult{Resources: nonNilSlice(l.state.Load().resources)}, nil
+		case "resources/templates/list":
+			return &mcp.ListResourceTemplatesResult{ResourceTemplates: nonNilSlice(l.state.Load().templates)}, nil
+		case "tools/call":
+			st := l.state.Load()
+			if call, ok := req.(*mcp.CallToolRequest); ok && call.Params != nil {
+				if op := st.ops["tool:"+call.Params.Name]; op != nil && op.Kind != tenant.KindResource && op.Kind != tenant.KindResourceTemplate {
+					return l.call(ctx, st, op, call), nil
+				}
+			}
+		}
+		return next(ctx, method, req)
+	}
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// streams tracks a tenant's long-lived requests (GET streams of sessions,
+// 2026-07-28 listen streams) by the token that opened them, so revoking a
+// token ends them on every replica.
+type streams struct {
+	mu   sync.Mutex
+	next uint64
+	m    map[string]map[uint64]context.CancelFunc
+}
+
+// add registers cancel under tokenID and returns the function that removes it.
+func (s *streams) add(tokenID string, cancel context.CancelFunc) (remove func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = make(map[string]map[uint64]context.CancelFunc)
+	}
+	if s.m[tokenID] == nil {
+		s.m[tokenID] = make(map[uint64]context.CancelFunc)
+	}
+	s.next++
+	n := s.next
+	s.m[tokenID][n] = cancel
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.m[tokenID], n)
+		if len(s.m[tokenID]) == 0 {
+			delete(s.m, tokenID)
+		}
+	}
+}
+
+// end cancels every stream opened with tokenID and reports how many.
+func (s *streams) end(tokenID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.m[tokenID])
+	for _, cancel := range s.m[tokenID] {
+		cancel()
+	}
+	delete(s.m, tokenID)
+	return n
+}
