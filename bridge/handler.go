@@ -39,9 +39,9 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "this MCP endpoint needs Authorization: Bearer <mcp token>; create one with POST /api/v1/tenants/{id}/tokens")
 		return
 	}
-	tok, err := r.store.VerifyToken(req.Context(), secret)
+	owner, err := r.tokens.verify(req.Context(), r.store, secret)
 	switch {
-	case errors.Is(err, tenant.ErrNotFound) || err == nil && tok.TenantID != id:
+	case errors.Is(err, tenant.ErrNotFound) || err == nil && owner != id:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="portico", error="invalid_token"`)
 		writeError(w, http.StatusUnauthorized, "invalid_token", "the MCP token is unknown, revoked, expired or belongs to another tenant")
 		return

@@ -48,6 +48,9 @@ type Config struct {
 	MaxSpecBytes int64
 	// Version is reported to MCP clients as the server version.
 	Version string
+	// TokenCacheTTL is how long a verified MCP token is trusted without
+	// asking the database again (default 5 s; negative: ask every time).
+	TokenCacheTTL time.Duration
 }
 
 func (o *Config) setDefaults() {
@@ -72,6 +75,9 @@ func (o *Config) setDefaults() {
 	if o.Version == "" {
 		o.Version = "dev"
 	}
+	if o.TokenCacheTTL == 0 {
+		o.TokenCacheTTL = defaultTokenTTL
+	}
 }
 
 // Runtime holds every active tenant of this process: its MCP server, its
@@ -85,6 +91,7 @@ type Runtime struct {
 	fetch  *http.Client // spec downloads, through the same outbound guard
 	mcp    http.Handler // one Streamable HTTP handler for every tenant
 	locks  keyedMutex   // serialises lifecycle changes per tenant
+	tokens *tokenCache  // verified MCP tokens
 	mu     sync.RWMutex
 	active map[string]*live
 }
@@ -99,6 +106,7 @@ func New(store tenantStore, opts Config) *Runtime {
 		log:    opts.Logger,
 		guard:  guard{allow: opts.AllowCIDRs},
 		active: make(map[string]*live),
+		tokens: newTokenCache(opts.TokenCacheTTL),
 	}
 	r.fetch = &http.Client{
 		Timeout:   30 * time.Second,

@@ -1,0 +1,84 @@
+package bridge
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/portico-mcp/portico/tenant"
+)
+
+// fakeStore is a tenantStore whose methods are the …Fn fields; unset ones panic.
+type fakeStore struct {
+	tenantStore
+	verifyTokenFn func(ctx context.Context, secret string) (tenant.Token, error)
+}
+
+func (f *fakeStore) VerifyToken(ctx context.Context, secret string) (tenant.Token, error) {
+	return f.verifyTokenFn(ctx, secret)
+}
+
+func TestTokenCache(t *testing.T) {
+	var calls atomic.Int32
+	var expires *time.Time
+	store := &fakeStore{verifyTokenFn: func(_ context.Context, secret string) (tenant.Token, error) {
+		calls.Add(1)
+		if secret != "mcp_good" {
+			return tenant.Token{}, tenant.ErrNotFound
+		}
+		return tenant.Token{ID: "tok1", TenantID: "t1", ExpiresAt: expires}, nil
+	}}
+	ctx := context.Background()
+	r := &Runtime{store: store, tokens: newTokenCache(time.Minute)}
+	verify := func(secret string) (string, error) { return r.tokens.verify(ctx, store, secret) }
+
+	if id, err := verify("mcp_good"); err != nil || id != "t1" {
+		t.Fatalf("first verify = %q, %v; want t1", id, err)
+	}
+	verify("mcp_good")
+	if n := calls.Load(); n != 1 {
+		t.Errorf("store asked %d times for two verifications within the TTL, want 1", n)
+	}
+	for range 2 {
+		if _, err := verify("mcp_bad"); err == nil {
+			t.Fatal("unknown token verified")
+		}
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("store asked %d times, want 3: failures must not be cached", n)
+	}
+	r.InvalidateToken("tok1")
+	verify("mcp_good")
+	if n := calls.Load(); n != 4 {
+		t.Errorf("store asked %d times after InvalidateToken, want 4", n)
+	}
+	r.InvalidateTenantTokens("t1")
+	past := time.Now().Add(-time.Second)
+	expires = &past // the token expires before the TTL would end
+	verify("mcp_good")
+	verify("mcp_good")
+	if n := calls.Load(); n != 6 {
+		t.Errorf("store asked %d times for an expiring token, want 6: never cache past expiry", n)
+	}
+}
+
+// BenchmarkTokenCheck is the per-call cost of authenticating an MCP request
+// whose token was verified recently.
+func BenchmarkTokenCheck(b *testing.B) {
+	store := &fakeStore{verifyTokenFn: func(context.Context, string) (tenant.Token, error) {
+		return tenant.Token{ID: "tok1", TenantID: "t1"}, nil
+	}}
+	c := newTokenCache(time.Minute)
+	ctx := context.Background()
+	secret := "mcp_" + "abcdefghijklmnopqrstuvwxyz234567"
+	c.verify(ctx, store, secret)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.verify(ctx, store, secret); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
