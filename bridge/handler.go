@@ -56,8 +56,9 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	// client likes; it must not hold up a drain, so it is not counted, and it
 	// ends when the tenant stops.
 	longLived := req.Method == http.MethodGet
+	var body []byte
 	if req.Method == http.MethodPost {
-		body, err := io.ReadAll(io.LimitReader(req.Body, maxMCPBody+1))
+		body, err = io.ReadAll(io.LimitReader(req.Body, maxMCPBody+1))
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "bad_request", "could not read the request body")
 			return
@@ -81,7 +82,11 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	defer cancel()
 	stopOnClose := context.AfterFunc(l.ctx, cancel)
 	defer stopOnClose()
-	r.mcp.ServeHTTP(w, req.WithContext(ctx))
+	req = req.WithContext(ctx)
+	if body != nil && r.fastCall(w, req, l, body) {
+		return
+	}
+	r.mcp.ServeHTTP(w, req)
 }
 
 // serverFor hands the SDK the server of the tenant serveMCP already found.

@@ -94,6 +94,11 @@ type Runtime struct {
 	tokens *tokenCache  // verified MCP tokens
 	mu     sync.RWMutex
 	active map[string]*live
+
+	// mcpOpts are mcp's options; the tools/call fast path answers as they say.
+	mcpOpts    *mcp.StreamableHTTPOptions
+	noFastPath bool         // tests: send every request through the SDK
+	fastCalls  atomic.Int64 // tools/call requests the fast path answered
 }
 
 // New returns a Runtime with no active tenants; call Restore to bring back
@@ -112,7 +117,7 @@ func New(store tenantStore, opts Config) *Runtime {
 		Timeout:   30 * time.Second,
 		Transport: &http.Transport{DialContext: r.guard.dialContext(), TLSHandshakeTimeout: 10 * time.Second, MaxIdleConns: 16, IdleConnTimeout: 30 * time.Second},
 	}
-	r.mcp = mcp.NewStreamableHTTPHandler(r.serverFor, &mcp.StreamableHTTPOptions{
+	r.mcpOpts = &mcp.StreamableHTTPOptions{
 		// Stateless serves every protocol version from 2025-03-26 to
 		// 2026-07-28 and needs no sticky routing between replicas.
 		Stateless: true,
@@ -120,7 +125,8 @@ func New(store tenantStore, opts Config) *Runtime {
 		// usually behind a proxy on loopback; the SDK's Host check would 403 it.
 		DisableLocalhostProtection: true,
 		Logger:                     r.log,
-	})
+	}
+	r.mcp = mcp.NewStreamableHTTPHandler(r.serverFor, r.mcpOpts)
 	return r
 }
 

@@ -13,10 +13,29 @@ import (
 type fakeStore struct {
 	tenantStore
 	verifyTokenFn func(ctx context.Context, secret string) (tenant.Token, error)
+	tenantFn      func(ctx context.Context, id string) (*tenant.Tenant, error)
+	setStatusFn   func(ctx context.Context, id string, to tenant.Status, reason, actor string) (*tenant.Tenant, error)
+	latestSpecFn  func(ctx context.Context, tenantID string) (tenant.SpecVersion, error)
 }
 
 func (f *fakeStore) VerifyToken(ctx context.Context, secret string) (tenant.Token, error) {
 	return f.verifyTokenFn(ctx, secret)
+}
+
+func (f *fakeStore) Tenant(ctx context.Context, id string) (*tenant.Tenant, error) {
+	return f.tenantFn(ctx, id)
+}
+
+func (f *fakeStore) SetStatus(ctx context.Context, id string, to tenant.Status, reason, actor string) (*tenant.Tenant, error) {
+	return f.setStatusFn(ctx, id, to, reason, actor)
+}
+
+func (f *fakeStore) LatestSpec(ctx context.Context, tenantID string) (tenant.SpecVersion, error) {
+	return f.latestSpecFn(ctx, tenantID)
+}
+
+func (f *fakeStore) LiveCredentials(context.Context, string) ([]tenant.LiveCredential, error) {
+	return nil, nil
 }
 
 func TestTokenCache(t *testing.T) {
