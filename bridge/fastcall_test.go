@@ -61,7 +61,7 @@ func fastUpstream(w http.ResponseWriter, r *http.Request) {
 
 // newFastRuntime returns a runtime serving one active tenant "t1" over the
 // upstream at url, with a fake store.
-func newFastRuntime(t *testing.T, url string) *Runtime {
+func newFastRuntime(t testing.TB, url string) *Runtime {
 	t.Helper()
 	ten := &tenant.Tenant{ID: "t1", Name: "fast", BaseURL: url, Status: tenant.StatusPending}
 	store := &fakeStore{
