@@ -40,7 +40,7 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "this MCP endpoint needs Authorization: Bearer <mcp token>; create one with POST /api/v1/tenants/{id}/tokens")
 		return
 	}
-	tok, err := r.store.VerifyToken(req.Context(), secret)
+	tok, err := r.tokens.verify(req.Context(), r.store, secret)
 	switch {
 	case errors.Is(err, tenant.ErrNotFound) || err == nil && tok.TenantID != id:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="portico", error="invalid_token"`)
@@ -67,8 +67,9 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	// ends when the tenant stops.
 	longLived := req.Method == http.MethodGet
 	method := ""
+	var body []byte
 	if req.Method == http.MethodPost {
-		body, err := io.ReadAll(io.LimitReader(req.Body, maxMCPBody+1))
+		body, err = io.ReadAll(io.LimitReader(req.Body, maxMCPBody+1))
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "bad_request", "could not read the request body")
 			return
@@ -99,13 +100,17 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	// Session-based (2025-xx) clients go to the stateful handler: they
 	// initialize, then send Mcp-Session-Id and open a GET stream on which
 	// list_changed arrives. Everything else, including every 2026-07-28
-	// request, is served statelessly.
+	// request, is served statelessly; a plain tools/call takes the fast path.
 	if sid != "" || req.Method == http.MethodGet || req.Method == http.MethodDelete || method == "initialize" {
 		ctx = context.WithValue(ctx, tokenKey{}, &auth.TokenInfo{UserID: tok.ID})
 		r.stateful.ServeHTTP(w, req.WithContext(ctx))
 		return
 	}
-	r.stateless.ServeHTTP(w, req.WithContext(ctx))
+	req = req.WithContext(ctx)
+	if body != nil && r.fastCall(w, req, l, body) {
+		return
+	}
+	r.stateless.ServeHTTP(w, req)
 }
 
 type tokenKey struct{}

@@ -77,6 +77,9 @@ type Config struct {
 	SessionTimeout time.Duration
 	// Version is reported to MCP clients as the server version.
 	Version string
+	// TokenCacheTTL is how long a verified MCP token is trusted without
+	// asking the database again (default 5 s; negative: ask every time).
+	TokenCacheTTL time.Duration
 }
 
 func (o *Config) setDefaults() {
@@ -116,6 +119,9 @@ func (o *Config) setDefaults() {
 	if o.Version == "" {
 		o.Version = "dev"
 	}
+	if o.TokenCacheTTL == 0 {
+		o.TokenCacheTTL = defaultTokenTTL
+	}
 }
 
 // Runtime holds every active tenant of this process: its MCP server, its
@@ -136,8 +142,15 @@ type Runtime struct {
 	convert   chan struct{} // bounds concurrent conversions
 	converted atomic.Int64  // conversions done, for tests and benchmarks
 	sync      syncQueue     // tenants to reconcile with the database
+	tokens    *tokenCache   // verified MCP tokens
 	mu        sync.RWMutex
 	active    map[string]*live
+
+	// mcpOpts are the stateless handler's options; the tools/call fast path
+	// answers as they say.
+	mcpOpts    *mcp.StreamableHTTPOptions
+	noFastPath bool         // tests: send every request through the SDK
+	fastCalls  atomic.Int64 // tools/call requests the fast path answered
 }
 
 // New returns a Runtime with no active tenants; call Restore to bring back
@@ -150,6 +163,7 @@ func New(store tenantStore, opts Config) *Runtime {
 		log:    opts.Logger,
 		guard:  guard{allow: opts.AllowCIDRs},
 		active: make(map[string]*live),
+		tokens: newTokenCache(opts.TokenCacheTTL),
 	}
 	r.convert = make(chan struct{}, opts.ConvertConcurrency)
 	r.sync.init()
@@ -157,7 +171,7 @@ func New(store tenantStore, opts Config) *Runtime {
 		Timeout:   opts.SpecFetchTimeout,
 		Transport: &http.Transport{DialContext: r.guard.dialContext(), TLSHandshakeTimeout: 10 * time.Second, MaxIdleConns: 16, IdleConnTimeout: 30 * time.Second},
 	}
-	r.stateless = mcp.NewStreamableHTTPHandler(r.serverFor, &mcp.StreamableHTTPOptions{
+	r.mcpOpts = &mcp.StreamableHTTPOptions{
 		// Stateless serves every protocol version from 2025-03-26 to
 		// 2026-07-28 and needs no sticky routing between replicas.
 		Stateless: true,
@@ -165,7 +179,8 @@ func New(store tenantStore, opts Config) *Runtime {
 		// usually behind a proxy on loopback; the SDK's Host check would 403 it.
 		DisableLocalhostProtection: true,
 		Logger:                     r.log,
-	})
+	}
+	r.stateless = mcp.NewStreamableHTTPHandler(r.serverFor, r.mcpOpts)
 	r.stateful = sessionAuth(mcp.NewStreamableHTTPHandler(r.serverFor, &mcp.StreamableHTTPOptions{
 		DisableLocalhostProtection: true,
 		SessionTimeout:             opts.SessionTimeout,
