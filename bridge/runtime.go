@@ -36,6 +36,10 @@ type Config struct {
 	// AllowCIDRs lets upstream calls reach otherwise refused internal
 	// addresses (PORTICO_ALLOW_UPSTREAM_CIDRS).
 	AllowCIDRs []netip.Prefix
+	// Resolver and Dial replace DNS and the socket dial of upstream calls;
+	// nil means the system's. Tests inject them so no packet leaves the machine.
+	Resolver Resolver
+	Dial     DialFunc
 	// DrainTimeout bounds how long deactivation waits for in-flight calls (default 30 s).
 	DrainTimeout time.Duration
 	// UpstreamTimeout bounds one upstream call unless the tenant sets its own (default 30 s).
@@ -97,7 +101,7 @@ func New(store tenantStore, opts Config) *Runtime {
 		store:  store,
 		opts:   opts,
 		log:    opts.Logger,
-		guard:  guard{allow: opts.AllowCIDRs},
+		guard:  guard{allow: opts.AllowCIDRs, resolver: opts.Resolver, dial: opts.Dial},
 		active: make(map[string]*live),
 	}
 	r.fetch = &http.Client{
@@ -300,26 +304,13 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	if t.Settings.MaxConcurrency > 0 {
 		conc = t.Settings.MaxConcurrency
 	}
-	tr := &http.Transport{
-		DialContext:           r.guard.dialContext(),
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          conc,
-		MaxIdleConnsPerHost:   conc,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
+	client, tr := upstreamClient(r.guard, conc)
 	l := &live{
 		id:          t.ID,
 		tr:          tr,
 		maxResponse: r.opts.MaxResponseBytes,
 		sem:         make(chan struct{}, conc),
-		client: &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("stopped after 5 redirects")
-			}
-			return nil
-		}},
+		client:      client,
 		server: mcp.NewServer(&mcp.Implementation{Name: "portico/" + t.Name, Version: r.opts.Version}, &mcp.ServerOptions{
 			Logger:   r.log,
 			PageSize: 5000, // clients that ignore cursors still see every tool
@@ -495,6 +486,42 @@ func (r *Runtime) acquire(id string, counted bool) *live {
 		l.inflight.Add(1)
 	}
 	return l
+}
+
+// upstreamClient is a tenant's own connection pool to its upstream: every
+// dial goes through the guard, redirects included; no proxy from the
+// environment (a proxy would dial on our behalf, past the guard).
+func upstreamClient(g guard, conc int) (*http.Client, *http.Transport) {
+	tr := &http.Transport{
+		DialContext:           g.dialContext(),
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          conc,
+		MaxIdleConnsPerHost:   conc,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}, tr
+}
+
+// checkRedirect bounds redirects and keeps credentials on their host: Go
+// drops Authorization on a cross-host redirect but would forward a custom
+// credential header (X-API-Key …), so a cross-host hop keeps only headers
+// that carry nothing secret. Every hop dials through the guard again.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("stopped after 5 redirects")
+	}
+	if req.URL.Host != via[0].URL.Host {
+		for k := range req.Header {
+			switch k {
+			case "Accept", "Accept-Encoding", "Accept-Language", "Content-Type", "User-Agent":
+			default:
+				req.Header.Del(k)
+			}
+		}
+	}
+	return nil
 }
 
 // key is how an operation is found when called: tools by name, resources by URI.
