@@ -264,11 +264,13 @@ type Token struct {
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 }
 
-// APIKey authorizes REST calls: an admin key (TenantID empty) sees every
-// tenant, a tenant key only its own.
+// APIKey authorizes REST calls: a tenant key (TenantID set) sees only its
+// tenant, a user key (UserID set) acts with that user's memberships and
+// roles, and an admin key (neither) is an operator key that sees every tenant.
 type APIKey struct {
 	ID         string     `json:"id"`
 	TenantID   string     `json:"tenant_id,omitempty"`
+	UserID     string     `json:"user_id,omitempty"`
 	Name       string     `json:"name"`
 	Prefix     string     `json:"prefix"`
 	Scopes     []string   `json:"scopes"`
@@ -276,8 +278,8 @@ type APIKey struct {
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 }
 
-// Admin reports whether the key sees every tenant.
-func (k APIKey) Admin() bool { return k.TenantID == "" }
+// Admin reports whether the key is an operator key that sees every tenant.
+func (k APIKey) Admin() bool { return k.TenantID == "" && k.UserID == "" }
 
 // HasScope reports whether the key carries scope s.
 func (k APIKey) HasScope(s string) bool {
@@ -313,6 +315,7 @@ type AuditEntry struct {
 	ID        int64          `json:"id"`
 	TenantID  string         `json:"tenant_id"`
 	Actor     string         `json:"actor"`
+	Source    string         `json:"source,omitempty"` // client address the change came from
 	Action    string         `json:"action"`
 	Details   map[string]any `json:"details,omitempty"`
 	CreatedAt time.Time      `json:"created_at"`
