@@ -39,6 +39,9 @@ type upstreamResult struct {
 // error: an agent can read and act on it.
 func (l *live) callTool(op *Operation) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		if err := l.limits.allow(tokenOf(req.Extra)); err != nil {
+			return toolError("%s", err.Error()), nil
+		}
 		args, err := decodeArgs(req.Params.Arguments)
 		if err != nil {
 			return toolError("the arguments of %s must be a JSON object: %v", op.Name, err), nil
@@ -58,6 +61,9 @@ func (l *live) readResource(op *Operation) mcp.ResourceHandler {
 		tmpl, _ = uritemplate.New(op.URI) // the SDK validated it when it was added
 	}
 	return func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+		if err := l.limits.allow(tokenOf(req.Extra)); err != nil {
+			return nil, err
+		}
 		args := map[string]any{}
 		if tmpl != nil {
 			vals := tmpl.Match(req.Params.URI)
@@ -119,7 +125,7 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 		return nil, describeUpstreamError(ctx, op, st.timeout, err)
 	}
 	defer resp.Body.Close()
-	limit := l.maxResponse
+	limit := st.maxResponse
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, describeUpstreamError(ctx, op, st.timeout, err)
@@ -221,6 +227,15 @@ func decodeArgs(raw json.RawMessage) (map[string]any, error) {
 		return nil, err
 	}
 	return args, nil
+}
+
+// tokenOf names the MCP token behind a request (tenant/token id, as
+// serveMCP recorded it) for per-token limits; "" when unknown.
+func tokenOf(extra *mcp.RequestExtra) string {
+	if extra == nil || extra.TokenInfo == nil {
+		return ""
+	}
+	return extra.TokenInfo.UserID
 }
 
 func requestHeader(extra *mcp.RequestExtra) http.Header {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/tenant"
@@ -52,6 +53,11 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
+	if !sessionMatches(req.Header.Get("Mcp-Session-Id"), id) {
+		writeError(w, http.StatusNotFound, "session_not_found", "no such MCP session on this endpoint; start a new one without Mcp-Session-Id")
+		return
+	}
+
 	// A 2026-07-28 subscriptions/listen stream stays open as long as the
 	// client likes; it must not hold up a drain, so it is not counted, and it
 	// ends when the tenant stops.
@@ -81,7 +87,38 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	defer cancel()
 	stopOnClose := context.AfterFunc(l.ctx, cancel)
 	defer stopOnClose()
-	r.mcp.ServeHTTP(w, req.WithContext(ctx))
+	ctx = context.WithValue(ctx, tokenKey{}, tok)
+	r.mcpAuthed.ServeHTTP(w, req.WithContext(ctx))
+}
+
+type tokenKey struct{}
+
+// tokenInfo hands the SDK the token serveMCP already verified (no second
+// lookup). Its UserID, "<tenant>/<token id>", is what the SDK pins a
+// stateful session to: a session created with one tenant's token answers
+// 403 to any other token, this tenant's or another's. It also keys the
+// per-token rate limit.
+func tokenInfo(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
+	tok, ok := ctx.Value(tokenKey{}).(tenant.Token)
+	if !ok {
+		return nil, auth.ErrInvalidToken
+	}
+	ti := &auth.TokenInfo{UserID: tok.TenantID + "/" + tok.ID}
+	if tok.ExpiresAt != nil {
+		ti.Expiration = *tok.ExpiresAt
+	}
+	return ti, nil
+}
+
+// sessionMatches reports whether an Mcp-Session-Id may be used on tenant
+// id's endpoint. Session ids that carry a tenant prefix ("<tenant>.<rest>")
+// are only valid on that tenant's path; one Streamable HTTP handler keys
+// sessions by id alone, so without this a session made on /t/a/mcp would be
+// served, with tenant a's server and credentials, to a caller of /t/b/mcp.
+// Ids without a prefix (or no id) pass; the SDK's per-token pin then applies.
+func sessionMatches(sessionID, id string) bool {
+	prefix, _, ok := strings.Cut(sessionID, ".")
+	return !ok || prefix == id
 }
 
 // serverFor hands the SDK the server of the tenant serveMCP already found.

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/tenant"
@@ -50,6 +51,9 @@ type Config struct {
 	MaxResponseBytes int64
 	// MaxSpecBytes caps a fetched OpenAPI document (default 32 MiB).
 	MaxSpecBytes int64
+	// TenantRate and TokenRate bound tool calls per tenant and per MCP token
+	// unless the tenant sets its own; zero means no limit.
+	TenantRate, TokenRate RateLimit
 	// Version is reported to MCP clients as the server version.
 	Version string
 }
@@ -82,15 +86,16 @@ func (o *Config) setDefaults() {
 // upstream connection pool and its decrypted credentials. Activation is a
 // tenant's lifespan start and deactivation its end.
 type Runtime struct {
-	store  tenantStore
-	opts   Config
-	log    *slog.Logger
-	guard  guard
-	fetch  *http.Client // spec downloads, through the same outbound guard
-	mcp    http.Handler // one Streamable HTTP handler for every tenant
-	locks  keyedMutex   // serialises lifecycle changes per tenant
-	mu     sync.RWMutex
-	active map[string]*live
+	store     tenantStore
+	opts      Config
+	log       *slog.Logger
+	guard     guard
+	fetch     *http.Client // spec downloads, through the same outbound guard
+	mcp       http.Handler // one Streamable HTTP handler for every tenant
+	mcpAuthed http.Handler // mcp behind the SDK's bearer middleware, fed by tokenInfo
+	locks     keyedMutex   // serialises lifecycle changes per tenant
+	mu        sync.RWMutex
+	active    map[string]*live
 }
 
 // New returns a Runtime with no active tenants; call Restore to bring back
@@ -117,6 +122,7 @@ func New(store tenantStore, opts Config) *Runtime {
 		DisableLocalhostProtection: true,
 		Logger:                     r.log,
 	})
+	r.mcpAuthed = auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(r.mcp)
 	return r
 }
 
@@ -131,19 +137,20 @@ type live struct {
 	inflight sync.WaitGroup        // requests that must finish before the pool closes
 	// ctx ends every request still open once the tenant stops (long-lived
 	// listen streams at once, other requests after the drain deadline).
-	ctx         context.Context
-	cancel      context.CancelFunc
-	maxResponse int64
+	ctx    context.Context
+	cancel context.CancelFunc
+	limits callLimits
 }
 
 // state is what a call needs, replaced atomically when settings or credentials change.
 type state struct {
-	tenant  *tenant.Tenant
-	ops     map[string]*Operation // by MCP name (tools) or URI / URI template (resources)
-	list    []*Operation          // in document order, for listing
-	creds   []tenant.LiveCredential
-	timeout time.Duration
-	closed  bool // the tenant stopped: its secrets are gone
+	tenant      *tenant.Tenant
+	ops         map[string]*Operation // by MCP name (tools) or URI / URI template (resources)
+	list        []*Operation          // in document order, for listing
+	creds       []tenant.LiveCredential
+	timeout     time.Duration
+	maxResponse int64
+	closed      bool // the tenant stopped: its secrets are gone
 }
 
 // Activate starts tenant id's lifespan: it loads the newest cached spec (or
@@ -306,11 +313,10 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	}
 	client, tr := upstreamClient(r.guard, conc)
 	l := &live{
-		id:          t.ID,
-		tr:          tr,
-		maxResponse: r.opts.MaxResponseBytes,
-		sem:         make(chan struct{}, conc),
-		client:      client,
+		id:     t.ID,
+		tr:     tr,
+		sem:    make(chan struct{}, conc),
+		client: client,
 		server: mcp.NewServer(&mcp.Implementation{Name: "portico/" + t.Name, Version: r.opts.Version}, &mcp.ServerOptions{
 			Logger:   r.log,
 			PageSize: 5000, // clients that ignore cursors still see every tool
@@ -366,7 +372,12 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	if t.Settings.UpstreamTimeoutMS > 0 {
 		timeout = time.Duration(t.Settings.UpstreamTimeoutMS) * time.Millisecond
 	}
-	st := &state{tenant: t, ops: make(map[string]*Operation, len(conv.Operations)), list: conv.Operations, creds: creds, timeout: timeout}
+	maxResponse := r.opts.MaxResponseBytes
+	if t.Settings.MaxResponseBytes > 0 {
+		maxResponse = t.Settings.MaxResponseBytes
+	}
+	st := &state{tenant: t, ops: make(map[string]*Operation, len(conv.Operations)), list: conv.Operations,
+		creds: creds, timeout: timeout, maxResponse: maxResponse}
 	for _, op := range conv.Operations {
 		st.ops[op.key()] = op
 	}
@@ -428,6 +439,7 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 			l.server.AddTool(t, l.callTool(op))
 		}
 	}
+	l.limits.configure(limitsFor(st.tenant.Settings, r.opts.TenantRate, r.opts.TokenRate))
 	l.state.Store(st)
 	return nil
 }

@@ -190,14 +190,16 @@ func (s *Store) Role(ctx context.Context, tenantID, userID string) (Role, error)
 	return r, nil
 }
 
-// MemberTenants lists the ids of the tenants user userID is a member of.
-func (s *Store) MemberTenants(ctx context.Context, userID string) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT tenant_id FROM memberships WHERE user_id = $1 ORDER BY tenant_id`, userID)
+// Memberships lists the tenants user userID belongs to, with the role in each.
+func (s *Store) Memberships(ctx context.Context, userID string) ([]Member, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+memberCols+` FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.user_id = $1 ORDER BY m.tenant_id`, userID)
 	if err != nil {
 		return nil, dbErr("list tenants of user "+userID, err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	return ids, dbErr("list tenants of user "+userID, err)
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) { return scanMember(r) })
+	return ms, dbErr("list tenants of user "+userID, err)
 }
 
 // Members lists a tenant's members, oldest first.

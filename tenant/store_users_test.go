@@ -116,8 +116,8 @@ func TestUsersSessionsMembers(t *testing.T) {
 	if err != nil || len(ms) != 2 || ms[1].Email != "bob@example.com" {
 		t.Errorf("members = %+v, %v", ms, err)
 	}
-	if ids, err := f.store.MemberTenants(ctx, bob.ID); err != nil || len(ids) != 1 || ids[0] != tn.ID {
-		t.Errorf("bob's tenants = %v, %v", ids, err)
+	if ms, err := f.store.Memberships(ctx, bob.ID); err != nil || len(ms) != 1 || ms[0].TenantID != tn.ID || ms[0].Role != tenant.RoleViewer {
+		t.Errorf("bob's memberships = %+v, %v", ms, err)
 	}
 
 	// User keys are neither admin keys nor tenant keys.

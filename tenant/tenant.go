@@ -81,6 +81,17 @@ type Settings struct {
 	ForwardHeaders []string `json:"forward_headers,omitempty"`
 	// RefreshIntervalS is how often the spec is re-fetched; 0 means the default.
 	RefreshIntervalS int `json:"refresh_interval_s,omitempty"`
+	// RateLimitPerSecond and RateLimitBurst bound the tenant's MCP tool
+	// calls; 0 means the operator's default.
+	RateLimitPerSecond float64 `json:"rate_limit_per_second,omitempty"`
+	RateLimitBurst     int     `json:"rate_limit_burst,omitempty"`
+	// TokenRateLimitPerSecond and TokenRateLimitBurst bound each MCP token's
+	// tool calls; 0 means the operator's default.
+	TokenRateLimitPerSecond float64 `json:"token_rate_limit_per_second,omitempty"`
+	TokenRateLimitBurst     int     `json:"token_rate_limit_burst,omitempty"`
+	// MaxResponseBytes caps one upstream response read into a tool result
+	// (longer ones are cut, and the result says so); 0 means the default.
+	MaxResponseBytes int64 `json:"max_response_bytes,omitempty"`
 }
 
 // RouteMap is one rule mapping operations to an MCP kind, as FastMCP's RouteMap.
@@ -135,6 +146,19 @@ func (s Settings) Validate() error {
 	}
 	if s.MaxConcurrency < 0 || s.MaxConcurrency > 10_000 {
 		inv.Add("settings.max_concurrency", "must be between 0 and 10000")
+	}
+	for f, v := range map[string]float64{"rate_limit_per_second": s.RateLimitPerSecond, "token_rate_limit_per_second": s.TokenRateLimitPerSecond} {
+		if v < 0 || v > 100_000 {
+			inv.Add("settings."+f, "must be between 0 (default) and 100000")
+		}
+	}
+	for f, v := range map[string]int{"rate_limit_burst": s.RateLimitBurst, "token_rate_limit_burst": s.TokenRateLimitBurst} {
+		if v < 0 || v > 100_000 {
+			inv.Add("settings."+f, "must be between 0 and 100000")
+		}
+	}
+	if s.MaxResponseBytes < 0 || s.MaxResponseBytes > 256<<20 {
+		inv.Add("settings.max_response_bytes", "must be between 0 (default) and 268435456 (256 MiB)")
 	}
 	if s.RefreshIntervalS != 0 && (s.RefreshIntervalS < 30 || s.RefreshIntervalS > 86_400) {
 		inv.Add("settings.refresh_interval_s", "must be 0 (default) or between 30 and 86400")

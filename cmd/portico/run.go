@@ -36,6 +36,8 @@ Usage:
   portico migrate up|down N|version manage the database schema
   portico convert SPEC [--json]     print the tools an OpenAPI document becomes (no database)
   portico admin key create --name N print a new admin API key
+  portico admin user create --email E  create a dashboard user (operator by default);
+                                    password from PORTICO_ADMIN_PASSWORD or stdin
   portico keys generate             print a new master key for PORTICO_MASTER_KEYS
   portico keys rotate               re-wrap every tenant's data key under the newest master key
   portico version                   print the version
@@ -43,6 +45,9 @@ Usage:
 Configuration (environment): DATABASE_URL, PORTICO_ADDR (:8080), PORTICO_PUBLIC_URL,
 PORTICO_MASTER_KEYS (kid:base64 32 bytes, comma list, newest first),
 PORTICO_ALLOW_UPSTREAM_CIDRS, PORTICO_DRAIN_TIMEOUT (30s), PORTICO_LOG_LEVEL, PORTICO_LOG_FORMAT.
+Limits (see docs/security.md): PORTICO_BODY_LIMIT, PORTICO_MAX_HEADER_BYTES, PORTICO_UPSTREAM_TIMEOUT,
+PORTICO_MAX_CONCURRENCY, PORTICO_MAX_RESPONSE_BYTES, PORTICO_RATE_LIMIT_{CALLER,TENANT,LOGIN},
+PORTICO_MCP_RATE_LIMIT_{TENANT,TOKEN} (PER_SECOND[:BURST]), PORTICO_SESSION_TTL, PORTICO_TRUST_PROXY.
 `
 
 // run is the whole program: main only adds the process around it, so tests
@@ -142,10 +147,15 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL}
 	a.store = tenant.NewStore(pool, sealer)
 	a.runtime = bridge.New(a.store, bridge.Config{
-		Logger:       log,
-		AllowCIDRs:   cfg.AllowCIDRs,
-		DrainTimeout: cfg.DrainTimeout,
-		Version:      version,
+		Logger:           log,
+		AllowCIDRs:       cfg.AllowCIDRs,
+		DrainTimeout:     cfg.DrainTimeout,
+		Version:          version,
+		UpstreamTimeout:  cfg.UpstreamTimeout,
+		MaxConcurrency:   cfg.MaxConcurrency,
+		MaxResponseBytes: cfg.MaxResponseBytes,
+		TenantRate:       bridge.RateLimit(cfg.MCPTenantRate),
+		TokenRate:        bridge.RateLimit(cfg.MCPTokenRate),
 	})
 	return a, nil
 }
@@ -209,6 +219,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		Handler:           a.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    a.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
@@ -244,6 +255,15 @@ func (a *app) handler() http.Handler {
 		Ready:   a.readiness,
 		Logger:  a.log,
 		BaseURL: a.publicURL,
+
+		BodyLimit:       a.cfg.BodyLimit,
+		CheckUpstream:   a.runtime.CheckUpstream,
+		CallerRate:      api.RateLimit(a.cfg.RESTCallerRate),
+		TenantRate:      api.RateLimit(a.cfg.RESTTenantRate),
+		LoginRate:       api.RateLimit(a.cfg.LoginRate),
+		SessionTTL:      a.cfg.SessionTTL,
+		InsecureCookies: !strings.HasPrefix(a.publicURL, "https://"),
+		TrustProxy:      a.cfg.TrustProxy,
 	})
 	return s.Handler()
 }
@@ -293,8 +313,11 @@ func cmdMigrate(ctx context.Context, cfg *config, args []string, stdout io.Write
 }
 
 func cmdAdmin(ctx context.Context, cfg *config, args []string, stdout io.Writer) error {
+	if len(args) >= 2 && args[0] == "user" && args[1] == "create" {
+		return cmdAdminUserCreate(ctx, cfg, args[2:], stdout)
+	}
 	if len(args) < 2 || args[0] != "key" || args[1] != "create" {
-		return errors.New("usage: portico admin key create --name NAME")
+		return errors.New("usage: portico admin key create --name NAME | portico admin user create --email EMAIL [--operator=false]")
 	}
 	fs := flag.NewFlagSet("admin key create", flag.ContinueOnError)
 	name := fs.String("name", "", "a name for the key, e.g. the person or script using it")
