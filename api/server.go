@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -36,9 +37,15 @@ type Store interface {
 	apiKeyCreator
 	apiKeyLister
 	apiKeyRevoker
-	keyVerifier
 	auditReader
 	pinger
+	authStore
+	roleGetter
+	loginer
+	membershipLister
+	userManager
+	memberManager
+	userKeyManager
 }
 
 // Runtime is the part of the MCP bridge the API drives: the tenant lifespan
@@ -81,6 +88,26 @@ type Options struct {
 
 	// BodyLimit caps /api/v1 request bodies in bytes; 0 means 1 MiB.
 	BodyLimit int64
+
+	// CheckUpstream, when set, vets a base_url or spec_url before it is
+	// stored; an error (an internal address, say) refuses the registration
+	// as invalid input naming the field.
+	CheckUpstream func(ctx context.Context, rawURL string) error
+
+	// CallerRate limits each API key or session, TenantRate each tenant's
+	// routes (counted after the caller is authorized for that tenant),
+	// LoginRate sign-in attempts per client address and per email. Zero
+	// values mean no limit.
+	CallerRate, TenantRate, LoginRate RateLimit
+
+	// SessionTTL is how long a dashboard login lasts; 0 means 12 hours.
+	SessionTTL time.Duration
+	// InsecureCookies drops Secure from the session cookie, for plain-http
+	// local runs only (portico dev on localhost).
+	InsecureCookies bool
+	// TrustProxy takes the client address from X-Forwarded-For (the audit
+	// log's "from where"); set it only behind a proxy that sets the header.
+	TrustProxy bool
 }
 
 // DefaultBodyLimit is the /api/v1 request body cap when Options.BodyLimit is 0.
@@ -101,6 +128,9 @@ func New(opts Options) *Server {
 	if opts.BodyLimit <= 0 {
 		opts.BodyLimit = DefaultBodyLimit
 	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 12 * time.Hour
+	}
 	if opts.Ready == nil {
 		opts.Ready = opts.Store.Ping
 	}
@@ -113,7 +143,11 @@ func New(opts Options) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = handleError(opts.Logger, opts.BodyLimit)
-	e.Use(requestID, recoverPanic)
+	e.IPExtractor = echo.ExtractIPDirect()
+	if opts.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
+	e.Use(requestID, recoverPanic, withSource)
 	s := &Server{e: e}
 	s.routes(opts)
 	return s

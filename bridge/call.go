@@ -50,6 +50,11 @@ const UpstreamMSMeta = "portico/upstream_ms"
 // call runs tool op of state st: the state the call started with, so a
 // spec swap mid-call does not change what the call does.
 func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.CallToolRequest) *mcp.CallToolResult {
+	// Every tool call passes here (SDK handler, state middleware, fast path),
+	// so the limits hold whichever way the call came in.
+	if err := l.limits.allow(tokenOf(req.Extra)); err != nil {
+		return toolError("%s", err.Error())
+	}
 	args, err := decodeArgs(req.Params.Arguments)
 	if err != nil {
 		return toolError("the arguments of %s must be a JSON object: %v", op.Name, err)
@@ -72,6 +77,9 @@ func (l *live) readResource(op *Operation) mcp.ResourceHandler {
 		tmpl, _ = uritemplate.New(op.URI) // the SDK validated it when it was added
 	}
 	return func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+		if err := l.limits.allow(tokenOf(req.Extra)); err != nil {
+			return nil, err
+		}
 		args := map[string]any{}
 		if tmpl != nil {
 			vals := tmpl.Match(req.Params.URI)
@@ -133,7 +141,7 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 		return nil, describeUpstreamError(ctx, op, st.timeout, err)
 	}
 	defer resp.Body.Close()
-	limit := l.maxResponse
+	limit := st.maxResponse
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, describeUpstreamError(ctx, op, st.timeout, err)
@@ -235,6 +243,15 @@ func decodeArgs(raw json.RawMessage) (map[string]any, error) {
 		return nil, err
 	}
 	return args, nil
+}
+
+// tokenOf names the MCP token behind a request (tenant/token id, as
+// serveMCP recorded it) for per-token limits; "" when unknown.
+func tokenOf(extra *mcp.RequestExtra) string {
+	if extra == nil || extra.TokenInfo == nil {
+		return ""
+	}
+	return extra.TokenInfo.UserID
 }
 
 func requestHeader(extra *mcp.RequestExtra) http.Header {

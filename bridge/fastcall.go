@@ -58,9 +58,10 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, bo
 	if op == nil || op.Kind == tenant.KindResource || op.Kind == tenant.KindResourceTemplate {
 		return false // unknown tools get the SDK's own error
 	}
+	ti, _ := tokenInfo(req.Context(), "", req) // as the SDK's middleware would give it
 	res, err := l.callTool(op)(req.Context(), &mcp.CallToolRequest{
 		Params: &mcp.CallToolParamsRaw{Name: call.name, Arguments: call.args},
-		Extra:  &mcp.RequestExtra{Header: h},
+		Extra:  &mcp.RequestExtra{Header: h, TokenInfo: ti},
 	})
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf)

@@ -57,8 +57,8 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	// starts with the tenant id): presented at another tenant's endpoint, it
 	// does not exist.
 	sid := req.Header.Get("Mcp-Session-Id")
-	if sid != "" && !strings.HasPrefix(sid, id+".") {
-		writeError(w, http.StatusNotFound, "session_not_found", "no such MCP session on this endpoint; start a new one with initialize")
+	if !sessionMatches(sid, id) {
+		writeError(w, http.StatusNotFound, "session_not_found", "no such MCP session on this endpoint; start a new one without Mcp-Session-Id")
 		return
 	}
 
@@ -97,16 +97,18 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	if longLived {
 		defer l.streams.add(tok.ID, cancel)()
 	}
+	// The SDK's bearer middleware (tokenInfo) reads the verified token from
+	// here: it pins stateful sessions to it and keys the per-token limit.
+	ctx = context.WithValue(ctx, tokenKey{}, tok)
+	req = req.WithContext(ctx)
 	// Session-based (2025-xx) clients go to the stateful handler: they
 	// initialize, then send Mcp-Session-Id and open a GET stream on which
 	// list_changed arrives. Everything else, including every 2026-07-28
 	// request, is served statelessly; a plain tools/call takes the fast path.
 	if sid != "" || req.Method == http.MethodGet || req.Method == http.MethodDelete || method == "initialize" {
-		ctx = context.WithValue(ctx, tokenKey{}, &auth.TokenInfo{UserID: tok.ID})
-		r.stateful.ServeHTTP(w, req.WithContext(ctx))
+		r.stateful.ServeHTTP(w, req)
 		return
 	}
-	req = req.WithContext(ctx)
 	if body != nil && r.fastCall(w, req, l, body) {
 		return
 	}
@@ -115,17 +117,32 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 
 type tokenKey struct{}
 
-// sessionAuth hands the SDK the token serveMCP verified, so the stateful
-// handler binds each session to the token that created it and answers 403
-// when another token presents the session.
-func sessionAuth(h http.Handler) http.Handler {
-	verify := func(_ context.Context, _ string, req *http.Request) (*auth.TokenInfo, error) {
-		if ti, ok := req.Context().Value(tokenKey{}).(*auth.TokenInfo); ok {
-			return ti, nil
-		}
+// tokenInfo hands the SDK the token serveMCP already verified (no second
+// lookup). Its UserID, "<tenant>/<token id>", is what the SDK pins a
+// stateful session to: a session created with one tenant's token answers
+// 403 to any other token, this tenant's or another's. It also keys the
+// per-token rate limit.
+func tokenInfo(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
+	tok, ok := ctx.Value(tokenKey{}).(tenant.Token)
+	if !ok {
 		return nil, auth.ErrInvalidToken
 	}
-	return auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
+	ti := &auth.TokenInfo{UserID: tok.TenantID + "/" + tok.ID}
+	if tok.ExpiresAt != nil {
+		ti.Expiration = *tok.ExpiresAt
+	}
+	return ti, nil
+}
+
+// sessionMatches reports whether an Mcp-Session-Id may be used on tenant
+// id's endpoint. Session ids that carry a tenant prefix ("<tenant>.<rest>")
+// are only valid on that tenant's path; one Streamable HTTP handler keys
+// sessions by id alone, so without this a session made on /t/a/mcp would be
+// served, with tenant a's server and credentials, to a caller of /t/b/mcp.
+// Ids without a prefix (or no id) pass; the SDK's per-token pin then applies.
+func sessionMatches(sessionID, id string) bool {
+	prefix, _, ok := strings.Cut(sessionID, ".")
+	return !ok || prefix == id
 }
 
 // serverFor hands the SDK the server of the tenant serveMCP already found.

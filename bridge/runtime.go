@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/tenant"
@@ -51,6 +52,10 @@ type Config struct {
 	// AllowCIDRs lets upstream calls reach otherwise refused internal
 	// addresses (PORTICO_ALLOW_UPSTREAM_CIDRS).
 	AllowCIDRs []netip.Prefix
+	// Resolver and Dial replace DNS and the socket dial of upstream calls;
+	// nil means the system's. Tests inject them so no packet leaves the machine.
+	Resolver Resolver
+	Dial     DialFunc
 	// DrainTimeout bounds how long deactivation waits for in-flight calls (default 30 s).
 	DrainTimeout time.Duration
 	// UpstreamTimeout bounds one upstream call unless the tenant sets its own (default 30 s).
@@ -75,6 +80,9 @@ type Config struct {
 	// SessionTimeout closes session-based (2025-xx) MCP sessions idle this
 	// long (default 30 min).
 	SessionTimeout time.Duration
+	// TenantRate and TokenRate bound tool calls per tenant and per MCP token
+	// unless the tenant sets its own; zero means no limit.
+	TenantRate, TokenRate RateLimit
 	// Version is reported to MCP clients as the server version.
 	Version string
 	// TokenCacheTTL is how long a verified MCP token is trusted without
@@ -161,7 +169,7 @@ func New(store tenantStore, opts Config) *Runtime {
 		store:  store,
 		opts:   opts,
 		log:    opts.Logger,
-		guard:  guard{allow: opts.AllowCIDRs},
+		guard:  guard{allow: opts.AllowCIDRs, resolver: opts.Resolver, dial: opts.Dial},
 		active: make(map[string]*live),
 		tokens: newTokenCache(opts.TokenCacheTTL),
 	}
@@ -180,8 +188,11 @@ func New(store tenantStore, opts Config) *Runtime {
 		DisableLocalhostProtection: true,
 		Logger:                     r.log,
 	}
-	r.stateless = mcp.NewStreamableHTTPHandler(r.serverFor, r.mcpOpts)
-	r.stateful = sessionAuth(mcp.NewStreamableHTTPHandler(r.serverFor, &mcp.StreamableHTTPOptions{
+	authed := func(h http.Handler) http.Handler {
+		return auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
+	}
+	r.stateless = authed(mcp.NewStreamableHTTPHandler(r.serverFor, r.mcpOpts))
+	r.stateful = authed(mcp.NewStreamableHTTPHandler(r.serverFor, &mcp.StreamableHTTPOptions{
 		DisableLocalhostProtection: true,
 		SessionTimeout:             opts.SessionTimeout,
 		Logger:                     r.log,
@@ -207,16 +218,18 @@ type live struct {
 	// a resync rebuilds tenants whose generation moved on.
 	gen     atomic.Int64
 	streams streams // long-lived requests by token, ended when it is revoked
+	limits  callLimits
 }
 
 // state is what a call needs, replaced atomically when settings or credentials change.
 type state struct {
-	tenant  *tenant.Tenant
-	ops     map[string]*Operation // by MCP name (tools) or URI / URI template (resources)
-	list    []*Operation          // in document order, for listing
-	creds   []tenant.LiveCredential
-	timeout time.Duration
-	closed  bool // the tenant stopped: its secrets are gone
+	tenant      *tenant.Tenant
+	ops         map[string]*Operation // by MCP name (tools) or URI / URI template (resources)
+	list        []*Operation          // in document order, for listing
+	creds       []tenant.LiveCredential
+	timeout     time.Duration
+	maxResponse int64
+	closed      bool // the tenant stopped: its secrets are gone
 	// What MCP clients list, built once per state so a list is one read of
 	// one pointer: a swap is atomic for clients.
 	tools     []*mcp.Tool
@@ -391,27 +404,13 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	if t.Settings.MaxConcurrency > 0 {
 		conc = t.Settings.MaxConcurrency
 	}
-	tr := &http.Transport{
-		DialContext:           r.guard.dialContext(),
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          conc,
-		MaxIdleConnsPerHost:   conc,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
+	client, tr := upstreamClient(r.guard, conc)
 	id := t.ID
 	l := &live{
-		id:          t.ID,
-		tr:          tr,
-		maxResponse: r.opts.MaxResponseBytes,
-		sem:         make(chan struct{}, conc),
-		client: &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("stopped after 5 redirects")
-			}
-			return nil
-		}},
+		id:     t.ID,
+		tr:     tr,
+		sem:    make(chan struct{}, conc),
+		client: client,
 		server: mcp.NewServer(&mcp.Implementation{Name: "portico/" + t.Name, Version: r.opts.Version}, &mcp.ServerOptions{
 			Logger:   r.log,
 			PageSize: 5000, // clients that ignore cursors still see every tool
@@ -493,8 +492,12 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	if t.Settings.UpstreamTimeoutMS > 0 {
 		timeout = time.Duration(t.Settings.UpstreamTimeoutMS) * time.Millisecond
 	}
+	maxResponse := r.opts.MaxResponseBytes
+	if t.Settings.MaxResponseBytes > 0 {
+		maxResponse = t.Settings.MaxResponseBytes
+	}
 	st := &state{tenant: t, ops: make(map[string]*Operation, len(ops)), list: ops, creds: creds, timeout: timeout,
-		spec: spec, convKey: key}
+		maxResponse: maxResponse, spec: spec, convKey: key}
 	for _, op := range ops {
 		st.ops[op.key()] = op
 		switch op.Kind {
@@ -606,6 +609,7 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 			l.server.AddTool(op.tool(), l.callTool(op))
 		}
 	}
+	l.limits.configure(limitsFor(st.tenant.Settings, r.opts.TenantRate, r.opts.TokenRate))
 	return nil
 }
 
@@ -667,6 +671,42 @@ func (r *Runtime) acquire(id string, counted bool) *live {
 		l.inflight.Add(1)
 	}
 	return l
+}
+
+// upstreamClient is a tenant's own connection pool to its upstream: every
+// dial goes through the guard, redirects included; no proxy from the
+// environment (a proxy would dial on our behalf, past the guard).
+func upstreamClient(g guard, conc int) (*http.Client, *http.Transport) {
+	tr := &http.Transport{
+		DialContext:           g.dialContext(),
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          conc,
+		MaxIdleConnsPerHost:   conc,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}, tr
+}
+
+// checkRedirect bounds redirects and keeps credentials on their host: Go
+// drops Authorization on a cross-host redirect but would forward a custom
+// credential header (X-API-Key …), so a cross-host hop keeps only headers
+// that carry nothing secret. Every hop dials through the guard again.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("stopped after 5 redirects")
+	}
+	if req.URL.Host != via[0].URL.Host {
+		for k := range req.Header {
+			switch k {
+			case "Accept", "Accept-Encoding", "Accept-Language", "Content-Type", "User-Agent":
+			default:
+				req.Header.Del(k)
+			}
+		}
+	}
+	return nil
 }
 
 // key is how an operation is found when called: tools by name, resources by URI.

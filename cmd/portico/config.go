@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -15,12 +16,16 @@ import (
 // config is every setting Portico reads, parsed once from the environment
 // (flags override some per command). Secrets are kept out of String.
 type config struct {
-	Addr         string // PORTICO_ADDR, default :8080
-	PublicURL    string // PORTICO_PUBLIC_URL: how clients reach us, for mcp_url; default from Addr
-	DatabaseURL  string // DATABASE_URL (or PORTICO_DATABASE_URL)
-	MasterKeys   []tenant.MasterKey
-	AllowCIDRs   []netip.Prefix // PORTICO_ALLOW_UPSTREAM_CIDRS
-	DrainTimeout time.Duration  // PORTICO_DRAIN_TIMEOUT, default 30s
+	Addr          string // PORTICO_ADDR, default :8080
+	PublicURL     string // PORTICO_PUBLIC_URL: how clients reach us, for mcp_url; default from Addr
+	DatabaseURL   string // DATABASE_URL (or PORTICO_DATABASE_URL)
+	MasterKeys    []tenant.MasterKey
+	AllowCIDRs    []netip.Prefix // PORTICO_ALLOW_UPSTREAM_CIDRS
+	DrainTimeout  time.Duration  // PORTICO_DRAIN_TIMEOUT, default 30s
+	LogLevel      slog.Level     // PORTICO_LOG_LEVEL: debug|info|warn|error
+	LogJSON       bool           // PORTICO_LOG_FORMAT=json (default) or text
+	masterKeysSet bool
+
 	// Spec cache: PORTICO_SPEC_REFRESH_INTERVAL (default 5m, per-tenant
 	// setting wins), PORTICO_SPEC_FETCH_TIMEOUT (30s), PORTICO_SPEC_MAX_BYTES
 	// (32 MiB), PORTICO_RESYNC_INTERVAL (60s: the cross-replica safety resync).
@@ -28,9 +33,45 @@ type config struct {
 	SpecFetchTimeout time.Duration
 	MaxSpecBytes     int64
 	ResyncInterval   time.Duration
-	LogLevel         slog.Level // PORTICO_LOG_LEVEL: debug|info|warn|error
-	LogJSON          bool       // PORTICO_LOG_FORMAT=json (default) or text
-	masterKeysSet    bool
+
+	// Limits (operator defaults; tenants override the MCP ones in settings).
+	BodyLimit        int64         // PORTICO_BODY_LIMIT bytes for /api/v1 bodies, default 1 MiB
+	MaxHeaderBytes   int           // PORTICO_MAX_HEADER_BYTES, default 64 KiB (431 beyond)
+	UpstreamTimeout  time.Duration // PORTICO_UPSTREAM_TIMEOUT, default 30s
+	MaxConcurrency   int           // PORTICO_MAX_CONCURRENCY per tenant, default 64
+	MaxResponseBytes int64         // PORTICO_MAX_RESPONSE_BYTES per upstream response, default 10 MiB
+	RESTCallerRate   rateLimit     // PORTICO_RATE_LIMIT_CALLER per API key / session, default 20:40
+	RESTTenantRate   rateLimit     // PORTICO_RATE_LIMIT_TENANT per tenant's REST routes, default 50:100
+	LoginRate        rateLimit     // PORTICO_RATE_LIMIT_LOGIN per client address and per email, default 0.2:10
+	MCPTenantRate    rateLimit     // PORTICO_MCP_RATE_LIMIT_TENANT tool calls per tenant, default 100:200
+	MCPTokenRate     rateLimit     // PORTICO_MCP_RATE_LIMIT_TOKEN tool calls per MCP token, default 20:40
+	SessionTTL       time.Duration // PORTICO_SESSION_TTL, default 12h
+	TrustProxy       bool          // PORTICO_TRUST_PROXY=true: client address from X-Forwarded-For
+
+	adminPassword string // PORTICO_ADMIN_PASSWORD, for `admin user create`; never printed
+}
+
+// rateLimit is "PER_SECOND[:BURST]" in the environment; 0 turns a limit off.
+type rateLimit struct {
+	PerSecond float64
+	Burst     int
+}
+
+func parseRate(s string) (rateLimit, error) {
+	r, b, hasBurst := strings.Cut(strings.TrimSpace(s), ":")
+	var rl rateLimit
+	if _, err := fmt.Sscanf(r, "%g", &rl.PerSecond); err != nil || rl.PerSecond < 0 {
+		return rl, fmt.Errorf("%q is not PER_SECOND[:BURST], e.g. 20:40 or 0 for no limit", s)
+	}
+	rl.Burst = int(math.Ceil(rl.PerSecond))
+	if hasBurst {
+		n, err := strconv.Atoi(b)
+		if err != nil || n < 1 {
+			return rl, fmt.Errorf("%q: the burst after ':' must be a positive integer", s)
+		}
+		rl.Burst = n
+	}
+	return rl, nil
 }
 
 func loadConfig(getenv func(string) string) (*config, error) {
@@ -40,8 +81,68 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		DatabaseURL:  or(getenv("DATABASE_URL"), getenv("PORTICO_DATABASE_URL")),
 		DrainTimeout: 30 * time.Second,
 		LogJSON:      getenv("PORTICO_LOG_FORMAT") != "text",
+
+		BodyLimit:        1 << 20,
+		MaxHeaderBytes:   64 << 10,
+		UpstreamTimeout:  30 * time.Second,
+		MaxConcurrency:   64,
+		MaxResponseBytes: 10 << 20,
+		RESTCallerRate:   rateLimit{20, 40},
+		RESTTenantRate:   rateLimit{50, 100},
+		LoginRate:        rateLimit{0.2, 10},
+		MCPTenantRate:    rateLimit{100, 200},
+		MCPTokenRate:     rateLimit{20, 40},
+		SessionTTL:       12 * time.Hour,
+		TrustProxy:       getenv("PORTICO_TRUST_PROXY") == "true",
+		adminPassword:    getenv("PORTICO_ADMIN_PASSWORD"),
 	}
 	var problems []string
+	for name, dst := range map[string]*rateLimit{
+		"PORTICO_RATE_LIMIT_CALLER": &c.RESTCallerRate, "PORTICO_RATE_LIMIT_TENANT": &c.RESTTenantRate,
+		"PORTICO_RATE_LIMIT_LOGIN": &c.LoginRate, "PORTICO_MCP_RATE_LIMIT_TENANT": &c.MCPTenantRate,
+		"PORTICO_MCP_RATE_LIMIT_TOKEN": &c.MCPTokenRate,
+	} {
+		if s := getenv(name); s != "" {
+			rl, err := parseRate(s)
+			if err != nil {
+				problems = append(problems, name+": "+err.Error())
+			}
+			*dst = rl
+		}
+	}
+	for name, dst := range map[string]*time.Duration{
+		"PORTICO_UPSTREAM_TIMEOUT": &c.UpstreamTimeout, "PORTICO_SESSION_TTL": &c.SessionTTL,
+	} {
+		if s := getenv(name); s != "" {
+			d, err := time.ParseDuration(s)
+			if err != nil || d <= 0 {
+				problems = append(problems, fmt.Sprintf("%s: %q is not a positive duration like 30s", name, s))
+			}
+			*dst = d
+		}
+	}
+	for name, dst := range map[string]*int64{
+		"PORTICO_BODY_LIMIT": &c.BodyLimit, "PORTICO_MAX_RESPONSE_BYTES": &c.MaxResponseBytes,
+	} {
+		if s := getenv(name); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n < 1 {
+				problems = append(problems, fmt.Sprintf("%s: %q is not a positive number of bytes", name, s))
+			}
+			*dst = n
+		}
+	}
+	for name, dst := range map[string]*int{
+		"PORTICO_MAX_HEADER_BYTES": &c.MaxHeaderBytes, "PORTICO_MAX_CONCURRENCY": &c.MaxConcurrency,
+	} {
+		if s := getenv(name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 {
+				problems = append(problems, fmt.Sprintf("%s: %q is not a positive integer", name, s))
+			}
+			*dst = n
+		}
+	}
 	if s := getenv("PORTICO_MASTER_KEYS"); s != "" {
 		keys, err := tenant.ParseMasterKeys(s)
 		if err != nil {

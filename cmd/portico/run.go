@@ -40,6 +40,8 @@ Usage:
   portico run --openapi URL|FILE --base-url URL [--header 'K: V']... [--transport stdio|http]
                                     one service as an MCP server, no database (stdio by default)
   portico admin key create --name N print a new admin API key
+  portico admin user create --email E  create a dashboard user (operator by default);
+                                    password from PORTICO_ADMIN_PASSWORD or stdin
   portico keys generate             print a new master key for PORTICO_MASTER_KEYS
   portico keys rotate               re-wrap every tenant's data key under the newest master key
   portico version                   print the version
@@ -49,6 +51,9 @@ PORTICO_MASTER_KEYS (kid:base64 32 bytes, comma list, newest first),
 PORTICO_ALLOW_UPSTREAM_CIDRS, PORTICO_DRAIN_TIMEOUT (30s), PORTICO_LOG_LEVEL, PORTICO_LOG_FORMAT,
 PORTICO_SPEC_REFRESH_INTERVAL (5m), PORTICO_SPEC_FETCH_TIMEOUT (30s), PORTICO_SPEC_MAX_BYTES (32 MiB),
 PORTICO_RESYNC_INTERVAL (60s).
+Limits (see docs/security.md): PORTICO_BODY_LIMIT, PORTICO_MAX_HEADER_BYTES, PORTICO_UPSTREAM_TIMEOUT,
+PORTICO_MAX_CONCURRENCY, PORTICO_MAX_RESPONSE_BYTES, PORTICO_RATE_LIMIT_{CALLER,TENANT,LOGIN},
+PORTICO_MCP_RATE_LIMIT_{TENANT,TOKEN} (PER_SECOND[:BURST]), PORTICO_SESSION_TTL, PORTICO_TRUST_PROXY.
 `
 
 // run is the whole program: main only adds the process around it, so tests
@@ -157,6 +162,11 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		SpecFetchTimeout: cfg.SpecFetchTimeout,
 		MaxSpecBytes:     cfg.MaxSpecBytes,
 		Version:          version,
+		UpstreamTimeout:  cfg.UpstreamTimeout,
+		MaxConcurrency:   cfg.MaxConcurrency,
+		MaxResponseBytes: cfg.MaxResponseBytes,
+		TenantRate:       bridge.RateLimit(cfg.MCPTenantRate),
+		TokenRate:        bridge.RateLimit(cfg.MCPTokenRate),
 	})
 	return a, nil
 }
@@ -234,6 +244,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		Handler:           a.handler(self),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    a.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	// Background work: spec refreshes, and changes made on other replicas
@@ -285,6 +296,15 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		Ready:     a.readiness,
 		Logger:    a.log,
 		BaseURL:   a.publicURL,
+
+		BodyLimit:       a.cfg.BodyLimit,
+		CheckUpstream:   a.runtime.CheckUpstream,
+		CallerRate:      api.RateLimit(a.cfg.RESTCallerRate),
+		TenantRate:      api.RateLimit(a.cfg.RESTTenantRate),
+		LoginRate:       api.RateLimit(a.cfg.LoginRate),
+		SessionTTL:      a.cfg.SessionTTL,
+		InsecureCookies: !strings.HasPrefix(a.publicURL, "https://"),
+		TrustProxy:      a.cfg.TrustProxy,
 	})
 	s.Mount("/mcp", self.handler)
 	dash := web.Handler()
@@ -340,8 +360,11 @@ func cmdMigrate(ctx context.Context, cfg *config, args []string, stdout io.Write
 }
 
 func cmdAdmin(ctx context.Context, cfg *config, args []string, stdout io.Writer) error {
+	if len(args) >= 2 && args[0] == "user" && args[1] == "create" {
+		return cmdAdminUserCreate(ctx, cfg, args[2:], stdout)
+	}
 	if len(args) < 2 || args[0] != "key" || args[1] != "create" {
-		return errors.New("usage: portico admin key create --name NAME")
+		return errors.New("usage: portico admin key create --name NAME | portico admin user create --email EMAIL [--operator=false]")
 	}
 	fs := flag.NewFlagSet("admin key create", flag.ContinueOnError)
 	name := fs.String("name", "", "a name for the key, e.g. the person or script using it")
