@@ -89,6 +89,14 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 		return nil, &notOpenAPIError{"no openapi or swagger version field"}
 	}
 	c.assignNames()
+	if n := len(c.trimmed); n > 0 {
+		ex := c.trimmed
+		if len(ex) > 3 {
+			ex = ex[:3]
+		}
+		c.warnf("%d output schemas reach more than %d KB of nested schemas and were trimmed (deeper types are described by name only), e.g. %s",
+			n, MaxOutputDefsBytes>>10, strings.Join(ex, ", "))
+	}
 	c.out.Operations = make([]*Operation, 0, len(c.ops))
 	for _, p := range c.ops {
 		c.out.Operations = append(c.out.Operations, p.op)
@@ -123,6 +131,7 @@ type converter struct {
 	out     Conversion
 	ops     []*pending
 	schemas *schemaConverter
+	trimmed []string // operations whose output schema was trimmed
 }
 
 // pending is an operation before names are assigned.

@@ -133,10 +133,8 @@ func (c *converter) buildInput(op *Operation, params []param, b *body, r *refs) 
 	if len(required) > 0 {
 		in.set("required", required)
 	}
-	if defs := c.schemas.defsFor(r.list, modeInput); defs != nil {
-		in.set("$defs", defs)
-	}
-	op.InputSchema = json.RawMessage(appendJSON(nil, in))
+	enc, _ := c.schemas.encodeTop(in, r.list, modeInput, 0)
+	op.InputSchema = json.RawMessage(enc)
 }
 
 // objectProps reports whether s is a plain object that can be flattened into
@@ -220,6 +218,13 @@ func (c *converter) bodyFromSchema(p *base.SchemaProxy, contentType string, requ
 	return b
 }
 
+// MaxOutputDefsBytes caps the $defs of one output schema. Output schemas
+// only describe results; documents such as Stripe's reach their whole schema
+// graph from every response (over 500 KB per tool), which would make
+// tools/list enormous. Beyond the cap, deeper refs become open schemas that
+// name the omitted type. Input schemas are never trimmed.
+const MaxOutputDefsBytes = 16 << 10
+
 // buildOutput sets op's output schema from the success response schema.
 // Object schemas are used as they are; anything else is wrapped as
 // {"result": ...} with WrapResult set, as FastMCP does.
@@ -233,6 +238,13 @@ func (c *converter) buildOutput(op *Operation, p *base.SchemaProxy) {
 	if s != nil && isObjectSchema(s) {
 		if o, ok := c.schemas.schema(s, modeOutput, &r).(*object); ok {
 			out = o
+			if !o.has("type") {
+				out = newObject()
+				out.set("type", "object")
+				for _, k := range o.keys {
+					out.set(k, o.vals[k])
+				}
+			}
 		}
 	}
 	if out == nil {
@@ -244,10 +256,11 @@ func (c *converter) buildOutput(op *Operation, p *base.SchemaProxy) {
 		out.set("required", []string{"result"})
 		op.WrapResult = true
 	}
-	if defs := c.schemas.defsFor(r.list, modeOutput); defs != nil {
-		out.set("$defs", defs)
+	b, trimmed := c.schemas.encodeTop(out, r.list, modeOutput, MaxOutputDefsBytes)
+	if trimmed {
+		c.trimmed = append(c.trimmed, op.Method+" "+op.Path)
 	}
-	op.OutputSchema = json.RawMessage(appendJSON(nil, out))
+	op.OutputSchema = json.RawMessage(b)
 }
 
 func isObjectSchema(s *base.Schema) bool {

@@ -25,6 +25,7 @@ type def struct {
 	name string
 	node any      // converted schema, refs rewritten to #/$defs/<name>
 	deps []string // refs this schema uses directly, in first-use order
+	json []byte   // node encoded, filled on first use
 }
 
 type defKey struct {
@@ -518,15 +519,14 @@ func (c *schemaConverter) skipProperty(p *base.SchemaProxy, m mode) bool {
 	return s.WriteOnly != nil && *s.WriteOnly
 }
 
-// defsFor returns the $defs object holding every def reachable from roots,
-// sorted by name, or nil when there are none.
-func (c *schemaConverter) defsFor(roots []string, m mode) *object {
-	if len(roots) == 0 {
-		return nil
-	}
+// closure lists the defs reachable from roots in breadth-first order. With
+// a budget > 0 it stops adding defs once their encoded size would pass the
+// budget and reports the names left out; refs to them are then encoded as
+// open schemas (see appendJSONDrop).
+func (c *schemaConverter) closure(roots []string, m mode, budget int) (found []*def, dropped map[string]bool) {
 	seen := make(map[string]bool)
-	var found []*def
 	queue := append([]string(nil), roots...)
+	size := 0
 	for len(queue) > 0 {
 		ref := queue[0]
 		queue = queue[1:]
@@ -538,15 +538,75 @@ func (c *schemaConverter) defsFor(roots []string, m mode) *object {
 		if !ok {
 			continue
 		}
+		if budget > 0 {
+			n := len(c.defJSON(d))
+			if size+n > budget {
+				if dropped == nil {
+					dropped = make(map[string]bool)
+				}
+				dropped[d.name] = true
+				continue
+			}
+			size += n
+		}
 		found = append(found, d)
 		queue = append(queue, d.deps...)
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].name < found[j].name })
-	o := newObject()
-	for _, d := range found {
-		o.set(d.name, d.node)
+	return found, dropped
+}
+
+// defJSON returns the encoded def, encoding it once.
+func (c *schemaConverter) defJSON(d *def) []byte {
+	if d.json == nil {
+		d.json = appendJSON(nil, d.node)
 	}
-	return o
+	return d.json
+}
+
+// appendDefs encodes found as a $defs object value.
+func (c *schemaConverter) appendDefs(b []byte, found []*def, dropped map[string]bool) []byte {
+	b = append(b, '{')
+	for i, d := range found {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, d.name)
+		b = append(b, ':')
+		if dropped != nil && c.usesDropped(d, dropped) {
+			b = appendJSONDrop(b, d.node, dropped)
+		} else {
+			b = append(b, c.defJSON(d)...)
+		}
+	}
+	return append(b, '}')
+}
+
+func (c *schemaConverter) usesDropped(d *def, dropped map[string]bool) bool {
+	for _, ref := range d.deps {
+		if dropped[c.refName[ref]] {
+			return true
+		}
+	}
+	return false
+}
+
+// encodeTop encodes a generated top-level schema with the $defs its refs
+// reach. budget > 0 trims the $defs (output schemas only); trimmed reports
+// whether anything was left out.
+func (c *schemaConverter) encodeTop(top *object, roots []string, m mode, budget int) (out []byte, trimmed bool) {
+	found, dropped := c.closure(roots, m, budget)
+	b := appendJSONDrop(nil, top, dropped)
+	if len(found) > 0 {
+		b = b[:len(b)-1] // reopen the object
+		if top.len() > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `"$defs":`...)
+		b = c.appendDefs(b, found, dropped)
+		b = append(b, '}')
+	}
+	return b, len(dropped) > 0
 }
 
 func contains(list []string, s string) bool {
