@@ -35,6 +35,7 @@ type body struct {
 	flat        bool       // object body: props go to the top level
 	props       []bodyProp // when flat
 	whole       any        // schema of the body property when not flat
+	encoding    map[string]Encoding
 }
 
 // defaultStyle returns OpenAPI's default style and explode for a location.
@@ -102,9 +103,16 @@ func (c *converter) buildInput(op *Operation, params []param, b *body, r *refs) 
 		})
 	}
 	if b != nil {
-		ob := &Body{ContentType: b.contentType, Required: b.required}
+		ob := &Body{ContentType: b.contentType, Required: b.required, Encoding: b.encoding}
+		multipart := isMultipart(b.contentType)
 		if b.flat {
 			for _, p := range b.props {
+				if multipart {
+					if fs, ok := fileSchemaFor(p.schema); ok {
+						p.schema = fs
+						ob.Files = append(ob.Files, p.name)
+					}
+				}
 				props.set(p.name, p.schema)
 				ob.Props = append(ob.Props, p.name)
 				if p.required {
@@ -116,6 +124,12 @@ func (c *converter) buildInput(op *Operation, params []param, b *body, r *refs) 
 			}
 		} else {
 			sch := b.whole
+			if isBinaryMedia(b.contentType) || multipart {
+				if fs, ok := fileSchemaFor(sch); ok {
+					sch = fs
+					ob.Files = []string{"body"}
+				}
+			}
 			if so, ok := sch.(*object); ok && b.description != "" && !so.has("description") {
 				so.set("description", b.description)
 			}
@@ -197,8 +211,8 @@ func dedupe(list []string) []string {
 
 // bodyFromSchema builds a body from a schema proxy: flattened when it is a
 // plain object with properties, else under a "body" property.
-func (c *converter) bodyFromSchema(p *base.SchemaProxy, contentType string, required bool, description string, r *refs) *body {
-	b := &body{contentType: contentType, required: required, description: description}
+func (c *converter) bodyFromSchema(p *base.SchemaProxy, contentType string, required bool, description string, enc map[string]Encoding, r *refs) *body {
+	b := &body{contentType: contentType, required: required, description: description, encoding: enc}
 	props, req, ok := c.objectProps(c.schemas.resolve(p), 0)
 	if ok && len(props) > 0 {
 		b.flat = true
@@ -278,4 +292,77 @@ func isObjectSchema(s *base.Schema) bool {
 func isJSONMedia(mt string) bool {
 	mt = strings.ToLower(strings.TrimSpace(strings.SplitN(mt, ";", 2)[0]))
 	return mt == "application/json" || strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "/json") || mt == "*/*" || mt == "application/*"
+}
+
+// isMultipart reports whether a media type is multipart/form-data.
+func isMultipart(mt string) bool {
+	return strings.HasPrefix(strings.ToLower(mt), "multipart/")
+}
+
+// isBinaryMedia reports whether a request body of this media type is raw
+// bytes rather than text, JSON or a form.
+func isBinaryMedia(mt string) bool {
+	mt = strings.ToLower(strings.TrimSpace(strings.SplitN(mt, ";", 2)[0]))
+	switch {
+	case isJSONMedia(mt), strings.HasPrefix(mt, "text/"), strings.HasSuffix(mt, "xml"),
+		strings.HasPrefix(mt, "application/x-www-form-urlencoded"), strings.HasPrefix(mt, "multipart/"):
+		return false
+	}
+	return true
+}
+
+// fileSchemaFor reports whether a converted schema describes a file (a
+// binary string, or an array of them) and returns the schema the tool
+// takes instead: base64 content plus a filename.
+func fileSchemaFor(node any) (any, bool) {
+	o, ok := node.(*object)
+	if !ok {
+		return nil, false
+	}
+	t, _ := o.get("type")
+	if t == "array" {
+		items, _ := o.get("items")
+		if fs, ok := fileSchemaFor(items); ok {
+			a := o.clone()
+			a.set("items", fs)
+			return a, true
+		}
+		return nil, false
+	}
+	f, _ := o.get("format")
+	cmt, _ := o.get("contentMediaType")
+	cms, _ := cmt.(string)
+	binaryMedia := cms != "" && isBinaryMedia(cms) && !o.has("contentEncoding")
+	if !(t == "string" || t == nil) || !(f == "binary" || binaryMedia) {
+		return nil, false
+	}
+	fs := newObject()
+	fs.set("type", "object")
+	desc := "A file: its content base64-encoded, with an optional filename and media type."
+	if d, ok := o.get("description"); ok {
+		if ds, ok := d.(string); ok && ds != "" {
+			desc = ds + " (" + desc + ")"
+		}
+	}
+	if t, ok := o.get("title"); ok {
+		fs.set("title", t)
+	}
+	fs.set("description", desc)
+	props := newObject()
+	content := newObject()
+	content.set("type", "string")
+	content.set("contentEncoding", "base64")
+	props.set("content", content)
+	fn := newObject()
+	fn.set("type", "string")
+	props.set("filename", fn)
+	ct := newObject()
+	ct.set("type", "string")
+	if cms != "" {
+		ct.set("default", cms)
+	}
+	props.set("content_type", ct)
+	fs.set("properties", props)
+	fs.set("required", []string{"content"})
+	return fs, true
 }

@@ -44,6 +44,20 @@ type Body struct {
 	Required bool     `json:"required,omitempty"`
 	// RequiredProps lists the flattened properties the body must carry.
 	RequiredProps []string `json:"required_props,omitempty"`
+	// Files lists the properties (or "body") that hold files. A file
+	// argument is {"content": <base64>, "filename": ..., "content_type": ...}
+	// or a bare base64 string; an array of them sends several parts.
+	Files []string `json:"files,omitempty"`
+	// Encoding says how form and multipart properties are serialised,
+	// keyed by property; absent properties use style form, explode true.
+	Encoding map[string]Encoding `json:"encoding,omitempty"`
+}
+
+// Encoding is an OpenAPI encoding object for one body property.
+type Encoding struct {
+	ContentType string `json:"content_type,omitempty"`
+	Style       string `json:"style,omitempty"`
+	Explode     bool   `json:"explode,omitempty"`
 }
 
 // Conversion is the result of converting one OpenAPI document.

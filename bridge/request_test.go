@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -18,19 +20,34 @@ type seen struct {
 	URI    string // raw request URI: escaped path and query as sent
 	Header map[string]string
 	Body   string
+	Parts  []string // multipart parts as name|filename|content type|content
 }
 
 func upstream(t *testing.T) (*httptest.Server, *seen) {
 	t.Helper()
 	var got seen
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		got = seen{Method: r.Method, URI: r.RequestURI, Body: string(b), Header: map[string]string{}}
+		got = seen{Method: r.Method, URI: r.RequestURI, Header: map[string]string{}}
 		for _, h := range []string{"Content-Type", "Cookie", "X-Request-Id", "X-Trace"} {
 			if v := r.Header.Get(h); v != "" {
 				got.Header[h] = v
 			}
 		}
+		if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+			got.Header["Content-Type"] = mt
+			mr := multipart.NewReader(r.Body, params["boundary"])
+			for {
+				p, err := mr.NextPart()
+				if err != nil {
+					break
+				}
+				b, _ := io.ReadAll(p)
+				got.Parts = append(got.Parts, p.FormName()+"|"+p.FileName()+"|"+p.Header.Get("Content-Type")+"|"+string(b))
+			}
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		got.Body = string(b)
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &got
@@ -61,8 +78,10 @@ func specOps(t *testing.T, file string) map[string]*Operation {
 
 func TestNewRequest(t *testing.T) {
 	ops := specOps(t, "testdata/fastapi_302.txtar")
-	for name, op := range specOps(t, "testdata/request.txtar") {
-		ops[name] = op
+	for _, f := range []string{"testdata/request.txtar", "testdata/upload.txtar"} {
+		for name, op := range specOps(t, f) {
+			ops[name] = op
+		}
 	}
 	tests := []struct {
 		name   string
@@ -150,6 +169,59 @@ func TestNewRequest(t *testing.T) {
 				Body:   "username=a%40b.c&password=p+w&scope=r&scope=w",
 			},
 		},
+		{
+			name: "multipart files and fields",
+			op:   "upload_file",
+			args: map[string]any{
+				"files": []any{
+					map[string]any{"content": "aGVsbG8=", "filename": "a.txt", "content_type": "text/plain"},
+					"d29ybGQ", // bare base64, unpadded
+				},
+				"meta": "m",
+			},
+			want: seen{
+				Method: "POST", URI: "/file-upload",
+				Header: map[string]string{"Content-Type": "multipart/form-data"},
+				Parts: []string{
+					"files|a.txt|text/plain|hello",
+					"files|files|application/octet-stream|world",
+					"meta|||m",
+				},
+			},
+		},
+		{
+			name: "multipart with encoding content type and a JSON part",
+			op:   "put_avatar",
+			args: map[string]any{"image": map[string]any{"content": "iVBO"}, "meta": map[string]any{"alt": "me"}},
+			want: seen{
+				Method: "PUT", URI: "/avatar",
+				Header: map[string]string{"Content-Type": "multipart/form-data"},
+				Parts: []string{
+					"image|image|image/png|\x89PN",
+					`meta||application/json|{"alt":"me"}`,
+				},
+			},
+		},
+		{
+			name: "raw binary body",
+			op:   "uploadImage",
+			args: map[string]any{"petId": float64(3), "body": map[string]any{"content": "AAEC", "content_type": "image/jpeg"}},
+			want: seen{
+				Method: "POST", URI: "/pet/3/uploadImage",
+				Header: map[string]string{"Content-Type": "image/jpeg"},
+				Body:   "\x00\x01\x02",
+			},
+		},
+		{
+			name: "form body with deepObject encoding",
+			op:   "PostCustomers",
+			args: map[string]any{"email": "a@b.c", "metadata": map[string]any{"k": "v"}, "expand": []any{"x", "y"}},
+			want: seen{
+				Method: "POST", URI: "/v1/customers",
+				Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+				Body:   "email=a%40b.c&metadata%5Bk%5D=v&expand%5B0%5D=x&expand%5B1%5D=y",
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,6 +248,9 @@ func TestNewRequest(t *testing.T) {
 
 func TestNewRequestMissingArgument(t *testing.T) {
 	ops := specOps(t, "testdata/fastapi_302.txtar")
+	for name, op := range specOps(t, "testdata/upload.txtar") {
+		ops[name] = op
+	}
 	tests := []struct {
 		name string
 		op   string
@@ -186,6 +261,7 @@ func TestNewRequestMissingArgument(t *testing.T) {
 		{"null path parameter", "read_user_users", map[string]any{"user_id": nil}, "user_id"},
 		{"body property", "create_user_users_post", map[string]any{"name": "Ann"}, "address"},
 		{"whole body", "create_user_users_post", map[string]any{}, "name"},
+		{"file", "upload_file", map[string]any{"meta": "m"}, "files"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

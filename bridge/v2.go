@@ -101,7 +101,7 @@ func (c *converter) operationV2(d *v2.Swagger, path, method string, item *v2.Pat
 			}
 		}
 		required := bodyParam.Required != nil && *bodyParam.Required
-		b = c.bodyFromSchema(bodyParam.Schema, ct, required, bodyParam.Description, &r)
+		b = c.bodyFromSchema(bodyParam.Schema, ct, required, bodyParam.Description, nil, &r)
 	case len(formParams) > 0:
 		ct := "application/x-www-form-urlencoded"
 		for _, p := range formParams {

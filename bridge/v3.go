@@ -101,12 +101,15 @@ func (c *converter) operationV3(path, method string, item *v3.PathItem, o *v3.Op
 			required := rb.Required != nil && *rb.Required
 			if media.Schema == nil {
 				s := newObject()
-				if !isJSONMedia(mt) {
+				if isBinaryMedia(mt) {
+					s.set("type", "string")
+					s.set("format", "binary")
+				} else if !isJSONMedia(mt) {
 					s.set("type", "string")
 				}
 				b = &body{contentType: mt, required: required, description: rb.Description, whole: s}
 			} else {
-				b = c.bodyFromSchema(media.Schema, mt, required, rb.Description, &r)
+				b = c.bodyFromSchema(media.Schema, mt, required, rb.Description, encodingsV3(media), &r)
 			}
 		}
 	}
@@ -228,4 +231,23 @@ func successSchemaV3(rs *v3.Responses) *base.SchemaProxy {
 		}
 	}
 	return nil
+}
+
+// encodingsV3 reads a media type's per-property encoding objects.
+func encodingsV3(media *v3.MediaType) map[string]Encoding {
+	if media.Encoding == nil || media.Encoding.Len() == 0 {
+		return nil
+	}
+	out := make(map[string]Encoding)
+	for name, e := range media.Encoding.FromOldest() {
+		if e == nil {
+			continue
+		}
+		enc := Encoding{ContentType: e.ContentType, Style: e.Style, Explode: e.Style == "" || e.Style == "form"}
+		if e.Explode != nil {
+			enc.Explode = *e.Explode
+		}
+		out[name] = enc
+	}
+	return out
 }
