@@ -89,6 +89,9 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 		return nil, &notOpenAPIError{"no openapi or swagger version field"}
 	}
 	c.assignNames()
+	if n := c.schemas.mismatches - maxValueWarnings; n > 0 {
+		c.warnf("%d more defaults or examples disagree with their schemas (kept as written)", n)
+	}
 	if n := len(c.trimmed); n > 0 {
 		ex := c.trimmed
 		if len(ex) > 3 {
@@ -132,6 +135,7 @@ type converter struct {
 	ops     []*pending
 	schemas *schemaConverter
 	trimmed []string // operations whose output schema was trimmed
+	warned  map[string]bool
 }
 
 // pending is an operation before names are assigned.
@@ -142,7 +146,14 @@ type pending struct {
 }
 
 func (c *converter) warnf(format string, args ...any) {
-	c.out.Warnings = append(c.out.Warnings, fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if c.warned == nil {
+		c.warned = make(map[string]bool)
+	}
+	if !c.warned[msg] {
+		c.warned[msg] = true
+		c.out.Warnings = append(c.out.Warnings, msg)
+	}
 }
 
 // buildWarnings records libopenapi's non-fatal errors. Circular references

@@ -220,11 +220,13 @@ func (c *converter) bodyFromSchema(p *base.SchemaProxy, contentType string, requ
 			if c.schemas.skipProperty(np.proxy, modeInput) {
 				continue
 			}
+			c.schemas.path = []string{np.name}
 			b.props = append(b.props, bodyProp{
 				name:     np.name,
 				schema:   c.schemas.proxy(np.proxy, modeInput, r),
 				required: contains(req, np.name),
 			})
+			c.schemas.path = nil
 		}
 		return b
 	}

@@ -2,10 +2,12 @@ package bridge
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/pb33f/go-yaml"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 	"github.com/pb33f/libopenapi/orderedmap"
 )
@@ -44,7 +46,16 @@ type schemaConverter struct {
 	components map[string]*base.SchemaProxy
 	warn       func(format string, args ...any)
 	warned     map[string]bool
+	// where names the schema being converted, for warnings: "schema Pet"
+	// or "GET /pets"; path holds the property names below it.
+	where      string
+	path       []string
+	mismatches int // values that disagree with their schema, beyond those reported
 }
+
+// maxValueWarnings caps how many example/default mismatches are reported
+// one by one; the rest are counted.
+const maxValueWarnings = 20
 
 func newSchemaConverter(components map[string]*base.SchemaProxy, warn func(string, ...any)) *schemaConverter {
 	return &schemaConverter{
@@ -138,6 +149,9 @@ func (c *schemaConverter) ensureDef(ref string, p *base.SchemaProxy, m mode) str
 	}
 	d := &def{name: name}
 	c.defs[key] = d
+	savedWhere, savedPath := c.where, c.path
+	c.where, c.path = "schema "+name, nil
+	defer func() { c.where, c.path = savedWhere, savedPath }()
 	s := c.target(p)
 	if s == nil {
 		c.warnOnce("ref:"+ref, "schema %s could not be resolved (%v); tools using it accept any value there", ref, buildErr(p))
@@ -253,7 +267,11 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		o.set("const", yamlValue(s.Const))
 	}
 	if s.Default != nil {
-		o.set("default", yamlValue(s.Default))
+		v := yamlValue(s.Default)
+		if m == modeInput {
+			c.checkValue("default", v, types, o)
+		}
+		o.set("default", v)
 	}
 	if s.Properties != nil && s.Properties.Len() > 0 {
 		props := newObject()
@@ -266,7 +284,9 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 				dropped[name] = true
 				continue
 			}
+			c.path = append(c.path, name)
 			props.set(name, c.proxy(p, m, r))
+			c.path = c.path[:len(c.path)-1]
 		}
 		o.set("properties", props)
 		if len(s.Required) > 0 {
@@ -389,26 +409,28 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		}
 		o.set("discriminator", do)
 	}
-	// Numbers: 3.0 boolean exclusives become 2020-12 numeric ones.
+	// Numbers: 3.0 boolean exclusives become 2020-12 numeric ones. The raw
+	// node decides the form, not the document version: libopenapi coerces
+	// a numeric bound in a 3.0 document to false, and true in 3.1 to 0.
 	minimum, maximum := s.Minimum, s.Maximum
-	if em := s.ExclusiveMinimum; em != nil {
-		if em.IsA() {
-			if em.A && minimum != nil {
-				o.set("exclusiveMinimum", *minimum)
-				minimum = nil
-			}
-		} else {
-			o.set("exclusiveMinimum", em.B)
+	var exMin, exMax *yaml.Node
+	if low := s.GoLow(); low != nil {
+		exMin, exMax = low.ExclusiveMinimum.ValueNode, low.ExclusiveMaximum.ValueNode
+	}
+	if isBool, flag, bound, ok := exclusive(exMin, s.ExclusiveMinimum); ok {
+		if !isBool {
+			o.set("exclusiveMinimum", bound)
+		} else if flag && minimum != nil {
+			o.set("exclusiveMinimum", *minimum)
+			minimum = nil
 		}
 	}
-	if em := s.ExclusiveMaximum; em != nil {
-		if em.IsA() {
-			if em.A && maximum != nil {
-				o.set("exclusiveMaximum", *maximum)
-				maximum = nil
-			}
-		} else {
-			o.set("exclusiveMaximum", em.B)
+	if isBool, flag, bound, ok := exclusive(exMax, s.ExclusiveMaximum); ok {
+		if !isBool {
+			o.set("exclusiveMaximum", bound)
+		} else if flag && maximum != nil {
+			o.set("exclusiveMaximum", *maximum)
+			maximum = nil
 		}
 	}
 	if minimum != nil {
@@ -455,6 +477,11 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		examples = append(examples, yamlValue(s.Example))
 	}
 	if len(examples) > 0 {
+		if m == modeInput {
+			for _, v := range examples {
+				c.checkValue("example", v, types, o)
+			}
+		}
 		o.set("examples", examples)
 	}
 	// 3.0 nullable on a schema without a type (a $ref wrapper, a oneOf):
@@ -465,6 +492,27 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		return w
 	}
 	return o
+}
+
+// exclusive reads exclusiveMinimum/Maximum in either form: a boolean flag
+// (3.0, Swagger 2.0) or a numeric bound (3.1).
+func exclusive(raw *yaml.Node, v *base.DynamicValue[bool, float64]) (isBool, flag bool, bound any, ok bool) {
+	if raw != nil && raw.Kind == yaml.ScalarNode {
+		switch raw.ShortTag() {
+		case "!!bool":
+			b, err := strconv.ParseBool(raw.Value)
+			return true, b && err == nil, nil, true
+		case "!!int", "!!float":
+			return false, false, yamlValue(raw), true
+		}
+	}
+	if v == nil {
+		return false, false, nil, false
+	}
+	if v.IsA() {
+		return true, v.A, nil, true
+	}
+	return false, false, v.B, true
 }
 
 // mappingRef rewrites a discriminator mapping value to a local $defs ref.
@@ -607,6 +655,90 @@ func (c *schemaConverter) encodeTop(top *object, roots []string, m mode, budget 
 		b = append(b, '}')
 	}
 	return b, len(dropped) > 0
+}
+
+// checkValue reports a default or example whose JSON type or enum
+// membership disagrees with its schema. The value is kept: documents are
+// never rejected for this (GitHub, Twilio and others ship such values).
+func (c *schemaConverter) checkValue(kind string, v any, types []string, o *object) {
+	problem := ""
+	jt := jsonType(v)
+	if len(types) > 0 && !contains(types, jt) && !(jt == "integer" && contains(types, "number")) {
+		problem = fmt.Sprintf("is %s, not %s", jt, strings.Join(types, " or "))
+	} else if enum, ok := o.get("enum"); ok && jt != "object" && jt != "array" {
+		found := false
+		for _, e := range enum.([]any) {
+			if string(appendJSON(nil, e)) == string(appendJSON(nil, v)) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			problem = "is not one of the enum values"
+		}
+	}
+	if problem == "" {
+		if ex, ok := v.(string); ok && kind == "example" && o.has("pattern") {
+			if re, err := regexp.Compile(o.vals["pattern"].(string)); err == nil && !re.MatchString(ex) {
+				problem = "does not match the pattern"
+			}
+		}
+	}
+	if problem == "" {
+		return
+	}
+	if c.mismatches++; c.mismatches > maxValueWarnings {
+		return
+	}
+	at := c.where
+	if len(c.path) > 0 {
+		at += " property " + strings.Join(c.path, ".")
+	}
+	val := string(appendJSON(nil, v))
+	if len(val) > 40 {
+		val = val[:37] + "..."
+	}
+	c.warn("%s: %s %s %s (kept as written)", at, kind, val, problem)
+}
+
+// typesOf returns the types a converted schema declares.
+func typesOf(o *object) []string {
+	switch t := o.vals["type"].(type) {
+	case string:
+		return []string{t}
+	case []string:
+		return t
+	}
+	return nil
+}
+
+// jsonType names the JSON Schema type of a value built by yamlValue.
+func jsonType(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case string:
+		return "string"
+	case number:
+		if strings.ContainsAny(string(v), ".eE") {
+			return "number"
+		}
+		return "integer"
+	case float64:
+		if v == float64(int64(v)) {
+			return "integer"
+		}
+		return "number"
+	case int, int64:
+		return "integer"
+	case *object:
+		return "object"
+	case []any:
+		return "array"
+	}
+	return "unknown"
 }
 
 func contains(list []string, s string) bool {

@@ -56,6 +56,7 @@ func (c *converter) operationV2(d *v2.Swagger, path, method string, item *v2.Pat
 	}
 	var r refs
 	var params []param
+	c.schemas.where, c.schemas.path = method+" "+path, nil
 	var bodyParam *v2.Parameter
 	var formParams []*v2.Parameter
 	seen := make(map[string]int)

@@ -61,6 +61,7 @@ func (c *converter) operationV3(path, method string, item *v3.PathItem, o *v3.Op
 	}
 	var r refs
 	var params []param
+	c.schemas.where, c.schemas.path = method+" "+path, nil
 	seen := make(map[string]int)
 	for _, ps := range [][]*v3.Parameter{item.Parameters, o.Parameters} {
 		for _, p := range ps {
@@ -158,7 +159,10 @@ func (c *converter) paramV3(p *v3.Parameter, r *refs) param {
 		s.set("type", "string")
 		cp.schema = s
 	} else {
+		where := c.schemas.where
+		c.schemas.where += " parameter " + p.Name
 		cp.schema = c.schemas.proxy(sp, modeInput, r)
+		c.schemas.where = where
 	}
 	if p.Example != nil {
 		cp.examples = append(cp.examples, yamlValue(p.Example))
@@ -167,6 +171,14 @@ func (c *converter) paramV3(p *v3.Parameter, r *refs) param {
 		if ex != nil && ex.Value != nil {
 			cp.examples = append(cp.examples, yamlValue(ex.Value))
 		}
+	}
+	if so, ok := cp.schema.(*object); ok && len(cp.examples) > 0 {
+		where := c.schemas.where
+		c.schemas.where += " parameter " + p.Name
+		for _, v := range cp.examples {
+			c.schemas.checkValue("example", v, typesOf(so), so)
+		}
+		c.schemas.where = where
 	}
 	return cp
 }
