@@ -1,7 +1,3 @@
-// Package bridge turns a tenant's OpenAPI document into MCP tools, resources
-// and resource templates, and turns MCP calls back into upstream HTTP
-// requests. Conversion is pure (document in, operations out) and follows
-// FastMCP's from_openapi unless DESIGN.md says otherwise.
 package bridge
 
 import (

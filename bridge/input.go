@@ -18,6 +18,7 @@ type param struct {
 	description string
 	deprecated  bool
 	examples    []any
+	contentType string
 }
 
 // bodyProp is one property of a flattened object body.
@@ -100,6 +101,7 @@ func (c *converter) buildInput(op *Operation, params []param, b *body, r *refs) 
 		op.Params = append(op.Params, Param{
 			Arg: arg, Name: p.name, In: p.in,
 			Style: p.style, Explode: p.explode, Required: p.required,
+			ContentType: p.contentType,
 		})
 	}
 	if b != nil {

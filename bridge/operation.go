@@ -31,6 +31,9 @@ type Param struct {
 	Style    string `json:"style,omitempty"`
 	Explode  bool   `json:"explode,omitempty"`
 	Required bool   `json:"required,omitempty"`
+	// ContentType is set for parameters declared with content instead of
+	// schema; a JSON media type means the value is sent JSON-encoded.
+	ContentType string `json:"content_type,omitempty"`
 }
 
 // Body says how the request body is built from the arguments.

@@ -38,6 +38,7 @@ func (op *Operation) NewRequest(ctx context.Context, baseURL string, args map[st
 			return nil, &MissingArgumentError{p.Arg}
 		}
 	}
+	args = encodeContentParams(op.Params, args)
 	// Path.
 	path := op.Path
 	for _, p := range op.Params {
@@ -109,6 +110,39 @@ func (op *Operation) NewRequest(ctx context.Context, baseURL string, args map[st
 		req.Header.Set("Cookie", strings.Join(cookies, "; "))
 	}
 	return req, nil
+}
+
+// encodeContentParams JSON-encodes the values of parameters declared with a
+// JSON content type, so they go on the wire as one JSON string.
+func encodeContentParams(params []Param, args map[string]any) map[string]any {
+	var out map[string]any
+	for _, p := range params {
+		if p.ContentType == "" || !isJSONMedia(p.ContentType) {
+			continue
+		}
+		v, ok := args[p.Arg]
+		if !ok || v == nil {
+			continue
+		}
+		if _, isString := v.(string); isString {
+			continue
+		}
+		j, err := json.Marshal(v)
+		if err != nil {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]any, len(args))
+			for k, v := range args {
+				out[k] = v
+			}
+		}
+		out[p.Arg] = string(j)
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // encode builds the body bytes and their content type, or nil when no

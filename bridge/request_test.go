@@ -160,6 +160,27 @@ func TestNewRequest(t *testing.T) {
 			},
 		},
 		{
+			name: "JSON content parameter and object query styles",
+			op:   "search",
+			args: map[string]any{
+				"where": map[string]any{"a": float64(1)},
+				"obj":   map[string]any{"r": float64(1), "g": float64(2)},
+				"flat":  map[string]any{"r": float64(1), "g": float64(2)},
+			},
+			want: seen{
+				Method: "GET",
+				URI:    "/search?where=%7B%22a%22%3A1%7D&g=2&r=1&flat=g,2,r,1",
+				Header: map[string]string{},
+			},
+		},
+		{
+			name:   "base URL with a query string",
+			op:     "search",
+			prefix: "/v2?api-version=3",
+			args:   map[string]any{"csv": []any{"x"}},
+			want:   seen{Method: "GET", URI: "/v2/search?api-version=3&csv=x", Header: map[string]string{}},
+		},
+		{
 			name: "form body",
 			op:   "login",
 			args: map[string]any{"username": "a@b.c", "password": "p w", "scope": []any{"r", "w"}},

@@ -3,6 +3,7 @@ package bridge
 import (
 	"strings"
 
+	"github.com/pb33f/go-yaml"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 	v2 "github.com/pb33f/libopenapi/datamodel/high/v2"
 )
@@ -46,6 +47,9 @@ func (c *converter) operationV2(d *v2.Swagger, path, method string, item *v2.Pat
 		OperationID: o.OperationId,
 		Tags:        append([]string(nil), o.Tags...),
 		Description: describe(o.Summary, o.Description),
+	}
+	if o.Deprecated {
+		op.Description = strings.TrimSpace(op.Description + "\n\nDeprecated: the API marks this operation as deprecated.")
 	}
 	if !c.classify(op) {
 		return
@@ -179,7 +183,9 @@ func (c *converter) paramV2(p *v2.Parameter, r *refs) param {
 		}
 		s.set("enum", vals)
 	}
-	if p.Default != nil {
+	// libopenapi finds "default" anywhere below the parameter, so an items
+	// default shows up here too; keep it on the items only.
+	if p.Default != nil && !(p.Items != nil && sameNode(p.Items.Default, p.Default)) {
 		s.set("default", yamlValue(p.Default))
 	}
 	if p.Minimum != nil {
@@ -283,4 +289,12 @@ func successSchemaV2(rs *v2.Responses) *base.SchemaProxy {
 		}
 	}
 	return nil
+}
+
+// sameNode reports whether a and b hold the same YAML value.
+func sameNode(a, b *yaml.Node) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	return a == b || (a.Line == b.Line && a.Column == b.Column && a.Value == b.Value)
 }

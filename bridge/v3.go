@@ -56,6 +56,9 @@ func (c *converter) operationV3(path, method string, item *v3.PathItem, o *v3.Op
 	if op.Description == "" {
 		op.Description = describe(item.Summary, item.Description)
 	}
+	if o.Deprecated != nil && *o.Deprecated {
+		op.Description = strings.TrimSpace(op.Description + "\n\nDeprecated: the API marks this operation as deprecated.")
+	}
 	if !c.classify(op) {
 		return
 	}
@@ -150,8 +153,9 @@ func (c *converter) paramV3(p *v3.Parameter, r *refs) param {
 	}
 	sp := p.Schema
 	if sp == nil && p.Content != nil {
-		if _, media := pickMedia(p.Content); media != nil {
+		if mt, media := pickMedia(p.Content); media != nil {
 			sp = media.Schema
+			cp.contentType = mt
 		}
 	}
 	if sp == nil {
