@@ -73,6 +73,7 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 			return nil, &notOpenAPIError{"Swagger 2.0 model: " + firstLine(errString(err))}
 		}
 		c.buildWarnings(err)
+		c.oas30 = true
 		c.fromV2(&m.Model)
 	case datamodel.OAS3, datamodel.OAS31, datamodel.OAS32:
 		m, err := doc.BuildV3Model()
@@ -80,6 +81,7 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 			return nil, &notOpenAPIError{"OpenAPI 3 model: " + firstLine(errString(err))}
 		}
 		c.buildWarnings(err)
+		c.oas30 = info.SpecFormat == datamodel.OAS3
 		c.fromV3(&m.Model)
 	default:
 		return nil, &notOpenAPIError{"no openapi or swagger version field"}
@@ -131,6 +133,7 @@ type converter struct {
 	ops     []*pending
 	schemas *schemaConverter
 	trimmed []string // operations whose output schema was trimmed
+	oas30   bool     // 3.0 or 2.0: OpenAPI's own schema dialect
 	warned  map[string]bool
 }
 

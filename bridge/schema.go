@@ -50,7 +50,9 @@ type schemaConverter struct {
 	// or "GET /pets"; path holds the property names below it.
 	where      string
 	path       []string
-	mismatches int // values that disagree with their schema, beyond those reported
+	mismatches int  // values that disagree with their schema, beyond those reported
+	oas31      bool // the document is 3.1 or later (JSON Schema 2020-12 dialect)
+	oas30      bool // the document is 3.0 or Swagger 2.0 (OpenAPI schema dialect)
 }
 
 // maxValueWarnings caps how many example/default mismatches are reported
@@ -418,6 +420,7 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		exMin, exMax = low.ExclusiveMinimum.ValueNode, low.ExclusiveMaximum.ValueNode
 	}
 	if isBool, flag, bound, ok := exclusive(exMin, s.ExclusiveMinimum); ok {
+		c.checkDialect("exclusiveMinimum", isBool)
 		if !isBool {
 			o.set("exclusiveMinimum", bound)
 		} else if flag && minimum != nil {
@@ -426,6 +429,7 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		}
 	}
 	if isBool, flag, bound, ok := exclusive(exMax, s.ExclusiveMaximum); ok {
+		c.checkDialect("exclusiveMaximum", isBool)
 		if !isBool {
 			o.set("exclusiveMaximum", bound)
 		} else if flag && maximum != nil {
@@ -492,6 +496,24 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		return w
 	}
 	return o
+}
+
+// checkDialect warns once per document when an exclusive bound is written
+// in the other OpenAPI version's form; it is converted either way.
+func (c *schemaConverter) checkDialect(keyword string, isBool bool) {
+	switch {
+	case c.oas30 && !isBool:
+		c.warnOnce("dialect:"+keyword, "a numeric %s (OpenAPI 3.1 style) appears in a 3.0 or 2.0 document, first at %s; read as a bound", keyword, c.at())
+	case c.oas31 && isBool:
+		c.warnOnce("dialect:"+keyword, "a boolean %s (OpenAPI 3.0 style) appears in a 3.1 document, first at %s; read as 3.0 would", keyword, c.at())
+	}
+}
+
+func (c *schemaConverter) at() string {
+	if len(c.path) > 0 {
+		return c.where + " property " + strings.Join(c.path, ".")
+	}
+	return c.where
 }
 
 // exclusive reads exclusiveMinimum/Maximum in either form: a boolean flag
@@ -690,10 +712,7 @@ func (c *schemaConverter) checkValue(kind string, v any, types []string, o *obje
 	if c.mismatches++; c.mismatches > maxValueWarnings {
 		return
 	}
-	at := c.where
-	if len(c.path) > 0 {
-		at += " property " + strings.Join(c.path, ".")
-	}
+	at := c.at()
 	val := string(appendJSON(nil, v))
 	if len(val) > 40 {
 		val = val[:37] + "..."

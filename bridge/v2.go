@@ -27,6 +27,7 @@ func (c *converter) fromV2(d *v2.Swagger) {
 		comps = componentMap("#/definitions/", d.Definitions.Definitions.FromOldest())
 	}
 	c.schemas = newSchemaConverter(comps, c.warnf)
+	c.schemas.oas30, c.schemas.oas31 = c.oas30, !c.oas30
 	if d.Paths == nil {
 		return
 	}

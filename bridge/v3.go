@@ -21,6 +21,7 @@ func (c *converter) fromV3(d *v3.Document) {
 		comps = componentMap("#/components/schemas/", d.Components.Schemas.FromOldest())
 	}
 	c.schemas = newSchemaConverter(comps, c.warnf)
+	c.schemas.oas30, c.schemas.oas31 = c.oas30, !c.oas30
 	if d.Paths == nil {
 		return
 	}
