@@ -45,7 +45,11 @@ func (op *Operation) NewRequest(ctx context.Context, baseURL string, args map[st
 		if p.In != "path" {
 			continue
 		}
-		path = strings.ReplaceAll(path, "{"+p.Name+"}", pathValue(p, args[p.Arg]))
+		v := pathValue(p, args[p.Arg])
+		if v == "" {
+			return nil, fmt.Errorf("argument %q: a path parameter must not be empty", p.Arg)
+		}
+		path = strings.ReplaceAll(path, "{"+p.Name+"}", v)
 	}
 	prefix := strings.TrimRight(u.EscapedPath(), "/")
 	if !strings.HasPrefix(path, "/") {
@@ -101,7 +105,11 @@ func (op *Operation) NewRequest(ctx context.Context, baseURL string, args map[st
 		}
 		switch p.In {
 		case "header":
-			req.Header.Set(p.Name, simpleValue(v, p.Explode))
+			hv := simpleValue(v, p.Explode)
+			if strings.ContainsAny(hv, "\r\n\x00") {
+				return nil, fmt.Errorf("argument %q: a header value must not contain line breaks", p.Arg)
+			}
+			req.Header.Set(p.Name, hv)
 		case "cookie":
 			cookies = append(cookies, p.Name+"="+url.PathEscape(simpleValue(v, p.Explode)))
 		}

@@ -2,12 +2,14 @@ package bridge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -295,5 +297,66 @@ func TestNewRequestMissingArgument(t *testing.T) {
 				t.Errorf("missing %q, want %q (error: %v)", me.Arg, tt.want, err)
 			}
 		})
+	}
+}
+
+func TestNewRequestBadValues(t *testing.T) {
+	ops := specOps(t, "testdata/fastapi_302.txtar")
+	for name, op := range specOps(t, "testdata/upload.txtar") {
+		ops[name] = op
+	}
+	tests := []struct {
+		name string
+		op   string
+		args map[string]any
+		want string
+	}{
+		{"empty path parameter", "read_user_users", map[string]any{"user_id": ""}, `"user_id"`},
+		{"header with a line break", "list_users_users_get", map[string]any{"x-request-id": "a\r\nX-Evil: 1"}, `"x-request-id"`},
+		{"file that is not base64", "upload_file", map[string]any{"files": []any{"***"}}, `"files"`},
+		{"file without content", "upload_file", map[string]any{"files": map[string]any{"filename": "a"}}, `"files"`},
+		{"bad base URL", "read_user_users", map[string]any{"user_id": 1}, "base URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := "http://upstream.test"
+			if tt.want == "base URL" {
+				base = "http://[::1"
+			}
+			_, err := ops[tt.op].NewRequest(context.Background(), base, tt.args)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want one mentioning %s", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestOperationRoundTrip checks that operations survive JSON (the tool-set
+// cache stores them so) and still build the same request.
+func TestOperationRoundTrip(t *testing.T) {
+	ops := specOps(t, "testdata/request.txtar")
+	op := ops["update_item"]
+	b, err := json.Marshal(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Operation
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(op, &back); diff != "" {
+		t.Fatalf("round trip changed the operation (-want +got):\n%s", diff)
+	}
+	args := map[string]any{"id__path": "x", "name": "n"}
+	r1, err := op.NewRequest(context.Background(), "http://h/p", args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := back.NewRequest(context.Background(), "http://h/p", args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1.URL.String() != r2.URL.String() {
+		t.Errorf("URLs differ: %s vs %s", r1.URL, r2.URL)
 	}
 }

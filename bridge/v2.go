@@ -99,11 +99,13 @@ func (c *converter) operationV2(d *v2.Swagger, path, method string, item *v2.Pat
 	var b *body
 	switch {
 	case bodyParam != nil:
-		ct := "application/json"
+		ct, best := "application/json", 100
 		for _, mt := range consumes {
-			if isJSONMedia(mt) && mt != "*/*" {
-				ct = mt
-				break
+			lmt := strings.ToLower(mt)
+			if isJSONMedia(lmt) && lmt != "*/*" && lmt != "application/*" {
+				if r := jsonRank(lmt); r < best {
+					ct, best = mt, r
+				}
 			}
 		}
 		required := bodyParam.Required != nil && *bodyParam.Required

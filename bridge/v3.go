@@ -188,15 +188,19 @@ func (c *converter) paramV3(p *v3.Parameter, r *refs) param {
 	return cp
 }
 
-// pickMedia chooses the request media type: JSON first, then form
-// encodings, then whatever comes first in the document.
+// pickMedia chooses the request media type: JSON first (plain JSON, then
+// merge-patch, then other JSON types; JSON Patch last since it takes an
+// array of operations), then form encodings, then whatever comes first.
 func pickMedia(content *orderedmap.Map[string, *v3.MediaType]) (string, *v3.MediaType) {
-	var firstForm, firstMultipart, first string
+	var firstForm, firstMultipart, first, bestJSON string
+	best := 100
 	for mt := range content.KeysFromOldest() {
 		lmt := strings.ToLower(mt)
 		switch {
 		case isJSONMedia(lmt) && lmt != "*/*" && lmt != "application/*":
-			return mt, content.GetOrZero(mt)
+			if r := jsonRank(lmt); r < best {
+				best, bestJSON = r, mt
+			}
 		case strings.HasPrefix(lmt, "application/x-www-form-urlencoded") && firstForm == "":
 			firstForm = mt
 		case strings.HasPrefix(lmt, "multipart/form-data") && firstMultipart == "":
@@ -205,7 +209,7 @@ func pickMedia(content *orderedmap.Map[string, *v3.MediaType]) (string, *v3.Medi
 			first = mt
 		}
 	}
-	for _, mt := range []string{firstForm, firstMultipart, first} {
+	for _, mt := range []string{bestJSON, firstForm, firstMultipart, first} {
 		if mt != "" {
 			ct := mt
 			if ct == "*/*" || ct == "application/*" {
@@ -215,6 +219,20 @@ func pickMedia(content *orderedmap.Map[string, *v3.MediaType]) (string, *v3.Medi
 		}
 	}
 	return "", nil
+}
+
+// jsonRank orders JSON media types by preference; lower is better.
+func jsonRank(mt string) int {
+	mt = strings.TrimSpace(strings.SplitN(mt, ";", 2)[0])
+	switch {
+	case mt == "application/json":
+		return 0
+	case mt == "application/merge-patch+json":
+		return 1
+	case mt == "application/json-patch+json":
+		return 3
+	}
+	return 2
 }
 
 // successCodes is the order in which responses are tried for the output schema.
