@@ -67,6 +67,13 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Convert: %v", err)
 			}
+			for _, op := range conv.Operations {
+				checkPlan(t, op.Method+" "+op.Path, op)
+				checkSchema(t, op.Method+" "+op.Path+" input", op.InputSchema, true)
+				if op.OutputSchema != nil {
+					checkSchema(t, op.Method+" "+op.Path+" output", op.OutputSchema, true)
+				}
+			}
 			got, err := json.MarshalIndent(conv, "", "  ")
 			if err != nil {
 				t.Fatal(err)

@@ -103,6 +103,7 @@ func TestCorpus(t *testing.T) {
 					t.Errorf("%s: empty description", id)
 				}
 				checkSchema(t, id+" input", op.InputSchema, true)
+				checkPlan(t, id, op)
 				if op.OutputSchema != nil {
 					checkSchema(t, id+" output", op.OutputSchema, true)
 				}
@@ -188,5 +189,47 @@ func BenchmarkConvert(b *testing.B) {
 			}
 			b.ReportMetric(float64(size), "schema-bytes")
 		})
+	}
+}
+
+// checkPlan asserts that the request plan and the input schema agree: every
+// property is a parameter or part of the body, each exactly once, and every
+// required name is a property.
+func checkPlan(t *testing.T, id string, op *Operation) {
+	t.Helper()
+	var in struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+		Required   []string                   `json:"required"`
+	}
+	if err := json.Unmarshal(op.InputSchema, &in); err != nil {
+		t.Errorf("%s: %v", id, err)
+		return
+	}
+	used := make(map[string]int)
+	for _, p := range op.Params {
+		used[p.Arg]++
+	}
+	if op.Body != nil {
+		if op.Body.Arg != "" {
+			used[op.Body.Arg]++
+		}
+		for _, p := range op.Body.Props {
+			used[p]++
+		}
+	}
+	for name := range in.Properties {
+		if used[name] != 1 {
+			t.Errorf("%s: property %q is used by %d parameters or body parts, want 1", id, name, used[name])
+		}
+	}
+	for name := range used {
+		if _, ok := in.Properties[name]; !ok {
+			t.Errorf("%s: argument %q is not a property of the input schema", id, name)
+		}
+	}
+	for _, r := range in.Required {
+		if _, ok := in.Properties[r]; !ok {
+			t.Errorf("%s: required %q is not a property", id, r)
+		}
 	}
 }
