@@ -65,7 +65,7 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 	if info == nil {
 		return nil, &notOpenAPIError{"no openapi or swagger version field"}
 	}
-	c := &converter{opts: opts, maps: maps}
+	c := &converter{opts: opts, maps: maps, names: normalizeNames(opts.Names)}
 	switch info.SpecFormat {
 	case datamodel.OAS2:
 		m, err := doc.BuildV2Model()
@@ -132,8 +132,9 @@ type converter struct {
 	out     Conversion
 	ops     []*pending
 	schemas *schemaConverter
-	trimmed []string // operations whose output schema was trimmed
-	oas30   bool     // 3.0 or 2.0: OpenAPI's own schema dialect
+	names   map[string]string // Options.Names with "METHOD /path" keys upper-cased
+	trimmed []string          // operations whose output schema was trimmed
+	oas30   bool              // 3.0 or 2.0: OpenAPI's own schema dialect
 	warned  map[string]bool
 }
 
@@ -263,9 +264,9 @@ func (c *converter) add(op *Operation) {
 		op.Description = op.Method + " " + op.Path
 	}
 	p := &pending{op: op}
-	if n, ok := c.opts.Names[op.OperationID]; ok && op.OperationID != "" {
+	if n, ok := c.names[op.OperationID]; ok && op.OperationID != "" {
 		p.override = n
-	} else if n, ok := c.opts.Names[op.Method+" "+op.Path]; ok {
+	} else if n, ok := c.names[op.Method+" "+op.Path]; ok {
 		p.override = n
 	}
 	switch {
@@ -278,6 +279,19 @@ func (c *converter) add(op *Operation) {
 		p.base = strings.ToLower(op.Method) + "_" + op.Path
 	}
 	c.ops = append(c.ops, p)
+}
+
+// normalizeNames upper-cases the method of "METHOD /path" keys so
+// "get /users" and "GET /users" both work.
+func normalizeNames(in map[string]string) map[string]string {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		if method, path, ok := strings.Cut(strings.TrimSpace(k), " "); ok && strings.HasPrefix(strings.TrimSpace(path), "/") {
+			k = strings.ToUpper(method) + " " + strings.TrimSpace(path)
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func describe(summary, description string) string {

@@ -125,6 +125,13 @@ func (c *converter) operationV2(d *v2.Swagger, path, method string, item *v2.Pat
 		b = &body{contentType: ct, flat: true}
 		for _, p := range formParams {
 			cp := c.paramV2(p, &r)
+			if p.Type == "array" && p.CollectionFormat != "multi" {
+				style, explode := collectionStyle("query", p.CollectionFormat, "form", false)
+				if b.encoding == nil {
+					b.encoding = make(map[string]Encoding)
+				}
+				b.encoding[p.Name] = Encoding{Style: style, Explode: explode}
+			}
 			if so, ok := cp.schema.(*object); ok && p.Description != "" {
 				so.set("description", p.Description)
 			}
