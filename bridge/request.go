@@ -196,7 +196,9 @@ func (b *Body) encode(args map[string]any) ([]byte, string, error) {
 		return nil, "", nil
 	}
 	for _, name := range b.RequiredProps {
-		if v, ok := args[name]; !ok || v == nil {
+		// Present is enough: a required property may be nullable, and
+		// null is then a real value.
+		if _, ok := args[name]; !ok {
 			return nil, "", &MissingArgumentError{name}
 		}
 	}

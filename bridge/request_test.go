@@ -129,6 +129,16 @@ func TestNewRequest(t *testing.T) {
 			},
 		},
 		{
+			name: "null is a value for a required nullable body property",
+			op:   "create_user_users_post",
+			args: map[string]any{"name": "Ann", "address": nil},
+			want: seen{
+				Method: "POST", URI: "/users",
+				Header: map[string]string{"Content-Type": "application/json"},
+				Body:   `{"name":"Ann","address":null}`,
+			},
+		},
+		{
 			name: "path escaping and collision suffixes",
 			op:   "update_item",
 			args: map[string]any{"id__path": "a/b c", "id__query": "q", "id": "body-id", "name": "n"},
