@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/jsonschema-go/jsonschema"
 )
 
@@ -139,10 +141,11 @@ func checkSchema(t *testing.T, what string, raw json.RawMessage, object bool) {
 }
 
 // TestCorpusBaselineDialects checks that the openapi-python-client baseline
-// written in 3.0 and in 3.1 gives the same tool names.
+// written in 3.0 and in 3.1 gives the same tools: names, argument names,
+// required arguments and body media types.
 func TestCorpusBaselineDialects(t *testing.T) {
 	dir := specsDir(t)
-	names := func(file string) []string {
+	shape := func(file string) map[string]string {
 		spec, err := os.ReadFile(filepath.Join(dir, file))
 		if err != nil {
 			t.Fatal(err)
@@ -151,17 +154,33 @@ func TestCorpusBaselineDialects(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
-		var out []string
+		out := make(map[string]string)
 		for _, op := range conv.Operations {
-			out = append(out, op.Name)
+			var in struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+				Required   []string                   `json:"required"`
+			}
+			if err := json.Unmarshal(op.InputSchema, &in); err != nil {
+				t.Fatal(err)
+			}
+			var props []string
+			for k := range in.Properties {
+				props = append(props, k)
+			}
+			slices.Sort(props)
+			slices.Sort(in.Required)
+			ct := ""
+			if op.Body != nil {
+				ct = op.Body.ContentType
+			}
+			out[op.Name] = fmt.Sprintf("args %v required %v body %q", props, in.Required, ct)
 		}
-		slices.Sort(out)
 		return out
 	}
-	a := names("openapi-python-client__baseline_openapi_3.0.json")
-	b := names("openapi-python-client__baseline_openapi_3.1.yaml")
-	if !slices.Equal(a, b) {
-		t.Errorf("3.0 and 3.1 baselines give different tool names:\n3.0: %v\n3.1: %v", a, b)
+	a := shape("openapi-python-client__baseline_openapi_3.0.json")
+	b := shape("openapi-python-client__baseline_openapi_3.1.yaml")
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("3.0 and 3.1 baselines give different tools (-3.0 +3.1):\n%s", diff)
 	}
 }
 

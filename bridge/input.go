@@ -165,7 +165,10 @@ func (c *converter) objectProps(s *base.Schema, depth int) (props []namedProxy, 
 	if len(s.Type) > 1 || (len(s.Type) == 1 && s.Type[0] != "object") {
 		return nil, nil, false
 	}
-	if len(s.Type) == 0 && (s.Properties == nil || s.Properties.Len() == 0) && len(s.AllOf) == 0 {
+	// At the top, an untyped schema must show it is an object; inside an
+	// allOf, a part holding only required or annotations (3.0 $ref siblings
+	// that libopenapi turns into an allOf part) merges as nothing.
+	if depth == 0 && len(s.Type) == 0 && (s.Properties == nil || s.Properties.Len() == 0) && len(s.AllOf) == 0 {
 		return nil, nil, false
 	}
 	index := make(map[string]int)
