@@ -257,8 +257,20 @@ func (c *converter) buildOutput(op *Operation, p *base.SchemaProxy) {
 	var out *object
 	s := c.schemas.resolve(p)
 	if s != nil && isObjectSchema(s) {
-		if o, ok := c.schemas.schema(s, modeOutput, &r).(*object); ok {
-			out = o
+		var node any
+		if p.IsReference() && !p.IsTransformedRefWithSiblings() {
+			// Reuse the converted component instead of walking it again;
+			// many operations return the same type.
+			d := c.schemas.def(p.GetReference(), p, modeOutput)
+			node = d.node
+			for _, dep := range d.deps {
+				r.add(dep)
+			}
+		} else {
+			node = c.schemas.schema(s, modeOutput, &r)
+		}
+		if o, ok := node.(*object); ok {
+			out = o // encodeTop does not modify it
 			if !o.has("type") {
 				out = newObject()
 				out.set("type", "object")

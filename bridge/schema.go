@@ -166,6 +166,12 @@ func (c *schemaConverter) ensureDef(ref string, p *base.SchemaProxy, m mode) str
 	return name
 }
 
+// def returns the converted def behind ref, converting it if needed.
+func (c *schemaConverter) def(ref string, p *base.SchemaProxy, m mode) *def {
+	c.ensureDef(ref, p, m)
+	return c.defs[defKey{ref, m}]
+}
+
 func buildErr(p *base.SchemaProxy) error {
 	if err := p.GetBuildError(); err != nil {
 		return err
