@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/pb33f/libopenapi"
@@ -349,16 +348,6 @@ func (c *converter) finishKind(op *Operation) {
 	for _, a := range args {
 		op.URI += "/{" + a + "}"
 	}
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // componentMap indexes named schemas by the ref that points at them.

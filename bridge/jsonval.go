@@ -35,19 +35,6 @@ func (o *object) get(k string) (any, bool) {
 
 func (o *object) has(k string) bool { _, ok := o.vals[k]; return ok }
 
-func (o *object) del(k string) {
-	if _, ok := o.vals[k]; !ok {
-		return
-	}
-	delete(o.vals, k)
-	for i, kk := range o.keys {
-		if kk == k {
-			o.keys = append(o.keys[:i:i], o.keys[i+1:]...)
-			break
-		}
-	}
-}
-
 func (o *object) len() int { return len(o.keys) }
 
 // clone copies o one level deep; values are shared.
