@@ -40,6 +40,8 @@
 //     Conversion.Excluded. A resource with path parameters becomes a
 //     template, resource://<name>/{param}; a template without them becomes
 //     a resource, resource://<name>.
+//   - Webhooks and callbacks describe requests the API sends, not ones it
+//     receives, so they do not become tools (FastMCP skips them too).
 //   - Servers: 3.x server URLs with variables set to their defaults; for
 //     Swagger 2.0, scheme://host/basePath (https preferred), or basePath
 //     alone. Entries may be relative; the caller resolves them against the
@@ -48,5 +50,7 @@
 // Requests ([Operation.NewRequest]) are rebuilt from the plan in Params and
 // Body. Arguments the schema does not declare are ignored (models add
 // extras; the upstream validates what it gets); a missing required argument
-// is a [*MissingArgumentError].
+// is a [*MissingArgumentError]. A null parameter counts as absent; a null
+// body property is sent as null (pydantic's Optional fields without a
+// default are required and nullable).
 package bridge
