@@ -38,16 +38,26 @@ type upstreamResult struct {
 // back as a result with isError set, naming the cause, never as a protocol
 // error: an agent can read and act on it.
 func (l *live) callTool(op *Operation) mcp.ToolHandler {
-	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	return func(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		ctx, done := l.instrument(ctx, op, requestHeader(req.Extra))
+		defer func() { done(res) }()
+		defer func() {
+			// The SDK does not recover tool handlers, and a panic on its
+			// goroutine would take every tenant down with this one call.
+			if p := recover(); p != nil {
+				res = l.recovered(ctx, op, requestHeader(req.Extra), p)
+			}
+		}()
 		args, err := decodeArgs(req.Params.Arguments)
 		if err != nil {
+			setStatus(ctx, StatusInvalid)
 			return toolError("the arguments of %s must be a JSON object: %v", op.Name, err), nil
 		}
-		res, err := l.do(ctx, l.state.Load(), op, args, requestHeader(req.Extra))
+		up, err := l.do(ctx, l.state.Load(), op, args, requestHeader(req.Extra))
 		if err != nil {
 			return toolError("%s", err.Error()), nil
 		}
-		return res.toolResult(op), nil
+		return up.toolResult(op), nil
 	}
 }
 
@@ -57,7 +67,15 @@ func (l *live) readResource(op *Operation) mcp.ResourceHandler {
 	if op.Kind == tenant.KindResourceTemplate {
 		tmpl, _ = uritemplate.New(op.URI) // the SDK validated it when it was added
 	}
-	return func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+	return func(ctx context.Context, req *mcp.ReadResourceRequest) (_ *mcp.ReadResourceResult, err error) {
+		ctx, done := l.instrument(ctx, op, requestHeader(req.Extra))
+		defer func() { done(nil) }()
+		defer func() {
+			if p := recover(); p != nil {
+				l.recovered(ctx, op, requestHeader(req.Extra), p)
+				err = fmt.Errorf("internal error in Portico while reading %s (request id %s)", req.Params.URI, requestHeader(req.Extra).Get("X-Request-Id"))
+			}
+		}()
 		args := map[string]any{}
 		if tmpl != nil {
 			vals := tmpl.Match(req.Params.URI)
@@ -93,6 +111,7 @@ func (l *live) readResource(op *Operation) mcp.ResourceHandler {
 // credential (query credentials would otherwise appear in URL errors).
 func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string]any, in http.Header) (*upstreamResult, error) {
 	if st.closed {
+		setStatus(ctx, StatusShuttingDown)
 		return nil, errors.New("this tenant is shutting down; retry shortly")
 	}
 	ctx, cancel := context.WithTimeout(ctx, st.timeout)
@@ -101,11 +120,17 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 	case l.sem <- struct{}{}:
 		defer func() { <-l.sem }()
 	case <-ctx.Done():
+		setStatus(ctx, StatusBusy)
 		return nil, fmt.Errorf("the tenant's concurrency limit (%d calls) stayed full for %s; retry later", cap(l.sem), st.timeout)
 	}
 	req, err := op.NewRequest(ctx, st.tenant.BaseURL, args)
 	if err != nil {
+		setStatus(ctx, StatusInvalid)
 		return nil, fmt.Errorf("invalid arguments for %s: %w", op.Name, err)
+	}
+	if err := l.breaker.allow(time.Now()); err != nil {
+		setStatus(ctx, StatusCircuitOpen)
+		return nil, err
 	}
 	for _, h := range st.tenant.Settings.ForwardHeaders {
 		if v := in.Values(h); len(v) > 0 {
@@ -116,14 +141,15 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 	start := time.Now()
 	resp, err := l.client.Do(req)
 	if err != nil {
-		return nil, describeUpstreamError(ctx, op, st.timeout, err)
+		return nil, l.upstreamFailed(ctx, op, st.timeout, start, err)
 	}
 	defer resp.Body.Close()
 	limit := l.maxResponse
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, describeUpstreamError(ctx, op, st.timeout, err)
+		return nil, l.upstreamFailed(ctx, op, st.timeout, start, err)
 	}
+	l.upstreamAnswered(ctx, resp.StatusCode, time.Since(start))
 	res := &upstreamResult{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), size: int64(len(body))}
 	if int64(len(body)) > limit {
 		n, _ := io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<20)) // let the connection be reused

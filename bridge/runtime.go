@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/portico-mcp/portico/tenant"
 )
@@ -48,6 +49,12 @@ type Config struct {
 	MaxSpecBytes int64
 	// Version is reported to MCP clients as the server version.
 	Version string
+	// Metrics receives the data plane's Prometheus series; nil records nothing.
+	Metrics *Metrics
+	// Breaker tunes each tenant's upstream circuit breaker.
+	Breaker BreakerConfig
+	// TokenCache tunes the verified MCP token cache.
+	TokenCache TokenCacheConfig
 }
 
 func (o *Config) setDefaults() {
@@ -87,6 +94,11 @@ type Runtime struct {
 	locks  keyedMutex   // serialises lifecycle changes per tenant
 	mu     sync.RWMutex
 	active map[string]*live
+	tokens *tokenCache // verified MCP tokens, so calls survive a database outage
+	// streams ends long-lived listen streams when the process shuts down,
+	// while counted calls drain.
+	streams    context.Context
+	endStreams context.CancelFunc
 }
 
 // New returns a Runtime with no active tenants; call Restore to bring back
@@ -99,7 +111,9 @@ func New(store tenantStore, opts Config) *Runtime {
 		log:    opts.Logger,
 		guard:  guard{allow: opts.AllowCIDRs},
 		active: make(map[string]*live),
+		tokens: newTokenCache(opts.TokenCache),
 	}
+	r.streams, r.endStreams = context.WithCancel(context.Background())
 	r.fetch = &http.Client{
 		Timeout:   30 * time.Second,
 		Transport: &http.Transport{DialContext: r.guard.dialContext(), TLSHandshakeTimeout: 10 * time.Second, MaxIdleConns: 16, IdleConnTimeout: 30 * time.Second},
@@ -130,6 +144,9 @@ type live struct {
 	ctx         context.Context
 	cancel      context.CancelFunc
 	maxResponse int64
+	breaker     *breaker
+	metrics     *Metrics
+	log         *slog.Logger
 }
 
 // state is what a call needs, replaced atomically when settings or credentials change.
@@ -267,9 +284,18 @@ func (r *Runtime) Restore(ctx context.Context) error {
 	return nil
 }
 
+// EndStreams ends the long-lived listen streams of every tenant (clients
+// reconnect, to another replica) without touching calls in flight; the first
+// step of a graceful shutdown, so the HTTP server can go idle.
+func (r *Runtime) EndStreams() { r.endStreams() }
+
 // Shutdown drains every tenant of this process without changing their
-// stored status, so the next start restores them.
+// stored status, so the next start restores them. Calls still in flight when
+// ctx ends (or after the drain timeout) are cut.
 func (r *Runtime) Shutdown(ctx context.Context) {
+	r.endStreams()
+	stopCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	r.mu.Lock()
 	ids := make([]string, 0, len(r.active))
 	for id := range r.active {
@@ -278,7 +304,7 @@ func (r *Runtime) Shutdown(ctx context.Context) {
 	r.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, id := range ids {
-		wg.Go(func() { r.stop(id) })
+		wg.Go(func() { r.stopWithin(stopCtx, id) })
 	}
 	wg.Wait()
 }
@@ -314,7 +340,17 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 		tr:          tr,
 		maxResponse: r.opts.MaxResponseBytes,
 		sem:         make(chan struct{}, conc),
-		client: &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		metrics:     r.opts.Metrics,
+		log:         r.log,
+		breaker: newBreaker(r.opts.Breaker, func(s breakerState, opened bool) {
+			r.opts.Metrics.breakerState(t.ID, s, opened)
+			if opened {
+				r.log.Warn("circuit breaker opened: upstream calls paused", "tenant", t.ID, "cool_down", r.opts.Breaker.CoolDown)
+			}
+		}),
+		// otelhttp makes a client span per upstream call and sends the
+		// W3C traceparent, so a trace continues into the tenant's service.
+		client: &http.Client{Transport: otelhttp.NewTransport(tr), CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
 				return errors.New("stopped after 5 redirects")
 			}
@@ -330,6 +366,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 		}),
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
+	r.opts.Metrics.breakerState(t.ID, breakerClosed, false)
 	if err := r.apply(l, st); err != nil {
 		l.close()
 		return nil, err
@@ -449,7 +486,10 @@ func (r *Runtime) register(l *live) {
 
 // stop unregisters tenant id (new requests get 404), waits for requests in
 // flight up to the drain deadline, then closes its pool and drops its secrets.
-func (r *Runtime) stop(id string) {
+func (r *Runtime) stop(id string) { r.stopWithin(context.Background(), id) }
+
+// stopWithin is stop bounded also by ctx.
+func (r *Runtime) stopWithin(ctx context.Context, id string) {
 	r.mu.Lock()
 	l := r.active[id]
 	delete(r.active, id)
@@ -465,8 +505,11 @@ func (r *Runtime) stop(id string) {
 	case <-done:
 	case <-timer.C:
 		r.log.Warn("drain deadline passed; closing tenant with calls in flight", "tenant", id)
+	case <-ctx.Done():
+		r.log.Warn("shutdown deadline passed; closing tenant with calls in flight", "tenant", id)
 	}
 	l.close()
+	r.opts.Metrics.forget(id)
 }
 
 // close ends the tenant's open requests, releases its pool and drops its
