@@ -15,7 +15,7 @@ func (s *Server) routes(o Options) {
 	owned := append(authed[:len(authed):len(authed)], ownTenant)
 
 	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(o.Ready, log))
+	e.GET("/readyz", handleReadyz(o.ReadyChecks, log))
 	if o.MCP != nil {
 		e.Any("/t/:id/mcp", echo.WrapHandler(o.MCP))
 	}

@@ -11,9 +11,11 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -63,6 +65,16 @@ type Options struct {
 	// Ready backs /readyz. Nil means "the database answers" (Store.Ping).
 	Ready func(ctx context.Context) error
 
+	// ReadyChecks, when set, back /readyz instead of Ready: every check runs
+	// and the response names each one's state; /readyz?exclude=NAME skips
+	// one, as Kubernetes' own /readyz does.
+	ReadyChecks []ReadyCheck
+
+	// Observe, when set, is told about every finished request with its
+	// route pattern (e.g. /api/v1/tenants/:id), for metrics. It must not
+	// block. It never wraps the response writer, so streams keep flushing.
+	Observe func(method, route string, status int, elapsed time.Duration)
+
 	// Logger receives request failures with their request id. Nil discards.
 	Logger *slog.Logger
 
@@ -96,13 +108,28 @@ func New(opts Options) *Server {
 	if opts.Ready == nil {
 		opts.Ready = opts.Store.Ping
 	}
+	if len(opts.ReadyChecks) == 0 {
+		// Ready's error may carry internals: log it, show a plain sentence.
+		ready, log := opts.Ready, opts.Logger
+		opts.ReadyChecks = []ReadyCheck{{Name: "ready", Check: func(ctx context.Context) error {
+			if err := ready(ctx); err != nil {
+				log.Warn("readiness check failed", "err", err)
+				return errors.New("not ready to serve")
+			}
+			return nil
+		}}}
+	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = handleError(opts.Logger, opts.BodyLimit)
-	e.Use(requestID, recoverPanic)
+	e.Use(requestID)
+	if opts.Observe != nil {
+		e.Use(observe(opts.Observe))
+	}
+	e.Use(recoverPanic)
 	s := &Server{e: e}
 	s.routes(opts)
 	return s
