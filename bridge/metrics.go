@@ -24,17 +24,17 @@ type Metrics struct {
 
 // Call outcomes, the status label of portico_mcp_calls_total.
 const (
-	StatusOK            = "ok"             // upstream answered 1xx-3xx
-	StatusUpstream4xx   = "upstream_4xx"   // upstream refused the request (a tool error the agent can fix)
-	StatusUpstream5xx   = "upstream_5xx"   // upstream failed (counts against the circuit breaker)
-	StatusTransport     = "transport"      // no HTTP answer: refused, reset, DNS (counts against the breaker)
-	StatusTimeout       = "timeout"        // no answer within the tenant's timeout (counts against the breaker)
-	StatusCircuitOpen   = "circuit_open"   // refused by the tenant's open circuit breaker
-	StatusBusy          = "busy"           // the tenant's concurrency limit stayed full
-	StatusInvalid       = "invalid_args"   // arguments could not be turned into a request
-	StatusPanic         = "internal_error" // a bug in Portico, recovered
-	StatusShuttingDown  = "shutting_down"  // the tenant stopped while the call was starting
-	StatusRateLimited   = "rate_limited"   // reserved for the rate limiter
+	StatusOK           = "ok"             // upstream answered 1xx-3xx
+	StatusUpstream4xx  = "upstream_4xx"   // upstream refused the request (a tool error the agent can fix)
+	StatusUpstream5xx  = "upstream_5xx"   // upstream failed (counts against the circuit breaker)
+	StatusTransport    = "transport"      // no HTTP answer: refused, reset, DNS (counts against the breaker)
+	StatusTimeout      = "timeout"        // no answer within the tenant's timeout (counts against the breaker)
+	StatusCircuitOpen  = "circuit_open"   // refused by the tenant's open circuit breaker
+	StatusBusy         = "busy"           // the tenant's concurrency limit stayed full
+	StatusInvalid      = "invalid_args"   // arguments could not be turned into a request
+	StatusPanic        = "internal_error" // a bug in Portico, recovered
+	StatusShuttingDown = "shutting_down"  // the tenant stopped while the call was starting
+	StatusRateLimited  = "rate_limited"   // reserved for the rate limiter
 )
 
 // NewMetrics registers the data plane's series with reg.

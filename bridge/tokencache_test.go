@@ -62,7 +62,9 @@ func TestTokenCache(t *testing.T) {
 	check("forgotten", "database", nil, 8)
 
 	exp := now.Add(time.Millisecond)
-	st.verify = func(string) (tenant.Token, error) { return tenant.Token{ID: "tok1", TenantID: "ten1", ExpiresAt: &exp}, nil }
+	st.verify = func(string) (tenant.Token, error) {
+		return tenant.Token{ID: "tok1", TenantID: "ten1", ExpiresAt: &exp}, nil
+	}
 	c.forget(func(tenant.Token) bool { return true })
 	check("expiring token", "database", nil, 9)
 	now = now.Add(time.Second / 2)
