@@ -314,12 +314,21 @@ type portico struct {
 
 func startPortico(t *testing.T, dbURL string) *portico {
 	t.Helper()
+	return startPorticoWith(t, dbURL, nil)
+}
+
+// startPorticoWith is startPortico with extra environment variables.
+func startPorticoWith(t *testing.T, dbURL string, extra map[string]string) *portico {
+	t.Helper()
 	env := map[string]string{
 		"DATABASE_URL":                 dbURL,
 		"PORTICO_MASTER_KEYS":          "k2:ZTJlLW1hc3Rlci1rZXktbnVtYmVyLXR3by0zMmJ5dGU=,k1:ZTJlLW1hc3Rlci1rZXktbnVtYmVyLW9uZS0zMmJ5dGU=",
 		"PORTICO_ALLOW_UPSTREAM_CIDRS": "127.0.0.0/8",
 		"PORTICO_DRAIN_TIMEOUT":        "20s",
 		"PORTICO_LOG_LEVEL":            "debug",
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	getenv := func(k string) string { return env[k] }
 	var keyOut bytes.Buffer
