@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -38,6 +40,26 @@ func validRequestID(id string) bool {
 		}
 	}
 	return true
+}
+
+// observe reports each request to fn once its response is decided. Errors
+// are handed to the error handler here (as echo's own logger middleware
+// does), so fn sees the status the client got.
+func observe(fn func(method, route string, status int, elapsed time.Duration)) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+			route := c.Path()
+			if route == "" || c.Response().Status == http.StatusNotFound && strings.HasSuffix(route, "*") {
+				route = "unmatched"
+			}
+			fn(c.Request().Method, route, c.Response().Status, time.Since(start))
+			return nil
+		}
+	}
 }
 
 // recoverPanic turns a handler panic into an ordinary error so the client

@@ -24,7 +24,7 @@ func (s *Server) routes(o Options) {
 	user := append(authed[:len(authed):len(authed)], userOnly)
 
 	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(o.Ready, log))
+	e.GET("/readyz", handleReadyz(o.ReadyChecks, log))
 	if o.MCP != nil {
 		e.Any("/t/:id/mcp", echo.WrapHandler(o.MCP))
 	}

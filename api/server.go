@@ -11,6 +11,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -73,6 +74,16 @@ type Options struct {
 
 	// Ready backs /readyz. Nil means "the database answers" (Store.Ping).
 	Ready func(ctx context.Context) error
+
+	// ReadyChecks, when set, back /readyz instead of Ready: every check runs
+	// and the response names each one's state; /readyz?exclude=NAME skips
+	// one, as Kubernetes' own /readyz does.
+	ReadyChecks []ReadyCheck
+
+	// Observe, when set, is told about every finished request with its
+	// route pattern (e.g. /api/v1/tenants/:id), for metrics. It must not
+	// block. It never wraps the response writer, so streams keep flushing.
+	Observe func(method, route string, status int, elapsed time.Duration)
 
 	// Logger receives request failures with their request id. Nil discards.
 	Logger *slog.Logger
@@ -137,6 +148,17 @@ func New(opts Options) *Server {
 	if sp, ok := opts.Runtime.(Spec); ok && opts.Spec == nil {
 		opts.Spec = sp
 	}
+	if len(opts.ReadyChecks) == 0 {
+		// Ready's error may carry internals: log it, show a plain sentence.
+		ready, log := opts.Ready, opts.Logger
+		opts.ReadyChecks = []ReadyCheck{{Name: "ready", Check: func(ctx context.Context) error {
+			if err := ready(ctx); err != nil {
+				log.Warn("readiness check failed", "err", err)
+				return errors.New("not ready to serve")
+			}
+			return nil
+		}}}
+	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 
 	e := echo.New()
@@ -147,7 +169,11 @@ func New(opts Options) *Server {
 	if opts.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	e.Use(requestID, recoverPanic, withSource)
+	e.Use(requestID)
+	if opts.Observe != nil {
+		e.Use(observe(opts.Observe))
+	}
+	e.Use(recoverPanic, withSource)
 	s := &Server{e: e}
 	s.routes(opts)
 	return s

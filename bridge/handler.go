@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -29,6 +30,7 @@ func (r *Runtime) Handler() http.Handler {
 }
 
 func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
+	start := time.Now()
 	id, ok := tenantFromPath(req.URL.Path)
 	if !ok {
 		writeError(w, http.StatusNotFound, "not_found", "no MCP endpoint here: tenant endpoints are /t/<id>/mcp")
@@ -40,14 +42,15 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "this MCP endpoint needs Authorization: Bearer <mcp token>; create one with POST /api/v1/tenants/{id}/tokens")
 		return
 	}
-	tok, err := r.tokens.verify(req.Context(), r.store, secret)
+	tok, source, err := r.tokens.verify(req.Context(), r.store, secret, start)
+	r.opts.Metrics.tokenCheck(source)
 	switch {
 	case errors.Is(err, tenant.ErrNotFound) || err == nil && tok.TenantID != id:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="portico", error="invalid_token"`)
 		writeError(w, http.StatusUnauthorized, "invalid_token", "the MCP token is unknown, revoked, expired or belongs to another tenant")
 		return
 	case err != nil:
-		r.log.Error("verify MCP token", "tenant", id, "err", err)
+		r.log.ErrorContext(req.Context(), "verify MCP token", "tenant", id, "err", err)
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "could not check the MCP token right now; retry shortly")
 		return
@@ -89,13 +92,16 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	}
 	if !longLived {
 		defer l.inflight.Done()
+		r.opts.Metrics.inflightAdd(1)
+		defer r.opts.Metrics.inflightAdd(-1)
 	}
-	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), liveKey{}, l))
+	ctx, cancel := context.WithCancel(context.WithValue(withStart(req.Context(), start), liveKey{}, l))
 	defer cancel()
 	stopOnClose := context.AfterFunc(l.ctx, cancel)
 	defer stopOnClose()
 	if longLived {
 		defer l.streams.add(tok.ID, cancel)()
+		defer context.AfterFunc(r.streams, cancel)() // process shutdown ends them too
 	}
 	// The SDK's bearer middleware (tokenInfo) reads the verified token from
 	// here: it pins stateful sessions to it and keys the per-token limit.

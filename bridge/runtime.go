@@ -17,6 +17,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/portico-mcp/portico/tenant"
 )
@@ -85,9 +86,12 @@ type Config struct {
 	TenantRate, TokenRate RateLimit
 	// Version is reported to MCP clients as the server version.
 	Version string
-	// TokenCacheTTL is how long a verified MCP token is trusted without
-	// asking the database again (default 5 s; negative: ask every time).
-	TokenCacheTTL time.Duration
+	// Metrics receives the data plane's Prometheus series; nil records nothing.
+	Metrics *Metrics
+	// Breaker tunes each tenant's upstream circuit breaker.
+	Breaker BreakerConfig
+	// TokenCache tunes the verified MCP token cache.
+	TokenCache TokenCacheConfig
 }
 
 func (o *Config) setDefaults() {
@@ -127,9 +131,6 @@ func (o *Config) setDefaults() {
 	if o.Version == "" {
 		o.Version = "dev"
 	}
-	if o.TokenCacheTTL == 0 {
-		o.TokenCacheTTL = defaultTokenTTL
-	}
 }
 
 // Runtime holds every active tenant of this process: its MCP server, its
@@ -159,6 +160,10 @@ type Runtime struct {
 	mcpOpts    *mcp.StreamableHTTPOptions
 	noFastPath bool         // tests: send every request through the SDK
 	fastCalls  atomic.Int64 // tools/call requests the fast path answered
+	// streams ends long-lived listen streams when the process shuts down,
+	// while counted calls drain.
+	streams    context.Context
+	endStreams context.CancelFunc
 }
 
 // New returns a Runtime with no active tenants; call Restore to bring back
@@ -171,10 +176,11 @@ func New(store tenantStore, opts Config) *Runtime {
 		log:    opts.Logger,
 		guard:  guard{allow: opts.AllowCIDRs, resolver: opts.Resolver, dial: opts.Dial},
 		active: make(map[string]*live),
-		tokens: newTokenCache(opts.TokenCacheTTL),
+		tokens: newTokenCache(opts.TokenCache),
 	}
 	r.convert = make(chan struct{}, opts.ConvertConcurrency)
 	r.sync.init()
+	r.streams, r.endStreams = context.WithCancel(context.Background())
 	r.fetch = &http.Client{
 		Timeout:   opts.SpecFetchTimeout,
 		Transport: &http.Transport{DialContext: r.guard.dialContext(), TLSHandshakeTimeout: 10 * time.Second, MaxIdleConns: 16, IdleConnTimeout: 30 * time.Second},
@@ -219,6 +225,9 @@ type live struct {
 	gen     atomic.Int64
 	streams streams // long-lived requests by token, ended when it is revoked
 	limits  callLimits
+	breaker *breaker
+	metrics *Metrics
+	log     *slog.Logger
 }
 
 // state is what a call needs, replaced atomically when settings or credentials change.
@@ -371,9 +380,18 @@ func (r *Runtime) Restore(ctx context.Context) error {
 	return nil
 }
 
+// EndStreams ends the long-lived listen streams of every tenant (clients
+// reconnect, to another replica) without touching calls in flight; the first
+// step of a graceful shutdown, so the HTTP server can go idle.
+func (r *Runtime) EndStreams() { r.endStreams() }
+
 // Shutdown drains every tenant of this process without changing their
-// stored status, so the next start restores them.
+// stored status, so the next start restores them. Calls still in flight when
+// ctx ends (or after the drain timeout) are cut.
 func (r *Runtime) Shutdown(ctx context.Context) {
+	r.endStreams()
+	stopCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	r.mu.Lock()
 	ids := make([]string, 0, len(r.active))
 	for id := range r.active {
@@ -382,7 +400,7 @@ func (r *Runtime) Shutdown(ctx context.Context) {
 	r.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, id := range ids {
-		wg.Go(func() { r.stop(id) })
+		wg.Go(func() { r.stopWithin(stopCtx, id) })
 	}
 	wg.Wait()
 }
@@ -405,12 +423,23 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 		conc = t.Settings.MaxConcurrency
 	}
 	client, tr := upstreamClient(r.guard, conc)
+	// otelhttp makes a client span per upstream call and sends the W3C
+	// traceparent, so a trace continues into the tenant's service.
+	client.Transport = otelhttp.NewTransport(client.Transport)
 	id := t.ID
 	l := &live{
-		id:     t.ID,
-		tr:     tr,
-		sem:    make(chan struct{}, conc),
-		client: client,
+		id:      t.ID,
+		tr:      tr,
+		sem:     make(chan struct{}, conc),
+		client:  client,
+		metrics: r.opts.Metrics,
+		log:     r.log,
+		breaker: newBreaker(r.opts.Breaker, func(s breakerState, opened bool) {
+			r.opts.Metrics.breakerState(t.ID, s, opened)
+			if opened {
+				r.log.Warn("circuit breaker opened: upstream calls paused", "tenant", t.ID, "cool_down", r.opts.Breaker.CoolDown)
+			}
+		}),
 		server: mcp.NewServer(&mcp.Implementation{Name: "portico/" + t.Name, Version: r.opts.Version}, &mcp.ServerOptions{
 			Logger:   r.log,
 			PageSize: 5000, // clients that ignore cursors still see every tool
@@ -425,6 +454,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	}
 	l.server.AddReceivingMiddleware(l.serveFromState)
 	l.ctx, l.cancel = context.WithCancel(context.Background())
+	r.opts.Metrics.breakerState(t.ID, breakerClosed, false)
 	if err := r.apply(l, st); err != nil {
 		l.close()
 		return nil, err
@@ -621,7 +651,10 @@ func (r *Runtime) register(l *live) {
 
 // stop unregisters tenant id (new requests get 404), waits for requests in
 // flight up to the drain deadline, then closes its pool and drops its secrets.
-func (r *Runtime) stop(id string) {
+func (r *Runtime) stop(id string) { r.stopWithin(context.Background(), id) }
+
+// stopWithin is stop bounded also by ctx.
+func (r *Runtime) stopWithin(ctx context.Context, id string) {
 	r.mu.Lock()
 	l := r.active[id]
 	delete(r.active, id)
@@ -637,8 +670,11 @@ func (r *Runtime) stop(id string) {
 	case <-done:
 	case <-timer.C:
 		r.log.Warn("drain deadline passed; closing tenant with calls in flight", "tenant", id)
+	case <-ctx.Done():
+		r.log.Warn("shutdown deadline passed; closing tenant with calls in flight", "tenant", id)
 	}
 	l.close()
+	r.opts.Metrics.forget(id)
 }
 
 // close ends the tenant's open requests and sessions, releases its pool and

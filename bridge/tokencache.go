@@ -1,96 +1,130 @@
 package bridge
 
 import (
-	"github.com/portico-mcp/portico/tenant"
-
 	"context"
 	"crypto/sha256"
+	"errors"
 	"sync"
 	"time"
+
+	"github.com/portico-mcp/portico/tenant"
 )
 
-// Token cache defaults: a verification is trusted this long before the
-// database is asked again, and at most this many verifications are kept.
-const (
-	defaultTokenTTL = 5 * time.Second
-	maxCachedTokens = 100_000
-)
+// TokenCacheConfig tunes the verified MCP token cache. Zero values mean the
+// documented defaults.
+type TokenCacheConfig struct {
+	// TTL is how long a verified token is trusted without asking the
+	// database again (default 10 s). It bounds how long a revocation made on
+	// another replica takes to bite when no invalidation reaches this one.
+	TTL time.Duration
+	// MaxStale is how long past its TTL a verified token keeps being
+	// accepted while the database is unreachable (default 1 h), so agents
+	// keep working through a Postgres outage. A token the database says is
+	// gone is dropped at once.
+	MaxStale time.Duration
+	// MaxEntries caps the cache (default 100 000).
+	MaxEntries int
+}
 
-// tokenCache remembers successful MCP token verifications for a short time,
-// so a busy agent does not turn every call into a database round trip.
-// Only successes are kept (a flood of wrong tokens cannot fill it), keyed by
-// the token's SHA-256 like the database, and never past the token's expiry.
-// Revocation through this process drops the entry at once (InvalidateToken);
-// another replica's revocation is seen within the TTL.
+func (c *TokenCacheConfig) setDefaults() {
+	if c.TTL <= 0 {
+		c.TTL = 10 * time.Second
+	}
+	if c.MaxStale <= 0 {
+		c.MaxStale = time.Hour
+	}
+	if c.MaxEntries <= 0 {
+		c.MaxEntries = 100_000
+	}
+}
+
+// tokenCache remembers MCP tokens the database verified, keyed by the
+// SHA-256 of the secret (the secret itself is never kept).
 type tokenCache struct {
-	ttl time.Duration
-	mu  sync.RWMutex
-	m   map[[sha256.Size]byte]cachedToken
+	cfg TokenCacheConfig
+	mu  sync.Mutex
+	m   map[[32]byte]cachedToken
 }
 
 type cachedToken struct {
-	tenantID, tokenID string
-	until             time.Time
+	tok      tenant.Token
+	verified time.Time
 }
 
-func newTokenCache(ttl time.Duration) *tokenCache {
-	return &tokenCache{ttl: ttl, m: make(map[[sha256.Size]byte]cachedToken)}
+func newTokenCache(cfg TokenCacheConfig) *tokenCache {
+	cfg.setDefaults()
+	return &tokenCache{cfg: cfg, m: make(map[[32]byte]cachedToken)}
 }
 
-// verify returns the token (its id and tenant) that secret is, from the
-// cache when a verification is fresh, else from store.VerifyToken.
-func (c *tokenCache) verify(ctx context.Context, store tenantStore, secret string) (tenant.Token, error) {
-	if c.ttl <= 0 {
-		return store.VerifyToken(ctx, secret)
-	}
+// verify returns the token for secret: from the cache while fresh, else from
+// the database, else (database unreachable) from a stale entry. The source
+// names where the answer came from, for metrics.
+func (c *tokenCache) verify(ctx context.Context, store tenantStore, secret string, now time.Time) (tenant.Token, string, error) {
 	key := sha256.Sum256([]byte(secret))
-	now := time.Now()
-	c.mu.RLock()
+	c.mu.Lock()
 	e, ok := c.m[key]
-	c.mu.RUnlock()
-	if ok && now.Before(e.until) {
-		return tenant.Token{ID: e.tokenID, TenantID: e.tenantID}, nil
+	c.mu.Unlock()
+	if ok && e.tok.ExpiresAt != nil && !now.Before(*e.tok.ExpiresAt) {
+		c.drop(key)
+		return tenant.Token{}, "denied", tenant.ErrNotFound
+	}
+	if ok && now.Sub(e.verified) < c.cfg.TTL {
+		return e.tok, "cache", nil
 	}
 	tok, err := store.VerifyToken(ctx, secret)
-	if err != nil {
-		return tenant.Token{}, err
+	switch {
+	case err == nil:
+		c.put(key, cachedToken{tok: tok, verified: now})
+		return tok, "database", nil
+	case errors.Is(err, tenant.ErrNotFound):
+		c.drop(key)
+		return tenant.Token{}, "denied", err
+	case ok && now.Sub(e.verified) < c.cfg.TTL+c.cfg.MaxStale && ctx.Err() == nil:
+		return e.tok, "stale", nil
+	default:
+		return tenant.Token{}, "unavailable", err
 	}
-	until := now.Add(c.ttl)
-	if tok.ExpiresAt != nil && tok.ExpiresAt.Before(until) {
-		until = *tok.ExpiresAt
-	}
-	c.mu.Lock()
-	if len(c.m) >= maxCachedTokens {
-		for k := range c.m { // evict one arbitrary entry
-			delete(c.m, k)
-			break
-		}
-	}
-	c.m[key] = cachedToken{tenantID: tok.TenantID, tokenID: tok.ID, until: until}
-	c.mu.Unlock()
-	return tok, nil
 }
 
-// drop removes every cached verification matching f.
-func (c *tokenCache) drop(f func(cachedToken) bool) {
+func (c *tokenCache) put(key [32]byte, e cachedToken) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[key]; !ok && len(c.m) >= c.cfg.MaxEntries {
+		for k := range c.m { // evict an arbitrary tenth; the map is a cache, not the truth
+			delete(c.m, k)
+			if len(c.m) < c.cfg.MaxEntries*9/10 {
+				break
+			}
+		}
+	}
+	c.m[key] = e
+}
+
+func (c *tokenCache) drop(key [32]byte) {
+	c.mu.Lock()
+	delete(c.m, key)
+	c.mu.Unlock()
+}
+
+// forget drops every cached token that matches.
+func (c *tokenCache) forget(match func(tenant.Token) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, e := range c.m {
-		if f(e) {
+		if match(e.tok) {
 			delete(c.m, k)
 		}
 	}
 }
 
-// InvalidateToken forgets any cached verification of token tokenID, so a
-// revoked token is refused by this process on its next request. Call it
-// after tenant.Store.RevokeToken.
-func (r *Runtime) InvalidateToken(tokenID string) {
-	r.tokens.drop(func(e cachedToken) bool { return e.tokenID == tokenID })
+// ForgetToken drops MCP token tokenID from this process's verified-token
+// cache, so its next use is checked against the database. Call it when a
+// token is revoked (here, or on another replica via LISTEN/NOTIFY).
+func (r *Runtime) ForgetToken(tokenID string) {
+	r.tokens.forget(func(t tenant.Token) bool { return t.ID == tokenID })
 }
 
-// InvalidateTenantTokens forgets every cached verification of tenant id's
-// tokens (tenant deleted, tokens rotated).
-func (r *Runtime) InvalidateTenantTokens(id string) {
-	r.tokens.drop(func(e cachedToken) bool { return e.tenantID == id })
+// ForgetTenantTokens drops every cached MCP token of tenant tenantID.
+func (r *Runtime) ForgetTenantTokens(tenantID string) {
+	r.tokens.forget(func(t tenant.Token) bool { return t.TenantID == tenantID })
 }

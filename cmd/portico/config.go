@@ -48,6 +48,16 @@ type config struct {
 	SessionTTL       time.Duration // PORTICO_SESSION_TTL, default 12h
 	TrustProxy       bool          // PORTICO_TRUST_PROXY=true: client address from X-Forwarded-For
 
+	// Operations (docs/operations.md has the reference).
+	ShutdownDelay     time.Duration // PORTICO_SHUTDOWN_DELAY: unready but still serving before the drain (default 0; Helm sets 5s)
+	TokenCacheTTL     time.Duration // PORTICO_TOKEN_CACHE_TTL (10s)
+	TokenCacheStale   time.Duration // PORTICO_TOKEN_CACHE_MAX_STALE (1h)
+	BreakerFailures   int           // PORTICO_BREAKER_FAILURES (5; 0 or "off" disables)
+	BreakerCoolDown   time.Duration // PORTICO_BREAKER_COOLDOWN (10s)
+	BreakerOff        bool
+	BootstrapAdminKey string // PORTICO_BOOTSTRAP_ADMIN_KEY: an admin API key serve makes sure exists (hashed)
+	Tracing           bool   // from the standard OTEL_* variables
+
 	adminPassword string // PORTICO_ADMIN_PASSWORD, for `admin user create`; never printed
 }
 
@@ -180,6 +190,26 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			*d.dst = v
 		}
 	}
+	durations := []struct {
+		env string
+		dst *time.Duration
+		def time.Duration
+	}{
+		{"PORTICO_SHUTDOWN_DELAY", &c.ShutdownDelay, 0},
+		{"PORTICO_TOKEN_CACHE_TTL", &c.TokenCacheTTL, 10 * time.Second},
+		{"PORTICO_TOKEN_CACHE_MAX_STALE", &c.TokenCacheStale, time.Hour},
+		{"PORTICO_BREAKER_COOLDOWN", &c.BreakerCoolDown, 10 * time.Second},
+	}
+	for _, d := range durations {
+		*d.dst = d.def
+		if s := getenv(d.env); s != "" {
+			v, err := time.ParseDuration(s)
+			if err != nil || v < 0 {
+				problems = append(problems, fmt.Sprintf("%s: %q is not a duration like 10s", d.env, s))
+			}
+			*d.dst = v
+		}
+	}
 	if s := getenv("PORTICO_SPEC_MAX_BYTES"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 1 {
@@ -187,6 +217,23 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		}
 		c.MaxSpecBytes = n
 	}
+	c.BreakerFailures = 5
+	switch s := strings.TrimSpace(getenv("PORTICO_BREAKER_FAILURES")); s {
+	case "":
+	case "off", "0":
+		c.BreakerOff = true
+	default:
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			problems = append(problems, fmt.Sprintf("PORTICO_BREAKER_FAILURES: %q is not a number of failures (or off)", s))
+		}
+		c.BreakerFailures = n
+	}
+	c.BootstrapAdminKey = strings.TrimSpace(getenv("PORTICO_BOOTSTRAP_ADMIN_KEY"))
+	if k := c.BootstrapAdminKey; k != "" && (!strings.HasPrefix(k, tenant.APIKeyPrefix) || len(k) < 24) {
+		problems = append(problems, "PORTICO_BOOTSTRAP_ADMIN_KEY: must start with pk_ and hold at least 20 random characters after it (make one with `portico admin key generate`)")
+	}
+	c.Tracing = tracingEnabled(getenv)
 	if s := getenv("PORTICO_LOG_LEVEL"); s != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
 			problems = append(problems, fmt.Sprintf("PORTICO_LOG_LEVEL: %q is not one of debug, info, warn, error", s))
@@ -204,16 +251,16 @@ func (c *config) String() string {
 	for i, k := range c.MasterKeys {
 		kids[i] = k.ID
 	}
-	return fmt.Sprintf("addr=%s public_url=%s database=%s master_keys=[%s] allow_upstream=%v drain=%s",
-		c.Addr, c.PublicURL, redactURL(c.DatabaseURL), strings.Join(kids, ","), c.AllowCIDRs, c.DrainTimeout)
+	return fmt.Sprintf("addr=%s public_url=%s database=%s master_keys=[%s] allow_upstream=%v drain=%s shutdown_delay=%s bootstrap_admin_key=%t tracing=%t",
+		c.Addr, c.PublicURL, redactURL(c.DatabaseURL), strings.Join(kids, ","), c.AllowCIDRs, c.DrainTimeout, c.ShutdownDelay, c.BootstrapAdminKey != "", c.Tracing)
 }
 
 func (c *config) logger(w io.Writer) *slog.Logger {
 	o := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogJSON {
-		return slog.New(slog.NewJSONHandler(w, o))
+		return slog.New(contextHandler{slog.NewJSONHandler(w, o)})
 	}
-	return slog.New(slog.NewTextHandler(w, o))
+	return slog.New(contextHandler{slog.NewTextHandler(w, o)})
 }
 
 func parseCIDRs(s string) ([]netip.Prefix, error) {

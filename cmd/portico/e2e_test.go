@@ -370,6 +370,12 @@ func startPorticoWith(t *testing.T, dbURL string, extra map[string]string) *port
 		"PORTICO_ALLOW_UPSTREAM_CIDRS": "127.0.0.0/8",
 		"PORTICO_DRAIN_TIMEOUT":        "20s",
 		"PORTICO_LOG_LEVEL":            "debug",
+		// Load and fault tests call far faster than an agent would; the
+		// tests of the limits themselves set them.
+		"PORTICO_MCP_RATE_LIMIT_TENANT": "0",
+		"PORTICO_MCP_RATE_LIMIT_TOKEN":  "0",
+		"PORTICO_RATE_LIMIT_CALLER":     "0",
+		"PORTICO_RATE_LIMIT_TENANT":     "0",
 	}
 	for k, v := range extra {
 		env[k] = v

@@ -30,7 +30,7 @@ const (
 // the canary secret must appear in no log, response or column.
 func TestKeyRotationUnderLoad(t *testing.T) {
 	dbURL := pgtest.NewDB(t)
-	upstream := startUpstream(t)
+	upstream := startThingsUpstream(t)
 	noLimits := map[string]string{"PORTICO_RATE_LIMIT_CALLER": "0", "PORTICO_RATE_LIMIT_TENANT": "0",
 		"PORTICO_MCP_RATE_LIMIT_TENANT": "0", "PORTICO_MCP_RATE_LIMIT_TOKEN": "0"}
 	with := func(keys string) map[string]string {

@@ -20,19 +20,19 @@ import (
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
-// upstreamSpec is a one-operation service; getThing echoes whether a
+// thingsSpec is a one-operation service; getThing echoes whether a
 // credential arrived.
-const upstreamSpec = `{"openapi":"3.0.3","info":{"title":"things","version":"1"},
+const thingsSpec = `{"openapi":"3.0.3","info":{"title":"things","version":"1"},
 "paths":{"/thing":{"get":{"operationId":"getThing","summary":"Get the thing.",
 "responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"type":"object"}}}}}}}}}`
 
-func startUpstream(t *testing.T) string {
+func startThingsUpstream(t *testing.T) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
 		case "/openapi.json":
-			io.WriteString(w, upstreamSpec)
+			io.WriteString(w, thingsSpec)
 		case "/thing":
 			fmt.Fprintf(w, `{"ok":true,"authorized":%v}`, r.Header.Get("Authorization") == "Bearer "+canary)
 		default:
@@ -187,7 +187,7 @@ var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 func TestCrossTenantIsolation(t *testing.T) {
 	dbURL := pgtest.NewDB(t)
 	p := startPortico(t, dbURL)
-	w := buildWorld(t, p, startUpstream(t))
+	w := buildWorld(t, p, startThingsUpstream(t))
 
 	var doc struct {
 		Paths map[string]map[string]any `json:"paths"`
@@ -288,7 +288,7 @@ func TestCrossTenantIsolation(t *testing.T) {
 func TestMCPSessionBoundToTenantAndToken(t *testing.T) {
 	dbURL := pgtest.NewDB(t)
 	p := startPortico(t, dbURL)
-	w := buildWorld(t, p, startUpstream(t))
+	w := buildWorld(t, p, startThingsUpstream(t))
 
 	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"probe","version":"1"}}}`
 	resp, _ := rawMCP(t, p.url+"/t/"+w.a+"/mcp", w.aToken, "", init)
@@ -353,7 +353,7 @@ func TestRateLimits(t *testing.T) {
 	time.Sleep(time.Second)
 
 	// MCP: the tenant allows each token 2 calls per second, bursts of 2.
-	upstream := startUpstream(t)
+	upstream := startThingsUpstream(t)
 	var tn struct{ ID, MCPURL string }
 	create := map[string]any{"name": "limited", "base_url": upstream,
 		"settings": map[string]any{"token_rate_limit_per_second": 2, "token_rate_limit_burst": 2}}
