@@ -212,6 +212,9 @@ func (res *upstreamResult) toolResult(op *Operation) *mcp.CallToolResult {
 			StructuredContent: structured,
 		}
 	}
+	if mt, _, _ := mime.ParseMediaType(res.contentType); strings.HasPrefix(mt, "image/") {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.ImageContent{Data: res.body, MIMEType: mt}}}
+	}
 	if !utf8.Valid(res.body) {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.EmbeddedResource{Resource: &mcp.ResourceContents{
 			URI: "portico://response/" + op.Name, MIMEType: res.contentType, Blob: res.body,

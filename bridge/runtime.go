@@ -561,11 +561,30 @@ func convKey(sha string, s tenant.Settings) string {
 }
 
 func (op *Operation) tool() *mcp.Tool {
-	t := &mcp.Tool{Name: op.Name, Description: op.Description, InputSchema: op.InputSchema}
+	t := &mcp.Tool{Name: op.Name, Description: op.Description, InputSchema: op.InputSchema, Annotations: op.annotations()}
 	if len(op.OutputSchema) > 0 {
 		t.OutputSchema = op.OutputSchema
 	}
 	return t
+}
+
+// annotations are the hints HTTP semantics give a client about a tool: GET
+// and HEAD only read, DELETE destroys, PUT and DELETE can be repeated, and
+// every tool reaches a service outside Portico.
+func (op *Operation) annotations() *mcp.ToolAnnotations {
+	yes, no := true, false
+	a := &mcp.ToolAnnotations{OpenWorldHint: &yes}
+	switch op.Method {
+	case "GET", "HEAD", "OPTIONS":
+		a.ReadOnlyHint = true
+	case "DELETE":
+		a.DestructiveHint, a.IdempotentHint = &yes, true
+	case "PUT":
+		a.DestructiveHint, a.IdempotentHint = &yes, true
+	case "POST", "PATCH":
+		a.DestructiveHint = &no
+	}
+	return a
 }
 
 // convertSpec converts a document off the request path, at most
