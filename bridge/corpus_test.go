@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -196,6 +197,8 @@ func BenchmarkConvert(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(spec)))
 			var size int
+			runtime.GC()
+			peak := watchHeap()
 			for b.Loop() {
 				conv, err := Convert(spec, Options{})
 				if err != nil {
@@ -207,6 +210,7 @@ func BenchmarkConvert(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(size), "schema-bytes")
+			b.ReportMetric(peak()/(1<<20), "peak-heap-MB")
 		})
 	}
 }

@@ -131,14 +131,42 @@ func (c *schemaConverter) warnOnce(key, format string, args ...any) {
 }
 
 // target returns the schema a reference proxy points at.
+//
+// A reference to a named component is resolved through the component's own
+// proxy, whose built schema libopenapi caches: resolving through the
+// referring proxy would build the component (and, lazily, every schema
+// below it) again for each place that refers to it.
 func (c *schemaConverter) target(p *base.SchemaProxy) *base.Schema {
-	if p.IsTransformedRefWithSiblings() {
-		if t, ok := c.components[p.GetReference()]; ok {
-			return t.Schema()
+	if t := c.component(p.GetReference()); t != nil && t != p {
+		if s := t.Schema(); s != nil || p.IsTransformedRefWithSiblings() {
+			return s
 		}
+	} else if p.IsTransformedRefWithSiblings() {
 		return nil
 	}
 	return p.Schema()
+}
+
+// component returns the proxy of the component ref names, following
+// components that are only a reference to another one (Foo: {$ref: Bar}),
+// so each component is built from one proxy. It returns nil for refs that
+// do not name a component.
+func (c *schemaConverter) component(ref string) *base.SchemaProxy {
+	t, ok := c.components[ref]
+	if !ok {
+		return nil
+	}
+	for range 8 {
+		if t == nil || !t.IsReference() || t.IsTransformedRefWithSiblings() {
+			break
+		}
+		next, ok := c.components[t.GetReference()]
+		if !ok || next == nil {
+			break
+		}
+		t = next
+	}
+	return t
 }
 
 // ensureDef converts the schema behind ref once per mode. The def is
