@@ -55,6 +55,14 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 	}
 	cfg.AllowRemoteReferences = false
 	cfg.AllowFileReferences = false
+	// The converter reads neither the index's metadata (descriptions,
+	// enums, paths of inline refs) nor libopenapi's cycle report: its own
+	// walker handles cycles (a def is registered before it is converted)
+	// and buildWarnings drops circular-reference errors anyway. Skipping
+	// both leaves every conversion byte for byte the same (goldens and the
+	// corpus) and saves the resolver's walk over every reference.
+	cfg.SkipMetadataCollection = true
+	cfg.SkipCircularReferenceCheck = true
 	doc, err := libopenapi.NewDocumentWithConfiguration(spec, cfg)
 	if err != nil {
 		return nil, &notOpenAPIError{firstLine(err.Error())}

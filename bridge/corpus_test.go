@@ -6,9 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/jsonschema-go/jsonschema"
@@ -196,6 +199,9 @@ func BenchmarkConvert(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(spec)))
 			var size int
+			runtime.GC()
+			peak := watchHeap()
+			cpu0 := processCPU()
 			for b.Loop() {
 				conv, err := Convert(spec, Options{})
 				if err != nil {
@@ -207,8 +213,21 @@ func BenchmarkConvert(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(size), "schema-bytes")
+			b.ReportMetric(peak()/(1<<20), "peak-heap-MB")
+			// CPU time of the whole process (all threads, GC included) per
+			// conversion: steadier than wall time on a loaded machine.
+			b.ReportMetric((processCPU()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
+}
+
+// processCPU returns the user plus system CPU time the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // checkPlan asserts that the request plan and the input schema agree: every

@@ -50,9 +50,11 @@ type schemaConverter struct {
 	// or "GET /pets"; path holds the property names below it.
 	where      string
 	path       []string
-	mismatches int  // values that disagree with their schema, beyond those reported
-	oas31      bool // the document is 3.1 or later (JSON Schema 2020-12 dialect)
-	oas30      bool // the document is 3.0 or Swagger 2.0 (OpenAPI schema dialect)
+	mismatches int               // values that disagree with their schema, beyond those reported
+	dropJSON   map[string][]byte // defs encoded with some deps dropped, see defJSONDrop
+	scratch    []byte            // reused buffer for encodeTop
+	oas31      bool              // the document is 3.1 or later (JSON Schema 2020-12 dialect)
+	oas30      bool              // the document is 3.0 or Swagger 2.0 (OpenAPI schema dialect)
 }
 
 // maxValueWarnings caps how many example/default mismatches are reported
@@ -131,14 +133,42 @@ func (c *schemaConverter) warnOnce(key, format string, args ...any) {
 }
 
 // target returns the schema a reference proxy points at.
+//
+// A reference to a named component is resolved through the component's own
+// proxy, whose built schema libopenapi caches: resolving through the
+// referring proxy would build the component (and, lazily, every schema
+// below it) again for each place that refers to it.
 func (c *schemaConverter) target(p *base.SchemaProxy) *base.Schema {
-	if p.IsTransformedRefWithSiblings() {
-		if t, ok := c.components[p.GetReference()]; ok {
-			return t.Schema()
+	if t := c.component(p.GetReference()); t != nil && t != p {
+		if s := t.Schema(); s != nil || p.IsTransformedRefWithSiblings() {
+			return s
 		}
+	} else if p.IsTransformedRefWithSiblings() {
 		return nil
 	}
 	return p.Schema()
+}
+
+// component returns the proxy of the component ref names, following
+// components that are only a reference to another one (Foo: {$ref: Bar}),
+// so each component is built from one proxy. It returns nil for refs that
+// do not name a component.
+func (c *schemaConverter) component(ref string) *base.SchemaProxy {
+	t, ok := c.components[ref]
+	if !ok {
+		return nil
+	}
+	for range 8 {
+		if t == nil || !t.IsReference() || t.IsTransformedRefWithSiblings() {
+			break
+		}
+		next, ok := c.components[t.GetReference()]
+		if !ok || next == nil {
+			break
+		}
+		t = next
+	}
+	return t
 }
 
 // ensureDef converts the schema behind ref once per mode. The def is
@@ -649,22 +679,38 @@ func (c *schemaConverter) appendDefs(b []byte, found []*def, dropped map[string]
 		}
 		b = appendString(b, d.name)
 		b = append(b, ':')
-		if dropped != nil && c.usesDropped(d, dropped) {
-			b = appendJSONDrop(b, d.node, dropped)
-		} else {
-			b = append(b, c.defJSON(d)...)
-		}
+		b = append(b, c.defJSONDrop(d, dropped)...)
 	}
 	return append(b, '}')
 }
 
-func (c *schemaConverter) usesDropped(d *def, dropped map[string]bool) bool {
+// defJSONDrop returns d encoded with refs to dropped defs left open. The
+// result depends only on which of d's own deps are dropped, so it is
+// encoded once per such set: a trimmed output graph is shared by many
+// operations (Stripe's responses all reach the same types).
+func (c *schemaConverter) defJSONDrop(d *def, dropped map[string]bool) []byte {
+	if len(dropped) == 0 {
+		return c.defJSON(d)
+	}
+	var key []byte
 	for _, ref := range d.deps {
-		if dropped[c.refName[ref]] {
-			return true
+		if n := c.refName[ref]; dropped[n] {
+			key = append(append(key, 0), n...)
 		}
 	}
-	return false
+	if key == nil {
+		return c.defJSON(d)
+	}
+	key = append(append(key, 0), d.name...)
+	if enc, ok := c.dropJSON[string(key)]; ok {
+		return enc
+	}
+	enc := appendJSONDrop(make([]byte, 0, len(c.defJSON(d))), d.node, dropped)
+	if c.dropJSON == nil {
+		c.dropJSON = make(map[string][]byte)
+	}
+	c.dropJSON[string(key)] = enc
+	return enc
 }
 
 // encodeTop encodes a generated top-level schema with the $defs its refs
@@ -672,16 +718,24 @@ func (c *schemaConverter) usesDropped(d *def, dropped map[string]bool) bool {
 // whether anything was left out.
 func (c *schemaConverter) encodeTop(top *object, roots []string, m mode, budget int) (out []byte, trimmed bool) {
 	found, dropped := c.closure(roots, m, budget)
-	b := appendJSONDrop(nil, top, dropped)
-	if len(found) > 0 {
-		b = b[:len(b)-1] // reopen the object
-		if top.len() > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `"$defs":`...)
-		b = c.appendDefs(b, found, dropped)
-		b = append(b, '}')
+	t := appendJSONDrop(c.scratch[:0], top, dropped)
+	c.scratch = t[:0]
+	if len(found) == 0 {
+		return append([]byte(nil), t...), len(dropped) > 0
 	}
+	// Size the result once: it is kept for the life of the tenant's tools.
+	n := len(t) + len(`,"$defs":{}`)
+	for _, d := range found {
+		n += len(d.name) + 4 + len(c.defJSONDrop(d, dropped))
+	}
+	b := make([]byte, 0, n)
+	b = append(b, t[:len(t)-1]...) // reopen the object
+	if top.len() > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, `"$defs":`...)
+	b = c.appendDefs(b, found, dropped)
+	b = append(b, '}')
 	return b, len(dropped) > 0
 }
 
