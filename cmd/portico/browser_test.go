@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -28,6 +29,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	dbURL := pgtest.NewDB(t)
 	fastapi := startFastAPIApp(t, "fastapi_web_app:app")
 	p := startPortico(t, dbURL)
+	// A person signs in with email and password first; the API-key path is
+	// walked too (a second, short pass in flow.mjs).
+	const email, password = "ada@example.test", "correct horse battery staple"
+	env := map[string]string{"DATABASE_URL": dbURL, "PORTICO_MASTER_KEYS": testMasterKeys, "PORTICO_ADMIN_PASSWORD": password}
+	if err := run(context.Background(), []string{"admin", "user", "create", "--email", email},
+		func(k string) string { return env[k] }, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
 
 	e2e, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
 	out := filepath.Join(e2e, "out")
@@ -38,6 +47,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	cmd.Dir = e2e
 	cmd.Env = append(os.Environ(),
 		"PORTICO_URL="+p.url, "PORTICO_ADMIN_KEY="+p.adminKey,
+		"PORTICO_EMAIL="+email, "PORTICO_PASSWORD="+password,
 		"FASTAPI_URL="+fastapi.url, "OUT_DIR="+out, "CANARY="+canary)
 	b, err := cmd.CombinedOutput()
 	t.Logf("flow.mjs:\n%s", b)
