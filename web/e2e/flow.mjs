@@ -233,6 +233,15 @@ try {
   await page.reload();
   await main.locator('table.tenants').waitFor();
   await shot('tenants-phone');
+  await page.goto(base + tenantPath + '/versions');
+  await main.locator('li.version[data-version="2"]').waitFor();
+  await shot('versions-phone');
+  await page.goto(base + tenantPath + '/activity');
+  await main.locator('table.calls tbody tr').first().waitFor();
+  await shot('activity-phone');
+  // Nothing is wider than the phone's screen.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(overflow <= 390, `the page is ${overflow} px wide on a 390 px screen`);
   await page.goto(base + tenantPath + '/tools/whoami_whoami_get');
   await page.getByRole('heading', { name: 'Playground' }).waitFor();
   await shot('playground-phone');
