@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net/http/httptest"
@@ -56,6 +57,56 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if strings.Contains(p.logs.String(), canary) {
 		t.Error("the credential value appears in Portico's log")
+	}
+}
+
+// TestDevDashboardInBrowser: a newcomer runs `portico dev`, opens the
+// dashboard it printed, signs in with the email and password it printed and
+// calls a demo tool in the playground (web/e2e/dev.mjs), reading no docs.
+func TestDevDashboardInBrowser(t *testing.T) {
+	node, ok := browserTools(t)
+	if !ok {
+		return
+	}
+	e2e, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
+	t.Chdir(t.TempDir()) // dev keeps its state in the working directory
+	env := map[string]string{"DATABASE_URL": pgtest.NewDB(t), "PORTICO_ADDR": "127.0.0.1:0", "PORTICO_LOG_LEVEL": "warn"}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"dev"}, func(k string) string { return env[k] }, pw, io.Discard)
+		pw.Close()
+	}()
+	defer func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("dev returned %v", err)
+		}
+	}()
+	printed := map[string]string{}
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() && printed["password"] == "" {
+		for _, k := range []string{"Dashboard", "Email", "Password"} {
+			if f := strings.Fields(sc.Text()); len(f) > 1 && f[0] == k {
+				printed[strings.ToLower(k)] = f[1]
+			}
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if printed["dashboard"] == "" || printed["email"] == "" || printed["password"] == "" {
+		t.Fatalf("dev printed no dashboard sign-in: %v", printed)
+	}
+	bctx, bcancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer bcancel()
+	cmd := exec.CommandContext(bctx, node, "dev.mjs")
+	cmd.Dir = e2e
+	cmd.Env = append(os.Environ(), "PORTICO_URL="+printed["dashboard"], "PORTICO_EMAIL="+printed["email"],
+		"PORTICO_PASSWORD="+printed["password"], "OUT_DIR="+filepath.Join(e2e, "out"))
+	b, err := cmd.CombinedOutput()
+	t.Logf("dev.mjs:\n%s", b)
+	if err != nil {
+		t.Fatalf("dev browser walk failed: %v", err)
 	}
 }
 
