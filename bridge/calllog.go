@@ -17,7 +17,7 @@ import (
 // records nothing.
 type CallLog struct {
 	size int
-	mu   sync.Mutex
+	mu   sync.RWMutex // guards logs; each tenant's calls have their own lock
 	logs map[string]*tenantCalls
 	now  func() time.Time
 }
@@ -28,6 +28,7 @@ const (
 )
 
 type tenantCalls struct {
+	mu      sync.Mutex
 	ring    []tenant.CallRecord
 	next    int
 	full    bool
@@ -54,13 +55,17 @@ func (c *CallLog) record(id string, r tenant.CallRecord) {
 		}
 		r.Error = r.Error[:cut] + "…"
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := c.logs[id]
+	t := c.tenant(id)
 	if t == nil {
-		t = &tenantCalls{ring: make([]tenant.CallRecord, 0, min(c.size, 64))}
-		c.logs[id] = t
+		c.mu.Lock()
+		if t = c.logs[id]; t == nil {
+			t = &tenantCalls{ring: make([]tenant.CallRecord, 0, min(c.size, 64))}
+			c.logs[id] = t
+		}
+		c.mu.Unlock()
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if len(t.ring) < c.size {
 		t.ring = append(t.ring, r)
 	} else {
@@ -87,12 +92,12 @@ func (c *CallLog) RecentCalls(id string, f tenant.CallFilter) []tenant.CallRecor
 	if c == nil {
 		return out
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := c.logs[id]
+	t := c.tenant(id)
 	if t == nil {
 		return out
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	n := len(t.ring)
 	for i := 0; i < n && (f.Limit <= 0 || len(out) < f.Limit); i++ {
 		r := t.ring[((t.next-1-i)%n+n)%n]
@@ -120,12 +125,12 @@ func (c *CallLog) CallStats(id string, since time.Time) []tenant.CallBucket {
 	if floor := c.now().Add(-24 * time.Hour); since.Before(floor) {
 		since = floor
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := c.logs[id]
+	t := c.tenant(id)
 	if t == nil {
 		return out
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for _, b := range t.buckets {
 		if b.Calls > 0 && !b.Start.Before(since.Truncate(time.Minute)) {
 			out = append(out, b)
@@ -133,4 +138,10 @@ func (c *CallLog) CallStats(id string, since time.Time) []tenant.CallBucket {
 	}
 	slices.SortFunc(out, func(a, b tenant.CallBucket) int { return a.Start.Compare(b.Start) })
 	return out
+}
+
+func (c *CallLog) tenant(id string) *tenantCalls {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.logs[id]
 }

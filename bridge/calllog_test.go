@@ -2,8 +2,11 @@ package bridge
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/tenant"
 )
@@ -62,5 +65,48 @@ func TestCallLogRingFiltersAndBuckets(t *testing.T) {
 	nilLog.record("t1", tenant.CallRecord{})
 	if len(nilLog.RecentCalls("t1", tenant.CallFilter{})) != 0 || len(nilLog.CallStats("t1", now)) != 0 {
 		t.Error("a nil log records nothing")
+	}
+}
+
+// A failed call's recorded message never carries the tenant's credential
+// values, even when the upstream echoed one back in an error body.
+func TestCallRecordRedactsCredentials(t *testing.T) {
+	l := &live{id: "t1"}
+	l.state.Store(&state{creds: []tenant.LiveCredential{{Value: tenant.Secret("s3cret-value")}, {Value: tenant.Secret("ab")}}})
+	res := toolError("upstream returned HTTP 401 for GET /x: %s", `{"detail":"bad token s3cret-value"}`)
+	r := l.redact(callRecord(time.Now(), "x", &outcome{status: StatusUpstream4xx}, time.Millisecond, res))
+	if strings.Contains(r.Error, "s3cret-value") || !strings.Contains(r.Error, "[REDACTED]") || !r.IsError {
+		t.Errorf("recorded error = %+v", r)
+	}
+	ok := l.redact(callRecord(time.Now(), "x", &outcome{status: StatusOK}, time.Millisecond, &mcp.CallToolResult{}))
+	if ok.IsError || ok.Error != "" || ok.Status != StatusOK {
+		t.Errorf("a good call = %+v", ok)
+	}
+}
+
+func TestCallLogConcurrent(t *testing.T) {
+	c := NewCallLog(50)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := []string{"a", "b"}[g%2]
+			for range 200 {
+				c.record(id, tenant.CallRecord{At: time.Now(), Tool: "x", Status: StatusOK})
+				c.RecentCalls(id, tenant.CallFilter{Limit: 5})
+				c.CallStats(id, time.Time{})
+			}
+		}()
+	}
+	wg.Wait()
+	for _, id := range []string{"a", "b"} {
+		n := 0
+		for _, b := range c.CallStats(id, time.Time{}) {
+			n += b.Calls
+		}
+		if n != 800 || len(c.RecentCalls(id, tenant.CallFilter{})) != 50 {
+			t.Errorf("tenant %s: %d calls in buckets, want 800", id, n)
+		}
 	}
 }
