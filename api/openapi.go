@@ -171,6 +171,14 @@ func openAPIDocument() map[string]any {
 			"/tenants/{id}/audit": obj{"get": op("listAudit", "Who changed what, newest first.", "tenants",
 				[]obj{id, {"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}},
 				nil, "200", resp("Audit entries.", listOf("audit", "AuditEntry")), "422")},
+			"/tenants/{id}/calls": obj{"get": op("listCalls",
+				"Recent tool calls (newest first) with status and latency split (gateway vs upstream), per-minute aggregates and a summary of the last 24 h. Kept in memory by each replica for the calls it served; lost on restart.", "tenants",
+				[]obj{id,
+					{"name": "tool", "in": "query", "schema": str("Only calls of this tool.")},
+					{"name": "status", "in": "query", "schema": str("ok, error (every failed call) or an outcome such as upstream_4xx, upstream_5xx, timeout, tool_error.")},
+					{"name": "since", "in": "query", "schema": obj{"type": "string", "format": "date-time", "description": "Only calls from this time (at most 24 h back)."}},
+					{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000, "default": 200}}},
+				nil, "200", resp("Calls.", ref("CallList")), "422")},
 			"/api-keys": obj{
 				"get": op("listAdminAPIKeys", "List admin API keys (admin keys only).", "api-keys", nil, nil,
 					"200", resp("API keys.", listOf("api_keys", "APIKey"))),
@@ -414,6 +422,33 @@ func schemas() obj {
 			"action":     str("What, e.g. tenant.update."),
 			"details":    obj{"type": "object"},
 			"created_at": timeStr,
+		}),
+		"CallRecord": object([]string{"at", "tool", "status", "is_error", "latency_ms", "upstream_ms", "gateway_ms"}, obj{
+			"at":          timeStr,
+			"tool":        str("The tool's MCP name."),
+			"status":      str("ok, tool_error, upstream_4xx, upstream_5xx, transport, timeout, circuit_open, busy, invalid_args, rate_limited, internal_error."),
+			"is_error":    obj{"type": "boolean"},
+			"latency_ms":  obj{"type": "number", "description": "The whole call as Portico saw it."},
+			"upstream_ms": obj{"type": "number", "description": "Waiting for the tenant's service."},
+			"gateway_ms":  obj{"type": "number", "description": "Portico's own share (latency_ms - upstream_ms)."},
+			"error":       str("The start of a failed call's message (never arguments or secrets)."),
+		}),
+		"CallBucket": object([]string{"start", "calls", "errors", "latency_sum_ms", "latency_max_ms"}, obj{
+			"start":           timeStr,
+			"calls":           obj{"type": "integer"},
+			"errors":          obj{"type": "integer"},
+			"latency_sum_ms":  obj{"type": "number"},
+			"latency_max_ms":  obj{"type": "number"},
+			"upstream_sum_ms": obj{"type": "number"},
+		}),
+		"CallList": object([]string{"calls", "buckets", "summary", "bucket_seconds", "scope"}, obj{
+			"calls":   arrayOf(ref("CallRecord")),
+			"buckets": arrayOf(ref("CallBucket")),
+			"summary": object([]string{"calls", "errors", "error_rate"}, obj{
+				"calls": obj{"type": "integer"}, "errors": obj{"type": "integer"}, "error_rate": obj{"type": "number"},
+			}),
+			"bucket_seconds": obj{"type": "integer", "description": "Width of a bucket: 60."},
+			"scope":          obj{"type": "string", "enum": []string{"replica"}, "description": "Calls served by the replica that answered."},
 		}),
 	}
 }

@@ -64,6 +64,7 @@ func (s *Server) routes(o Options) {
 	t.DELETE("/api-keys/:key_id", handleAPIKeyRevoke(st, tenantFromPath), owned...)
 	t.GET("/tools", handleToolList(rt), owned...)
 	t.GET("/audit", handleAuditList(st), owned...)
+	t.GET("/calls", handleCallList(st, o.Calls), owned...)
 
 	sp := o.Spec
 	t.GET("/spec", handleSpecStatus(sp), owned...)

@@ -68,6 +68,11 @@ type Options struct {
 	// Runtime, when it implements Spec.
 	Spec Spec
 
+	// Calls serves GET /tenants/{id}/calls (recent tool calls kept by this
+	// replica). Nil means Runtime, when it implements Calls; else the route
+	// answers with empty lists.
+	Calls Calls
+
 	// MCP serves the tenant data plane; it is mounted at /t/{id}/mcp for every
 	// method (Streamable HTTP uses GET, POST and DELETE). Nil leaves it out.
 	MCP http.Handler
@@ -147,6 +152,9 @@ func New(opts Options) *Server {
 	}
 	if sp, ok := opts.Runtime.(Spec); ok && opts.Spec == nil {
 		opts.Spec = sp
+	}
+	if cl, ok := opts.Runtime.(Calls); ok && opts.Calls == nil {
+		opts.Calls = cl
 	}
 	if len(opts.ReadyChecks) == 0 {
 		// Ready's error may carry internals: log it, show a plain sentence.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -13,6 +14,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // tracer names the bridge's spans; it is the global provider's, which cmd
@@ -65,7 +68,11 @@ func (l *live) instrument(ctx context.Context, op *Operation, h http.Header) (co
 			span.SetStatus(codes.Error, oc.status)
 		}
 		span.End()
-		l.metrics.call(l.id, op.Name, oc.status, time.Since(start), oc.upstream)
+		total := time.Since(start)
+		l.metrics.call(l.id, op.Name, oc.status, total, oc.upstream)
+		if res != nil { // tool calls only; resource reads pass nil
+			l.calls.record(l.id, l.redact(callRecord(start, op.Name, oc, total, res)))
+		}
 	}
 }
 
@@ -116,4 +123,40 @@ func (l *live) upstreamFailed(ctx context.Context, op *Operation, timeout time.D
 		l.breaker.record(true, desc.Error(), time.Now())
 	}
 	return desc
+}
+
+// callRecord is what the call log keeps of a tool call: never arguments or
+// results, only a failed call's message (truncated by the log).
+func callRecord(start time.Time, tool string, oc *outcome, total time.Duration, res *mcp.CallToolResult) tenant.CallRecord {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	r := tenant.CallRecord{At: start.UTC(), Tool: tool, Status: oc.status, IsError: res.IsError || oc.status != StatusOK,
+		LatencyMS: ms(total), UpstreamMS: ms(oc.upstream), GatewayMS: ms(max(0, total-oc.upstream))}
+	if r.IsError && r.Status == StatusOK {
+		r.Status = "tool_error"
+	}
+	if r.IsError {
+		for _, c := range res.Content {
+			if t, ok := c.(*mcp.TextContent); ok {
+				r.Error = t.Text
+				break
+			}
+		}
+	}
+	return r
+}
+
+// redact blanks the tenant's credential values out of a recorded error, in
+// case the upstream echoed one back in an error body.
+func (l *live) redact(r tenant.CallRecord) tenant.CallRecord {
+	if r.Error == "" {
+		return r
+	}
+	if st := l.state.Load(); st != nil {
+		for _, c := range st.creds {
+			if v := c.Value.Reveal(); len(v) >= 4 {
+				r.Error = strings.ReplaceAll(r.Error, v, "[REDACTED]")
+			}
+		}
+	}
+	return r
 }

@@ -88,6 +88,8 @@ type Config struct {
 	Version string
 	// Metrics receives the data plane's Prometheus series; nil records nothing.
 	Metrics *Metrics
+	// Calls keeps recent tool calls per tenant for the dashboard; nil keeps none.
+	Calls *CallLog
 	// Breaker tunes each tenant's upstream circuit breaker.
 	Breaker BreakerConfig
 	// TokenCache tunes the verified MCP token cache.
@@ -227,6 +229,7 @@ type live struct {
 	limits  callLimits
 	breaker *breaker
 	metrics *Metrics
+	calls   *CallLog
 	log     *slog.Logger
 }
 
@@ -433,6 +436,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 		sem:     make(chan struct{}, conc),
 		client:  client,
 		metrics: r.opts.Metrics,
+		calls:   r.opts.Calls,
 		log:     r.log,
 		breaker: newBreaker(r.opts.Breaker, func(s breakerState, opened bool) {
 			r.opts.Metrics.breakerState(t.ID, s, opened)

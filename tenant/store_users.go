@@ -48,6 +48,33 @@ func (s *Store) CreateUser(ctx context.Context, email, password string, operator
 	return u, nil
 }
 
+// SetUserPassword replaces the password of the account with this email
+// (ErrNotFound when there is none). Existing sessions stay valid.
+func (s *Store) SetUserPassword(ctx context.Context, email, password, actor string) (User, error) {
+	email = strings.TrimSpace(email)
+	if err := validateCredentials(email, password); err != nil {
+		return User{}, fmt.Errorf("set password: %w", err)
+	}
+	var u User
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRow(ctx, `
+			UPDATE users SET password_hash = $2 WHERE lower(email) = lower($1) AND disabled_at IS NULL
+			RETURNING `+userCols, email, HashPassword(password)))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: no user %s", ErrNotFound, email)
+		}
+		if err != nil {
+			return dbErr("", err)
+		}
+		return audit(ctx, tx, "", actor, "user.password", map[string]any{"user_id": u.ID})
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("set the password of %s: %w", email, err)
+	}
+	return u, nil
+}
+
 // Users lists every account, oldest first.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+userCols+` FROM users WHERE disabled_at IS NULL ORDER BY created_at, id`)

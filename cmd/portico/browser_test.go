@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -28,6 +30,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	dbURL := pgtest.NewDB(t)
 	fastapi := startFastAPIApp(t, "fastapi_web_app:app")
 	p := startPortico(t, dbURL)
+	// A person signs in with email and password first; the API-key path is
+	// walked too (a second, short pass in flow.mjs).
+	const email, password = "ada@example.test", "correct horse battery staple"
+	env := map[string]string{"DATABASE_URL": dbURL, "PORTICO_MASTER_KEYS": testMasterKeys, "PORTICO_ADMIN_PASSWORD": password}
+	if err := run(context.Background(), []string{"admin", "user", "create", "--email", email},
+		func(k string) string { return env[k] }, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
 
 	e2e, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
 	out := filepath.Join(e2e, "out")
@@ -38,6 +48,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	cmd.Dir = e2e
 	cmd.Env = append(os.Environ(),
 		"PORTICO_URL="+p.url, "PORTICO_ADMIN_KEY="+p.adminKey,
+		"PORTICO_EMAIL="+email, "PORTICO_PASSWORD="+password,
 		"FASTAPI_URL="+fastapi.url, "OUT_DIR="+out, "CANARY="+canary)
 	b, err := cmd.CombinedOutput()
 	t.Logf("flow.mjs:\n%s", b)
@@ -46,6 +57,56 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if strings.Contains(p.logs.String(), canary) {
 		t.Error("the credential value appears in Portico's log")
+	}
+}
+
+// TestDevDashboardInBrowser: a newcomer runs `portico dev`, opens the
+// dashboard it printed, signs in with the email and password it printed and
+// calls a demo tool in the playground (web/e2e/dev.mjs), reading no docs.
+func TestDevDashboardInBrowser(t *testing.T) {
+	node, ok := browserTools(t)
+	if !ok {
+		return
+	}
+	e2e, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
+	t.Chdir(t.TempDir()) // dev keeps its state in the working directory
+	env := map[string]string{"DATABASE_URL": pgtest.NewDB(t), "PORTICO_ADDR": "127.0.0.1:0", "PORTICO_LOG_LEVEL": "warn"}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"dev"}, func(k string) string { return env[k] }, pw, io.Discard)
+		pw.Close()
+	}()
+	defer func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("dev returned %v", err)
+		}
+	}()
+	printed := map[string]string{}
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() && printed["password"] == "" {
+		for _, k := range []string{"Dashboard", "Email", "Password"} {
+			if f := strings.Fields(sc.Text()); len(f) > 1 && f[0] == k {
+				printed[strings.ToLower(k)] = f[1]
+			}
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if printed["dashboard"] == "" || printed["email"] == "" || printed["password"] == "" {
+		t.Fatalf("dev printed no dashboard sign-in: %v", printed)
+	}
+	bctx, bcancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer bcancel()
+	cmd := exec.CommandContext(bctx, node, "dev.mjs")
+	cmd.Dir = e2e
+	cmd.Env = append(os.Environ(), "PORTICO_URL="+printed["dashboard"], "PORTICO_EMAIL="+printed["email"],
+		"PORTICO_PASSWORD="+printed["password"], "OUT_DIR="+filepath.Join(e2e, "out"))
+	b, err := cmd.CombinedOutput()
+	t.Logf("dev.mjs:\n%s", b)
+	if err != nil {
+		t.Fatalf("dev browser walk failed: %v", err)
 	}
 }
 

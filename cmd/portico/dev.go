@@ -112,6 +112,18 @@ func cmdDev(ctx context.Context, cfg *config, args []string, stdout, stderr io.W
 	if err != nil {
 		return fmt.Errorf("create the dev admin key: %w", err)
 	}
+	// A person's sign-in for the dashboard: an operator account with a
+	// password made for this run (set again on every start, so it is always
+	// the one printed below).
+	devPassword := strings.ToLower(rand.Text())
+	if _, err := a.store.CreateUser(ctx, devUserEmail, devPassword, true, "dev"); errors.Is(err, tenant.ErrConflict) {
+		_, err = a.store.SetUserPassword(ctx, devUserEmail, devPassword, "dev")
+		if err != nil {
+			return fmt.Errorf("set the dev user's password: %w", err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("create the dev user: %w", err)
+	}
 	_, mcpToken, err := a.store.CreateToken(ctx, demo.ID, "portico dev "+time.Now().Format(time.DateTime), nil, "dev")
 	if err != nil {
 		return fmt.Errorf("create the demo MCP token: %w", err)
@@ -120,9 +132,11 @@ func cmdDev(ctx context.Context, cfg *config, args []string, stdout, stderr io.W
 	fmt.Fprintf(stdout, `
 Portico %s is running (dev mode). Press Ctrl-C to stop.
 
-  Dashboard      %s/   (sign in with the admin API key)
+  Dashboard      %s/
+  Email          %s
+  Password       %s   (new on every start)
   REST API       %s/api/v1   (send Authorization: Bearer <admin key>)
-  Admin API key  %s
+  Admin API key  %s   (or sign in to the dashboard with it)
   Demo tenant    %s, serving the demo bookstore API at %s
   MCP URL        %s
   MCP token      %s
@@ -133,9 +147,12 @@ directory up from where it runs, hence the scratch directory):
    npx -y @modelcontextprotocol/inspector-cli --cli %s --transport http \
      --header "Authorization: Bearer %s" --method tools/list)
 
-`, version, a.publicURL, a.publicURL, adminKey, demo.Name, demoURL, mcpURL, mcpToken, mcpURL, mcpToken)
+`, version, a.publicURL, devUserEmail, devPassword, a.publicURL, adminKey, demo.Name, demoURL, mcpURL, mcpToken, mcpURL, mcpToken)
 	return a.serve(ctx, ln)
 }
+
+// devUserEmail is the dashboard account `portico dev` makes.
+const devUserEmail = "dev@portico.localhost"
 
 // ensureDemoTenant registers the demo API as tenant "demo", or points the
 // existing one at this run's demo API, and stores its credential.

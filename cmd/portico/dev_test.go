@@ -2,8 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +23,11 @@ import (
 // database DATABASE_URL names, and uses what it prints.
 func TestDevWithDatabaseURL(t *testing.T) {
 	t.Chdir(t.TempDir())
-	checkDev(t, map[string]string{"DATABASE_URL": pgtest.NewDB(t)})
+	db := pgtest.NewDB(t)
+	checkDev(t, map[string]string{"DATABASE_URL": db})
+	// A second start on the same database: the dev user exists and gets
+	// the newly printed password.
+	checkDev(t, map[string]string{"DATABASE_URL": db})
 }
 
 // TestDevPrivatePostgres runs `portico dev` on a machine where nothing
@@ -91,6 +98,12 @@ func checkDev(t *testing.T, env map[string]string) string {
 			printed["token"] = f[2]
 		case strings.HasPrefix(line, "  Admin API key"):
 			printed["key"] = f[3]
+		case strings.HasPrefix(line, "  Dashboard"):
+			printed["dashboard"] = f[1]
+		case strings.HasPrefix(line, "  Email"):
+			printed["email"] = f[1]
+		case strings.HasPrefix(line, "  Password"):
+			printed["password"] = f[1]
 		}
 		if printed["mcp"] != "" && printed["token"] != "" && printed["key"] != "" {
 			break
@@ -103,6 +116,21 @@ func checkDev(t *testing.T, env map[string]string) string {
 	}
 	if !strings.HasPrefix(printed["key"], "pk_") || !strings.HasPrefix(printed["token"], "mcp_") {
 		t.Errorf("printed admin key %q / token %q lack their prefixes", printed["key"], printed["token"])
+	}
+
+	// The printed email and password sign in to the dashboard.
+	login, _ := json.Marshal(map[string]string{"email": printed["email"], "password": printed["password"]})
+	resp, err := http.Post(strings.TrimSuffix(printed["dashboard"], "/")+"/api/v1/auth/login", "application/json", bytes.NewReader(login))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var session struct {
+		CSRF string `json:"csrf_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&session)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || session.CSRF == "" || len(resp.Cookies()) == 0 {
+		t.Errorf("sign in with the printed email %q and password: %d, csrf %q, %d cookies", printed["email"], resp.StatusCode, session.CSRF, len(resp.Cookies()))
 	}
 
 	cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)

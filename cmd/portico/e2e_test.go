@@ -361,12 +361,15 @@ func startPortico(t *testing.T, dbURL string, extra ...string) *portico {
 	return startPorticoWith(t, dbURL, env)
 }
 
+// testMasterKeys are the master keys of the test Portico.
+const testMasterKeys = "k2:ZTJlLW1hc3Rlci1rZXktbnVtYmVyLXR3by0zMmJ5dGU=,k1:ZTJlLW1hc3Rlci1rZXktbnVtYmVyLW9uZS0zMmJ5dGU="
+
 // startPorticoWith starts Portico with extra environment on top of the defaults.
 func startPorticoWith(t *testing.T, dbURL string, extra map[string]string) *portico {
 	t.Helper()
 	env := map[string]string{
 		"DATABASE_URL":                 dbURL,
-		"PORTICO_MASTER_KEYS":          "k2:ZTJlLW1hc3Rlci1rZXktbnVtYmVyLXR3by0zMmJ5dGU=,k1:ZTJlLW1hc3Rlci1rZXktbnVtYmVyLW9uZS0zMmJ5dGU=",
+		"PORTICO_MASTER_KEYS":          testMasterKeys,
 		"PORTICO_ALLOW_UPSTREAM_CIDRS": "127.0.0.0/8",
 		"PORTICO_DRAIN_TIMEOUT":        "20s",
 		"PORTICO_LOG_LEVEL":            "debug",

@@ -147,6 +147,7 @@ type app struct {
 	pool      *pgxpool.Pool
 	store     *tenant.Store
 	runtime   *bridge.Runtime
+	calls     *bridge.CallLog // recent tool calls of this replica, for the dashboard
 	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
@@ -172,7 +173,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		pool.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel}
+	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, calls: bridge.NewCallLog(1000)}
 	a.store = tenant.NewStore(pool, sealer)
 	a.runtime = bridge.New(a.store, bridge.Config{
 		Logger:           log,
@@ -188,6 +189,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		TenantRate:       bridge.RateLimit(cfg.MCPTenantRate),
 		TokenRate:        bridge.RateLimit(cfg.MCPTokenRate),
 		Metrics:          tel.bridge,
+		Calls:            a.calls,
 		Breaker:          bridge.BreakerConfig{Failures: cfg.BreakerFailures, CoolDown: cfg.BreakerCoolDown, Disabled: cfg.BreakerOff},
 		TokenCache:       bridge.TokenCacheConfig{TTL: cfg.TokenCacheTTL, MaxStale: cfg.TokenCacheStale},
 	})
@@ -364,6 +366,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		Store:       tokenRevocations{a.store, a.runtime},
 		Runtime:     a.runtime,
 		Spec:        a.runtime,
+		Calls:       a.calls,
 		MCP:         a.runtime.Handler(),
 		Previewer:   a.runtime,
 		ReadyChecks: a.readyChecks(),

@@ -193,6 +193,20 @@ func TestCrossTenantIsolation(t *testing.T) {
 		Paths map[string]map[string]any `json:"paths"`
 	}
 	p.do(t, "GET", "/api/v1/openapi.json", nil, 200, &doc)
+	// B has a recorded tool call, so GET /tenants/{B}/calls has B's tool
+	// name to leak.
+	call := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"` + w.bTool + `","arguments":{}}}`
+	if resp, body := rawMCP(t, p.url+"/t/"+w.b+"/mcp", w.bToken, "", call); resp.StatusCode != 200 {
+		t.Fatalf("B's tool call: %d %s", resp.StatusCode, body)
+	}
+	var bCalls struct {
+		Calls   []struct{ Tool string }
+		Summary struct{ Calls int }
+	}
+	p.do(t, "GET", "/api/v1/tenants/"+w.b+"/calls", nil, 200, &bCalls)
+	if len(bCalls.Calls) != 1 || bCalls.Calls[0].Tool != w.bTool || bCalls.Summary.Calls != 1 {
+		t.Fatalf("B's calls as the operator = %+v, want the one call of %s", bCalls, w.bTool)
+	}
 	values := map[string]string{"id": w.b, "token_id": w.bTokenID, "key_id": w.bKeyID, "name": w.bCred, "user": w.bob}
 	secretsOfB := []string{w.b, w.bTokenID, w.bKeyID, w.bCred, w.bob, "bob@b.example", w.bTool, w.bobKeyID, canary, w.bToken[:12]}
 	// Bodies valid enough to get past decoding, so only authorization stops them.

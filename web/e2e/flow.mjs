@@ -2,15 +2,20 @@
 // real Portico and a real FastAPI app. It walks the whole flow a new tenant
 // admin takes and saves a screenshot of each step in OUT_DIR.
 //
-// Env: PORTICO_URL, PORTICO_ADMIN_KEY, FASTAPI_URL, OUT_DIR, CANARY (the
-// upstream credential value, which must never come back to the browser).
+// Env: PORTICO_URL, PORTICO_ADMIN_KEY, PORTICO_EMAIL, PORTICO_PASSWORD (a
+// user made with `portico admin user create`), FASTAPI_URL, OUT_DIR, CANARY
+// (the upstream credential value, which must never come back to the browser).
+//
+// The main walk signs in with email and password (session cookie, CSRF
+// token on writes); a second, short walk in a fresh browser context signs in
+// with the API key.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
-const { PORTICO_URL: base, PORTICO_ADMIN_KEY: adminKey, FASTAPI_URL: upstream, OUT_DIR: out, CANARY: canary } = process.env;
-for (const [k, v] of Object.entries({ PORTICO_URL: base, PORTICO_ADMIN_KEY: adminKey, FASTAPI_URL: upstream, OUT_DIR: out, CANARY: canary })) {
+const { PORTICO_URL: base, PORTICO_ADMIN_KEY: adminKey, PORTICO_EMAIL: email, PORTICO_PASSWORD: password, FASTAPI_URL: upstream, OUT_DIR: out, CANARY: canary } = process.env;
+for (const [k, v] of Object.entries({ PORTICO_URL: base, PORTICO_ADMIN_KEY: adminKey, PORTICO_EMAIL: email, PORTICO_PASSWORD: password, FASTAPI_URL: upstream, OUT_DIR: out, CANARY: canary })) {
   if (!v) { console.error(`${k} is not set`); process.exit(2); }
 }
 mkdirSync(out, { recursive: true });
@@ -19,22 +24,26 @@ const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
-const page = await context.newPage();
-page.setDefaultTimeout(20000);
-
-// Every response body the dashboard receives, and every page's HTML, is
-// checked for the credential value.
+// Every response body the dashboard receives (headers included), and every
+// page's HTML, is checked for the credential value.
 const seen = [];
 const problems = [];
-page.on('response', async r => {
-  try { seen.push({ url: r.url(), body: await r.text() }); } catch { /* redirects, aborted */ }
-});
-page.on('pageerror', e => problems.push(`page error: ${e.message}`));
-// Failed requests are logged by Chromium as console errors; the flow causes
-// some on purpose (a wrong key, an unreachable service, a missing endpoint).
-page.on('console', m => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`); });
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  const p = await context.newPage();
+  p.setDefaultTimeout(20000);
+  p.on('response', async r => {
+    const headers = JSON.stringify(await r.allHeaders().catch(() => ({})));
+    try { seen.push({ url: r.url(), body: headers + '\n' + await r.text() }); } catch { seen.push({ url: r.url(), body: headers }); /* redirects, aborted */ }
+  });
+  p.on('pageerror', e => problems.push(`page error: ${e.message}`));
+  // Failed requests are logged by Chromium as console errors; the flow causes
+  // some on purpose (a wrong password or key, an unreachable service).
+  p.on('console', m => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`); });
+  return p;
+}
+let page = await newPage();
 
 let n = 0;
 const htmls = [];
@@ -44,21 +53,26 @@ async function shot(name) {
   htmls.push(await page.content());
   console.log(`step ${n}: ${name} → ${file}`);
 }
-const main = page.locator('main');
+let main = page.locator('main');
 
 try {
-  // 1. Sign in.
+  // 1. Sign in with email and password (a wrong password first).
   await page.goto(base + '/');
   await page.waitForURL(/\/login/);
   await page.getByRole('heading', { name: 'Sign in to Portico' }).waitFor();
   await shot('sign-in');
-  await page.getByLabel('API key', { exact: true }).fill('pk_wrong');
-  await page.getByRole('button', { name: 'Sign in' }).last().click();
-  await main.getByText('That key was not accepted').waitFor();
+  const pwForm = page.getByRole('form', { name: 'Sign in with your account' });
+  await pwForm.getByLabel('Email', { exact: true }).fill(email);
+  await pwForm.getByLabel('Password', { exact: true }).fill('not the password');
+  await pwForm.getByRole('button', { name: 'Sign in' }).click();
+  await main.getByText('Could not sign in').waitFor();
   await shot('sign-in-rejected');
-  await page.getByLabel('API key', { exact: true }).fill(adminKey);
-  await page.getByRole('button', { name: 'Sign in' }).last().click();
+  await pwForm.getByLabel('Password', { exact: true }).fill(password);
+  await pwForm.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Tenants' }).waitFor();
+  const cookies = await page.context().cookies();
+  assert.ok(cookies.some(c => /portico_session$/.test(c.name) && c.httpOnly), 'signed in with an HttpOnly session cookie');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('portico.apiKey')), null, 'no API key in the tab: the session cookie carries the sign-in');
   await main.getByText('No tenants yet.').waitFor();
   await shot('tenants-empty');
 
@@ -138,13 +152,32 @@ try {
   await page.getByRole('button', { name: 'Refresh now' }).click();
   const refreshed = main.locator('.refresh-result, .unavailable').first();
   await refreshed.waitFor();
-  if (await main.locator('.refresh-result').count()) {
-    await main.locator('.refresh-result').getByText('get_order_orders', { exact: true }).waitFor();
-    console.log('refresh: new version with the added tool in the diff');
-  } else {
-    console.log('refresh: NOT AVAILABLE on this server (POST /spec/refresh answered 404); the screen says so');
-  }
+  assert.equal(await main.locator('.unavailable').count(), 0, 'POST /spec/refresh is served');
+  await main.locator('.refresh-result').getByRole('heading', { name: 'New version v2' }).waitFor();
+  await main.locator('.refresh-result .diff.add').getByText('get_order_orders', { exact: true }).waitFor();
+  await main.locator('li.version[data-version="2"]').getByText('serving').waitFor();
   await shot('spec-refresh');
+  // The history shows each version's diff on demand.
+  await main.locator('li.version[data-version="2"] summary').click();
+  await main.locator('li.version[data-version="2"] .diff.add').getByText('get_order_orders', { exact: true }).waitFor();
+  await shot('spec-history-diff');
+  const liveTools = async () => (await (await page.evaluate(async id => {
+    const r = await fetch(`/api/v1/tenants/${id}/tools`); return r.text();
+  }, tenantPath.split('/')[2]))).toString();
+  assert.ok((await liveTools()).includes('get_order_orders'), 'v2 serves the added tool');
+
+  // Pin (roll back to) v1: the added tool goes away; unpin brings it back.
+  await main.getByRole('button', { name: 'Pin version 1' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Pin' }).click();
+  await main.locator('.spec-state').getByText('Pinned to v1.').waitFor();
+  await main.locator('li.version[data-version="1"]').getByText('pinned').waitFor();
+  await page.waitForFunction(async id => !(await (await fetch(`/api/v1/tenants/${id}/tools`)).text()).includes('get_order_orders'), tenantPath.split('/')[2], { polling: 200, timeout: 10000 });
+  await shot('spec-pinned-v1');
+  await main.getByRole('button', { name: 'Unpin (serve the newest)' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Unpin' }).click();
+  await main.locator('.spec-state').getByText('Serving the newest version, v2.').waitFor();
+  await page.waitForFunction(async id => (await (await fetch(`/api/v1/tenants/${id}/tools`)).text()).includes('get_order_orders'), tenantPath.split('/')[2], { polling: 200, timeout: 10000 });
+  await shot('spec-unpinned');
 
   // 8. Revoke the wizard's token; the MCP endpoint refuses it at once.
   await page.goto(base + tenantPath + '/access');
@@ -164,7 +197,24 @@ try {
   await page.goto(base + tenantPath + '/activity');
   await main.getByRole('heading', { name: 'Audit log' }).waitFor();
   await main.locator('table').getByText('credential.create').first().waitFor();
+  await main.locator('table').getByText('spec.pin').first().waitFor();
+  // The playground's calls, recorded by the data plane: chart, latency split, filters.
+  const callRows = main.locator('table.calls tbody tr');
+  await callRows.first().waitFor();
+  assert.ok(await callRows.count() >= 2, 'the playground calls are listed');
+  await main.locator('svg.chart').waitFor();
+  await main.getByText(/Last 24 h: \d+ calls/).waitFor();
+  const who = main.locator('table.calls tbody tr', { hasText: 'whoami_whoami_get' }).first();
+  assert.equal(await who.locator('td[data-label=Status]').innerText(), 'ok');
+  assert.match(await who.locator('td[data-label=Upstream]').innerText(), /\d/, 'upstream latency recorded');
+  assert.match(await who.locator('td[data-label=Portico]').innerText(), /\d/, 'gateway latency recorded');
   await shot('activity');
+  await main.getByRole('combobox', { name: 'Tool' }).selectOption('get_user_users');
+  await main.getByText(/matching calls/).waitFor();
+  for (const td of await main.locator('table.calls td[data-label=Tool]').allInnerTexts()) assert.equal(td, 'get_user_users');
+  await main.getByRole('combobox', { name: 'Status' }).selectOption('error');
+  await main.getByText('No calls match these filters.').waitFor();
+  await shot('activity-filtered');
   await page.goto(base + tenantPath);
   await main.getByRole('button', { name: 'Deactivate' }).click();
   await page.getByRole('dialog').waitFor();
@@ -172,8 +222,10 @@ try {
   await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
   await page.goto(base + '/');
   await main.locator('table.tenants').getByText('users').waitFor();
-  await main.locator('table.tenants td[data-label=Tools]').getByText(/^\d+$/).waitFor();
-  await main.locator('table.tenants').getByText('v2', { exact: true }).waitFor(); // the refreshed version
+  await main.locator('table.tenants td[data-label=Tools]').getByText('5', { exact: true }).waitFor(); // v2: four tools and the added one
+  await main.locator('table.tenants td[data-label="Spec version"]').getByText('v2').waitFor();
+  await page.waitForFunction(() => /^[1-9]\d*$/.test(document.querySelector('table.tenants td[data-label="Calls (24 h)"]').textContent.trim()));
+  await main.locator('table.tenants td[data-label="Error rate"]').getByText('0.0 %').waitFor();
   await shot('tenants');
 
   // 10. A phone-sized screen.
@@ -181,6 +233,15 @@ try {
   await page.reload();
   await main.locator('table.tenants').waitFor();
   await shot('tenants-phone');
+  await page.goto(base + tenantPath + '/versions');
+  await main.locator('li.version[data-version="2"]').waitFor();
+  await shot('versions-phone');
+  await page.goto(base + tenantPath + '/activity');
+  await main.locator('table.calls tbody tr').first().waitFor();
+  await shot('activity-phone');
+  // Nothing is wider than the phone's screen.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(overflow <= 390, `the page is ${overflow} px wide on a 390 px screen`);
   await page.goto(base + tenantPath + '/tools/whoami_whoami_get');
   await page.getByRole('heading', { name: 'Playground' }).waitFor();
   await shot('playground-phone');
@@ -196,6 +257,28 @@ try {
   await page.keyboard.press('Enter');
   await main.locator('.result .latency').waitFor();
   await shot('playground-keyboard-phone');
+
+  // 12. The API-key path: a fresh browser, a wrong key, then the admin key;
+  // reads and a write (a new token) work with the key as a bearer token.
+  page = await newPage();
+  main = page.locator('main');
+  await page.goto(base + '/login');
+  const keyForm = page.getByRole('form', { name: 'Sign in with an API key' });
+  await keyForm.getByLabel('API key', { exact: true }).fill('pk_wrong');
+  await keyForm.getByRole('button', { name: 'Sign in' }).click();
+  await main.getByText('That key was not accepted').waitFor();
+  await keyForm.getByLabel('API key', { exact: true }).fill(adminKey);
+  await keyForm.getByRole('button', { name: 'Sign in' }).click();
+  await main.locator('table.tenants').getByText('users').waitFor();
+  await shot('api-key-tenants');
+  await page.goto(base + tenantPath + '/access');
+  await main.locator('table.tokens').waitFor();
+  const tokenForm = main.locator('form', { has: page.getByRole('button', { name: 'Create token' }) });
+  await tokenForm.getByLabel('Name', { exact: true }).fill('key-path agent');
+  await tokenForm.getByRole('button', { name: 'Create token' }).click();
+  await main.locator('.secret-once code').first().waitFor();
+  assert.match(await main.locator('.secret-once code').first().innerText(), /^mcp_/);
+  await shot('api-key-token-created');
 
   // The credential value never reached the browser.
   await page.waitForTimeout(300);

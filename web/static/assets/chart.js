@@ -1,24 +1,45 @@
-// chart.js: the latency/throughput chart, drawn as SVG by hand. Calls are
-// bucketed over time; bars are calls per bucket (errors stacked in red),
-// lines are median and p95 total latency.
+// chart.js: the latency/throughput chart, drawn as SVG by hand. Time is cut
+// into intervals; bars are calls per interval (errors stacked in red), the
+// two lines are latencies (median and p95 of recent calls, or mean and max
+// of the server's per-minute aggregates).
 import { s, ms } from './ui.js';
 
 const pct = (xs, p) => { if (!xs.length) return null; const a = [...xs].sort((x, y) => x - y); return a[Math.min(a.length - 1, Math.floor(p * a.length))]; };
 
+// callChart charts recent calls ({at, ok, total}) with median and p95 lines.
 export function callChart(calls, { buckets = 24, width = 720, height = 220 } = {}) {
   const pts = calls.filter(c => c.at).map(c => ({ ...c, t: new Date(c.at).getTime() }));
   if (!pts.length) return null;
   const t1 = Math.max(...pts.map(p => p.t)), t0 = Math.min(...pts.map(p => p.t), t1 - 3600e3);
-  const span = (t1 - t0) || 1, step = span / buckets;
+  const step = ((t1 - t0) || 1) / buckets;
   const bins = Array.from({ length: buckets }, () => ({ n: 0, err: 0, lat: [] }));
   for (const p of pts) {
     const b = bins[Math.min(buckets - 1, Math.floor((p.t - t0) / step))];
     b.n++; if (!p.ok) b.err++; if (p.total !== null) b.lat.push(p.total);
   }
+  return draw(bins.map(b => ({ n: b.n, err: b.err, a: pct(b.lat, 0.5), b: pct(b.lat, 0.95) })), t0, step, { width, height, a: 'median', b: 'p95' });
+}
+
+// bucketChart charts the server's per-minute aggregates ({start, calls,
+// errors, latency_sum_ms, latency_max_ms}) over [t0, t1] with mean and max lines.
+export function bucketChart(mins, t0, t1, { buckets = 48, width = 720, height = 220 } = {}) {
+  if (!mins.length) return null;
+  const step = ((t1 - t0) || 1) / buckets;
+  const bins = Array.from({ length: buckets }, () => ({ n: 0, err: 0, sum: 0, max: null }));
+  for (const m of mins) {
+    const i = Math.floor((new Date(m.start).getTime() - t0) / step);
+    if (i < 0 || i >= buckets) continue;
+    const b = bins[i];
+    b.n += m.calls; b.err += m.errors; b.sum += m.latency_sum_ms; b.max = Math.max(b.max ?? 0, m.latency_max_ms);
+  }
+  return draw(bins.map(b => ({ n: b.n, err: b.err, a: b.n ? b.sum / b.n : null, b: b.max })), t0, step, { width, height, a: 'mean', b: 'max' });
+}
+
+function draw(bins, t0, step, { width, height, a, b }) {
+  const buckets = bins.length, t1 = t0 + step * buckets;
   const m = { l: 44, r: 48, t: 12, b: 26 }, W = width - m.l - m.r, H = height - m.t - m.b;
-  const maxN = Math.max(1, ...bins.map(b => b.n));
-  const p50 = bins.map(b => pct(b.lat, 0.5)), p95 = bins.map(b => pct(b.lat, 0.95));
-  const maxL = Math.max(1, ...p95.filter(v => v !== null));
+  const maxN = Math.max(1, ...bins.map(x => x.n));
+  const maxL = Math.max(1, ...bins.map(x => x.b).filter(v => v !== null));
   const bw = W / buckets;
   const x = i => m.l + i * bw;
   const yN = n => m.t + H - (n / maxN) * H;
@@ -28,14 +49,14 @@ export function callChart(calls, { buckets = 24, width = 720, height = 220 } = {
     return d.length ? s('polyline', { points: d.join(' '), class: cls, fill: 'none' }) : null;
   };
   const fmtT = t => new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-  const total = pts.length, errs = pts.filter(p => !p.ok).length;
-  return s('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-label': `${total} calls, ${errs} errors; median latency up to ${ms(Math.max(0, ...p50.filter(v => v !== null)))}` },
+  const total = bins.reduce((k, x) => k + x.n, 0), errs = bins.reduce((k, x) => k + x.err, 0);
+  return s('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-label': `${total} calls, ${errs} errors; ${a} latency up to ${ms(Math.max(0, ...bins.map(x => x.a).filter(v => v !== null)))}` },
     s('title', {}, 'Calls per interval and latency'),
     [0, 0.5, 1].map(f => s('line', { x1: m.l, x2: m.l + W, y1: m.t + H * f, y2: m.t + H * f, class: 'grid' })),
-    bins.map((b, i) => [
-      s('rect', { x: x(i) + 1, y: yN(b.n), width: Math.max(1, bw - 2), height: m.t + H - yN(b.n), class: 'bar' }, s('title', {}, `${fmtT(t0 + i * step)}: ${b.n} calls, ${b.err} errors, median ${ms(p50[i])}`)),
-      b.err ? s('rect', { x: x(i) + 1, y: yN(b.err), width: Math.max(1, bw - 2), height: m.t + H - yN(b.err), class: 'bar err' }) : null]),
-    line(p50, 'p50'), line(p95, 'p95'),
+    bins.map((bin, i) => [
+      s('rect', { x: x(i) + 1, y: yN(bin.n), width: Math.max(1, bw - 2), height: m.t + H - yN(bin.n), class: 'bar' }, s('title', {}, `${fmtT(t0 + i * step)}: ${bin.n} calls, ${bin.err} errors, ${a} ${ms(bin.a)}`)),
+      bin.err ? s('rect', { x: x(i) + 1, y: yN(bin.err), width: Math.max(1, bw - 2), height: m.t + H - yN(bin.err), class: 'bar err' }) : null]),
+    line(bins.map(x => x.a), 'p50'), line(bins.map(x => x.b), 'p95'),
     s('text', { x: m.l - 6, y: m.t + 10, class: 'axis', 'text-anchor': 'end' }, String(maxN)),
     s('text', { x: m.l - 6, y: m.t + H, class: 'axis', 'text-anchor': 'end' }, '0'),
     s('text', { x: m.l + W + 6, y: m.t + 10, class: 'axis' }, ms(maxL)),

@@ -40,8 +40,9 @@ export function normalizeCall(c) {
 export async function calls(id, query = '') {
   const r = await optional(`/tenants/${enc(id)}/calls${query}`);
   if (!r.available) return r;
-  const list = (r.data && (r.data.calls || r.data.items)) || [];
-  return { available: true, calls: list.map(normalizeCall) };
+  const d = r.data || {};
+  const list = d.calls || d.items || [];
+  return { available: true, calls: list.map(normalizeCall), buckets: d.buckets || null, summary: d.summary || summary24h(list.map(normalizeCall)), scope: d.scope || '' };
 }
 
 export async function specVersions(id) {
@@ -49,7 +50,8 @@ export async function specVersions(id) {
   if (!r.available) return r;
   const list = (r.data && (r.data.versions || r.data.spec_versions)) || [];
   list.sort((a, b) => b.version - a.version);
-  return { available: true, versions: list, pinned: r.data && r.data.pinned_version };
+  const st = (r.data && r.data.status) || {};
+  return { available: true, versions: list, status: st, pinned: st.pinned_version ?? (r.data && r.data.pinned_version) ?? null };
 }
 
 export async function tools(id) {
@@ -66,7 +68,7 @@ export function summary24h(list) {
   const since = Date.now() - 86400e3;
   const recent = list.filter(c => !c.at || new Date(c.at).getTime() >= since);
   const errors = recent.filter(c => !c.ok).length;
-  return { count: recent.length, errorRate: recent.length ? errors / recent.length : 0 };
+  return { calls: recent.length, errors, error_rate: recent.length ? errors / recent.length : 0 };
 }
 
 // pool runs fn over items with at most n at a time.
