@@ -161,6 +161,9 @@ func New(store tenantStore, opts Config) *Runtime {
 		// Stateless serves every protocol version from 2025-03-26 to
 		// 2026-07-28 and needs no sticky routing between replicas.
 		Stateless: true,
+		// A 2026-07-28 client that gives up on a call closes the request;
+		// the call's context, and so the upstream request, end with it.
+		PropagateRequestCancellation: true,
 		// Portico authenticates every request with the tenant's token and is
 		// usually behind a proxy on loopback; the SDK's Host check would 403 it.
 		DisableLocalhostProtection: true,
@@ -404,6 +407,9 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 				Tools:     &mcp.ToolCapabilities{ListChanged: true},
 				Resources: &mcp.ResourceCapabilities{ListChanged: true},
 			},
+			// Resource reads (the only results the SDK builds whose
+			// caching it decides) are for the tenant's token holders.
+			SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "private" },
 			// Session ids name their tenant, so the handler can refuse a
 			// session presented at another tenant's endpoint.
 			GetSessionID: func() string { return id + "." + strings.ToLower(rand.Text()) },
@@ -508,7 +514,8 @@ func convKey(sha string, s tenant.Settings) string {
 	b, _ := json.Marshal(struct {
 		M []tenant.RouteMap
 		N map[string]string
-	}{s.RouteMaps, s.Names})
+		U map[string]string `json:",omitempty"`
+	}{s.RouteMaps, s.Names, s.URIs})
 	return sha + "|" + string(b)
 }
 
@@ -526,7 +533,7 @@ func (r *Runtime) convertSpec(raw []byte, t *tenant.Tenant) (*Conversion, error)
 	r.convert <- struct{}{}
 	defer func() { <-r.convert }()
 	r.converted.Add(1)
-	conv, err := Convert(raw, Options{RouteMaps: t.Settings.RouteMaps, Names: t.Settings.Names, Logger: r.log})
+	conv, err := Convert(raw, Options{RouteMaps: t.Settings.RouteMaps, Names: t.Settings.Names, URIs: t.Settings.URIs, Logger: r.log})
 	if err != nil {
 		return nil, &tenant.ActivationError{Code: "spec_invalid", Field: "spec_url",
 			Reason: "the document at spec_url " + t.SpecURL + " could not be converted: " + err.Error()}
@@ -535,10 +542,10 @@ func (r *Runtime) convertSpec(raw []byte, t *tenant.Tenant) (*Conversion, error)
 }
 
 // apply makes st the live state of l in one step (one pointer swap: lists
-// and calls read the state once), then brings the SDK's registry in line so
-// connected sessions get list_changed: operations gone from st are removed
-// and operations new or visibly changed are (re)added, on the same server
-// object. Operations that look the same to clients are left alone, so a
+// and calls read the state once) and brings the SDK's registry in line so
+// connected sessions get list_changed: operations new or visibly changed are
+// (re)added before the swap, operations gone from st are removed after it,
+// on the same server object. Operations that look the same to clients are left alone, so a
 // rebuild that changes nothing sends no notification.
 func (r *Runtime) apply(l *live, st *state) (err error) {
 	defer func() {
@@ -549,11 +556,26 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 		}
 	}()
 	old := l.state.Load()
-	l.state.Store(st)
 	var oldOps map[string]*Operation
 	if old != nil {
 		oldOps = old.ops
 	}
+	// New and changed operations are registered before the swap, so a call
+	// routed with st (live.go) always finds its handler in the SDK.
+	for _, op := range st.list {
+		if prev, ok := oldOps[op.key()]; ok && visible(prev, op) {
+			continue
+		}
+		switch op.Kind {
+		case tenant.KindResource:
+			l.server.AddResource(&mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: "application/json"}, l.readResource(op))
+		case tenant.KindResourceTemplate:
+			l.server.AddResourceTemplate(&mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: "application/json"}, l.readResource(op))
+		default:
+			l.server.AddTool(op.tool(), l.callTool(op))
+		}
+	}
+	l.state.Store(st)
 	var tools, resources, templates []string
 	for k, op := range oldOps {
 		if _, ok := st.ops[k]; ok {
@@ -577,19 +599,6 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 	}
 	if len(templates) > 0 {
 		l.server.RemoveResourceTemplates(templates...)
-	}
-	for _, op := range st.list {
-		if prev, ok := oldOps[op.key()]; ok && visible(prev, op) {
-			continue
-		}
-		switch op.Kind {
-		case tenant.KindResource:
-			l.server.AddResource(&mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: "application/json"}, l.readResource(op))
-		case tenant.KindResourceTemplate:
-			l.server.AddResourceTemplate(&mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: "application/json"}, l.readResource(op))
-		default:
-			l.server.AddTool(op.tool(), l.callTool(op))
-		}
 	}
 	return nil
 }

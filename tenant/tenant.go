@@ -73,6 +73,9 @@ type Settings struct {
 	RouteMaps []RouteMap `json:"route_maps,omitempty"`
 	// Names overrides tool names, keyed by operationId (or METHOD /path).
 	Names map[string]string `json:"names,omitempty"`
+	// URIs overrides the URI (or URI template) of resources and resource
+	// templates, keyed like Names; the default is resource://<name>/{param}.
+	URIs map[string]string `json:"uris,omitempty"`
 	// UpstreamTimeoutMS bounds one upstream call; 0 means the default (30 s).
 	UpstreamTimeoutMS int `json:"upstream_timeout_ms,omitempty"`
 	// MaxConcurrency caps concurrent upstream calls; 0 means the default.
@@ -128,6 +131,11 @@ func (s Settings) Validate() error {
 	for k, v := range s.Names {
 		if k == "" || v == "" || len(v) > 64 {
 			inv.Add("settings.names", fmt.Sprintf("override %q=%q must map a non-empty key to a name of 1-64 characters", k, v))
+		}
+	}
+	for k, v := range s.URIs {
+		if u, err := url.Parse(v); k == "" || err != nil || u.Scheme == "" || len(v) > 1024 {
+			inv.Add("settings.uris", fmt.Sprintf("override %q=%q must map a non-empty key to an absolute URI such as test://static-text or test://item/{id}", k, v))
 		}
 	}
 	if s.UpstreamTimeoutMS < 0 || s.UpstreamTimeoutMS > 300_000 {
