@@ -89,3 +89,12 @@ def static_binary():
 def template_data(id: str):
     """Data for one id."""
     return {"id": id, "templateTest": True, "data": "Data for ID: " + id}
+
+
+# E2E_VARIANT=v2 is the service after a deploy that added an operation, for
+# the client matrix's list_changed step.
+if os.environ.get("E2E_VARIANT", "v1") == "v2":
+    @app.get("/tools/added", operation_id="added_in_v2", response_class=PlainTextResponse)
+    def added_in_v2():
+        """Exists only after the deploy."""
+        return "added"
