@@ -43,52 +43,9 @@ func TestClientMatrix(t *testing.T) {
 		}
 	}
 
-	t.Run("go-sdk", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		changed := make(chan struct{}, 1)
-		client := mcp.NewClient(&mcp.Implementation{Name: "portico-go-client", Version: "1"}, &mcp.ClientOptions{
-			ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
-				select {
-				case changed <- struct{}{}:
-				default:
-				}
-			},
-		})
-		// A session (2025-11-25), so notifications arrive on its GET stream.
-		cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{
-			Endpoint: url, HTTPClient: &http.Client{Transport: bearerTransport{token: token}}, MaxRetries: -1,
-		}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cs.Close()
-		if names := toolNames(ctx, t, cs); !slices.Contains(names, "test_simple_text") {
-			t.Fatalf("tools = %v, want test_simple_text among them", names)
-		}
-		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "test_simple_text"})
-		if err != nil || textOf(res) != "This is a simple text response for testing." {
-			t.Fatalf("call = %v, %v", res, err)
-		}
-		rr, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "test://static-text"})
-		if err != nil || rr.Contents[0].Text != "This is the content of the static text resource." {
-			t.Fatalf("read resource = %+v, %v", rr, err)
-		}
-		rt, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "test://template/7/data"})
-		if err != nil || !strings.Contains(rt.Contents[0].Text, "Data for ID: 7") {
-			t.Fatalf("read template = %+v, %v", rt, err)
-		}
-		deploy(t, "v2")
-		defer deploy(t, "v1")
-		select {
-		case <-changed:
-		case <-time.After(20 * time.Second):
-			t.Fatal("no notifications/tools/list_changed within 20 s of the refresh")
-		}
-		if names := toolNames(ctx, t, cs); !slices.Contains(names, "added_in_v2") {
-			t.Errorf("tools after the change = %v, want added_in_v2", names)
-		}
-	})
+	for _, version := range []string{"2025-11-25", "2026-07-28"} {
+		t.Run("go-sdk/"+version, func(t *testing.T) { goClientMatrix(t, url, token, version, deploy) })
+	}
 
 	t.Run("typescript-sdk", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -209,4 +166,54 @@ func TestClientMatrix(t *testing.T) {
 			t.Errorf("tools after the change = %v, want added_in_v2", names)
 		}
 	})
+}
+
+// goClientMatrix is the go-sdk client's part of TestClientMatrix, speaking
+// protocol version.
+func goClientMatrix(t *testing.T, url, token, version string, deploy func(*testing.T, string)) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	changed := make(chan struct{}, 1)
+	client := mcp.NewClient(&mcp.Implementation{Name: "portico-go-client", Version: "1"}, &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		},
+	})
+	// 2025-11-25: a session, notifications arrive on its GET stream;
+	// 2026-07-28: the client opens a subscriptions/listen stream.
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{
+		Endpoint: url, HTTPClient: &http.Client{Transport: bearerTransport{token: token}}, MaxRetries: -1,
+	}, &mcp.ClientSessionOptions{ProtocolVersion: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if names := toolNames(ctx, t, cs); !slices.Contains(names, "test_simple_text") {
+		t.Fatalf("tools = %v, want test_simple_text among them", names)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "test_simple_text"})
+	if err != nil || textOf(res) != "This is a simple text response for testing." {
+		t.Fatalf("call = %v, %v", res, err)
+	}
+	rr, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "test://static-text"})
+	if err != nil || rr.Contents[0].Text != "This is the content of the static text resource." {
+		t.Fatalf("read resource = %+v, %v", rr, err)
+	}
+	rt, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "test://template/7/data"})
+	if err != nil || !strings.Contains(rt.Contents[0].Text, "Data for ID: 7") {
+		t.Fatalf("read template = %+v, %v", rt, err)
+	}
+	deploy(t, "v2")
+	defer deploy(t, "v1")
+	select {
+	case <-changed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no notifications/tools/list_changed within 20 s of the refresh")
+	}
+	if names := toolNames(ctx, t, cs); !slices.Contains(names, "added_in_v2") {
+		t.Errorf("tools after the change = %v, want added_in_v2", names)
+	}
 }
