@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -205,6 +206,9 @@ type state struct {
 	creds   []tenant.LiveCredential
 	timeout time.Duration
 	closed  bool // the tenant stopped: its secrets are gone
+	// discovery lists three meta-tools instead of the operations
+	// (settings.tool_mode = "discovery", discovery.go).
+	discovery bool
 	// What MCP clients list, built once per state so a list is one read of
 	// one pointer: a swap is atomic for clients.
 	tools     []*mcp.Tool
@@ -497,6 +501,9 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 			st.tools = append(st.tools, op.tool())
 		}
 	}
+	if t.Settings.ToolMode == tenant.ToolModeDiscovery {
+		st.discovery, st.tools = true, discoveryTools()
+	}
 	return st, status.Generation, nil
 }
 
@@ -562,8 +569,13 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 	}
 	// New and changed operations are registered before the swap, so a call
 	// routed with st (live.go) always finds its handler in the SDK.
+	wasDiscovery := old != nil && old.discovery
 	for _, op := range st.list {
-		if prev, ok := oldOps[op.key()]; ok && visible(prev, op) {
+		isTool := op.Kind != tenant.KindResource && op.Kind != tenant.KindResourceTemplate
+		if isTool && st.discovery {
+			continue // reached through call_tool only
+		}
+		if prev, ok := oldOps[op.key()]; ok && visible(prev, op) && !(isTool && wasDiscovery) {
 			continue
 		}
 		switch op.Kind {
@@ -575,8 +587,23 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 			l.server.AddTool(op.tool(), l.callTool(op))
 		}
 	}
+	if st.discovery && !wasDiscovery {
+		for _, mt := range discoveryTools() {
+			l.server.AddTool(mt, l.discoveryHandler(mt.Name))
+		}
+	}
 	l.state.Store(st)
 	var tools, resources, templates []string
+	switch {
+	case wasDiscovery && !st.discovery:
+		tools = append(tools, searchToolsName, describeToolName, callToolName)
+	case st.discovery && !wasDiscovery:
+		for _, op := range oldOps {
+			if op.Kind != tenant.KindResource && op.Kind != tenant.KindResourceTemplate {
+				tools = append(tools, op.Name)
+			}
+		}
+	}
 	for k, op := range oldOps {
 		if _, ok := st.ops[k]; ok {
 			continue
@@ -587,10 +614,13 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 		case tenant.KindResourceTemplate:
 			templates = append(templates, op.URI)
 		default:
-			tools = append(tools, op.Name)
+			if !wasDiscovery && !st.discovery {
+				tools = append(tools, op.Name)
+			}
 		}
 	}
 	sort.Strings(tools)
+	tools = slices.Compact(tools)
 	if len(tools) > 0 {
 		l.server.RemoveTools(tools...)
 	}

@@ -82,6 +82,10 @@ type Settings struct {
 	MaxConcurrency int `json:"max_concurrency,omitempty"`
 	// ForwardHeaders lists MCP request headers copied to upstream calls.
 	ForwardHeaders []string `json:"forward_headers,omitempty"`
+	// ToolMode is "" (every operation is a tool) or "discovery": three
+	// meta-tools (search_tools, describe_tool, call_tool) over the same
+	// operations, for specs too large to list.
+	ToolMode string `json:"tool_mode,omitempty"`
 	// RefreshIntervalS is how often the spec is re-fetched; 0 means the default.
 	RefreshIntervalS int `json:"refresh_interval_s,omitempty"`
 }
@@ -104,6 +108,9 @@ const (
 )
 
 var headerName = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+
+// ToolModeDiscovery is the Settings.ToolMode that lists meta-tools.
+const ToolModeDiscovery = "discovery"
 
 // Validate checks settings and returns *InvalidError naming each bad field.
 func (s Settings) Validate() error {
@@ -137,6 +144,9 @@ func (s Settings) Validate() error {
 		if u, err := url.Parse(v); k == "" || err != nil || u.Scheme == "" || len(v) > 1024 {
 			inv.Add("settings.uris", fmt.Sprintf("override %q=%q must map a non-empty key to an absolute URI such as test://static-text or test://item/{id}", k, v))
 		}
+	}
+	if s.ToolMode != "" && s.ToolMode != ToolModeDiscovery {
+		inv.Add("settings.tool_mode", `must be "" (one tool per operation) or "discovery"`)
 	}
 	if s.UpstreamTimeoutMS < 0 || s.UpstreamTimeoutMS > 300_000 {
 		inv.Add("settings.upstream_timeout_ms", "must be between 0 and 300000")

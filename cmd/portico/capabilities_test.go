@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -170,4 +172,58 @@ func waitFile(t *testing.T, path string, within time.Duration) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("%s did not appear within %s: the upstream request was not cancelled", filepath.Base(path), within)
+}
+
+// TestDiscoveryMode checks settings.tool_mode = "discovery": the tenant lists
+// three meta-tools that search, describe and call its operations, and going
+// back to the default lists the operations again.
+func TestDiscoveryMode(t *testing.T) {
+	dbURL := pgtest.NewDB(t)
+	fx := startFastAPIApp(t, "conformance_app:app")
+	p := startPortico(t, dbURL)
+	settings := map[string]any{"tool_mode": "discovery", "uris": map[string]string{"static_text": "test://static-text"},
+		"route_maps": []map[string]any{{"pattern": "^/resources/", "mcp_type": "resource"}}}
+	var created struct{ ID string }
+	p.do(t, "POST", "/api/v1/tenants", map[string]any{"name": "big", "base_url": fx.url, "settings": settings}, 201, &created)
+	token := p.token(t, created.ID)
+	p.do(t, "POST", "/api/v1/tenants/"+created.ID+"/activate", nil, 200, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cs := connect(ctx, t, p.url+"/t/"+created.ID+"/mcp", token)
+
+	if diff := cmp.Diff([]string{"call_tool", "describe_tool", "search_tools"}, toolNames(ctx, t, cs)); diff != "" {
+		t.Fatalf("tools in discovery mode (-want +got):\n%s", diff)
+	}
+	call := func(name string, args map[string]any) *mcp.CallToolResult {
+		t.Helper()
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return res
+	}
+	var found struct {
+		Tools []struct{ Name string }
+	}
+	if err := json.Unmarshal([]byte(textOf(call("search_tools", map[string]any{"query": "simple text"}))), &found); err != nil || len(found.Tools) == 0 || found.Tools[0].Name != "test_simple_text" {
+		t.Fatalf("search_tools(simple text) = %+v, %v; want test_simple_text first", found, err)
+	}
+	if d := textOf(call("describe_tool", map[string]any{"name": "slow_until_disconnect"})); !strings.Contains(d, `"inputSchema"`) || !strings.Contains(d, `"seconds"`) {
+		t.Errorf("describe_tool = %s, want the input schema", d)
+	}
+	if res := call("call_tool", map[string]any{"name": "test_simple_text", "arguments": map[string]any{}}); res.IsError || textOf(res) != "This is a simple text response for testing." {
+		t.Errorf("call_tool = %+v", res)
+	}
+	if res := call("call_tool", map[string]any{"name": "nope"}); !res.IsError {
+		t.Errorf("call_tool of an unknown operation = %+v, want isError", res)
+	}
+	// Resources stay resources.
+	if rr, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "test://static-text"}); err != nil || len(rr.Contents) != 1 {
+		t.Errorf("read resource in discovery mode = %+v, %v", rr, err)
+	}
+
+	settings["tool_mode"] = ""
+	p.do(t, "PATCH", "/api/v1/tenants/"+created.ID, map[string]any{"settings": settings}, 200, nil)
+	waitTools(t, "back to one tool per operation", p.url+"/t/"+created.ID+"/mcp", token,
+		sortedCopy([]string{"test_simple_text", "test_image_content", "test_audio_content", "test_error_handling", "test_tool_with_progress", "slow_until_disconnect"}))
 }
