@@ -29,6 +29,10 @@ func (r *Runtime) Handler() http.Handler {
 }
 
 func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
+	if strings.HasPrefix(req.URL.Path, ProtectedResourcePrefix+"/") {
+		r.serveResourceMetadata(w, req)
+		return
+	}
 	id, ok := tenantFromPath(req.URL.Path)
 	if !ok {
 		writeError(w, http.StatusNotFound, "not_found", "no MCP endpoint here: tenant endpoints are /t/<id>/mcp")
@@ -36,14 +40,14 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	}
 	secret, ok := bearerToken(req)
 	if !ok {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="portico"`)
+		r.challenge(w, req, id, "")
 		writeError(w, http.StatusUnauthorized, "unauthorized", "this MCP endpoint needs Authorization: Bearer <mcp token>; create one with POST /api/v1/tenants/{id}/tokens")
 		return
 	}
 	tok, err := r.store.VerifyToken(req.Context(), secret)
 	switch {
 	case errors.Is(err, tenant.ErrNotFound) || err == nil && tok.TenantID != id:
-		w.Header().Set("WWW-Authenticate", `Bearer realm="portico", error="invalid_token"`)
+		r.challenge(w, req, id, "invalid_token")
 		writeError(w, http.StatusUnauthorized, "invalid_token", "the MCP token is unknown, revoked, expired or belongs to another tenant")
 		return
 	case err != nil:

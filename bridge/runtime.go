@@ -139,6 +139,7 @@ type Runtime struct {
 	sync      syncQueue     // tenants to reconcile with the database
 	mu        sync.RWMutex
 	active    map[string]*live
+	publicURL atomic.Value // string, see SetPublicURL
 }
 
 // New returns a Runtime with no active tenants; call Restore to bring back

@@ -212,15 +212,17 @@ func internalURL(ln net.Listener) string {
 }
 
 func (a *app) setPublicURL(ln net.Listener) {
-	if a.publicURL != "" {
-		return
+	if a.publicURL == "" {
+		addr := ln.Addr().(*net.TCPAddr)
+		host := addr.IP.String()
+		if addr.IP.IsUnspecified() {
+			host = "localhost"
+		}
+		a.publicURL = "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 	}
-	addr := ln.Addr().(*net.TCPAddr)
-	host := addr.IP.String()
-	if addr.IP.IsUnspecified() {
-		host = "localhost"
+	if a.runtime != nil {
+		a.runtime.SetPublicURL(a.publicURL) // resource URLs in OAuth metadata and 401s
 	}
-	a.publicURL = "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }
 
 // serve answers HTTP on ln until ctx ends, then shuts down in order: stop
