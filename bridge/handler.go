@@ -44,7 +44,7 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "this MCP endpoint needs Authorization: Bearer <mcp token>; create one with POST /api/v1/tenants/{id}/tokens")
 		return
 	}
-	tok, err := r.store.VerifyToken(req.Context(), secret)
+	tok, err := r.verifyToken(req, id, secret)
 	switch {
 	case errors.Is(err, tenant.ErrNotFound) || err == nil && tok.TenantID != id:
 		r.challenge(w, req, id, "invalid_token")
@@ -110,6 +110,21 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.stateless.ServeHTTP(w, req.WithContext(ctx))
+}
+
+// verifyToken checks secret as a tenant MCP token or, when an external
+// authorization server is configured and secret is a JWT, as its access
+// token for this tenant's endpoint. Token ids of the latter are "jwt:<sub>".
+func (r *Runtime) verifyToken(req *http.Request, id, secret string) (tenant.Token, error) {
+	if a := r.opts.ExternalAuth; a != nil && looksLikeJWT(secret) {
+		sub, exp, err := a.verify(req.Context(), secret, r.baseURL(req)+"/t/"+id+"/mcp")
+		if err != nil {
+			r.log.Debug("external access token refused", "tenant", id, "err", err)
+			return tenant.Token{}, tenant.ErrNotFound
+		}
+		return tenant.Token{ID: "jwt:" + sub, TenantID: id, ExpiresAt: &exp}, nil
+	}
+	return r.store.VerifyToken(req.Context(), secret)
 }
 
 type tokenKey struct{}

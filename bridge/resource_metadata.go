@@ -48,10 +48,9 @@ func (r *Runtime) challenge(w http.ResponseWriter, req *http.Request, id, errCod
 }
 
 // serveResourceMetadata answers GET /.well-known/oauth-protected-resource/t/<id>/mcp
-// for an active tenant. Portico does not yet run or name an authorization
-// server, so the document has no authorization_servers: clients learn that
-// the endpoint takes bearer tokens in the Authorization header (the
-// tenant's MCP tokens).
+// for an active tenant. It names the operator's external authorization
+// server when one is configured; Portico does not run one itself yet, so
+// otherwise it names none and the tenant's MCP tokens are the credential.
 func (r *Runtime) serveResourceMetadata(w http.ResponseWriter, req *http.Request) {
 	id, ok := tenantFromPath(strings.TrimPrefix(req.URL.Path, ProtectedResourcePrefix))
 	if !ok || r.lookup(id) == nil {
@@ -66,9 +65,13 @@ func (r *Runtime) serveResourceMetadata(w http.ResponseWriter, req *http.Request
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Access-Control-Allow-Origin", "*") // browser-based clients discover it too
-	json.NewEncoder(w).Encode(map[string]any{
+	doc := map[string]any{
 		"resource":                 r.baseURL(req) + "/t/" + id + "/mcp",
 		"resource_name":            "Portico MCP endpoint of tenant " + id,
 		"bearer_methods_supported": []string{"header"},
-	})
+	}
+	if a := r.opts.ExternalAuth; a != nil {
+		doc["authorization_servers"] = []string{a.Issuer()}
+	}
+	json.NewEncoder(w).Encode(doc)
 }

@@ -78,6 +78,9 @@ type Config struct {
 	SessionTimeout time.Duration
 	// Version is reported to MCP clients as the server version.
 	Version string
+	// ExternalAuth, when set, also accepts access tokens (JWTs) from an
+	// operator-named authorization server, audience = the tenant endpoint.
+	ExternalAuth *ExternalAuth
 }
 
 func (o *Config) setDefaults() {

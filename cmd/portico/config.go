@@ -28,9 +28,15 @@ type config struct {
 	SpecFetchTimeout time.Duration
 	MaxSpecBytes     int64
 	ResyncInterval   time.Duration
-	LogLevel         slog.Level // PORTICO_LOG_LEVEL: debug|info|warn|error
-	LogJSON          bool       // PORTICO_LOG_FORMAT=json (default) or text
-	masterKeysSet    bool
+	// OAuthIssuer and OAuthJWKSURL name an external authorization server
+	// whose JWT access tokens (audience = the tenant's MCP URL) tenant
+	// endpoints accept beside MCP tokens: PORTICO_OAUTH_ISSUER,
+	// PORTICO_OAUTH_JWKS_URL (both or neither).
+	OAuthIssuer   string
+	OAuthJWKSURL  string
+	LogLevel      slog.Level // PORTICO_LOG_LEVEL: debug|info|warn|error
+	LogJSON       bool       // PORTICO_LOG_FORMAT=json (default) or text
+	masterKeysSet bool
 }
 
 func loadConfig(getenv func(string) string) (*config, error) {
@@ -42,6 +48,10 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		LogJSON:      getenv("PORTICO_LOG_FORMAT") != "text",
 	}
 	var problems []string
+	c.OAuthIssuer, c.OAuthJWKSURL = getenv("PORTICO_OAUTH_ISSUER"), getenv("PORTICO_OAUTH_JWKS_URL")
+	if (c.OAuthIssuer == "") != (c.OAuthJWKSURL == "") {
+		problems = append(problems, "PORTICO_OAUTH_ISSUER and PORTICO_OAUTH_JWKS_URL must be set together")
+	}
 	if s := getenv("PORTICO_MASTER_KEYS"); s != "" {
 		keys, err := tenant.ParseMasterKeys(s)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,6 +101,9 @@ func TestConformance(t *testing.T) {
 	t.Logf("conformance summary:\n%s", strings.Join(summary, "\n"))
 }
 
+// fixtureTenants numbers the fixture tenants, whose names must differ.
+var fixtureTenants atomic.Int64
+
 // conformanceTenant registers and activates the fixture service with route
 // maps and URIs that make its /resources operations the suite's resources,
 // and returns the tenant id and an MCP token.
@@ -107,7 +111,7 @@ func conformanceTenant(t *testing.T, p *portico, upstream string) (id, token str
 	t.Helper()
 	var created struct{ ID string }
 	p.do(t, "POST", "/api/v1/tenants", map[string]any{
-		"name": "conformance", "base_url": upstream,
+		"name": fmt.Sprintf("conformance-%d", fixtureTenants.Add(1)), "base_url": upstream,
 		"settings": map[string]any{
 			"route_maps": []map[string]any{{"pattern": "^/resources/", "mcp_type": "resource"}},
 			"uris": map[string]string{

@@ -157,8 +157,18 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		SpecFetchTimeout: cfg.SpecFetchTimeout,
 		MaxSpecBytes:     cfg.MaxSpecBytes,
 		Version:          version,
+		ExternalAuth:     externalAuth(cfg),
 	})
 	return a, nil
+}
+
+// externalAuth returns the validator of the operator's authorization
+// server, or nil when none is configured.
+func externalAuth(cfg *config) *bridge.ExternalAuth {
+	if cfg.OAuthIssuer == "" {
+		return nil
+	}
+	return bridge.NewExternalAuth(cfg.OAuthIssuer, cfg.OAuthJWKSURL)
 }
 
 // restore brings back the tenants the database marks active, then reports ready.
