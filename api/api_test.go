@@ -269,7 +269,7 @@ func TestEndpointsSuccess(t *testing.T) {
 			wantStatus: 200, wantBody: `{"audit":[]}`,
 		},
 		{name: "healthz", method: "GET", path: "/healthz", wantStatus: 200, wantBody: `{"status":"ok"}`},
-		{name: "readyz", method: "GET", path: "/readyz", wantStatus: 200, wantBody: `{"status":"ready"}`},
+		{name: "readyz", method: "GET", path: "/readyz", wantStatus: 200, wantBody: `{"status":"ready","checks":{"ready":"ok"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

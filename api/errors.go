@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -31,6 +32,8 @@ type apiError struct {
 	Code    string
 	Message string
 	Details map[string]any
+	// RetryAfter, in seconds, is sent as Retry-After with 429 and 503.
+	RetryAfter int
 }
 
 func (e *apiError) Error() string { return e.Message }
@@ -40,7 +43,7 @@ func (e *apiError) Error() string { return e.Message }
 var errUnauthenticated = &apiError{
 	Status:  http.StatusUnauthorized,
 	Code:    "unauthorized",
-	Message: "a valid API key is required: send Authorization: Bearer pk_…",
+	Message: "a valid API key is required: send Authorization: Bearer pk_…, or log in with POST /api/v1/auth/login",
 }
 
 func forbidden(format string, args ...any) error {
@@ -105,7 +108,12 @@ func handleError(log *slog.Logger, bodyLimit int64) func(error, echo.Context) {
 		case http.StatusUnauthorized:
 			h.Set(echo.HeaderWWWAuthenticate, `Bearer realm="portico"`)
 		case http.StatusServiceUnavailable, http.StatusTooManyRequests:
-			h.Set(echo.HeaderRetryAfter, "5")
+			retry := 5
+			var api *apiError
+			if errors.As(err, &api) && api.RetryAfter > 0 {
+				retry = api.RetryAfter
+			}
+			h.Set(echo.HeaderRetryAfter, strconv.Itoa(retry))
 		}
 		var werr error
 		if c.Request().Method == http.MethodHead {

@@ -34,6 +34,7 @@ type fakeStore struct {
 	VerifyAPIKeyFn     func(ctx context.Context, secret string) (tenant.APIKey, error)
 	AuditFn            func(ctx context.Context, tenantID string, limit int) ([]tenant.AuditEntry, error)
 	PingFn             func(ctx context.Context) error
+	fakeAccounts
 }
 
 func unexpected(name string) error { return errors.New("fake: unexpected call to " + name) }
@@ -257,4 +258,131 @@ func do(t *testing.T, h http.Handler, method, path, key, body string) *httptest.
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
 	return w
+}
+
+// Accounts. These default to "nobody": no sessions, users or memberships,
+// no revoked keys; RecordEvent keeps the events for assertions.
+type fakeAccounts struct {
+	VerifySessionFn    func(ctx context.Context, secret string) (tenant.User, tenant.Session, error)
+	FindUserFn         func(ctx context.Context, ref string) (tenant.User, error)
+	RoleFn             func(ctx context.Context, tenantID, userID string) (tenant.Role, error)
+	MembershipsFn      func(ctx context.Context, userID string) ([]tenant.Member, error)
+	LoginFn            func(ctx context.Context, email, password, ip, ua string, ttl time.Duration) (tenant.User, tenant.Session, string, error)
+	LogoutFn           func(ctx context.Context, secret string) error
+	CreateUserFn       func(ctx context.Context, email, password string, operator bool, actor string) (tenant.User, error)
+	UsersFn            func(ctx context.Context) ([]tenant.User, error)
+	MembersFn          func(ctx context.Context, tenantID string) ([]tenant.Member, error)
+	PutMemberFn        func(ctx context.Context, tenantID, userID string, role tenant.Role, actor string) (tenant.Member, error)
+	DeleteMemberFn     func(ctx context.Context, tenantID, userID, actor string) error
+	CreateUserAPIKeyFn func(ctx context.Context, userID, name string, scopes []string, actor string) (tenant.APIKey, string, error)
+	UserAPIKeysFn      func(ctx context.Context, userID string) ([]tenant.APIKey, error)
+	RevokeUserAPIKeyFn func(ctx context.Context, userID, keyID, actor string) error
+	Events             []string // "tenant|actor|action"
+}
+
+func (f *fakeStore) IsRevokedAPIKey(context.Context, string) (tenant.APIKey, bool) {
+	return tenant.APIKey{}, false
+}
+
+func (f *fakeStore) RecordEvent(_ context.Context, tenantID, actor, action string, _ map[string]any) error {
+	f.Events = append(f.Events, tenantID+"|"+actor+"|"+action)
+	return nil
+}
+
+func (f *fakeStore) VerifySession(ctx context.Context, secret string) (tenant.User, tenant.Session, error) {
+	if f.VerifySessionFn == nil {
+		return tenant.User{}, tenant.Session{}, tenant.ErrNotFound
+	}
+	return f.VerifySessionFn(ctx, secret)
+}
+
+func (f *fakeStore) FindUser(ctx context.Context, ref string) (tenant.User, error) {
+	if f.FindUserFn == nil {
+		return tenant.User{}, tenant.ErrNotFound
+	}
+	return f.FindUserFn(ctx, ref)
+}
+
+func (f *fakeStore) Role(ctx context.Context, tenantID, userID string) (tenant.Role, error) {
+	if f.RoleFn == nil {
+		return "", tenant.ErrNotFound
+	}
+	return f.RoleFn(ctx, tenantID, userID)
+}
+
+func (f *fakeStore) Memberships(ctx context.Context, userID string) ([]tenant.Member, error) {
+	if f.MembershipsFn == nil {
+		return nil, nil
+	}
+	return f.MembershipsFn(ctx, userID)
+}
+
+func (f *fakeStore) Login(ctx context.Context, email, password, ip, ua string, ttl time.Duration) (tenant.User, tenant.Session, string, error) {
+	if f.LoginFn == nil {
+		return tenant.User{}, tenant.Session{}, "", unexpected("Login")
+	}
+	return f.LoginFn(ctx, email, password, ip, ua, ttl)
+}
+
+func (f *fakeStore) Logout(ctx context.Context, secret string) error {
+	if f.LogoutFn == nil {
+		return unexpected("Logout")
+	}
+	return f.LogoutFn(ctx, secret)
+}
+
+func (f *fakeStore) CreateUser(ctx context.Context, email, password string, operator bool, actor string) (tenant.User, error) {
+	if f.CreateUserFn == nil {
+		return tenant.User{}, unexpected("CreateUser")
+	}
+	return f.CreateUserFn(ctx, email, password, operator, actor)
+}
+
+func (f *fakeStore) Users(ctx context.Context) ([]tenant.User, error) {
+	if f.UsersFn == nil {
+		return nil, unexpected("Users")
+	}
+	return f.UsersFn(ctx)
+}
+
+func (f *fakeStore) Members(ctx context.Context, tenantID string) ([]tenant.Member, error) {
+	if f.MembersFn == nil {
+		return nil, unexpected("Members")
+	}
+	return f.MembersFn(ctx, tenantID)
+}
+
+func (f *fakeStore) PutMember(ctx context.Context, tenantID, userID string, role tenant.Role, actor string) (tenant.Member, error) {
+	if f.PutMemberFn == nil {
+		return tenant.Member{}, unexpected("PutMember")
+	}
+	return f.PutMemberFn(ctx, tenantID, userID, role, actor)
+}
+
+func (f *fakeStore) DeleteMember(ctx context.Context, tenantID, userID, actor string) error {
+	if f.DeleteMemberFn == nil {
+		return unexpected("DeleteMember")
+	}
+	return f.DeleteMemberFn(ctx, tenantID, userID, actor)
+}
+
+func (f *fakeStore) CreateUserAPIKey(ctx context.Context, userID, name string, scopes []string, actor string) (tenant.APIKey, string, error) {
+	if f.CreateUserAPIKeyFn == nil {
+		return tenant.APIKey{}, "", unexpected("CreateUserAPIKey")
+	}
+	return f.CreateUserAPIKeyFn(ctx, userID, name, scopes, actor)
+}
+
+func (f *fakeStore) UserAPIKeys(ctx context.Context, userID string) ([]tenant.APIKey, error) {
+	if f.UserAPIKeysFn == nil {
+		return nil, unexpected("UserAPIKeys")
+	}
+	return f.UserAPIKeysFn(ctx, userID)
+}
+
+func (f *fakeStore) RevokeUserAPIKey(ctx context.Context, userID, keyID, actor string) error {
+	if f.RevokeUserAPIKeyFn == nil {
+		return unexpected("RevokeUserAPIKey")
+	}
+	return f.RevokeUserAPIKeyFn(ctx, userID, keyID, actor)
 }

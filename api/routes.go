@@ -1,21 +1,30 @@
 package api
 
-import "github.com/labstack/echo/v4"
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/portico-mcp/portico/tenant"
+)
 
 // routes registers every route. Auth is visible per line: authed needs an
-// API key (scope checked by method: reads need read, changes need write),
-// owned also confines tenant keys to their own tenant, admin is for operator
-// keys. Middleware is attached per route, not with Group.Use, because echo v4
+// API key or a session (key scope checked by method: reads need read,
+// changes need write; cookie changes need the CSRF token), owned confines
+// the caller to tenants it belongs to (reads: viewer, changes: admin),
+// owner needs the owner role, admin is for operators, user for people. Middleware is attached per route, not with Group.Use, because echo v4
 // implements group middleware with catch-all routes that turn every 405
 // under the prefix into a 404.
 func (s *Server) routes(o Options) {
 	e, st, rt, log, base := s.e, o.Store, o.Runtime, o.Logger, o.BaseURL
-	authed := []echo.MiddlewareFunc{limitBody(o.BodyLimit), authenticate(st)}
-	admin := append(authed[:len(authed):len(authed)], adminOnly)
-	owned := append(authed[:len(authed):len(authed)], ownTenant)
+	rl := newRateLimits(o.CallerRate, o.TenantRate, o.LoginRate)
+	so := sessionOptions{ttl: o.SessionTTL, secure: !o.InsecureCookies}
+	authed := []echo.MiddlewareFunc{limitBody(o.BodyLimit), authenticate(st, rl, log)}
+	admin := append(authed[:len(authed):len(authed)], operatorOnly)
+	owned := append(authed[:len(authed):len(authed)], member(st, rl, tenant.RoleAdmin))
+	owner := append(authed[:len(authed):len(authed)], member(st, rl, tenant.RoleOwner))
+	user := append(authed[:len(authed):len(authed)], userOnly)
 
 	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(o.Ready, log))
+	e.GET("/readyz", handleReadyz(o.ReadyChecks, log))
 	if o.MCP != nil {
 		e.Any("/t/:id/mcp", echo.WrapHandler(o.MCP))
 		// RFC 9728 metadata of each tenant endpoint, answered by the same handler.
@@ -24,7 +33,15 @@ func (s *Server) routes(o Options) {
 
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", handleOpenAPI(openAPIDocument()))
-	v1.POST("/tenants", handleTenantCreate(st, base), admin...)
+	v1.POST("/auth/login", handleLogin(st, rl, so, log), limitBody(o.BodyLimit))
+	v1.POST("/auth/logout", handleLogout(st, so), authed...)
+	v1.GET("/auth/me", handleMe(st), authed...)
+	v1.GET("/me/api-keys", handleMyKeyList(st), user...)
+	v1.POST("/me/api-keys", handleMyKeyCreate(st), user...)
+	v1.DELETE("/me/api-keys/:key_id", handleMyKeyRevoke(st), user...)
+	v1.GET("/users", handleUserList(st), admin...)
+	v1.POST("/users", handleUserCreate(st), admin...)
+	v1.POST("/tenants", handleTenantCreate(st, o.CheckUpstream, log, base), authed...)
 	v1.GET("/tenants", handleTenantList(st, base), authed...)
 	v1.POST("/preview", handlePreview(o.Previewer), authed...)
 	v1.GET("/api-keys", handleAPIKeyList(st, adminKeys), admin...)
@@ -33,8 +50,8 @@ func (s *Server) routes(o Options) {
 
 	t := v1.Group("/tenants/:id")
 	t.GET("", handleTenantGet(st, base), owned...)
-	t.PATCH("", handleTenantUpdate(st, rt, base), owned...)
-	t.DELETE("", handleTenantDelete(st, rt), owned...)
+	t.PATCH("", handleTenantUpdate(st, rt, o.CheckUpstream, log, base), owned...)
+	t.DELETE("", handleTenantDelete(st, rt), owner...)
 	t.POST("/activate", handleTenantActivate(rt, base), owned...)
 	t.POST("/deactivate", handleTenantDeactivate(rt, base), owned...)
 	t.PUT("/settings", handleSettingsPut(st, rt, base), owned...)
@@ -60,4 +77,7 @@ func (s *Server) routes(o Options) {
 	t.POST("/spec/hook-secret", handleHookSecretRotate(sp), owned...)
 	t.DELETE("/spec/hook-secret", handleHookSecretDelete(sp), owned...)
 	t.POST("/spec/hook", handleSpecHook(sp, &replayGuard{}), limitBody(o.BodyLimit)) // signed, no API key
+	t.GET("/members", handleMemberList(st), owned...)
+	t.PUT("/members/:user", handleMemberPut(st), owner...)
+	t.DELETE("/members/:user", handleMemberDelete(st), owner...)
 }

@@ -11,9 +11,11 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -36,9 +38,15 @@ type Store interface {
 	apiKeyCreator
 	apiKeyLister
 	apiKeyRevoker
-	keyVerifier
 	auditReader
 	pinger
+	authStore
+	roleGetter
+	loginer
+	membershipLister
+	userManager
+	memberManager
+	userKeyManager
 }
 
 // Runtime is the part of the MCP bridge the API drives: the tenant lifespan
@@ -67,6 +75,16 @@ type Options struct {
 	// Ready backs /readyz. Nil means "the database answers" (Store.Ping).
 	Ready func(ctx context.Context) error
 
+	// ReadyChecks, when set, back /readyz instead of Ready: every check runs
+	// and the response names each one's state; /readyz?exclude=NAME skips
+	// one, as Kubernetes' own /readyz does.
+	ReadyChecks []ReadyCheck
+
+	// Observe, when set, is told about every finished request with its
+	// route pattern (e.g. /api/v1/tenants/:id), for metrics. It must not
+	// block. It never wraps the response writer, so streams keep flushing.
+	Observe func(method, route string, status int, elapsed time.Duration)
+
 	// Logger receives request failures with their request id. Nil discards.
 	Logger *slog.Logger
 
@@ -81,6 +99,26 @@ type Options struct {
 
 	// BodyLimit caps /api/v1 request bodies in bytes; 0 means 1 MiB.
 	BodyLimit int64
+
+	// CheckUpstream, when set, vets a base_url or spec_url before it is
+	// stored; an error (an internal address, say) refuses the registration
+	// as invalid input naming the field.
+	CheckUpstream func(ctx context.Context, rawURL string) error
+
+	// CallerRate limits each API key or session, TenantRate each tenant's
+	// routes (counted after the caller is authorized for that tenant),
+	// LoginRate sign-in attempts per client address and per email. Zero
+	// values mean no limit.
+	CallerRate, TenantRate, LoginRate RateLimit
+
+	// SessionTTL is how long a dashboard login lasts; 0 means 12 hours.
+	SessionTTL time.Duration
+	// InsecureCookies drops Secure from the session cookie, for plain-http
+	// local runs only (portico dev on localhost).
+	InsecureCookies bool
+	// TrustProxy takes the client address from X-Forwarded-For (the audit
+	// log's "from where"); set it only behind a proxy that sets the header.
+	TrustProxy bool
 }
 
 // DefaultBodyLimit is the /api/v1 request body cap when Options.BodyLimit is 0.
@@ -101,11 +139,25 @@ func New(opts Options) *Server {
 	if opts.BodyLimit <= 0 {
 		opts.BodyLimit = DefaultBodyLimit
 	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 12 * time.Hour
+	}
 	if opts.Ready == nil {
 		opts.Ready = opts.Store.Ping
 	}
 	if sp, ok := opts.Runtime.(Spec); ok && opts.Spec == nil {
 		opts.Spec = sp
+	}
+	if len(opts.ReadyChecks) == 0 {
+		// Ready's error may carry internals: log it, show a plain sentence.
+		ready, log := opts.Ready, opts.Logger
+		opts.ReadyChecks = []ReadyCheck{{Name: "ready", Check: func(ctx context.Context) error {
+			if err := ready(ctx); err != nil {
+				log.Warn("readiness check failed", "err", err)
+				return errors.New("not ready to serve")
+			}
+			return nil
+		}}}
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 
@@ -113,7 +165,15 @@ func New(opts Options) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = handleError(opts.Logger, opts.BodyLimit)
-	e.Use(requestID, recoverPanic)
+	e.IPExtractor = echo.ExtractIPDirect()
+	if opts.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
+	e.Use(requestID)
+	if opts.Observe != nil {
+		e.Use(observe(opts.Observe))
+	}
+	e.Use(recoverPanic, withSource)
 	s := &Server{e: e}
 	s.routes(opts)
 	return s

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -104,13 +105,64 @@ func (r tenantCreateRequest) validate() error {
 	return inv.Err()
 }
 
-func handleTenantCreate(store tenantCreator, baseURL string) echo.HandlerFunc {
+// upstreamChecker vets a tenant's URLs before they are stored; nil skips it.
+type upstreamChecker func(ctx context.Context, rawURL string) error
+
+// checkUpstreams refuses URLs whose host is an internal address, naming the
+// field, and audits the attempt: registering a URL that points into
+// Portico's own network is how SSRF starts.
+func checkUpstreams(c echo.Context, check upstreamChecker, rec eventRecorder, log *slog.Logger, tenantID string, fields map[string]*string) error {
+	if check == nil {
+		return nil
+	}
+	var inv tenant.InvalidError
+	for _, f := range []string{"base_url", "spec_url"} {
+		u := fields[f]
+		if u == nil || *u == "" {
+			continue
+		}
+		if err := check(c.Request().Context(), *u); err != nil {
+			inv.Add(f, "points to an address upstream calls may not reach: "+err.Error())
+			securityEvent(c.Request().Context(), rec, log, tenantID, actor(c), "security.upstream_refused",
+				map[string]any{"field": f, "url": auditableURL(*u)})
+		}
+	}
+	return inv.Err()
+}
+
+// auditableURL drops a URL's query, which may hold a key.
+func auditableURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable)"
+	}
+	u.RawQuery, u.User = "", nil
+	return u.String()
+}
+
+type tenantCreatorStore interface {
+	tenantCreator
+	memberManager
+	eventRecorder
+}
+
+// handleTenantCreate registers a service. Operators create tenants for
+// anyone; a signed-in user (or user key) creates one and becomes its owner;
+// tenant keys cannot create tenants.
+func handleTenantCreate(store tenantCreatorStore, check upstreamChecker, log *slog.Logger, baseURL string) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		p := caller(c)
+		if !p.operator() && p.user.ID == "" {
+			return forbidden("creating tenants needs an admin API key, an operator or a signed-in user; tenant keys manage only their own tenant")
+		}
 		var req tenantCreateRequest
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
 		if err := req.validate(); err != nil {
+			return err
+		}
+		if err := checkUpstreams(c, check, store, log, "", map[string]*string{"base_url": &req.BaseURL, "spec_url": &req.SpecURL}); err != nil {
 			return err
 		}
 		t := &tenant.Tenant{Name: req.Name, BaseURL: req.BaseURL, SpecURL: req.SpecURL}
@@ -124,11 +176,21 @@ func handleTenantCreate(store tenantCreator, baseURL string) echo.HandlerFunc {
 			return explain(fmt.Errorf("create tenant: %w", err), tenant.ErrConflict,
 				"a tenant named %q already exists", req.Name)
 		}
+		if p.user.ID != "" && !p.user.Operator {
+			if _, err := store.PutMember(c.Request().Context(), t.ID, p.user.ID, tenant.RoleOwner, actor(c)); err != nil {
+				return fmt.Errorf("tenant %s created; make its creator owner: %w", t.ID, err)
+			}
+		}
 		return c.JSON(http.StatusCreated, view(c, baseURL, t))
 	}
 }
 
-func handleTenantList(store tenantLister, baseURL string) echo.HandlerFunc {
+type tenantListerStore interface {
+	tenantLister
+	membershipLister
+}
+
+func handleTenantList(store tenantListerStore, baseURL string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var f tenant.TenantFilter
 		if s := c.QueryParam("status"); s != "" {
@@ -138,8 +200,19 @@ func handleTenantList(store tenantLister, baseURL string) echo.HandlerFunc {
 					Problem: "must be one of pending, active, inactive, failed, suspended"}}}
 			}
 		}
-		if k := caller(c); !k.Admin() {
-			f.IDs = []string{k.TenantID}
+		switch p := caller(c); {
+		case p.operator():
+		case p.key.TenantID != "":
+			f.IDs = []string{p.key.TenantID}
+		default:
+			ms, err := store.Memberships(c.Request().Context(), p.user.ID)
+			if err != nil {
+				return fmt.Errorf("list tenants: %w", err)
+			}
+			f.IDs = []string{} // non-nil: no memberships means no tenants, not all of them
+			for _, m := range ms {
+				f.IDs = append(f.IDs, m.TenantID)
+			}
 		}
 		ts, err := store.Tenants(c.Request().Context(), f)
 		if err != nil {
@@ -195,7 +268,10 @@ func (r tenantPatchRequest) validate() error {
 
 // handleTenantUpdate reloads an active tenant after an upstream or settings
 // change so it takes effect without a deactivate/activate round trip.
-func handleTenantUpdate(store tenantUpdater, rt reloader, baseURL string) echo.HandlerFunc {
+func handleTenantUpdate(store interface {
+	tenantUpdater
+	eventRecorder
+}, rt reloader, check upstreamChecker, log *slog.Logger, baseURL string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Param("id")
 		var req tenantPatchRequest
@@ -203,6 +279,9 @@ func handleTenantUpdate(store tenantUpdater, rt reloader, baseURL string) echo.H
 			return err
 		}
 		if err := req.validate(); err != nil {
+			return err
+		}
+		if err := checkUpstreams(c, check, store, log, id, map[string]*string{"base_url": req.BaseURL, "spec_url": req.SpecURL}); err != nil {
 			return err
 		}
 		p := tenant.TenantPatch{Name: req.Name, BaseURL: req.BaseURL, SpecURL: req.SpecURL, Settings: req.Settings}

@@ -52,9 +52,26 @@ const UpstreamMSMeta = "portico/upstream_ms"
 
 // call runs tool op of state st: the state the call started with, so a
 // spec swap mid-call does not change what the call does.
-func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.CallToolRequest) *mcp.CallToolResult {
+//
+// Every tool call passes here (SDK handler, state middleware, fast path), so
+// limits, metrics, tracing and panic recovery hold whichever way it came in.
+func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.CallToolRequest) (out *mcp.CallToolResult) {
+	ctx, done := l.instrument(ctx, op, requestHeader(req.Extra))
+	defer func() { done(out) }()
+	defer func() {
+		// The SDK does not recover tool handlers, and a panic on its
+		// goroutine would take every tenant down with this one call.
+		if p := recover(); p != nil {
+			out = l.recovered(ctx, op, requestHeader(req.Extra), p)
+		}
+	}()
+	if err := l.limits.allow(tokenOf(req.Extra)); err != nil {
+		l.rateLimited(ctx, err)
+		return toolError("%s", err.Error())
+	}
 	args, err := decodeArgs(req.Params.Arguments)
 	if err != nil {
+		setStatus(ctx, StatusInvalid)
 		return toolError("the arguments of %s must be a JSON object: %v", op.Name, err)
 	}
 	stop := reportProgress(ctx, req, progressInterval)
@@ -63,7 +80,7 @@ func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.Call
 	if err != nil {
 		return toolError("%s", err.Error())
 	}
-	out := res.toolResult(op)
+	out = res.toolResult(op)
 	// The upstream's share of the call, so a client (the dashboard's
 	// playground) can tell Portico's latency from the service's.
 	out.Meta = mcp.Meta{UpstreamMSMeta: float64(res.elapsed.Microseconds()) / 1000}
@@ -110,7 +127,19 @@ func (l *live) readResource(op *Operation) mcp.ResourceHandler {
 	if op.Kind == tenant.KindResourceTemplate {
 		tmpl, _ = uritemplate.New(op.URI) // the SDK validated it when it was added
 	}
-	return func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+	return func(ctx context.Context, req *mcp.ReadResourceRequest) (_ *mcp.ReadResourceResult, err error) {
+		ctx, done := l.instrument(ctx, op, requestHeader(req.Extra))
+		defer func() { done(nil) }()
+		defer func() {
+			if p := recover(); p != nil {
+				l.recovered(ctx, op, requestHeader(req.Extra), p)
+				err = fmt.Errorf("internal error in Portico while reading %s (request id %s)", req.Params.URI, requestHeader(req.Extra).Get("X-Request-Id"))
+			}
+		}()
+		if err := l.limits.allow(tokenOf(req.Extra)); err != nil {
+			l.rateLimited(ctx, err)
+			return nil, err
+		}
 		args := map[string]any{}
 		if tmpl != nil {
 			vals := tmpl.Match(req.Params.URI)
@@ -146,6 +175,7 @@ func (l *live) readResource(op *Operation) mcp.ResourceHandler {
 // credential (query credentials would otherwise appear in URL errors).
 func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string]any, in http.Header) (*upstreamResult, error) {
 	if st.closed {
+		setStatus(ctx, StatusShuttingDown)
 		return nil, errors.New("this tenant is shutting down; retry shortly")
 	}
 	ctx, cancel := context.WithTimeout(ctx, st.timeout)
@@ -154,11 +184,17 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 	case l.sem <- struct{}{}:
 		defer func() { <-l.sem }()
 	case <-ctx.Done():
+		setStatus(ctx, StatusBusy)
 		return nil, fmt.Errorf("the tenant's concurrency limit (%d calls) stayed full for %s; retry later", cap(l.sem), st.timeout)
 	}
 	req, err := op.NewRequest(ctx, st.tenant.BaseURL, args)
 	if err != nil {
+		setStatus(ctx, StatusInvalid)
 		return nil, fmt.Errorf("invalid arguments for %s: %w", op.Name, err)
+	}
+	if err := l.breaker.allow(time.Now()); err != nil {
+		setStatus(ctx, StatusCircuitOpen)
+		return nil, err
 	}
 	for _, h := range st.tenant.Settings.ForwardHeaders {
 		if v := in.Values(h); len(v) > 0 {
@@ -169,14 +205,15 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 	start := time.Now()
 	resp, err := l.client.Do(req)
 	if err != nil {
-		return nil, describeUpstreamError(ctx, op, st.timeout, err)
+		return nil, l.upstreamFailed(ctx, op, st.timeout, start, err)
 	}
 	defer resp.Body.Close()
-	limit := l.maxResponse
+	limit := st.maxResponse
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, describeUpstreamError(ctx, op, st.timeout, err)
+		return nil, l.upstreamFailed(ctx, op, st.timeout, start, err)
 	}
+	l.upstreamAnswered(ctx, resp.StatusCode, time.Since(start))
 	res := &upstreamResult{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), size: int64(len(body))}
 	if int64(len(body)) > limit {
 		n, _ := io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<20)) // let the connection be reused
@@ -282,6 +319,15 @@ func decodeArgs(raw json.RawMessage) (map[string]any, error) {
 	return args, nil
 }
 
+// tokenOf names the MCP token behind a request (tenant/token id, as
+// serveMCP recorded it) for per-token limits; "" when unknown.
+func tokenOf(extra *mcp.RequestExtra) string {
+	if extra == nil || extra.TokenInfo == nil {
+		return ""
+	}
+	return extra.TokenInfo.UserID
+}
+
 func requestHeader(extra *mcp.RequestExtra) http.Header {
 	if extra == nil {
 		return nil
@@ -315,4 +361,15 @@ func quote(body []byte, limit int) string {
 		return strings.ToValidUTF8(string(body), "\uFFFD")
 	}
 	return strings.ToValidUTF8(string(body[:limit]), "\uFFFD") + fmt.Sprintf("… [%d more bytes]", len(body)-limit)
+}
+
+// rateLimited records a refusal by a rate limit in the call's status and
+// the rate-limit series.
+func (l *live) rateLimited(ctx context.Context, err error) {
+	setStatus(ctx, StatusRateLimited)
+	scope := "tenant"
+	if rl, ok := err.(*RateLimitError); ok && strings.Contains(rl.What, "token") {
+		scope = "token"
+	}
+	l.metrics.RateLimited(l.id, scope)
 }

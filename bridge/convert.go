@@ -1,7 +1,3 @@
-// Package bridge turns a tenant's OpenAPI document into MCP tools, resources
-// and resource templates, and turns MCP calls back into upstream HTTP
-// requests. Conversion is pure (document in, operations out) and follows
-// FastMCP's from_openapi unless DESIGN.md says otherwise.
 package bridge
 
 import (
@@ -10,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/pb33f/libopenapi"
@@ -71,7 +66,7 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 	if info == nil {
 		return nil, &notOpenAPIError{"no openapi or swagger version field"}
 	}
-	c := &converter{opts: opts, maps: maps}
+	c := &converter{opts: opts, maps: maps, names: normalizeNames(opts.Names)}
 	switch info.SpecFormat {
 	case datamodel.OAS2:
 		m, err := doc.BuildV2Model()
@@ -79,6 +74,7 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 			return nil, &notOpenAPIError{"Swagger 2.0 model: " + firstLine(errString(err))}
 		}
 		c.buildWarnings(err)
+		c.oas30 = true
 		c.fromV2(&m.Model)
 	case datamodel.OAS3, datamodel.OAS31, datamodel.OAS32:
 		m, err := doc.BuildV3Model()
@@ -86,11 +82,23 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 			return nil, &notOpenAPIError{"OpenAPI 3 model: " + firstLine(errString(err))}
 		}
 		c.buildWarnings(err)
+		c.oas30 = info.SpecFormat == datamodel.OAS3
 		c.fromV3(&m.Model)
 	default:
 		return nil, &notOpenAPIError{"no openapi or swagger version field"}
 	}
 	c.assignNames()
+	if n := c.schemas.mismatches - maxValueWarnings; n > 0 {
+		c.warnf("%d more defaults or examples disagree with their schemas (kept as written)", n)
+	}
+	if n := len(c.trimmed); n > 0 {
+		ex := c.trimmed
+		if len(ex) > 3 {
+			ex = ex[:3]
+		}
+		c.warnf("%d output schemas reach more than %d KB of nested schemas and were trimmed (deeper types are described by name only), e.g. %s",
+			n, MaxOutputDefsBytes>>10, strings.Join(ex, ", "))
+	}
 	c.out.Operations = make([]*Operation, 0, len(c.ops))
 	for _, p := range c.ops {
 		c.out.Operations = append(c.out.Operations, p.op)
@@ -125,6 +133,10 @@ type converter struct {
 	out     Conversion
 	ops     []*pending
 	schemas *schemaConverter
+	names   map[string]string // Options.Names with "METHOD /path" keys upper-cased
+	trimmed []string          // operations whose output schema was trimmed
+	oas30   bool              // 3.0 or 2.0: OpenAPI's own schema dialect
+	warned  map[string]bool
 }
 
 // pending is an operation before names are assigned.
@@ -135,7 +147,14 @@ type pending struct {
 }
 
 func (c *converter) warnf(format string, args ...any) {
-	c.out.Warnings = append(c.out.Warnings, fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if c.warned == nil {
+		c.warned = make(map[string]bool)
+	}
+	if !c.warned[msg] {
+		c.warned[msg] = true
+		c.out.Warnings = append(c.out.Warnings, msg)
+	}
 }
 
 // buildWarnings records libopenapi's non-fatal errors. Circular references
@@ -246,9 +265,9 @@ func (c *converter) add(op *Operation) {
 		op.Description = op.Method + " " + op.Path
 	}
 	p := &pending{op: op}
-	if n, ok := c.opts.Names[op.OperationID]; ok && op.OperationID != "" {
+	if n, ok := c.names[op.OperationID]; ok && op.OperationID != "" {
 		p.override = n
-	} else if n, ok := c.opts.Names[op.Method+" "+op.Path]; ok {
+	} else if n, ok := c.names[op.Method+" "+op.Path]; ok {
 		p.override = n
 	}
 	switch {
@@ -261,6 +280,19 @@ func (c *converter) add(op *Operation) {
 		p.base = strings.ToLower(op.Method) + "_" + op.Path
 	}
 	c.ops = append(c.ops, p)
+}
+
+// normalizeNames upper-cases the method of "METHOD /path" keys so
+// "get /users" and "GET /users" both work.
+func normalizeNames(in map[string]string) map[string]string {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		if method, path, ok := strings.Cut(strings.TrimSpace(k), " "); ok && strings.HasPrefix(strings.TrimSpace(path), "/") {
+			k = strings.ToUpper(method) + " " + strings.TrimSpace(path)
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func describe(summary, description string) string {
@@ -332,16 +364,6 @@ func (c *converter) uriOverride(op *Operation) (string, bool) {
 	}
 	u, ok := c.opts.URIs[op.Method+" "+op.Path]
 	return u, ok
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // componentMap indexes named schemas by the ref that points at them.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
+
+	"github.com/portico-mcp/portico/tenant"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -64,6 +66,13 @@ func TestGolden(t *testing.T) {
 			conv, err := Convert(spec, opts)
 			if err != nil {
 				t.Fatalf("Convert: %v", err)
+			}
+			for _, op := range conv.Operations {
+				checkPlan(t, op.Method+" "+op.Path, op)
+				checkSchema(t, op.Method+" "+op.Path+" input", op.InputSchema, true)
+				if op.OutputSchema != nil {
+					checkSchema(t, op.Method+" "+op.Path+" output", op.OutputSchema, true)
+				}
 			}
 			got, err := json.MarshalIndent(conv, "", "  ")
 			if err != nil {
@@ -122,5 +131,35 @@ func TestConvertRejectsNonOpenAPI(t *testing.T) {
 				t.Errorf("error %q does not start with %q", err, "not an OpenAPI document: ")
 			}
 		})
+	}
+}
+
+func TestConvertRejectsBadRouteMaps(t *testing.T) {
+	spec := []byte(`{"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{}}`)
+	tests := []struct {
+		name string
+		rm   tenant.RouteMap
+		want string
+	}{
+		{"bad pattern", tenant.RouteMap{Pattern: "([", MCPType: tenant.KindTool}, "route_maps[0].pattern"},
+		{"bad type", tenant.RouteMap{MCPType: "prompt"}, "route_maps[0].mcp_type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Convert(spec, Options{RouteMaps: []tenant.RouteMap{tt.rm}})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want one naming %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConvertEmptyPaths(t *testing.T) {
+	conv, err := Convert([]byte("openapi: 3.0.0\ninfo: {title: Empty, version: '0'}\npaths: {}\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conv.Operations) != 0 || conv.Title != "Empty" {
+		t.Errorf("got %d operations, title %q", len(conv.Operations), conv.Title)
 	}
 }

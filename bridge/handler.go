@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -33,6 +34,7 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		r.serveResourceMetadata(w, req)
 		return
 	}
+	start := time.Now()
 	id, ok := tenantFromPath(req.URL.Path)
 	if !ok {
 		writeError(w, http.StatusNotFound, "not_found", "no MCP endpoint here: tenant endpoints are /t/<id>/mcp")
@@ -44,14 +46,15 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "this MCP endpoint needs Authorization: Bearer <mcp token>; create one with POST /api/v1/tenants/{id}/tokens")
 		return
 	}
-	tok, err := r.verifyToken(req, id, secret)
+	tok, source, err := r.verifyToken(req, id, secret, start)
+	r.opts.Metrics.tokenCheck(source)
 	switch {
 	case errors.Is(err, tenant.ErrNotFound) || err == nil && tok.TenantID != id:
 		r.challenge(w, req, id, "invalid_token")
 		writeError(w, http.StatusUnauthorized, "invalid_token", "the MCP token is unknown, revoked, expired or belongs to another tenant")
 		return
 	case err != nil:
-		r.log.Error("verify MCP token", "tenant", id, "err", err)
+		r.log.ErrorContext(req.Context(), "verify MCP token", "tenant", id, "err", err)
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "could not check the MCP token right now; retry shortly")
 		return
@@ -61,8 +64,8 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	// starts with the tenant id): presented at another tenant's endpoint, it
 	// does not exist.
 	sid := req.Header.Get("Mcp-Session-Id")
-	if sid != "" && !strings.HasPrefix(sid, id+".") {
-		writeError(w, http.StatusNotFound, "session_not_found", "no such MCP session on this endpoint; start a new one with initialize")
+	if !sessionMatches(sid, id) {
+		writeError(w, http.StatusNotFound, "session_not_found", "no such MCP session on this endpoint; start a new one without Mcp-Session-Id")
 		return
 	}
 
@@ -71,8 +74,9 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	// ends when the tenant stops.
 	longLived := req.Method == http.MethodGet
 	method := ""
+	var body []byte
 	if req.Method == http.MethodPost {
-		body, err := io.ReadAll(io.LimitReader(req.Body, maxMCPBody+1))
+		body, err = io.ReadAll(io.LimitReader(req.Body, maxMCPBody+1))
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "bad_request", "could not read the request body")
 			return
@@ -92,54 +96,79 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	}
 	if !longLived {
 		defer l.inflight.Done()
+		r.opts.Metrics.inflightAdd(1)
+		defer r.opts.Metrics.inflightAdd(-1)
 	}
-	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), liveKey{}, l))
+	ctx, cancel := context.WithCancel(context.WithValue(withStart(req.Context(), start), liveKey{}, l))
 	defer cancel()
 	stopOnClose := context.AfterFunc(l.ctx, cancel)
 	defer stopOnClose()
 	if longLived {
 		defer l.streams.add(tok.ID, cancel)()
+		defer context.AfterFunc(r.streams, cancel)() // process shutdown ends them too
 	}
+	// The SDK's bearer middleware (tokenInfo) reads the verified token from
+	// here: it pins stateful sessions to it and keys the per-token limit.
+	ctx = context.WithValue(ctx, tokenKey{}, tok)
+	req = req.WithContext(ctx)
 	// Session-based (2025-xx) clients go to the stateful handler: they
 	// initialize, then send Mcp-Session-Id and open a GET stream on which
 	// list_changed arrives. Everything else, including every 2026-07-28
-	// request, is served statelessly.
+	// request, is served statelessly; a plain tools/call takes the fast path.
 	if sid != "" || req.Method == http.MethodGet || req.Method == http.MethodDelete || method == "initialize" {
-		ctx = context.WithValue(ctx, tokenKey{}, &auth.TokenInfo{UserID: tok.ID})
-		r.stateful.ServeHTTP(w, req.WithContext(ctx))
+		r.stateful.ServeHTTP(w, req)
 		return
 	}
-	r.stateless.ServeHTTP(w, req.WithContext(ctx))
+	if body != nil && r.fastCall(w, req, l, body) {
+		return
+	}
+	r.stateless.ServeHTTP(w, req)
 }
 
 // verifyToken checks secret as a tenant MCP token or, when an external
 // authorization server is configured and secret is a JWT, as its access
 // token for this tenant's endpoint. Token ids of the latter are "jwt:<sub>".
-func (r *Runtime) verifyToken(req *http.Request, id, secret string) (tenant.Token, error) {
+// The source ("external" for those) labels the token-check metric.
+func (r *Runtime) verifyToken(req *http.Request, id, secret string, now time.Time) (tenant.Token, string, error) {
 	if a := r.opts.ExternalAuth; a != nil && looksLikeJWT(secret) {
 		sub, exp, err := a.verify(req.Context(), secret, r.baseURL(req)+"/t/"+id+"/mcp")
 		if err != nil {
 			r.log.Debug("external access token refused", "tenant", id, "err", err)
-			return tenant.Token{}, tenant.ErrNotFound
+			return tenant.Token{}, "denied", tenant.ErrNotFound
 		}
-		return tenant.Token{ID: "jwt:" + sub, TenantID: id, ExpiresAt: &exp}, nil
+		return tenant.Token{ID: "jwt:" + sub, TenantID: id, ExpiresAt: &exp}, "external", nil
 	}
-	return r.store.VerifyToken(req.Context(), secret)
+	return r.tokens.verify(req.Context(), r.store, secret, now)
 }
 
 type tokenKey struct{}
 
-// sessionAuth hands the SDK the token serveMCP verified, so the stateful
-// handler binds each session to the token that created it and answers 403
-// when another token presents the session.
-func sessionAuth(h http.Handler) http.Handler {
-	verify := func(_ context.Context, _ string, req *http.Request) (*auth.TokenInfo, error) {
-		if ti, ok := req.Context().Value(tokenKey{}).(*auth.TokenInfo); ok {
-			return ti, nil
-		}
+// tokenInfo hands the SDK the token serveMCP already verified (no second
+// lookup). Its UserID, "<tenant>/<token id>", is what the SDK pins a
+// stateful session to: a session created with one tenant's token answers
+// 403 to any other token, this tenant's or another's. It also keys the
+// per-token rate limit.
+func tokenInfo(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
+	tok, ok := ctx.Value(tokenKey{}).(tenant.Token)
+	if !ok {
 		return nil, auth.ErrInvalidToken
 	}
-	return auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
+	ti := &auth.TokenInfo{UserID: tok.TenantID + "/" + tok.ID}
+	if tok.ExpiresAt != nil {
+		ti.Expiration = *tok.ExpiresAt
+	}
+	return ti, nil
+}
+
+// sessionMatches reports whether an Mcp-Session-Id may be used on tenant
+// id's endpoint. Session ids that carry a tenant prefix ("<tenant>.<rest>")
+// are only valid on that tenant's path; one Streamable HTTP handler keys
+// sessions by id alone, so without this a session made on /t/a/mcp would be
+// served, with tenant a's server and credentials, to a caller of /t/b/mcp.
+// Ids without a prefix (or no id) pass; the SDK's per-token pin then applies.
+func sessionMatches(sessionID, id string) bool {
+	prefix, _, ok := strings.Cut(sessionID, ".")
+	return !ok || prefix == id
 }
 
 // serverFor hands the SDK the server of the tenant serveMCP already found.

@@ -18,6 +18,7 @@ type param struct {
 	description string
 	deprecated  bool
 	examples    []any
+	contentType string
 }
 
 // bodyProp is one property of a flattened object body.
@@ -35,6 +36,7 @@ type body struct {
 	flat        bool       // object body: props go to the top level
 	props       []bodyProp // when flat
 	whole       any        // schema of the body property when not flat
+	encoding    map[string]Encoding
 }
 
 // defaultStyle returns OpenAPI's default style and explode for a location.
@@ -99,12 +101,20 @@ func (c *converter) buildInput(op *Operation, params []param, b *body, r *refs) 
 		op.Params = append(op.Params, Param{
 			Arg: arg, Name: p.name, In: p.in,
 			Style: p.style, Explode: p.explode, Required: p.required,
+			ContentType: p.contentType,
 		})
 	}
 	if b != nil {
-		ob := &Body{ContentType: b.contentType, Required: b.required}
+		ob := &Body{ContentType: b.contentType, Required: b.required, Encoding: b.encoding}
+		multipart := isMultipart(b.contentType)
 		if b.flat {
 			for _, p := range b.props {
+				if multipart {
+					if fs, ok := fileSchemaFor(p.schema); ok {
+						p.schema = fs
+						ob.Files = append(ob.Files, p.name)
+					}
+				}
 				props.set(p.name, p.schema)
 				ob.Props = append(ob.Props, p.name)
 				if p.required {
@@ -116,6 +126,12 @@ func (c *converter) buildInput(op *Operation, params []param, b *body, r *refs) 
 			}
 		} else {
 			sch := b.whole
+			if isBinaryMedia(b.contentType) || multipart {
+				if fs, ok := fileSchemaFor(sch); ok {
+					sch = fs
+					ob.Files = []string{"body"}
+				}
+			}
 			if so, ok := sch.(*object); ok && b.description != "" && !so.has("description") {
 				so.set("description", b.description)
 			}
@@ -133,10 +149,8 @@ func (c *converter) buildInput(op *Operation, params []param, b *body, r *refs) 
 	if len(required) > 0 {
 		in.set("required", required)
 	}
-	if defs := c.schemas.defsFor(r.list, modeInput); defs != nil {
-		in.set("$defs", defs)
-	}
-	op.InputSchema = json.RawMessage(appendJSON(nil, in))
+	enc, _ := c.schemas.encodeTop(in, r.list, modeInput, 0)
+	op.InputSchema = json.RawMessage(enc)
 }
 
 // objectProps reports whether s is a plain object that can be flattened into
@@ -151,7 +165,10 @@ func (c *converter) objectProps(s *base.Schema, depth int) (props []namedProxy, 
 	if len(s.Type) > 1 || (len(s.Type) == 1 && s.Type[0] != "object") {
 		return nil, nil, false
 	}
-	if len(s.Type) == 0 && (s.Properties == nil || s.Properties.Len() == 0) && len(s.AllOf) == 0 {
+	// At the top, an untyped schema must show it is an object; inside an
+	// allOf, a part holding only required or annotations (3.0 $ref siblings
+	// that libopenapi turns into an allOf part) merges as nothing.
+	if depth == 0 && len(s.Type) == 0 && (s.Properties == nil || s.Properties.Len() == 0) && len(s.AllOf) == 0 {
 		return nil, nil, false
 	}
 	index := make(map[string]int)
@@ -199,8 +216,8 @@ func dedupe(list []string) []string {
 
 // bodyFromSchema builds a body from a schema proxy: flattened when it is a
 // plain object with properties, else under a "body" property.
-func (c *converter) bodyFromSchema(p *base.SchemaProxy, contentType string, required bool, description string, r *refs) *body {
-	b := &body{contentType: contentType, required: required, description: description}
+func (c *converter) bodyFromSchema(p *base.SchemaProxy, contentType string, required bool, description string, enc map[string]Encoding, r *refs) *body {
+	b := &body{contentType: contentType, required: required, description: description, encoding: enc}
 	props, req, ok := c.objectProps(c.schemas.resolve(p), 0)
 	if ok && len(props) > 0 {
 		b.flat = true
@@ -208,17 +225,26 @@ func (c *converter) bodyFromSchema(p *base.SchemaProxy, contentType string, requ
 			if c.schemas.skipProperty(np.proxy, modeInput) {
 				continue
 			}
+			c.schemas.path = []string{np.name}
 			b.props = append(b.props, bodyProp{
 				name:     np.name,
 				schema:   c.schemas.proxy(np.proxy, modeInput, r),
 				required: contains(req, np.name),
 			})
+			c.schemas.path = nil
 		}
 		return b
 	}
 	b.whole = c.schemas.proxy(p, modeInput, r)
 	return b
 }
+
+// MaxOutputDefsBytes caps the $defs of one output schema. Output schemas
+// only describe results; documents such as Stripe's reach their whole schema
+// graph from every response (over 500 KB per tool), which would make
+// tools/list enormous. Beyond the cap, deeper refs become open schemas that
+// name the omitted type. Input schemas are never trimmed.
+const MaxOutputDefsBytes = 16 << 10
 
 // buildOutput sets op's output schema from the success response schema.
 // Object schemas are used as they are; anything else is wrapped as
@@ -237,8 +263,27 @@ func (c *converter) buildOutput(op *Operation, p *base.SchemaProxy) {
 		return
 	}
 	if s != nil && isObjectSchema(s) {
-		if o, ok := c.schemas.schema(s, modeOutput, &r).(*object); ok {
-			out = o
+		var node any
+		if p.IsReference() && !p.IsTransformedRefWithSiblings() {
+			// Reuse the converted component instead of walking it again;
+			// many operations return the same type.
+			d := c.schemas.def(p.GetReference(), p, modeOutput)
+			node = d.node
+			for _, dep := range d.deps {
+				r.add(dep)
+			}
+		} else {
+			node = c.schemas.schema(s, modeOutput, &r)
+		}
+		if o, ok := node.(*object); ok {
+			out = o // encodeTop does not modify it
+			if !o.has("type") {
+				out = newObject()
+				out.set("type", "object")
+				for _, k := range o.keys {
+					out.set(k, o.vals[k])
+				}
+			}
 		}
 	}
 	if out == nil {
@@ -250,10 +295,11 @@ func (c *converter) buildOutput(op *Operation, p *base.SchemaProxy) {
 		out.set("required", []string{"result"})
 		op.WrapResult = true
 	}
-	if defs := c.schemas.defsFor(r.list, modeOutput); defs != nil {
-		out.set("$defs", defs)
+	b, trimmed := c.schemas.encodeTop(out, r.list, modeOutput, MaxOutputDefsBytes)
+	if trimmed {
+		c.trimmed = append(c.trimmed, op.Method+" "+op.Path)
 	}
-	op.OutputSchema = json.RawMessage(appendJSON(nil, out))
+	op.OutputSchema = json.RawMessage(b)
 }
 
 // isEmptySchema reports whether s constrains nothing, like {} or {"title": ...}.
@@ -279,4 +325,77 @@ func isObjectSchema(s *base.Schema) bool {
 func isJSONMedia(mt string) bool {
 	mt = strings.ToLower(strings.TrimSpace(strings.SplitN(mt, ";", 2)[0]))
 	return mt == "application/json" || strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "/json") || mt == "*/*" || mt == "application/*"
+}
+
+// isMultipart reports whether a media type is multipart/form-data.
+func isMultipart(mt string) bool {
+	return strings.HasPrefix(strings.ToLower(mt), "multipart/")
+}
+
+// isBinaryMedia reports whether a request body of this media type is raw
+// bytes rather than text, JSON or a form.
+func isBinaryMedia(mt string) bool {
+	mt = strings.ToLower(strings.TrimSpace(strings.SplitN(mt, ";", 2)[0]))
+	switch {
+	case isJSONMedia(mt), strings.HasPrefix(mt, "text/"), strings.HasSuffix(mt, "xml"),
+		strings.HasPrefix(mt, "application/x-www-form-urlencoded"), strings.HasPrefix(mt, "multipart/"):
+		return false
+	}
+	return true
+}
+
+// fileSchemaFor reports whether a converted schema describes a file (a
+// binary string, or an array of them) and returns the schema the tool
+// takes instead: base64 content plus a filename.
+func fileSchemaFor(node any) (any, bool) {
+	o, ok := node.(*object)
+	if !ok {
+		return nil, false
+	}
+	t, _ := o.get("type")
+	if t == "array" {
+		items, _ := o.get("items")
+		if fs, ok := fileSchemaFor(items); ok {
+			a := o.clone()
+			a.set("items", fs)
+			return a, true
+		}
+		return nil, false
+	}
+	f, _ := o.get("format")
+	cmt, _ := o.get("contentMediaType")
+	cms, _ := cmt.(string)
+	binaryMedia := cms != "" && isBinaryMedia(cms) && !o.has("contentEncoding")
+	if !(t == "string" || t == nil) || !(f == "binary" || binaryMedia) {
+		return nil, false
+	}
+	fs := newObject()
+	fs.set("type", "object")
+	desc := "A file: its content base64-encoded, with an optional filename and media type."
+	if d, ok := o.get("description"); ok {
+		if ds, ok := d.(string); ok && ds != "" {
+			desc = ds + " (" + desc + ")"
+		}
+	}
+	if t, ok := o.get("title"); ok {
+		fs.set("title", t)
+	}
+	fs.set("description", desc)
+	props := newObject()
+	content := newObject()
+	content.set("type", "string")
+	content.set("contentEncoding", "base64")
+	props.set("content", content)
+	fn := newObject()
+	fn.set("type", "string")
+	props.set("filename", fn)
+	ct := newObject()
+	ct.set("type", "string")
+	if cms != "" {
+		ct.set("default", cms)
+	}
+	props.set("content_type", ct)
+	fs.set("properties", props)
+	fs.set("required", []string{"content"})
+	return fs, true
 }

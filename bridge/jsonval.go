@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/pb33f/go-yaml"
@@ -34,19 +35,6 @@ func (o *object) get(k string) (any, bool) {
 
 func (o *object) has(k string) bool { _, ok := o.vals[k]; return ok }
 
-func (o *object) del(k string) {
-	if _, ok := o.vals[k]; !ok {
-		return
-	}
-	delete(o.vals, k)
-	for i, kk := range o.keys {
-		if kk == k {
-			o.keys = append(o.keys[:i:i], o.keys[i+1:]...)
-			break
-		}
-	}
-}
-
 func (o *object) len() int { return len(o.keys) }
 
 // clone copies o one level deep; values are shared.
@@ -66,7 +54,11 @@ type number string
 // appendJSON encodes the value trees this package builds: nil, bool, string,
 // number, int, int64, float64, []any, []string, *object, map[string]any,
 // json.RawMessage. Anything else goes through encoding/json.
-func appendJSON(b []byte, v any) []byte {
+func appendJSON(b []byte, v any) []byte { return appendJSONDrop(b, v, nil) }
+
+// appendJSONDrop is appendJSON that replaces {"$ref": "#/$defs/X"} by an open
+// schema naming X when drop[X] is set; it trims oversized output schemas.
+func appendJSONDrop(b []byte, v any, drop map[string]bool) []byte {
 	switch v := v.(type) {
 	case nil:
 		return append(b, "null"...)
@@ -88,6 +80,13 @@ func appendJSON(b []byte, v any) []byte {
 		}
 		return append(b, v...)
 	case *object:
+		if drop != nil {
+			if ref, ok := v.vals["$ref"].(string); ok && drop[strings.TrimPrefix(ref, "#/$defs/")] {
+				name := strings.TrimPrefix(ref, "#/$defs/")
+				return append(appendString(append(b, `{"title":`...), name),
+					`,"description":"Schema omitted to keep the tool description small."}`...)
+			}
+		}
 		b = append(b, '{')
 		for i, k := range v.keys {
 			if i > 0 {
@@ -95,7 +94,7 @@ func appendJSON(b []byte, v any) []byte {
 			}
 			b = appendString(b, k)
 			b = append(b, ':')
-			b = appendJSON(b, v.vals[k])
+			b = appendJSONDrop(b, v.vals[k], drop)
 		}
 		return append(b, '}')
 	case []any:
@@ -104,7 +103,7 @@ func appendJSON(b []byte, v any) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSON(b, e)
+			b = appendJSONDrop(b, e, drop)
 		}
 		return append(b, ']')
 	case []string:
@@ -129,7 +128,7 @@ func appendJSON(b []byte, v any) []byte {
 			}
 			b = appendString(b, k)
 			b = append(b, ':')
-			b = appendJSON(b, v[k])
+			b = appendJSONDrop(b, v[k], drop)
 		}
 		return append(b, '}')
 	default:

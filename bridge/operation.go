@@ -31,6 +31,9 @@ type Param struct {
 	Style    string `json:"style,omitempty"`
 	Explode  bool   `json:"explode,omitempty"`
 	Required bool   `json:"required,omitempty"`
+	// ContentType is set for parameters declared with content instead of
+	// schema; a JSON media type means the value is sent JSON-encoded.
+	ContentType string `json:"content_type,omitempty"`
 }
 
 // Body says how the request body is built from the arguments.
@@ -44,6 +47,20 @@ type Body struct {
 	Required bool     `json:"required,omitempty"`
 	// RequiredProps lists the flattened properties the body must carry.
 	RequiredProps []string `json:"required_props,omitempty"`
+	// Files lists the properties (or "body") that hold files. A file
+	// argument is {"content": <base64>, "filename": ..., "content_type": ...}
+	// or a bare base64 string; an array of them sends several parts.
+	Files []string `json:"files,omitempty"`
+	// Encoding says how form and multipart properties are serialised,
+	// keyed by property; absent properties use style form, explode true.
+	Encoding map[string]Encoding `json:"encoding,omitempty"`
+}
+
+// Encoding is an OpenAPI encoding object for one body property.
+type Encoding struct {
+	ContentType string `json:"content_type,omitempty"`
+	Style       string `json:"style,omitempty"`
+	Explode     bool   `json:"explode,omitempty"`
 }
 
 // Conversion is the result of converting one OpenAPI document.

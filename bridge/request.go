@@ -3,10 +3,13 @@ package bridge
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"sort"
 	"strconv"
@@ -35,13 +38,18 @@ func (op *Operation) NewRequest(ctx context.Context, baseURL string, args map[st
 			return nil, &MissingArgumentError{p.Arg}
 		}
 	}
+	args = encodeContentParams(op.Params, args)
 	// Path.
 	path := op.Path
 	for _, p := range op.Params {
 		if p.In != "path" {
 			continue
 		}
-		path = strings.ReplaceAll(path, "{"+p.Name+"}", pathValue(p, args[p.Arg]))
+		v := pathValue(p, args[p.Arg])
+		if v == "" {
+			return nil, fmt.Errorf("argument %q: a path parameter must not be empty", p.Arg)
+		}
+		path = strings.ReplaceAll(path, "{"+p.Name+"}", v)
 	}
 	prefix := strings.TrimRight(u.EscapedPath(), "/")
 	if !strings.HasPrefix(path, "/") {
@@ -72,13 +80,14 @@ func (op *Operation) NewRequest(ctx context.Context, baseURL string, args map[st
 	u.Fragment = ""
 	// Body.
 	var body io.Reader
+	var contentType string
 	if op.Body != nil {
-		b, err := op.Body.encode(args)
+		b, ct, err := op.Body.encode(args)
 		if err != nil {
 			return nil, err
 		}
 		if b != nil {
-			body = bytes.NewReader(b)
+			body, contentType = bytes.NewReader(b), ct
 		}
 	}
 	req, err := http.NewRequestWithContext(ctx, op.Method, u.String(), body)
@@ -86,7 +95,7 @@ func (op *Operation) NewRequest(ctx context.Context, baseURL string, args map[st
 		return nil, fmt.Errorf("build request: %w", err)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", op.Body.ContentType)
+		req.Header.Set("Content-Type", contentType)
 	}
 	var cookies []string
 	for _, p := range op.Params {
@@ -96,7 +105,11 @@ func (op *Operation) NewRequest(ctx context.Context, baseURL string, args map[st
 		}
 		switch p.In {
 		case "header":
-			req.Header.Set(p.Name, simpleValue(v, p.Explode))
+			hv := simpleValue(v, p.Explode)
+			if strings.ContainsAny(hv, "\r\n\x00") {
+				return nil, fmt.Errorf("argument %q: a header value must not contain line breaks", p.Arg)
+			}
+			req.Header.Set(p.Name, hv)
 		case "cookie":
 			cookies = append(cookies, p.Name+"="+url.PathEscape(simpleValue(v, p.Explode)))
 		}
@@ -107,22 +120,71 @@ func (op *Operation) NewRequest(ctx context.Context, baseURL string, args map[st
 	return req, nil
 }
 
-// encode builds the body bytes, or nil when no body is to be sent.
-func (b *Body) encode(args map[string]any) ([]byte, error) {
+// encodeContentParams JSON-encodes the values of parameters declared with a
+// JSON content type, so they go on the wire as one JSON string.
+func encodeContentParams(params []Param, args map[string]any) map[string]any {
+	var out map[string]any
+	for _, p := range params {
+		if p.ContentType == "" || !isJSONMedia(p.ContentType) {
+			continue
+		}
+		v, ok := args[p.Arg]
+		if !ok || v == nil {
+			continue
+		}
+		if _, isString := v.(string); isString {
+			continue
+		}
+		j, err := json.Marshal(v)
+		if err != nil {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]any, len(args))
+			for k, v := range args {
+				out[k] = v
+			}
+		}
+		out[p.Arg] = string(j)
+	}
+	if out == nil {
+		return args
+	}
+	return out
+}
+
+// encode builds the body bytes and their content type, or nil when no
+// body is to be sent.
+func (b *Body) encode(args map[string]any) ([]byte, string, error) {
 	if b.Arg != "" {
 		v, ok := args[b.Arg]
 		if !ok || v == nil {
 			if b.Required {
-				return nil, &MissingArgumentError{b.Arg}
+				return nil, "", &MissingArgumentError{b.Arg}
 			}
-			return nil, nil
+			return nil, "", nil
+		}
+		if contains(b.Files, b.Arg) {
+			f, err := fileArg(b.Arg, v)
+			if err != nil {
+				return nil, "", err
+			}
+			ct := b.ContentType
+			if f.contentType != "" && !isMultipart(ct) {
+				ct = f.contentType
+			}
+			return f.content, ct, nil
 		}
 		if !isJSONMedia(b.ContentType) {
 			if s, ok := v.(string); ok {
-				return []byte(s), nil
+				return []byte(s), b.ContentType, nil
 			}
 		}
-		return json.Marshal(v)
+		j, err := json.Marshal(v)
+		if err != nil {
+			return nil, "", fmt.Errorf("argument %q: %w", b.Arg, err)
+		}
+		return j, b.ContentType, nil
 	}
 	present := 0
 	for _, name := range b.Props {
@@ -131,23 +193,33 @@ func (b *Body) encode(args map[string]any) ([]byte, error) {
 		}
 	}
 	if present == 0 && !b.Required {
-		return nil, nil
+		return nil, "", nil
 	}
 	for _, name := range b.RequiredProps {
+		// Present is enough: a required property may be nullable, and
+		// null is then a real value.
 		if _, ok := args[name]; !ok {
-			return nil, &MissingArgumentError{name}
+			return nil, "", &MissingArgumentError{name}
 		}
 	}
-	if strings.HasPrefix(strings.ToLower(b.ContentType), "application/x-www-form-urlencoded") {
+	ct := strings.ToLower(b.ContentType)
+	switch {
+	case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
 		var pairs []string
 		for _, name := range b.Props {
 			v, ok := args[name]
 			if !ok || v == nil {
 				continue
 			}
-			pairs = append(pairs, queryPairs(Param{Name: name, Style: "form", Explode: true}, v)...)
+			p := Param{Name: name, Style: "form", Explode: true}
+			if e, ok := b.Encoding[name]; ok && e.Style != "" {
+				p.Style, p.Explode = e.Style, e.Explode
+			}
+			pairs = append(pairs, queryPairs(p, v)...)
 		}
-		return []byte(strings.Join(pairs, "&")), nil
+		return []byte(strings.Join(pairs, "&")), b.ContentType, nil
+	case isMultipart(ct):
+		return b.multipart(args)
 	}
 	// JSON object, properties in declared order.
 	buf := []byte{'{'}
@@ -159,7 +231,7 @@ func (b *Body) encode(args map[string]any) ([]byte, error) {
 		}
 		j, err := json.Marshal(v)
 		if err != nil {
-			return nil, fmt.Errorf("argument %q: %w", name, err)
+			return nil, "", fmt.Errorf("argument %q: %w", name, err)
 		}
 		if !first {
 			buf = append(buf, ',')
@@ -169,7 +241,146 @@ func (b *Body) encode(args map[string]any) ([]byte, error) {
 		buf = append(buf, ':')
 		buf = append(buf, j...)
 	}
-	return append(buf, '}'), nil
+	return append(buf, '}'), b.ContentType, nil
+}
+
+// multipart encodes the properties as multipart/form-data parts: files as
+// file parts, arrays of scalars as repeated fields, objects as JSON parts.
+func (b *Body) multipart(args map[string]any) ([]byte, string, error) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for _, name := range b.Props {
+		v, ok := args[name]
+		if !ok || v == nil {
+			continue
+		}
+		enc := b.Encoding[name]
+		if contains(b.Files, name) {
+			files := []any{v}
+			if list, ok := v.([]any); ok {
+				files = list
+			}
+			for i, fv := range files {
+				arg := name
+				if len(files) > 1 {
+					arg = fmt.Sprintf("%s[%d]", name, i)
+				}
+				f, err := fileArg(arg, fv)
+				if err != nil {
+					return nil, "", err
+				}
+				ct := f.contentType
+				if ct == "" {
+					ct = enc.ContentType
+				}
+				if ct == "" || strings.Contains(ct, "*") || strings.Contains(ct, ",") {
+					ct = "application/octet-stream"
+				}
+				filename := f.filename
+				if filename == "" {
+					filename = name
+				}
+				h := make(textproto.MIMEHeader)
+				h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="%s"; filename="%s"`, quoteEscaper.Replace(name), quoteEscaper.Replace(filename)))
+				h.Set("Content-Type", ct)
+				part, err := w.CreatePart(h)
+				if err != nil {
+					return nil, "", err
+				}
+				part.Write(f.content)
+			}
+			continue
+		}
+		values := []any{v}
+		if list, ok := v.([]any); ok && allScalars(list) {
+			values = list
+		}
+		for _, e := range values {
+			switch e.(type) {
+			case map[string]any, []any:
+				j, err := json.Marshal(e)
+				if err != nil {
+					return nil, "", fmt.Errorf("argument %q: %w", name, err)
+				}
+				h := make(textproto.MIMEHeader)
+				h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="%s"`, quoteEscaper.Replace(name)))
+				h.Set("Content-Type", "application/json")
+				part, err := w.CreatePart(h)
+				if err != nil {
+					return nil, "", err
+				}
+				part.Write(j)
+			default:
+				if err := w.WriteField(name, scalar(e)); err != nil {
+					return nil, "", err
+				}
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), w.FormDataContentType(), nil
+}
+
+var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"", "\r", "%0D", "\n", "%0A")
+
+func allScalars(list []any) bool {
+	for _, e := range list {
+		switch e.(type) {
+		case map[string]any, []any:
+			return false
+		}
+	}
+	return true
+}
+
+type file struct {
+	content     []byte
+	filename    string
+	contentType string
+}
+
+// fileArg reads a file argument: {"content": base64, "filename", "content_type"}
+// or a bare base64 string.
+func fileArg(arg string, v any) (file, error) {
+	var f file
+	var content string
+	switch v := v.(type) {
+	case string:
+		content = v
+	case map[string]any:
+		c, ok := v["content"].(string)
+		if !ok {
+			return f, fmt.Errorf("argument %q: a file needs \"content\" (base64 text)", arg)
+		}
+		content = c
+		f.filename, _ = v["filename"].(string)
+		f.contentType, _ = v["content_type"].(string)
+	default:
+		return f, fmt.Errorf("argument %q: a file is {\"content\": <base64>, \"filename\": ...} or a base64 string", arg)
+	}
+	b, err := decodeBase64(content)
+	if err != nil {
+		return f, fmt.Errorf("argument %q: content is not base64: %w", arg, err)
+	}
+	f.content = b
+	return f, nil
+}
+
+// decodeBase64 accepts standard and URL-safe base64, padded or not, and
+// ignores line breaks.
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == ' ' || r == '\t' {
+			return -1
+		}
+		return r
+	}, s)
+	if strings.ContainsAny(s, "-_") {
+		return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	}
+	return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
 }
 
 // scalar formats a JSON scalar for the wire; objects and arrays become JSON.
@@ -304,7 +515,12 @@ func queryPairs(p Param, v any) []string {
 	name := esc(p.Name)
 	switch v := v.(type) {
 	case []any:
-		if p.Style == "form" && p.Explode || p.Style == "deepObject" {
+		if p.Style == "deepObject" {
+			var out []string
+			deepObject(&out, p.Name, v)
+			return out
+		}
+		if p.Style == "form" && p.Explode {
 			out := make([]string, len(v))
 			for i, e := range v {
 				out[i] = name + "=" + esc(scalar(e))

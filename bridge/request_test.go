@@ -2,10 +2,14 @@ package bridge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,19 +22,34 @@ type seen struct {
 	URI    string // raw request URI: escaped path and query as sent
 	Header map[string]string
 	Body   string
+	Parts  []string // multipart parts as name|filename|content type|content
 }
 
 func upstream(t *testing.T) (*httptest.Server, *seen) {
 	t.Helper()
 	var got seen
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		got = seen{Method: r.Method, URI: r.RequestURI, Body: string(b), Header: map[string]string{}}
+		got = seen{Method: r.Method, URI: r.RequestURI, Header: map[string]string{}}
 		for _, h := range []string{"Content-Type", "Cookie", "X-Request-Id", "X-Trace"} {
 			if v := r.Header.Get(h); v != "" {
 				got.Header[h] = v
 			}
 		}
+		if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+			got.Header["Content-Type"] = mt
+			mr := multipart.NewReader(r.Body, params["boundary"])
+			for {
+				p, err := mr.NextPart()
+				if err != nil {
+					break
+				}
+				b, _ := io.ReadAll(p)
+				got.Parts = append(got.Parts, p.FormName()+"|"+p.FileName()+"|"+p.Header.Get("Content-Type")+"|"+string(b))
+			}
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		got.Body = string(b)
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &got
@@ -61,8 +80,10 @@ func specOps(t *testing.T, file string) map[string]*Operation {
 
 func TestNewRequest(t *testing.T) {
 	ops := specOps(t, "testdata/fastapi_302.txtar")
-	for name, op := range specOps(t, "testdata/request.txtar") {
-		ops[name] = op
+	for _, f := range []string{"testdata/request.txtar", "testdata/upload.txtar"} {
+		for name, op := range specOps(t, f) {
+			ops[name] = op
+		}
 	}
 	tests := []struct {
 		name   string
@@ -108,6 +129,16 @@ func TestNewRequest(t *testing.T) {
 			},
 		},
 		{
+			name: "null is a value for a required nullable body property",
+			op:   "create_user_users_post",
+			args: map[string]any{"name": "Ann", "address": nil},
+			want: seen{
+				Method: "POST", URI: "/users",
+				Header: map[string]string{"Content-Type": "application/json"},
+				Body:   `{"name":"Ann","address":null}`,
+			},
+		},
+		{
 			name: "path escaping and collision suffixes",
 			op:   "update_item",
 			args: map[string]any{"id__path": "a/b c", "id__query": "q", "id": "body-id", "name": "n"},
@@ -141,6 +172,27 @@ func TestNewRequest(t *testing.T) {
 			},
 		},
 		{
+			name: "JSON content parameter and object query styles",
+			op:   "search",
+			args: map[string]any{
+				"where": map[string]any{"a": float64(1)},
+				"obj":   map[string]any{"r": float64(1), "g": float64(2)},
+				"flat":  map[string]any{"r": float64(1), "g": float64(2)},
+			},
+			want: seen{
+				Method: "GET",
+				URI:    "/search?where=%7B%22a%22%3A1%7D&g=2&r=1&flat=g,2,r,1",
+				Header: map[string]string{},
+			},
+		},
+		{
+			name:   "base URL with a query string",
+			op:     "search",
+			prefix: "/v2?api-version=3",
+			args:   map[string]any{"csv": []any{"x"}},
+			want:   seen{Method: "GET", URI: "/v2/search?api-version=3&csv=x", Header: map[string]string{}},
+		},
+		{
 			name: "form body",
 			op:   "login",
 			args: map[string]any{"username": "a@b.c", "password": "p w", "scope": []any{"r", "w"}},
@@ -148,6 +200,59 @@ func TestNewRequest(t *testing.T) {
 				Method: "POST", URI: "/login",
 				Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
 				Body:   "username=a%40b.c&password=p+w&scope=r&scope=w",
+			},
+		},
+		{
+			name: "multipart files and fields",
+			op:   "upload_file",
+			args: map[string]any{
+				"files": []any{
+					map[string]any{"content": "aGVsbG8=", "filename": "a.txt", "content_type": "text/plain"},
+					"d29ybGQ", // bare base64, unpadded
+				},
+				"meta": "m",
+			},
+			want: seen{
+				Method: "POST", URI: "/file-upload",
+				Header: map[string]string{"Content-Type": "multipart/form-data"},
+				Parts: []string{
+					"files|a.txt|text/plain|hello",
+					"files|files|application/octet-stream|world",
+					"meta|||m",
+				},
+			},
+		},
+		{
+			name: "multipart with encoding content type and a JSON part",
+			op:   "put_avatar",
+			args: map[string]any{"image": map[string]any{"content": "iVBO"}, "meta": map[string]any{"alt": "me"}},
+			want: seen{
+				Method: "PUT", URI: "/avatar",
+				Header: map[string]string{"Content-Type": "multipart/form-data"},
+				Parts: []string{
+					"image|image|image/png|\x89PN",
+					`meta||application/json|{"alt":"me"}`,
+				},
+			},
+		},
+		{
+			name: "raw binary body",
+			op:   "uploadImage",
+			args: map[string]any{"petId": float64(3), "body": map[string]any{"content": "AAEC", "content_type": "image/jpeg"}},
+			want: seen{
+				Method: "POST", URI: "/pet/3/uploadImage",
+				Header: map[string]string{"Content-Type": "image/jpeg"},
+				Body:   "\x00\x01\x02",
+			},
+		},
+		{
+			name: "form body with deepObject encoding",
+			op:   "PostCustomers",
+			args: map[string]any{"email": "a@b.c", "metadata": map[string]any{"k": "v"}, "expand": []any{"x", "y"}},
+			want: seen{
+				Method: "POST", URI: "/v1/customers",
+				Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+				Body:   "email=a%40b.c&metadata%5Bk%5D=v&expand%5B0%5D=x&expand%5B1%5D=y",
 			},
 		},
 	}
@@ -176,6 +281,9 @@ func TestNewRequest(t *testing.T) {
 
 func TestNewRequestMissingArgument(t *testing.T) {
 	ops := specOps(t, "testdata/fastapi_302.txtar")
+	for name, op := range specOps(t, "testdata/upload.txtar") {
+		ops[name] = op
+	}
 	tests := []struct {
 		name string
 		op   string
@@ -186,6 +294,7 @@ func TestNewRequestMissingArgument(t *testing.T) {
 		{"null path parameter", "read_user_users", map[string]any{"user_id": nil}, "user_id"},
 		{"body property", "create_user_users_post", map[string]any{"name": "Ann"}, "address"},
 		{"whole body", "create_user_users_post", map[string]any{}, "name"},
+		{"file", "upload_file", map[string]any{"meta": "m"}, "files"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,5 +307,66 @@ func TestNewRequestMissingArgument(t *testing.T) {
 				t.Errorf("missing %q, want %q (error: %v)", me.Arg, tt.want, err)
 			}
 		})
+	}
+}
+
+func TestNewRequestBadValues(t *testing.T) {
+	ops := specOps(t, "testdata/fastapi_302.txtar")
+	for name, op := range specOps(t, "testdata/upload.txtar") {
+		ops[name] = op
+	}
+	tests := []struct {
+		name string
+		op   string
+		args map[string]any
+		want string
+	}{
+		{"empty path parameter", "read_user_users", map[string]any{"user_id": ""}, `"user_id"`},
+		{"header with a line break", "list_users_users_get", map[string]any{"x-request-id": "a\r\nX-Evil: 1"}, `"x-request-id"`},
+		{"file that is not base64", "upload_file", map[string]any{"files": []any{"***"}}, `"files"`},
+		{"file without content", "upload_file", map[string]any{"files": map[string]any{"filename": "a"}}, `"files"`},
+		{"bad base URL", "read_user_users", map[string]any{"user_id": 1}, "base URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := "http://upstream.test"
+			if tt.want == "base URL" {
+				base = "http://[::1"
+			}
+			_, err := ops[tt.op].NewRequest(context.Background(), base, tt.args)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want one mentioning %s", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestOperationRoundTrip checks that operations survive JSON (the tool-set
+// cache stores them so) and still build the same request.
+func TestOperationRoundTrip(t *testing.T) {
+	ops := specOps(t, "testdata/request.txtar")
+	op := ops["update_item"]
+	b, err := json.Marshal(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Operation
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(op, &back); diff != "" {
+		t.Fatalf("round trip changed the operation (-want +got):\n%s", diff)
+	}
+	args := map[string]any{"id__path": "x", "name": "n"}
+	r1, err := op.NewRequest(context.Background(), "http://h/p", args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := back.NewRequest(context.Background(), "http://h/p", args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1.URL.String() != r2.URL.String() {
+		t.Errorf("URLs differ: %s vs %s", r1.URL, r2.URL)
 	}
 }

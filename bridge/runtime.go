@@ -16,7 +16,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/portico-mcp/portico/tenant"
 )
@@ -52,6 +54,10 @@ type Config struct {
 	// AllowCIDRs lets upstream calls reach otherwise refused internal
 	// addresses (PORTICO_ALLOW_UPSTREAM_CIDRS).
 	AllowCIDRs []netip.Prefix
+	// Resolver and Dial replace DNS and the socket dial of upstream calls;
+	// nil means the system's. Tests inject them so no packet leaves the machine.
+	Resolver Resolver
+	Dial     DialFunc
 	// DrainTimeout bounds how long deactivation waits for in-flight calls (default 30 s).
 	DrainTimeout time.Duration
 	// UpstreamTimeout bounds one upstream call unless the tenant sets its own (default 30 s).
@@ -76,8 +82,17 @@ type Config struct {
 	// SessionTimeout closes session-based (2025-xx) MCP sessions idle this
 	// long (default 30 min).
 	SessionTimeout time.Duration
+	// TenantRate and TokenRate bound tool calls per tenant and per MCP token
+	// unless the tenant sets its own; zero means no limit.
+	TenantRate, TokenRate RateLimit
 	// Version is reported to MCP clients as the server version.
 	Version string
+	// Metrics receives the data plane's Prometheus series; nil records nothing.
+	Metrics *Metrics
+	// Breaker tunes each tenant's upstream circuit breaker.
+	Breaker BreakerConfig
+	// TokenCache tunes the verified MCP token cache.
+	TokenCache TokenCacheConfig
 	// ExternalAuth, when set, also accepts access tokens (JWTs) from an
 	// operator-named authorization server, audience = the tenant endpoint.
 	ExternalAuth *ExternalAuth
@@ -140,9 +155,20 @@ type Runtime struct {
 	convert   chan struct{} // bounds concurrent conversions
 	converted atomic.Int64  // conversions done, for tests and benchmarks
 	sync      syncQueue     // tenants to reconcile with the database
+	tokens    *tokenCache   // verified MCP tokens
 	mu        sync.RWMutex
 	active    map[string]*live
-	publicURL atomic.Value // string, see SetPublicURL
+
+	// mcpOpts are the stateless handler's options; the tools/call fast path
+	// answers as they say.
+	mcpOpts    *mcp.StreamableHTTPOptions
+	noFastPath bool         // tests: send every request through the SDK
+	fastCalls  atomic.Int64 // tools/call requests the fast path answered
+	// streams ends long-lived listen streams when the process shuts down,
+	// while counted calls drain.
+	streams    context.Context
+	endStreams context.CancelFunc
+	publicURL  atomic.Value // string, see SetPublicURL
 }
 
 // New returns a Runtime with no active tenants; call Restore to bring back
@@ -153,16 +179,18 @@ func New(store tenantStore, opts Config) *Runtime {
 		store:  store,
 		opts:   opts,
 		log:    opts.Logger,
-		guard:  guard{allow: opts.AllowCIDRs},
+		guard:  guard{allow: opts.AllowCIDRs, resolver: opts.Resolver, dial: opts.Dial},
 		active: make(map[string]*live),
+		tokens: newTokenCache(opts.TokenCache),
 	}
 	r.convert = make(chan struct{}, opts.ConvertConcurrency)
 	r.sync.init()
+	r.streams, r.endStreams = context.WithCancel(context.Background())
 	r.fetch = &http.Client{
 		Timeout:   opts.SpecFetchTimeout,
 		Transport: &http.Transport{DialContext: r.guard.dialContext(), TLSHandshakeTimeout: 10 * time.Second, MaxIdleConns: 16, IdleConnTimeout: 30 * time.Second},
 	}
-	r.stateless = mcp.NewStreamableHTTPHandler(r.serverFor, &mcp.StreamableHTTPOptions{
+	r.mcpOpts = &mcp.StreamableHTTPOptions{
 		// Stateless serves every protocol version from 2025-03-26 to
 		// 2026-07-28 and needs no sticky routing between replicas.
 		Stateless: true,
@@ -173,8 +201,12 @@ func New(store tenantStore, opts Config) *Runtime {
 		// usually behind a proxy on loopback; the SDK's Host check would 403 it.
 		DisableLocalhostProtection: true,
 		Logger:                     r.log,
-	})
-	r.stateful = sessionAuth(mcp.NewStreamableHTTPHandler(r.serverFor, &mcp.StreamableHTTPOptions{
+	}
+	authed := func(h http.Handler) http.Handler {
+		return auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
+	}
+	r.stateless = authed(mcp.NewStreamableHTTPHandler(r.serverFor, r.mcpOpts))
+	r.stateful = authed(mcp.NewStreamableHTTPHandler(r.serverFor, &mcp.StreamableHTTPOptions{
 		DisableLocalhostProtection: true,
 		SessionTimeout:             opts.SessionTimeout,
 		Logger:                     r.log,
@@ -200,16 +232,21 @@ type live struct {
 	// a resync rebuilds tenants whose generation moved on.
 	gen     atomic.Int64
 	streams streams // long-lived requests by token, ended when it is revoked
+	limits  callLimits
+	breaker *breaker
+	metrics *Metrics
+	log     *slog.Logger
 }
 
 // state is what a call needs, replaced atomically when settings or credentials change.
 type state struct {
-	tenant  *tenant.Tenant
-	ops     map[string]*Operation // by MCP name (tools) or URI / URI template (resources)
-	list    []*Operation          // in document order, for listing
-	creds   []tenant.LiveCredential
-	timeout time.Duration
-	closed  bool // the tenant stopped: its secrets are gone
+	tenant      *tenant.Tenant
+	ops         map[string]*Operation // by MCP name (tools) or URI / URI template (resources)
+	list        []*Operation          // in document order, for listing
+	creds       []tenant.LiveCredential
+	timeout     time.Duration
+	maxResponse int64
+	closed      bool // the tenant stopped: its secrets are gone
 	// discovery lists three meta-tools instead of the operations
 	// (settings.tool_mode = "discovery", discovery.go).
 	discovery bool
@@ -354,9 +391,18 @@ func (r *Runtime) Restore(ctx context.Context) error {
 	return nil
 }
 
+// EndStreams ends the long-lived listen streams of every tenant (clients
+// reconnect, to another replica) without touching calls in flight; the first
+// step of a graceful shutdown, so the HTTP server can go idle.
+func (r *Runtime) EndStreams() { r.endStreams() }
+
 // Shutdown drains every tenant of this process without changing their
-// stored status, so the next start restores them.
+// stored status, so the next start restores them. Calls still in flight when
+// ctx ends (or after the drain timeout) are cut.
 func (r *Runtime) Shutdown(ctx context.Context) {
+	r.endStreams()
+	stopCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	r.mu.Lock()
 	ids := make([]string, 0, len(r.active))
 	for id := range r.active {
@@ -365,7 +411,7 @@ func (r *Runtime) Shutdown(ctx context.Context) {
 	r.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, id := range ids {
-		wg.Go(func() { r.stop(id) })
+		wg.Go(func() { r.stopWithin(stopCtx, id) })
 	}
 	wg.Wait()
 }
@@ -387,27 +433,24 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	if t.Settings.MaxConcurrency > 0 {
 		conc = t.Settings.MaxConcurrency
 	}
-	tr := &http.Transport{
-		DialContext:           r.guard.dialContext(),
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          conc,
-		MaxIdleConnsPerHost:   conc,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
+	client, tr := upstreamClient(r.guard, conc)
+	// otelhttp makes a client span per upstream call and sends the W3C
+	// traceparent, so a trace continues into the tenant's service.
+	client.Transport = otelhttp.NewTransport(client.Transport)
 	id := t.ID
 	l := &live{
-		id:          t.ID,
-		tr:          tr,
-		maxResponse: r.opts.MaxResponseBytes,
-		sem:         make(chan struct{}, conc),
-		client: &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("stopped after 5 redirects")
+		id:      t.ID,
+		tr:      tr,
+		sem:     make(chan struct{}, conc),
+		client:  client,
+		metrics: r.opts.Metrics,
+		log:     r.log,
+		breaker: newBreaker(r.opts.Breaker, func(s breakerState, opened bool) {
+			r.opts.Metrics.breakerState(t.ID, s, opened)
+			if opened {
+				r.log.Warn("circuit breaker opened: upstream calls paused", "tenant", t.ID, "cool_down", r.opts.Breaker.CoolDown)
 			}
-			return nil
-		}},
+		}),
 		server: mcp.NewServer(&mcp.Implementation{Name: "portico/" + t.Name, Version: r.opts.Version}, &mcp.ServerOptions{
 			Logger:   r.log,
 			PageSize: 5000, // clients that ignore cursors still see every tool
@@ -425,6 +468,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	}
 	l.server.AddReceivingMiddleware(l.serveFromState)
 	l.ctx, l.cancel = context.WithCancel(context.Background())
+	r.opts.Metrics.breakerState(t.ID, breakerClosed, false)
 	if err := r.apply(l, st); err != nil {
 		l.close()
 		return nil, err
@@ -492,8 +536,12 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	if t.Settings.UpstreamTimeoutMS > 0 {
 		timeout = time.Duration(t.Settings.UpstreamTimeoutMS) * time.Millisecond
 	}
+	maxResponse := r.opts.MaxResponseBytes
+	if t.Settings.MaxResponseBytes > 0 {
+		maxResponse = t.Settings.MaxResponseBytes
+	}
 	st := &state{tenant: t, ops: make(map[string]*Operation, len(ops)), list: ops, creds: creds, timeout: timeout,
-		spec: spec, convKey: key}
+		maxResponse: maxResponse, spec: spec, convKey: key}
 	for _, op := range ops {
 		st.ops[op.key()] = op
 		switch op.Kind {
@@ -531,11 +579,30 @@ func convKey(sha string, s tenant.Settings) string {
 }
 
 func (op *Operation) tool() *mcp.Tool {
-	t := &mcp.Tool{Name: op.Name, Description: op.Description, InputSchema: op.InputSchema}
+	t := &mcp.Tool{Name: op.Name, Description: op.Description, InputSchema: op.InputSchema, Annotations: op.annotations()}
 	if len(op.OutputSchema) > 0 {
 		t.OutputSchema = op.OutputSchema
 	}
 	return t
+}
+
+// annotations are the hints HTTP semantics give a client about a tool: GET
+// and HEAD only read, DELETE destroys, PUT and DELETE can be repeated, and
+// every tool reaches a service outside Portico.
+func (op *Operation) annotations() *mcp.ToolAnnotations {
+	yes, no := true, false
+	a := &mcp.ToolAnnotations{OpenWorldHint: &yes}
+	switch op.Method {
+	case "GET", "HEAD", "OPTIONS":
+		a.ReadOnlyHint = true
+	case "DELETE":
+		a.DestructiveHint, a.IdempotentHint = &yes, true
+	case "PUT":
+		a.DestructiveHint, a.IdempotentHint = &yes, true
+	case "POST", "PATCH":
+		a.DestructiveHint = &no
+	}
+	return a
 }
 
 // convertSpec converts a document off the request path, at most
@@ -634,6 +701,7 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 	if len(templates) > 0 {
 		l.server.RemoveResourceTemplates(templates...)
 	}
+	l.limits.configure(limitsFor(st.tenant.Settings, r.opts.TenantRate, r.opts.TokenRate))
 	return nil
 }
 
@@ -645,7 +713,10 @@ func (r *Runtime) register(l *live) {
 
 // stop unregisters tenant id (new requests get 404), waits for requests in
 // flight up to the drain deadline, then closes its pool and drops its secrets.
-func (r *Runtime) stop(id string) {
+func (r *Runtime) stop(id string) { r.stopWithin(context.Background(), id) }
+
+// stopWithin is stop bounded also by ctx.
+func (r *Runtime) stopWithin(ctx context.Context, id string) {
 	r.mu.Lock()
 	l := r.active[id]
 	delete(r.active, id)
@@ -661,8 +732,11 @@ func (r *Runtime) stop(id string) {
 	case <-done:
 	case <-timer.C:
 		r.log.Warn("drain deadline passed; closing tenant with calls in flight", "tenant", id)
+	case <-ctx.Done():
+		r.log.Warn("shutdown deadline passed; closing tenant with calls in flight", "tenant", id)
 	}
 	l.close()
+	r.opts.Metrics.forget(id)
 }
 
 // close ends the tenant's open requests and sessions, releases its pool and
@@ -695,6 +769,42 @@ func (r *Runtime) acquire(id string, counted bool) *live {
 		l.inflight.Add(1)
 	}
 	return l
+}
+
+// upstreamClient is a tenant's own connection pool to its upstream: every
+// dial goes through the guard, redirects included; no proxy from the
+// environment (a proxy would dial on our behalf, past the guard).
+func upstreamClient(g guard, conc int) (*http.Client, *http.Transport) {
+	tr := &http.Transport{
+		DialContext:           g.dialContext(),
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          conc,
+		MaxIdleConnsPerHost:   conc,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}, tr
+}
+
+// checkRedirect bounds redirects and keeps credentials on their host: Go
+// drops Authorization on a cross-host redirect but would forward a custom
+// credential header (X-API-Key …), so a cross-host hop keeps only headers
+// that carry nothing secret. Every hop dials through the guard again.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("stopped after 5 redirects")
+	}
+	if req.URL.Host != via[0].URL.Host {
+		for k := range req.Header {
+			switch k {
+			case "Accept", "Accept-Encoding", "Accept-Language", "Content-Type", "User-Agent":
+			default:
+				req.Header.Del(k)
+			}
+		}
+	}
+	return nil
 }
 
 // key is how an operation is found when called: tools by name, resources by URI.

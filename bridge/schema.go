@@ -2,10 +2,12 @@ package bridge
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/pb33f/go-yaml"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 	"github.com/pb33f/libopenapi/orderedmap"
 )
@@ -25,6 +27,7 @@ type def struct {
 	name string
 	node any      // converted schema, refs rewritten to #/$defs/<name>
 	deps []string // refs this schema uses directly, in first-use order
+	json []byte   // node encoded, filled on first use
 }
 
 type defKey struct {
@@ -43,7 +46,18 @@ type schemaConverter struct {
 	components map[string]*base.SchemaProxy
 	warn       func(format string, args ...any)
 	warned     map[string]bool
+	// where names the schema being converted, for warnings: "schema Pet"
+	// or "GET /pets"; path holds the property names below it.
+	where      string
+	path       []string
+	mismatches int  // values that disagree with their schema, beyond those reported
+	oas31      bool // the document is 3.1 or later (JSON Schema 2020-12 dialect)
+	oas30      bool // the document is 3.0 or Swagger 2.0 (OpenAPI schema dialect)
 }
+
+// maxValueWarnings caps how many example/default mismatches are reported
+// one by one; the rest are counted.
+const maxValueWarnings = 20
 
 func newSchemaConverter(components map[string]*base.SchemaProxy, warn func(string, ...any)) *schemaConverter {
 	return &schemaConverter{
@@ -137,6 +151,9 @@ func (c *schemaConverter) ensureDef(ref string, p *base.SchemaProxy, m mode) str
 	}
 	d := &def{name: name}
 	c.defs[key] = d
+	savedWhere, savedPath := c.where, c.path
+	c.where, c.path = "schema "+name, nil
+	defer func() { c.where, c.path = savedWhere, savedPath }()
 	s := c.target(p)
 	if s == nil {
 		c.warnOnce("ref:"+ref, "schema %s could not be resolved (%v); tools using it accept any value there", ref, buildErr(p))
@@ -147,6 +164,12 @@ func (c *schemaConverter) ensureDef(ref string, p *base.SchemaProxy, m mode) str
 	d.node = c.schema(s, m, &r)
 	d.deps = r.list
 	return name
+}
+
+// def returns the converted def behind ref, converting it if needed.
+func (c *schemaConverter) def(ref string, p *base.SchemaProxy, m mode) *def {
+	c.ensureDef(ref, p, m)
+	return c.defs[defKey{ref, m}]
 }
 
 func buildErr(p *base.SchemaProxy) error {
@@ -252,7 +275,11 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		o.set("const", yamlValue(s.Const))
 	}
 	if s.Default != nil {
-		o.set("default", yamlValue(s.Default))
+		v := yamlValue(s.Default)
+		if m == modeInput {
+			c.checkValue("default", v, types, o)
+		}
+		o.set("default", v)
 	}
 	if s.Properties != nil && s.Properties.Len() > 0 {
 		props := newObject()
@@ -265,7 +292,9 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 				dropped[name] = true
 				continue
 			}
+			c.path = append(c.path, name)
 			props.set(name, c.proxy(p, m, r))
+			c.path = c.path[:len(c.path)-1]
 		}
 		o.set("properties", props)
 		if len(s.Required) > 0 {
@@ -388,26 +417,30 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		}
 		o.set("discriminator", do)
 	}
-	// Numbers: 3.0 boolean exclusives become 2020-12 numeric ones.
+	// Numbers: 3.0 boolean exclusives become 2020-12 numeric ones. The raw
+	// node decides the form, not the document version: libopenapi coerces
+	// a numeric bound in a 3.0 document to false, and true in 3.1 to 0.
 	minimum, maximum := s.Minimum, s.Maximum
-	if em := s.ExclusiveMinimum; em != nil {
-		if em.IsA() {
-			if em.A && minimum != nil {
-				o.set("exclusiveMinimum", *minimum)
-				minimum = nil
-			}
-		} else {
-			o.set("exclusiveMinimum", em.B)
+	var exMin, exMax *yaml.Node
+	if low := s.GoLow(); low != nil {
+		exMin, exMax = low.ExclusiveMinimum.ValueNode, low.ExclusiveMaximum.ValueNode
+	}
+	if isBool, flag, bound, ok := exclusive(exMin, s.ExclusiveMinimum); ok {
+		c.checkDialect("exclusiveMinimum", isBool)
+		if !isBool {
+			o.set("exclusiveMinimum", bound)
+		} else if flag && minimum != nil {
+			o.set("exclusiveMinimum", *minimum)
+			minimum = nil
 		}
 	}
-	if em := s.ExclusiveMaximum; em != nil {
-		if em.IsA() {
-			if em.A && maximum != nil {
-				o.set("exclusiveMaximum", *maximum)
-				maximum = nil
-			}
-		} else {
-			o.set("exclusiveMaximum", em.B)
+	if isBool, flag, bound, ok := exclusive(exMax, s.ExclusiveMaximum); ok {
+		c.checkDialect("exclusiveMaximum", isBool)
+		if !isBool {
+			o.set("exclusiveMaximum", bound)
+		} else if flag && maximum != nil {
+			o.set("exclusiveMaximum", *maximum)
+			maximum = nil
 		}
 	}
 	if minimum != nil {
@@ -454,6 +487,11 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		examples = append(examples, yamlValue(s.Example))
 	}
 	if len(examples) > 0 {
+		if m == modeInput {
+			for _, v := range examples {
+				c.checkValue("example", v, types, o)
+			}
+		}
 		o.set("examples", examples)
 	}
 	// 3.0 nullable on a schema without a type (a $ref wrapper, a oneOf):
@@ -464,6 +502,45 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		return w
 	}
 	return o
+}
+
+// checkDialect warns once per document when an exclusive bound is written
+// in the other OpenAPI version's form; it is converted either way.
+func (c *schemaConverter) checkDialect(keyword string, isBool bool) {
+	switch {
+	case c.oas30 && !isBool:
+		c.warnOnce("dialect:"+keyword, "a numeric %s (OpenAPI 3.1 style) appears in a 3.0 or 2.0 document, first at %s; read as a bound", keyword, c.at())
+	case c.oas31 && isBool:
+		c.warnOnce("dialect:"+keyword, "a boolean %s (OpenAPI 3.0 style) appears in a 3.1 document, first at %s; read as 3.0 would", keyword, c.at())
+	}
+}
+
+func (c *schemaConverter) at() string {
+	if len(c.path) > 0 {
+		return c.where + " property " + strings.Join(c.path, ".")
+	}
+	return c.where
+}
+
+// exclusive reads exclusiveMinimum/Maximum in either form: a boolean flag
+// (3.0, Swagger 2.0) or a numeric bound (3.1).
+func exclusive(raw *yaml.Node, v *base.DynamicValue[bool, float64]) (isBool, flag bool, bound any, ok bool) {
+	if raw != nil && raw.Kind == yaml.ScalarNode {
+		switch raw.ShortTag() {
+		case "!!bool":
+			b, err := strconv.ParseBool(raw.Value)
+			return true, b && err == nil, nil, true
+		case "!!int", "!!float":
+			return false, false, yamlValue(raw), true
+		}
+	}
+	if v == nil {
+		return false, false, nil, false
+	}
+	if v.IsA() {
+		return true, v.A, nil, true
+	}
+	return false, false, v.B, true
 }
 
 // mappingRef rewrites a discriminator mapping value to a local $defs ref.
@@ -518,15 +595,14 @@ func (c *schemaConverter) skipProperty(p *base.SchemaProxy, m mode) bool {
 	return s.WriteOnly != nil && *s.WriteOnly
 }
 
-// defsFor returns the $defs object holding every def reachable from roots,
-// sorted by name, or nil when there are none.
-func (c *schemaConverter) defsFor(roots []string, m mode) *object {
-	if len(roots) == 0 {
-		return nil
-	}
+// closure lists the defs reachable from roots in breadth-first order. With
+// a budget > 0 it stops adding defs once their encoded size would pass the
+// budget and reports the names left out; refs to them are then encoded as
+// open schemas (see appendJSONDrop).
+func (c *schemaConverter) closure(roots []string, m mode, budget int) (found []*def, dropped map[string]bool) {
 	seen := make(map[string]bool)
-	var found []*def
 	queue := append([]string(nil), roots...)
+	size := 0
 	for len(queue) > 0 {
 		ref := queue[0]
 		queue = queue[1:]
@@ -538,15 +614,156 @@ func (c *schemaConverter) defsFor(roots []string, m mode) *object {
 		if !ok {
 			continue
 		}
+		if budget > 0 {
+			n := len(c.defJSON(d))
+			if size+n > budget {
+				if dropped == nil {
+					dropped = make(map[string]bool)
+				}
+				dropped[d.name] = true
+				continue
+			}
+			size += n
+		}
 		found = append(found, d)
 		queue = append(queue, d.deps...)
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].name < found[j].name })
-	o := newObject()
-	for _, d := range found {
-		o.set(d.name, d.node)
+	return found, dropped
+}
+
+// defJSON returns the encoded def, encoding it once.
+func (c *schemaConverter) defJSON(d *def) []byte {
+	if d.json == nil {
+		d.json = appendJSON(nil, d.node)
 	}
-	return o
+	return d.json
+}
+
+// appendDefs encodes found as a $defs object value.
+func (c *schemaConverter) appendDefs(b []byte, found []*def, dropped map[string]bool) []byte {
+	b = append(b, '{')
+	for i, d := range found {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, d.name)
+		b = append(b, ':')
+		if dropped != nil && c.usesDropped(d, dropped) {
+			b = appendJSONDrop(b, d.node, dropped)
+		} else {
+			b = append(b, c.defJSON(d)...)
+		}
+	}
+	return append(b, '}')
+}
+
+func (c *schemaConverter) usesDropped(d *def, dropped map[string]bool) bool {
+	for _, ref := range d.deps {
+		if dropped[c.refName[ref]] {
+			return true
+		}
+	}
+	return false
+}
+
+// encodeTop encodes a generated top-level schema with the $defs its refs
+// reach. budget > 0 trims the $defs (output schemas only); trimmed reports
+// whether anything was left out.
+func (c *schemaConverter) encodeTop(top *object, roots []string, m mode, budget int) (out []byte, trimmed bool) {
+	found, dropped := c.closure(roots, m, budget)
+	b := appendJSONDrop(nil, top, dropped)
+	if len(found) > 0 {
+		b = b[:len(b)-1] // reopen the object
+		if top.len() > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `"$defs":`...)
+		b = c.appendDefs(b, found, dropped)
+		b = append(b, '}')
+	}
+	return b, len(dropped) > 0
+}
+
+// checkValue reports a default or example whose JSON type or enum
+// membership disagrees with its schema. The value is kept: documents are
+// never rejected for this (GitHub, Twilio and others ship such values).
+func (c *schemaConverter) checkValue(kind string, v any, types []string, o *object) {
+	problem := ""
+	jt := jsonType(v)
+	if len(types) > 0 && !contains(types, jt) && !(jt == "integer" && contains(types, "number")) {
+		problem = fmt.Sprintf("is %s, not %s", jt, strings.Join(types, " or "))
+	} else if enum, ok := o.get("enum"); ok && jt != "object" && jt != "array" {
+		found := false
+		for _, e := range enum.([]any) {
+			if string(appendJSON(nil, e)) == string(appendJSON(nil, v)) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			problem = "is not one of the enum values"
+		}
+	}
+	if problem == "" {
+		if ex, ok := v.(string); ok && kind == "example" && o.has("pattern") {
+			if re, err := regexp.Compile(o.vals["pattern"].(string)); err == nil && !re.MatchString(ex) {
+				problem = "does not match the pattern"
+			}
+		}
+	}
+	if problem == "" {
+		return
+	}
+	if c.mismatches++; c.mismatches > maxValueWarnings {
+		return
+	}
+	at := c.at()
+	val := string(appendJSON(nil, v))
+	if len(val) > 40 {
+		val = val[:37] + "..."
+	}
+	c.warn("%s: %s %s %s (kept as written)", at, kind, val, problem)
+}
+
+// typesOf returns the types a converted schema declares.
+func typesOf(o *object) []string {
+	switch t := o.vals["type"].(type) {
+	case string:
+		return []string{t}
+	case []string:
+		return t
+	}
+	return nil
+}
+
+// jsonType names the JSON Schema type of a value built by yamlValue.
+func jsonType(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case string:
+		return "string"
+	case number:
+		if strings.ContainsAny(string(v), ".eE") {
+			return "number"
+		}
+		return "integer"
+	case float64:
+		if v == float64(int64(v)) {
+			return "integer"
+		}
+		return "number"
+	case int, int64:
+		return "integer"
+	case *object:
+		return "object"
+	case []any:
+		return "array"
+	}
+	return "unknown"
 }
 
 func contains(list []string, s string) bool {

@@ -48,6 +48,7 @@ func (q *syncQueue) take() (string, bool) {
 // token ends the long-lived streams it opened on this replica at once.
 func (r *Runtime) TenantChanged(c tenant.Change) {
 	if c.Kind == "token" {
+		r.ForgetToken(c.Ref)
 		if l := r.lookup(c.TenantID); l != nil {
 			if n := l.streams.end(c.Ref); n > 0 {
 				r.log.Info("ended streams of a revoked token", "tenant", c.TenantID, "token", c.Ref, "streams", n)

@@ -3,6 +3,7 @@ package bridge
 import (
 	"strings"
 
+	"github.com/pb33f/go-yaml"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 	v2 "github.com/pb33f/libopenapi/datamodel/high/v2"
 )
@@ -26,6 +27,7 @@ func (c *converter) fromV2(d *v2.Swagger) {
 		comps = componentMap("#/definitions/", d.Definitions.Definitions.FromOldest())
 	}
 	c.schemas = newSchemaConverter(comps, c.warnf)
+	c.schemas.oas30, c.schemas.oas31 = c.oas30, !c.oas30
 	if d.Paths == nil {
 		return
 	}
@@ -47,6 +49,9 @@ func (c *converter) operationV2(d *v2.Swagger, path, method string, item *v2.Pat
 		Tags:        append([]string(nil), o.Tags...),
 		Description: describe(o.Summary, o.Description),
 	}
+	if o.Deprecated {
+		op.Description = strings.TrimSpace(op.Description + "\n\nDeprecated: the API marks this operation as deprecated.")
+	}
 	if !c.classify(op) {
 		return
 	}
@@ -56,6 +61,7 @@ func (c *converter) operationV2(d *v2.Swagger, path, method string, item *v2.Pat
 	}
 	var r refs
 	var params []param
+	c.schemas.where, c.schemas.path = method+" "+path, nil
 	var bodyParam *v2.Parameter
 	var formParams []*v2.Parameter
 	seen := make(map[string]int)
@@ -93,15 +99,17 @@ func (c *converter) operationV2(d *v2.Swagger, path, method string, item *v2.Pat
 	var b *body
 	switch {
 	case bodyParam != nil:
-		ct := "application/json"
+		ct, best := "application/json", 100
 		for _, mt := range consumes {
-			if isJSONMedia(mt) && mt != "*/*" {
-				ct = mt
-				break
+			lmt := strings.ToLower(mt)
+			if isJSONMedia(lmt) && lmt != "*/*" && lmt != "application/*" {
+				if r := jsonRank(lmt); r < best {
+					ct, best = mt, r
+				}
 			}
 		}
 		required := bodyParam.Required != nil && *bodyParam.Required
-		b = c.bodyFromSchema(bodyParam.Schema, ct, required, bodyParam.Description, &r)
+		b = c.bodyFromSchema(bodyParam.Schema, ct, required, bodyParam.Description, nil, &r)
 	case len(formParams) > 0:
 		ct := "application/x-www-form-urlencoded"
 		for _, p := range formParams {
@@ -117,6 +125,13 @@ func (c *converter) operationV2(d *v2.Swagger, path, method string, item *v2.Pat
 		b = &body{contentType: ct, flat: true}
 		for _, p := range formParams {
 			cp := c.paramV2(p, &r)
+			if p.Type == "array" && p.CollectionFormat != "multi" {
+				style, explode := collectionStyle("query", p.CollectionFormat, "form", false)
+				if b.encoding == nil {
+					b.encoding = make(map[string]Encoding)
+				}
+				b.encoding[p.Name] = Encoding{Style: style, Explode: explode}
+			}
 			if so, ok := cp.schema.(*object); ok && p.Description != "" {
 				so.set("description", p.Description)
 			}
@@ -178,7 +193,9 @@ func (c *converter) paramV2(p *v2.Parameter, r *refs) param {
 		}
 		s.set("enum", vals)
 	}
-	if p.Default != nil {
+	// libopenapi finds "default" anywhere below the parameter, so an items
+	// default shows up here too; keep it on the items only.
+	if p.Default != nil && !(p.Items != nil && sameNode(p.Items.Default, p.Default)) {
 		s.set("default", yamlValue(p.Default))
 	}
 	if p.Minimum != nil {
@@ -282,4 +299,12 @@ func successSchemaV2(rs *v2.Responses) *base.SchemaProxy {
 		}
 	}
 	return nil
+}
+
+// sameNode reports whether a and b hold the same YAML value.
+func sameNode(a, b *yaml.Node) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	return a == b || (a.Line == b.Line && a.Column == b.Column && a.Value == b.Value)
 }

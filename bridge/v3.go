@@ -21,6 +21,7 @@ func (c *converter) fromV3(d *v3.Document) {
 		comps = componentMap("#/components/schemas/", d.Components.Schemas.FromOldest())
 	}
 	c.schemas = newSchemaConverter(comps, c.warnf)
+	c.schemas.oas30, c.schemas.oas31 = c.oas30, !c.oas30
 	if d.Paths == nil {
 		return
 	}
@@ -56,11 +57,15 @@ func (c *converter) operationV3(path, method string, item *v3.PathItem, o *v3.Op
 	if op.Description == "" {
 		op.Description = describe(item.Summary, item.Description)
 	}
+	if o.Deprecated != nil && *o.Deprecated {
+		op.Description = strings.TrimSpace(op.Description + "\n\nDeprecated: the API marks this operation as deprecated.")
+	}
 	if !c.classify(op) {
 		return
 	}
 	var r refs
 	var params []param
+	c.schemas.where, c.schemas.path = method+" "+path, nil
 	seen := make(map[string]int)
 	for _, ps := range [][]*v3.Parameter{item.Parameters, o.Parameters} {
 		for _, p := range ps {
@@ -101,12 +106,15 @@ func (c *converter) operationV3(path, method string, item *v3.PathItem, o *v3.Op
 			required := rb.Required != nil && *rb.Required
 			if media.Schema == nil {
 				s := newObject()
-				if !isJSONMedia(mt) {
+				if isBinaryMedia(mt) {
+					s.set("type", "string")
+					s.set("format", "binary")
+				} else if !isJSONMedia(mt) {
 					s.set("type", "string")
 				}
 				b = &body{contentType: mt, required: required, description: rb.Description, whole: s}
 			} else {
-				b = c.bodyFromSchema(media.Schema, mt, required, rb.Description, &r)
+				b = c.bodyFromSchema(media.Schema, mt, required, rb.Description, encodingsV3(media), &r)
 			}
 		}
 	}
@@ -146,8 +154,9 @@ func (c *converter) paramV3(p *v3.Parameter, r *refs) param {
 	}
 	sp := p.Schema
 	if sp == nil && p.Content != nil {
-		if _, media := pickMedia(p.Content); media != nil {
+		if mt, media := pickMedia(p.Content); media != nil {
 			sp = media.Schema
+			cp.contentType = mt
 		}
 	}
 	if sp == nil {
@@ -155,7 +164,10 @@ func (c *converter) paramV3(p *v3.Parameter, r *refs) param {
 		s.set("type", "string")
 		cp.schema = s
 	} else {
+		where := c.schemas.where
+		c.schemas.where += " parameter " + p.Name
 		cp.schema = c.schemas.proxy(sp, modeInput, r)
+		c.schemas.where = where
 	}
 	if p.Example != nil {
 		cp.examples = append(cp.examples, yamlValue(p.Example))
@@ -165,18 +177,30 @@ func (c *converter) paramV3(p *v3.Parameter, r *refs) param {
 			cp.examples = append(cp.examples, yamlValue(ex.Value))
 		}
 	}
+	if so, ok := cp.schema.(*object); ok && len(cp.examples) > 0 {
+		where := c.schemas.where
+		c.schemas.where += " parameter " + p.Name
+		for _, v := range cp.examples {
+			c.schemas.checkValue("example", v, typesOf(so), so)
+		}
+		c.schemas.where = where
+	}
 	return cp
 }
 
-// pickMedia chooses the request media type: JSON first, then form
-// encodings, then whatever comes first in the document.
+// pickMedia chooses the request media type: JSON first (plain JSON, then
+// merge-patch, then other JSON types; JSON Patch last since it takes an
+// array of operations), then form encodings, then whatever comes first.
 func pickMedia(content *orderedmap.Map[string, *v3.MediaType]) (string, *v3.MediaType) {
-	var firstForm, firstMultipart, first string
+	var firstForm, firstMultipart, first, bestJSON string
+	best := 100
 	for mt := range content.KeysFromOldest() {
 		lmt := strings.ToLower(mt)
 		switch {
 		case isJSONMedia(lmt) && lmt != "*/*" && lmt != "application/*":
-			return mt, content.GetOrZero(mt)
+			if r := jsonRank(lmt); r < best {
+				best, bestJSON = r, mt
+			}
 		case strings.HasPrefix(lmt, "application/x-www-form-urlencoded") && firstForm == "":
 			firstForm = mt
 		case strings.HasPrefix(lmt, "multipart/form-data") && firstMultipart == "":
@@ -185,7 +209,7 @@ func pickMedia(content *orderedmap.Map[string, *v3.MediaType]) (string, *v3.Medi
 			first = mt
 		}
 	}
-	for _, mt := range []string{firstForm, firstMultipart, first} {
+	for _, mt := range []string{bestJSON, firstForm, firstMultipart, first} {
 		if mt != "" {
 			ct := mt
 			if ct == "*/*" || ct == "application/*" {
@@ -195,6 +219,20 @@ func pickMedia(content *orderedmap.Map[string, *v3.MediaType]) (string, *v3.Medi
 		}
 	}
 	return "", nil
+}
+
+// jsonRank orders JSON media types by preference; lower is better.
+func jsonRank(mt string) int {
+	mt = strings.TrimSpace(strings.SplitN(mt, ";", 2)[0])
+	switch {
+	case mt == "application/json":
+		return 0
+	case mt == "application/merge-patch+json":
+		return 1
+	case mt == "application/json-patch+json":
+		return 3
+	}
+	return 2
 }
 
 // successCodes is the order in which responses are tried for the output schema.
@@ -228,4 +266,23 @@ func successSchemaV3(rs *v3.Responses) *base.SchemaProxy {
 		}
 	}
 	return nil
+}
+
+// encodingsV3 reads a media type's per-property encoding objects.
+func encodingsV3(media *v3.MediaType) map[string]Encoding {
+	if media.Encoding == nil || media.Encoding.Len() == 0 {
+		return nil
+	}
+	out := make(map[string]Encoding)
+	for name, e := range media.Encoding.FromOldest() {
+		if e == nil {
+			continue
+		}
+		enc := Encoding{ContentType: e.ContentType, Style: e.Style, Explode: e.Style == "" || e.Style == "form"}
+		if e.Explode != nil {
+			enc.Explode = *e.Explode
+		}
+		out[name] = enc
+	}
+	return out
 }

@@ -113,9 +113,35 @@ func audit(ctx context.Context, tx pgx.Tx, tenantID, actor, action string, detai
 		details = map[string]any{}
 	}
 	_, err := tx.Exec(ctx,
-		`INSERT INTO audit_log (tenant_id, actor, action, details) VALUES ($1, $2, $3, $4)`,
-		tenantID, actor, action, details)
+		`INSERT INTO audit_log (tenant_id, actor, source, action, details) VALUES ($1, $2, $3, $4, $5)`,
+		tenantID, actor, Source(ctx), action, details)
 	return dbErr("write audit log", err)
+}
+
+type sourceKey struct{}
+
+// WithSource records where the request behind ctx came from (the client
+// address), so every audit row written under ctx says "from where". It is
+// request metadata, not tenancy: tenant ids stay explicit parameters.
+func WithSource(ctx context.Context, source string) context.Context {
+	if len(source) > 200 {
+		source = source[:200]
+	}
+	return context.WithValue(ctx, sourceKey{}, source)
+}
+
+// Source returns what WithSource recorded, or "".
+func Source(ctx context.Context) string {
+	s, _ := ctx.Value(sourceKey{}).(string)
+	return s
+}
+
+// RecordEvent writes one audit row outside any change: security events such
+// as a failed login, a revoked key presented again or an upstream address
+// refused at registration. tenantID "" files it under the operator's log.
+// details must never hold a secret.
+func (s *Store) RecordEvent(ctx context.Context, tenantID, actor, action string, details map[string]any) error {
+	return s.withTx(ctx, func(tx pgx.Tx) error { return audit(ctx, tx, tenantID, actor, action, details) })
 }
 
 // Audit returns a tenant's newest audit entries first; limit is capped at
@@ -127,7 +153,7 @@ func (s *Store) Audit(ctx context.Context, tenantID string, limit int) ([]AuditE
 	}
 	limit = min(limit, 1000)
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, tenant_id, actor, action, details, created_at
+		SELECT id, tenant_id, actor, source, action, details, created_at
 		FROM audit_log
 		WHERE tenant_id = $1
 		ORDER BY id DESC
@@ -137,7 +163,7 @@ func (s *Store) Audit(ctx context.Context, tenantID string, limit int) ([]AuditE
 	}
 	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEntry, error) {
 		var e AuditEntry
-		err := r.Scan(&e.ID, &e.TenantID, &e.Actor, &e.Action, &e.Details, &e.CreatedAt)
+		err := r.Scan(&e.ID, &e.TenantID, &e.Actor, &e.Source, &e.Action, &e.Details, &e.CreatedAt)
 		return e, err
 	})
 	if err != nil {

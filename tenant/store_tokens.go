@@ -162,6 +162,20 @@ func (s *Store) VerifyToken(ctx context.Context, secret string) (Token, error) {
 // once. tenantID "" makes an admin key that sees every tenant. scopes must
 // be a non-empty subset of read and write.
 func (s *Store) CreateAPIKey(ctx context.Context, tenantID string, name string, scopes []string, actor string) (APIKey, string, error) {
+	return s.createAPIKey(ctx, tenantID, "", name, scopes, actor)
+}
+
+// CreateUserAPIKey mints a key that acts as user userID: it reaches the
+// tenants the user is a member of, with the user's role there, further
+// narrowed by its scopes. Removing the user removes the key.
+func (s *Store) CreateUserAPIKey(ctx context.Context, userID, name string, scopes []string, actor string) (APIKey, string, error) {
+	if userID == "" {
+		return APIKey{}, "", fmt.Errorf("create user API key: %w", ErrNotFound)
+	}
+	return s.createAPIKey(ctx, "", userID, name, scopes, actor)
+}
+
+func (s *Store) createAPIKey(ctx context.Context, tenantID, userID, name string, scopes []string, actor string) (APIKey, string, error) {
 	var inv InvalidError
 	name = strings.TrimSpace(name)
 	checkName(&inv, "name", name)
@@ -188,16 +202,19 @@ func (s *Store) CreateAPIKey(ctx context.Context, tenantID string, name string, 
 			}
 		}
 		row := tx.QueryRow(ctx, `
-			INSERT INTO api_keys (id, tenant_id, name, prefix, hash, scopes)
-			VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6)
+			INSERT INTO api_keys (id, tenant_id, user_id, name, prefix, hash, scopes)
+			VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), $4, $5, $6, $7)
 			RETURNING `+apiKeyCols,
-			newID(), tenantID, name, secret[:prefixLen], hash, scopes)
+			newID(), tenantID, userID, name, secret[:prefixLen], hash, scopes)
 		var err error
 		if key, err = scanAPIKey(row); err != nil {
-			return dbErr("", err)
+			return dbErr("user", err)
 		}
-		return audit(ctx, tx, tenantID, actor, "api_key.create",
-			map[string]any{"key_id": key.ID, "name": name, "prefix": key.Prefix, "scopes": scopes})
+		details := map[string]any{"key_id": key.ID, "name": name, "prefix": key.Prefix, "scopes": scopes}
+		if userID != "" {
+			details["user_id"] = userID
+		}
+		return audit(ctx, tx, tenantID, actor, "api_key.create", details)
 	})
 	if err != nil {
 		return APIKey{}, "", fmt.Errorf("create API key: %w", err)
@@ -205,16 +222,16 @@ func (s *Store) CreateAPIKey(ctx context.Context, tenantID string, name string, 
 	return key, secret, nil
 }
 
-const apiKeyCols = `id, COALESCE(tenant_id, ''), name, prefix, scopes, created_at, last_used_at`
+const apiKeyCols = `id, COALESCE(tenant_id, ''), COALESCE(user_id, ''), name, prefix, scopes, created_at, last_used_at`
 
 func scanAPIKey(row pgx.Row) (APIKey, error) {
 	var k APIKey
-	err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &k.Scopes, &k.CreatedAt, &k.LastUsedAt)
+	err := row.Scan(&k.ID, &k.TenantID, &k.UserID, &k.Name, &k.Prefix, &k.Scopes, &k.CreatedAt, &k.LastUsedAt)
 	return k, err
 }
 
 // APIKeys lists unrevoked API keys of a tenant, or the admin keys when
-// tenantID is "", oldest first.
+// tenantID is "", oldest first. User keys are listed by UserAPIKeys.
 func (s *Store) APIKeys(ctx context.Context, tenantID string) ([]APIKey, error) {
 	if tenantID != "" {
 		if err := tenantExists(ctx, s.pool, tenantID); err != nil {
@@ -223,7 +240,7 @@ func (s *Store) APIKeys(ctx context.Context, tenantID string) ([]APIKey, error) 
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+apiKeyCols+` FROM api_keys
-		WHERE tenant_id IS NOT DISTINCT FROM NULLIF($1, '') AND revoked_at IS NULL
+		WHERE tenant_id IS NOT DISTINCT FROM NULLIF($1, '') AND user_id IS NULL AND revoked_at IS NULL
 		ORDER BY created_at, id`, tenantID)
 	if err != nil {
 		return nil, dbErr("list API keys", err)
@@ -242,7 +259,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, tenantID, keyID, actor string)
 		var name, prefix string
 		err := tx.QueryRow(ctx, `
 			UPDATE api_keys SET revoked_at = now()
-			WHERE tenant_id IS NOT DISTINCT FROM NULLIF($1, '') AND id = $2 AND revoked_at IS NULL
+			WHERE tenant_id IS NOT DISTINCT FROM NULLIF($1, '') AND user_id IS NULL AND id = $2 AND revoked_at IS NULL
 			RETURNING name, prefix`, tenantID, keyID).Scan(&name, &prefix)
 		if err != nil {
 			return dbErr("", err)
@@ -272,11 +289,57 @@ func (s *Store) VerifyAPIKey(ctx context.Context, secret string) (APIKey, error)
 	var used time.Time
 	err = s.pool.QueryRow(ctx, `
 		UPDATE api_keys SET last_used_at = now()
-		WHERE tenant_id IS NOT DISTINCT FROM NULLIF($1, '') AND id = $2
+		WHERE id = $1
 		  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
-		RETURNING last_used_at`, key.TenantID, key.ID).Scan(&used)
+		RETURNING last_used_at`, key.ID).Scan(&used)
 	if err == nil {
 		key.LastUsedAt = &used
 	}
 	return key, nil
+}
+
+// UserAPIKeys lists a user's unrevoked keys, oldest first.
+func (s *Store) UserAPIKeys(ctx context.Context, userID string) ([]APIKey, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+apiKeyCols+` FROM api_keys
+		WHERE user_id = $1 AND revoked_at IS NULL
+		ORDER BY created_at, id`, userID)
+	if err != nil {
+		return nil, dbErr("list user API keys", err)
+	}
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIKey, error) { return scanAPIKey(r) })
+	if err != nil {
+		return nil, dbErr("list user API keys", err)
+	}
+	return keys, nil
+}
+
+// RevokeUserAPIKey revokes one of user userID's keys; another user's key is ErrNotFound.
+func (s *Store) RevokeUserAPIKey(ctx context.Context, userID, keyID, actor string) error {
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		var name, prefix string
+		err := tx.QueryRow(ctx, `
+			UPDATE api_keys SET revoked_at = now()
+			WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL
+			RETURNING name, prefix`, userID, keyID).Scan(&name, &prefix)
+		if err != nil {
+			return dbErr("", err)
+		}
+		return audit(ctx, tx, "", actor, "api_key.revoke",
+			map[string]any{"key_id": keyID, "user_id": userID, "name": name, "prefix": prefix})
+	})
+	if err != nil {
+		return fmt.Errorf("revoke API key %s: %w", keyID, err)
+	}
+	return nil
+}
+
+// IsRevokedAPIKey reports whether secret is a key that existed and was
+// revoked, so the API can audit its use as a security event. The answer
+// never reaches the client, which sees the same 401 either way.
+func (s *Store) IsRevokedAPIKey(ctx context.Context, secret string) (APIKey, bool) {
+	key, err := scanAPIKey(s.pool.QueryRow(ctx, `
+		SELECT `+apiKeyCols+` FROM api_keys WHERE hash = $1 AND revoked_at IS NOT NULL`,
+		hashSecret(secret)))
+	return key, err == nil
 }

@@ -88,6 +88,17 @@ type Settings struct {
 	ToolMode string `json:"tool_mode,omitempty"`
 	// RefreshIntervalS is how often the spec is re-fetched; 0 means the default.
 	RefreshIntervalS int `json:"refresh_interval_s,omitempty"`
+	// RateLimitPerSecond and RateLimitBurst bound the tenant's MCP tool
+	// calls; 0 means the operator's default.
+	RateLimitPerSecond float64 `json:"rate_limit_per_second,omitempty"`
+	RateLimitBurst     int     `json:"rate_limit_burst,omitempty"`
+	// TokenRateLimitPerSecond and TokenRateLimitBurst bound each MCP token's
+	// tool calls; 0 means the operator's default.
+	TokenRateLimitPerSecond float64 `json:"token_rate_limit_per_second,omitempty"`
+	TokenRateLimitBurst     int     `json:"token_rate_limit_burst,omitempty"`
+	// MaxResponseBytes caps one upstream response read into a tool result
+	// (longer ones are cut, and the result says so); 0 means the default.
+	MaxResponseBytes int64 `json:"max_response_bytes,omitempty"`
 }
 
 // RouteMap is one rule mapping operations to an MCP kind, as FastMCP's RouteMap.
@@ -153,6 +164,19 @@ func (s Settings) Validate() error {
 	}
 	if s.MaxConcurrency < 0 || s.MaxConcurrency > 10_000 {
 		inv.Add("settings.max_concurrency", "must be between 0 and 10000")
+	}
+	for f, v := range map[string]float64{"rate_limit_per_second": s.RateLimitPerSecond, "token_rate_limit_per_second": s.TokenRateLimitPerSecond} {
+		if v < 0 || v > 100_000 {
+			inv.Add("settings."+f, "must be between 0 (default) and 100000")
+		}
+	}
+	for f, v := range map[string]int{"rate_limit_burst": s.RateLimitBurst, "token_rate_limit_burst": s.TokenRateLimitBurst} {
+		if v < 0 || v > 100_000 {
+			inv.Add("settings."+f, "must be between 0 and 100000")
+		}
+	}
+	if s.MaxResponseBytes < 0 || s.MaxResponseBytes > 256<<20 {
+		inv.Add("settings.max_response_bytes", "must be between 0 (default) and 268435456 (256 MiB)")
 	}
 	if s.RefreshIntervalS != 0 && (s.RefreshIntervalS < 30 || s.RefreshIntervalS > 86_400) {
 		inv.Add("settings.refresh_interval_s", "must be 0 (default) or between 30 and 86400")
@@ -282,11 +306,13 @@ type Token struct {
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 }
 
-// APIKey authorizes REST calls: an admin key (TenantID empty) sees every
-// tenant, a tenant key only its own.
+// APIKey authorizes REST calls: a tenant key (TenantID set) sees only its
+// tenant, a user key (UserID set) acts with that user's memberships and
+// roles, and an admin key (neither) is an operator key that sees every tenant.
 type APIKey struct {
 	ID         string     `json:"id"`
 	TenantID   string     `json:"tenant_id,omitempty"`
+	UserID     string     `json:"user_id,omitempty"`
 	Name       string     `json:"name"`
 	Prefix     string     `json:"prefix"`
 	Scopes     []string   `json:"scopes"`
@@ -294,8 +320,8 @@ type APIKey struct {
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 }
 
-// Admin reports whether the key sees every tenant.
-func (k APIKey) Admin() bool { return k.TenantID == "" }
+// Admin reports whether the key is an operator key that sees every tenant.
+func (k APIKey) Admin() bool { return k.TenantID == "" && k.UserID == "" }
 
 // HasScope reports whether the key carries scope s.
 func (k APIKey) HasScope(s string) bool {
@@ -335,6 +361,7 @@ type AuditEntry struct {
 	ID        int64          `json:"id"`
 	TenantID  string         `json:"tenant_id"`
 	Actor     string         `json:"actor"`
+	Source    string         `json:"source,omitempty"` // client address the change came from
 	Action    string         `json:"action"`
 	Details   map[string]any `json:"details,omitempty"`
 	CreatedAt time.Time      `json:"created_at"`

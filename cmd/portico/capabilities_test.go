@@ -112,7 +112,7 @@ func testCapabilities(t *testing.T, fx *fastAPI, url, token, version string) {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(progress) < 2 || progress[0] != 0 || progress[len(progress)-1] <= progress[0] {
-			t.Errorf("progress = %v, want at least two increasing notifications during a 2.2 s call", progress)
+			t.Errorf("progress = %v, want at least two increasing notifications during a 3.5 s call", progress)
 		}
 	})
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -15,12 +16,16 @@ import (
 // config is every setting Portico reads, parsed once from the environment
 // (flags override some per command). Secrets are kept out of String.
 type config struct {
-	Addr         string // PORTICO_ADDR, default :8080
-	PublicURL    string // PORTICO_PUBLIC_URL: how clients reach us, for mcp_url; default from Addr
-	DatabaseURL  string // DATABASE_URL (or PORTICO_DATABASE_URL)
-	MasterKeys   []tenant.MasterKey
-	AllowCIDRs   []netip.Prefix // PORTICO_ALLOW_UPSTREAM_CIDRS
-	DrainTimeout time.Duration  // PORTICO_DRAIN_TIMEOUT, default 30s
+	Addr          string // PORTICO_ADDR, default :8080
+	PublicURL     string // PORTICO_PUBLIC_URL: how clients reach us, for mcp_url; default from Addr
+	DatabaseURL   string // DATABASE_URL (or PORTICO_DATABASE_URL)
+	MasterKeys    []tenant.MasterKey
+	AllowCIDRs    []netip.Prefix // PORTICO_ALLOW_UPSTREAM_CIDRS
+	DrainTimeout  time.Duration  // PORTICO_DRAIN_TIMEOUT, default 30s
+	LogLevel      slog.Level     // PORTICO_LOG_LEVEL: debug|info|warn|error
+	LogJSON       bool           // PORTICO_LOG_FORMAT=json (default) or text
+	masterKeysSet bool
+
 	// Spec cache: PORTICO_SPEC_REFRESH_INTERVAL (default 5m, per-tenant
 	// setting wins), PORTICO_SPEC_FETCH_TIMEOUT (30s), PORTICO_SPEC_MAX_BYTES
 	// (32 MiB), PORTICO_RESYNC_INTERVAL (60s: the cross-replica safety resync).
@@ -28,15 +33,62 @@ type config struct {
 	SpecFetchTimeout time.Duration
 	MaxSpecBytes     int64
 	ResyncInterval   time.Duration
+
+	// Limits (operator defaults; tenants override the MCP ones in settings).
+	BodyLimit        int64         // PORTICO_BODY_LIMIT bytes for /api/v1 bodies, default 1 MiB
+	MaxHeaderBytes   int           // PORTICO_MAX_HEADER_BYTES, default 64 KiB (431 beyond)
+	UpstreamTimeout  time.Duration // PORTICO_UPSTREAM_TIMEOUT, default 30s
+	MaxConcurrency   int           // PORTICO_MAX_CONCURRENCY per tenant, default 64
+	MaxResponseBytes int64         // PORTICO_MAX_RESPONSE_BYTES per upstream response, default 10 MiB
+	RESTCallerRate   rateLimit     // PORTICO_RATE_LIMIT_CALLER per API key / session, default 20:40
+	RESTTenantRate   rateLimit     // PORTICO_RATE_LIMIT_TENANT per tenant's REST routes, default 50:100
+	LoginRate        rateLimit     // PORTICO_RATE_LIMIT_LOGIN per client address and per email, default 0.2:10
+	MCPTenantRate    rateLimit     // PORTICO_MCP_RATE_LIMIT_TENANT tool calls per tenant, default 100:200
+	MCPTokenRate     rateLimit     // PORTICO_MCP_RATE_LIMIT_TOKEN tool calls per MCP token, default 20:40
+	SessionTTL       time.Duration // PORTICO_SESSION_TTL, default 12h
+	TrustProxy       bool          // PORTICO_TRUST_PROXY=true: client address from X-Forwarded-For
+
+	// Operations (docs/operations.md has the reference).
+	ShutdownDelay     time.Duration // PORTICO_SHUTDOWN_DELAY: unready but still serving before the drain (default 0; Helm sets 5s)
+	TokenCacheTTL     time.Duration // PORTICO_TOKEN_CACHE_TTL (10s)
+	TokenCacheStale   time.Duration // PORTICO_TOKEN_CACHE_MAX_STALE (1h)
+	BreakerFailures   int           // PORTICO_BREAKER_FAILURES (5; 0 or "off" disables)
+	BreakerCoolDown   time.Duration // PORTICO_BREAKER_COOLDOWN (10s)
+	BreakerOff        bool
+	BootstrapAdminKey string // PORTICO_BOOTSTRAP_ADMIN_KEY: an admin API key serve makes sure exists (hashed)
+	Tracing           bool   // from the standard OTEL_* variables
+
 	// OAuthIssuer and OAuthJWKSURL name an external authorization server
 	// whose JWT access tokens (audience = the tenant's MCP URL) tenant
 	// endpoints accept beside MCP tokens: PORTICO_OAUTH_ISSUER,
 	// PORTICO_OAUTH_JWKS_URL (both or neither).
-	OAuthIssuer   string
-	OAuthJWKSURL  string
-	LogLevel      slog.Level // PORTICO_LOG_LEVEL: debug|info|warn|error
-	LogJSON       bool       // PORTICO_LOG_FORMAT=json (default) or text
-	masterKeysSet bool
+	OAuthIssuer  string
+	OAuthJWKSURL string
+
+	adminPassword string // PORTICO_ADMIN_PASSWORD, for `admin user create`; never printed
+}
+
+// rateLimit is "PER_SECOND[:BURST]" in the environment; 0 turns a limit off.
+type rateLimit struct {
+	PerSecond float64
+	Burst     int
+}
+
+func parseRate(s string) (rateLimit, error) {
+	r, b, hasBurst := strings.Cut(strings.TrimSpace(s), ":")
+	var rl rateLimit
+	if _, err := fmt.Sscanf(r, "%g", &rl.PerSecond); err != nil || rl.PerSecond < 0 {
+		return rl, fmt.Errorf("%q is not PER_SECOND[:BURST], e.g. 20:40 or 0 for no limit", s)
+	}
+	rl.Burst = int(math.Ceil(rl.PerSecond))
+	if hasBurst {
+		n, err := strconv.Atoi(b)
+		if err != nil || n < 1 {
+			return rl, fmt.Errorf("%q: the burst after ':' must be a positive integer", s)
+		}
+		rl.Burst = n
+	}
+	return rl, nil
 }
 
 func loadConfig(getenv func(string) string) (*config, error) {
@@ -46,11 +98,71 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		DatabaseURL:  or(getenv("DATABASE_URL"), getenv("PORTICO_DATABASE_URL")),
 		DrainTimeout: 30 * time.Second,
 		LogJSON:      getenv("PORTICO_LOG_FORMAT") != "text",
+
+		BodyLimit:        1 << 20,
+		MaxHeaderBytes:   64 << 10,
+		UpstreamTimeout:  30 * time.Second,
+		MaxConcurrency:   64,
+		MaxResponseBytes: 10 << 20,
+		RESTCallerRate:   rateLimit{20, 40},
+		RESTTenantRate:   rateLimit{50, 100},
+		LoginRate:        rateLimit{0.2, 10},
+		MCPTenantRate:    rateLimit{100, 200},
+		MCPTokenRate:     rateLimit{20, 40},
+		SessionTTL:       12 * time.Hour,
+		TrustProxy:       getenv("PORTICO_TRUST_PROXY") == "true",
+		adminPassword:    getenv("PORTICO_ADMIN_PASSWORD"),
 	}
 	var problems []string
 	c.OAuthIssuer, c.OAuthJWKSURL = getenv("PORTICO_OAUTH_ISSUER"), getenv("PORTICO_OAUTH_JWKS_URL")
 	if (c.OAuthIssuer == "") != (c.OAuthJWKSURL == "") {
 		problems = append(problems, "PORTICO_OAUTH_ISSUER and PORTICO_OAUTH_JWKS_URL must be set together")
+	}
+	for name, dst := range map[string]*rateLimit{
+		"PORTICO_RATE_LIMIT_CALLER": &c.RESTCallerRate, "PORTICO_RATE_LIMIT_TENANT": &c.RESTTenantRate,
+		"PORTICO_RATE_LIMIT_LOGIN": &c.LoginRate, "PORTICO_MCP_RATE_LIMIT_TENANT": &c.MCPTenantRate,
+		"PORTICO_MCP_RATE_LIMIT_TOKEN": &c.MCPTokenRate,
+	} {
+		if s := getenv(name); s != "" {
+			rl, err := parseRate(s)
+			if err != nil {
+				problems = append(problems, name+": "+err.Error())
+			}
+			*dst = rl
+		}
+	}
+	for name, dst := range map[string]*time.Duration{
+		"PORTICO_UPSTREAM_TIMEOUT": &c.UpstreamTimeout, "PORTICO_SESSION_TTL": &c.SessionTTL,
+	} {
+		if s := getenv(name); s != "" {
+			d, err := time.ParseDuration(s)
+			if err != nil || d <= 0 {
+				problems = append(problems, fmt.Sprintf("%s: %q is not a positive duration like 30s", name, s))
+			}
+			*dst = d
+		}
+	}
+	for name, dst := range map[string]*int64{
+		"PORTICO_BODY_LIMIT": &c.BodyLimit, "PORTICO_MAX_RESPONSE_BYTES": &c.MaxResponseBytes,
+	} {
+		if s := getenv(name); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n < 1 {
+				problems = append(problems, fmt.Sprintf("%s: %q is not a positive number of bytes", name, s))
+			}
+			*dst = n
+		}
+	}
+	for name, dst := range map[string]*int{
+		"PORTICO_MAX_HEADER_BYTES": &c.MaxHeaderBytes, "PORTICO_MAX_CONCURRENCY": &c.MaxConcurrency,
+	} {
+		if s := getenv(name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 {
+				problems = append(problems, fmt.Sprintf("%s: %q is not a positive integer", name, s))
+			}
+			*dst = n
+		}
 	}
 	if s := getenv("PORTICO_MASTER_KEYS"); s != "" {
 		keys, err := tenant.ParseMasterKeys(s)
@@ -89,6 +201,26 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			*d.dst = v
 		}
 	}
+	durations := []struct {
+		env string
+		dst *time.Duration
+		def time.Duration
+	}{
+		{"PORTICO_SHUTDOWN_DELAY", &c.ShutdownDelay, 0},
+		{"PORTICO_TOKEN_CACHE_TTL", &c.TokenCacheTTL, 10 * time.Second},
+		{"PORTICO_TOKEN_CACHE_MAX_STALE", &c.TokenCacheStale, time.Hour},
+		{"PORTICO_BREAKER_COOLDOWN", &c.BreakerCoolDown, 10 * time.Second},
+	}
+	for _, d := range durations {
+		*d.dst = d.def
+		if s := getenv(d.env); s != "" {
+			v, err := time.ParseDuration(s)
+			if err != nil || v < 0 {
+				problems = append(problems, fmt.Sprintf("%s: %q is not a duration like 10s", d.env, s))
+			}
+			*d.dst = v
+		}
+	}
 	if s := getenv("PORTICO_SPEC_MAX_BYTES"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 1 {
@@ -96,6 +228,23 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		}
 		c.MaxSpecBytes = n
 	}
+	c.BreakerFailures = 5
+	switch s := strings.TrimSpace(getenv("PORTICO_BREAKER_FAILURES")); s {
+	case "":
+	case "off", "0":
+		c.BreakerOff = true
+	default:
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			problems = append(problems, fmt.Sprintf("PORTICO_BREAKER_FAILURES: %q is not a number of failures (or off)", s))
+		}
+		c.BreakerFailures = n
+	}
+	c.BootstrapAdminKey = strings.TrimSpace(getenv("PORTICO_BOOTSTRAP_ADMIN_KEY"))
+	if k := c.BootstrapAdminKey; k != "" && (!strings.HasPrefix(k, tenant.APIKeyPrefix) || len(k) < 24) {
+		problems = append(problems, "PORTICO_BOOTSTRAP_ADMIN_KEY: must start with pk_ and hold at least 20 random characters after it (make one with `portico admin key generate`)")
+	}
+	c.Tracing = tracingEnabled(getenv)
 	if s := getenv("PORTICO_LOG_LEVEL"); s != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
 			problems = append(problems, fmt.Sprintf("PORTICO_LOG_LEVEL: %q is not one of debug, info, warn, error", s))
@@ -113,16 +262,16 @@ func (c *config) String() string {
 	for i, k := range c.MasterKeys {
 		kids[i] = k.ID
 	}
-	return fmt.Sprintf("addr=%s public_url=%s database=%s master_keys=[%s] allow_upstream=%v drain=%s",
-		c.Addr, c.PublicURL, redactURL(c.DatabaseURL), strings.Join(kids, ","), c.AllowCIDRs, c.DrainTimeout)
+	return fmt.Sprintf("addr=%s public_url=%s database=%s master_keys=[%s] allow_upstream=%v drain=%s shutdown_delay=%s bootstrap_admin_key=%t tracing=%t",
+		c.Addr, c.PublicURL, redactURL(c.DatabaseURL), strings.Join(kids, ","), c.AllowCIDRs, c.DrainTimeout, c.ShutdownDelay, c.BootstrapAdminKey != "", c.Tracing)
 }
 
 func (c *config) logger(w io.Writer) *slog.Logger {
 	o := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogJSON {
-		return slog.New(slog.NewJSONHandler(w, o))
+		return slog.New(contextHandler{slog.NewJSONHandler(w, o)})
 	}
-	return slog.New(slog.NewTextHandler(w, o))
+	return slog.New(contextHandler{slog.NewTextHandler(w, o)})
 }
 
 func parseCIDRs(s string) ([]netip.Prefix, error) {

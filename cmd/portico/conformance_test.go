@@ -239,10 +239,3 @@ func readExpectedFailures(t *testing.T, file string) map[string]string {
 	}
 	return out
 }
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
-}

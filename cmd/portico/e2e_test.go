@@ -353,15 +353,31 @@ type portico struct {
 // startPortico runs `portico serve` on dbURL; extra adds KEY=VALUE settings.
 func startPortico(t *testing.T, dbURL string, extra ...string) *portico {
 	t.Helper()
+	env := map[string]string{}
+	for _, kv := range extra {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	return startPorticoWith(t, dbURL, env)
+}
+
+// startPorticoWith starts Portico with extra environment on top of the defaults.
+func startPorticoWith(t *testing.T, dbURL string, extra map[string]string) *portico {
+	t.Helper()
 	env := map[string]string{
 		"DATABASE_URL":                 dbURL,
 		"PORTICO_MASTER_KEYS":          "k2:ZTJlLW1hc3Rlci1rZXktbnVtYmVyLXR3by0zMmJ5dGU=,k1:ZTJlLW1hc3Rlci1rZXktbnVtYmVyLW9uZS0zMmJ5dGU=",
 		"PORTICO_ALLOW_UPSTREAM_CIDRS": "127.0.0.0/8",
 		"PORTICO_DRAIN_TIMEOUT":        "20s",
 		"PORTICO_LOG_LEVEL":            "debug",
+		// Load and fault tests call far faster than an agent would; the
+		// tests of the limits themselves set them.
+		"PORTICO_MCP_RATE_LIMIT_TENANT": "0",
+		"PORTICO_MCP_RATE_LIMIT_TOKEN":  "0",
+		"PORTICO_RATE_LIMIT_CALLER":     "0",
+		"PORTICO_RATE_LIMIT_TENANT":     "0",
 	}
-	for _, kv := range extra {
-		k, v, _ := strings.Cut(kv, "=")
+	for k, v := range extra {
 		env[k] = v
 	}
 	getenv := func(k string) string { return env[k] }

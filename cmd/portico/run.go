@@ -40,6 +40,12 @@ Usage:
   portico run --openapi URL|FILE --base-url URL [--header 'K: V']... [--transport stdio|http]
                                     one service as an MCP server, no database (stdio by default)
   portico admin key create --name N print a new admin API key
+  portico admin user create --email E  create a dashboard user (operator by default);
+                                    password from PORTICO_ADMIN_PASSWORD or stdin
+  portico admin key generate        print a random admin key for PORTICO_BOOTSTRAP_ADMIN_KEY (no database)
+  portico tenant register --name N --base-url URL [--activate]
+                                    register (or find) a tenant through the REST API and print its MCP URL and a token
+  portico health [--url URL]        exit 0 when Portico answers ready (container health checks)
   portico keys generate             print a new master key for PORTICO_MASTER_KEYS
   portico keys rotate               re-wrap every tenant's data key under the newest master key
   portico version                   print the version
@@ -49,6 +55,12 @@ PORTICO_MASTER_KEYS (kid:base64 32 bytes, comma list, newest first),
 PORTICO_ALLOW_UPSTREAM_CIDRS, PORTICO_DRAIN_TIMEOUT (30s), PORTICO_LOG_LEVEL, PORTICO_LOG_FORMAT,
 PORTICO_SPEC_REFRESH_INTERVAL (5m), PORTICO_SPEC_FETCH_TIMEOUT (30s), PORTICO_SPEC_MAX_BYTES (32 MiB),
 PORTICO_RESYNC_INTERVAL (60s).
+Limits (see docs/security.md): PORTICO_BODY_LIMIT, PORTICO_MAX_HEADER_BYTES, PORTICO_UPSTREAM_TIMEOUT,
+PORTICO_MAX_CONCURRENCY, PORTICO_MAX_RESPONSE_BYTES, PORTICO_RATE_LIMIT_{CALLER,TENANT,LOGIN},
+PORTICO_MCP_RATE_LIMIT_{TENANT,TOKEN} (PER_SECOND[:BURST]), PORTICO_SESSION_TTL, PORTICO_TRUST_PROXY.
+PORTICO_SHUTDOWN_DELAY (0s), PORTICO_BOOTSTRAP_ADMIN_KEY, PORTICO_TOKEN_CACHE_TTL (10s),
+PORTICO_TOKEN_CACHE_MAX_STALE (1h), PORTICO_BREAKER_FAILURES (5), PORTICO_BREAKER_COOLDOWN (10s),
+OTEL_EXPORTER_OTLP_ENDPOINT and the other standard OTEL_* variables. See docs/operations.md.
 `
 
 // run is the whole program: main only adds the process around it, so tests
@@ -78,6 +90,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdAdmin(ctx, cfg, rest, stdout)
 	case "keys":
 		return cmdKeys(ctx, cfg, rest, stdout)
+	case "health":
+		return cmdHealth(ctx, cfg, rest, stdout, stderr)
+	case "tenant":
+		return cmdTenant(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "portico", version)
 		return nil
@@ -109,6 +125,9 @@ func cmdServe(ctx context.Context, cfg *config, args []string, stdout, stderr io
 		return err
 	}
 	defer a.close()
+	if err := a.bootstrapAdminKey(ctx); err != nil {
+		return err
+	}
 	if err := a.restore(ctx); err != nil {
 		return err
 	}
@@ -128,6 +147,7 @@ type app struct {
 	pool      *pgxpool.Pool
 	store     *tenant.Store
 	runtime   *bridge.Runtime
+	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
 }
@@ -147,7 +167,12 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		pool.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL}
+	tel, err := newTelemetry(ctx, cfg.Tracing, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel}
 	a.store = tenant.NewStore(pool, sealer)
 	a.runtime = bridge.New(a.store, bridge.Config{
 		Logger:           log,
@@ -157,8 +182,17 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		SpecFetchTimeout: cfg.SpecFetchTimeout,
 		MaxSpecBytes:     cfg.MaxSpecBytes,
 		Version:          version,
+		UpstreamTimeout:  cfg.UpstreamTimeout,
+		MaxConcurrency:   cfg.MaxConcurrency,
+		MaxResponseBytes: cfg.MaxResponseBytes,
+		TenantRate:       bridge.RateLimit(cfg.MCPTenantRate),
+		TokenRate:        bridge.RateLimit(cfg.MCPTokenRate),
+		Metrics:          tel.bridge,
+		Breaker:          bridge.BreakerConfig{Failures: cfg.BreakerFailures, CoolDown: cfg.BreakerCoolDown, Disabled: cfg.BreakerOff},
+		TokenCache:       bridge.TokenCacheConfig{TTL: cfg.TokenCacheTTL, MaxStale: cfg.TokenCacheStale},
 		ExternalAuth:     externalAuth(cfg),
 	})
+	tel.watch(a.runtime.ActiveCount, pool)
 	return a, nil
 }
 
@@ -198,15 +232,39 @@ func openPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// readiness is /readyz: tenants restored and PostgreSQL answering.
-func (a *app) readiness(ctx context.Context) error {
-	if !a.ready.Load() {
-		return errors.New("not ready: starting up or shutting down")
+// readyChecks back /readyz. Their errors are shown to anonymous probes, so
+// they name the cause without addresses; the details go to the log.
+func (a *app) readyChecks() []api.ReadyCheck {
+	return []api.ReadyCheck{
+		{Name: "tenants", Check: func(context.Context) error {
+			if !a.ready.Load() {
+				return errors.New("starting up (restoring active tenants) or shutting down")
+			}
+			return nil
+		}},
+		{Name: "database", Check: func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			if err := a.pool.Ping(ctx); err != nil {
+				a.log.WarnContext(ctx, "readiness: PostgreSQL ping failed", "err", err)
+				return errors.New("PostgreSQL is unreachable: MCP calls of active tenants are served from memory; REST changes fail with 503 until it is back")
+			}
+			return nil
+		}},
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if err := a.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("PostgreSQL is unreachable: %w", err)
+}
+
+// bootstrapAdminKey makes sure PORTICO_BOOTSTRAP_ADMIN_KEY exists as an admin key.
+func (a *app) bootstrapAdminKey(ctx context.Context) error {
+	if a.cfg.BootstrapAdminKey == "" {
+		return nil
+	}
+	key, created, err := a.store.EnsureAdminKey(ctx, a.cfg.BootstrapAdminKey, "bootstrap (PORTICO_BOOTSTRAP_ADMIN_KEY)", "bootstrap")
+	if err != nil {
+		return fmt.Errorf("PORTICO_BOOTSTRAP_ADMIN_KEY: %w", err)
+	}
+	if created {
+		a.log.Info("created the bootstrap admin key", "key_id", key.ID, "prefix", key.Prefix)
 	}
 	return nil
 }
@@ -246,6 +304,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		Handler:           a.handler(self),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    a.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	// Background work: spec refreshes, and changes made on other replicas
@@ -267,43 +326,103 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	a.log.Info("shutting down: refusing new connections and draining tenants")
+	return a.drain(srv, self)
+}
+
+// drain is the graceful shutdown, in order: report unready (and keep serving
+// for PORTICO_SHUTDOWN_DELAY so load balancers notice), end long-lived listen
+// streams, stop accepting and wait for every request in flight up to
+// PORTICO_DRAIN_TIMEOUT, then close the tenants' pools. Calls cut by the
+// deadline are logged; the exit is still clean.
+func (a *app) drain(srv *http.Server, self *selfMCP) error {
 	a.ready.Store(false)
-	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.DrainTimeout+5*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
-	wg.Go(func() { a.runtime.Shutdown(sctx) })
-	wg.Go(func() { self.shutdown(sctx) })
-	err = srv.Shutdown(sctx)
-	wg.Wait()
-	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	if d := a.cfg.ShutdownDelay; d > 0 {
+		a.log.Info("shutting down: unready, serving on while load balancers notice", "delay", d)
+		time.Sleep(d)
 	}
-	a.log.Info("shut down cleanly")
+	a.log.Info("shutting down: refusing new connections and draining requests in flight", "drain_timeout", a.cfg.DrainTimeout)
+	a.runtime.EndStreams()
+	self.runtime.EndStreams()
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.DrainTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if err != nil {
+		a.log.Warn("drain deadline passed: cutting the requests still in flight", "err", err)
+		srv.Close()
+	}
+	tctx, tcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer tcancel()
+	a.runtime.Shutdown(tctx)
+	self.shutdown(tctx)
+	if err == nil {
+		a.log.Info("shut down cleanly")
+	}
 	return nil
 }
 
-func (a *app) close() { a.pool.Close() }
+func (a *app) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.tel.shutdown(ctx); err != nil {
+		a.log.Warn("flush traces", "err", err)
+	}
+	a.pool.Close()
+}
 
 // handler is Portico's whole HTTP surface: REST API, MCP endpoints, probes
 // and the dashboard.
 func (a *app) handler(self *selfMCP) http.Handler {
 	s := api.New(api.Options{
-		Store:     a.store,
-		Runtime:   a.runtime,
-		Spec:      a.runtime,
-		MCP:       a.runtime.Handler(),
-		Previewer: a.runtime,
-		Ready:     a.readiness,
-		Logger:    a.log,
-		BaseURL:   a.publicURL,
+		Store:       tokenRevocations{a.store, a.runtime},
+		Runtime:     a.runtime,
+		Spec:        a.runtime,
+		MCP:         a.runtime.Handler(),
+		Previewer:   a.runtime,
+		ReadyChecks: a.readyChecks(),
+		Observe:     a.tel.observeHTTP,
+		Logger:      a.log,
+		BaseURL:     a.publicURL,
+
+		BodyLimit:       a.cfg.BodyLimit,
+		CheckUpstream:   a.runtime.CheckUpstream,
+		CallerRate:      api.RateLimit(a.cfg.RESTCallerRate),
+		TenantRate:      api.RateLimit(a.cfg.RESTTenantRate),
+		LoginRate:       api.RateLimit(a.cfg.LoginRate),
+		SessionTTL:      a.cfg.SessionTTL,
+		InsecureCookies: !strings.HasPrefix(a.publicURL, "https://"),
+		TrustProxy:      a.cfg.TrustProxy,
 	})
 	s.Mount("/mcp", self.handler)
+	s.Mount("/metrics", a.tel.metricsHandler())
 	dash := web.Handler()
 	for _, p := range web.Paths {
 		s.Mount(p, dash)
 	}
-	return s.Handler()
+	return withRequestContext(s.Handler(), a.log)
+}
+
+// tokenRevocations tells the runtime's token cache about revocations made
+// through this replica's API, so they bite at once here (other replicas
+// learn within the cache TTL, or at once through LISTEN/NOTIFY).
+type tokenRevocations struct {
+	api.Store
+	rt *bridge.Runtime
+}
+
+func (s tokenRevocations) RevokeToken(ctx context.Context, tenantID, tokenID, actor string) error {
+	err := s.Store.RevokeToken(ctx, tenantID, tokenID, actor)
+	if err == nil {
+		s.rt.ForgetToken(tokenID)
+	}
+	return err
+}
+
+func (s tokenRevocations) DeleteTenant(ctx context.Context, id, actor string) error {
+	err := s.Store.DeleteTenant(ctx, id, actor)
+	if err == nil {
+		s.rt.ForgetTenantTokens(id)
+	}
+	return err
 }
 
 var (
@@ -352,8 +471,15 @@ func cmdMigrate(ctx context.Context, cfg *config, args []string, stdout io.Write
 }
 
 func cmdAdmin(ctx context.Context, cfg *config, args []string, stdout io.Writer) error {
+	if len(args) >= 2 && args[0] == "user" && args[1] == "create" {
+		return cmdAdminUserCreate(ctx, cfg, args[2:], stdout)
+	}
+	if len(args) == 2 && args[0] == "key" && args[1] == "generate" {
+		fmt.Fprintln(stdout, generateAdminKey())
+		return nil
+	}
 	if len(args) < 2 || args[0] != "key" || args[1] != "create" {
-		return errors.New("usage: portico admin key create --name NAME")
+		return errors.New("usage: portico admin key create --name NAME | portico admin key generate | portico admin user create --email EMAIL [--operator=false]")
 	}
 	fs := flag.NewFlagSet("admin key create", flag.ContinueOnError)
 	name := fs.String("name", "", "a name for the key, e.g. the person or script using it")

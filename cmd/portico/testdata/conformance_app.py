@@ -55,7 +55,7 @@ def error_handling():
 @app.get("/tools/progress", operation_id="test_tool_with_progress")
 async def tool_with_progress():
     """Takes long enough for Portico to report progress."""
-    await asyncio.sleep(2.2)
+    await asyncio.sleep(3.5)
     return {"done": True}
 
 

@@ -1,0 +1,254 @@
+package bridge
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/jsonschema-go/jsonschema"
+)
+
+// specsDir finds ../shared/specs relative to the repository root. Without it
+// the corpus tests skip, except in CI, where they fail.
+func specsDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+	specs := filepath.Join(dir, "..", "shared", "specs")
+	if _, err := os.Stat(filepath.Join(specs, "manifest.json")); err != nil {
+		msg := "OpenAPI corpus not found at " + specs + " (../shared/specs next to the repository); the corpus tests need it"
+		if os.Getenv("CI") == "true" {
+			tb.Fatal(msg)
+		}
+		tb.Skip(msg)
+	}
+	return specs
+}
+
+type manifestEntry struct {
+	File       string `json:"file"`
+	Version    string `json:"version"`
+	Operations int    `json:"operations"`
+}
+
+func readManifest(t *testing.T, dir string) []manifestEntry {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m []manifestEntry
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("manifest.json: %v", err)
+	}
+	if len(m) == 0 {
+		t.Fatal("manifest.json lists no documents")
+	}
+	return m
+}
+
+var safeName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// TestCorpus converts every real-world document in ../shared/specs and checks
+// the invariants MCP clients rely on.
+func TestCorpus(t *testing.T) {
+	dir := specsDir(t)
+	for _, m := range readManifest(t, dir) {
+		t.Run(m.File, func(t *testing.T) {
+			if testing.Short() && m.Operations > 400 {
+				t.Skip("large document; skipped in -short mode")
+			}
+			t.Parallel()
+			spec, err := os.ReadFile(filepath.Join(dir, m.File))
+			if err != nil {
+				t.Fatal(err)
+			}
+			conv, err := Convert(spec, Options{})
+			if err != nil {
+				t.Fatalf("Convert: %v", err)
+			}
+			if got, want := len(conv.Operations), m.Operations-len(conv.Excluded); got != want {
+				t.Errorf("%d operations converted, manifest says %d (excluded: %v)", got, m.Operations, conv.Excluded)
+			}
+			if len(conv.Excluded) > 0 {
+				t.Logf("excluded on purpose: %v", conv.Excluded)
+			}
+			names := make(map[string]bool)
+			for _, op := range conv.Operations {
+				id := op.Method + " " + op.Path
+				if names[op.Name] {
+					t.Errorf("%s: name %q is not unique", id, op.Name)
+				}
+				names[op.Name] = true
+				if len(op.Name) > MaxNameLen || !safeName.MatchString(op.Name) {
+					t.Errorf("%s: name %q is not 1-%d characters of [A-Za-z0-9_-]", id, op.Name, MaxNameLen)
+				}
+				if strings.TrimSpace(op.Description) == "" {
+					t.Errorf("%s: empty description", id)
+				}
+				checkSchema(t, id+" input", op.InputSchema, true)
+				checkPlan(t, id, op)
+				if op.OutputSchema != nil {
+					checkSchema(t, id+" output", op.OutputSchema, true)
+				}
+			}
+			for _, w := range conv.Warnings {
+				t.Log("warning:", w)
+			}
+		})
+	}
+}
+
+// checkSchema asserts that raw is a standalone JSON Schema that
+// google/jsonschema-go (the MCP go-sdk's validator) resolves, with a
+// top-level type of exactly "object" when object is set.
+func checkSchema(t *testing.T, what string, raw json.RawMessage, object bool) {
+	t.Helper()
+	var top map[string]any
+	if err := json.Unmarshal(raw, &top); err != nil {
+		t.Errorf("%s: not JSON: %v", what, err)
+		return
+	}
+	if object && top["type"] != "object" {
+		t.Errorf("%s: top-level type is %v, want \"object\"", what, top["type"])
+	}
+	var s jsonschema.Schema
+	if err := json.Unmarshal(raw, &s); err != nil {
+		t.Errorf("%s: jsonschema-go cannot read it: %v", what, err)
+		return
+	}
+	if _, err := s.Resolve(nil); err != nil {
+		t.Errorf("%s: does not resolve: %v", what, err)
+	}
+}
+
+// TestCorpusBaselineDialects checks that the openapi-python-client baseline
+// written in 3.0 and in 3.1 gives the same tools: names, argument names,
+// required arguments and body media types.
+func TestCorpusBaselineDialects(t *testing.T) {
+	dir := specsDir(t)
+	shape := func(file string) map[string]string {
+		spec, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conv, err := Convert(spec, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		out := make(map[string]string)
+		for _, op := range conv.Operations {
+			var in struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+				Required   []string                   `json:"required"`
+			}
+			if err := json.Unmarshal(op.InputSchema, &in); err != nil {
+				t.Fatal(err)
+			}
+			var props []string
+			for k := range in.Properties {
+				props = append(props, k)
+			}
+			slices.Sort(props)
+			slices.Sort(in.Required)
+			ct := ""
+			if op.Body != nil {
+				ct = op.Body.ContentType
+			}
+			out[op.Name] = fmt.Sprintf("args %v required %v body %q", props, in.Required, ct)
+		}
+		return out
+	}
+	a := shape("openapi-python-client__baseline_openapi_3.0.json")
+	b := shape("openapi-python-client__baseline_openapi_3.1.yaml")
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("3.0 and 3.1 baselines give different tools (-3.0 +3.1):\n%s", diff)
+	}
+}
+
+// BenchmarkConvert converts the three largest documents of the corpus.
+func BenchmarkConvert(b *testing.B) {
+	dir := specsDir(b)
+	for _, file := range []string{"github__api.github.com.json", "stripe__spec3.json", "kubernetes__swagger.json"} {
+		spec, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(strings.SplitN(file, "__", 2)[0], func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(spec)))
+			var size int
+			for b.Loop() {
+				conv, err := Convert(spec, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = 0
+				for _, op := range conv.Operations {
+					size += len(op.InputSchema) + len(op.OutputSchema)
+				}
+			}
+			b.ReportMetric(float64(size), "schema-bytes")
+		})
+	}
+}
+
+// checkPlan asserts that the request plan and the input schema agree: every
+// property is a parameter or part of the body, each exactly once, and every
+// required name is a property.
+func checkPlan(t *testing.T, id string, op *Operation) {
+	t.Helper()
+	var in struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+		Required   []string                   `json:"required"`
+	}
+	if err := json.Unmarshal(op.InputSchema, &in); err != nil {
+		t.Errorf("%s: %v", id, err)
+		return
+	}
+	used := make(map[string]int)
+	for _, p := range op.Params {
+		used[p.Arg]++
+	}
+	if op.Body != nil {
+		if op.Body.Arg != "" {
+			used[op.Body.Arg]++
+		}
+		for _, p := range op.Body.Props {
+			used[p]++
+		}
+	}
+	for name := range in.Properties {
+		if used[name] != 1 {
+			t.Errorf("%s: property %q is used by %d parameters or body parts, want 1", id, name, used[name])
+		}
+	}
+	for name := range used {
+		if _, ok := in.Properties[name]; !ok {
+			t.Errorf("%s: argument %q is not a property of the input schema", id, name)
+		}
+	}
+	for _, r := range in.Required {
+		if _, ok := in.Properties[r]; !ok {
+			t.Errorf("%s: required %q is not a property", id, r)
+		}
+	}
+}

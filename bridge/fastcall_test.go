@@ -1,0 +1,204 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/portico-mcp/portico/tenant"
+)
+
+// fastSpec is a FastAPI-shaped document whose upstream (fastUpstream)
+// answers every kind of body a tool result is built from.
+const fastSpec = `{"openapi":"3.1.0","info":{"title":"fast","version":"1"},"paths":{
+"/r/{kind}":{"get":{"operationId":"get_r","parameters":[
+  {"name":"kind","in":"path","required":true,"schema":{"type":"string"}},
+  {"name":"q","in":"query","schema":{"type":"string"}}],
+  "responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"type":"object"}}}}}}},
+"/items":{"post":{"operationId":"create_item","requestBody":{"required":true,"content":{"application/json":{"schema":{
+  "type":"object","required":["name"],"properties":{"name":{"type":"string"},"price":{"type":"number"}}}}}},
+  "responses":{"200":{"description":"ok"}}}}}}`
+
+func fastUpstream(w http.ResponseWriter, r *http.Request) {
+	if r.Method == "POST" {
+		w.Header().Set("Content-Type", "application/json")
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, `{"got":%s}`, b)
+		return
+	}
+	switch strings.TrimPrefix(r.URL.Path, "/r/") {
+	case "obj":
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id": 42, "q": %q, "nested": {"a": [1, 2.50, 1e3]}}`, r.URL.Query().Get("q"))
+	case "arr":
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(` [1,"two",null] `))
+	case "html":
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write([]byte("{\"h\":\"<b>&amp;</b> é \u2028 \\u2029\"}"))
+	case "text":
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("plain <text> & more"))
+	case "empty":
+		w.WriteHeader(http.StatusNoContent)
+	case "binary":
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write([]byte{0xff, 0xfe, 0x00, 0x01})
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"detail":"Not Found"}`))
+	}
+}
+
+// upstreamMS matches the upstream latency in a result's _meta.
+var upstreamMS = regexp.MustCompile(`("portico/upstream_ms":)[0-9.e+-]+`)
+
+// newFastRuntime returns a runtime serving one active tenant "t1" over the
+// upstream at url, with a fake store.
+func newFastRuntime(t testing.TB, url string) *Runtime {
+	t.Helper()
+	ten := &tenant.Tenant{ID: "t1", Name: "fast", BaseURL: url, Status: tenant.StatusPending}
+	store := &fakeStore{
+		verifyTokenFn: func(_ context.Context, secret string) (tenant.Token, error) {
+			if secret != "mcp_ok" {
+				return tenant.Token{}, tenant.ErrNotFound
+			}
+			return tenant.Token{ID: "tok", TenantID: "t1"}, nil
+		},
+		tenantFn: func(context.Context, string) (*tenant.Tenant, error) { c := *ten; return &c, nil },
+		setStatusFn: func(_ context.Context, _ string, to tenant.Status, _, _ string) (*tenant.Tenant, error) {
+			c := *ten
+			c.Status = to
+			return &c, nil
+		},
+		latestSpecFn: func(context.Context, string) (tenant.SpecVersion, error) {
+			return tenant.SpecVersion{Version: 1, Raw: []byte(fastSpec)}, nil
+		},
+	}
+	r := New(store, Config{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	if _, err := r.Activate(context.Background(), "t1", "test"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Shutdown(context.Background()) })
+	return r
+}
+
+// TestFastCallMatchesSDK sends each request through the fast path and through
+// the SDK and requires the same status, headers and bytes; and it requires
+// the fast path to have answered the requests it is meant for.
+func TestFastCallMatchesSDK(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(fastUpstream))
+	defer up.Close()
+	r := newFastRuntime(t, up.URL)
+	call := func(id, name, args string) string {
+		return `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"` + name + `","arguments":` + args + `}}`
+	}
+	type req struct {
+		name    string
+		body    string
+		version string // Mcp-Protocol-Version
+		accept  string
+		ctype   string
+		fast    bool // the fast path must answer it
+	}
+	reqs := []req{
+		{name: "object result", body: call("1", "get_r", `{"kind":"obj","q":"x y"}`), fast: true},
+		{name: "string id", body: call(`"abc-1"`, "get_r", `{"kind":"obj"}`), fast: true},
+		{name: "html in string id", body: call(`"a<b>&c"`, "get_r", `{"kind":"obj"}`), fast: true},
+		{name: "negative zero id", body: call("-0", "get_r", `{"kind":"obj"}`), fast: true},
+		{name: "array wrapped", body: call("2", "get_r", `{"kind":"arr"}`), fast: true},
+		{name: "html and line separators", body: call("3", "get_r", `{"kind":"html"}`), fast: true},
+		{name: "text", body: call("4", "get_r", `{"kind":"text"}`), fast: true},
+		{name: "no content", body: call("5", "get_r", `{"kind":"empty"}`), fast: true},
+		{name: "binary", body: call("6", "get_r", `{"kind":"binary"}`), fast: true},
+		{name: "upstream 404", body: call("7", "get_r", `{"kind":"nope"}`), fast: true},
+		{name: "missing argument", body: call("8", "get_r", `{}`), fast: true},
+		{name: "arguments null", body: call("9", "get_r", `null`), fast: true},
+		{name: "arguments not an object", body: call("10", "get_r", `5`), fast: true},
+		{name: "no arguments", body: `{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"get_r"}}`, fast: true},
+		{name: "json body", body: call("12", "create_item", `{"name":"lamp","price":12.5}`), fast: true},
+		{name: "whitespace and key order", body: "\n { \"params\" : { \"arguments\" : {\"kind\":\"obj\"} , \"name\" : \"get_r\" } , \"method\":\"tools/call\", \"id\" : 13 ,\"jsonrpc\":\"2.0\" } ", fast: true},
+		{name: "version 2025-03-26", body: call("14", "get_r", `{"kind":"obj"}`), version: "2025-03-26", fast: true},
+		{name: "version 2025-11-25", body: call("15", "get_r", `{"kind":"obj"}`), version: "2025-11-25", fast: true},
+		{name: "no version header", body: call("16", "get_r", `{"kind":"obj"}`), version: "-", fast: true},
+		{name: "accept */*", body: call("17", "get_r", `{"kind":"obj"}`), accept: "*/*", fast: true},
+		{name: "content type with charset", body: call("18", "get_r", `{"kind":"obj"}`), ctype: "application/json; charset=utf-8", fast: true},
+		// Left to the SDK.
+		{name: "unknown tool", body: call("20", "nope", `{}`)},
+		{name: "progress token", body: `{"jsonrpc":"2.0","id":21,"method":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj"},"_meta":{"progressToken":"p"}}}`},
+		{name: "fractional id", body: call("22.5", "get_r", `{"kind":"obj"}`)},
+		{name: "huge id", body: call("1152921504606846976", "get_r", `{"kind":"obj"}`)},
+		{name: "escaped string id", body: call(`"a\"b"`, "get_r", `{"kind":"obj"}`)},
+		{name: "notification", body: `{"jsonrpc":"2.0","method":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj"}}}`},
+		{name: "batch", body: `[` + call("23", "get_r", `{"kind":"obj"}`) + `]`, version: "2025-03-26"},
+		{name: "tools/list", body: `{"jsonrpc":"2.0","id":24,"method":"tools/list","params":{}}`},
+		{name: "upper-case key", body: `{"jsonrpc":"2.0","id":25,"METHOD":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj"}}}`},
+		{name: "wrong version tag", body: `{"jsonrpc":"1.0","id":26,"method":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj"}}}`},
+		{name: "malformed", body: `{"jsonrpc":"2.0","id":27,"method":"tools/call","params":{"name":"get_r"`},
+		{name: "version 2026-07-28", body: call("28", "get_r", `{"kind":"obj"}`), version: "2026-07-28"},
+		{name: "unsupported version", body: call("29", "get_r", `{"kind":"obj"}`), version: "1999-01-01"},
+		{name: "accept json only", body: call("30", "get_r", `{"kind":"obj"}`), accept: "application/json"},
+		{name: "wrong content type", body: call("31", "get_r", `{"kind":"obj"}`), ctype: "text/plain"},
+	}
+	send := func(q req) *httptest.ResponseRecorder {
+		hr := httptest.NewRequest("POST", "/t/t1/mcp", strings.NewReader(q.body))
+		hr.Header.Set("Authorization", "Bearer mcp_ok")
+		hr.Header.Set("Content-Type", "application/json")
+		if q.ctype != "" {
+			hr.Header.Set("Content-Type", q.ctype)
+		}
+		hr.Header.Set("Accept", "application/json, text/event-stream")
+		if q.accept != "" {
+			hr.Header.Set("Accept", q.accept)
+		}
+		switch q.version {
+		case "":
+			hr.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+		case "-":
+		default:
+			hr.Header.Set("Mcp-Protocol-Version", q.version)
+		}
+		w := httptest.NewRecorder()
+		r.Handler().ServeHTTP(w, hr)
+		return w
+	}
+	for _, jsonResponse := range []bool{false, true} {
+		r.mcpOpts.JSONResponse = jsonResponse
+		r.stateless = mcp.NewStreamableHTTPHandler(r.serverFor, r.mcpOpts)
+		for _, q := range reqs {
+			t.Run(fmt.Sprintf("json=%v/%s", jsonResponse, q.name), func(t *testing.T) {
+				r.noFastPath = true
+				want := send(q)
+				r.noFastPath = false
+				before := r.fastCalls.Load()
+				got := send(q)
+				if fast := r.fastCalls.Load() > before; fast != q.fast {
+					t.Errorf("fast path answered: %v, want %v", fast, q.fast)
+				}
+				if want.Code != got.Code {
+					t.Errorf("status: SDK %d, fast path %d", want.Code, got.Code)
+				}
+				if diff := cmp.Diff(want.Header(), got.Header()); diff != "" {
+					t.Errorf("headers (-SDK +fast path):\n%s", diff)
+				}
+				// The upstream's timing is the one field two calls cannot share.
+				if diff := cmp.Diff(upstreamMS.ReplaceAllString(want.Body.String(), "$1"), upstreamMS.ReplaceAllString(got.Body.String(), "$1")); diff != "" {
+					t.Errorf("body (-SDK +fast path):\n%s", diff)
+				}
+				if want.Flushed != got.Flushed {
+					t.Errorf("flushed: SDK %v, fast path %v", want.Flushed, got.Flushed)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// The micro-benchmarks of the tools/call hot path, one per step, with
+// allocation counts. cmd/portico-bench measures the whole path.
+
+func benchOps(b *testing.B) map[string]*Operation {
+	b.Helper()
+	conv, err := Convert([]byte(fastSpec), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ops := map[string]*Operation{}
+	for _, op := range conv.Operations {
+		ops[op.Name] = op
+	}
+	return ops
+}
+
+// BenchmarkParseToolCall is the fast path's single decode of a request body.
+func BenchmarkParseToolCall(b *testing.B) {
+	body := []byte(`{"jsonrpc":"2.0","id":17,"method":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj","q":"bench"}}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := parseToolCall(body); !ok {
+			b.Fatal("not parsed")
+		}
+	}
+}
+
+// BenchmarkNewRequest builds the upstream request of a call: path and query
+// parameters, and a JSON body.
+func BenchmarkNewRequest(b *testing.B) {
+	ops := benchOps(b)
+	ctx := context.Background()
+	b.Run("path+query", func(b *testing.B) {
+		op := ops["get_r"]
+		args := map[string]any{"kind": "obj", "q": "bench"}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := op.NewRequest(ctx, "http://127.0.0.1:8000/api", args); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json body", func(b *testing.B) {
+		op := ops["create_item"]
+		args := map[string]any{"name": "lamp", "price": json.Number("12.5")}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := op.NewRequest(ctx, "http://127.0.0.1:8000", args); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDecodeArgs is the handler's decoding of the tool arguments.
+func BenchmarkDecodeArgs(b *testing.B) {
+	raw := json.RawMessage(`{"kind":"obj","q":"bench"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeArgs(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkResultEncoding turns an upstream JSON body into the bytes on the
+// wire: tool result, CallToolResult JSON, JSON-RPC envelope.
+func BenchmarkResultEncoding(b *testing.B) {
+	op := benchOps(b)["get_r"]
+	res := &upstreamResult{status: 200, contentType: "application/json",
+		body: []byte(`{"item_id":42,"name":"Widget","price":9.5,"tags":["blue","small"],"q":"bench"}`)}
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if err := encodeResponse(&buf, []byte("17"), res.toolResult(op), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFastCall is one whole tools/call through Runtime.Handler against
+// an httptest upstream: auth (cached), fast path, upstream round trip.
+func BenchmarkFastCall(b *testing.B) {
+	for _, fast := range []bool{true, false} {
+		name := "fast path"
+		if !fast {
+			name = "SDK path"
+		}
+		b.Run(name, func(b *testing.B) {
+			up := httptest.NewServer(http.HandlerFunc(fastUpstream))
+			defer up.Close()
+			r := newFastRuntime(b, up.URL)
+			r.noFastPath = !fast
+			h := r.Handler()
+			body := `{"jsonrpc":"2.0","id":17,"method":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj","q":"bench"}}}`
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("POST", "/t/t1/mcp", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer mcp_ok")
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Accept", "application/json, text/event-stream")
+				req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatal(w.Code, w.Body.String())
+				}
+			}
+		})
+	}
+}

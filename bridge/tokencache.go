@@ -1,0 +1,130 @@
+package bridge
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/portico-mcp/portico/tenant"
+)
+
+// TokenCacheConfig tunes the verified MCP token cache. Zero values mean the
+// documented defaults.
+type TokenCacheConfig struct {
+	// TTL is how long a verified token is trusted without asking the
+	// database again (default 10 s). It bounds how long a revocation made on
+	// another replica takes to bite when no invalidation reaches this one.
+	TTL time.Duration
+	// MaxStale is how long past its TTL a verified token keeps being
+	// accepted while the database is unreachable (default 1 h), so agents
+	// keep working through a Postgres outage. A token the database says is
+	// gone is dropped at once.
+	MaxStale time.Duration
+	// MaxEntries caps the cache (default 100 000).
+	MaxEntries int
+}
+
+func (c *TokenCacheConfig) setDefaults() {
+	if c.TTL <= 0 {
+		c.TTL = 10 * time.Second
+	}
+	if c.MaxStale <= 0 {
+		c.MaxStale = time.Hour
+	}
+	if c.MaxEntries <= 0 {
+		c.MaxEntries = 100_000
+	}
+}
+
+// tokenCache remembers MCP tokens the database verified, keyed by the
+// SHA-256 of the secret (the secret itself is never kept).
+type tokenCache struct {
+	cfg TokenCacheConfig
+	mu  sync.Mutex
+	m   map[[32]byte]cachedToken
+}
+
+type cachedToken struct {
+	tok      tenant.Token
+	verified time.Time
+}
+
+func newTokenCache(cfg TokenCacheConfig) *tokenCache {
+	cfg.setDefaults()
+	return &tokenCache{cfg: cfg, m: make(map[[32]byte]cachedToken)}
+}
+
+// verify returns the token for secret: from the cache while fresh, else from
+// the database, else (database unreachable) from a stale entry. The source
+// names where the answer came from, for metrics.
+func (c *tokenCache) verify(ctx context.Context, store tenantStore, secret string, now time.Time) (tenant.Token, string, error) {
+	key := sha256.Sum256([]byte(secret))
+	c.mu.Lock()
+	e, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && e.tok.ExpiresAt != nil && !now.Before(*e.tok.ExpiresAt) {
+		c.drop(key)
+		return tenant.Token{}, "denied", tenant.ErrNotFound
+	}
+	if ok && now.Sub(e.verified) < c.cfg.TTL {
+		return e.tok, "cache", nil
+	}
+	tok, err := store.VerifyToken(ctx, secret)
+	switch {
+	case err == nil:
+		c.put(key, cachedToken{tok: tok, verified: now})
+		return tok, "database", nil
+	case errors.Is(err, tenant.ErrNotFound):
+		c.drop(key)
+		return tenant.Token{}, "denied", err
+	case ok && now.Sub(e.verified) < c.cfg.TTL+c.cfg.MaxStale && ctx.Err() == nil:
+		return e.tok, "stale", nil
+	default:
+		return tenant.Token{}, "unavailable", err
+	}
+}
+
+func (c *tokenCache) put(key [32]byte, e cachedToken) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[key]; !ok && len(c.m) >= c.cfg.MaxEntries {
+		for k := range c.m { // evict an arbitrary tenth; the map is a cache, not the truth
+			delete(c.m, k)
+			if len(c.m) < c.cfg.MaxEntries*9/10 {
+				break
+			}
+		}
+	}
+	c.m[key] = e
+}
+
+func (c *tokenCache) drop(key [32]byte) {
+	c.mu.Lock()
+	delete(c.m, key)
+	c.mu.Unlock()
+}
+
+// forget drops every cached token that matches.
+func (c *tokenCache) forget(match func(tenant.Token) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.m {
+		if match(e.tok) {
+			delete(c.m, k)
+		}
+	}
+}
+
+// ForgetToken drops MCP token tokenID from this process's verified-token
+// cache, so its next use is checked against the database. Call it when a
+// token is revoked (here, or on another replica via LISTEN/NOTIFY).
+func (r *Runtime) ForgetToken(tokenID string) {
+	r.tokens.forget(func(t tenant.Token) bool { return t.ID == tokenID })
+}
+
+// ForgetTenantTokens drops every cached MCP token of tenant tenantID.
+func (r *Runtime) ForgetTenantTokens(tenantID string) {
+	r.tokens.forget(func(t tenant.Token) bool { return t.TenantID == tenantID })
+}
