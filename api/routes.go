@@ -27,6 +27,8 @@ func (s *Server) routes(o Options) {
 	e.GET("/readyz", handleReadyz(o.ReadyChecks, log))
 	if o.MCP != nil {
 		e.Any("/t/:id/mcp", echo.WrapHandler(o.MCP))
+		// RFC 9728 metadata of each tenant endpoint, answered by the same handler.
+		e.Any("/.well-known/oauth-protected-resource/t/:id/mcp", echo.WrapHandler(o.MCP))
 	}
 
 	v1 := e.Group("/api/v1")

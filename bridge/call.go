@@ -39,6 +39,9 @@ type upstreamResult struct {
 // error: an agent can read and act on it.
 func (l *live) callTool(op *Operation) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		if p, ok := ctx.Value(pinnedKey{}).(*pinnedCall); ok {
+			return l.call(ctx, p.st, p.op, req), nil
+		}
 		return l.call(ctx, l.state.Load(), op, req), nil
 	}
 }
@@ -71,7 +74,9 @@ func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.Call
 		setStatus(ctx, StatusInvalid)
 		return toolError("the arguments of %s must be a JSON object: %v", op.Name, err)
 	}
+	stop := reportProgress(ctx, req, progressInterval)
 	res, err := l.do(ctx, st, op, args, requestHeader(req.Extra))
+	stop()
 	if err != nil {
 		return toolError("%s", err.Error())
 	}
@@ -80,6 +85,40 @@ func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.Call
 	// playground) can tell Portico's latency from the service's.
 	out.Meta = mcp.Meta{UpstreamMSMeta: float64(res.elapsed.Microseconds()) / 1000}
 	return out
+}
+
+// progressInterval is how often a call whose client sent a progress token
+// reports that it is still waiting for the upstream.
+const progressInterval = time.Second
+
+// reportProgress sends notifications/progress for req, at once and then
+// every interval, until stop is called, when the client asked for progress
+// with a progress token. An upstream call reports no fraction done, so
+// progress counts the intervals waited and carries no total.
+func reportProgress(ctx context.Context, req *mcp.CallToolRequest, interval time.Duration) (stop func()) {
+	if req == nil || req.Session == nil || req.Params == nil || req.Params.GetProgressToken() == nil {
+		return func() {}
+	}
+	tok := req.Params.GetProgressToken()
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for n := 0; ; n++ {
+			msg := fmt.Sprintf("waiting for the upstream (%ds)", n*int(interval/time.Second))
+			if req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok, Progress: float64(n), Message: msg}) != nil {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // readResource returns the MCP handler of resource or template op.
@@ -212,8 +251,11 @@ func (res *upstreamResult) toolResult(op *Operation) *mcp.CallToolResult {
 			StructuredContent: structured,
 		}
 	}
-	if mt, _, _ := mime.ParseMediaType(res.contentType); strings.HasPrefix(mt, "image/") {
+	// Images and audio become the content types MCP clients render.
+	if mt := mediaType(res.contentType); strings.HasPrefix(mt, "image/") {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.ImageContent{Data: res.body, MIMEType: mt}}}
+	} else if strings.HasPrefix(mt, "audio/") {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.AudioContent{Data: res.body, MIMEType: mt}}}
 	}
 	if !utf8.Valid(res.body) {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.EmbeddedResource{Resource: &mcp.ResourceContents{
@@ -302,6 +344,15 @@ func isJSON(contentType string) bool {
 		return false
 	}
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// mediaType returns contentType without its parameters, lower-cased.
+func mediaType(contentType string) string {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return ""
+	}
+	return mt
 }
 
 // quote returns at most limit bytes of body as text, marking a cut.

@@ -23,6 +23,8 @@ type Options struct {
 	RouteMaps []tenant.RouteMap
 	// Names overrides tool names, keyed by operationId or "METHOD /path".
 	Names map[string]string
+	// URIs overrides resource URIs and URI templates, keyed like Names.
+	URIs map[string]string
 	// Logger receives libopenapi's own diagnostics. Nil discards them.
 	Logger *slog.Logger
 }
@@ -352,10 +354,24 @@ func (c *converter) finishKind(op *Operation) {
 	if op.Method != "GET" {
 		c.warnf("%s %s: mapped to a %s although it is not a GET", op.Method, op.Path, op.Kind)
 	}
+	if u, ok := c.uriOverride(op); ok {
+		op.URI = u
+		return
+	}
 	op.URI = "resource://" + op.Name
 	for _, a := range args {
 		op.URI += "/{" + a + "}"
 	}
+}
+
+// uriOverride returns the URI Options.URIs gives op, by operationId or
+// "METHOD /path".
+func (c *converter) uriOverride(op *Operation) (string, bool) {
+	if u, ok := c.opts.URIs[op.OperationID]; ok && op.OperationID != "" {
+		return u, true
+	}
+	u, ok := c.opts.URIs[op.Method+" "+op.Path]
+	return u, ok
 }
 
 // componentMap indexes named schemas by the ref that points at them.

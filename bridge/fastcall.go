@@ -55,6 +55,9 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, bo
 	}
 	st := l.state.Load()
 	op := st.ops["tool:"+call.name]
+	if st.discovery { // only the meta-tools are tools; the SDK answers them
+		return false
+	}
 	if op == nil || op.Kind == tenant.KindResource || op.Kind == tenant.KindResourceTemplate {
 		return false // unknown tools get the SDK's own error
 	}

@@ -30,6 +30,10 @@ func (r *Runtime) Handler() http.Handler {
 }
 
 func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
+	if strings.HasPrefix(req.URL.Path, ProtectedResourcePrefix+"/") {
+		r.serveResourceMetadata(w, req)
+		return
+	}
 	start := time.Now()
 	id, ok := tenantFromPath(req.URL.Path)
 	if !ok {
@@ -38,15 +42,15 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	}
 	secret, ok := bearerToken(req)
 	if !ok {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="portico"`)
+		r.challenge(w, req, id, "")
 		writeError(w, http.StatusUnauthorized, "unauthorized", "this MCP endpoint needs Authorization: Bearer <mcp token>; create one with POST /api/v1/tenants/{id}/tokens")
 		return
 	}
-	tok, source, err := r.tokens.verify(req.Context(), r.store, secret, start)
+	tok, source, err := r.verifyToken(req, id, secret, start)
 	r.opts.Metrics.tokenCheck(source)
 	switch {
 	case errors.Is(err, tenant.ErrNotFound) || err == nil && tok.TenantID != id:
-		w.Header().Set("WWW-Authenticate", `Bearer realm="portico", error="invalid_token"`)
+		r.challenge(w, req, id, "invalid_token")
 		writeError(w, http.StatusUnauthorized, "invalid_token", "the MCP token is unknown, revoked, expired or belongs to another tenant")
 		return
 	case err != nil:
@@ -119,6 +123,22 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.stateless.ServeHTTP(w, req)
+}
+
+// verifyToken checks secret as a tenant MCP token or, when an external
+// authorization server is configured and secret is a JWT, as its access
+// token for this tenant's endpoint. Token ids of the latter are "jwt:<sub>".
+// The source ("external" for those) labels the token-check metric.
+func (r *Runtime) verifyToken(req *http.Request, id, secret string, now time.Time) (tenant.Token, string, error) {
+	if a := r.opts.ExternalAuth; a != nil && looksLikeJWT(secret) {
+		sub, exp, err := a.verify(req.Context(), secret, r.baseURL(req)+"/t/"+id+"/mcp")
+		if err != nil {
+			r.log.Debug("external access token refused", "tenant", id, "err", err)
+			return tenant.Token{}, "denied", tenant.ErrNotFound
+		}
+		return tenant.Token{ID: "jwt:" + sub, TenantID: id, ExpiresAt: &exp}, "external", nil
+	}
+	return r.tokens.verify(req.Context(), r.store, secret, now)
 }
 
 type tokenKey struct{}

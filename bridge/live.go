@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/tenant"
@@ -18,21 +19,42 @@ func (l *live) serveFromState(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		switch method {
 		case "tools/list":
-			return &mcp.ListToolsResult{Tools: nonNilSlice(l.state.Load().tools)}, nil
+			return &mcp.ListToolsResult{Tools: nonNilSlice(l.state.Load().tools), Cacheable: listCache}, nil
 		case "resources/list":
-			return &mcp.ListResourcesResult{Resources: nonNilSlice(l.state.Load().resources)}, nil
+			return &mcp.ListResourcesResult{Resources: nonNilSlice(l.state.Load().resources), Cacheable: listCache}, nil
 		case "resources/templates/list":
-			return &mcp.ListResourceTemplatesResult{ResourceTemplates: nonNilSlice(l.state.Load().templates)}, nil
+			return &mcp.ListResourceTemplatesResult{ResourceTemplates: nonNilSlice(l.state.Load().templates), Cacheable: listCache}, nil
+		case "prompts/list", "prompts/get":
+			// An OpenAPI service has no prompts, so the capability is not
+			// advertised and its methods do not exist.
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "method not found: " + method + " (this server has no prompts)"}
 		case "tools/call":
+			// The call runs on the state read here, through the SDK's own
+			// dispatch (which adds what the negotiated protocol needs, such
+			// as resultType). apply registers new tools before it swaps the
+			// state, so every tool of st has a handler.
 			st := l.state.Load()
 			if call, ok := req.(*mcp.CallToolRequest); ok && call.Params != nil {
 				if op := st.ops["tool:"+call.Params.Name]; op != nil && op.Kind != tenant.KindResource && op.Kind != tenant.KindResourceTemplate {
-					return l.call(ctx, st, op, call), nil
+					ctx = context.WithValue(ctx, pinnedKey{}, &pinnedCall{st: st, op: op})
 				}
 			}
 		}
 		return next(ctx, method, req)
 	}
+}
+
+// listCache is the caching hint of every list (2026-07-28): lists change
+// whenever the spec does (clients hear of it through list_changed), and a
+// tenant's lists are for its token holders only.
+var listCache = mcp.Cacheable{TTLMs: 0, CacheScope: "private"}
+
+// pinnedKey carries the state and operation a tools/call was routed with.
+type pinnedKey struct{}
+
+type pinnedCall struct {
+	st *state
+	op *Operation
 }
 
 func nonNilSlice[T any](s []T) []T {

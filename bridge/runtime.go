@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -94,6 +95,9 @@ type Config struct {
 	Breaker BreakerConfig
 	// TokenCache tunes the verified MCP token cache.
 	TokenCache TokenCacheConfig
+	// ExternalAuth, when set, also accepts access tokens (JWTs) from an
+	// operator-named authorization server, audience = the tenant endpoint.
+	ExternalAuth *ExternalAuth
 }
 
 func (o *Config) setDefaults() {
@@ -166,6 +170,7 @@ type Runtime struct {
 	// while counted calls drain.
 	streams    context.Context
 	endStreams context.CancelFunc
+	publicURL  atomic.Value // string, see SetPublicURL
 }
 
 // New returns a Runtime with no active tenants; call Restore to bring back
@@ -191,6 +196,9 @@ func New(store tenantStore, opts Config) *Runtime {
 		// Stateless serves every protocol version from 2025-03-26 to
 		// 2026-07-28 and needs no sticky routing between replicas.
 		Stateless: true,
+		// A 2026-07-28 client that gives up on a call closes the request;
+		// the call's context, and so the upstream request, end with it.
+		PropagateRequestCancellation: true,
 		// Portico authenticates every request with the tenant's token and is
 		// usually behind a proxy on loopback; the SDK's Host check would 403 it.
 		DisableLocalhostProtection: true,
@@ -242,6 +250,9 @@ type state struct {
 	timeout     time.Duration
 	maxResponse int64
 	closed      bool // the tenant stopped: its secrets are gone
+	// discovery lists three meta-tools instead of the operations
+	// (settings.tool_mode = "discovery", discovery.go).
+	discovery bool
 	// What MCP clients list, built once per state so a list is one read of
 	// one pointer: a swap is atomic for clients.
 	tools     []*mcp.Tool
@@ -451,6 +462,9 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 				Tools:     &mcp.ToolCapabilities{ListChanged: true},
 				Resources: &mcp.ResourceCapabilities{ListChanged: true},
 			},
+			// Resource reads (the only results the SDK builds whose
+			// caching it decides) are for the tenant's token holders.
+			SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "private" },
 			// Session ids name their tenant, so the handler can refuse a
 			// session presented at another tenant's endpoint.
 			GetSessionID: func() string { return id + "." + strings.ToLower(rand.Text()) },
@@ -543,6 +557,9 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 			st.tools = append(st.tools, op.tool())
 		}
 	}
+	if t.Settings.ToolMode == tenant.ToolModeDiscovery {
+		st.discovery, st.tools = true, discoveryTools()
+	}
 	return st, status.Generation, nil
 }
 
@@ -560,7 +577,8 @@ func convKey(sha string, s tenant.Settings) string {
 	b, _ := json.Marshal(struct {
 		M []tenant.RouteMap
 		N map[string]string
-	}{s.RouteMaps, s.Names})
+		U map[string]string `json:",omitempty"`
+	}{s.RouteMaps, s.Names, s.URIs})
 	return sha + "|" + string(b)
 }
 
@@ -597,7 +615,7 @@ func (r *Runtime) convertSpec(raw []byte, t *tenant.Tenant) (*Conversion, error)
 	r.convert <- struct{}{}
 	defer func() { <-r.convert }()
 	r.converted.Add(1)
-	conv, err := Convert(raw, Options{RouteMaps: t.Settings.RouteMaps, Names: t.Settings.Names, Logger: r.log})
+	conv, err := Convert(raw, Options{RouteMaps: t.Settings.RouteMaps, Names: t.Settings.Names, URIs: t.Settings.URIs, Logger: r.log})
 	if err != nil {
 		return nil, &tenant.ActivationError{Code: "spec_invalid", Field: "spec_url",
 			Reason: "the document at spec_url " + t.SpecURL + " could not be converted: " + err.Error()}
@@ -606,10 +624,10 @@ func (r *Runtime) convertSpec(raw []byte, t *tenant.Tenant) (*Conversion, error)
 }
 
 // apply makes st the live state of l in one step (one pointer swap: lists
-// and calls read the state once), then brings the SDK's registry in line so
-// connected sessions get list_changed: operations gone from st are removed
-// and operations new or visibly changed are (re)added, on the same server
-// object. Operations that look the same to clients are left alone, so a
+// and calls read the state once) and brings the SDK's registry in line so
+// connected sessions get list_changed: operations new or visibly changed are
+// (re)added before the swap, operations gone from st are removed after it,
+// on the same server object. Operations that look the same to clients are left alone, so a
 // rebuild that changes nothing sends no notification.
 func (r *Runtime) apply(l *live, st *state) (err error) {
 	defer func() {
@@ -620,37 +638,19 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 		}
 	}()
 	old := l.state.Load()
-	l.state.Store(st)
 	var oldOps map[string]*Operation
 	if old != nil {
 		oldOps = old.ops
 	}
-	var tools, resources, templates []string
-	for k, op := range oldOps {
-		if _, ok := st.ops[k]; ok {
-			continue
-		}
-		switch op.Kind {
-		case tenant.KindResource:
-			resources = append(resources, op.URI)
-		case tenant.KindResourceTemplate:
-			templates = append(templates, op.URI)
-		default:
-			tools = append(tools, op.Name)
-		}
-	}
-	sort.Strings(tools)
-	if len(tools) > 0 {
-		l.server.RemoveTools(tools...)
-	}
-	if len(resources) > 0 {
-		l.server.RemoveResources(resources...)
-	}
-	if len(templates) > 0 {
-		l.server.RemoveResourceTemplates(templates...)
-	}
+	// New and changed operations are registered before the swap, so a call
+	// routed with st (live.go) always finds its handler in the SDK.
+	wasDiscovery := old != nil && old.discovery
 	for _, op := range st.list {
-		if prev, ok := oldOps[op.key()]; ok && visible(prev, op) {
+		isTool := op.Kind != tenant.KindResource && op.Kind != tenant.KindResourceTemplate
+		if isTool && st.discovery {
+			continue // reached through call_tool only
+		}
+		if prev, ok := oldOps[op.key()]; ok && visible(prev, op) && !(isTool && wasDiscovery) {
 			continue
 		}
 		switch op.Kind {
@@ -661,6 +661,49 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 		default:
 			l.server.AddTool(op.tool(), l.callTool(op))
 		}
+	}
+	if st.discovery && !wasDiscovery {
+		for _, mt := range discoveryTools() {
+			l.server.AddTool(mt, l.discoveryHandler(mt.Name))
+		}
+	}
+	l.state.Store(st)
+	var tools, resources, templates []string
+	switch {
+	case wasDiscovery && !st.discovery:
+		tools = append(tools, searchToolsName, describeToolName, callToolName)
+	case st.discovery && !wasDiscovery:
+		for _, op := range oldOps {
+			if op.Kind != tenant.KindResource && op.Kind != tenant.KindResourceTemplate {
+				tools = append(tools, op.Name)
+			}
+		}
+	}
+	for k, op := range oldOps {
+		if _, ok := st.ops[k]; ok {
+			continue
+		}
+		switch op.Kind {
+		case tenant.KindResource:
+			resources = append(resources, op.URI)
+		case tenant.KindResourceTemplate:
+			templates = append(templates, op.URI)
+		default:
+			if !wasDiscovery && !st.discovery {
+				tools = append(tools, op.Name)
+			}
+		}
+	}
+	sort.Strings(tools)
+	tools = slices.Compact(tools)
+	if len(tools) > 0 {
+		l.server.RemoveTools(tools...)
+	}
+	if len(resources) > 0 {
+		l.server.RemoveResources(resources...)
+	}
+	if len(templates) > 0 {
+		l.server.RemoveResourceTemplates(templates...)
 	}
 	l.limits.configure(limitsFor(st.tenant.Settings, r.opts.TenantRate, r.opts.TokenRate))
 	return nil

@@ -134,6 +134,7 @@ func TestCreateTenantInvalid(t *testing.T) {
 		{"long name", tenant.Tenant{Name: strings.Repeat("é", 101), BaseURL: "https://x.example"}, []string{"name"}},
 		{"bad urls", tenant.Tenant{Name: "x", BaseURL: "ftp://x", SpecURL: "nope"}, []string{"base_url", "spec_url"}},
 		{"bad settings", tenant.Tenant{Name: "x", BaseURL: "https://x.example", Settings: tenant.Settings{MaxConcurrency: -1}}, []string{"settings.max_concurrency"}},
+		{"bad tool mode and uri", tenant.Tenant{Name: "x", BaseURL: "https://x.example", Settings: tenant.Settings{ToolMode: "lazy", URIs: map[string]string{"op": "no scheme"}}}, []string{"settings.uris", "settings.tool_mode"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -73,12 +73,19 @@ type Settings struct {
 	RouteMaps []RouteMap `json:"route_maps,omitempty"`
 	// Names overrides tool names, keyed by operationId (or METHOD /path).
 	Names map[string]string `json:"names,omitempty"`
+	// URIs overrides the URI (or URI template) of resources and resource
+	// templates, keyed like Names; the default is resource://<name>/{param}.
+	URIs map[string]string `json:"uris,omitempty"`
 	// UpstreamTimeoutMS bounds one upstream call; 0 means the default (30 s).
 	UpstreamTimeoutMS int `json:"upstream_timeout_ms,omitempty"`
 	// MaxConcurrency caps concurrent upstream calls; 0 means the default.
 	MaxConcurrency int `json:"max_concurrency,omitempty"`
 	// ForwardHeaders lists MCP request headers copied to upstream calls.
 	ForwardHeaders []string `json:"forward_headers,omitempty"`
+	// ToolMode is "" (every operation is a tool) or "discovery": three
+	// meta-tools (search_tools, describe_tool, call_tool) over the same
+	// operations, for specs too large to list.
+	ToolMode string `json:"tool_mode,omitempty"`
 	// RefreshIntervalS is how often the spec is re-fetched; 0 means the default.
 	RefreshIntervalS int `json:"refresh_interval_s,omitempty"`
 	// RateLimitPerSecond and RateLimitBurst bound the tenant's MCP tool
@@ -113,6 +120,9 @@ const (
 
 var headerName = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
+// ToolModeDiscovery is the Settings.ToolMode that lists meta-tools.
+const ToolModeDiscovery = "discovery"
+
 // Validate checks settings and returns *InvalidError naming each bad field.
 func (s Settings) Validate() error {
 	var inv InvalidError
@@ -140,6 +150,14 @@ func (s Settings) Validate() error {
 		if k == "" || v == "" || len(v) > 64 {
 			inv.Add("settings.names", fmt.Sprintf("override %q=%q must map a non-empty key to a name of 1-64 characters", k, v))
 		}
+	}
+	for k, v := range s.URIs {
+		if u, err := url.Parse(v); k == "" || err != nil || u.Scheme == "" || len(v) > 1024 {
+			inv.Add("settings.uris", fmt.Sprintf("override %q=%q must map a non-empty key to an absolute URI such as test://static-text or test://item/{id}", k, v))
+		}
+	}
+	if s.ToolMode != "" && s.ToolMode != ToolModeDiscovery {
+		inv.Add("settings.tool_mode", `must be "" (one tool per operation) or "discovery"`)
 	}
 	if s.UpstreamTimeoutMS < 0 || s.UpstreamTimeoutMS > 300_000 {
 		inv.Add("settings.upstream_timeout_ms", "must be between 0 and 300000")

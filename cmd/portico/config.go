@@ -58,6 +58,13 @@ type config struct {
 	BootstrapAdminKey string // PORTICO_BOOTSTRAP_ADMIN_KEY: an admin API key serve makes sure exists (hashed)
 	Tracing           bool   // from the standard OTEL_* variables
 
+	// OAuthIssuer and OAuthJWKSURL name an external authorization server
+	// whose JWT access tokens (audience = the tenant's MCP URL) tenant
+	// endpoints accept beside MCP tokens: PORTICO_OAUTH_ISSUER,
+	// PORTICO_OAUTH_JWKS_URL (both or neither).
+	OAuthIssuer  string
+	OAuthJWKSURL string
+
 	adminPassword string // PORTICO_ADMIN_PASSWORD, for `admin user create`; never printed
 }
 
@@ -107,6 +114,10 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		adminPassword:    getenv("PORTICO_ADMIN_PASSWORD"),
 	}
 	var problems []string
+	c.OAuthIssuer, c.OAuthJWKSURL = getenv("PORTICO_OAUTH_ISSUER"), getenv("PORTICO_OAUTH_JWKS_URL")
+	if (c.OAuthIssuer == "") != (c.OAuthJWKSURL == "") {
+		problems = append(problems, "PORTICO_OAUTH_ISSUER and PORTICO_OAUTH_JWKS_URL must be set together")
+	}
 	for name, dst := range map[string]*rateLimit{
 		"PORTICO_RATE_LIMIT_CALLER": &c.RESTCallerRate, "PORTICO_RATE_LIMIT_TENANT": &c.RESTTenantRate,
 		"PORTICO_RATE_LIMIT_LOGIN": &c.LoginRate, "PORTICO_MCP_RATE_LIMIT_TENANT": &c.MCPTenantRate,

@@ -192,9 +192,19 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		Calls:            a.calls,
 		Breaker:          bridge.BreakerConfig{Failures: cfg.BreakerFailures, CoolDown: cfg.BreakerCoolDown, Disabled: cfg.BreakerOff},
 		TokenCache:       bridge.TokenCacheConfig{TTL: cfg.TokenCacheTTL, MaxStale: cfg.TokenCacheStale},
+		ExternalAuth:     externalAuth(cfg),
 	})
 	tel.watch(a.runtime.ActiveCount, pool)
 	return a, nil
+}
+
+// externalAuth returns the validator of the operator's authorization
+// server, or nil when none is configured.
+func externalAuth(cfg *config) *bridge.ExternalAuth {
+	if cfg.OAuthIssuer == "" {
+		return nil
+	}
+	return bridge.NewExternalAuth(cfg.OAuthIssuer, cfg.OAuthJWKSURL)
 }
 
 // restore brings back the tenants the database marks active, then reports ready.
@@ -272,15 +282,17 @@ func internalURL(ln net.Listener) string {
 }
 
 func (a *app) setPublicURL(ln net.Listener) {
-	if a.publicURL != "" {
-		return
+	if a.publicURL == "" {
+		addr := ln.Addr().(*net.TCPAddr)
+		host := addr.IP.String()
+		if addr.IP.IsUnspecified() {
+			host = "localhost"
+		}
+		a.publicURL = "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 	}
-	addr := ln.Addr().(*net.TCPAddr)
-	host := addr.IP.String()
-	if addr.IP.IsUnspecified() {
-		host = "localhost"
+	if a.runtime != nil {
+		a.runtime.SetPublicURL(a.publicURL) // resource URLs in OAuth metadata and 401s
 	}
-	a.publicURL = "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }
 
 // serve answers HTTP on ln until ctx ends, then shuts down in order: stop

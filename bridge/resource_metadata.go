@@ -1,0 +1,77 @@
+package bridge
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// ProtectedResourcePrefix is where each tenant endpoint's OAuth 2.0
+// protected resource metadata (RFC 9728) lives: the prefix followed by the
+// endpoint's path, /t/<id>/mcp.
+const ProtectedResourcePrefix = "/.well-known/oauth-protected-resource"
+
+// SetPublicURL sets how clients reach Portico (PORTICO_PUBLIC_URL), from
+// which resource identifiers and metadata URLs are built. Until it is set
+// they are built from each request's Host.
+func (r *Runtime) SetPublicURL(u string) {
+	r.publicURL.Store(strings.TrimRight(u, "/"))
+}
+
+// baseURL returns the public URL, or one built from req.
+func (r *Runtime) baseURL(req *http.Request) string {
+	if u, _ := r.publicURL.Load().(string); u != "" {
+		return u
+	}
+	scheme := "http"
+	if req.TLS != nil || strings.EqualFold(req.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + req.Host
+}
+
+// resourceMetadataURL is the RFC 9728 metadata URL of tenant id's endpoint,
+// as a 401's WWW-Authenticate names it.
+func (r *Runtime) resourceMetadataURL(req *http.Request, id string) string {
+	return r.baseURL(req) + ProtectedResourcePrefix + "/t/" + id + "/mcp"
+}
+
+// challenge sets the WWW-Authenticate header of a 401 from tenant id's
+// endpoint: Bearer, with the metadata URL (RFC 9728 §5.1) so an MCP client
+// can discover how to authorize, and an error code when a token was given.
+func (r *Runtime) challenge(w http.ResponseWriter, req *http.Request, id, errCode string) {
+	v := `Bearer realm="portico", resource_metadata="` + r.resourceMetadataURL(req, id) + `"`
+	if errCode != "" {
+		v += `, error="` + errCode + `"`
+	}
+	w.Header().Set("WWW-Authenticate", v)
+}
+
+// serveResourceMetadata answers GET /.well-known/oauth-protected-resource/t/<id>/mcp
+// for an active tenant. It names the operator's external authorization
+// server when one is configured; Portico does not run one itself yet, so
+// otherwise it names none and the tenant's MCP tokens are the credential.
+func (r *Runtime) serveResourceMetadata(w http.ResponseWriter, req *http.Request) {
+	id, ok := tenantFromPath(strings.TrimPrefix(req.URL.Path, ProtectedResourcePrefix))
+	if !ok || r.lookup(id) == nil {
+		writeError(w, http.StatusNotFound, "not_found", "no protected resource here: tenant endpoints are /t/<id>/mcp and must be active")
+		return
+	}
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "protected resource metadata is read with GET")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Access-Control-Allow-Origin", "*") // browser-based clients discover it too
+	doc := map[string]any{
+		"resource":                 r.baseURL(req) + "/t/" + id + "/mcp",
+		"resource_name":            "Portico MCP endpoint of tenant " + id,
+		"bearer_methods_supported": []string{"header"},
+	}
+	if a := r.opts.ExternalAuth; a != nil {
+		doc["authorization_servers"] = []string{a.Issuer()}
+	}
+	json.NewEncoder(w).Encode(doc)
+}

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/portico-mcp/portico/tenant/pgtest"
+)
+
+// conformanceSets are the requirement sets of the official MCP conformance
+// suite Portico is held to, each with its committed expected failures.
+var conformanceSets = []string{"2025-11-25", "2026-07-28"}
+
+// TestConformance runs the official MCP conformance suite
+// (@modelcontextprotocol/conformance, server mode) against a tenant whose
+// upstream (testdata/conformance_app.py) offers the fixtures the suite asks
+// for, once per requirement set. The suite cannot send a bearer token, so a
+// loopback proxy adds the tenant's MCP token. Every failing scenario must be
+// listed, with its reason, in conformance/expected-failures-<set>.yaml, and
+// every listed scenario must still fail (the suite enforces both).
+func TestConformance(t *testing.T) {
+	tools := nodeTools(t)
+	dbURL := pgtest.NewDB(t)
+	fx := startFastAPIApp(t, "conformance_app:app")
+	p := startPortico(t, dbURL)
+	id, token := conformanceTenant(t, p, fx.url)
+	endpoint := bearerProxy(t, p.url, token) + "/t/" + id + "/mcp"
+
+	summary := []string{}
+	for _, set := range conformanceSets {
+		t.Run(set, func(t *testing.T) {
+			baseline, _ := filepath.Abs(filepath.Join("..", "..", "conformance", "expected-failures-"+set+".yaml"))
+			expected := readExpectedFailures(t, baseline)
+			out := t.TempDir()
+			if d := os.Getenv("PORTICO_CONFORMANCE_OUT"); d != "" {
+				out = filepath.Join(d, set) // kept, to read the checks
+				os.RemoveAll(out)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, tools.node, tools.conformance, "server",
+				"--url", endpoint, "--requirements", set, "--expected-failures", baseline, "-o", out)
+			cmd.Dir = t.TempDir()
+			log, err := cmd.CombinedOutput()
+			res := readConformanceResults(t, out)
+			if len(res) == 0 {
+				t.Fatalf("the suite wrote no results (%v):\n%s", err, log)
+			}
+			var failed []string
+			passed := 0
+			for name, ok := range res {
+				if ok {
+					passed++
+				} else {
+					failed = append(failed, name)
+				}
+			}
+			sort.Strings(failed)
+			line := fmt.Sprintf("%s: %d scenarios passed, %d failed (all expected: %v)", set, passed, len(failed), err == nil)
+			summary = append(summary, line)
+			t.Log(line)
+			// A scenario is expected to fail when it, or one of its checks
+			// (scenario:check), is listed; the suite judges single checks.
+			seen := map[string]bool{}
+			var want []string
+			for name := range expected {
+				scenario, _, _ := strings.Cut(name, ":")
+				if !seen[scenario] {
+					seen[scenario] = true
+					want = append(want, scenario)
+				}
+			}
+			sort.Strings(want)
+			if diff := cmp.Diff(want, failed); diff != "" {
+				t.Errorf("failing scenarios differ from %s (-listed +failing):\n%s", filepath.Base(baseline), diff)
+			}
+			if err != nil {
+				t.Errorf("conformance suite: %v (a regression or a stale expected failure):\n%s", err, tail(string(log), 6000))
+			}
+			if os.Getenv("PORTICO_CONFORMANCE_LOG") != "" {
+				t.Logf("suite output:\n%s", log)
+			}
+		})
+	}
+	t.Logf("conformance summary:\n%s", strings.Join(summary, "\n"))
+}
+
+// fixtureTenants numbers the fixture tenants, whose names must differ.
+var fixtureTenants atomic.Int64
+
+// conformanceTenant registers and activates the fixture service with route
+// maps and URIs that make its /resources operations the suite's resources,
+// and returns the tenant id and an MCP token.
+func conformanceTenant(t *testing.T, p *portico, upstream string) (id, token string) {
+	t.Helper()
+	var created struct{ ID string }
+	p.do(t, "POST", "/api/v1/tenants", map[string]any{
+		"name": fmt.Sprintf("conformance-%d", fixtureTenants.Add(1)), "base_url": upstream,
+		"settings": map[string]any{
+			"route_maps": []map[string]any{{"pattern": "^/resources/", "mcp_type": "resource"}},
+			"uris": map[string]string{
+				"static_text":   "test://static-text",
+				"static_binary": "test://static-binary",
+				"template_data": "test://template/{id}/data",
+			},
+		},
+	}, 201, &created)
+	token = p.token(t, created.ID)
+	p.do(t, "POST", "/api/v1/tenants/"+created.ID+"/activate", nil, 200, nil)
+	return created.ID, token
+}
+
+// bearerProxy starts a loopback reverse proxy to target that adds the MCP
+// token to every request, for clients that cannot send one.
+func bearerProxy(t *testing.T, target, token string) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(u)
+			r.Out.Host = r.In.Host // Host as the client sent it
+			if r.Out.Header.Get("Authorization") == "" {
+				r.Out.Header.Set("Authorization", "Bearer "+token)
+			}
+		},
+		FlushInterval: -1, // SSE
+	}
+	srv := httptest.NewServer(rp)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// nodeToolsDir holds Node 22 and the npm MCP tools, installed by .ci/run.
+type nodeToolsDir struct {
+	dir, node, conformance string
+}
+
+// nodeTools finds .ci/node (or PORTICO_NODE_TOOLS): it skips the test when
+// the tools are missing, and fails it in CI.
+func nodeTools(t *testing.T) nodeToolsDir {
+	t.Helper()
+	dir := os.Getenv("PORTICO_NODE_TOOLS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", ".ci", "node")
+	}
+	dir, _ = filepath.Abs(dir)
+	nt := nodeToolsDir{
+		dir:         dir,
+		node:        filepath.Join(dir, "node_modules", ".bin", "node"),
+		conformance: filepath.Join(dir, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js"),
+	}
+	for _, f := range []string{nt.node, nt.conformance} {
+		if _, err := os.Stat(f); err != nil {
+			msg := fmt.Sprintf("Node 22 and the MCP npm tools are not installed in %s (missing %s): run `cd .ci/node && npm ci` or bash .ci/run", dir, f)
+			if os.Getenv("CI") == "true" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
+	}
+	return nt
+}
+
+// readConformanceResults reads the suite's per-scenario checks.json files
+// (out/server-<scenario>-<timestamp>/checks.json) and reports, by scenario,
+// whether no check failed.
+func readConformanceResults(t *testing.T, out string) map[string]bool {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(out, "server-*", "checks.json"))
+	stamp := regexp.MustCompile(`-\d{4}-\d{2}-\d{2}T.*$`)
+	res := map[string]bool{}
+	for _, f := range dirs {
+		name := strings.TrimPrefix(filepath.Base(filepath.Dir(f)), "server-")
+		name = stamp.ReplaceAllString(name, "")
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var checks []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		}
+		if err := json.Unmarshal(b, &checks); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		ok := true
+		for _, c := range checks {
+			// The suite fails a run on warnings (unmet SHOULDs) too.
+			if c.Status == "FAILURE" || c.Status == "WARNING" {
+				ok = false
+			}
+		}
+		res[name] = ok
+	}
+	return res
+}
+
+// readExpectedFailures reads a baseline in the suite's format (server: a
+// list of scenario names) and insists that each entry carries its reason as
+// a trailing comment.
+func readExpectedFailures(t *testing.T, file string) map[string]string {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	entry := regexp.MustCompile(`^\s*-\s*([A-Za-z0-9_.:/-]+)\s*(?:#\s*(.*))?$`)
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		m := entry.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		if strings.TrimSpace(m[2]) == "" {
+			t.Errorf("%s:%d: expected failure %s has no reason; add one as a trailing # comment", filepath.Base(file), n, m[1])
+		}
+		out[m[1]] = m[2]
+	}
+	return out
+}
