@@ -189,7 +189,13 @@ func TestCircuitBreakerAndMetrics(t *testing.T) {
 		}
 	}
 
+	// The in-flight gauge drops just after a response is written, so the
+	// client can be faster than the decrement: scrape until it settles.
 	m := scrape(t, p.url)
+	for deadline := time.Now().Add(5 * time.Second); m[`portico_mcp_inflight_requests`] != 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		m = scrape(t, p.url)
+	}
 	want := map[string]float64{
 		fmt.Sprintf(`portico_mcp_calls_total{status="upstream_5xx",tenant=%q,tool="work"}`, cID):           3,
 		fmt.Sprintf(`portico_mcp_calls_total{status="circuit_open",tenant=%q,tool="work"}`, cID):           3,
