@@ -238,6 +238,31 @@ func openAPIDocument() map[string]any {
 	return doc
 }
 
+// toolRequired and toolProps describe a tool as the REST API lists it
+// (tenant.Tool); the preview's items extend the same description.
+var toolRequired = []string{"name", "kind", "method", "path", "description"}
+
+func toolProps() obj {
+	return obj{
+		"name":          str("MCP name."),
+		"kind":          obj{"type": "string", "enum": []string{"tool", "resource", "resource_template"}},
+		"method":        str("Upstream HTTP method."),
+		"path":          str("Upstream path template."),
+		"uri":           str("Resource URI or template."),
+		"description":   str("Description."),
+		"input_schema":  obj{"type": "object"},
+		"output_schema": obj{"type": "object"},
+	}
+}
+
+// merge returns a with b's entries added.
+func merge(a, b obj) obj {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}
+
 func schemas() obj {
 	timeStr := obj{"type": "string", "format": "date-time"}
 	optTime := obj{"type": []string{"string", "null"}, "format": "date-time"}
@@ -343,33 +368,17 @@ func schemas() obj {
 			"api_key": ref("APIKey"),
 			"secret":  str("pk_… API key; shown only here."),
 		}),
-		"Tool": object([]string{"name", "kind", "method", "path", "description"}, obj{
-			"name":          str("MCP name."),
-			"kind":          obj{"type": "string", "enum": []string{"tool", "resource", "resource_template"}},
-			"method":        str("Upstream HTTP method."),
-			"path":          str("Upstream path template."),
-			"uri":           str("Resource URI or template."),
-			"description":   str("Description."),
-			"input_schema":  obj{"type": "object"},
-			"output_schema": obj{"type": "object"},
-		}),
+		"Tool": object(toolRequired, toolProps()),
 		"PreviewRequest": object(nil, obj{
 			"base_url": obj{"type": "string", "format": "uri", "description": "Service URL; required unless spec_url is given."},
 			"spec_url": obj{"type": "string", "format": "uri", "description": "Defaults to base_url + /openapi.json."},
 			"settings": ref("Settings"),
 		}),
-		"PreviewItem": object([]string{"name", "kind", "method", "path", "description"}, obj{
-			"name":          str("MCP name."),
-			"kind":          obj{"type": "string", "enum": []string{"tool", "resource", "resource_template"}},
-			"method":        str("Upstream HTTP method."),
-			"path":          str("Upstream path template."),
-			"uri":           str("Resource URI or template."),
-			"description":   str("Description."),
-			"input_schema":  obj{"type": "object"},
-			"output_schema": obj{"type": "object"},
-			"operation_id":  str("operationId in the document."),
-			"tags":          strs,
-		}),
+		// A preview item is a tool plus where it came from in the document.
+		"PreviewItem": object(toolRequired, merge(toolProps(), obj{
+			"operation_id": str("operationId in the document."),
+			"tags":         strs,
+		})),
 		"Preview": object([]string{"tools", "resources", "resource_templates", "report"}, obj{
 			"tools":              arrayOf(ref("PreviewItem")),
 			"resources":          arrayOf(ref("PreviewItem")),
