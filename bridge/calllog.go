@@ -31,7 +31,6 @@ type tenantCalls struct {
 	mu      sync.Mutex
 	ring    []tenant.CallRecord
 	next    int
-	full    bool
 	buckets [callBuckets]tenant.CallBucket // indexed by minute mod callBuckets
 }
 

@@ -227,9 +227,8 @@ type live struct {
 	inflight sync.WaitGroup        // requests that must finish before the pool closes
 	// ctx ends every request still open once the tenant stops (long-lived
 	// listen streams at once, other requests after the drain deadline).
-	ctx         context.Context
-	cancel      context.CancelFunc
-	maxResponse int64
+	ctx    context.Context
+	cancel context.CancelFunc
 	// gen is the tenant's database generation this state was built from;
 	// a resync rebuilds tenants whose generation moved on.
 	gen     atomic.Int64
