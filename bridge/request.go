@@ -122,7 +122,7 @@ func (op *Operation) NewRequest(ctx context.Context, baseURL string, args map[st
 
 // cookieValue keeps the bytes a cookie value may carry (RFC 6265
 // cookie-octet) as they are and percent-encodes only the rest (space, '"',
-// ',', ';', '\\', controls, non-ASCII). Servers do not percent-decode
+// ',', ';', backslash, controls, non-ASCII). Servers do not percent-decode
 // cookies (Starlette, Go's net/http), so escaping a legal byte such as '/'
 // or ':' would hand the upstream a different value than the agent gave.
 func cookieValue(s string) string {
