@@ -12,7 +12,10 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -296,4 +299,225 @@ func TestParityFastAPI(t *testing.T) {
 		"size": float64(len(upload)), "sha256": hex.EncodeToString(sum[:]), "description": "weekly"}) {
 		t.Errorf("upload as the upstream saw it = %v", got)
 	}
+}
+
+// corpusSpec reads one document of the OpenAPI corpus (../shared/specs
+// next to the repository). A clone without the corpus skips; CI, which
+// always has it, fails.
+func corpusSpec(t *testing.T, file string) []byte {
+	t.Helper()
+	path := filepath.Join("..", "..", "..", "shared", "specs", file)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		msg := fmt.Sprintf("OpenAPI corpus document %s not found (%v): the test needs ../shared/specs next to the repository", file, err)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return b
+}
+
+// templateSecret is the bearer secret the template stub demands, stored as
+// the tenant's upstream credential.
+const templateSecret = "stub-secret-2448"
+
+// templateStub serves the FastAPI template's 3.1 document (corpus
+// full-stack-fastapi-template-pr2448) and a handful of its operations with
+// canned answers that echo what the request carried, so that a request
+// Portico built wrongly (path, query, body, content type, credential)
+// answers differently from the direct one. Errors are FastAPI-shaped.
+func templateStub(t *testing.T, doc []byte) string {
+	t.Helper()
+	const owner = "0b5c2f5e-8a7c-4d8e-9f61-3d2a1c0e9b71"
+	known := "6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
+	detail := func(w http.ResponseWriter, status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]any{"detail": v})
+	}
+	reply := func(w http.ResponseWriter, status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(v)
+	}
+	authed := func(h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer "+templateSecret {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+				detail(w, 401, "Not authenticated")
+				return
+			}
+			h(w, r)
+		}
+	}
+	uuidPath := func(w http.ResponseWriter, r *http.Request) (string, bool) {
+		id := r.PathValue("id")
+		if len(id) != 36 || strings.Count(id, "-") != 4 {
+			detail(w, 422, []any{map[string]any{"type": "uuid_parsing", "loc": []any{"path", "id"},
+				"msg": "Input should be a valid UUID", "input": id}})
+			return "", false
+		}
+		if id != known {
+			detail(w, 404, "Item not found")
+			return "", false
+		}
+		return id, true
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(doc)
+	})
+	mux.HandleFunc("POST /api/v1/login/access-token", func(w http.ResponseWriter, r *http.Request) {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+			detail(w, 415, "expected a form, got "+mt)
+			return
+		}
+		r.ParseForm()
+		if r.PostForm.Get("password") != "pw-"+r.PostForm.Get("username") {
+			detail(w, 400, "Incorrect email or password")
+			return
+		}
+		reply(w, 200, map[string]any{"access_token": "tok." + r.PostForm.Encode(), "token_type": "bearer"})
+	})
+	mux.HandleFunc("GET /api/v1/items/", authed(func(w http.ResponseWriter, r *http.Request) {
+		skip, limit := 0, 100
+		fmt.Sscan(r.URL.Query().Get("skip"), &skip)
+		fmt.Sscan(r.URL.Query().Get("limit"), &limit)
+		data := []any{}
+		for i := skip; i < skip+min(limit, 3); i++ {
+			data = append(data, map[string]any{"title": fmt.Sprintf("item %d", i), "description": "query: " + r.URL.RawQuery,
+				"id": fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "owner_id": owner})
+		}
+		reply(w, 200, map[string]any{"data": data, "count": limit})
+	}))
+	mux.HandleFunc("GET /api/v1/items/{id}", authed(func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := uuidPath(w, r); ok {
+			reply(w, 200, map[string]any{"title": "known", "description": nil, "id": id, "owner_id": owner})
+		}
+	}))
+	mux.HandleFunc("PUT /api/v1/items/{id}", authed(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := uuidPath(w, r)
+		if !ok {
+			return
+		}
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+			detail(w, 415, "expected JSON, got "+mt)
+			return
+		}
+		var body map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			detail(w, 422, []any{map[string]any{"type": "json_invalid", "loc": []any{"body"}, "msg": err.Error()}})
+			return
+		}
+		canon, _ := json.Marshal(body) // sorted keys: the echo ignores property order
+		title, _ := body["title"].(string)
+		reply(w, 200, map[string]any{"title": title, "description": "body: " + string(canon), "id": id, "owner_id": owner})
+	}))
+	mux.HandleFunc("DELETE /api/v1/items/{id}", authed(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := uuidPath(w, r); ok {
+			reply(w, 200, map[string]any{"message": "Item deleted successfully"})
+		}
+	}))
+	mux.HandleFunc("POST /api/v1/documents/", authed(func(w http.ResponseWriter, r *http.Request) {
+		f, h, err := r.FormFile("file")
+		if err != nil {
+			detail(w, 422, []any{map[string]any{"type": "missing", "loc": []any{"body", "file"}, "msg": err.Error()}})
+			return
+		}
+		content, _ := io.ReadAll(f)
+		sum := sha256.Sum256(content)
+		reply(w, 200, map[string]any{"filename": h.Filename, "content_type": h.Header.Get("Content-Type"), "size": len(content),
+			"s3_key": hex.EncodeToString(sum[:]), "s3_url": nil, "extracted_text": string(content),
+			"id": "11111111-2222-4333-8444-555555555555", "owner_id": owner})
+	}))
+	mux.HandleFunc("GET /api/v1/utils/health-check/", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 200, true)
+	})
+	mux.HandleFunc("POST /api/v1/utils/test-email/", authed(func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 201, map[string]any{"message": "Test email sent to " + r.URL.Query().Get("email_to")})
+	}))
+	mux.HandleFunc("POST /api/v1/password-recovery-html-content/{email}", authed(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<p>Reset the password of %s</p>\n<!-- raw path: %s -->\n", r.PathValue("email"), r.URL.EscapedPath())
+	}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestParityOpenAPI31 is the parity test for an OpenAPI 3.1 document from
+// the corpus (the FastAPI template, pydantic v2: anyOf+null, an OAuth2
+// password form, a multipart upload), served with its operations by a Go
+// stub: every call through MCP equals the direct call.
+func TestParityOpenAPI31(t *testing.T) {
+	doc := corpusSpec(t, "full-stack-fastapi-template-pr2448__openapi.json")
+	if !bytes.Contains(doc, []byte(`"openapi": "3.1`)) && !bytes.Contains(doc, []byte(`"openapi":"3.1`)) {
+		t.Fatal("the template document is no longer OpenAPI 3.1")
+	}
+	stub := templateStub(t, doc)
+	dbURL := pgtest.NewDB(t)
+	p := startPortico(t, dbURL)
+	var created struct {
+		ID     string `json:"id"`
+		MCPURL string `json:"mcp_url"`
+	}
+	p.do(t, "POST", "/api/v1/tenants", map[string]any{"name": "template", "base_url": stub}, 201, &created)
+	p.do(t, "PUT", "/api/v1/tenants/"+created.ID+"/credentials/upstream", map[string]any{"type": "bearer", "value": templateSecret}, 204, nil)
+	token := p.token(t, created.ID)
+	p.do(t, "POST", "/api/v1/tenants/"+created.ID+"/activate", nil, 200, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cs := connect(ctx, t, created.MCPURL, token)
+
+	const known = "6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
+	auth := map[string]string{"Authorization": "Bearer " + templateSecret}
+	with := func(h map[string]string, kv ...string) map[string]string {
+		out := map[string]string{}
+		for k, v := range h {
+			out[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
+	doc1 := []byte("%PDF-1.4 pretend\nsecond line")
+	docBody, docType := multipartBody(t, nil, "file", "exam.pdf", "application/pdf", doc1)
+	cases := []parityCase{
+		{name: "form login", tool: "login-login_access_token",
+			args:   map[string]any{"username": "ada@example.com", "password": "pw-ada@example.com", "scope": "items:read items:write"},
+			method: "POST", path: "/api/v1/login/access-token",
+			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+			body:   []byte("username=ada%40example.com&password=pw-ada%40example.com&scope=items%3Aread+items%3Awrite")},
+		{name: "form login refused (400)", tool: "login-login_access_token", args: map[string]any{"username": "ada", "password": "nope"},
+			method: "POST", path: "/api/v1/login/access-token",
+			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, body: []byte("username=ada&password=nope")},
+		{name: "query parameters", tool: "items-read_items", args: map[string]any{"skip": 5, "limit": 2},
+			method: "GET", path: "/api/v1/items/?skip=5&limit=2", header: auth},
+		{name: "path parameter", tool: "items-read_item", args: map[string]any{"id": known},
+			method: "GET", path: "/api/v1/items/" + known, header: auth},
+		{name: "404", tool: "items-read_item", args: map[string]any{"id": "00000000-0000-4000-8000-000000000000"},
+			method: "GET", path: "/api/v1/items/00000000-0000-4000-8000-000000000000", header: auth},
+		{name: "422 for a malformed UUID", tool: "items-read_item", args: map[string]any{"id": "not-a-uuid"},
+			method: "GET", path: "/api/v1/items/not-a-uuid", header: auth},
+		{name: "JSON body with a null (anyOf+null)", tool: "items-update_item",
+			args:   map[string]any{"id": known, "title": "renamed", "description": nil},
+			method: "PUT", path: "/api/v1/items/" + known, header: with(auth, "Content-Type", "application/json"),
+			body: []byte(`{"title":"renamed","description":null}`)},
+		{name: "delete answers a message", tool: "items-delete_item", args: map[string]any{"id": known},
+			method: "DELETE", path: "/api/v1/items/" + known, header: auth},
+		{name: "multipart upload", tool: "documents-create_document",
+			args: map[string]any{"file": map[string]any{"content": base64.StdEncoding.EncodeToString(doc1),
+				"filename": "exam.pdf", "content_type": "application/pdf"}},
+			method: "POST", path: "/api/v1/documents/", header: with(auth, "Content-Type", docType), body: docBody},
+		{name: "boolean response", tool: "utils-health_check", args: map[string]any{}, method: "GET", path: "/api/v1/utils/health-check/"},
+		{name: "201 with a required query parameter", tool: "utils-test_email", args: map[string]any{"email_to": "ops+alerts@example.com"},
+			method: "POST", path: "/api/v1/utils/test-email/?email_to=ops%2Balerts%40example.com", header: auth},
+		{name: "text/html response, escaped path", tool: "login-recover_password_html_content",
+			args:   map[string]any{"email": "a b/c@example.com"},
+			method: "POST", path: "/api/v1/password-recovery-html-content/a%20b%2Fc@example.com", header: auth},
+	}
+	runParity(ctx, t, cs, stub, cases)
 }
