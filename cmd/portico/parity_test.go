@@ -206,21 +206,29 @@ func runParity(ctx context.Context, t *testing.T, cs *mcp.ClientSession, upstrea
 	}
 }
 
-// multipartBody encodes fields and one file the way a browser would.
-func multipartBody(t *testing.T, fields map[string]string, field, filename, contentType string, content []byte) ([]byte, string) {
+type filePart struct {
+	field, filename, contentType string
+	content                      []byte
+}
+
+// multipartFiles encodes files, then fields (in order, names may repeat),
+// the way a browser would.
+func multipartFiles(t *testing.T, files []filePart, fields [][2]string) ([]byte, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
-	h := make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, field, filename))
-	h.Set("Content-Type", contentType)
-	part, err := w.CreatePart(h)
-	if err != nil {
-		t.Fatal(err)
+	for _, f := range files {
+		h := make(textproto.MIMEHeader)
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, f.field, f.filename))
+		h.Set("Content-Type", f.contentType)
+		part, err := w.CreatePart(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part.Write(f.content)
 	}
-	part.Write(content)
-	for k, v := range fields {
-		w.WriteField(k, v)
+	for _, kv := range fields {
+		w.WriteField(kv[0], kv[1])
 	}
 	w.Close()
 	return buf.Bytes(), w.FormDataContentType()
@@ -239,8 +247,10 @@ func TestParityFastAPI(t *testing.T) {
 	cs := connect(ctx, t, mcpURL, token)
 
 	upload := []byte("weekly notes\nline 2 \x00\xff binary tail")
-	uploadBody, uploadType := multipartBody(t, map[string]string{"description": "weekly"}, "file", "notes.bin", "application/octet-stream", upload)
+	uploadBody, uploadType := multipartFiles(t, []filePart{{"file", "notes.bin", "application/octet-stream", upload}}, [][2]string{{"description", "weekly"}})
 	sum := sha256.Sum256(upload)
+	bundleBody, bundleType := multipartFiles(t, []filePart{{"files", "1.txt", "text/plain", []byte("one")}, {"files", "2.bin", "application/octet-stream", upload}},
+		[][2]string{{"labels", "x"}, {"labels", "y"}})
 	tree := map[string]any{"name": "root", "children": []any{
 		map[string]any{"name": "a", "children": []any{map[string]any{"name": "a1", "children": []any{}}}},
 		map[string]any{"name": "b", "children": []any{}},
@@ -280,7 +290,19 @@ func TestParityFastAPI(t *testing.T) {
 			args: map[string]any{"description": "weekly", "file": map[string]any{
 				"content": base64.StdEncoding.EncodeToString(upload), "filename": "notes.bin", "content_type": "application/octet-stream"}},
 			method: "POST", path: "/upload", header: map[string]string{"Content-Type": uploadType}, body: uploadBody},
-		{name: "string response", tool: "greeting", args: map[string]any{"name": "Ada Lovelace"}, method: "GET", path: "/greeting/Ada%20Lovelace"},
+		{name: "string response, non-ASCII path parameter", tool: "greeting", args: map[string]any{"name": "Zoë & Ünal"},
+			method: "GET", path: "/greeting/Zo%C3%AB%20%26%20%C3%9Cnal"},
+		{name: "path parameter and body property of one name", tool: "put_note",
+			args:   map[string]any{"title__path": "in path é", "title": "in body", "text": "x", "draft": true},
+			method: "PUT", path: "/notes/in%20path%20%C3%A9?draft=true", header: jsonType, body: []byte(`{"title":"in body","text":"x"}`)},
+		{name: "several files and a repeated form field", tool: "upload_bundle",
+			args: map[string]any{"labels": []any{"x", "y"}, "files": []any{
+				map[string]any{"content": base64.StdEncoding.EncodeToString([]byte("one")), "filename": "1.txt", "content_type": "text/plain"},
+				map[string]any{"content": base64.StdEncoding.EncodeToString(upload), "filename": "2.bin"}}},
+			method: "POST", path: "/bundle", header: map[string]string{"Content-Type": bundleType}, body: bundleBody},
+		{name: "null response", tool: "maybe", args: map[string]any{}, method: "GET", path: "/maybe"},
+		{name: "integer or null response, integer", tool: "maybe", args: map[string]any{"present": true}, method: "GET", path: "/maybe?present=true"},
+		{name: "500 from an unhandled exception", tool: "boom", args: map[string]any{}, method: "GET", path: "/boom"},
 		{name: "integer response", tool: "count", args: map[string]any{"of": []any{1, 2, 39}}, method: "GET", path: "/count?of=1&of=2&of=39"},
 		{name: "204 No Content", tool: "delete_item", args: map[string]any{"item_id": 3}, method: "DELETE", path: "/items/3"},
 		{name: "404 on delete", tool: "delete_item", args: map[string]any{"item_id": 404}, method: "DELETE", path: "/items/404"},
@@ -291,13 +313,18 @@ func TestParityFastAPI(t *testing.T) {
 
 	// The upload case compares two upstream echoes; make sure they echo
 	// the right file, not merely the same wrong one.
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "upload_file", Arguments: cases[9].args})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := structured(t, res); !cmp.Equal(got, map[string]any{"filename": "notes.bin", "content_type": "application/octet-stream",
-		"size": float64(len(upload)), "sha256": hex.EncodeToString(sum[:]), "description": "weekly"}) {
-		t.Errorf("upload as the upstream saw it = %v", got)
+	for _, c := range cases {
+		if c.tool != "upload_file" {
+			continue
+		}
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: c.tool, Arguments: c.args})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := structured(t, res); !cmp.Equal(got, map[string]any{"filename": "notes.bin", "content_type": "application/octet-stream",
+			"size": float64(len(upload)), "sha256": hex.EncodeToString(sum[:]), "description": "weekly"}) {
+			t.Errorf("upload as the upstream saw it = %v", got)
+		}
 	}
 }
 
@@ -484,7 +511,7 @@ func TestParityOpenAPI31(t *testing.T) {
 		return out
 	}
 	doc1 := []byte("%PDF-1.4 pretend\nsecond line")
-	docBody, docType := multipartBody(t, nil, "file", "exam.pdf", "application/pdf", doc1)
+	docBody, docType := multipartFiles(t, []filePart{{"file", "exam.pdf", "application/pdf", doc1}}, nil)
 	cases := []parityCase{
 		{name: "form login", tool: "login-login_access_token",
 			args:   map[string]any{"username": "ada@example.com", "password": "pw-ada@example.com", "scope": "items:read items:write"},

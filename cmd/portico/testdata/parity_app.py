@@ -169,6 +169,39 @@ async def upload_file(file: UploadFile = File(...), description: Optional[str] =
     )
 
 
+class Note(BaseModel):
+    title: str
+    text: str
+
+
+@app.put("/notes/{title}", operation_id="put_note")
+def put_note(title: str, note: Note, draft: bool = False):
+    """A path parameter and a body property of the same name (title__path)."""
+    return {"path_title": title, "body_title": note.title, "text": note.text, "draft": draft}
+
+
+@app.post("/bundle", operation_id="upload_bundle")
+async def upload_bundle(files: List[UploadFile] = File(...), labels: List[str] = Form([])):
+    """Several files and a repeated form field in one multipart body."""
+    out = []
+    for f in files:
+        content = await f.read()
+        out.append({"filename": f.filename, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()})
+    return {"files": out, "labels": labels}
+
+
+@app.get("/maybe", response_model=Optional[int], operation_id="maybe")
+def maybe(present: bool = False):
+    """Answers a JSON null unless asked for a number."""
+    return 7 if present else None
+
+
+@app.get("/boom", operation_id="boom")
+def boom():
+    """An unhandled exception: FastAPI answers 500 text/plain."""
+    raise RuntimeError("boom")
+
+
 @app.get("/greeting/{name}", response_model=str, operation_id="greeting")
 def greeting(name: str):
     """Answers a JSON string."""
