@@ -71,7 +71,7 @@ func (c parityCase) call(t *testing.T, base string) direct {
 }
 
 // checkParity compares a tool result with the direct answer under the
-// mapping docs/architecture.md documents: 4xx/5xx → isError naming the
+// mapping docs/clients.md documents: 4xx/5xx → isError naming the
 // status and quoting the body; 204 → a success carrying no data; JSON →
 // structuredContent (non-objects, and results of a wrapping output schema,
 // as {"result": ...}) plus the same JSON as text; text/* → the same text;

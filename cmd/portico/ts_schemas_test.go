@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -81,6 +80,7 @@ func TestTypeScriptClientBigSpecs(t *testing.T) {
 				Tools     int    `json:"tools"`
 				Pages     int    `json:"pages"`
 				Names     int    `json:"names"`
+				Bytes     int    `json:"bytes"`
 				Outputs   int    `json:"outputs"`
 				Rejected  string `json:"rejected"`
 				ListMS    int    `json:"list_ms"`
@@ -105,8 +105,8 @@ func TestTypeScriptClientBigSpecs(t *testing.T) {
 			if rep.Outputs == 0 {
 				t.Errorf("no %s tool has an outputSchema: the SDK compiled nothing", name)
 			}
-			t.Log(fmt.Sprintf("%s: TypeScript SDK %s (protocol %s) listed %d tools in %d page(s) in %d ms, compiled %d input and %d output schemas in %d ms (%s in all)",
-				name, rep.SDK, rep.Protocol, rep.Tools, rep.Pages, rep.ListMS, rep.Tools, rep.Outputs, rep.CompileMS, time.Since(start).Round(time.Second)))
+			t.Logf("%s: TypeScript SDK %s (protocol %s) listed %d tools (%.1f MB of JSON) in %d page(s) in %d ms, compiled %d input and %d output schemas in %d ms (%s in all)",
+				name, rep.SDK, rep.Protocol, rep.Tools, float64(rep.Bytes)/1e6, rep.Pages, rep.ListMS, rep.Tools, rep.Outputs, rep.CompileMS, time.Since(start).Round(time.Second))
 		})
 	}
 }

@@ -80,6 +80,7 @@ console.log(JSON.stringify({
   tools: listed.tools.length,
   pages: listed.pages,
   names: [...new Set(listed.tools.map((t) => t.name))].length,
+  bytes: JSON.stringify(listed.tools).length,
   outputs,
   rejected,
   failures,
