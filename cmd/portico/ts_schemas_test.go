@@ -19,7 +19,8 @@ import (
 // rejects the whole list when one outputSchema does not compile with its Ajv,
 // so an agent on that SDK would get no tools at all; the script
 // (testdata/ts_big_tools.mjs) also compiles every inputSchema with the same
-// Ajv and names each tool whose schema fails. Each document is served by a
+// Ajv and, when the list is rejected, every outputSchema too, naming each
+// tool whose schema fails. Each document is served by a
 // local stub as the tenant's spec URL.
 func TestTypeScriptClientBigSpecs(t *testing.T) {
 	if testing.Short() {
@@ -105,8 +106,8 @@ func TestTypeScriptClientBigSpecs(t *testing.T) {
 			if rep.Outputs == 0 {
 				t.Errorf("no %s tool has an outputSchema: the SDK compiled nothing", name)
 			}
-			t.Logf("%s: TypeScript SDK %s (protocol %s) listed %d tools (%.1f MB of JSON) in %d page(s) in %d ms, compiled %d input and %d output schemas in %d ms (%s in all)",
-				name, rep.SDK, rep.Protocol, rep.Tools, float64(rep.Bytes)/1e6, rep.Pages, rep.ListMS, rep.Tools, rep.Outputs, rep.CompileMS, time.Since(start).Round(time.Second))
+			t.Logf("%s: TypeScript SDK %s (protocol %s): Client.listTools took %d tools (%.1f MB of JSON, %d output schemas compiled) in %d page(s) in %d ms; %d input schemas compiled in %d ms; %s in all",
+				name, rep.SDK, rep.Protocol, rep.Tools, float64(rep.Bytes)/1e6, rep.Outputs, rep.Pages, rep.ListMS, rep.Tools, rep.CompileMS, time.Since(start).Round(time.Second))
 		})
 	}
 }
