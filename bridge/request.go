@@ -111,13 +111,32 @@ func (op *Operation) NewRequest(ctx context.Context, baseURL string, args map[st
 			}
 			req.Header.Set(p.Name, hv)
 		case "cookie":
-			cookies = append(cookies, p.Name+"="+url.PathEscape(simpleValue(v, p.Explode)))
+			cookies = append(cookies, p.Name+"="+cookieValue(simpleValue(v, p.Explode)))
 		}
 	}
 	if len(cookies) > 0 {
 		req.Header.Set("Cookie", strings.Join(cookies, "; "))
 	}
 	return req, nil
+}
+
+// cookieValue keeps the bytes a cookie value may carry (RFC 6265
+// cookie-octet) as they are and percent-encodes only the rest (space, '"',
+// ',', ';', backslash, controls, non-ASCII). Servers do not percent-decode
+// cookies (Starlette, Go's net/http), so escaping a legal byte such as '/'
+// or ':' would hand the upstream a different value than the agent gave.
+func cookieValue(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == 0x21 || (c >= 0x23 && c <= 0x2B) || (c >= 0x2D && c <= 0x3A) ||
+			(c >= 0x3C && c <= 0x5B) || (c >= 0x5D && c <= 0x7E) {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
 }
 
 // encodeContentParams JSON-encodes the values of parameters declared with a

@@ -110,12 +110,12 @@ func TestNewRequest(t *testing.T) {
 			op:   "list_users_users_get",
 			args: map[string]any{
 				"limit": float64(5), "sort": "desc", "tags": []any{"a b", "c&d"},
-				"x-request-id": "r1", "session": "s 1", "bogus": 1,
+				"x-request-id": "r1", "session": "s 1/a:b;c", "bogus": 1,
 			},
 			want: seen{
 				Method: "GET",
 				URI:    "/users?limit=5&sort=desc&tags=a+b&tags=c%26d",
-				Header: map[string]string{"X-Request-Id": "r1", "Cookie": "session=s%201"},
+				Header: map[string]string{"X-Request-Id": "r1", "Cookie": "session=s%201/a:b%3Bc"},
 			},
 		},
 		{
