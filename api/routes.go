@@ -31,6 +31,10 @@ func (s *Server) routes(o Options) {
 		e.Any("/.well-known/oauth-protected-resource/t/:id/mcp", echo.WrapHandler(o.MCP))
 	}
 
+	if o.OAuth != nil {
+		s.oauthRoutes(o, rl, authed)
+	}
+
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", handleOpenAPI(openAPIDocument()))
 	v1.POST("/auth/login", handleLogin(st, rl, so, log), limitBody(o.BodyLimit))
