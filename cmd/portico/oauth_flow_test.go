@@ -193,6 +193,12 @@ func TestOAuthAuthorizationCodeFlow(t *testing.T) {
 		t.Fatalf("refreshed access token: status %d, want 200", st)
 	}
 
+	// A second replica, whose token cache would trust the token for an
+	// hour, learns of the revocation below only through LISTEN/NOTIFY.
+	p2 := startPortico(t, dbURL, "PORTICO_TOKEN_CACHE_TTL=1h")
+	urlA2 := p2.url + "/t/" + a + "/mcp"
+	waitStatus(t, "replica 2 with the refreshed token", urlA2, fresh.AccessToken, 200)
+
 	// 7. Revocation bites at once, though the token was just verified and cached.
 	postForm(t, asm.RevocationEndpoint, url.Values{"token": {fresh.AccessToken}, "token_type_hint": {"access_token"},
 		"client_id": {reg.ClientID}}, 200, nil)
@@ -202,6 +208,7 @@ func TestOAuthAuthorizationCodeFlow(t *testing.T) {
 			t.Errorf("access token after revocation: status %d %q, want 401 invalid_token", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 		}
 	}
+	waitStatus(t, "replica 2 after revocation on replica 1", urlA2, fresh.AccessToken, 401)
 	var refused struct{ Error, ErrorDescription string }
 	postForm(t, asm.TokenEndpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {toks.RefreshToken},
 		"client_id": {reg.ClientID}, "resource": {urlA}}, 400, &refused)
@@ -296,5 +303,21 @@ func decodeResp(t *testing.T, what string, resp *http.Response, want int, out an
 		if err := json.Unmarshal(b, out); err != nil {
 			t.Fatalf("%s: %v: %s", what, err, b)
 		}
+	}
+}
+
+// waitStatus polls an MCP endpoint with token until it answers want (10 s at most).
+func waitStatus(t *testing.T, what, endpoint, token string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := mcpPost(t, endpoint, token).StatusCode
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: status %d, want %d", what, got, want)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
