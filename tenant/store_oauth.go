@@ -229,13 +229,15 @@ func (s *Store) RefreshOAuthToken(ctx context.Context, tenantID, refresh, client
 			scopes                                 []string
 			expires                                time.Time
 			used, revoked                          *time.Time
+			mayGrant                               bool
 		)
 		err := tx.QueryRow(ctx, `
-			SELECT g.id, g.client_id, g.user_id, g.resource, g.scopes, t.expires_at, t.used_at, g.revoked_at
+			SELECT g.id, g.client_id, g.user_id, g.resource, g.scopes, t.expires_at, t.used_at, g.revoked_at,
+				`+grantorMayGrant+`
 			FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id
 			WHERE t.hash = $1 AND t.kind = 'refresh' AND g.tenant_id = $2
 			FOR UPDATE OF t, g`, hashSecret(refresh), tenantID).
-			Scan(&grantID, &grantClient, &userID, &resource, &scopes, &expires, &used, &revoked)
+			Scan(&grantID, &grantClient, &userID, &resource, &scopes, &expires, &used, &revoked, &mayGrant)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			refusal = invalidGrant("refresh_token: unknown refresh token, or issued for another resource")
@@ -253,6 +255,9 @@ func (s *Store) RefreshOAuthToken(ctx context.Context, tenantID, refresh, client
 			return revokeGrant(ctx, tx, tenantID, grantID, "refresh_reuse", "oauth:"+clientID, "oauth.refresh_reuse")
 		case !time.Now().Before(expires):
 			refusal = invalidGrant("refresh_token: expired; authorize again")
+			return nil
+		case !mayGrant:
+			refusal = invalidGrant("refresh_token: the user who approved this access is no longer an admin or owner of the tenant; authorize again")
 			return nil
 		}
 		if _, err := tx.Exec(ctx, `UPDATE oauth_tokens SET used_at = now() WHERE hash = $1`, hashSecret(refresh)); err != nil {
@@ -335,6 +340,14 @@ func (s *Store) RevokeOAuthToken(ctx context.Context, secret, clientID string) (
 	return tenantID, "oauth:" + grantID, nil
 }
 
+// grantorMayGrant is true while the user who approved grant g may still
+// grant access to its tenant: an enabled operator, or an admin or owner of
+// the tenant. Removing a member, demoting them to viewer or disabling them
+// cuts off the applications they approved (at the next database check).
+const grantorMayGrant = `EXISTS (
+	SELECT 1 FROM users u WHERE u.id = g.user_id AND u.disabled_at IS NULL AND (u.operator OR EXISTS (
+		SELECT 1 FROM memberships m WHERE m.tenant_id = g.tenant_id AND m.user_id = g.user_id AND m.role IN ('admin', 'owner'))))`
+
 // verifyAccessToken is VerifyToken for OAuth access tokens.
 func (s *Store) verifyAccessToken(ctx context.Context, secret string) (Token, error) {
 	var t Token
@@ -342,7 +355,8 @@ func (s *Store) verifyAccessToken(ctx context.Context, secret string) (Token, er
 	err := s.pool.QueryRow(ctx, `
 		SELECT g.id, g.tenant_id, g.client_name, t.prefix, t.created_at, t.expires_at
 		FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id
-		WHERE t.hash = $1 AND t.kind = 'access' AND g.revoked_at IS NULL AND t.expires_at > now()`,
+		WHERE t.hash = $1 AND t.kind = 'access' AND g.revoked_at IS NULL AND t.expires_at > now()
+		  AND `+grantorMayGrant,
 		hashSecret(secret)).Scan(&grantID, &t.TenantID, &clientName, &t.Prefix, &t.CreatedAt, &t.ExpiresAt)
 	if err != nil {
 		return Token{}, dbErr("verify OAuth access token", err)

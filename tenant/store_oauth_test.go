@@ -30,6 +30,7 @@ func TestPKCE(t *testing.T) {
 type oauthFixture struct {
 	fixture
 	tenantID, other string
+	userID          string
 	req             tenant.AuthRequest
 	verifier        string
 }
@@ -42,12 +43,15 @@ func newOAuthFixture(t *testing.T) oauthFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := f.store.PutMember(context.Background(), a.ID, u.ID, tenant.RoleAdmin, "cli"); err != nil {
+		t.Fatal(err)
+	}
 	c, err := f.store.RegisterOAuthClient(context.Background(), tenant.OAuthClient{Name: "Agent", RedirectURIs: []string{"http://127.0.0.1:9/cb"}}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	verifier := strings.Repeat("v", 50)
-	return oauthFixture{fixture: f, tenantID: a.ID, other: b.ID, verifier: verifier, req: tenant.AuthRequest{
+	return oauthFixture{fixture: f, tenantID: a.ID, other: b.ID, userID: u.ID, verifier: verifier, req: tenant.AuthRequest{
 		ClientID: c.ID, ClientName: c.Name, UserID: u.ID, RedirectURI: "http://127.0.0.1:9/cb",
 		CodeChallenge: tenant.PKCEChallenge(verifier), Scopes: []string{"mcp"}, Resource: "https://p.example/t/" + a.ID + "/mcp",
 	}}
@@ -191,6 +195,44 @@ func TestRefreshRotationAndRevocation(t *testing.T) {
 	}
 	assertAudited(t, f.fixture, f.tenantID, "oauth.revoke")
 	assertAuditClean(t, f.fixture, f.tenantID, first.AccessToken, first.RefreshToken, second.AccessToken, second.RefreshToken, third.AccessToken, third.RefreshToken)
+}
+
+// TestOAuthAccessEnds: an access token stops working when it expires and
+// when the user who approved it may no longer grant access (demoted to
+// viewer), and the refresh token with it.
+func TestOAuthAccessEnds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newOAuthFixture(t)
+	r := f.req
+	toks, err := f.store.ExchangeAuthCode(ctx, f.tenantID, f.code(t), r.ClientID, r.RedirectURI, f.verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.VerifyToken(ctx, toks.AccessToken); err != nil {
+		t.Fatalf("fresh access token: %v", err)
+	}
+	if _, err := f.store.PutMember(ctx, f.tenantID, f.userID, tenant.RoleViewer, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.VerifyToken(ctx, toks.AccessToken); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("access token of a user demoted to viewer: %v, want ErrNotFound", err)
+	}
+	if _, err := f.store.RefreshOAuthToken(ctx, f.tenantID, toks.RefreshToken, r.ClientID); !errors.Is(err, tenant.ErrInvalidGrant) || !strings.Contains(err.Error(), "no longer") {
+		t.Errorf("refresh by a demoted user's client: %v, want invalid_grant (no longer admin)", err)
+	}
+	if _, err := f.store.PutMember(ctx, f.tenantID, f.userID, tenant.RoleOwner, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.VerifyToken(ctx, toks.AccessToken); err != nil {
+		t.Fatalf("access token after promotion back: %v", err)
+	}
+	if _, err := f.pool.Exec(ctx, `UPDATE oauth_tokens SET expires_at = now() - interval '1 second' WHERE kind = 'access'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.VerifyToken(ctx, toks.AccessToken); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("expired access token: %v, want ErrNotFound", err)
+	}
 }
 
 func assertAudited(t *testing.T, f fixture, tenantID string, actions ...string) {
