@@ -24,6 +24,7 @@ type OAuthStore interface {
 	CreateAuthCode(ctx context.Context, tenantID string, r tenant.AuthRequest, actor string) (string, error)
 	ExchangeAuthCode(ctx context.Context, tenantID, code, clientID, redirectURI, verifier string) (tenant.OAuthTokens, error)
 	RefreshOAuthToken(ctx context.Context, tenantID, refresh, clientID string) (tenant.OAuthTokens, error)
+	RefreshTokenTenant(ctx context.Context, refresh string) (string, error)
 	RevokeOAuthToken(ctx context.Context, secret, clientID string) (tenantID, tokenID string, err error)
 	Tenant(ctx context.Context, id string) (*tenant.Tenant, error)
 	Role(ctx context.Context, tenantID, userID string) (tenant.Role, error)
@@ -506,30 +507,11 @@ func (a *oauthServer) handleToken(c echo.Context) error {
 		}
 		return err
 	}
-	t, _, err := a.tenantOf(c, f.Get("resource"))
-	if err != nil {
-		return err
-	}
 	var toks tenant.OAuthTokens
-	switch gt {
-	case "authorization_code":
-		for _, p := range []string{"code", "redirect_uri", "code_verifier"} {
-			if f.Get(p) == "" {
-				return oauthErr("invalid_request", "%s: required for grant_type authorization_code", p)
-			}
-		}
-		if !validPKCEValue(f.Get("code_verifier"), 43, 128) {
-			return oauthErr("invalid_request", "code_verifier: must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636)")
-		}
-		toks, err = a.Store.ExchangeAuthCode(ctx, t.ID, f.Get("code"), clientID, f.Get("redirect_uri"), f.Get("code_verifier"))
-	case "refresh_token":
-		if f.Get("refresh_token") == "" {
-			return oauthErr("invalid_request", "refresh_token: required for grant_type refresh_token")
-		}
-		if _, err := parseScope(f.Get("scope")); err != nil {
-			return err
-		}
-		toks, err = a.Store.RefreshOAuthToken(ctx, t.ID, f.Get("refresh_token"), clientID)
+	if gt == "authorization_code" {
+		toks, err = a.exchangeCode(c, f, clientID)
+	} else {
+		toks, err = a.refresh(c, f, clientID)
 	}
 	if errors.Is(err, tenant.ErrInvalidGrant) {
 		_, why, _ := strings.Cut(err.Error(), tenant.ErrInvalidGrant.Error()+": ")
@@ -545,6 +527,54 @@ func (a *oauthServer) handleToken(c echo.Context) error {
 		"refresh_token": toks.RefreshToken,
 		"scope":         strings.Join(toks.Scopes, " "),
 	})
+}
+
+// exchangeCode redeems an authorization code: the resource (required) names
+// the tenant, and the store checks code, client, redirect URI and verifier.
+func (a *oauthServer) exchangeCode(c echo.Context, f url.Values, clientID string) (tenant.OAuthTokens, error) {
+	t, _, err := a.tenantOf(c, f.Get("resource"))
+	if err != nil {
+		return tenant.OAuthTokens{}, err
+	}
+	for _, p := range []string{"code", "redirect_uri", "code_verifier"} {
+		if f.Get(p) == "" {
+			return tenant.OAuthTokens{}, oauthErr("invalid_request", "%s: required for grant_type authorization_code", p)
+		}
+	}
+	if !validPKCEValue(f.Get("code_verifier"), 43, 128) {
+		return tenant.OAuthTokens{}, oauthErr("invalid_request", "code_verifier: must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636)")
+	}
+	return a.Store.ExchangeAuthCode(c.Request().Context(), t.ID, f.Get("code"), clientID, f.Get("redirect_uri"), f.Get("code_verifier"))
+}
+
+// refresh rotates a refresh token. The resource is optional here (RFC 8707
+// §2.2; golang.org/x/oauth2 never sends it): the refresh token names its
+// tenant. When given, it must be that tenant's MCP URL.
+func (a *oauthServer) refresh(c echo.Context, f url.Values, clientID string) (tenant.OAuthTokens, error) {
+	ctx, refresh := c.Request().Context(), f.Get("refresh_token")
+	if refresh == "" {
+		return tenant.OAuthTokens{}, oauthErr("invalid_request", "refresh_token: required for grant_type refresh_token")
+	}
+	if _, err := parseScope(f.Get("scope")); err != nil {
+		return tenant.OAuthTokens{}, err
+	}
+	tenantID, err := a.Store.RefreshTokenTenant(ctx, refresh)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return tenant.OAuthTokens{}, oauthErr("invalid_grant", "refresh_token: unknown refresh token")
+	}
+	if err != nil {
+		return tenant.OAuthTokens{}, err
+	}
+	if r := f.Get("resource"); r != "" {
+		t, _, err := a.tenantOf(c, r)
+		if err != nil {
+			return tenant.OAuthTokens{}, err
+		}
+		if t.ID != tenantID {
+			return tenant.OAuthTokens{}, oauthErr("invalid_grant", "resource: the refresh token was issued for another resource than %s", r)
+		}
+	}
+	return a.Store.RefreshOAuthToken(ctx, tenantID, refresh, clientID)
 }
 
 // handleRevoke is RFC 7009 revocation: revoking an access or refresh token

@@ -20,6 +20,7 @@ import (
 type fakeOAuthStore struct {
 	clients   map[string]tenant.OAuthClient
 	exchanged []string
+	refreshed []string
 }
 
 func (f *fakeOAuthStore) RegisterOAuthClient(_ context.Context, c tenant.OAuthClient, _ string) (tenant.OAuthClient, error) {
@@ -45,8 +46,16 @@ func (f *fakeOAuthStore) ExchangeAuthCode(_ context.Context, tenantID, code, cli
 	return tenant.OAuthTokens{}, fmt.Errorf("exchange: %w: code: the authorization code expired; authorize again", tenant.ErrInvalidGrant)
 }
 
-func (f *fakeOAuthStore) RefreshOAuthToken(context.Context, string, string, string) (tenant.OAuthTokens, error) {
-	return tenant.OAuthTokens{}, unexpected("RefreshOAuthToken")
+func (f *fakeOAuthStore) RefreshOAuthToken(_ context.Context, tenantID, refresh, clientID string) (tenant.OAuthTokens, error) {
+	f.refreshed = append(f.refreshed, tenantID+" "+refresh+" "+clientID)
+	return tenant.OAuthTokens{}, fmt.Errorf("refresh: %w: refresh_token: already used", tenant.ErrInvalidGrant)
+}
+
+func (f *fakeOAuthStore) RefreshTokenTenant(_ context.Context, refresh string) (string, error) {
+	if refresh == "ort_acme" {
+		return "acme", nil
+	}
+	return "", tenant.ErrNotFound
 }
 
 func (f *fakeOAuthStore) RevokeOAuthToken(context.Context, string, string) (string, string, error) {
@@ -280,6 +289,10 @@ func TestOAuthToken(t *testing.T) {
 		{"password grant", good(func(v url.Values) { v.Set("grant_type", "password") }), 400, "unsupported_grant_type", "grant_type"},
 		{"client credentials", good(func(v url.Values) { v.Set("grant_type", "client_credentials") }), 400, "unsupported_grant_type", "grant_type"},
 		{"refresh without token", good(func(v url.Values) { v.Set("grant_type", "refresh_token") }), 400, "invalid_request", "refresh_token"},
+		{"refresh with an unknown token", refreshForm("ort_nope", ""), 400, "invalid_grant", "refresh_token"},
+		{"refresh with another tenant's resource", refreshForm("ort_acme", testBase+"/t/other/mcp"), 400, "invalid_target", "resource"},
+		{"refresh reaches the store without a resource", refreshForm("ort_acme", ""), 400, "invalid_grant", "refresh_token: already used"},
+		{"refresh with its own resource", refreshForm("ort_acme", testBase+"/t/acme/mcp"), 400, "invalid_grant", "refresh_token: already used"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -292,6 +305,9 @@ func TestOAuthToken(t *testing.T) {
 				t.Error("token error response is cacheable")
 			}
 		})
+	}
+	if len(st.refreshed) != 2 || st.refreshed[0] != "acme ort_acme oc_app" {
+		t.Errorf("store saw refreshes %q, want two for tenant acme", st.refreshed)
 	}
 	if len(st.exchanged) != 1 || st.exchanged[0] != "acme oac_x oc_app http://127.0.0.1:8765/callback "+verifier {
 		t.Errorf("store saw %q, want one exchange for tenant acme with the request's values", st.exchanged)
@@ -315,6 +331,14 @@ func TestOAuthToken(t *testing.T) {
 	if code, desc := oauthErrorOf(t, serve(h, form("/oauth/revoke", url.Values{"client_id": {"oc_app"}}))); code != "invalid_request" || !strings.Contains(desc, "token") {
 		t.Errorf("revoke without token: %s %q", code, desc)
 	}
+}
+
+func refreshForm(token, resource string) url.Values {
+	v := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}, "client_id": {"oc_app"}}
+	if resource != "" {
+		v.Set("resource", resource)
+	}
+	return v
 }
 
 func TestClientIDMetadataDocument(t *testing.T) {

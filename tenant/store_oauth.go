@@ -348,6 +348,23 @@ const grantorMayGrant = `EXISTS (
 	SELECT 1 FROM users u WHERE u.id = g.user_id AND u.disabled_at IS NULL AND (u.operator OR EXISTS (
 		SELECT 1 FROM memberships m WHERE m.tenant_id = g.tenant_id AND m.user_id = g.user_id AND m.role IN ('admin', 'owner'))))`
 
+// RefreshTokenTenant returns the tenant a refresh token was issued for, or
+// ErrNotFound. Like VerifyToken it is keyed by the secret, which names the
+// tenant: a refresh request need not repeat the resource (RFC 8707 makes it
+// optional there, and common OAuth libraries leave it out).
+func (s *Store) RefreshTokenTenant(ctx context.Context, refresh string) (string, error) {
+	if !strings.HasPrefix(refresh, RefreshTokenPrefix) {
+		return "", fmt.Errorf("find refresh token: %w", ErrNotFound)
+	}
+	var tenantID string
+	err := s.pool.QueryRow(ctx, `SELECT tenant_id FROM oauth_tokens WHERE hash = $1 AND kind = 'refresh'`,
+		hashSecret(refresh)).Scan(&tenantID)
+	if err != nil {
+		return "", dbErr("find refresh token", err)
+	}
+	return tenantID, nil
+}
+
 // verifyAccessToken is VerifyToken for OAuth access tokens.
 func (s *Store) verifyAccessToken(ctx context.Context, secret string) (Token, error) {
 	var t Token

@@ -148,6 +148,12 @@ func TestRefreshRotationAndRevocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if tid, err := f.store.RefreshTokenTenant(ctx, first.RefreshToken); err != nil || tid != f.tenantID {
+		t.Errorf("RefreshTokenTenant = %q, %v; want %s", tid, err, f.tenantID)
+	}
+	if _, err := f.store.RefreshTokenTenant(ctx, first.AccessToken); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("RefreshTokenTenant of an access token: %v, want ErrNotFound", err)
+	}
 	if _, err := f.store.RefreshOAuthToken(ctx, f.other, first.RefreshToken, r.ClientID); !errors.Is(err, tenant.ErrInvalidGrant) {
 		t.Errorf("refresh on another tenant: %v, want invalid_grant", err)
 	}
