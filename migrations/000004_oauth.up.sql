@@ -52,6 +52,8 @@ CREATE TABLE oauth_codes (
     -- revokes it (RFC 6749 §4.1.2).
     grant_id       text
 );
+-- Expired codes of a tenant are deleted when it issues a new one.
+CREATE INDEX oauth_codes_tenant_expiry_idx ON oauth_codes (tenant_id, expires_at);
 
 CREATE TABLE oauth_tokens (
     hash           bytea PRIMARY KEY,

@@ -122,6 +122,11 @@ func (s *Store) CreateAuthCode(ctx context.Context, tenantID string, r AuthReque
 		if err := tenantExists(ctx, tx, tenantID); err != nil {
 			return err
 		}
+		// Housekeeping: a code is useless an hour after it expired (reuse
+		// detection only matters while it could have been redeemed).
+		if _, err := tx.Exec(ctx, `DELETE FROM oauth_codes WHERE tenant_id = $1 AND expires_at < now() - interval '1 hour'`, tenantID); err != nil {
+			return dbErr("", err)
+		}
 		_, err := tx.Exec(ctx, `
 			INSERT INTO oauth_codes (hash, tenant_id, client_id, client_name, user_id, redirect_uri,
 				code_challenge, scopes, resource, expires_at)
@@ -277,8 +282,14 @@ func (s *Store) RefreshOAuthToken(ctx context.Context, tenantID, refresh, client
 	return out, refusal
 }
 
-// issueTokens mints an access and a refresh token of grant grantID.
+// issueTokens mints an access and a refresh token of grant grantID, and
+// deletes the grant's expired tokens (a refresh every hour would otherwise
+// pile rows up; a used refresh token is kept until it expires, for reuse
+// detection).
 func issueTokens(ctx context.Context, tx pgx.Tx, tenantID, grantID string, scopes []string, resource string) (OAuthTokens, error) {
+	if _, err := tx.Exec(ctx, `DELETE FROM oauth_tokens WHERE grant_id = $1 AND expires_at < now()`, grantID); err != nil {
+		return OAuthTokens{}, err
+	}
 	access, ah := newSecret(AccessTokenPrefix)
 	refresh, rh := newSecret(RefreshTokenPrefix)
 	var accessExp time.Time

@@ -239,6 +239,16 @@ func TestOAuthAccessEnds(t *testing.T) {
 	if _, err := f.store.VerifyToken(ctx, toks.AccessToken); !errors.Is(err, tenant.ErrNotFound) {
 		t.Errorf("expired access token: %v, want ErrNotFound", err)
 	}
+	// A refresh deletes the grant's expired tokens and keeps the used refresh token.
+	if _, err := f.store.RefreshOAuthToken(ctx, f.tenantID, toks.RefreshToken, r.ClientID); err != nil {
+		t.Fatal(err)
+	}
+	var access, refresh int
+	err = f.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE kind = 'access'), count(*) FILTER (WHERE kind = 'refresh')
+		FROM oauth_tokens WHERE grant_id = $1`, toks.GrantID).Scan(&access, &refresh)
+	if err != nil || access != 1 || refresh != 2 {
+		t.Errorf("after refresh the grant has %d access and %d refresh tokens (%v), want 1 and 2", access, refresh, err)
+	}
 }
 
 func assertAudited(t *testing.T, f fixture, tenantID string, actions ...string) {
