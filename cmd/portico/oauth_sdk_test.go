@@ -6,10 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -151,5 +155,58 @@ func consentOverHTTP(t *testing.T, base, email, password string, approved func()
 		back, _ := url.Parse(decision.RedirectTo)
 		q := back.Query()
 		return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
+	}
+}
+
+// TestOAuthClientMetadataDocumentGuard: a Client ID Metadata Document is
+// fetched through the outbound guard. A client_id on a loopback address is
+// refused without a connection unless PORTICO_ALLOW_UPSTREAM_CIDRS allows
+// it; allowed, Portico connects (and here refuses the test server's
+// self-signed certificate, as it would any untrusted one).
+func TestOAuthClientMetadataDocumentGuard(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the document was fetched: %s", r.URL)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+	srv.StartTLS()
+	defer srv.Close()
+	clientID := srv.URL + "/client.json"
+	q := url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {"http://127.0.0.1:9/cb"},
+		"code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}}
+
+	dbURL := pgtest.NewDB(t)
+	for _, tc := range []struct {
+		name, allow, want string
+		conns             int32
+	}{
+		{"loopback not allowed", "", "PORTICO_ALLOW_UPSTREAM_CIDRS", 0},
+		{"loopback allowed", "127.0.0.0/8", "could not be fetched", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conns.Store(0)
+			p := startPortico(t, dbURL, "PORTICO_ALLOW_UPSTREAM_CIDRS="+tc.allow)
+			resp, err := http.Get(p.url + "/oauth/authorize?" + q.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var e struct {
+				Error       string `json:"error"`
+				Description string `json:"error_description"`
+			}
+			json.NewDecoder(resp.Body).Decode(&e)
+			resp.Body.Close()
+			if resp.StatusCode != 401 || e.Error != "invalid_client" || !strings.Contains(e.Description, tc.want) {
+				t.Errorf("status %d %s %q, want 401 invalid_client naming %q", resp.StatusCode, e.Error, e.Description, tc.want)
+			}
+			if got := conns.Load(); got != tc.conns {
+				t.Errorf("%d connections to the document's server, want %d", got, tc.conns)
+			}
+		})
 	}
 }
