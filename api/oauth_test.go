@@ -429,3 +429,13 @@ func TestClientIDMetadataDocument(t *testing.T) {
 		t.Errorf("authorize with a document client: %d %s", w.Code, w.Body)
 	}
 }
+
+// The grant routes are exercised against the real store end to end
+// (cmd/portico TestOAuthWithGoSDKClient); the fake refuses them.
+func (f *fakeStore) OAuthGrants(context.Context, string) ([]tenant.OAuthGrant, error) {
+	return nil, unexpected("OAuthGrants")
+}
+
+func (f *fakeStore) RevokeOAuthGrant(context.Context, string, string, string) error {
+	return unexpected("RevokeOAuthGrant")
+}

@@ -65,6 +65,8 @@ func (s *Server) routes(o Options) {
 	t.GET("/tokens", handleTokenList(st), owned...)
 	t.POST("/tokens", handleTokenCreate(st), owned...)
 	t.DELETE("/tokens/:token_id", handleTokenRevoke(st), owned...)
+	t.GET("/oauth-grants", handleOAuthGrantList(st), owned...)
+	t.DELETE("/oauth-grants/:grant_id", handleOAuthGrantRevoke(st), owned...)
 	t.GET("/api-keys", handleAPIKeyList(st, tenantFromPath), owned...)
 	t.POST("/api-keys", handleAPIKeyCreate(st, tenantFromPath), owned...)
 	t.DELETE("/api-keys/:key_id", handleAPIKeyRevoke(st, tenantFromPath), owned...)

@@ -35,6 +35,7 @@ type Store interface {
 	tokenCreator
 	tokenLister
 	tokenRevoker
+	oauthGrantManager
 	apiKeyCreator
 	apiKeyLister
 	apiKeyRevoker

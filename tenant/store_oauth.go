@@ -393,3 +393,57 @@ func (s *Store) verifyAccessToken(ctx context.Context, secret string) (Token, er
 	t.Name = "OAuth: " + clientName
 	return t, nil
 }
+
+// OAuthGrant is one application's standing access to a tenant, approved by
+// a user: what the dashboard lists under "Connected applications".
+type OAuthGrant struct {
+	ID           string     `json:"id"`
+	TenantID     string     `json:"tenant_id"`
+	ClientID     string     `json:"client_id"`
+	ClientName   string     `json:"client_name"`
+	UserID       string     `json:"user_id"`
+	UserEmail    string     `json:"user_email"`
+	Scopes       []string   `json:"scopes"`
+	CreatedAt    time.Time  `json:"created_at"`
+	LastIssuedAt *time.Time `json:"last_issued_at,omitempty"` // the newest access token
+}
+
+// OAuthGrants lists a tenant's unrevoked OAuth grants, newest first.
+func (s *Store) OAuthGrants(ctx context.Context, tenantID string) ([]OAuthGrant, error) {
+	if err := tenantExists(ctx, s.pool, tenantID); err != nil {
+		return nil, fmt.Errorf("list OAuth grants: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT g.id, g.tenant_id, g.client_id, g.client_name, g.user_id, coalesce(u.email, ''), g.scopes, g.created_at,
+			(SELECT max(t.created_at) FROM oauth_tokens t WHERE t.grant_id = g.id AND t.kind = 'access')
+		FROM oauth_grants g LEFT JOIN users u ON u.id = g.user_id
+		WHERE g.tenant_id = $1 AND g.revoked_at IS NULL
+		ORDER BY g.created_at DESC, g.id`, tenantID)
+	if err != nil {
+		return nil, dbErr("list OAuth grants of tenant "+tenantID, err)
+	}
+	gs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OAuthGrant, error) {
+		var g OAuthGrant
+		err := r.Scan(&g.ID, &g.TenantID, &g.ClientID, &g.ClientName, &g.UserID, &g.UserEmail, &g.Scopes, &g.CreatedAt, &g.LastIssuedAt)
+		return g, err
+	})
+	return gs, dbErr("list OAuth grants of tenant "+tenantID, err)
+}
+
+// RevokeOAuthGrant revokes a tenant's grant (every token of it) at once. A
+// grant of another tenant, or one already revoked, is ErrNotFound.
+func (s *Store) RevokeOAuthGrant(ctx context.Context, tenantID, grantID, actor string) error {
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		var clientID string
+		err := tx.QueryRow(ctx, `SELECT client_id FROM oauth_grants WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL`,
+			tenantID, grantID).Scan(&clientID)
+		if err != nil {
+			return dbErr("", err)
+		}
+		return revokeGrant(ctx, tx, tenantID, grantID, "revoked by "+actor, actor, "oauth.revoke")
+	})
+	if err != nil {
+		return fmt.Errorf("revoke OAuth grant %s of tenant %s: %w", grantID, tenantID, err)
+	}
+	return nil
+}

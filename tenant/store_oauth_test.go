@@ -184,6 +184,32 @@ func TestRefreshRotationAndRevocation(t *testing.T) {
 	}
 	assertAudited(t, f.fixture, f.tenantID, "oauth.refresh_reuse")
 
+	// A tenant admin lists and revokes grants; another tenant cannot.
+	viaAdmin, err := f.store.ExchangeAuthCode(ctx, f.tenantID, f.code(t), r.ClientID, r.RedirectURI, f.verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grants, err := f.store.OAuthGrants(ctx, f.tenantID)
+	if err != nil || len(grants) != 1 || grants[0].ID != viaAdmin.GrantID || grants[0].UserEmail != "ada@example.com" ||
+		grants[0].ClientName != "Agent" || grants[0].LastIssuedAt == nil {
+		t.Fatalf("OAuthGrants = %+v, %v; want the one live grant with its client, user and last issue", grants, err)
+	}
+	if others, err := f.store.OAuthGrants(ctx, f.other); err != nil || len(others) != 0 {
+		t.Errorf("grants of another tenant = %v, %v; want none", others, err)
+	}
+	if err := f.store.RevokeOAuthGrant(ctx, f.other, viaAdmin.GrantID, "user:x"); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("revoke through another tenant: %v, want ErrNotFound", err)
+	}
+	if err := f.store.RevokeOAuthGrant(ctx, f.tenantID, viaAdmin.GrantID, "user:x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.VerifyToken(ctx, viaAdmin.AccessToken); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("access token of a grant revoked by an admin: %v, want ErrNotFound", err)
+	}
+	if err := f.store.RevokeOAuthGrant(ctx, f.tenantID, viaAdmin.GrantID, "user:x"); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("revoking twice: %v, want ErrNotFound", err)
+	}
+
 	// Revocation (RFC 7009) of a fresh grant, by its own client only.
 	third, err := f.store.ExchangeAuthCode(ctx, f.tenantID, f.code(t), r.ClientID, r.RedirectURI, f.verifier)
 	if err != nil {

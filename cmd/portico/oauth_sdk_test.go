@@ -85,6 +85,33 @@ func TestOAuthWithGoSDKClient(t *testing.T) {
 	if approvals != 1 || !refreshed {
 		t.Errorf("approvals %d, refreshed %v; want one approval and a refresh", approvals, refreshed)
 	}
+
+	// The tenant's admins see the connected application and cut it off;
+	// the client's next call is refused although its token was cached.
+	var grants struct {
+		OAuthGrants []struct {
+			ID         string `json:"id"`
+			ClientName string `json:"client_name"`
+			UserEmail  string `json:"user_email"`
+		} `json:"oauth_grants"`
+	}
+	p.do(t, "GET", "/api/v1/tenants/"+a+"/oauth-grants", nil, 200, &grants)
+	if len(grants.OAuthGrants) != 1 || grants.OAuthGrants[0].ClientName != "go-sdk client" || grants.OAuthGrants[0].UserEmail != email {
+		t.Fatalf("oauth grants = %+v, want the go-sdk client approved by %s", grants.OAuthGrants, email)
+	}
+	p.do(t, "DELETE", "/api/v1/tenants/"+a+"/oauth-grants/"+grants.OAuthGrants[0].ID, nil, 204, nil)
+	p.do(t, "DELETE", "/api/v1/tenants/"+a+"/oauth-grants/"+grants.OAuthGrants[0].ID, nil, 404, nil)
+	ts, err := h.TokenSource(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ts.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := mcpPost(t, p.url+"/t/"+a+"/mcp", tok.AccessToken).StatusCode; st != 401 {
+		t.Errorf("access token after the grant was revoked in the API: status %d, want 401", st)
+	}
 }
 
 type tokenSourceFunc func() (*oauth2.Token, error)

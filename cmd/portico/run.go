@@ -424,6 +424,16 @@ type tokenRevocations struct {
 	rt *bridge.Runtime
 }
 
+// RevokeOAuthGrant revokes an application's access from the dashboard or
+// the API; the bridge caches its access tokens as "oauth:<grant id>".
+func (s tokenRevocations) RevokeOAuthGrant(ctx context.Context, tenantID, grantID, actor string) error {
+	err := s.Store.RevokeOAuthGrant(ctx, tenantID, grantID, actor)
+	if err == nil {
+		s.rt.ForgetToken("oauth:" + grantID)
+	}
+	return err
+}
+
 func (s tokenRevocations) RevokeToken(ctx context.Context, tenantID, tokenID, actor string) error {
 	err := s.Store.RevokeToken(ctx, tenantID, tokenID, actor)
 	if err == nil {
