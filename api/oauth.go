@@ -513,6 +513,10 @@ func (a *oauthServer) handleToken(c echo.Context) error {
 	} else {
 		toks, err = a.refresh(c, f, clientID)
 	}
+	var revoked *tenant.GrantRevokedError
+	if errors.As(err, &revoked) && a.Forget != nil {
+		a.Forget("oauth:" + revoked.GrantID) // reuse revoked the grant: no cached token may outlive it here
+	}
 	if errors.Is(err, tenant.ErrInvalidGrant) {
 		_, why, _ := strings.Cut(err.Error(), tenant.ErrInvalidGrant.Error()+": ")
 		return oauthErr("invalid_grant", "%s", why)

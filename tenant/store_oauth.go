@@ -36,6 +36,17 @@ var ErrInvalidGrant = errors.New("invalid_grant")
 
 func invalidGrant(why string) error { return fmt.Errorf("%w: %s", ErrInvalidGrant, why) }
 
+// GrantRevokedError is ErrInvalidGrant for a code or refresh token whose
+// reuse has just revoked its grant: the caller drops the grant's tokens
+// from its token cache ("oauth:<GrantID>") rather than wait for NOTIFY.
+type GrantRevokedError struct {
+	GrantID string
+	Reason  string
+}
+
+func (e *GrantRevokedError) Error() string        { return ErrInvalidGrant.Error() + ": " + e.Reason }
+func (e *GrantRevokedError) Is(target error) bool { return target == ErrInvalidGrant }
+
 // OAuthClient is a client registered by dynamic client registration.
 type OAuthClient struct {
 	ID           string    `json:"client_id"`
@@ -176,6 +187,7 @@ func (s *Store) ExchangeAuthCode(ctx context.Context, tenantID, code, clientID, 
 		if used != nil {
 			refusal = invalidGrant("code: this authorization code was already used; every token issued from it is now revoked")
 			if prevGrant != nil {
+				refusal = &GrantRevokedError{GrantID: *prevGrant, Reason: "code: this authorization code was already used; every token issued from it is now revoked"}
 				return revokeGrant(ctx, tx, tenantID, *prevGrant, "code_reuse", "oauth:"+r.ClientID, "oauth.code_reuse")
 			}
 			return nil
@@ -256,7 +268,7 @@ func (s *Store) RefreshOAuthToken(ctx context.Context, tenantID, refresh, client
 			refusal = invalidGrant("client_id: the refresh token was issued to another client")
 			return nil
 		case used != nil:
-			refusal = invalidGrant("refresh_token: already used (refresh tokens rotate); every token of this grant is now revoked, authorize again")
+			refusal = &GrantRevokedError{GrantID: grantID, Reason: "refresh_token: already used (refresh tokens rotate); every token of this grant is now revoked, authorize again"}
 			return revokeGrant(ctx, tx, tenantID, grantID, "refresh_reuse", "oauth:"+clientID, "oauth.refresh_reuse")
 		case !time.Now().Before(expires):
 			refusal = invalidGrant("refresh_token: expired; authorize again")

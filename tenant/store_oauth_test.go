@@ -171,8 +171,10 @@ func TestRefreshRotationAndRevocation(t *testing.T) {
 		t.Fatalf("new access token: %v", err)
 	}
 	// Reuse of the rotated-out refresh token revokes the whole family.
-	if _, err := f.store.RefreshOAuthToken(ctx, f.tenantID, first.RefreshToken, r.ClientID); !errors.Is(err, tenant.ErrInvalidGrant) {
-		t.Fatalf("reuse: %v, want invalid_grant", err)
+	_, err = f.store.RefreshOAuthToken(ctx, f.tenantID, first.RefreshToken, r.ClientID)
+	var revoked *tenant.GrantRevokedError
+	if !errors.Is(err, tenant.ErrInvalidGrant) || !errors.As(err, &revoked) || revoked.GrantID != first.GrantID {
+		t.Fatalf("reuse: %v, want invalid_grant naming the revoked grant %s", err, first.GrantID)
 	}
 	for _, tok := range []string{first.AccessToken, second.AccessToken} {
 		if _, err := f.store.VerifyToken(ctx, tok); !errors.Is(err, tenant.ErrNotFound) {

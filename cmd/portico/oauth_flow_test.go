@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/tenant"
@@ -29,8 +30,11 @@ import (
 // test user through authorization code + PKCE (the user signs in and
 // approves on the dashboard's consent page in real Chromium, and denies a
 // second request for a tenant where they are only a viewer), calls a tool
-// with the access token, is refused on another tenant, refreshes (the old
-// refresh token is then refused) and is refused at once after revocation.
+// with the access token, is refused on another tenant, refreshes (the new
+// pair works; the old refresh token is refused and its reuse revokes the
+// family), and is refused at once, on two replicas, after the tenant admin
+// revokes the application in the dashboard (Chromium again) and after the
+// client revokes its token (RFC 7009).
 func TestOAuthAuthorizationCodeFlow(t *testing.T) {
 	node, ok := browserTools(t)
 	if !ok {
@@ -193,32 +197,74 @@ func TestOAuthAuthorizationCodeFlow(t *testing.T) {
 		t.Fatalf("refreshed access token: status %d, want 200", st)
 	}
 
-	// A second replica, whose token cache would trust the token for an
-	// hour, learns of the revocation below only through LISTEN/NOTIFY.
-	p2 := startPortico(t, dbURL, "PORTICO_TOKEN_CACHE_TTL=1h")
-	urlA2 := p2.url + "/t/" + a + "/mcp"
-	waitStatus(t, "replica 2 with the refreshed token", urlA2, fresh.AccessToken, 200)
-
-	// 7. Revocation bites at once, though the token was just verified and cached.
-	postForm(t, asm.RevocationEndpoint, url.Values{"token": {fresh.AccessToken}, "token_type_hint": {"access_token"},
-		"client_id": {reg.ClientID}}, 200, nil)
-	for _, tok := range []string{fresh.AccessToken, toks.AccessToken} {
-		resp := mcpPost(t, urlA, tok)
-		if resp.StatusCode != 401 || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
-			t.Errorf("access token after revocation: status %d %q, want 401 invalid_token", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
-		}
-	}
-	waitStatus(t, "replica 2 after revocation on replica 1", urlA2, fresh.AccessToken, 401)
+	// 7. The rotated-out refresh token is refused, and presenting it is
+	// taken as theft: the whole family, the fresh pair included, is revoked.
 	var refused struct{ Error, ErrorDescription string }
 	postForm(t, asm.TokenEndpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {toks.RefreshToken},
 		"client_id": {reg.ClientID}, "resource": {urlA}}, 400, &refused)
-	if refused.Error != "invalid_grant" {
-		t.Errorf("old refresh token: %+v, want invalid_grant", refused)
+	if refused.Error != "invalid_grant" || !strings.Contains(refused.ErrorDescription, "already used") {
+		t.Errorf("old refresh token: %+v, want invalid_grant (already used)", refused)
+	}
+	if st := mcpPost(t, urlA, fresh.AccessToken).StatusCode; st != 401 {
+		t.Errorf("fresh access token after refresh token reuse: status %d, want 401", st)
 	}
 	postForm(t, asm.TokenEndpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {fresh.RefreshToken},
-		"client_id": {reg.ClientID}, "resource": {urlA}}, 400, &refused)
+		"client_id": {reg.ClientID}}, 400, &refused)
 
-	// 8. The audit log tells the story without a secret in it.
+	// Two more approvals (given over HTTP as the consent page gives them)
+	// for the two ways of revoking.
+	approve := consentOverHTTP(t, p.url, email, password, func() {})
+	grant := func(state string) (access string) {
+		t.Helper()
+		v := strings.Repeat("k"+state, 10)
+		res, err := approve(ctx, &auth.AuthorizationArgs{URL: authorizeURL(urlA, v, state)})
+		if err != nil || res.State != state {
+			t.Fatalf("approval over HTTP: %+v, %v", res, err)
+		}
+		var tk struct {
+			AccessToken string `json:"access_token"`
+		}
+		postForm(t, asm.TokenEndpoint, url.Values{"grant_type": {"authorization_code"}, "code": {res.Code}, "redirect_uri": {redirectURI},
+			"code_verifier": {v}, "client_id": {reg.ClientID}, "resource": {urlA}}, 200, &tk)
+		return tk.AccessToken
+	}
+	// A second replica, whose token cache would trust a token for an hour,
+	// learns of revocations only through LISTEN/NOTIFY.
+	p2 := startPortico(t, dbURL, "PORTICO_TOKEN_CACHE_TTL=1h")
+	urlA2 := p2.url + "/t/" + a + "/mcp"
+	refusedNow := func(what, tok string) {
+		t.Helper()
+		resp := mcpPost(t, urlA, tok)
+		if resp.StatusCode != 401 || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+			t.Errorf("%s: status %d %q, want 401 invalid_token at once", what, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+		waitStatus(t, what+", on replica 2", urlA2, tok, 401)
+	}
+
+	// 8. The tenant admin revokes the application in the dashboard.
+	second := grant("dash")
+	waitStatus(t, "second grant on replica 1", urlA, second, 200)
+	waitStatus(t, "second grant on replica 2", urlA2, second, 200)
+	cmd = exec.CommandContext(ctx, node, "oauth-grants.mjs")
+	cmd.Dir = e2e
+	cmd.Env = append(os.Environ(), "PORTICO_URL="+p.url, "PORTICO_EMAIL="+email, "PORTICO_PASSWORD="+password,
+		"TENANT_ID="+a, "CLIENT_NAME="+clientName, "OUT_DIR="+filepath.Join(e2e, "out"))
+	out, err = cmd.CombinedOutput()
+	t.Logf("oauth-grants.mjs:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser revocation failed: %v", err)
+	}
+	refusedNow("access token revoked in the dashboard", second)
+
+	// 9. The client revokes its own token (RFC 7009).
+	third := grant("rfc7009")
+	waitStatus(t, "third grant on replica 1", urlA, third, 200)
+	waitStatus(t, "third grant on replica 2", urlA2, third, 200)
+	postForm(t, asm.RevocationEndpoint, url.Values{"token": {third}, "token_type_hint": {"access_token"},
+		"client_id": {reg.ClientID}}, 200, nil)
+	refusedNow("access token revoked by the client", third)
+
+	// 10. The audit log tells the story without a secret in it.
 	var audit []struct{ Action string }
 	p.do(t, "GET", "/api/v1/tenants/"+a+"/audit", nil, 200, &struct {
 		Entries *[]struct{ Action string } `json:"audit"`
@@ -227,7 +273,7 @@ func TestOAuthAuthorizationCodeFlow(t *testing.T) {
 	for _, e := range audit {
 		actions[e.Action] = true
 	}
-	for _, want := range []string{"oauth.consent", "oauth.token_issue", "oauth.revoke"} {
+	for _, want := range []string{"oauth.consent", "oauth.token_issue", "oauth.refresh_reuse", "oauth.revoke"} {
 		if !actions[want] {
 			t.Errorf("audit log of %s lacks %s (has %v)", a, want, actions)
 		}
@@ -243,7 +289,7 @@ func TestOAuthAuthorizationCodeFlow(t *testing.T) {
 	if !denied {
 		t.Errorf("audit log of %s lacks oauth.consent_denied", b)
 	}
-	for _, secret := range []string{code, toks.AccessToken, toks.RefreshToken, fresh.AccessToken, fresh.RefreshToken} {
+	for _, secret := range []string{code, toks.AccessToken, toks.RefreshToken, fresh.AccessToken, fresh.RefreshToken, second, third} {
 		if strings.Contains(p.responses.String(), secret) || strings.Contains(p.logs.String(), secret) {
 			t.Errorf("a secret (%s…) appears in an API response or the log", secret[:8])
 		}
