@@ -94,6 +94,13 @@ func handleError(log *slog.Logger, bodyLimit int64) func(error, echo.Context) {
 				"method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 			return
 		}
+		var oe *oauthError
+		if errors.As(err, &oe) { // the OAuth endpoints answer in RFC 6749's shape
+			if werr := writeOAuthError(c, oe); werr != nil {
+				log.Error("write error response", "request_id", rid, "err", werr)
+			}
+			return
+		}
 		status, body := classify(err, bodyLimit)
 		if status >= 500 && body.Code == "internal" {
 			body.Message = fmt.Sprintf("internal error (request id %s)", rid)

@@ -31,6 +31,10 @@ func (s *Server) routes(o Options) {
 		e.Any("/.well-known/oauth-protected-resource/t/:id/mcp", echo.WrapHandler(o.MCP))
 	}
 
+	if o.OAuth != nil {
+		s.oauthRoutes(o, rl, authed)
+	}
+
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", handleOpenAPI(openAPIDocument()))
 	v1.POST("/auth/login", handleLogin(st, rl, so, log), limitBody(o.BodyLimit))
@@ -61,6 +65,8 @@ func (s *Server) routes(o Options) {
 	t.GET("/tokens", handleTokenList(st), owned...)
 	t.POST("/tokens", handleTokenCreate(st), owned...)
 	t.DELETE("/tokens/:token_id", handleTokenRevoke(st), owned...)
+	t.GET("/oauth-grants", handleOAuthGrantList(st), owned...)
+	t.DELETE("/oauth-grants/:grant_id", handleOAuthGrantRevoke(st), owned...)
 	t.GET("/api-keys", handleAPIKeyList(st, tenantFromPath), owned...)
 	t.POST("/api-keys", handleAPIKeyCreate(st, tenantFromPath), owned...)
 	t.DELETE("/api-keys/:key_id", handleAPIKeyRevoke(st, tenantFromPath), owned...)

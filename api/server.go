@@ -35,6 +35,7 @@ type Store interface {
 	tokenCreator
 	tokenLister
 	tokenRevoker
+	oauthGrantManager
 	apiKeyCreator
 	apiKeyLister
 	apiKeyRevoker
@@ -121,6 +122,11 @@ type Options struct {
 	// InsecureCookies drops Secure from the session cookie, for plain-http
 	// local runs only (portico dev on localhost).
 	InsecureCookies bool
+	// OAuth, when set, makes Portico the OAuth 2.1 authorization server of
+	// every tenant's MCP endpoint: /.well-known/oauth-authorization-server
+	// and /oauth/{authorize,token,register,revoke} (see oauth.go).
+	OAuth *OAuthOptions
+
 	// TrustProxy takes the client address from X-Forwarded-For (the audit
 	// log's "from where"); set it only behind a proxy that sets the header.
 	TrustProxy bool

@@ -49,8 +49,8 @@ func (r *Runtime) challenge(w http.ResponseWriter, req *http.Request, id, errCod
 
 // serveResourceMetadata answers GET /.well-known/oauth-protected-resource/t/<id>/mcp
 // for an active tenant. It names the operator's external authorization
-// server when one is configured; Portico does not run one itself yet, so
-// otherwise it names none and the tenant's MCP tokens are the credential.
+// server when one is configured, else Portico's own when it runs one;
+// with neither, it names none and the tenant's MCP tokens are the credential.
 func (r *Runtime) serveResourceMetadata(w http.ResponseWriter, req *http.Request) {
 	id, ok := tenantFromPath(strings.TrimPrefix(req.URL.Path, ProtectedResourcePrefix))
 	if !ok || r.lookup(id) == nil {
@@ -70,8 +70,13 @@ func (r *Runtime) serveResourceMetadata(w http.ResponseWriter, req *http.Request
 		"resource_name":            "Portico MCP endpoint of tenant " + id,
 		"bearer_methods_supported": []string{"header"},
 	}
-	if a := r.opts.ExternalAuth; a != nil {
+	switch a := r.opts.ExternalAuth; {
+	case a != nil:
 		doc["authorization_servers"] = []string{a.Issuer()}
+	case r.opts.AuthorizationServer:
+		// Portico's own: RFC 8414 metadata at /.well-known/oauth-authorization-server.
+		doc["authorization_servers"] = []string{r.baseURL(req)}
+		doc["scopes_supported"] = []string{"mcp"}
 	}
 	json.NewEncoder(w).Encode(doc)
 }

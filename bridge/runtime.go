@@ -98,6 +98,10 @@ type Config struct {
 	// ExternalAuth, when set, also accepts access tokens (JWTs) from an
 	// operator-named authorization server, audience = the tenant endpoint.
 	ExternalAuth *ExternalAuth
+	// AuthorizationServer says Portico itself is the OAuth authorization
+	// server of tenant endpoints (issuer = the public URL): the protected
+	// resource metadata names it. Ignored when ExternalAuth is set.
+	AuthorizationServer bool
 }
 
 func (o *Config) setDefaults() {

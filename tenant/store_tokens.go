@@ -130,9 +130,13 @@ func (s *Store) RevokeToken(ctx context.Context, tenantID, tokenID, actor string
 
 // VerifyToken returns the token whose secret this is, or ErrNotFound when it
 // is unknown, revoked or expired (callers should not tell these apart to an
-// anonymous client). The secret is looked up by hash, so this is the one
+// anonymous client). It also accepts OAuth access tokens Portico issued
+// (AccessTokenPrefix), as the token "oauth:<grant id>" of the grant's tenant. The secret is looked up by hash, so this is the one
 // query not keyed by tenant: the token is what names the tenant.
 func (s *Store) VerifyToken(ctx context.Context, secret string) (Token, error) {
+	if strings.HasPrefix(secret, AccessTokenPrefix) {
+		return s.verifyAccessToken(ctx, secret)
+	}
 	if !strings.HasPrefix(secret, TokenPrefix) {
 		return Token{}, fmt.Errorf("verify token: %w", ErrNotFound)
 	}

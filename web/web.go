@@ -32,7 +32,7 @@ func FS() fs.FS {
 // Paths are the URL paths (echo syntax) the dashboard answers: its assets and
 // its client-side routes. They are listed rather than caught with "/*" so
 // unknown /api/v1 paths keep their JSON 404 and wrong methods their 405.
-var Paths = []string{"/", "/assets/*", "/login", "/new", "/tenants", "/tenants/*"}
+var Paths = []string{"/", "/assets/*", "/login", "/new", "/tenants", "/tenants/*", "/oauth/consent"}
 
 // ContentSecurityPolicy allows only the dashboard's own scripts, styles and
 // connections: no inline script or style, no third-party origin, no framing.

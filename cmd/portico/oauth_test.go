@@ -58,12 +58,17 @@ func TestProtectedResourceMetadata(t *testing.T) {
 	var meta struct {
 		Resource               string   `json:"resource"`
 		BearerMethodsSupported []string `json:"bearer_methods_supported"`
+		AuthorizationServers   []string `json:"authorization_servers"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&meta); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("metadata: status %d, %v", resp.StatusCode, err)
 	}
 	if meta.Resource != endpoint || len(meta.BearerMethodsSupported) != 1 || meta.BearerMethodsSupported[0] != "header" {
 		t.Errorf("metadata = %+v, want resource %s, bearer in header", meta, endpoint)
+	}
+	// With no external authorization server, Portico is its own.
+	if len(meta.AuthorizationServers) != 1 || meta.AuthorizationServers[0] != p.url {
+		t.Errorf("authorization_servers = %v, want [%s] (Portico itself)", meta.AuthorizationServers, p.url)
 	}
 	resp2, err := http.Get(p.url + "/.well-known/oauth-protected-resource/t/nosuchtenant/mcp")
 	if err != nil {
@@ -153,5 +158,16 @@ func TestExternalAuthorizationServer(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&meta)
 	if len(meta.AuthorizationServers) != 1 || meta.AuthorizationServers[0] != issuer {
 		t.Errorf("authorization_servers = %v, want [%s]", meta.AuthorizationServers, issuer)
+	}
+	// Portico's own authorization server is off: one issuer, no confusion.
+	for _, path := range []string{"/.well-known/oauth-authorization-server", "/oauth/authorize"} {
+		resp, err := http.Get(p.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 404 {
+			t.Errorf("GET %s with an external authorization server: status %d, want 404", path, resp.StatusCode)
+		}
 	}
 }

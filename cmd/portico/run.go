@@ -193,6 +193,8 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		Breaker:          bridge.BreakerConfig{Failures: cfg.BreakerFailures, CoolDown: cfg.BreakerCoolDown, Disabled: cfg.BreakerOff},
 		TokenCache:       bridge.TokenCacheConfig{TTL: cfg.TokenCacheTTL, MaxStale: cfg.TokenCacheStale},
 		ExternalAuth:     externalAuth(cfg),
+		// Without an external authorization server Portico is its own.
+		AuthorizationServer: cfg.OAuthIssuer == "",
 	})
 	tel.watch(a.runtime.ActiveCount, pool)
 	return a, nil
@@ -394,6 +396,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		SessionTTL:      a.cfg.SessionTTL,
 		InsecureCookies: !strings.HasPrefix(a.publicURL, "https://"),
 		TrustProxy:      a.cfg.TrustProxy,
+		OAuth:           a.oauthServer(),
 	})
 	s.Mount("/mcp", self.handler)
 	s.Mount("/metrics", a.tel.metricsHandler())
@@ -404,12 +407,31 @@ func (a *app) handler(self *selfMCP) http.Handler {
 	return withRequestContext(s.Handler(), a.log)
 }
 
+// oauthServer configures Portico's own OAuth authorization server, which
+// runs unless the operator names an external one (PORTICO_OAUTH_ISSUER).
+func (a *app) oauthServer() *api.OAuthOptions {
+	if a.cfg.OAuthIssuer != "" {
+		return nil
+	}
+	return &api.OAuthOptions{Store: a.store, Fetch: a.runtime.GuardedClient(5 * time.Second), Forget: a.runtime.ForgetToken}
+}
+
 // tokenRevocations tells the runtime's token cache about revocations made
 // through this replica's API, so they bite at once here (other replicas
 // learn within the cache TTL, or at once through LISTEN/NOTIFY).
 type tokenRevocations struct {
 	api.Store
 	rt *bridge.Runtime
+}
+
+// RevokeOAuthGrant revokes an application's access from the dashboard or
+// the API; the bridge caches its access tokens as "oauth:<grant id>".
+func (s tokenRevocations) RevokeOAuthGrant(ctx context.Context, tenantID, grantID, actor string) error {
+	err := s.Store.RevokeOAuthGrant(ctx, tenantID, grantID, actor)
+	if err == nil {
+		s.rt.ForgetToken("oauth:" + grantID)
+	}
+	return err
 }
 
 func (s tokenRevocations) RevokeToken(ctx context.Context, tenantID, tokenID, actor string) error {

@@ -8,6 +8,7 @@ let csrf = sessionStorage.getItem('portico.csrf') || '';
 export const auth = {
   key: () => sessionStorage.getItem(KEY) || '',
   setKey(k) { sessionStorage.setItem(KEY, k.trim()); },
+  csrfToken: () => csrf,
   setCSRF(t) { csrf = t || ''; if (t) sessionStorage.setItem('portico.csrf', t); else sessionStorage.removeItem('portico.csrf'); },
   session: () => sessionStorage.getItem('portico.session') === '1',
   setSession(on) { if (on) sessionStorage.setItem('portico.session', '1'); else sessionStorage.removeItem('portico.session'); },

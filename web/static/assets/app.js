@@ -6,12 +6,14 @@ import { loginView } from './views/login.js';
 import { tenantsView } from './views/tenants.js';
 import { wizardView } from './views/wizard.js';
 import { tenantView } from './views/tenant.js';
+import { consentView } from './views/consent.js';
 
 const routes = [
   [/^\/login$/, () => loginView(), { public: true }],
   [/^\/$/, () => tenantsView()],
   [/^\/tenants\/?$/, () => tenantsView()],
   [/^\/new$/, () => wizardView()],
+  [/^\/oauth\/consent$/, () => consentView()],
   [/^\/tenants\/([^/]+)(?:\/([a-z]+))?(?:\/(.+))?$/, (id, tab, rest) => tenantView(decodeURIComponent(id), tab || 'overview', rest ? decodeURIComponent(rest) : '')],
 ];
 

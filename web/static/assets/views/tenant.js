@@ -7,6 +7,7 @@ import { toolsTab } from './tools.js';
 import { settingsTab } from './settings.js';
 import { versionsTab } from './versions.js';
 import { activityTab } from './activity.js';
+import { grantsSection } from './grants.js';
 
 const TABS = [['overview', 'Overview'], ['tools', 'Tools'], ['access', 'Tokens & credentials'], ['settings', 'Settings'], ['versions', 'Spec versions'], ['activity', 'Activity']];
 
@@ -104,7 +105,7 @@ async function accessTab(t) {
       fresh ? h('div', { class: 'secret-once', role: 'note' },
         h('p', {}, h('strong', {}, `Token “${fresh.token.name}” created. `), 'Copy it now: it is shown only once.'),
         codeBlock(fresh.secret, 'token'),
-        h('details', {}, h('summary', {}, 'Client configuration with this token'), snippetTabs(t.name, t.mcp_url, fresh.secret))) : null,
+        h('details', {}, h('summary', {}, 'Client configuration with this token'), snippetTabs(t.name, t.mcp_url, fresh.secret))) : '',
       list.length ? table([
         { label: 'Name', key: 'name' },
         { label: 'Prefix', render: k => h('code', {}, k.prefix + '…') },
@@ -155,5 +156,6 @@ async function accessTab(t) {
   drawTokens(); drawCreds();
   return h('div', { class: 'stack' },
     h('section', { class: 'card stack' }, h('h2', {}, 'MCP tokens'), h('p', { class: 'muted' }, 'Agents send one as Authorization: Bearer. Each is shown once when created.'), tokensBox),
+    grantsSection(t),
     h('section', { class: 'card stack' }, h('h2', {}, 'Upstream credentials'), h('p', { class: 'muted' }, 'Portico attaches these to calls to your service. Values are encrypted and never shown again; set a new value to replace one.'), credsBox));
 }
