@@ -166,6 +166,7 @@ type Runtime struct {
 	mcpOpts    *mcp.StreamableHTTPOptions
 	noFastPath bool         // tests: send every request through the SDK
 	fastCalls  atomic.Int64 // tools/call requests the fast path answered
+	fastLists  atomic.Int64 // tools/list requests the fast path answered
 	// streams ends long-lived listen streams when the process shuts down,
 	// while counted calls drain.
 	streams    context.Context
@@ -255,6 +256,7 @@ type state struct {
 	// What MCP clients list, built once per state so a list is one read of
 	// one pointer: a swap is atomic for clients.
 	tools     []*mcp.Tool
+	listed    toolsList // tools/list's result, encoded once (fastlist.go)
 	resources []*mcp.Resource
 	templates []*mcp.ResourceTemplate
 	// spec is the version the operations came from and convKey identifies
