@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -591,6 +592,27 @@ func (op *Operation) tool() *mcp.Tool {
 	return t
 }
 
+// registryInputSchema is the input schema of every operation tool in the
+// SDK's registry. Clients never see it: serveFromState and the fast paths
+// list the state's tools (op.tool()) and route calls by the state. The
+// registry only dispatches tools/call to the handler and notifies sessions
+// of changes, so it holds the smallest schema AddTool accepts: AddTool
+// decodes the schemas it is given into maps to check their type, which for
+// a big spec cost more than converting it (GitHub: ~2 s of 3.6 s CPU). The
+// one other reader, the 2026-07-28 x-mcp-header check, needs the real
+// schema only when it has such annotations, which the converter does not
+// emit; registered checks anyway.
+var registryInputSchema = json.RawMessage(`{"type":"object"}`)
+
+// registered is op's tool as the SDK's registry holds it (see
+// registryInputSchema).
+func (op *Operation) registered() *mcp.Tool {
+	if bytes.Contains(op.InputSchema, []byte(`"x-mcp-header"`)) {
+		return op.tool()
+	}
+	return &mcp.Tool{Name: op.Name, InputSchema: registryInputSchema}
+}
+
 // annotations are the hints HTTP semantics give a client about a tool: GET
 // and HEAD only read, DELETE destroys, PUT and DELETE can be repeated, and
 // every tool reaches a service outside Portico.
@@ -660,7 +682,7 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 		case tenant.KindResourceTemplate:
 			l.server.AddResourceTemplate(&mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: "application/json"}, l.readResource(op))
 		default:
-			l.server.AddTool(op.tool(), l.callTool(op))
+			l.server.AddTool(op.registered(), l.callTool(op))
 		}
 	}
 	if st.discovery && !wasDiscovery {
