@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -154,11 +155,12 @@ type Runtime struct {
 	// carrying Mcp-Session-Id, GET streams, DELETE).
 	stateless http.Handler
 	stateful  http.Handler
-	locks     keyedMutex    // serialises lifecycle changes per tenant
-	convert   chan struct{} // bounds concurrent conversions
-	converted atomic.Int64  // conversions done, for tests and benchmarks
-	sync      syncQueue     // tenants to reconcile with the database
-	tokens    *tokenCache   // verified MCP tokens
+	locks     keyedMutex                // serialises lifecycle changes per tenant
+	convert   chan struct{}             // bounds concurrent conversions
+	converted atomic.Int64              // conversions done, for tests and benchmarks
+	share     atomic.Pointer[convShare] // while Restore runs: conversions shared by key
+	sync      syncQueue                 // tenants to reconcile with the database
+	tokens    *tokenCache               // verified MCP tokens
 	mu        sync.RWMutex
 	active    map[string]*live
 
@@ -377,23 +379,99 @@ func (r *Runtime) Restore(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("restore active tenants: %w", err)
 	}
-	for _, t := range ts {
-		l, err := r.start(ctx, t)
-		if err != nil {
-			r.log.Warn("could not restore tenant", "tenant", t.ID, "err", err)
-			var ae *tenant.ActivationError
-			if errors.As(err, &ae) {
-				if _, serr := r.store.SetStatus(ctx, t.ID, tenant.StatusFailed, ae.Reason, "system"); serr != nil {
-					return fmt.Errorf("restore tenant %s: %w", t.ID, serr)
+	// Tenants start on a pool as wide as the CPUs (a start is conversion,
+	// CPU, between database reads), and tenants serving the same document
+	// with the same settings share one conversion: operations are immutable.
+	share := &convShare{m: make(map[string]*sharedConv)}
+	r.share.Store(share)
+	defer r.share.CompareAndSwap(share, nil)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan *tenant.Tenant)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(ts)) {
+		wg.Go(func() {
+			for t := range work {
+				if err := r.restore(ctx, t); err != nil {
+					cancel(err)
 				}
-				continue
 			}
-			return fmt.Errorf("restore tenant %s: %w", t.ID, err)
+		})
+	}
+	for _, t := range ts {
+		select {
+		case work <- t:
+		case <-ctx.Done():
 		}
-		r.register(l)
+	}
+	close(work)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
 	}
 	r.log.Info("restored active tenants", "count", len(ts))
 	return nil
+}
+
+// restore starts and registers one tenant for Restore; a tenant that
+// cannot start is marked failed, and only a failure to record that (or an
+// error that is not the tenant's) is returned.
+func (r *Runtime) restore(ctx context.Context, t *tenant.Tenant) error {
+	l, err := r.start(ctx, t)
+	if err != nil {
+		r.log.Warn("could not restore tenant", "tenant", t.ID, "err", err)
+		var ae *tenant.ActivationError
+		if errors.As(err, &ae) {
+			if _, serr := r.store.SetStatus(ctx, t.ID, tenant.StatusFailed, ae.Reason, "system"); serr != nil {
+				return fmt.Errorf("restore tenant %s: %w", t.ID, serr)
+			}
+			return nil
+		}
+		return fmt.Errorf("restore tenant %s: %w", t.ID, err)
+	}
+	r.register(l)
+	return nil
+}
+
+// convShare hands one conversion to every tenant that needs it while a
+// Restore runs, keyed by convKey (document hash and conversion settings).
+type convShare struct {
+	mu sync.Mutex
+	m  map[string]*sharedConv
+}
+
+type sharedConv struct {
+	done chan struct{}
+	ops  []*Operation // nil when the conversion failed
+}
+
+// convert returns the operations of raw converted for t, converting once
+// per key. A failed conversion is not shared: its error names the tenant's
+// spec URL, so each tenant converts (and fails) on its own.
+func (s *convShare) convert(r *Runtime, key string, raw []byte, t *tenant.Tenant) ([]*Operation, error) {
+	s.mu.Lock()
+	c, ok := s.m[key]
+	if !ok {
+		c = &sharedConv{done: make(chan struct{})}
+		s.m[key] = c
+	}
+	s.mu.Unlock()
+	if ok {
+		<-c.done
+		if c.ops != nil {
+			return c.ops, nil
+		}
+	} else {
+		defer close(c.done)
+	}
+	conv, err := r.convertSpec(raw, t)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		c.ops = conv.Operations
+	}
+	return conv.Operations, nil
 }
 
 // EndStreams ends the long-lived listen streams of every tenant (clients
@@ -505,6 +583,12 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 		spec, err = r.store.Spec(ctx, t.ID, v)
 		if err != nil {
 			return nil, 0, fmt.Errorf("load cached spec: %w", err)
+		}
+		if share := r.share.Load(); share != nil && spec.SHA256 != "" {
+			if ops, err = share.convert(r, convKey(spec.SHA256, t.Settings), spec.Raw, t); err != nil {
+				return nil, 0, err
+			}
+			break
 		}
 		c, err := r.convertSpec(spec.Raw, t)
 		if err != nil {
