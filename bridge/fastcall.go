@@ -33,9 +33,9 @@ var fastVersions = map[string]bool{"": true, "2024-11-05": true, "2025-03-26": t
 // they are refused the same way.
 const maxJSONDepth = 1000
 
-// fastCall answers req, a POST whose body was read into body, when it is a
-// tools/call the fast path can answer, and reports whether it did.
-func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, body []byte) bool {
+// fastEligible reports whether req's headers are ones the fast paths answer
+// exactly as the stateless SDK handler would.
+func (r *Runtime) fastEligible(req *http.Request) bool {
 	if r.noFastPath || !r.mcpOpts.Stateless || r.mcpOpts.CrossOriginProtection != nil {
 		return false
 	}
@@ -46,13 +46,35 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, bo
 	if ct, _, err := mime.ParseMediaType(h.Get("Content-Type")); err != nil || ct != "application/json" {
 		return false
 	}
-	if jsonOK, streamOK := accepts(h.Values("Accept")); !jsonOK || !streamOK {
+	jsonOK, streamOK := accepts(h.Values("Accept"))
+	return jsonOK && streamOK
+}
+
+// writeFastHeaders sets the headers the SDK sends with a response and
+// reports whether the body is an SSE event (else a JSON body).
+func (r *Runtime) writeFastHeaders(w http.ResponseWriter) (sse bool) {
+	sse = !r.mcpOpts.JSONResponse
+	w.Header().Set("Cache-Control", "no-cache, no-transform")
+	if sse {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Connection", "keep-alive")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	return sse
+}
+
+// fastCall answers req, a POST whose body was decoded into msg, when it is a
+// tools/call the fast path can answer, and reports whether it did.
+func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, msg *rpcMessage) bool {
+	if msg.method != "tools/call" || !r.fastEligible(req) {
 		return false
 	}
-	call, ok := parseToolCall(body)
+	call, ok := msg.toolCall()
 	if !ok {
 		return false
 	}
+	h := req.Header
 	st := l.state.Load()
 	op := st.ops["tool:"+call.name]
 	if st.discovery { // only the meta-tools are tools; the SDK answers them
@@ -69,7 +91,7 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, bo
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf)
 	buf.Reset()
-	sse := !r.mcpOpts.JSONResponse
+	sse := r.writeFastHeaders(w)
 	if sse {
 		buf.WriteString("event: message\ndata: ")
 	}
@@ -81,13 +103,8 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, bo
 		}
 		encodeResponse(buf, call.id, nil, err)
 	}
-	w.Header().Set("Cache-Control", "no-cache, no-transform")
 	if sse {
 		buf.WriteString("\n\n")
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Header().Set("Connection", "keep-alive")
-	} else {
-		w.Header().Set("Content-Type", "application/json")
 	}
 	w.Write(buf.Bytes())
 	if sse {
@@ -149,43 +166,88 @@ type toolCall struct {
 	args json.RawMessage
 }
 
-// parseToolCall decodes body once, strictly: a single JSON-RPC 2.0 tools/call
-// request with an integer or plain-string id and params of only name and
-// arguments. Anything else reports false and is left to the SDK.
-func parseToolCall(body []byte) (toolCall, bool) {
-	var call toolCall
-	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) == 0 || b[0] != '{' || tooDeep(b) {
-		return call, false
+// rpcMessage is a POST body decoded once: its method for routing, and its
+// top-level members for the fast paths, which answer only messages whose
+// members are exactly the ones they expect.
+type rpcMessage struct {
+	method string                     // as jsonrpcMethod reads it
+	top    map[string]json.RawMessage // nil unless the body is one JSON object
+	id     json.RawMessage
+	params json.RawMessage
+	deep   bool // nests deeper than the SDK accepts
+}
+
+// parseMessage decodes body once. Its method is what jsonrpcMethod returns
+// (encoding/json matches the field case-insensitively); only when several
+// spellings make that depend on member order does it decode again.
+func parseMessage(body []byte) rpcMessage {
+	var msg rpcMessage
+	b := bytes.TrimLeft(body, " \t\r\n")
+	if len(b) == 0 || b[0] != '{' {
+		msg.method = jsonrpcMethod(body)
+		return msg
 	}
-	var msg struct {
-		JSONRPC, ID, Method, Params json.RawMessage
+	if msg.deep = tooDeep(b); msg.deep || json.Unmarshal(body, &msg.top) != nil {
+		msg.top = nil
+		msg.method = jsonrpcMethod(body)
+		return msg
 	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(body, &top) != nil {
-		return call, false
-	}
-	for k, v := range top { // exact, case-sensitive keys, as the SDK decodes them
-		switch k {
-		case "jsonrpc":
-			msg.JSONRPC = v
-		case "id":
-			msg.ID = v
-		case "method":
-			msg.Method = v
-		case "params":
-			msg.Params = v
-		default:
-			return call, false
+	var raw json.RawMessage
+	n := 0
+	for k, v := range msg.top {
+		if strings.EqualFold(k, "method") {
+			raw, n = v, n+1
 		}
 	}
-	if string(msg.JSONRPC) != `"2.0"` || string(msg.Method) != `"tools/call"` {
+	switch {
+	case n > 1: // several spellings: encoding/json takes the last in the document
+		msg.method = jsonrpcMethod(body)
+	case len(raw) > 0 && raw[0] == '"':
+		json.Unmarshal(raw, &msg.method)
+	}
+	return msg
+}
+
+// strict checks the members of a single JSON-RPC 2.0 request, exact and
+// case-sensitive as the SDK decodes them, and returns its id as the SDK
+// writes it back; false leaves the message to the SDK.
+func (msg *rpcMessage) strict() (id []byte, ok bool) {
+	if msg.top == nil || msg.deep {
+		return nil, false
+	}
+	var jsonrpc json.RawMessage
+	msg.id, msg.params = nil, nil
+	for k, v := range msg.top {
+		switch k {
+		case "jsonrpc":
+			jsonrpc = v
+		case "id":
+			msg.id = v
+		case "method":
+		case "params":
+			msg.params = v
+		default:
+			return nil, false
+		}
+	}
+	if string(jsonrpc) != `"2.0"` {
+		return nil, false
+	}
+	id = canonicalID(msg.id)
+	return id, id != nil
+}
+
+// toolCall reads msg as a tools/call request with params of only name and
+// arguments. Anything else reports false and is left to the SDK.
+func (msg *rpcMessage) toolCall() (toolCall, bool) {
+	var call toolCall
+	id, ok := msg.strict()
+	if !ok || msg.method != "tools/call" {
 		return call, false
 	}
-	if call.id = canonicalID(msg.ID); call.id == nil {
-		return call, false
-	}
+	call.id = id
 	var params map[string]json.RawMessage
-	if len(msg.Params) == 0 || msg.Params[0] != '{' || json.Unmarshal(msg.Params, &params) != nil {
+	if len(msg.params) == 0 || msg.params[0] != '{' || json.Unmarshal(msg.params, &params) != nil {
 		return call, false
 	}
 	for k, v := range params {
@@ -201,6 +263,12 @@ func parseToolCall(body []byte) (toolCall, bool) {
 		}
 	}
 	return call, call.name != ""
+}
+
+// parseToolCall decodes body as a tools/call the fast path can answer.
+func parseToolCall(body []byte) (toolCall, bool) {
+	msg := parseMessage(body)
+	return msg.toolCall()
 }
 
 // canonicalID returns the id as the SDK writes it back, or nil when the fast

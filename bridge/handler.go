@@ -73,7 +73,7 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	// client likes; it must not hold up a drain, so it is not counted, and it
 	// ends when the tenant stops.
 	longLived := req.Method == http.MethodGet
-	method := ""
+	var msg rpcMessage
 	var body []byte
 	if req.Method == http.MethodPost {
 		body, err = io.ReadAll(io.LimitReader(req.Body, maxMCPBody+1))
@@ -85,8 +85,8 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the MCP request body is larger than the 4 MiB limit")
 			return
 		}
-		method = jsonrpcMethod(body)
-		longLived = method == "subscriptions/listen"
+		msg = parseMessage(body) // decoded once, for routing and the fast paths
+		longLived = msg.method == "subscriptions/listen"
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	l := r.acquire(id, !longLived)
@@ -115,11 +115,11 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	// initialize, then send Mcp-Session-Id and open a GET stream on which
 	// list_changed arrives. Everything else, including every 2026-07-28
 	// request, is served statelessly; a plain tools/call takes the fast path.
-	if sid != "" || req.Method == http.MethodGet || req.Method == http.MethodDelete || method == "initialize" {
+	if sid != "" || req.Method == http.MethodGet || req.Method == http.MethodDelete || msg.method == "initialize" {
 		r.stateful.ServeHTTP(w, req)
 		return
 	}
-	if body != nil && r.fastCall(w, req, l, body) {
+	if body != nil && (r.fastCall(w, req, l, &msg) || r.fastList(w, req, l, &msg)) {
 		return
 	}
 	r.stateless.ServeHTTP(w, req)

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -157,11 +159,12 @@ type Runtime struct {
 	// carrying Mcp-Session-Id, GET streams, DELETE).
 	stateless http.Handler
 	stateful  http.Handler
-	locks     keyedMutex    // serialises lifecycle changes per tenant
-	convert   chan struct{} // bounds concurrent conversions
-	converted atomic.Int64  // conversions done, for tests and benchmarks
-	sync      syncQueue     // tenants to reconcile with the database
-	tokens    *tokenCache   // verified MCP tokens
+	locks     keyedMutex                // serialises lifecycle changes per tenant
+	convert   chan struct{}             // bounds concurrent conversions
+	converted atomic.Int64              // conversions done, for tests and benchmarks
+	share     atomic.Pointer[convShare] // while Restore runs: conversions shared by key
+	sync      syncQueue                 // tenants to reconcile with the database
+	tokens    *tokenCache               // verified MCP tokens
 	mu        sync.RWMutex
 	active    map[string]*live
 
@@ -170,6 +173,7 @@ type Runtime struct {
 	mcpOpts    *mcp.StreamableHTTPOptions
 	noFastPath bool         // tests: send every request through the SDK
 	fastCalls  atomic.Int64 // tools/call requests the fast path answered
+	fastLists  atomic.Int64 // tools/list requests the fast path answered
 	// streams ends long-lived listen streams when the process shuts down,
 	// while counted calls drain.
 	streams    context.Context
@@ -259,6 +263,7 @@ type state struct {
 	// What MCP clients list, built once per state so a list is one read of
 	// one pointer: a swap is atomic for clients.
 	tools     []*mcp.Tool
+	listed    toolsList // tools/list's result, encoded once (fastlist.go)
 	resources []*mcp.Resource
 	templates []*mcp.ResourceTemplate
 	// spec is the version the operations came from and convKey identifies
@@ -378,23 +383,99 @@ func (r *Runtime) Restore(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("restore active tenants: %w", err)
 	}
-	for _, t := range ts {
-		l, err := r.start(ctx, t)
-		if err != nil {
-			r.log.Warn("could not restore tenant", "tenant", t.ID, "err", err)
-			var ae *tenant.ActivationError
-			if errors.As(err, &ae) {
-				if _, serr := r.store.SetStatus(ctx, t.ID, tenant.StatusFailed, ae.Reason, "system"); serr != nil {
-					return fmt.Errorf("restore tenant %s: %w", t.ID, serr)
+	// Tenants start on a pool as wide as the CPUs (a start is conversion,
+	// CPU, between database reads), and tenants serving the same document
+	// with the same settings share one conversion: operations are immutable.
+	share := &convShare{m: make(map[string]*sharedConv)}
+	r.share.Store(share)
+	defer r.share.CompareAndSwap(share, nil)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan *tenant.Tenant)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(ts)) {
+		wg.Go(func() {
+			for t := range work {
+				if err := r.restore(ctx, t); err != nil {
+					cancel(err)
 				}
-				continue
 			}
-			return fmt.Errorf("restore tenant %s: %w", t.ID, err)
+		})
+	}
+	for _, t := range ts {
+		select {
+		case work <- t:
+		case <-ctx.Done():
 		}
-		r.register(l)
+	}
+	close(work)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
 	}
 	r.log.Info("restored active tenants", "count", len(ts))
 	return nil
+}
+
+// restore starts and registers one tenant for Restore; a tenant that
+// cannot start is marked failed, and only a failure to record that (or an
+// error that is not the tenant's) is returned.
+func (r *Runtime) restore(ctx context.Context, t *tenant.Tenant) error {
+	l, err := r.start(ctx, t)
+	if err != nil {
+		r.log.Warn("could not restore tenant", "tenant", t.ID, "err", err)
+		var ae *tenant.ActivationError
+		if errors.As(err, &ae) {
+			if _, serr := r.store.SetStatus(ctx, t.ID, tenant.StatusFailed, ae.Reason, "system"); serr != nil {
+				return fmt.Errorf("restore tenant %s: %w", t.ID, serr)
+			}
+			return nil
+		}
+		return fmt.Errorf("restore tenant %s: %w", t.ID, err)
+	}
+	r.register(l)
+	return nil
+}
+
+// convShare hands one conversion to every tenant that needs it while a
+// Restore runs, keyed by convKey (document hash and conversion settings).
+type convShare struct {
+	mu sync.Mutex
+	m  map[string]*sharedConv
+}
+
+type sharedConv struct {
+	done chan struct{}
+	ops  []*Operation // nil when the conversion failed
+}
+
+// convert returns the operations of raw converted for t, converting once
+// per key. A failed conversion is not shared: its error names the tenant's
+// spec URL, so each tenant converts (and fails) on its own.
+func (s *convShare) convert(r *Runtime, key string, raw []byte, t *tenant.Tenant) ([]*Operation, error) {
+	s.mu.Lock()
+	c, ok := s.m[key]
+	if !ok {
+		c = &sharedConv{done: make(chan struct{})}
+		s.m[key] = c
+	}
+	s.mu.Unlock()
+	if ok {
+		<-c.done
+		if c.ops != nil {
+			return c.ops, nil
+		}
+	} else {
+		defer close(c.done)
+	}
+	conv, err := r.convertSpec(raw, t)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		c.ops = conv.Operations
+	}
+	return conv.Operations, nil
 }
 
 // EndStreams ends the long-lived listen streams of every tenant (clients
@@ -507,6 +588,12 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 		if err != nil {
 			return nil, 0, fmt.Errorf("load cached spec: %w", err)
 		}
+		if share := r.share.Load(); share != nil && spec.SHA256 != "" {
+			if ops, err = share.convert(r, convKey(spec.SHA256, t.Settings), spec.Raw, t); err != nil {
+				return nil, 0, err
+			}
+			break
+		}
 		c, err := r.convertSpec(spec.Raw, t)
 		if err != nil {
 			return nil, 0, err
@@ -593,6 +680,27 @@ func (op *Operation) tool() *mcp.Tool {
 	return t
 }
 
+// registryInputSchema is the input schema of every operation tool in the
+// SDK's registry. Clients never see it: serveFromState and the fast paths
+// list the state's tools (op.tool()) and route calls by the state. The
+// registry only dispatches tools/call to the handler and notifies sessions
+// of changes, so it holds the smallest schema AddTool accepts: AddTool
+// decodes the schemas it is given into maps to check their type, which for
+// a big spec cost more than converting it (GitHub: ~2 s of 3.6 s CPU). The
+// one other reader, the 2026-07-28 x-mcp-header check, needs the real
+// schema only when it has such annotations, which the converter does not
+// emit; registered checks anyway.
+var registryInputSchema = json.RawMessage(`{"type":"object"}`)
+
+// registered is op's tool as the SDK's registry holds it (see
+// registryInputSchema).
+func (op *Operation) registered() *mcp.Tool {
+	if bytes.Contains(op.InputSchema, []byte(`"x-mcp-header"`)) {
+		return op.tool()
+	}
+	return &mcp.Tool{Name: op.Name, InputSchema: registryInputSchema}
+}
+
 // annotations are the hints HTTP semantics give a client about a tool: GET
 // and HEAD only read, DELETE destroys, PUT and DELETE can be repeated, and
 // every tool reaches a service outside Portico.
@@ -662,7 +770,7 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 		case tenant.KindResourceTemplate:
 			l.server.AddResourceTemplate(&mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: "application/json"}, l.readResource(op))
 		default:
-			l.server.AddTool(op.tool(), l.callTool(op))
+			l.server.AddTool(op.registered(), l.callTool(op))
 		}
 	}
 	if st.discovery && !wasDiscovery {

@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +37,7 @@ type options struct {
 	tenants   int
 	active    int
 	python    string
+	cpuprof   string
 	stdout    io.Writer
 	stderr    io.Writer
 	startedAt time.Time
@@ -60,8 +62,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.md, "md", "docs/benchmarks.md", "markdown file whose Portico sections are rewritten (empty: don't)")
 	fs.StringVar(&o.only, "only", "", "comma list of scenarios to run: callpath,fastapi,bigspecs,tenants (default all)")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "python with fastapi and uvicorn, for the real FastAPI scenario")
+	fs.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.cpuprof != "" {
+		f, err := os.Create(o.cpuprof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	o.duration, o.warm, o.concs, o.tenants, o.active = 4*time.Second, time.Second, []int{1, 16, 64}, 10000, 1000
 	if o.quick {
