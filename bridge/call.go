@@ -74,6 +74,10 @@ func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.Call
 		setStatus(ctx, StatusInvalid)
 		return toolError("the arguments of %s must be a JSON object: %v", op.Name, err)
 	}
+	if err := op.validateArgs(args); err != nil {
+		setStatus(ctx, StatusInvalid)
+		return toolError("invalid arguments for %s: %v. Nothing was sent to the service; correct the argument as the tool's inputSchema describes and call again.", op.Name, err)
+	}
 	stop := reportProgress(ctx, req, progressInterval)
 	res, err := l.do(ctx, st, op, args, requestHeader(req.Extra))
 	stop()

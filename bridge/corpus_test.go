@@ -108,6 +108,9 @@ func TestCorpus(t *testing.T) {
 					t.Errorf("%s: empty description", id)
 				}
 				checkSchema(t, id+" input", op.InputSchema, true)
+				if _, err := op.argSchema(); err != nil {
+					t.Errorf("%s: the argument validator cannot compile the input schema: %v", id, err)
+				}
 				checkPlan(t, id, op)
 				if op.OutputSchema != nil {
 					checkSchema(t, id+" output", op.OutputSchema, true)
@@ -217,6 +220,33 @@ func BenchmarkConvert(b *testing.B) {
 			// CPU time of the whole process (all threads, GC included) per
 			// conversion: steadier than wall time on a loaded machine.
 			b.ReportMetric((processCPU()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
+}
+
+// BenchmarkCompileArgs compiles the argument validators of every tool of
+// the largest documents: the work the first call of each tool does once.
+func BenchmarkCompileArgs(b *testing.B) {
+	dir := specsDir(b)
+	for _, file := range []string{"github__api.github.com.json", "stripe__spec3.json", "kubernetes__swagger.json"} {
+		spec, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			b.Fatal(err)
+		}
+		conv, err := Convert(spec, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(strings.SplitN(file, "__", 2)[0], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, op := range conv.Operations {
+					if _, err := compileInput(op); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(len(conv.Operations)), "tools")
 		})
 	}
 }

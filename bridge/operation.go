@@ -1,6 +1,9 @@
 package bridge
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"sync/atomic"
+)
 
 // Operation is one OpenAPI operation converted to an MCP tool, resource or
 // resource template, together with the plan that turns call arguments back
@@ -21,6 +24,8 @@ type Operation struct {
 	WrapResult   bool            `json:"wrap_result,omitempty"`   // result is wrapped as {"result": ...}
 	Params       []Param         `json:"params,omitempty"`        // how arguments map to the request
 	Body         *Body           `json:"body,omitempty"`          // nil when the operation takes no body
+
+	args atomic.Pointer[argCheck] // the compiled input schema (validate.go), built on first use
 }
 
 // Param maps one input-schema property to a path, query, header or cookie parameter.

@@ -107,12 +107,25 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	t.Run("upstream error is a tool error", func(t *testing.T) {
-		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_user_users", Arguments: map[string]any{"user_id": "not-a-number"}})
+		// 1e30 is an integer to JSON Schema, so it passes argument
+		// validation, but not to FastAPI, which answers 422.
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_user_users", Arguments: json.RawMessage(`{"user_id": 1e30}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !res.IsError || !strings.Contains(textOf(res), "422") {
 			t.Errorf("result = %v %q, want isError naming HTTP 422", res.IsError, textOf(res))
+		}
+	})
+
+	t.Run("invalid arguments are a tool error before any upstream call", func(t *testing.T) {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_user_users", Arguments: map[string]any{"user_id": "not-a-number"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `argument "user_id": expected integer, got string "not-a-number" (type)`
+		if !res.IsError || !strings.Contains(textOf(res), want) || strings.Contains(textOf(res), "422") {
+			t.Errorf("result = %v %q, want isError containing %s", res.IsError, textOf(res), want)
 		}
 	})
 
