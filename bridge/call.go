@@ -238,7 +238,7 @@ func (res *upstreamResult) toolResult(op *Operation) *mcp.CallToolResult {
 	}
 	trimmed := bytes.TrimSpace(res.body)
 	if len(trimmed) == 0 {
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprintf("HTTP %d %s (no content)", res.status, http.StatusText(res.status))}}}
+		return noContent(op, res.status)
 	}
 	if res.truncated {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{
@@ -376,4 +376,34 @@ func (l *live) rateLimited(ctx context.Context, err error) {
 		scope = "token"
 	}
 	l.metrics.RateLimited(l.id, scope)
+}
+
+// noContent is the result of a success without a body (204 No Content, or
+// an empty 2xx): text saying so and, when the tool declares an output
+// schema, the empty structured result that schema admits ({"result": null}
+// for a wrapped result, else {}), because clients that validate
+// structuredContent against outputSchema (the TypeScript SDK) reject a
+// result that has none. FastMCP sends an empty text and no structured
+// content here, which such clients reject. When the schema admits neither
+// (the document promised a body and the service sent none), the result
+// carries no structured content and the text says so.
+func noContent(op *Operation, status int) *mcp.CallToolResult {
+	text := fmt.Sprintf("The call succeeded: HTTP %d %s, with no content.", status, http.StatusText(status))
+	out := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}
+	if op.OutputSchema == nil {
+		return out
+	}
+	var empty map[string]any
+	var raw json.RawMessage
+	if op.WrapResult {
+		empty, raw = map[string]any{"result": nil}, json.RawMessage(`{"result":null}`)
+	} else {
+		empty, raw = map[string]any{}, json.RawMessage(`{}`)
+	}
+	if schema, err := op.outSchema(); err == nil && schema != nil && schema.check(empty, 0) == nil {
+		out.StructuredContent = raw
+		return out
+	}
+	out.Content[0] = &mcp.TextContent{Text: text + " (The tool's output schema describes a body; the service sent none.)"}
+	return out
 }

@@ -26,6 +26,7 @@ type Operation struct {
 	Body         *Body           `json:"body,omitempty"`          // nil when the operation takes no body
 
 	args atomic.Pointer[argCheck] // the compiled input schema (validate.go), built on first use
+	out  atomic.Pointer[argCheck] // the compiled output schema, built on first empty result
 }
 
 // Param maps one input-schema property to a path, query, header or cookie parameter.

@@ -126,17 +126,44 @@ func (op *Operation) argSchema() (*vnode, error) {
 	return c.root, c.err
 }
 
-// compileInput parses, resolves and compiles op's input schema.
-func compileInput(op *Operation) (*vnode, error) {
+// outSchema compiles op's output schema once; nil without one.
+func (op *Operation) outSchema() (*vnode, error) {
+	if op.OutputSchema == nil {
+		return nil, nil
+	}
+	c := op.out.Load()
+	if c == nil {
+		op.out.CompareAndSwap(nil, &argCheck{})
+		c = op.out.Load()
+	}
+	c.once.Do(func() {
+		c.root, c.err = compileSchema(op.OutputSchema)
+		if c.err != nil {
+			c.err = fmt.Errorf("output schema of %s: %w", op.Name, c.err)
+		}
+	})
+	return c.root, c.err
+}
+
+// compileSchema parses, resolves and compiles a standalone JSON Schema.
+func compileSchema(raw json.RawMessage) (*vnode, error) {
 	var s jsonschema.Schema
-	if err := json.Unmarshal(op.InputSchema, &s); err != nil {
-		return nil, fmt.Errorf("input schema of %s: %w", op.Name, err)
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, err
 	}
 	if _, err := s.Resolve(nil); err != nil {
-		return nil, fmt.Errorf("input schema of %s: %w", op.Name, err)
+		return nil, err
 	}
 	c := &vcompiler{root: &s, done: make(map[*jsonschema.Schema]*vnode)}
-	root := c.compile(&s)
+	return c.compile(&s), nil
+}
+
+// compileInput compiles op's input schema; file arguments accept anything.
+func compileInput(op *Operation) (*vnode, error) {
+	root, err := compileSchema(op.InputSchema)
+	if err != nil {
+		return nil, fmt.Errorf("input schema of %s: %w", op.Name, err)
+	}
 	if op.Body != nil && len(op.Body.Files) > 0 && root.properties != nil {
 		for _, f := range op.Body.Files {
 			if _, ok := root.properties[f]; ok {
