@@ -304,6 +304,7 @@ func schemas() obj {
 			"route_maps":                  arrayOf(ref("RouteMap")),
 			"names":                       obj{"type": "object", "additionalProperties": obj{"type": "string", "maxLength": 64}},
 			"upstream_timeout_ms":         obj{"type": "integer", "minimum": 0, "maximum": 300000},
+			"timeouts_ms":                 obj{"type": "object", "additionalProperties": obj{"type": "integer", "minimum": 1, "maximum": 300000}, "description": "Per-operation upstream timeouts overriding upstream_timeout_ms, keyed by operationId or \"METHOD /path\"."},
 			"max_concurrency":             obj{"type": "integer", "minimum": 0, "maximum": 10000},
 			"forward_headers":             strs,
 			"refresh_interval_s":          obj{"type": "integer", "description": "0 (default) or 30-86400."},

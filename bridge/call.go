@@ -182,14 +182,18 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 		setStatus(ctx, StatusShuttingDown)
 		return nil, errors.New("this tenant is shutting down; retry shortly")
 	}
-	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	timeout := st.timeout
+	if t, ok := st.tenant.Settings.TimeoutFor(op.OperationID, op.Method, op.Path); ok {
+		timeout = t // settings.timeouts_ms for this route
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	select {
 	case l.sem <- struct{}{}:
 		defer func() { <-l.sem }()
 	case <-ctx.Done():
 		setStatus(ctx, StatusBusy)
-		return nil, fmt.Errorf("the tenant's concurrency limit (%d calls) stayed full for %s; retry later", cap(l.sem), st.timeout)
+		return nil, fmt.Errorf("the tenant's concurrency limit (%d calls) stayed full for %s; retry later", cap(l.sem), timeout)
 	}
 	req, err := op.NewRequest(ctx, st.tenant.BaseURL, args)
 	if err != nil {
@@ -209,13 +213,13 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 	start := time.Now()
 	resp, err := l.client.Do(req)
 	if err != nil {
-		return nil, l.upstreamFailed(ctx, op, st.timeout, start, err)
+		return nil, l.upstreamFailed(ctx, op, timeout, start, err)
 	}
 	defer resp.Body.Close()
 	limit := st.maxResponse
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, l.upstreamFailed(ctx, op, st.timeout, start, err)
+		return nil, l.upstreamFailed(ctx, op, timeout, start, err)
 	}
 	l.upstreamAnswered(ctx, resp.StatusCode, time.Since(start))
 	res := &upstreamResult{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), size: int64(len(body))}
@@ -301,7 +305,7 @@ func applyCredentials(req *http.Request, creds []tenant.LiveCredential) {
 // request URL, which may carry a query credential.
 func describeUpstreamError(ctx context.Context, op *Operation, timeout time.Duration, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("upstream did not answer %s %s within %s; retry later or raise the tenant's upstream_timeout_ms", op.Method, op.Path, timeout)
+		return fmt.Errorf("upstream did not answer %s %s within %s; retry later, or raise the tenant's settings.upstream_timeout_ms (or settings.timeouts_ms for this operation)", op.Method, op.Path, timeout)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
