@@ -3,6 +3,8 @@ package bridge
 import (
 	"encoding/json"
 	"sync/atomic"
+
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // Operation is one OpenAPI operation converted to an MCP tool, resource or
@@ -78,4 +80,8 @@ type Conversion struct {
 	Warnings   []string     `json:"warnings"`   // names cut, operations skipped, odd schemas
 	// Excluded lists operations ("METHOD /path") a route map excluded.
 	Excluded []string `json:"excluded,omitempty"`
+	// Report is the conformance report: counts, names changed, features
+	// not carried over. Not part of the golden output; report_test.go
+	// and docs/conformance.md (the corpus test) check it.
+	Report tenant.ConversionReport `json:"-"`
 }

@@ -28,6 +28,13 @@ func (c *converter) fromV2(d *v2.Swagger) {
 	}
 	c.schemas = newSchemaConverter(comps, c.warnf)
 	c.schemas.oas30, c.schemas.oas31 = c.oas30, !c.oas30
+	if d.SecurityDefinitions != nil {
+		for _, ss := range d.SecurityDefinitions.Definitions.FromOldest() {
+			if ss != nil {
+				c.securityScheme(ss.Type, "")
+			}
+		}
+	}
 	if d.Paths == nil {
 		return
 	}

@@ -48,10 +48,30 @@ func TestEndToEnd(t *testing.T) {
 	}
 	p.do(t, "PUT", "/api/v1/tenants/"+created.ID+"/credentials/upstream", map[string]any{"type": "bearer", "value": canary}, 204, nil)
 	token := p.token(t, created.ID)
-	var activated struct{ Status string }
+	var activated struct {
+		Status        string
+		ReportSummary string `json:"report_summary"`
+		Report        struct {
+			SpecVersion int `json:"spec_version"`
+			Seen        int `json:"operations_seen"`
+			Tools       int `json:"tools"`
+		}
+	}
 	p.do(t, "POST", "/api/v1/tenants/"+created.ID+"/activate", nil, 200, &activated)
 	if activated.Status != "active" {
 		t.Fatalf("status after activate = %q, want active", activated.Status)
+	}
+	// Registration shows the conformance report; GET /spec/report serves it.
+	if !strings.HasPrefix(activated.ReportSummary, "OpenAPI 3.") || activated.Report.SpecVersion != 1 || activated.Report.Tools == 0 || activated.Report.Tools != activated.Report.Seen {
+		t.Errorf("activation report = %q %+v, want the summary and the report of spec version 1", activated.ReportSummary, activated.Report)
+	}
+	var report struct {
+		Seen  int `json:"operations_seen"`
+		Tools int `json:"tools"`
+	}
+	p.do(t, "GET", "/api/v1/tenants/"+created.ID+"/spec/report", nil, 200, &report)
+	if report.Tools != activated.Report.Tools || report.Seen != activated.Report.Seen {
+		t.Errorf("GET /spec/report = %+v, want the report activation returned (%+v)", report, activated.Report)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
