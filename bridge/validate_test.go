@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -173,4 +172,19 @@ func BenchmarkValidateArgs(b *testing.B) {
 	}
 }
 
-var _ = context.Background
+// TestValidateArgsConcurrentFirstCall: the first calls of a tool race to
+// compile its schema; all of them must see the compiled validator (run
+// with -race).
+func TestValidateArgsConcurrentFirstCall(t *testing.T) {
+	op := validateOps(t)["create_pet"]
+	bad := map[string]any{"name": json.Number("7")}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() { errs <- op.validateArgs(bad) }()
+	}
+	for range 8 {
+		if err := <-errs; err == nil || !strings.Contains(err.Error(), `argument "name": expected string`) {
+			t.Errorf("concurrent first call: %v, want the type error", err)
+		}
+	}
+}
