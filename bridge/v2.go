@@ -103,6 +103,9 @@ func (c *converter) operationV2(d *v2.Swagger, path, method string, item *v2.Pat
 			params = append(params, cp)
 		}
 	}
+	if len(consumes) > 1 && (bodyParam != nil || len(formParams) > 0) {
+		c.unsupported(1, "request bodies offered in several media types", "one is used: JSON first, then form, then multipart, then the first listed")
+	}
 	var b *body
 	switch {
 	case bodyParam != nil:
