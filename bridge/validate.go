@@ -109,7 +109,9 @@ func (op *Operation) validateArgs(args map[string]any) error {
 	if root == nil {
 		return nil
 	}
-	if e := root.check(args, 0); e != nil {
+	// A null argument is one not given: the request builder leaves it
+	// out, and models often send null for optional parameters.
+	if e := (walk{args: true}).check(root, args, 0); e != nil {
 		return e
 	}
 	return nil
@@ -360,7 +362,10 @@ func (w walk) fail(keyword, format string, a ...any) *ArgError {
 }
 
 // walk is how a check runs: quiet walks build no messages.
-type walk struct{ quiet bool }
+type walk struct {
+	quiet bool
+	args  bool // checking the arguments object itself: a null property is an absent one
+}
 
 // check validates v at path p. It allocates only when v is invalid.
 func (n *vnode) check(v any, depth int) *ArgError { return walk{}.check(n, v, depth) }
@@ -531,6 +536,7 @@ func (w walk) checkNumber(n *vnode, v any) *ArgError {
 }
 
 func (w walk) checkArray(n *vnode, a []any, depth int) *ArgError {
+	w.args = false
 	if n.minItems != nil && len(a) < *n.minItems {
 		return w.fail("minItems", "must have at least %d items, got %d", *n.minItems, len(a))
 	}
@@ -563,7 +569,7 @@ func (w walk) checkArray(n *vnode, a []any, depth int) *ArgError {
 
 func (w walk) checkObject(n *vnode, m map[string]any, depth int) *ArgError {
 	for _, r := range n.required {
-		if _, ok := m[r]; !ok {
+		if v, ok := m[r]; !ok || v == nil && w.args {
 			return w.fail("required", "missing; it is required").under(r, -1)
 		}
 	}
@@ -597,6 +603,10 @@ func (w walk) checkObject(n *vnode, m map[string]any, depth int) *ArgError {
 }
 
 func (w walk) checkProperty(n *vnode, k string, val any, depth int) *ArgError {
+	if val == nil && w.args {
+		return nil
+	}
+	w.args = false // below the arguments object, null is a value like any other
 	s, declared := n.properties[k]
 	matched := false
 	for _, pp := range n.patternProps {
