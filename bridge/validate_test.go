@@ -69,7 +69,7 @@ func TestValidateArgs(t *testing.T) {
 		{"list_pets", `{"kind": "cow"}`, `argument "kind": must be one of "cat", "dog", got "cow" (enum)`},
 		{"list_pets", `{"name": 7}`, `argument "name": expected string or null, got integer 7 (anyOf)`},
 		{"list_pets", `{"name": "x"}`, `argument "name": must be at least 2 characters long, got 1 (minLength); the value matches none of the 2 alternatives allowed (anyOf)`},
-		{"list_pets", `{"unknown": 1}`, ""}, // the tool's schema allows other properties
+		{"list_pets", `{"unknown": 1}`, ""},                // the tool's schema allows other properties
 		{"list_pets", `{"limit": null, "kind": null}`, ""}, // null arguments are not sent: absent
 		{"create_pet", `{"name": null}`, `argument "name": missing; it is required (required)`},
 		{"create_pet", `{"name": "rex", "parent": {"name": null}}`, `argument "parent.name": expected string, got null (type)`},
