@@ -56,7 +56,7 @@ func (s *Server) routes(o Options) {
 	t.GET("", handleTenantGet(st, base), owned...)
 	t.PATCH("", handleTenantUpdate(st, rt, o.CheckUpstream, log, base), owned...)
 	t.DELETE("", handleTenantDelete(st, rt), owner...)
-	t.POST("/activate", handleTenantActivate(rt, base), owned...)
+	t.POST("/activate", handleTenantActivate(rt, base, o.Spec), owned...)
 	t.POST("/deactivate", handleTenantDeactivate(rt, base), owned...)
 	t.PUT("/settings", handleSettingsPut(st, rt, base), owned...)
 	t.GET("/credentials", handleCredentialList(st), owned...)
@@ -76,6 +76,7 @@ func (s *Server) routes(o Options) {
 
 	sp := o.Spec
 	t.GET("/spec", handleSpecStatus(sp), owned...)
+	t.GET("/spec/report", handleSpecReport(sp), owned...)
 	t.POST("/spec/refresh", handleSpecRefresh(sp), owned...)
 	t.GET("/spec/versions", handleSpecVersions(sp), owned...)
 	t.GET("/spec/versions/:v", handleSpecVersion(sp), owned...)

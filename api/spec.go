@@ -24,6 +24,7 @@ import (
 // runtime in.
 type Spec interface {
 	SpecStatus(ctx context.Context, id string) (tenant.SpecStatus, error)
+	SpecReport(ctx context.Context, id string) (tenant.SpecReport, error)
 	SpecVersions(ctx context.Context, id string) ([]tenant.SpecVersion, error)
 	SpecVersion(ctx context.Context, id string, v int) (tenant.SpecVersion, error)
 	Refresh(ctx context.Context, id, actor string) (tenant.RefreshResult, error)
@@ -42,6 +43,19 @@ func handleSpecStatus(sp Spec) echo.HandlerFunc {
 			return explain(fmt.Errorf("spec status of tenant %s: %w", id, err), tenant.ErrNotFound, "tenant %s was not found", id)
 		}
 		return c.JSON(http.StatusOK, st)
+	}
+}
+
+// handleSpecReport answers the conformance report of the tenant's serving
+// spec version (issue 4, point 9).
+func handleSpecReport(sp Spec) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Param("id")
+		rep, err := sp.SpecReport(c.Request().Context(), id)
+		if err != nil {
+			return explain(fmt.Errorf("conformance report of tenant %s: %w", id, err), tenant.ErrNotFound, "tenant %s was not found or has no stored spec yet (activate it or refresh its spec)", id)
+		}
+		return c.JSON(http.StatusOK, rep)
 	}
 }
 

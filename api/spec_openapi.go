@@ -10,6 +10,9 @@ func addSpecPaths(doc obj) {
 	paths["/tenants/{id}/spec"] = obj{"get": op("getSpecStatus",
 		"Spec cache state: newest, pinned and serving versions, last refresh and its error.", "spec", ids, nil,
 		"200", resp("The spec status.", ref("SpecStatus")))}
+	paths["/tenants/{id}/spec/report"] = obj{"get": op("getSpecReport",
+		"Conformance report of the serving spec version converted with the tenant's settings: operations seen, tools, resources and templates made, excluded operations, names cut or suffixed, document features not carried over and what was done instead, warnings.",
+		"spec", ids, nil, "200", resp("The report.", ref("SpecReport")))}
 	paths["/tenants/{id}/spec/refresh"] = obj{"post": op("refreshSpec",
 		"Re-fetch the spec now (conditional GET). Unchanged bytes cost no conversion; a changed spec is stored with its diff and swapped in. On failure nothing is stored and the tenant keeps serving.",
 		"spec", ids, nil, "200", refreshed, "409", "422", "502")}
@@ -63,6 +66,13 @@ func addSpecPaths(doc obj) {
 		"tool_count": count, "warnings": arrayOf(str("Conversion warning.")), "fetched_at": timeStr,
 		"diff_summary": object([]string{"added", "removed", "changed"}, obj{"added": count, "removed": count, "changed": count}),
 		"diff":         ref("SpecDiff")})
+	report := conversionReportProps()
+	schemas["ConversionReport"] = object(conversionReportRequired, report)
+	withVersion := obj{"spec_version": obj{"type": "integer", "description": "The spec version the report is about."}}
+	for k, v := range report {
+		withVersion[k] = v
+	}
+	schemas["SpecReport"] = object(append([]string{"spec_version"}, conversionReportRequired...), withVersion)
 	schemas["SpecStatus"] = object([]string{"tenant_id", "newest_version", "serving_version", "status"}, obj{
 		"tenant_id": str("Tenant id."), "newest_version": count, "pinned_version": nullable(count),
 		"serving_version": count, "live_version": obj{"type": "integer", "description": "What the answering replica serves."},
@@ -70,4 +80,30 @@ func addSpecPaths(doc obj) {
 		"last_refresh_error": str("Why the last refresh failed; empty after a success."),
 		"last_refresh_at":    nullable(timeStr), "last_refresh_error_at": nullable(timeStr),
 		"status": ref("Status")})
+}
+
+var conversionReportRequired = []string{"title", "version", "dialect", "operations_seen", "operations", "tools", "resources",
+	"resource_templates", "excluded", "names_cut", "names_suffixed", "unsupported", "warnings"}
+
+// conversionReportProps describes tenant.ConversionReport.
+func conversionReportProps() obj {
+	count := obj{"type": "integer"}
+	change := object([]string{"operation", "from", "to"}, obj{
+		"operation": str("METHOD /path."), "from": str("Name before."), "to": str("Name given.")})
+	return obj{
+		"title":              str("info.title of the document."),
+		"version":            str("info.version of the document."),
+		"dialect":            str("OpenAPI or Swagger and its version, e.g. OpenAPI 3.1.0."),
+		"operations_seen":    obj{"type": "integer", "description": "Operations in the document."},
+		"operations":         obj{"type": "integer", "description": "Operations converted: tools + resources + resource templates."},
+		"tools":              count,
+		"resources":          count,
+		"resource_templates": count,
+		"excluded":           arrayOf(str("METHOD /path a route map excluded.")),
+		"names_cut":          arrayOf(change),
+		"names_suffixed":     arrayOf(change),
+		"unsupported": arrayOf(object([]string{"feature", "count", "instead"}, obj{
+			"feature": str("Document feature not carried over."), "count": count, "instead": str("What Portico did instead.")})),
+		"warnings": arrayOf(str("Conversion warning.")),
+	}
 }

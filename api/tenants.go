@@ -341,14 +341,31 @@ func handleTenantDelete(store tenantGetDeleter, rt deactivator) echo.HandlerFunc
 	}
 }
 
-func handleTenantActivate(rt activator, baseURL string) echo.HandlerFunc {
+// activatedView is an activated tenant with the conformance report of the
+// spec it now serves, so whoever registers a service sees at once what
+// the conversion made of it.
+type activatedView struct {
+	tenantView
+	ReportSummary string             `json:"report_summary,omitempty"`
+	Report        *tenant.SpecReport `json:"report,omitempty"`
+}
+
+func handleTenantActivate(rt activator, baseURL string, sp Spec) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Param("id")
 		t, err := rt.Activate(c.Request().Context(), id, actor(c))
 		if err != nil {
 			return explain(fmt.Errorf("activate tenant %s: %w", id, err), tenant.ErrNotFound, "tenant %s was not found", id)
 		}
-		return c.JSON(http.StatusOK, view(c, baseURL, t))
+		out := activatedView{tenantView: view(c, baseURL, t)}
+		if sp != nil {
+			// The tenant is active whatever happens here; a report that
+			// cannot be built is left out, GET /spec/report says why.
+			if rep, err := sp.SpecReport(c.Request().Context(), id); err == nil {
+				out.Report, out.ReportSummary = &rep, rep.Summary()
+			}
+		}
+		return c.JSON(http.StatusOK, out)
 	}
 }
 

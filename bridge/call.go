@@ -74,6 +74,10 @@ func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.Call
 		setStatus(ctx, StatusInvalid)
 		return toolError("the arguments of %s must be a JSON object: %v", op.Name, err)
 	}
+	if err := op.validateArgs(args); err != nil {
+		setStatus(ctx, StatusInvalid)
+		return toolError("invalid arguments for %s: %v. Nothing was sent to the service; correct the argument as the tool's inputSchema describes and call again.", op.Name, err)
+	}
 	stop := reportProgress(ctx, req, progressInterval)
 	res, err := l.do(ctx, st, op, args, requestHeader(req.Extra))
 	stop()
@@ -178,14 +182,18 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 		setStatus(ctx, StatusShuttingDown)
 		return nil, errors.New("this tenant is shutting down; retry shortly")
 	}
-	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	timeout := st.timeout
+	if t, ok := st.tenant.Settings.TimeoutFor(op.OperationID, op.Method, op.Path); ok {
+		timeout = t // settings.timeouts_ms for this route
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	select {
 	case l.sem <- struct{}{}:
 		defer func() { <-l.sem }()
 	case <-ctx.Done():
 		setStatus(ctx, StatusBusy)
-		return nil, fmt.Errorf("the tenant's concurrency limit (%d calls) stayed full for %s; retry later", cap(l.sem), st.timeout)
+		return nil, fmt.Errorf("the tenant's concurrency limit (%d calls) stayed full for %s; retry later", cap(l.sem), timeout)
 	}
 	req, err := op.NewRequest(ctx, st.tenant.BaseURL, args)
 	if err != nil {
@@ -205,13 +213,13 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 	start := time.Now()
 	resp, err := l.client.Do(req)
 	if err != nil {
-		return nil, l.upstreamFailed(ctx, op, st.timeout, start, err)
+		return nil, l.upstreamFailed(ctx, op, timeout, start, err)
 	}
 	defer resp.Body.Close()
 	limit := st.maxResponse
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, l.upstreamFailed(ctx, op, st.timeout, start, err)
+		return nil, l.upstreamFailed(ctx, op, timeout, start, err)
 	}
 	l.upstreamAnswered(ctx, resp.StatusCode, time.Since(start))
 	res := &upstreamResult{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), size: int64(len(body))}
@@ -234,7 +242,7 @@ func (res *upstreamResult) toolResult(op *Operation) *mcp.CallToolResult {
 	}
 	trimmed := bytes.TrimSpace(res.body)
 	if len(trimmed) == 0 {
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprintf("HTTP %d %s (no content)", res.status, http.StatusText(res.status))}}}
+		return noContent(op, res.status)
 	}
 	if res.truncated {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{
@@ -297,7 +305,7 @@ func applyCredentials(req *http.Request, creds []tenant.LiveCredential) {
 // request URL, which may carry a query credential.
 func describeUpstreamError(ctx context.Context, op *Operation, timeout time.Duration, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("upstream did not answer %s %s within %s; retry later or raise the tenant's upstream_timeout_ms", op.Method, op.Path, timeout)
+		return fmt.Errorf("upstream did not answer %s %s within %s; retry later, or raise the tenant's settings.upstream_timeout_ms (or settings.timeouts_ms for this operation)", op.Method, op.Path, timeout)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -372,4 +380,34 @@ func (l *live) rateLimited(ctx context.Context, err error) {
 		scope = "token"
 	}
 	l.metrics.RateLimited(l.id, scope)
+}
+
+// noContent is the result of a success without a body (204 No Content, or
+// an empty 2xx): text saying so and, when the tool declares an output
+// schema, the empty structured result that schema admits ({"result": null}
+// for a wrapped result, else {}), because clients that validate
+// structuredContent against outputSchema (the TypeScript SDK) reject a
+// result that has none. FastMCP sends an empty text and no structured
+// content here, which such clients reject. When the schema admits neither
+// (the document promised a body and the service sent none), the result
+// carries no structured content and the text says so.
+func noContent(op *Operation, status int) *mcp.CallToolResult {
+	text := fmt.Sprintf("The call succeeded: HTTP %d %s, with no content.", status, http.StatusText(status))
+	out := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}
+	if op.OutputSchema == nil {
+		return out
+	}
+	var empty map[string]any
+	var raw json.RawMessage
+	if op.WrapResult {
+		empty, raw = map[string]any{"result": nil}, json.RawMessage(`{"result":null}`)
+	} else {
+		empty, raw = map[string]any{}, json.RawMessage(`{}`)
+	}
+	if schema, err := op.outSchema(); err == nil && schema != nil && schema.check(empty, 0) == nil {
+		out.StructuredContent = raw
+		return out
+	}
+	out.Content[0] = &mcp.TextContent{Text: text + " (The tool's output schema describes a body; the service sent none.)"}
+	return out
 }

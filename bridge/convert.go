@@ -75,6 +75,10 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 		return nil, &notOpenAPIError{"no openapi or swagger version field"}
 	}
 	c := &converter{opts: opts, maps: maps, names: normalizeNames(opts.Names)}
+	c.out.Report.Dialect = "OpenAPI " + info.Version
+	if info.SpecFormat == datamodel.OAS2 {
+		c.out.Report.Dialect = "Swagger " + info.Version
+	}
 	switch info.SpecFormat {
 	case datamodel.OAS2:
 		m, err := doc.BuildV2Model()
@@ -107,6 +111,9 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 		c.warnf("%d output schemas reach more than %d KB of nested schemas and were trimmed (deeper types are described by name only), e.g. %s",
 			n, MaxOutputDefsBytes>>10, strings.Join(ex, ", "))
 	}
+	if n := len(c.trimmed); n > 0 {
+		c.unsupported(n, "output schemas over 16 KB of nested schemas", "trimmed: types deeper than the cap are described by name only")
+	}
 	c.out.Operations = make([]*Operation, 0, len(c.ops))
 	for _, p := range c.ops {
 		c.out.Operations = append(c.out.Operations, p.op)
@@ -117,7 +124,64 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 	if c.out.Warnings == nil {
 		c.out.Warnings = []string{}
 	}
+	c.finishReport()
 	return &c.out, nil
+}
+
+// finishReport fills the counts of the conformance report.
+func (c *converter) finishReport() {
+	r := &c.out.Report
+	r.Title, r.Version = c.out.Title, c.out.Version
+	r.Operations = len(c.out.Operations)
+	r.Seen = r.Operations + len(c.out.Excluded)
+	for _, op := range c.out.Operations {
+		switch op.Kind {
+		case tenant.KindResource:
+			r.Resources++
+		case tenant.KindResourceTemplate:
+			r.ResourceTemplates++
+		default:
+			r.Tools++
+		}
+	}
+	r.Excluded = nonNilSlice(c.out.Excluded)
+	r.Warnings = c.out.Warnings
+	r.NamesCut = nonNilSlice(r.NamesCut)
+	r.NamesSuffixed = nonNilSlice(r.NamesSuffixed)
+	r.Unsupported = nonNilSlice(r.Unsupported)
+}
+
+// securityScheme reports security schemes Portico cannot satisfy itself:
+// it attaches stored credentials (bearer, basic, API key in a header, query
+// or cookie) but runs no OAuth or OpenID Connect flow and holds no client
+// certificate.
+func (c *converter) securityScheme(typ, scheme string) {
+	switch strings.ToLower(typ) {
+	case "oauth2", "openidconnect":
+		c.unsupported(1, "OAuth 2 / OpenID Connect security schemes", "no flow is run: store a token the service accepts as a bearer credential")
+	case "mutualtls":
+		c.unsupported(1, "mutual TLS security schemes", "no client certificate is presented")
+	case "http":
+		if s := strings.ToLower(scheme); s != "" && s != "bearer" && s != "basic" {
+			c.unsupported(1, "HTTP "+s+" authentication", "not attached: only bearer and basic credentials are")
+		}
+	}
+}
+
+// unsupported counts n occurrences of a document feature Portico does not
+// carry over, saying what it did instead.
+func (c *converter) unsupported(n int, feature, instead string) {
+	if n <= 0 {
+		return
+	}
+	r := &c.out.Report
+	for i := range r.Unsupported {
+		if r.Unsupported[i].Feature == feature {
+			r.Unsupported[i].Count += n
+			return
+		}
+	}
+	r.Unsupported = append(r.Unsupported, tenant.UnsupportedFeature{Feature: feature, Count: n, Instead: instead})
 }
 
 func errString(err error) string {

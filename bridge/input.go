@@ -293,6 +293,9 @@ func (c *converter) buildOutput(op *Operation, p *base.SchemaProxy) {
 		res.set("result", c.schemas.proxy(p, modeOutput, &r))
 		out.set("properties", res)
 		out.set("required", []string{"result"})
+		// FastMCP's marker: clients that know it (FastMCP's own) hand
+		// the caller structuredContent.result instead of the wrapper.
+		out.set("x-fastmcp-wrap-result", true)
 		op.WrapResult = true
 	}
 	b, trimmed := c.schemas.encodeTop(out, r.list, modeOutput, MaxOutputDefsBytes)

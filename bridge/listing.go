@@ -39,22 +39,14 @@ type ListedTemplate struct {
 	MIMEType    string `json:"mimeType"`
 }
 
-// Report summarises a conversion.
-type Report struct {
-	Title      string   `json:"title"`
-	Version    string   `json:"version"`
-	Operations int      `json:"operations"`
-	Warnings   []string `json:"warnings"`
-}
+// Report is the conformance report of a conversion.
+type Report = tenant.ConversionReport
 
 // MCPListing returns c as MCP clients would list it.
 func (c *Conversion) MCPListing() Listing {
 	l := Listing{
 		Tools: []ListedTool{}, Resources: []ListedResource{}, ResourceTemplates: []ListedTemplate{},
-		Report: Report{Title: c.Title, Version: c.Version, Operations: len(c.Operations), Warnings: c.Warnings},
-	}
-	if l.Report.Warnings == nil {
-		l.Report.Warnings = []string{}
+		Report: c.Report,
 	}
 	for _, op := range c.Operations {
 		switch op.Kind {

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // MaxNameLen is the longest tool name Portico emits; many MCP clients cap
@@ -88,6 +90,7 @@ func (c *converter) assignNames() {
 		got := unique(name)
 		if got != name {
 			c.warnf("%s %s: name override %q is used twice; this one is %q", p.op.Method, p.op.Path, name, got)
+			c.out.Report.NamesSuffixed = append(c.out.Report.NamesSuffixed, tenant.NameChange{Operation: p.op.Method + " " + p.op.Path, From: name, To: got})
 		}
 		p.op.Name = got
 	}
@@ -102,9 +105,13 @@ func (c *converter) assignNames() {
 		}
 		if cut := cutName(name, MaxNameLen); cut != name {
 			c.warnf("%s %s: name %q is longer than %d characters; cut to %q", p.op.Method, p.op.Path, name, MaxNameLen, cut)
+			c.out.Report.NamesCut = append(c.out.Report.NamesCut, tenant.NameChange{Operation: p.op.Method + " " + p.op.Path, From: name, To: cut})
 			name = cut
 		}
 		p.op.Name = unique(name)
+		if p.op.Name != name {
+			c.out.Report.NamesSuffixed = append(c.out.Report.NamesSuffixed, tenant.NameChange{Operation: p.op.Method + " " + p.op.Path, From: name, To: p.op.Name})
+		}
 		c.finishKind(p.op)
 	}
 }

@@ -1,6 +1,11 @@
 package bridge
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"sync/atomic"
+
+	"github.com/portico-mcp/portico/tenant"
+)
 
 // Operation is one OpenAPI operation converted to an MCP tool, resource or
 // resource template, together with the plan that turns call arguments back
@@ -21,6 +26,9 @@ type Operation struct {
 	WrapResult   bool            `json:"wrap_result,omitempty"`   // result is wrapped as {"result": ...}
 	Params       []Param         `json:"params,omitempty"`        // how arguments map to the request
 	Body         *Body           `json:"body,omitempty"`          // nil when the operation takes no body
+
+	args atomic.Pointer[argCheck] // the compiled input schema (validate.go), built on first use
+	out  atomic.Pointer[argCheck] // the compiled output schema, built on first empty result
 }
 
 // Param maps one input-schema property to a path, query, header or cookie parameter.
@@ -72,4 +80,8 @@ type Conversion struct {
 	Warnings   []string     `json:"warnings"`   // names cut, operations skipped, odd schemas
 	// Excluded lists operations ("METHOD /path") a route map excluded.
 	Excluded []string `json:"excluded,omitempty"`
+	// Report is the conformance report: counts, names changed, features
+	// not carried over. Not part of the golden output; report_test.go
+	// and docs/conformance.md (the corpus test) check it.
+	Report tenant.ConversionReport `json:"-"`
 }

@@ -27,14 +27,7 @@ func (r *Runtime) Preview(ctx context.Context, specURL string, s tenant.Settings
 func (c *Conversion) preview() *tenant.Preview {
 	p := &tenant.Preview{
 		Tools: []tenant.PreviewItem{}, Resources: []tenant.PreviewItem{}, ResourceTemplates: []tenant.PreviewItem{},
-		Report: tenant.PreviewReport{Title: c.Title, Version: c.Version, Operations: len(c.Operations),
-			Warnings: c.Warnings, Excluded: c.Excluded},
-	}
-	if p.Report.Warnings == nil {
-		p.Report.Warnings = []string{}
-	}
-	if p.Report.Excluded == nil {
-		p.Report.Excluded = []string{}
+		Report: c.Report,
 	}
 	for _, op := range c.Operations {
 		it := tenant.PreviewItem{

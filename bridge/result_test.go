@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -33,7 +35,7 @@ func TestToolResultShapes(t *testing.T) {
 			return r.Content[0].(*mcp.TextContent).Text == "hello" && r.StructuredContent == nil
 		}},
 		{"no content", upstreamResult{status: 204}, func(r *mcp.CallToolResult) bool {
-			return !r.IsError && r.Content[0].(*mcp.TextContent).Text == "HTTP 204 No Content (no content)"
+			return !r.IsError && r.Content[0].(*mcp.TextContent).Text == "The call succeeded: HTTP 204 No Content, with no content." && r.StructuredContent == nil
 		}},
 		{"422 as tool error", upstreamResult{status: 422, body: []byte(`{"detail":[{"loc":["query","x"],"msg":"field required"}]}`)}, func(r *mcp.CallToolResult) bool {
 			return r.IsError && r.Content[0].(*mcp.TextContent).Text == `upstream returned HTTP 422 Unprocessable Entity for GET /x: {"detail":[{"loc":["query","x"],"msg":"field required"}]}`
@@ -47,6 +49,37 @@ func TestToolResultShapes(t *testing.T) {
 			}
 			if !tc.want(r) {
 				t.Errorf("result = %+v (content %+v)", r, r.Content)
+			}
+		})
+	}
+}
+
+// TestNoContentMatchesOutputSchema: a 204 gives structured content only when
+// the tool's output schema admits an empty result, so clients that validate
+// structuredContent against outputSchema accept it.
+func TestNoContentMatchesOutputSchema(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		op     *Operation
+		want   string // structured content, "" for none
+		suffix string
+	}{
+		{"no output schema", &Operation{}, "", "with no content."},
+		{"wrapped, nullable", &Operation{WrapResult: true, OutputSchema: []byte(`{"type":"object","properties":{"result":{"type":["array","null"]}},"required":["result"],"x-fastmcp-wrap-result":true}`)}, `{"result":null}`, "with no content."},
+		{"object, nothing required", &Operation{OutputSchema: []byte(`{"type":"object","properties":{"id":{"type":"integer"}}}`)}, `{}`, "with no content."},
+		{"object, required field", &Operation{OutputSchema: []byte(`{"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]}`)}, "", "the service sent none.)"},
+		{"wrapped, not nullable", &Operation{WrapResult: true, OutputSchema: []byte(`{"type":"object","properties":{"result":{"type":"array"}},"required":["result"]}`)}, "", "the service sent none.)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.op.Name, tc.op.Method, tc.op.Path = "op", "DELETE", "/x"
+			r := (&upstreamResult{status: 204}).toolResult(tc.op)
+			got := ""
+			if r.StructuredContent != nil {
+				got = string(r.StructuredContent.(json.RawMessage))
+			}
+			text := r.Content[0].(*mcp.TextContent).Text
+			if r.IsError || got != tc.want || !strings.HasPrefix(text, "The call succeeded: HTTP 204 No Content") || !strings.HasSuffix(text, tc.suffix) {
+				t.Errorf("result: isError %v, structured %q, text %q; want structured %q, text ending %q", r.IsError, got, text, tc.want, tc.suffix)
 			}
 		})
 	}

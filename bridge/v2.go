@@ -28,6 +28,13 @@ func (c *converter) fromV2(d *v2.Swagger) {
 	}
 	c.schemas = newSchemaConverter(comps, c.warnf)
 	c.schemas.oas30, c.schemas.oas31 = c.oas30, !c.oas30
+	if d.SecurityDefinitions != nil {
+		for _, ss := range d.SecurityDefinitions.Definitions.FromOldest() {
+			if ss != nil {
+				c.securityScheme(ss.Type, "")
+			}
+		}
+	}
 	if d.Paths == nil {
 		return
 	}
@@ -95,6 +102,9 @@ func (c *converter) operationV2(d *v2.Swagger, path, method string, item *v2.Pat
 			seen[key] = len(params)
 			params = append(params, cp)
 		}
+	}
+	if len(consumes) > 1 && (bodyParam != nil || len(formParams) > 0) {
+		c.unsupported(1, "request bodies offered in several media types", "one is used: JSON first, then form, then multipart, then the first listed")
 	}
 	var b *body
 	switch {

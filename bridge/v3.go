@@ -22,6 +22,16 @@ func (c *converter) fromV3(d *v3.Document) {
 	}
 	c.schemas = newSchemaConverter(comps, c.warnf)
 	c.schemas.oas30, c.schemas.oas31 = c.oas30, !c.oas30
+	if d.Webhooks != nil {
+		c.unsupported(d.Webhooks.Len(), "webhooks", "not converted: they are requests the service sends, not operations a client calls")
+	}
+	if d.Components != nil {
+		for _, ss := range d.Components.SecuritySchemes.FromOldest() {
+			if ss != nil {
+				c.securityScheme(ss.Type, ss.Scheme)
+			}
+		}
+	}
 	if d.Paths == nil {
 		return
 	}
@@ -99,9 +109,15 @@ func (c *converter) operationV3(path, method string, item *v3.PathItem, o *v3.Op
 			params = append(params, param{name: name, in: "path", required: true, schema: s, style: "simple"})
 		}
 	}
+	if o.Callbacks != nil {
+		c.unsupported(o.Callbacks.Len(), "callbacks", "not converted: the operation is a tool without them")
+	}
 	var b *body
 	if rb := o.RequestBody; rb != nil && rb.Content != nil && rb.Content.Len() > 0 {
 		mt, media := pickMedia(rb.Content)
+		if rb.Content.Len() > 1 {
+			c.unsupported(1, "request bodies offered in several media types", "one is used: JSON first, then form, then multipart, then the first listed")
+		}
 		if media != nil {
 			required := rb.Required != nil && *rb.Required
 			if media.Schema == nil {

@@ -1,5 +1,10 @@
 package tenant
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Preview is what an OpenAPI document would become under some settings:
 // the tools, resources and templates a tenant would serve, computed without
 // storing anything. The dashboard shows it before a tenant goes live.
@@ -19,11 +24,72 @@ type PreviewItem struct {
 	Tags        []string `json:"tags,omitempty"`
 }
 
-// PreviewReport summarises the conversion behind a preview.
-type PreviewReport struct {
-	Title      string   `json:"title"`
-	Version    string   `json:"version"`
-	Operations int      `json:"operations"`
-	Warnings   []string `json:"warnings"` // names cut, operations skipped, odd schemas
-	Excluded   []string `json:"excluded"` // "METHOD /path" a route map excluded
+// PreviewReport is the report of the conversion behind a preview.
+type PreviewReport = ConversionReport
+
+// ConversionReport says what converting one OpenAPI document gave and what
+// it could not give: the conformance report of issue 4, point 9. The REST
+// API serves it (GET /tenants/{id}/spec/report, previews), tenant
+// activation returns its summary, and portico convert prints it.
+type ConversionReport struct {
+	Title   string `json:"title"`
+	Version string `json:"version"` // info.version
+	Dialect string `json:"dialect"` // "OpenAPI 3.1.0", "Swagger 2.0", ...
+	// Seen counts the operations in the document; Operations those
+	// converted (Tools + Resources + ResourceTemplates); Excluded the rest.
+	Seen              int      `json:"operations_seen"`
+	Operations        int      `json:"operations"`
+	Tools             int      `json:"tools"`
+	Resources         int      `json:"resources"`
+	ResourceTemplates int      `json:"resource_templates"`
+	Excluded          []string `json:"excluded"` // "METHOD /path" a route map excluded
+	// NamesCut lists names longer than 64 characters that were cut (with a
+	// stable hash); NamesSuffixed the clashes given _2, _3, ...
+	NamesCut      []NameChange `json:"names_cut"`
+	NamesSuffixed []NameChange `json:"names_suffixed"`
+	// Unsupported lists document features Portico does not carry over,
+	// with what it did instead.
+	Unsupported []UnsupportedFeature `json:"unsupported"`
+	Warnings    []string             `json:"warnings"` // everything else worth a look
+}
+
+// SpecReport is the conformance report of one stored spec version.
+type SpecReport struct {
+	SpecVersion int `json:"spec_version"`
+	ConversionReport
+}
+
+// NameChange is a tool name the converter had to change.
+type NameChange struct {
+	Operation string `json:"operation"` // "METHOD /path"
+	From      string `json:"from"`
+	To        string `json:"to"`
+}
+
+// UnsupportedFeature is a feature of the document that is not converted.
+type UnsupportedFeature struct {
+	Feature string `json:"feature"`
+	Count   int    `json:"count"`
+	Instead string `json:"instead"` // what Portico did instead
+}
+
+// Summary is the report in one line, e.g. "OpenAPI 3.1.0: 35 operations ->
+// 33 tools, 2 excluded, 1 name cut, 3 warnings".
+func (r ConversionReport) Summary() string {
+	parts := []string{fmt.Sprintf("%d tools", r.Tools)}
+	add := func(n int, one, many string) {
+		if n == 1 {
+			parts = append(parts, "1 "+one)
+		} else if n > 1 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, many))
+		}
+	}
+	add(r.Resources, "resource", "resources")
+	add(r.ResourceTemplates, "resource template", "resource templates")
+	add(len(r.Excluded), "excluded", "excluded")
+	add(len(r.NamesCut), "name cut", "names cut")
+	add(len(r.NamesSuffixed), "name suffixed", "names suffixed")
+	add(len(r.Unsupported), "unsupported feature", "unsupported features")
+	add(len(r.Warnings), "warning", "warnings")
+	return fmt.Sprintf("%s: %d operations -> %s", r.Dialect, r.Seen, strings.Join(parts, ", "))
 }

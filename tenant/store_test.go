@@ -134,6 +134,8 @@ func TestCreateTenantInvalid(t *testing.T) {
 		{"long name", tenant.Tenant{Name: strings.Repeat("é", 101), BaseURL: "https://x.example"}, []string{"name"}},
 		{"bad urls", tenant.Tenant{Name: "x", BaseURL: "ftp://x", SpecURL: "nope"}, []string{"base_url", "spec_url"}},
 		{"bad settings", tenant.Tenant{Name: "x", BaseURL: "https://x.example", Settings: tenant.Settings{MaxConcurrency: -1}}, []string{"settings.max_concurrency"}},
+		{"bad route timeouts", tenant.Tenant{Name: "x", BaseURL: "https://x.example", Settings: tenant.Settings{TimeoutsMS: map[string]int{"GET /ok": 500, "get_x": 0, "FETCH /x": 10, "POST items": 10}}},
+			[]string{`settings.timeouts_ms["FETCH /x"]`, `settings.timeouts_ms["POST items"]`, `settings.timeouts_ms["get_x"]`}},
 		{"bad tool mode and uri", tenant.Tenant{Name: "x", BaseURL: "https://x.example", Settings: tenant.Settings{ToolMode: "lazy", URIs: map[string]string{"op": "no scheme"}}}, []string{"settings.uris", "settings.tool_mode"}},
 	}
 	for _, tt := range tests {

@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -78,6 +80,9 @@ type Settings struct {
 	URIs map[string]string `json:"uris,omitempty"`
 	// UpstreamTimeoutMS bounds one upstream call; 0 means the default (30 s).
 	UpstreamTimeoutMS int `json:"upstream_timeout_ms,omitempty"`
+	// TimeoutsMS overrides UpstreamTimeoutMS for single operations, keyed
+	// like Names: by operationId or "METHOD /path" (e.g. "POST /reports").
+	TimeoutsMS map[string]int `json:"timeouts_ms,omitempty"`
 	// MaxConcurrency caps concurrent upstream calls; 0 means the default.
 	MaxConcurrency int `json:"max_concurrency,omitempty"`
 	// ForwardHeaders lists MCP request headers copied to upstream calls.
@@ -120,6 +125,27 @@ const (
 
 var headerName = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
+var httpMethods = map[string]bool{"GET": true, "PUT": true, "POST": true, "DELETE": true, "OPTIONS": true, "HEAD": true, "PATCH": true, "TRACE": true}
+
+// TimeoutFor returns the timeout TimeoutsMS sets for the operation with
+// this operationId, method and path template, and whether one is set. The
+// operationId wins over "METHOD /path"; the method is matched in any case.
+func (s Settings) TimeoutFor(operationID, method, path string) (time.Duration, bool) {
+	if len(s.TimeoutsMS) == 0 {
+		return 0, false
+	}
+	if v, ok := s.TimeoutsMS[operationID]; ok && operationID != "" {
+		return time.Duration(v) * time.Millisecond, true
+	}
+	for k, v := range s.TimeoutsMS {
+		m, p, ok := strings.Cut(strings.TrimSpace(k), " ")
+		if ok && strings.EqualFold(m, method) && strings.TrimSpace(p) == path {
+			return time.Duration(v) * time.Millisecond, true
+		}
+	}
+	return 0, false
+}
+
 // ToolModeDiscovery is the Settings.ToolMode that lists meta-tools.
 const ToolModeDiscovery = "discovery"
 
@@ -161,6 +187,17 @@ func (s Settings) Validate() error {
 	}
 	if s.UpstreamTimeoutMS < 0 || s.UpstreamTimeoutMS > 300_000 {
 		inv.Add("settings.upstream_timeout_ms", "must be between 0 and 300000")
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.TimeoutsMS)) {
+		f := fmt.Sprintf("settings.timeouts_ms[%q]", k)
+		if v := s.TimeoutsMS[k]; v < 1 || v > 300_000 {
+			inv.Add(f, fmt.Sprintf("is %d; must be between 1 and 300000 (milliseconds)", v))
+		}
+		if method, path, ok := strings.Cut(strings.TrimSpace(k), " "); strings.TrimSpace(k) == "" {
+			inv.Add(f, `the key must be an operationId or "METHOD /path"`)
+		} else if ok && (!httpMethods[strings.ToUpper(method)] || !strings.HasPrefix(strings.TrimSpace(path), "/")) {
+			inv.Add(f, fmt.Sprintf(`the key must be an operationId or "METHOD /path" such as "GET /items/{id}"; %q is neither`, k))
+		}
 	}
 	if s.MaxConcurrency < 0 || s.MaxConcurrency > 10_000 {
 		inv.Add("settings.max_concurrency", "must be between 0 and 10000")

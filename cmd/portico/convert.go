@@ -16,7 +16,7 @@ import (
 func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print tools, resources and templates as MCP lists them, as JSON")
+	asJSON := fs.Bool("json", false, "print tools, resources and templates as MCP lists them, and the conformance report, as JSON")
 	routeMaps := fs.String("route-maps", "", "a JSON file with a list of route maps")
 	var spec string
 	// Accept the flags before or after SPEC.
@@ -69,9 +69,30 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "%-18s %-7s %-40s %s\n", op.Kind, op.Method, op.Path, target)
 	}
-	for _, w := range conv.Warnings {
-		fmt.Fprintln(stdout, "warning:", w)
-	}
+	printReport(stdout, conv.Report)
 	fmt.Fprintf(stdout, "%d operations from %q %s\n", len(conv.Operations), conv.Title, conv.Version)
 	return nil
+}
+
+// printReport prints the conformance report after the table: counts, then
+// each name changed, feature not carried over and warning on its own line.
+func printReport(w io.Writer, r bridge.Report) {
+	fmt.Fprintf(w, "\nreport: %s\n", r.Summary())
+	fmt.Fprintf(w, "  operations seen %d, tools %d, resources %d, resource templates %d, excluded %d\n",
+		r.Seen, r.Tools, r.Resources, r.ResourceTemplates, len(r.Excluded))
+	for _, e := range r.Excluded {
+		fmt.Fprintln(w, "  excluded:", e)
+	}
+	for _, n := range r.NamesCut {
+		fmt.Fprintf(w, "  name cut: %s %q -> %q\n", n.Operation, n.From, n.To)
+	}
+	for _, n := range r.NamesSuffixed {
+		fmt.Fprintf(w, "  name suffixed: %s %q -> %q\n", n.Operation, n.From, n.To)
+	}
+	for _, u := range r.Unsupported {
+		fmt.Fprintf(w, "  not supported: %s (%d): %s\n", u.Feature, u.Count, u.Instead)
+	}
+	for _, s := range r.Warnings {
+		fmt.Fprintln(w, "  warning:", s)
+	}
 }

@@ -48,10 +48,30 @@ func TestEndToEnd(t *testing.T) {
 	}
 	p.do(t, "PUT", "/api/v1/tenants/"+created.ID+"/credentials/upstream", map[string]any{"type": "bearer", "value": canary}, 204, nil)
 	token := p.token(t, created.ID)
-	var activated struct{ Status string }
+	var activated struct {
+		Status        string
+		ReportSummary string `json:"report_summary"`
+		Report        struct {
+			SpecVersion int `json:"spec_version"`
+			Seen        int `json:"operations_seen"`
+			Tools       int `json:"tools"`
+		}
+	}
 	p.do(t, "POST", "/api/v1/tenants/"+created.ID+"/activate", nil, 200, &activated)
 	if activated.Status != "active" {
 		t.Fatalf("status after activate = %q, want active", activated.Status)
+	}
+	// Registration shows the conformance report; GET /spec/report serves it.
+	if !strings.HasPrefix(activated.ReportSummary, "OpenAPI 3.") || activated.Report.SpecVersion != 1 || activated.Report.Tools == 0 || activated.Report.Tools != activated.Report.Seen {
+		t.Errorf("activation report = %q %+v, want the summary and the report of spec version 1", activated.ReportSummary, activated.Report)
+	}
+	var report struct {
+		Seen  int `json:"operations_seen"`
+		Tools int `json:"tools"`
+	}
+	p.do(t, "GET", "/api/v1/tenants/"+created.ID+"/spec/report", nil, 200, &report)
+	if report.Tools != activated.Report.Tools || report.Seen != activated.Report.Seen {
+		t.Errorf("GET /spec/report = %+v, want the report activation returned (%+v)", report, activated.Report)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -107,12 +127,25 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	t.Run("upstream error is a tool error", func(t *testing.T) {
-		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_user_users", Arguments: map[string]any{"user_id": "not-a-number"}})
+		// 1e30 is an integer to JSON Schema, so it passes argument
+		// validation, but not to FastAPI, which answers 422.
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_user_users", Arguments: json.RawMessage(`{"user_id": 1e30}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !res.IsError || !strings.Contains(textOf(res), "422") {
 			t.Errorf("result = %v %q, want isError naming HTTP 422", res.IsError, textOf(res))
+		}
+	})
+
+	t.Run("invalid arguments are a tool error before any upstream call", func(t *testing.T) {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_user_users", Arguments: map[string]any{"user_id": "not-a-number"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `argument "user_id": expected integer, got string "not-a-number" (type)`
+		if !res.IsError || !strings.Contains(textOf(res), want) || strings.Contains(textOf(res), "422") {
+			t.Errorf("result = %v %q, want isError containing %s", res.IsError, textOf(res), want)
 		}
 	})
 

@@ -50,6 +50,7 @@ export async function settingsTab(t) {
     }
     if (Object.keys(nm).length) out.names = nm;
     if (timeout.value) out.upstream_timeout_ms = Number(timeout.value);
+    if (s.timeouts_ms) out.timeouts_ms = s.timeouts_ms; // not edited here: kept as set through the API
     if (conc.value) out.max_concurrency = Number(conc.value);
     if (refresh.value) out.refresh_interval_s = Number(refresh.value);
     const hs = fwd.value.split(',').map(x => x.trim()).filter(Boolean);
