@@ -323,7 +323,11 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 				continue
 			}
 			c.path = append(c.path, name)
-			props.set(name, c.proxy(p, m, r))
+			v := c.proxy(p, m, r)
+			if m == modeOutput && c.oas30 && !contains(s.Required, name) {
+				v = allowNull(v)
+			}
+			props.set(name, v)
 			c.path = c.path[:len(c.path)-1]
 		}
 		o.set("properties", props)
@@ -532,6 +536,59 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		return w
 	}
 	return o
+}
+
+// allowNull widens an optional property of an output schema to accept null.
+// OpenAPI 3.0 and Swagger 2.0 documents often say "optional" where the
+// service sends null: FastAPI with pydantic 1 (FastAPI < 0.100) publishes
+// Optional[str] as {"type": "string"} and answers {"note": null}. Clients that
+// validate structuredContent against the outputSchema (the TypeScript SDK)
+// would then refuse a correct answer. 3.1 documents state null explicitly,
+// so their schemas are kept as written.
+func allowNull(v any) any {
+	o, ok := v.(*object)
+	if !ok || o.len() == 0 {
+		return v // true, false or {}: nothing to widen
+	}
+	t, hasType := o.get("type")
+	switch {
+	case hasType:
+		o = o.clone()
+		switch t := t.(type) {
+		case string:
+			if t == "null" {
+				return v
+			}
+			o.set("type", []string{t, "null"})
+		case []string:
+			if contains(t, "null") {
+				return v
+			}
+			o.set("type", append(append([]string(nil), t...), "null"))
+		default:
+			return v
+		}
+		if e, ok := o.get("enum"); ok {
+			if vals, ok := e.([]any); ok && !containsNil(vals) {
+				o.set("enum", append(append([]any(nil), vals...), nil))
+			}
+		}
+		return o
+	case o.has("$ref") || o.has("allOf") || o.has("oneOf") || o.has("anyOf") || o.has("const") || o.has("enum"):
+		w := newObject()
+		w.set("anyOf", []any{o, map[string]any{"type": "null"}})
+		return w
+	}
+	return v // no type and no constraint on the kind of value: null already passes
+}
+
+func containsNil(vals []any) bool {
+	for _, v := range vals {
+		if v == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // checkDialect warns once per document when an exclusive bound is written
