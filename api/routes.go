@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/portico-mcp/portico/tenant"
@@ -15,7 +17,14 @@ import (
 // under the prefix into a 404.
 func (s *Server) routes(o Options) {
 	e, st, rt, log, base := s.e, o.Store, o.Runtime, o.Logger, o.BaseURL
-	rl := newRateLimits(o.CallerRate, o.TenantRate, o.LoginRate)
+	rl := newRateLimits(o.CallerRate, o.TenantRate, o.LoginRate, func(ctx context.Context, id string) (tenant.Settings, error) {
+		t, err := st.Tenant(ctx, id)
+		if err != nil {
+			return tenant.Settings{}, err
+		}
+		return t.Settings, nil
+	})
+	s.limits = rl
 	so := sessionOptions{ttl: o.SessionTTL, secure: !o.InsecureCookies}
 	authed := []echo.MiddlewareFunc{limitBody(o.BodyLimit), authenticate(st, rl, log)}
 	admin := append(authed[:len(authed):len(authed)], operatorOnly)

@@ -151,6 +151,7 @@ type app struct {
 	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
+	rest      *api.Server // set by handler; hears tenant changes beside the runtime
 }
 
 // openApp wires Portico top to bottom: schema check → pool → sealer → store
@@ -315,7 +316,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	var bgWG sync.WaitGroup
 	bgWG.Go(func() { a.runtime.Run(bg) })
 	bgWG.Go(func() {
-		a.store.Listen(bg, a.runtime, a.cfg.ResyncInterval, func(err error) {
+		a.store.Listen(bg, listeners{a.runtime, a.rest}, a.cfg.ResyncInterval, func(err error) {
 			a.log.Warn("lost the tenant change listener; reconnecting, then resyncing", "err", err)
 		})
 	})
@@ -395,6 +396,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		InsecureCookies: !strings.HasPrefix(a.publicURL, "https://"),
 		TrustProxy:      a.cfg.TrustProxy,
 	})
+	a.rest = s
 	s.Mount("/mcp", self.handler)
 	s.Mount("/metrics", a.tel.metricsHandler())
 	dash := web.Handler()
@@ -402,6 +404,26 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		s.Mount(p, dash)
 	}
 	return withRequestContext(s.Handler(), a.log)
+}
+
+// listeners fans tenant change notifications out to each listener in turn:
+// the MCP runtime (reloads) and the REST API (its cached per-tenant limits).
+type listeners []tenant.Listener
+
+func (ls listeners) TenantChanged(c tenant.Change) {
+	for _, l := range ls {
+		if l != nil {
+			l.TenantChanged(c)
+		}
+	}
+}
+
+func (ls listeners) Resync(ctx context.Context) {
+	for _, l := range ls {
+		if l != nil {
+			l.Resync(ctx)
+		}
+	}
 }
 
 // tokenRevocations tells the runtime's token cache about revocations made
