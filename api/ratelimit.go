@@ -113,14 +113,22 @@ func (l *rateLimits) ratesOf(ctx context.Context, id string) tenantRates {
 	return r
 }
 
-// restLimitsFor picks a tenant's own REST limits over the operator's default.
+// restLimitsFor picks a tenant's own REST limits over the operator's
+// default. A burst left at 0 is one second's worth of requests, so a rate
+// alone never refuses the second of two quick requests.
 func restLimitsFor(s tenant.Settings, tenantDef RateLimit) (tenantRL, callerRL RateLimit) {
+	burst := func(perSecond float64, b int) int {
+		if b > 0 {
+			return b
+		}
+		return max(1, int(math.Ceil(perSecond)))
+	}
 	tenantRL = tenantDef
 	if s.RESTRateLimitPerSecond > 0 {
-		tenantRL = RateLimit{s.RESTRateLimitPerSecond, s.RESTRateLimitBurst}
+		tenantRL = RateLimit{s.RESTRateLimitPerSecond, burst(s.RESTRateLimitPerSecond, s.RESTRateLimitBurst)}
 	}
 	if s.RESTCallerRateLimitPerSecond > 0 {
-		callerRL = RateLimit{s.RESTCallerRateLimitPerSecond, s.RESTCallerRateLimitBurst}
+		callerRL = RateLimit{s.RESTCallerRateLimitPerSecond, burst(s.RESTCallerRateLimitPerSecond, s.RESTCallerRateLimitBurst)}
 	}
 	return tenantRL, callerRL
 }

@@ -53,6 +53,7 @@ func (s *Server) routes(o Options) {
 	v1.POST("/tenants", handleTenantCreate(st, o.CheckUpstream, log, base), authed...)
 	v1.GET("/tenants", handleTenantList(st, base), authed...)
 	v1.POST("/preview", handlePreview(o.Previewer), authed...)
+	v1.GET("/audit", handleAuditList(st, operatorLog), admin...)
 	v1.GET("/api-keys", handleAPIKeyList(st, adminKeys), admin...)
 	v1.POST("/api-keys", handleAPIKeyCreate(st, adminKeys), admin...)
 	v1.DELETE("/api-keys/:key_id", handleAPIKeyRevoke(st, adminKeys), admin...)
@@ -74,7 +75,7 @@ func (s *Server) routes(o Options) {
 	t.POST("/api-keys", handleAPIKeyCreate(st, tenantFromPath), owned...)
 	t.DELETE("/api-keys/:key_id", handleAPIKeyRevoke(st, tenantFromPath), owned...)
 	t.GET("/tools", handleToolList(rt), owned...)
-	t.GET("/audit", handleAuditList(st), owned...)
+	t.GET("/audit", handleAuditList(st, tenantFromPath), owned...)
 	t.GET("/calls", handleCallList(st, o.Calls), owned...)
 
 	sp := o.Spec

@@ -98,7 +98,8 @@ type Settings struct {
 	TokenRateLimitBurst     int     `json:"token_rate_limit_burst,omitempty"`
 	// RESTRateLimitPerSecond and RESTRateLimitBurst bound all REST API
 	// requests on this tenant's routes (/api/v1/tenants/{id}/...); 0 means
-	// the operator's default (PORTICO_RATE_LIMIT_TENANT).
+	// the operator's default (PORTICO_RATE_LIMIT_TENANT). A burst of 0 is
+	// one second's worth of requests (also for the per-caller pair).
 	RESTRateLimitPerSecond float64 `json:"rest_rate_limit_per_second,omitempty"`
 	RESTRateLimitBurst     int     `json:"rest_rate_limit_burst,omitempty"`
 	// RESTCallerRateLimitPerSecond and RESTCallerRateLimitBurst bound each
@@ -378,6 +379,15 @@ type AuditEntry struct {
 	Action    string         `json:"action"`
 	Details   map[string]any `json:"details,omitempty"`
 	CreatedAt time.Time      `json:"created_at"`
+}
+
+// AuditQuery selects a page of one audit log, newest first.
+type AuditQuery struct {
+	TenantID string    // "" is the operator log (events that belong to no tenant)
+	Before   int64     // cursor: only entries with a smaller ID; 0 = from the newest
+	Since    time.Time // only entries at or after this time; zero = no bound
+	Action   string    // an exact action, or a prefix ending in "." ("auth.")
+	Limit    int       // 1-1000; 0 = 100
 }
 
 // Domain errors. The api package maps them to HTTP statuses.

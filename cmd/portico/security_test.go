@@ -222,6 +222,9 @@ func TestCrossTenantIsolation(t *testing.T) {
 		"POST /users":                          map[string]any{"email": "x@x.example", "password": "another long password"},
 		"POST /me/api-keys":                    map[string]any{"name": "x", "scopes": []string{"read"}},
 	}
+	// Routes for operators only: every caller of A is refused with 403.
+	operatorRoutes := map[string]bool{"GET /audit": true, "GET /users": true, "POST /users": true,
+		"GET /api-keys": true, "POST /api-keys": true, "DELETE /api-keys/{key_id}": true}
 	// The tenant key of A's own keys listing etc. legitimately see A's data;
 	// a route without B's ids passes when it refuses or shows nothing of B.
 	var routes []string
@@ -250,6 +253,10 @@ func TestCrossTenantIsolation(t *testing.T) {
 				// caller: every unsigned delivery gets the same 401, for an
 				// existing tenant or not, so it tells A nothing of B.
 				refused = st == 401 && bytes.Contains(body, []byte(`"invalid_signature"`))
+			}
+			if operatorRoutes[r] && st != 403 {
+				leaks++
+				t.Errorf("%s %s as %s: status %d, want 403 (operator only): %.200s", method, concrete, c.name, st, body)
 			}
 			if tenantRoute && !refused {
 				leaks++
