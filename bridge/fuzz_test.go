@@ -84,11 +84,22 @@ var convertSeeds = []string{
 // "//evil.example" or "@evil" must not move the request).
 func FuzzNewRequest(f *testing.F) {
 	ops := specOpsFuzz(f)
-	f.Add("update_item", `{"id":"../../admin","name":"x"}`)
+	f.Add("update_item", `{"id__path":"../../admin","name":"x"}`)
+	f.Add("update_item", `{"id__path":"//evil.example/x","id__query":"@evil.example","name":"n"}`)
+	f.Add("update_item", `{"id__path":"%2F%2Fevil","id":"a\r\nHost: evil","name":{"nested":[1,2,{"x":null}]}}`)
+	f.Add("update_item", `{"id__path":"http://evil.example","name":"?#"}`)
 	f.Add("add_tags", `{"item_id":1,"body":["a","b"]}`)
-	f.Add("search", `{"q":"a b&c=d","tags":["x","y"]}`)
-	f.Add("update_item", `{"id":"//evil.example/x","name":"@evil.example"}`)
-	f.Add("update_item", `{"id":"%2F%2Fevil","name":{"nested":[1,2,{"x":null}]}}`)
+	f.Add("search", `{"csv":["a,b","c"],"space":["a b"],"pipe":["a|b"],"filter":{"x":{"y":[1,{"z":null}]}},"where":"w"}`)
+	f.Add("login", `{"username":"a\r\nX-Injected: 1","password":"p&q=r","scope":["a b","c"]}`)
+	f.Add("upload_file", `{"files":[{"filename":"../../etc/passwd","content":"aGk="},{"content":"!!"}]}`)
+	f.Add("put_avatar", `{"image":{"content":"AAECAw==","filename":"a\r\nb","media_type":"text/html\r\nX: y"}}`)
+	f.Add("PostCustomers", `{"email":"a@b","metadata":{"a[b]":"c","d":"e&f=g"},"expand":["x","y[z]"]}`)
+	f.Add("addPet", `{"name":"rex","photoUrls":["http://x"],"category":{"id":1},"status":"sold"}`)
+	f.Add("findPetsByStatus", `{"status":["available","sold,pending"],"fields":[],"limit":1e300}`)
+	f.Add("updatePetWithForm", `{"petId":-9223372036854775808,"name":"n","status":"s"}`)
+	f.Add("uploadFile", `{"petId":1,"additionalMetadata":"m","file":{"content":"eA==","filename":"\"q\".txt"}}`)
+	f.Add("uploadImage", `{"petId":1.5,"body":{"content":"eA=="}}`)
+	f.Add("createUsersWithArrayInput", `{"body":[{"username":"u"},null,[]]}`)
 	f.Fuzz(func(t *testing.T, name, args string) {
 		op := ops[name]
 		if op == nil {
@@ -111,23 +122,42 @@ func FuzzNewRequest(f *testing.F) {
 		if !strings.HasPrefix(req.URL.EscapedPath(), "/base/") {
 			t.Fatalf("args %s: path %s escaped the base path", args, req.URL.EscapedPath())
 		}
+		for k, vs := range req.Header {
+			for _, v := range vs {
+				if strings.ContainsAny(k+v, "\r\n\x00") {
+					t.Fatalf("args %s: header %q: %q carries a line break or NUL", args, k, v)
+				}
+			}
+		}
 	})
 }
 
+// specOpsFuzz converts the golden specs that exercise request building
+// (path, query, header and cookie parameters, JSON, form, deepObject,
+// multipart and raw bodies, Swagger 2 formData) and returns their
+// operations by tool name.
 func specOpsFuzz(f *testing.F) map[string]*Operation {
-	b, err := os.ReadFile("testdata/request.txtar")
-	if err != nil {
-		f.Fatal(err)
-	}
-	_, spec, _ := strings.Cut(string(b), "-- spec.json --\n")
-	spec, _, _ = strings.Cut(spec, "\n-- ")
-	conv, err := Convert([]byte(spec), Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
 	ops := map[string]*Operation{}
-	for _, op := range conv.Operations {
-		ops[op.Name] = op
+	for _, name := range []string{"testdata/request.txtar", "testdata/upload.txtar", "testdata/swagger2.txtar"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		_, spec, ok := strings.Cut(string(b), "-- spec.json --\n")
+		if !ok {
+			_, spec, _ = strings.Cut(string(b), "-- spec.yaml --\n")
+		}
+		spec, _, _ = strings.Cut(spec, "\n-- ")
+		conv, err := Convert([]byte(spec), Options{})
+		if err != nil {
+			f.Fatalf("%s: %v", name, err)
+		}
+		for _, op := range conv.Operations {
+			if ops[op.Name] != nil {
+				f.Fatalf("%s: tool %s is also in another seed spec", name, op.Name)
+			}
+			ops[op.Name] = op
+		}
 	}
 	return ops
 }
