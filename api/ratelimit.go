@@ -79,10 +79,12 @@ func (l *rateLimits) allowTenant(ctx context.Context, id, caller string) error {
 		return nil
 	}
 	r := l.ratesOf(ctx, id)
-	if err := l.allow("tenant:"+id, r.tenant, "tenant "+id); err != nil {
+	// The caller's bucket first: a caller over its own limit must not spend
+	// the tenant's budget that the tenant's other callers share.
+	if err := l.allow("tenant:"+id+"/caller:"+caller, r.caller, "this API key or session in tenant "+id); err != nil {
 		return err
 	}
-	return l.allow("tenant:"+id+"/caller:"+caller, r.caller, "this API key or session in tenant "+id)
+	return l.allow("tenant:"+id, r.tenant, "tenant "+id)
 }
 
 // ratesOf returns tenant id's effective REST limits: its settings where
