@@ -254,19 +254,40 @@ func TestEndpointsSuccess(t *testing.T) {
 		},
 		{
 			name: "audit with limit", method: "GET", path: "/api/v1/tenants/t1/audit?limit=5", key: t1ReadKey,
-			store: &fakeStore{AuditFn: func(_ context.Context, id string, limit int) ([]tenant.AuditEntry, error) {
+			store: &fakeStore{AuditFn: func(_ context.Context, q tenant.AuditQuery) ([]tenant.AuditEntry, error) {
 				return []tenant.AuditEntry{{ID: 1, TenantID: "t1", Actor: "apikey:k-t1", Action: "credential.put", CreatedAt: t0}},
-					check("args", []any{id, limit}, []any{"t1", 5})
+					check("query", q, tenant.AuditQuery{TenantID: "t1", Limit: 5})
 			}},
 			wantStatus: 200,
 			wantBody:   `{"audit":[{"id":1,"tenant_id":"t1","actor":"apikey:k-t1","action":"credential.put","created_at":"2026-11-01T12:00:00Z"}]}`,
 		},
 		{
 			name: "audit default limit", method: "GET", path: "/api/v1/tenants/t1/audit", key: adminKey,
-			store: &fakeStore{AuditFn: func(_ context.Context, _ string, limit int) ([]tenant.AuditEntry, error) {
-				return nil, check("limit", limit, 100)
+			store: &fakeStore{AuditFn: func(_ context.Context, q tenant.AuditQuery) ([]tenant.AuditEntry, error) {
+				return nil, check("limit", q.Limit, 100)
 			}},
 			wantStatus: 200, wantBody: `{"audit":[]}`,
+		},
+		{
+			name: "operator audit: filters, cursor, next page", method: "GET",
+			path: "/api/v1/audit?action=auth.&since=2026-11-01T00:00:00Z&cursor=40&limit=1", key: adminKey,
+			store: &fakeStore{AuditFn: func(_ context.Context, q tenant.AuditQuery) ([]tenant.AuditEntry, error) {
+				return []tenant.AuditEntry{{ID: 39, Actor: "anonymous", Action: "auth.login_failed", CreatedAt: t0}},
+					check("query", q, tenant.AuditQuery{TenantID: "", Before: 40, Limit: 1, Action: "auth.",
+						Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
+			}},
+			wantStatus: 200,
+			wantBody:   `{"audit":[{"id":39,"tenant_id":"","actor":"anonymous","action":"auth.login_failed","created_at":"2026-11-01T12:00:00Z"}],"next_cursor":"39"}`,
+		},
+		{
+			name: "operator audit refuses a tenant key", method: "GET", path: "/api/v1/audit", key: t1Key,
+			wantStatus: 403,
+			wantBody:   `{"error":{"code":"forbidden","message":"this needs an operator: an admin API key or an operator user","details":{}}}`,
+		},
+		{
+			name: "audit: bad cursor and since name the parameter", method: "GET", path: "/api/v1/audit?cursor=x&since=yesterday", key: adminKey,
+			wantStatus: 422,
+			wantBody:   `{"error":{"code":"invalid_input","message":"2 fields are invalid: cursor must be the next_cursor of a previous page; since must be an RFC 3339 time such as 2026-01-02T15:04:05Z","details":{"fields":[{"field":"cursor","problem":"must be the next_cursor of a previous page"},{"field":"since","problem":"must be an RFC 3339 time such as 2026-01-02T15:04:05Z"}]}}}`,
 		},
 		{name: "healthz", method: "GET", path: "/healthz", wantStatus: 200, wantBody: `{"status":"ok"}`},
 		{name: "readyz", method: "GET", path: "/readyz", wantStatus: 200, wantBody: `{"status":"ready","checks":{"ready":"ok"}}`},

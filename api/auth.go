@@ -216,8 +216,9 @@ func securityEvent(ctx context.Context, st eventRecorder, log *slog.Logger, tena
 // tenant's owner (read-only keys its viewer); users and user keys need a
 // membership. A tenant the caller does not belong to gets the same 404 as an
 // unknown one, so ids cannot be probed for existence. After the check the
-// tenant's REST rate limit applies; counting earlier would let another
-// tenant's caller spend this tenant's budget.
+// tenant's REST rate limits apply (its settings, else the operator's
+// defaults); counting earlier would let another tenant's caller spend this
+// tenant's budget.
 func member(st roleGetter, rl *rateLimits, min tenant.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -253,10 +254,16 @@ func member(st roleGetter, rl *rateLimits, min tenant.Role) echo.MiddlewareFunc 
 			if !have.AtLeast(need) {
 				return forbidden("your role in tenant %s is %s; this needs %s", id, have, need)
 			}
-			if err := rl.allowTenant(id); err != nil {
+			if err := rl.allowTenant(c.Request().Context(), id, p.bucket()); err != nil {
 				return err
 			}
-			return next(c)
+			err := next(c)
+			if err == nil && !safeMethod(c.Request().Method) {
+				// A change may have been to the settings: read the limits
+				// afresh next time (other replicas hear of it by NOTIFY).
+				rl.forget(id)
+			}
+			return err
 		}
 	}
 }

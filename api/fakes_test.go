@@ -32,7 +32,7 @@ type fakeStore struct {
 	APIKeysFn          func(ctx context.Context, tenantID string) ([]tenant.APIKey, error)
 	RevokeAPIKeyFn     func(ctx context.Context, tenantID, keyID, actor string) error
 	VerifyAPIKeyFn     func(ctx context.Context, secret string) (tenant.APIKey, error)
-	AuditFn            func(ctx context.Context, tenantID string, limit int) ([]tenant.AuditEntry, error)
+	AuditFn            func(ctx context.Context, q tenant.AuditQuery) ([]tenant.AuditEntry, error)
 	PingFn             func(ctx context.Context) error
 	fakeAccounts
 }
@@ -148,11 +148,11 @@ func (f *fakeStore) VerifyAPIKey(ctx context.Context, secret string) (tenant.API
 	return tenant.APIKey{}, tenant.ErrNotFound
 }
 
-func (f *fakeStore) Audit(ctx context.Context, tenantID string, limit int) ([]tenant.AuditEntry, error) {
+func (f *fakeStore) AuditPage(ctx context.Context, q tenant.AuditQuery) ([]tenant.AuditEntry, error) {
 	if f.AuditFn == nil {
-		return nil, unexpected("Audit")
+		return nil, unexpected("AuditPage")
 	}
-	return f.AuditFn(ctx, tenantID, limit)
+	return f.AuditFn(ctx, q)
 }
 
 func (f *fakeStore) Ping(ctx context.Context) error {

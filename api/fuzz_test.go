@@ -22,8 +22,13 @@ func FuzzRESTJSON(f *testing.F) {
 		`{"type":"bearer","value":"v"}`, `{"name":"t","expires_at":"2099-01-01T00:00:00Z"}`,
 		`{"name":"k","scopes":["read","write"]}`, `{"role":"owner"}`, `{"email":"a@b.c","password":"0123456789ab"}`,
 		`[]`, `{"name":1e999}`, `{"settings":{"upstream_timeout_ms":-1}}`, "{\"name\":\"\xff\"}", `{"a":` + strings.Repeat("[", 10000),
+		`{"rest_rate_limit_per_second":2.5,"rest_rate_limit_burst":3,"rest_caller_rate_limit_per_second":1e-300,"max_response_bytes":9007199254740993}`,
+		`{"route_maps":[{"methods":["GET","*"],"pattern":"^/a(?P<x>b)$","tags":["t"],"mcp_type":"resource_template","mcp_tags":["m"]}],"names":{"GET /a":"n"},"uris":{"x":"test://a/{id}"},"tool_mode":"discovery","forward_headers":["X-A"]}`,
+		`{"email":"op@x.example","password":"0123456789abcdef","operator":true}`, `{"spec_url":"https://s.example/openapi.json","settings":{"names":{"":""}}}`,
+		`{"name":"a","scopes":["read","admin"],"expires_at":"not a time"}`, `{"type":"header","name":"X-Key","value":"v\r\nX: y"}`, `{"type":"basic","username":"u","password":"p"}`,
+		`{"name":"x","base_url":"https://x.example","extra":1}`, `{"name":"x","name":"y"}`, `{"role":"operator"}`, `null`, `"str"`, `{"settings":null}`,
 	} {
-		for route := range 7 {
+		for route := range 10 {
 			f.Add(uint8(route), s)
 		}
 	}
@@ -48,11 +53,20 @@ func FuzzRESTJSON(f *testing.F) {
 		},
 	}
 	st.FindUserFn = func(context.Context, string) (tenant.User, error) { return tenant.User{ID: "u1"}, nil }
+	st.CreateUserFn = func(_ context.Context, email, password string, op bool, _ string) (tenant.User, error) {
+		return tenant.User{ID: "u2", Email: email, Operator: op}, nil
+	}
+	prev := fakePreviewer{PreviewFn: func(_ context.Context, specURL string, s tenant.Settings) (*tenant.Preview, error) {
+		return &tenant.Preview{}, s.Validate()
+	}}
 	st.PutMemberFn = func(_ context.Context, tid, uid string, r tenant.Role, _ string) (tenant.Member, error) {
 		return tenant.Member{TenantID: tid, UserID: uid, Role: r}, nil
 	}
-	h := New(Options{Store: st, Runtime: &fakeRuntime{}, BodyLimit: 64 << 10}).Handler()
+	h := New(Options{Store: st, Runtime: &fakeRuntime{}, Previewer: prev, BodyLimit: 64 << 10}).Handler()
 	f.Fuzz(func(t *testing.T, route uint8, body string) {
+		if len(body) > 96<<10 {
+			return // past the 64 KiB body limit every body is the same 413
+		}
 		r := routes[int(route)%len(routes)]
 		w := do(t, h, r.method, r.path, adminKey, body)
 		if w.Code >= 500 {

@@ -97,6 +97,12 @@ func op(id, summary, tag string, params []obj, reqBody obj, ok string, okResp ob
 func openAPIDocument() map[string]any {
 	id := pathParam("id", "Tenant id.")
 	ids := []obj{id}
+	auditParams := []obj{
+		{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+		{"name": "action", "in": "query", "schema": str(`Only this action (e.g. auth.login_failed), or every action with this prefix when it ends in "." (auth.).`)},
+		{"name": "since", "in": "query", "schema": obj{"type": "string", "format": "date-time", "description": "Only entries from this time."}},
+		{"name": "cursor", "in": "query", "schema": str("The next_cursor of the previous page.")},
+	}
 	noContent := resp("Done.", nil)
 	doc := obj{
 		"openapi": "3.1.0",
@@ -176,9 +182,11 @@ func openAPIDocument() map[string]any {
 			"/tenants/{id}/tools": obj{"get": op("listTools",
 				"The live tools, resources and templates of an active tenant.", "tenants", ids, nil,
 				"200", resp("Tools.", listOf("tools", "Tool")))},
-			"/tenants/{id}/audit": obj{"get": op("listAudit", "Who changed what, newest first.", "tenants",
-				[]obj{id, {"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}},
-				nil, "200", resp("Audit entries.", listOf("audit", "AuditEntry")), "422")},
+			"/tenants/{id}/audit": obj{"get": op("listAudit", "Who changed what in this tenant, and its security events, newest first.", "tenants",
+				append([]obj{id}, auditParams...), nil, "200", resp("Audit entries.", ref("AuditPage")), "422")},
+			"/audit": obj{"get": op("listOperatorAudit",
+				"Operator only: the audit log of what belongs to no tenant (users, admin API keys, sign-ins, failed sign-ins, revoked keys presented, CSRF failures), newest first.", "audit",
+				auditParams, nil, "200", resp("Audit entries.", ref("AuditPage")), "403", "422")},
 			"/tenants/{id}/calls": obj{"get": op("listCalls",
 				"Recent tool calls (newest first) with status and latency split (gateway vs upstream), per-minute aggregates and a summary of the last 24 h. Kept in memory by each replica for the calls it served; lost on restart.", "tenants",
 				[]obj{id,
@@ -309,18 +317,22 @@ func schemas() obj {
 			"settings": ref("Settings"),
 		}),
 		"Settings": object(nil, obj{
-			"route_maps":                  arrayOf(ref("RouteMap")),
-			"names":                       obj{"type": "object", "additionalProperties": obj{"type": "string", "maxLength": 64}},
-			"upstream_timeout_ms":         obj{"type": "integer", "minimum": 0, "maximum": 300000},
-			"timeouts_ms":                 obj{"type": "object", "additionalProperties": obj{"type": "integer", "minimum": 1, "maximum": 300000}, "description": "Per-operation upstream timeouts overriding upstream_timeout_ms, keyed by operationId or \"METHOD /path\"."},
-			"max_concurrency":             obj{"type": "integer", "minimum": 0, "maximum": 10000},
-			"forward_headers":             strs,
-			"refresh_interval_s":          obj{"type": "integer", "description": "0 (default) or 30-86400."},
-			"rate_limit_per_second":       obj{"type": "number", "minimum": 0, "description": "Tool calls per second for the tenant; 0 = operator default."},
-			"rate_limit_burst":            obj{"type": "integer", "minimum": 0},
-			"token_rate_limit_per_second": obj{"type": "number", "minimum": 0, "description": "Tool calls per second per MCP token; 0 = operator default."},
-			"token_rate_limit_burst":      obj{"type": "integer", "minimum": 0},
-			"max_response_bytes":          obj{"type": "integer", "minimum": 0, "maximum": 268435456, "description": "Upstream response cap; longer results are cut and say so. 0 = operator default."},
+			"route_maps":                        arrayOf(ref("RouteMap")),
+			"names":                             obj{"type": "object", "additionalProperties": obj{"type": "string", "maxLength": 64}},
+			"upstream_timeout_ms":               obj{"type": "integer", "minimum": 0, "maximum": 300000},
+			"timeouts_ms":                       obj{"type": "object", "additionalProperties": obj{"type": "integer", "minimum": 1, "maximum": 300000}, "description": "Per-operation upstream timeouts overriding upstream_timeout_ms, keyed by operationId or \"METHOD /path\"."},
+			"max_concurrency":                   obj{"type": "integer", "minimum": 0, "maximum": 10000},
+			"forward_headers":                   strs,
+			"refresh_interval_s":                obj{"type": "integer", "description": "0 (default) or 30-86400."},
+			"rate_limit_per_second":             obj{"type": "number", "minimum": 0, "description": "Tool calls per second for the tenant; 0 = operator default."},
+			"rate_limit_burst":                  obj{"type": "integer", "minimum": 0},
+			"token_rate_limit_per_second":       obj{"type": "number", "minimum": 0, "description": "Tool calls per second per MCP token; 0 = operator default."},
+			"token_rate_limit_burst":            obj{"type": "integer", "minimum": 0},
+			"rest_rate_limit_per_second":        obj{"type": "number", "minimum": 0, "maximum": 100000, "description": "REST requests per second on this tenant's routes (/api/v1/tenants/{id}/...); 0 = operator default."},
+			"rest_rate_limit_burst":             obj{"type": "integer", "minimum": 0, "maximum": 100000},
+			"rest_caller_rate_limit_per_second": obj{"type": "number", "minimum": 0, "maximum": 100000, "description": "REST requests per second per API key or session on this tenant's routes; 0 = only the operator's per-caller limit, which always applies."},
+			"rest_caller_rate_limit_burst":      obj{"type": "integer", "minimum": 0, "maximum": 100000, "description": "0 = one second's worth of requests."},
+			"max_response_bytes":                obj{"type": "integer", "minimum": 0, "maximum": 268435456, "description": "Upstream response cap; longer results are cut and say so. 0 = operator default."},
 		}),
 		"RouteMap": object([]string{"mcp_type"}, obj{
 			"methods":  strs,
@@ -436,6 +448,10 @@ func schemas() obj {
 			"csrf_token":  str("Send as X-CSRF-Token with every cookie-authenticated change."),
 			"expires_at":  timeStr,
 			"memberships": arrayOf(ref("Member")),
+		}),
+		"AuditPage": object([]string{"audit"}, obj{
+			"audit":       arrayOf(ref("AuditEntry")),
+			"next_cursor": str("Present when there may be more: pass it as ?cursor= for the next (older) page."),
 		}),
 		"AuditEntry": object([]string{"id", "tenant_id", "actor", "action", "created_at"}, obj{
 			"id":         obj{"type": "integer"},

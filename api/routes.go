@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/portico-mcp/portico/tenant"
@@ -15,7 +17,14 @@ import (
 // under the prefix into a 404.
 func (s *Server) routes(o Options) {
 	e, st, rt, log, base := s.e, o.Store, o.Runtime, o.Logger, o.BaseURL
-	rl := newRateLimits(o.CallerRate, o.TenantRate, o.LoginRate)
+	rl := newRateLimits(o.CallerRate, o.TenantRate, o.LoginRate, func(ctx context.Context, id string) (tenant.Settings, error) {
+		t, err := st.Tenant(ctx, id)
+		if err != nil {
+			return tenant.Settings{}, err
+		}
+		return t.Settings, nil
+	})
+	s.limits = rl
 	so := sessionOptions{ttl: o.SessionTTL, secure: !o.InsecureCookies}
 	authed := []echo.MiddlewareFunc{limitBody(o.BodyLimit), authenticate(st, rl, log)}
 	admin := append(authed[:len(authed):len(authed)], operatorOnly)
@@ -48,6 +57,7 @@ func (s *Server) routes(o Options) {
 	v1.POST("/tenants", handleTenantCreate(st, o.CheckUpstream, log, base), authed...)
 	v1.GET("/tenants", handleTenantList(st, base), authed...)
 	v1.POST("/preview", handlePreview(o.Previewer), authed...)
+	v1.GET("/audit", handleAuditList(st, operatorLog), admin...)
 	v1.GET("/api-keys", handleAPIKeyList(st, adminKeys), admin...)
 	v1.POST("/api-keys", handleAPIKeyCreate(st, adminKeys), admin...)
 	v1.DELETE("/api-keys/:key_id", handleAPIKeyRevoke(st, adminKeys), admin...)
@@ -71,7 +81,7 @@ func (s *Server) routes(o Options) {
 	t.POST("/api-keys", handleAPIKeyCreate(st, tenantFromPath), owned...)
 	t.DELETE("/api-keys/:key_id", handleAPIKeyRevoke(st, tenantFromPath), owned...)
 	t.GET("/tools", handleToolList(rt), owned...)
-	t.GET("/audit", handleAuditList(st), owned...)
+	t.GET("/audit", handleAuditList(st, tenantFromPath), owned...)
 	t.GET("/calls", handleCallList(st, o.Calls), owned...)
 
 	sp := o.Spec

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // Store is every store method the API calls. *tenant.Store satisfies it
@@ -139,7 +141,26 @@ const DefaultBodyLimit = 1 << 20
 
 // Server is the HTTP surface. Build it with New, serve Handler.
 type Server struct {
-	e *echo.Echo
+	e      *echo.Echo
+	limits *rateLimits
+}
+
+// TenantChanged drops what the server caches of tenant c.TenantID (its REST
+// rate limits), so a settings change made on another replica applies here
+// too. With Resync it makes Server a tenant.Listener; cmd feeds it the same
+// notifications as the MCP runtime.
+func (s *Server) TenantChanged(c tenant.Change) {
+	if s != nil && c.Kind != "token" {
+		s.limits.forget(c.TenantID)
+	}
+}
+
+// Resync drops every cached tenant's limits: notifications sent while the
+// listener was away are lost.
+func (s *Server) Resync(context.Context) {
+	if s != nil {
+		s.limits.forget("")
+	}
 }
 
 // New builds the server and registers every route (see routes.go).

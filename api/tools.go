@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,7 +17,7 @@ type toolLister interface {
 }
 
 type auditReader interface {
-	Audit(ctx context.Context, tenantID string, limit int) ([]tenant.AuditEntry, error)
+	AuditPage(ctx context.Context, q tenant.AuditQuery) ([]tenant.AuditEntry, error)
 }
 
 // handleToolList shows what agents see right now. The runtime only knows
@@ -38,23 +39,54 @@ const (
 	maxAuditLimit     = 1000
 )
 
-func handleAuditList(store auditReader) echo.HandlerFunc {
+// operatorLog picks the operator's audit log: events that belong to no tenant.
+func operatorLog(echo.Context) string { return "" }
+
+// handleAuditList serves one audit log, newest first, a page at a time:
+// ?limit=, ?action= (exact, or a prefix ending in "."), ?since= (RFC 3339)
+// and ?cursor= (the next_cursor of the previous page). logOf picks the log:
+// the tenant in the path, or "" for the operator log.
+func handleAuditList(store auditReader, logOf func(echo.Context) string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := c.Param("id")
-		limit := defaultAuditLimit
+		id := logOf(c)
+		q := tenant.AuditQuery{TenantID: id, Limit: defaultAuditLimit, Action: c.QueryParam("action")}
+		var inv tenant.InvalidError
 		if s := c.QueryParam("limit"); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > maxAuditLimit {
-				return &tenant.InvalidError{Problems: []tenant.FieldProblem{{Field: "limit",
-					Problem: fmt.Sprintf("must be an integer between 1 and %d", maxAuditLimit)}}}
+				inv.Add("limit", fmt.Sprintf("must be an integer between 1 and %d", maxAuditLimit))
 			}
-			limit = n
+			q.Limit = n
 		}
-		entries, err := store.Audit(c.Request().Context(), id, limit)
+		if s := c.QueryParam("cursor"); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n < 1 {
+				inv.Add("cursor", "must be the next_cursor of a previous page")
+			}
+			q.Before = n
+		}
+		if s := c.QueryParam("since"); s != "" {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				inv.Add("since", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
+			}
+			q.Since = t
+		}
+		if len(q.Action) > 100 {
+			inv.Add("action", "must be at most 100 characters")
+		}
+		if err := inv.Err(); err != nil {
+			return err
+		}
+		entries, err := store.AuditPage(c.Request().Context(), q)
 		if err != nil {
-			return explain(fmt.Errorf("read audit of tenant %s: %w", id, err),
+			return explain(fmt.Errorf("read audit log %q: %w", id, err),
 				tenant.ErrNotFound, "tenant %s was not found", id)
 		}
-		return c.JSON(http.StatusOK, map[string]any{"audit": nonNil(entries)})
+		out := map[string]any{"audit": nonNil(entries)}
+		if len(entries) == q.Limit {
+			out["next_cursor"] = strconv.FormatInt(entries[len(entries)-1].ID, 10)
+		}
+		return c.JSON(http.StatusOK, out)
 	}
 }

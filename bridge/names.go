@@ -103,6 +103,9 @@ func (c *converter) assignNames() {
 		if name == "" {
 			name = sanitizeName(strings.ToLower(p.op.Method) + "_" + p.op.Path)
 		}
+		if name == "" {
+			name = "operation"
+		}
 		if cut := cutName(name, MaxNameLen); cut != name {
 			c.warnf("%s %s: name %q is longer than %d characters; cut to %q", p.op.Method, p.op.Path, name, MaxNameLen, cut)
 			c.out.Report.NamesCut = append(c.out.Report.NamesCut, tenant.NameChange{Operation: p.op.Method + " " + p.op.Path, From: name, To: cut})

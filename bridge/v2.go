@@ -43,6 +43,9 @@ func (c *converter) fromV2(d *v2.Swagger) {
 			continue
 		}
 		for method, o := range item.GetOperations().FromOldest() {
+			if !c.isOperation(path, method) {
+				continue
+			}
 			c.operationV2(d, path, strings.ToUpper(method), item, o)
 		}
 	}

@@ -40,6 +40,9 @@ func (c *converter) fromV3(d *v3.Document) {
 			continue
 		}
 		for method, o := range item.GetOperations().FromOldest() {
+			if !c.isOperation(path, method) {
+				continue
+			}
 			c.operationV3(path, strings.ToUpper(method), item, o)
 		}
 	}

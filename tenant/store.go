@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -148,16 +150,35 @@ func (s *Store) RecordEvent(ctx context.Context, tenantID, actor, action string,
 // 1000 and defaults to 100. tenantID "" reads the entries about admin keys
 // and key rotation, which belong to no tenant.
 func (s *Store) Audit(ctx context.Context, tenantID string, limit int) ([]AuditEntry, error) {
+	return s.AuditPage(ctx, AuditQuery{TenantID: tenantID, Limit: limit})
+}
+
+// AuditPage reads one page of tenant q.TenantID's audit log ("" is the
+// operator log: users, admin keys, failed sign-ins), newest first, after
+// the filters in q. The next page is q.Before = the last entry's ID.
+func (s *Store) AuditPage(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
+	limit := q.Limit
 	if limit <= 0 {
 		limit = 100
 	}
 	limit = min(limit, 1000)
+	before := q.Before
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	var since *time.Time
+	if !q.Since.IsZero() {
+		since = &q.Since
+	}
+	// action: exact, or a prefix when it ends in "." (auth. matches auth.login).
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, tenant_id, actor, source, action, details, created_at
 		FROM audit_log
-		WHERE tenant_id = $1
+		WHERE tenant_id = $1 AND id < $2
+		  AND ($3::timestamptz IS NULL OR created_at >= $3)
+		  AND ($4 = '' OR action = $4 OR (right($4, 1) = '.' AND left(action, length($4)) = $4))
 		ORDER BY id DESC
-		LIMIT $2`, tenantID, limit)
+		LIMIT $5`, q.TenantID, before, since, q.Action, limit)
 	if err != nil {
 		return nil, dbErr("read audit log", err)
 	}

@@ -101,6 +101,18 @@ type Settings struct {
 	// tool calls; 0 means the operator's default.
 	TokenRateLimitPerSecond float64 `json:"token_rate_limit_per_second,omitempty"`
 	TokenRateLimitBurst     int     `json:"token_rate_limit_burst,omitempty"`
+	// RESTRateLimitPerSecond and RESTRateLimitBurst bound all REST API
+	// requests on this tenant's routes (/api/v1/tenants/{id}/...); 0 means
+	// the operator's default (PORTICO_RATE_LIMIT_TENANT). A burst of 0 is
+	// one second's worth of requests (also for the per-caller pair).
+	RESTRateLimitPerSecond float64 `json:"rest_rate_limit_per_second,omitempty"`
+	RESTRateLimitBurst     int     `json:"rest_rate_limit_burst,omitempty"`
+	// RESTCallerRateLimitPerSecond and RESTCallerRateLimitBurst bound each
+	// API key or session on this tenant's routes; 0 means none beyond the
+	// operator's per-caller limit (PORTICO_RATE_LIMIT_CALLER), which applies
+	// to every route and so also caps this one.
+	RESTCallerRateLimitPerSecond float64 `json:"rest_caller_rate_limit_per_second,omitempty"`
+	RESTCallerRateLimitBurst     int     `json:"rest_caller_rate_limit_burst,omitempty"`
 	// MaxResponseBytes caps one upstream response read into a tool result
 	// (longer ones are cut, and the result says so); 0 means the default.
 	MaxResponseBytes int64 `json:"max_response_bytes,omitempty"`
@@ -202,12 +214,14 @@ func (s Settings) Validate() error {
 	if s.MaxConcurrency < 0 || s.MaxConcurrency > 10_000 {
 		inv.Add("settings.max_concurrency", "must be between 0 and 10000")
 	}
-	for f, v := range map[string]float64{"rate_limit_per_second": s.RateLimitPerSecond, "token_rate_limit_per_second": s.TokenRateLimitPerSecond} {
+	for f, v := range map[string]float64{"rate_limit_per_second": s.RateLimitPerSecond, "token_rate_limit_per_second": s.TokenRateLimitPerSecond,
+		"rest_rate_limit_per_second": s.RESTRateLimitPerSecond, "rest_caller_rate_limit_per_second": s.RESTCallerRateLimitPerSecond} {
 		if v < 0 || v > 100_000 {
 			inv.Add("settings."+f, "must be between 0 (default) and 100000")
 		}
 	}
-	for f, v := range map[string]int{"rate_limit_burst": s.RateLimitBurst, "token_rate_limit_burst": s.TokenRateLimitBurst} {
+	for f, v := range map[string]int{"rate_limit_burst": s.RateLimitBurst, "token_rate_limit_burst": s.TokenRateLimitBurst,
+		"rest_rate_limit_burst": s.RESTRateLimitBurst, "rest_caller_rate_limit_burst": s.RESTCallerRateLimitBurst} {
 		if v < 0 || v > 100_000 {
 			inv.Add("settings."+f, "must be between 0 and 100000")
 		}
@@ -402,6 +416,15 @@ type AuditEntry struct {
 	Action    string         `json:"action"`
 	Details   map[string]any `json:"details,omitempty"`
 	CreatedAt time.Time      `json:"created_at"`
+}
+
+// AuditQuery selects a page of one audit log, newest first.
+type AuditQuery struct {
+	TenantID string    // "" is the operator log (events that belong to no tenant)
+	Before   int64     // cursor: only entries with a smaller ID; 0 = from the newest
+	Since    time.Time // only entries at or after this time; zero = no bound
+	Action   string    // an exact action, or a prefix ending in "." ("auth.")
+	Limit    int       // 1-1000; 0 = 100
 }
 
 // Domain errors. The api package maps them to HTTP statuses.

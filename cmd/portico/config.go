@@ -41,7 +41,7 @@ type config struct {
 	MaxConcurrency   int           // PORTICO_MAX_CONCURRENCY per tenant, default 64
 	MaxResponseBytes int64         // PORTICO_MAX_RESPONSE_BYTES per upstream response, default 10 MiB
 	RESTCallerRate   rateLimit     // PORTICO_RATE_LIMIT_CALLER per API key / session, default 20:40
-	RESTTenantRate   rateLimit     // PORTICO_RATE_LIMIT_TENANT per tenant's REST routes, default 50:100
+	RESTTenantRate   rateLimit     // PORTICO_RATE_LIMIT_TENANT per tenant's REST routes, default 50:100; settings.rest_rate_limit_* override
 	LoginRate        rateLimit     // PORTICO_RATE_LIMIT_LOGIN per client address and per email, default 0.2:10
 	MCPTenantRate    rateLimit     // PORTICO_MCP_RATE_LIMIT_TENANT tool calls per tenant, default 100:200
 	MCPTokenRate     rateLimit     // PORTICO_MCP_RATE_LIMIT_TOKEN tool calls per MCP token, default 20:40

@@ -151,6 +151,7 @@ type app struct {
 	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
+	rest      *api.Server // set by handler; hears tenant changes beside the runtime
 }
 
 // openApp wires Portico top to bottom: schema check → pool → sealer → store
@@ -317,7 +318,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	var bgWG sync.WaitGroup
 	bgWG.Go(func() { a.runtime.Run(bg) })
 	bgWG.Go(func() {
-		a.store.Listen(bg, a.runtime, a.cfg.ResyncInterval, func(err error) {
+		a.store.Listen(bg, listeners{a.runtime, a.rest}, a.cfg.ResyncInterval, func(err error) {
 			a.log.Warn("lost the tenant change listener; reconnecting, then resyncing", "err", err)
 		})
 	})
@@ -398,6 +399,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		TrustProxy:      a.cfg.TrustProxy,
 		OAuth:           a.oauthServer(),
 	})
+	a.rest = s
 	s.Mount("/mcp", self.handler)
 	s.Mount("/metrics", a.tel.metricsHandler())
 	dash := web.Handler()
@@ -414,6 +416,26 @@ func (a *app) oauthServer() *api.OAuthOptions {
 		return nil
 	}
 	return &api.OAuthOptions{Store: a.store, Fetch: a.runtime.GuardedClient(5 * time.Second), Forget: a.runtime.ForgetToken}
+}
+
+// listeners fans tenant change notifications out to each listener in turn:
+// the MCP runtime (reloads) and the REST API (its cached per-tenant limits).
+type listeners []tenant.Listener
+
+func (ls listeners) TenantChanged(c tenant.Change) {
+	for _, l := range ls {
+		if l != nil {
+			l.TenantChanged(c)
+		}
+	}
+}
+
+func (ls listeners) Resync(ctx context.Context) {
+	for _, l := range ls {
+		if l != nil {
+			l.Resync(ctx)
+		}
+	}
 }
 
 // tokenRevocations tells the runtime's token cache about revocations made

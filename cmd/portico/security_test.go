@@ -222,6 +222,9 @@ func TestCrossTenantIsolation(t *testing.T) {
 		"POST /users":                          map[string]any{"email": "x@x.example", "password": "another long password"},
 		"POST /me/api-keys":                    map[string]any{"name": "x", "scopes": []string{"read"}},
 	}
+	// Routes for operators only: every caller of A is refused with 403.
+	operatorRoutes := map[string]bool{"GET /audit": true, "GET /users": true, "POST /users": true,
+		"GET /api-keys": true, "POST /api-keys": true, "DELETE /api-keys/{key_id}": true}
 	// The tenant key of A's own keys listing etc. legitimately see A's data;
 	// a route without B's ids passes when it refuses or shows nothing of B.
 	var routes []string
@@ -250,6 +253,10 @@ func TestCrossTenantIsolation(t *testing.T) {
 				// caller: every unsigned delivery gets the same 401, for an
 				// existing tenant or not, so it tells A nothing of B.
 				refused = st == 401 && bytes.Contains(body, []byte(`"invalid_signature"`))
+			}
+			if operatorRoutes[r] && st != 403 {
+				leaks++
+				t.Errorf("%s %s as %s: status %d, want 403 (operator only): %.200s", method, concrete, c.name, st, body)
 			}
 			if tenantRoute && !refused {
 				leaks++
@@ -480,4 +487,117 @@ func TestBadInputAtTheEdge(t *testing.T) {
 			t.Errorf("revoked key: %d, want 401", st)
 		}
 	})
+}
+
+// TestRESTRateLimitTenantSetting: a tenant's own REST limit
+// (settings.rest_rate_limit_*) replaces the operator's default on its
+// routes, answers 429 with Retry-After at the configured rate, clears after
+// the window, and a settings change applies at once, on this replica and on
+// another one (through the tenant change listener), without a restart.
+func TestRESTRateLimitTenantSetting(t *testing.T) {
+	dbURL := pgtest.NewDB(t)
+	p := startPorticoWith(t, dbURL, nil) // operator REST limits off
+	p2 := startPorticoWith(t, dbURL, nil)
+	admin, admin2 := bearer("admin", p.adminKey), bearer("admin", p2.adminKey)
+
+	ids := make([]string, 2)
+	for i := range ids {
+		st, b, _ := p.send(t, admin, "POST", "/api/v1/tenants", map[string]any{"name": fmt.Sprintf("rl%d", i), "base_url": "http://127.0.0.1:9"})
+		if st != 201 {
+			t.Fatalf("create: %d %s", st, b)
+		}
+		var tn struct{ ID string }
+		json.Unmarshal(b, &tn)
+		ids[i] = tn.ID
+	}
+	id := ids[0]
+	get := func(p *portico, h caller, id string) (int, string, string) {
+		st, b, hd := p.send(t, h, "GET", "/api/v1/tenants/"+id, nil)
+		return st, hd.Get("Retry-After"), string(b)
+	}
+	// Replica 2 reads (and caches) the limits before the change.
+	for range 5 {
+		if st, _, b := get(p2, admin2, id); st != 200 {
+			t.Fatalf("before the setting, on replica 2: %d %s", st, b)
+		}
+	}
+	put := func(s map[string]any) {
+		t.Helper()
+		if st, b, _ := p.send(t, admin, "PUT", "/api/v1/tenants/"+id+"/settings", s); st != 200 {
+			t.Fatalf("settings %v: %d %s", s, st, b)
+		}
+	}
+	put(map[string]any{"rest_rate_limit_per_second": 2, "rest_rate_limit_burst": 3})
+
+	for i := 1; i <= 3; i++ {
+		if st, _, b := get(p, admin, id); st != 200 {
+			t.Fatalf("request %d of a burst of 3: %d %s", i, st, b)
+		}
+	}
+	st, retry, body := get(p, admin, id)
+	if st != 429 || retry != "1" || !strings.Contains(body, "rate_limited") || !strings.Contains(body, "tenant "+id) {
+		t.Fatalf("4th request: %d Retry-After %q %s; want 429 naming the tenant, Retry-After 1", st, retry, body)
+	}
+	if st, _, b := get(p, admin, ids[1]); st != 200 {
+		t.Errorf("another tenant is not limited by this one's setting: %d %s", st, b)
+	}
+	time.Sleep(time.Second) // 2 per second: the window has passed
+	if st, _, b := get(p, admin, id); st != 200 {
+		t.Fatalf("after the window: %d %s", st, b)
+	}
+
+	// Replica 2 heard of the change by NOTIFY: its own bucket runs out at
+	// the tenant's burst too (its cache held "no limit" before).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, retry, b := get(p2, admin2, id)
+		if st == 429 {
+			if retry == "" || !strings.Contains(b, "tenant "+id) {
+				t.Fatalf("replica 2: 429 without Retry-After or tenant: %q %s", retry, b)
+			}
+			break
+		}
+		if st != 200 || time.Now().After(deadline) {
+			t.Fatalf("replica 2 never applied the tenant's limit: %d %s", st, b)
+		}
+	}
+
+	// A slower rate applies from the next request: Retry-After grows to 5 s.
+	time.Sleep(1500 * time.Millisecond)
+	put(map[string]any{"rest_rate_limit_per_second": 0.2, "rest_rate_limit_burst": 1})
+	for i := 0; ; i++ {
+		st, retry, b := get(p, admin, id)
+		if st == 429 {
+			if retry != "5" && retry != "4" {
+				t.Fatalf("after slowing to 0.2/s: Retry-After %q, want about 5 s: %s", retry, b)
+			}
+			break
+		}
+		if st != 200 || i > 3 {
+			t.Fatalf("after slowing to 0.2/s, request %d: %d %s; want 429 within the burst of 1", i, st, b)
+		}
+	}
+
+	// Bad values are refused naming the field.
+	st, b, _ := p.send(t, admin, "PUT", "/api/v1/tenants/"+ids[1]+"/settings", map[string]any{"rest_rate_limit_per_second": -1, "rest_caller_rate_limit_burst": 1e6})
+	if st != 422 || !strings.Contains(string(b), "settings.rest_rate_limit_per_second") || !strings.Contains(string(b), "settings.rest_caller_rate_limit_burst") {
+		t.Errorf("bad limits: %d %s; want 422 naming both fields", st, b)
+	}
+
+	// Per caller within the tenant: each key gets its own bucket.
+	put2 := map[string]any{"rest_caller_rate_limit_per_second": 1, "rest_caller_rate_limit_burst": 2}
+	if st, b, _ := p.send(t, admin, "PUT", "/api/v1/tenants/"+ids[1]+"/settings", put2); st != 200 {
+		t.Fatalf("caller limit: %d %s", st, b)
+	}
+	for i := 1; i <= 2; i++ {
+		if st, _, b := get(p, admin, ids[1]); st != 200 {
+			t.Fatalf("caller request %d: %d %s", i, st, b)
+		}
+	}
+	if st, retry, b := get(p, admin, ids[1]); st != 429 || retry != "1" || !strings.Contains(b, "this API key or session in tenant "+ids[1]) {
+		t.Fatalf("3rd request of one caller: %d %q %s; want 429 for this key in the tenant", st, retry, b)
+	}
+	if st, _, b := get(p, admin2, ids[1]); st != 200 {
+		t.Errorf("another key on the same tenant: %d %s; want 200", st, b)
+	}
 }

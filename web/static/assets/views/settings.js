@@ -39,8 +39,12 @@ export async function settingsTab(t) {
   const msg = h('div');
   const checked = h('div');
 
+  // PUT /settings replaces every setting: keep the ones this form does not
+  // edit (rate limits, response cap, URIs, tool mode) as they are.
+  const edited = ['route_maps', 'names', 'upstream_timeout_ms', 'max_concurrency', 'refresh_interval_s', 'forward_headers'];
   const collect = () => {
-    const out = {};
+    const out = { ...s };
+    for (const k of edited) delete out[k];
     const rm = editor ? editor.value() : (s.route_maps || []);
     if (rm.length) out.route_maps = rm;
     const nm = {};
