@@ -99,7 +99,7 @@ func TestNoisyNeighbour(t *testing.T) {
 		ph.stop(t)
 		// What Portico measured of the same calls: the newest entries of
 		// B's call log are exactly this phase's (nothing else calls B).
-		ph.server = serverLatencies(t, p, bID, bWorkers*bCalls)
+		ph.server, ph.gateway = serverLatencies(t, p, bID, bWorkers*bCalls)
 		return all, failed, ph
 	}
 	measureB("warmup") // warm up connections and code paths
@@ -109,16 +109,17 @@ func TestNoisyNeighbour(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var (
-		aOn            atomic.Bool
-		aDone, aFailed atomic.Int64
-		aInflight      atomic.Int64
-		wg             sync.WaitGroup
-		base, noisy    latencies
-		baseSrv        latencies
-		noisySrv       latencies
-		basePh         phase
-		noisyPh        phase
-		baseFailed, nf int
+		aOn             atomic.Bool
+		aDone, aFailed  atomic.Int64
+		aInflight       atomic.Int64
+		wg              sync.WaitGroup
+		base, noisy     latencies
+		baseSrv         latencies
+		noisySrv        latencies
+		baseGw, noisyGw latencies
+		basePh          phase
+		noisyPh         phase
+		baseFailed, nf  int
 	)
 	for w := range aWorkers {
 		cs := connectPool(context.Background(), t, aURL, aToken, aTransport)
@@ -152,14 +153,14 @@ func TestNoisyNeighbour(t *testing.T) {
 		waitFor(t, 10*time.Second, "tenant A to go quiet", func() bool { return aInflight.Load() == 0 })
 		l, f, ph := measureB(fmt.Sprintf("alone-%d", round))
 		base, baseFailed = append(base, l...), baseFailed+f
-		baseSrv = append(baseSrv, ph.server...)
+		baseSrv, baseGw = append(baseSrv, ph.server...), append(baseGw, ph.gateway...)
 		basePh.add(ph)
 		aOn.Store(true)
 		before := slow.calls.Load()
 		waitFor(t, 10*time.Second, "tenant A's upstream to be saturated", func() bool { return slow.calls.Load()-before >= 96 })
 		l, f, ph = measureB(fmt.Sprintf("beside-%d", round))
 		noisy, nf = append(noisy, l...), nf+f
-		noisySrv = append(noisySrv, ph.server...)
+		noisySrv, noisyGw = append(noisySrv, ph.server...), append(noisyGw, ph.gateway...)
 		noisyPh.add(ph)
 		t.Logf("round %d: B alone p99 %s (server %s), B beside A p99 %s (server %s)", round,
 			ms(base.pct(0.99)), ms(baseSrv.pct(0.99)), ms(noisy.pct(0.99)), ms(noisySrv.pct(0.99)))
@@ -170,15 +171,15 @@ func TestNoisyNeighbour(t *testing.T) {
 
 	ratio := float64(noisy.pct(0.99)) / float64(base.pct(0.99))
 	srvRatio := float64(noisySrv.pct(0.99)) / float64(baseSrv.pct(0.99))
-	row := func(name string, l, srv latencies, ph phase) string {
-		return fmt.Sprintf("| %s | %d | %s | %s | %s | %s | %s |\n", name, len(l), ms(l.pct(0.5)), ms(l.pct(0.99)), ms(l.pct(1)), ms(srv.pct(0.99)), ph)
+	row := func(name string, l, srv, gw latencies, ph phase) string {
+		return fmt.Sprintf("| %s | %d | %s | %s | %s | %s | %s | %s |\n", name, len(l), ms(l.pct(0.5)), ms(l.pct(0.99)), ms(l.pct(1)), ms(srv.pct(0.99)), ms(gw.pct(0.99)), ph)
 	}
-	report := row("B alone", base, baseSrv, basePh) +
-		row(fmt.Sprintf("B while A has %d callers on a 2 s upstream", aWorkers), noisy, noisySrv, noisyPh) +
+	report := row("B alone", base, baseSrv, baseGw, basePh) +
+		row(fmt.Sprintf("B while A has %d callers on a 2 s upstream", aWorkers), noisy, noisySrv, noisyGw, noisyPh) +
 		fmt.Sprintf("\np99 ratio %.2f (target ≤ 2.00), inside Portico %.2f; A completed %d calls meanwhile (%d failed)\n",
 			ratio, srvRatio, aDone.Load(), aFailed.Load())
 	t.Logf("tenant B latency, %d workers × %d calls × %d rounds (10 ms upstream):\n"+
-		"| run | calls | p50 | p99 | max | p99 in Portico | process during the phase |\n|---|---|---|---|---|---|---|\n%s",
+		"| run | calls | p50 | p99 | max | p99 in Portico | p99 Portico's own | process during the phase |\n|---|---|---|---|---|---|---|---|\n%s",
 		bWorkers, bCalls, rounds, report)
 	if out := os.Getenv("PORTICO_BENCH_OUT"); out != "" {
 		os.WriteFile(out, []byte(report), 0o644)
@@ -198,14 +199,17 @@ type phase struct {
 	wall, cpu  time.Duration // wall clock; user+system CPU of the whole process
 	gcs        uint32
 	gcPause    time.Duration
-	goroutines int // at the end of the phase (the largest, after add)
-	server     latencies
+	alloc      uint64    // bytes allocated
+	goroutines int       // at the end of the phase (the largest, after add)
+	server     latencies // B's calls as Portico timed them
+	gateway    latencies // the same minus the upstream exchange
 	prof       *os.File
 	start      struct {
 		wall  time.Time
 		cpu   time.Duration
 		gcs   uint32
 		pause uint64
+		alloc uint64
 	}
 }
 
@@ -224,7 +228,7 @@ func startPhase(t *testing.T, profDir, name string) *phase {
 	}
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	ph.start.wall, ph.start.cpu, ph.start.gcs, ph.start.pause = time.Now(), processCPU(), m.NumGC, m.PauseTotalNs
+	ph.start.wall, ph.start.cpu, ph.start.gcs, ph.start.pause, ph.start.alloc = time.Now(), processCPU(), m.NumGC, m.PauseTotalNs, m.TotalAlloc
 	return ph
 }
 
@@ -233,12 +237,17 @@ func (ph *phase) stop(t *testing.T) {
 	if ph.prof != nil {
 		pprof.StopCPUProfile()
 		ph.prof.Close()
+		// Who the goroutines are at the end of the phase, grouped by stack.
+		if f, err := os.Create(strings.TrimSuffix(ph.prof.Name(), ".prof") + ".goroutines.txt"); err == nil {
+			pprof.Lookup("goroutine").WriteTo(f, 1)
+			f.Close()
+		}
 	}
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	ph.wall, ph.cpu = time.Since(ph.start.wall), processCPU()-ph.start.cpu
 	ph.gcs, ph.gcPause = m.NumGC-ph.start.gcs, time.Duration(m.PauseTotalNs-ph.start.pause)
-	ph.goroutines = runtime.NumGoroutine()
+	ph.goroutines, ph.alloc = runtime.NumGoroutine(), m.TotalAlloc-ph.start.alloc
 }
 
 func (ph *phase) add(o *phase) {
@@ -246,12 +255,13 @@ func (ph *phase) add(o *phase) {
 	ph.cpu += o.cpu
 	ph.gcs += o.gcs
 	ph.gcPause += o.gcPause
+	ph.alloc += o.alloc
 	ph.goroutines = max(ph.goroutines, o.goroutines)
 }
 
 func (ph phase) String() string {
-	return fmt.Sprintf("%.2f cores, %d GCs (%s paused), %d goroutines",
-		ph.cpu.Seconds()/ph.wall.Seconds(), ph.gcs, ph.gcPause.Round(10*time.Microsecond), ph.goroutines)
+	return fmt.Sprintf("%.2f cores, %d MB allocated, %d GCs (%s paused), %d goroutines",
+		ph.cpu.Seconds()/ph.wall.Seconds(), ph.alloc>>20, ph.gcs, ph.gcPause.Round(10*time.Microsecond), ph.goroutines)
 }
 
 // processCPU is the user+system CPU time this process has used.
@@ -264,20 +274,22 @@ func processCPU() time.Duration {
 }
 
 // serverLatencies reads the latency of tenant id's newest n calls from its
-// call log: the time from Portico receiving each MCP request to its result.
-func serverLatencies(t *testing.T, p *portico, id string, n int) latencies {
+// call log: the time from Portico receiving each MCP request to its result,
+// and the part of it that was Portico's own (not waiting for the upstream).
+func serverLatencies(t *testing.T, p *portico, id string, n int) (total, gateway latencies) {
 	t.Helper()
 	var out struct {
 		Calls []struct {
-			LatencyMS float64 `json:"latency_ms"`
+			LatencyMS  float64 `json:"latency_ms"`
+			UpstreamMS float64 `json:"upstream_ms"`
 		} `json:"calls"`
 	}
 	p.do(t, "GET", fmt.Sprintf("/api/v1/tenants/%s/calls?limit=%d", id, n), nil, 200, &out)
-	var l latencies
 	for _, c := range out.Calls {
-		l = append(l, time.Duration(c.LatencyMS*float64(time.Millisecond)))
+		total = append(total, time.Duration(c.LatencyMS*float64(time.Millisecond)))
+		gateway = append(gateway, time.Duration((c.LatencyMS-c.UpstreamMS)*float64(time.Millisecond)))
 	}
-	return l
+	return total, gateway
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
