@@ -168,6 +168,12 @@ func TestNoisyNeighbour(t *testing.T) {
 	noisyFailed := nf
 	cancel()
 	wg.Wait()
+	// Every MCP call checks its bearer token; what the checks cost the
+	// shared database pool is the one resource both tenants' calls queue for.
+	m := scrape(t, p.url)
+	t.Logf("token checks: %v from the cache, %v from the database, %v sharing another call's database check; database pool: %v acquires, %v had to wait, %.2f s waited in all",
+		m[`portico_mcp_token_checks_total{source="cache"}`], m[`portico_mcp_token_checks_total{source="database"}`], m[`portico_mcp_token_checks_total{source="shared"}`],
+		m[`portico_db_pool_acquires_total`], m[`portico_db_pool_empty_acquires_total`], m[`portico_db_pool_acquire_wait_seconds_total`])
 
 	ratio := float64(noisy.pct(0.99)) / float64(base.pct(0.99))
 	srvRatio := float64(noisySrv.pct(0.99)) / float64(baseSrv.pct(0.99))
