@@ -24,6 +24,8 @@ import (
 // high concurrency; tenant B's p99 must stay within 2× its baseline. The
 // figures go to the log (and to $PORTICO_BENCH_OUT when set) for
 // docs/benchmarks.md; the ratio is reported, not asserted (see the end).
+// What is asserted: B has no failed call, and the token checks reaching the
+// shared database pool stay at one per token per cache TTL (a count).
 //
 // Portico, both upstreams and the load generator share one process here, so
 // each phase also reports what the process did: CPU seconds, GC cycles and
