@@ -50,15 +50,20 @@ type tokenCache struct {
 	mu      sync.Mutex
 	m       map[[32]byte]cachedToken
 	flights map[[32]byte]*tokenFlight // database checks under way
+	// forgets counts invalidations: a check that started before one may
+	// have read a token since revoked, so its answer is neither cached nor
+	// shared.
+	forgets uint64
 }
 
 // tokenFlight is one database check of a token that other calls with the
 // same token wait for instead of asking the database themselves.
 type tokenFlight struct {
-	done   chan struct{}
-	tok    tenant.Token
-	source string
-	err    error
+	done    chan struct{}
+	forgets uint64 // tokenCache.forgets when the check started
+	tok     tenant.Token
+	source  string
+	err     error
 }
 
 type cachedToken struct {
@@ -91,10 +96,10 @@ func (c *tokenCache) verify(ctx context.Context, store tenantStore, secret strin
 		}
 		f := c.flights[key]
 		if f == nil {
-			f = &tokenFlight{done: make(chan struct{})}
+			f = &tokenFlight{done: make(chan struct{}), forgets: c.forgets}
 			c.flights[key] = f
 			c.mu.Unlock()
-			f.tok, f.source, f.err = c.check(ctx, store, secret, key, e, ok, now)
+			f.tok, f.source, f.err = c.check(ctx, store, secret, key, e, ok, now, f.forgets)
 			c.mu.Lock()
 			delete(c.flights, key)
 			c.mu.Unlock()
@@ -106,6 +111,12 @@ func (c *tokenCache) verify(ctx context.Context, store tenantStore, secret strin
 		case <-f.done:
 		case <-ctx.Done():
 			return tenant.Token{}, "unavailable", ctx.Err()
+		}
+		c.mu.Lock()
+		revoked := c.forgets != f.forgets
+		c.mu.Unlock()
+		if revoked { // a token was revoked while the check ran: this call checks afresh
+			continue
 		}
 		// A check that failed because its own caller went away says
 		// nothing about this call's token: check again.
@@ -123,13 +134,14 @@ func (c *tokenCache) verify(ctx context.Context, store tenantStore, secret strin
 	}
 }
 
-// check asks the database about secret and updates the cache; e and ok are
-// the cache entry found before.
-func (c *tokenCache) check(ctx context.Context, store tenantStore, secret string, key [32]byte, e cachedToken, ok bool, now time.Time) (tenant.Token, string, error) {
+// check asks the database about secret and updates the cache unless a token
+// was forgotten since forgets was read; e and ok are the cache entry found
+// before.
+func (c *tokenCache) check(ctx context.Context, store tenantStore, secret string, key [32]byte, e cachedToken, ok bool, now time.Time, forgets uint64) (tenant.Token, string, error) {
 	tok, err := store.VerifyToken(ctx, secret)
 	switch {
 	case err == nil:
-		c.put(key, cachedToken{tok: tok, verified: now})
+		c.put(key, cachedToken{tok: tok, verified: now}, forgets)
 		return tok, "database", nil
 	case errors.Is(err, tenant.ErrNotFound):
 		c.drop(key)
@@ -141,9 +153,12 @@ func (c *tokenCache) check(ctx context.Context, store tenantStore, secret string
 	}
 }
 
-func (c *tokenCache) put(key [32]byte, e cachedToken) {
+func (c *tokenCache) put(key [32]byte, e cachedToken, forgets uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.forgets != forgets {
+		return // maybe revoked since it was read
+	}
 	if _, ok := c.m[key]; !ok && len(c.m) >= c.cfg.MaxEntries {
 		for k := range c.m { // evict an arbitrary tenth; the map is a cache, not the truth
 			delete(c.m, k)
@@ -165,6 +180,7 @@ func (c *tokenCache) drop(key [32]byte) {
 func (c *tokenCache) forget(match func(tenant.Token) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.forgets++
 	for k, e := range c.m {
 		if match(e.tok) {
 			delete(c.m, k)

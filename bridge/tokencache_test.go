@@ -168,3 +168,36 @@ func TestTokenCacheCallerGoneDoesNotFailOthers(t *testing.T) {
 		t.Errorf("%d database checks, want 2", got)
 	}
 }
+
+// TestTokenCacheRevokedDuringCheck: a revocation while a database check is
+// under way keeps that check's answer out of the cache and away from the
+// calls waiting for it: they check again.
+func TestTokenCacheRevokedDuringCheck(t *testing.T) {
+	st := &gatedStore{entered: make(chan struct{}, 100), release: make(chan struct{}), tok: tenant.Token{ID: "tok1", TenantID: "ten1"}}
+	c := newTokenCache(TokenCacheConfig{TTL: time.Second})
+	now := time.Unix(1_700_000_000, 0)
+	leader := make(chan string, 1)
+	go func() {
+		_, source, _ := c.verify(context.Background(), st, "mcp_secret", now)
+		leader <- source
+	}()
+	<-st.entered
+	follower := make(chan string, 1)
+	go func() {
+		_, source, _ := c.verify(context.Background(), st, "mcp_secret", now)
+		follower <- source
+	}()
+	time.Sleep(20 * time.Millisecond) // the follower waits for the leader's check
+	c.forget(func(tenant.Token) bool { return true })
+	close(st.release)
+	if s := <-leader; s != "database" {
+		t.Errorf("leader's source %q, want database", s)
+	}
+	<-st.entered // the follower's own check
+	if s := <-follower; s != "database" {
+		t.Errorf("waiting caller's source %q, want database (its own check after the revocation)", s)
+	}
+	if got := st.calls.Load(); got != 2 {
+		t.Errorf("%d database checks, want 2", got)
+	}
+}
