@@ -99,11 +99,18 @@ func (c *tokenCache) verify(ctx context.Context, store tenantStore, secret strin
 			f = &tokenFlight{done: make(chan struct{}), forgets: c.forgets}
 			c.flights[key] = f
 			c.mu.Unlock()
-			f.tok, f.source, f.err = c.check(ctx, store, secret, key, e, ok, now, f.forgets)
-			c.mu.Lock()
-			delete(c.flights, key)
-			c.mu.Unlock()
-			close(f.done)
+			// Release the waiting calls however the check ends; should it
+			// panic, they see a failed check, never an empty success.
+			f.source, f.err = "unavailable", errors.New("verify token: the check did not finish")
+			func() {
+				defer func() {
+					c.mu.Lock()
+					delete(c.flights, key)
+					c.mu.Unlock()
+					close(f.done)
+				}()
+				f.tok, f.source, f.err = c.check(ctx, store, secret, key, e, ok, now, f.forgets)
+			}()
 			return f.tok, f.source, f.err
 		}
 		c.mu.Unlock()

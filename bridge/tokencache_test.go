@@ -201,3 +201,47 @@ func TestTokenCacheRevokedDuringCheck(t *testing.T) {
 		t.Errorf("%d database checks, want 2", got)
 	}
 }
+
+// panickyStore's VerifyToken panics once the test lets it.
+type panickyStore struct {
+	tenantStore
+	entered, release chan struct{}
+}
+
+func (s *panickyStore) VerifyToken(context.Context, string) (tenant.Token, error) {
+	s.entered <- struct{}{}
+	<-s.release
+	panic("store bug")
+}
+
+// TestTokenCacheCheckPanics: a check that panics releases the calls waiting
+// for it with a failure, never with an empty token.
+func TestTokenCacheCheckPanics(t *testing.T) {
+	st := &panickyStore{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	c := newTokenCache(TokenCacheConfig{TTL: time.Second})
+	now := time.Unix(1_700_000_000, 0)
+	go func() {
+		defer func() { recover() }()
+		c.verify(context.Background(), st, "mcp_secret", now)
+	}()
+	<-st.entered
+	type answer struct {
+		source string
+		err    error
+	}
+	follower := make(chan answer, 1)
+	go func() {
+		_, source, err := c.verify(context.Background(), st, "mcp_secret", now)
+		follower <- answer{source, err}
+	}()
+	time.Sleep(20 * time.Millisecond) // the follower waits for the leader's check
+	close(st.release)
+	select {
+	case a := <-follower:
+		if a.err == nil || a.source != "unavailable" {
+			t.Errorf("waiting caller got source %q err %v, want unavailable with an error", a.source, a.err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting caller was never released")
+	}
+}
