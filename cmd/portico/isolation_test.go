@@ -180,7 +180,7 @@ func TestNoisyNeighbour(t *testing.T) {
 	// Not a timing: each token may reach the database once per cache TTL
 	// (10 s by default), however many calls carry it at once. Before checks
 	// were shared, every call of A in flight at an expiry made its own
-	// (28–176 per run), and B's refresh queued behind them for the pool.
+	// (11–176 per run), and B's refresh queued behind them for the pool.
 	tokenTTL := 10 * time.Second
 	if bound := 2 * (int(time.Since(began)/tokenTTL) + 2); m[`portico_mcp_token_checks_total{source="database"}`] > float64(bound) {
 		t.Errorf("%v token checks reached the database in %s, want at most %d (2 tokens, one check per %s each)",
