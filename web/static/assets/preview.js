@@ -1,5 +1,6 @@
 // preview.js: shows what a spec becomes (POST /api/v1/preview's answer).
 import { h } from './ui.js';
+import { reportView } from './report.js';
 
 function itemRow(t) {
   return h('li', { class: 'op' },
@@ -23,6 +24,7 @@ export function previewView(p) {
       h('ul', {},
         r.warnings.map(w => h('li', {}, w)),
         (r.excluded || []).map(x => h('li', {}, 'Excluded by a route map: ', h('code', {}, x))))) : h('p', { class: 'ok small' }, 'No warnings.'),
+    reportView(r),
     group('Tools', p.tools, 'No tools.'),
     group('Resources', p.resources, 'None. Route maps can serve GET operations without parameters as resources.'),
     group('Resource templates', p.resource_templates, 'None. Route maps can serve GET operations with path parameters as templates.'));
