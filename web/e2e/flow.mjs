@@ -276,6 +276,33 @@ try {
   await shot('overview-no-report');
   const gone = await page.evaluate(async id => (await fetch('/api/v1/tenants/' + id, { method: 'DELETE', headers: { 'X-CSRF-Token': sessionStorage.getItem('portico.csrf') || '' } })).status, draft.id);
   assert.equal(gone, 204, 'the draft tenant is deleted');
+  // A document with a name over 64 characters, two operations wanting one
+  // name, an OAuth 2 scheme and a webhook: the preview's report lists each,
+  // and the markup in its title stays text.
+  await page.goto(base + '/new');
+  await page.getByLabel('Name', { exact: true }).fill('odd');
+  await page.getByLabel('Base URL', { exact: true }).fill(upstream);
+  await main.getByText('Spec somewhere else?').click();
+  await page.getByLabel('Spec URL', { exact: true }).fill(upstream + '/_e2e/odd-openapi.json');
+  await page.getByRole('button', { name: 'Preview tools' }).click();
+  await page.getByRole('heading', { name: '2. What your agents will see' }).waitFor();
+  const odd = main.locator('.report');
+  await odd.locator('.report-summary').getByText('OpenAPI 3.1.0: 3 operations -> 3 tools, 1 name cut, 1 name suffixed, 2 unsupported features, 1 warning').waitFor();
+  await odd.locator('.report-details summary').click();
+  const cutRow = odd.locator('table.report-names tbody tr', { hasText: 'GET /reports/quarterly/{year}' });
+  await cutRow.getByText('get_the_quarterly_financial_report_for_a_given_year_with_all_details_included', { exact: true }).waitFor();
+  assert.match(await cutRow.locator('td[data-label=To]').innerText(), /^get_the_quarterly_financial_report_for_a_given_year_wit_[0-9a-f]{8}$/);
+  assert.ok((await cutRow.locator('td[data-label=To]').innerText()).length <= 64, 'the cut name is at most 64 characters');
+  const sufRow = odd.locator('table.report-names tbody tr', { hasText: 'GET /things/all' });
+  assert.equal(await sufRow.locator('td[data-label=From]').innerText(), 'list_things');
+  assert.equal(await sufRow.locator('td[data-label=To]').innerText(), 'list_things_2');
+  await odd.locator('table.report-unsupported').getByText('webhooks', { exact: true }).waitFor();
+  await odd.locator('table.report-unsupported').getByText(/no flow is run/).waitFor();
+  await odd.locator('.report-warnings').getByText(/is longer than 64 characters/).waitFor();
+  await odd.getByText('Odd <b>report</b> API', { exact: true }).waitFor();
+  assert.equal(await main.locator('.preview b').count(), 0, 'markup in the document stays text');
+  await odd.screenshot({ path: join(out, 'report-preview-odd.png') });
+  await shot('wizard-preview-report');
 
   // 10. A phone-sized screen.
   await page.setViewportSize({ width: 390, height: 844 });
