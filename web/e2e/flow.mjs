@@ -318,6 +318,12 @@ try {
   // Nothing is wider than the phone's screen.
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(overflow <= 390, `the page is ${overflow} px wide on a 390 px screen`);
+  await page.goto(base + tenantPath);
+  await main.locator('.conversion-report .report-details summary').click();
+  await main.locator('.conversion-report .report-excluded').getByText('GET /slow', { exact: true }).waitFor();
+  await shot('overview-report-phone');
+  const reportWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(reportWidth <= 390, `the overview with its report is ${reportWidth} px wide on a 390 px screen`);
   await page.goto(base + tenantPath + '/tools/whoami_whoami_get');
   await page.getByRole('heading', { name: 'Playground' }).waitFor();
   await shot('playground-phone');
