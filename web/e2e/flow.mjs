@@ -299,6 +299,7 @@ try {
   await odd.locator('table.report-unsupported').getByText('webhooks', { exact: true }).waitFor();
   await odd.locator('table.report-unsupported').getByText(/no flow is run/).waitFor();
   await odd.locator('.report-warnings').getByText(/is longer than 64 characters/).waitFor();
+  await main.locator('.warn-box').getByText('Not carried over: webhooks', { exact: false }).waitFor();
   await odd.getByText('Odd <b>report</b> API', { exact: true }).waitFor();
   assert.equal(await main.locator('.preview b').count(), 0, 'markup in the document stays text');
   await odd.screenshot({ path: join(out, 'report-preview-odd.png') });
