@@ -88,6 +88,10 @@ try {
   await page.getByRole('button', { name: 'Preview tools' }).click();
   await page.getByRole('heading', { name: '2. What your agents will see' }).waitFor();
   for (const tool of ['get_user_users', 'whoami_whoami_get', 'create_item_items_post']) await main.getByText(tool, { exact: true }).waitFor();
+  // The conformance report: the app's 5 operations, all tools, nothing to report.
+  await main.locator('.report-summary').getByText('OpenAPI 3.0.2: 5 operations -> 5 tools').waitFor();
+  await main.locator('.report-details summary').click();
+  await main.locator('.report-details').getByText('Nothing was cut, renamed, excluded or left out').waitFor();
   await shot('wizard-preview');
   await page.getByRole('button', { name: /Create tenant/ }).click();
 
@@ -107,6 +111,9 @@ try {
   await main.getByText('Matches 1 operation').waitFor();
   await page.getByRole('button', { name: 'Check with Portico' }).click();
   await main.getByText('Excluded by a route map:').waitFor();
+  await main.locator('.report-summary').getByText('5 operations -> 4 tools, 1 excluded').waitFor();
+  await main.locator('.report-details summary').click();
+  await main.locator('.report-excluded').getByText('GET /slow', { exact: true }).waitFor();
   await shot('wizard-route-maps');
   await page.getByRole('button', { name: 'Next: activate' }).click();
 
@@ -120,6 +127,17 @@ try {
   for (const client of ['Claude Desktop', 'Claude Code', 'Cursor', 'VS Code', 'MCP Inspector']) await main.getByRole('tab', { name: client }).waitFor();
   await main.getByRole('tab', { name: 'Cursor' }).click();
   await main.getByText('"Authorization": "Bearer ' + wizardToken).waitFor();
+  // Activation answers the report of the stored spec: its tool count is what
+  // the tenant serves, and the route map's exclusion is listed.
+  const liveReport = main.locator('.activation-report');
+  await liveReport.locator('.report-summary').getByText('OpenAPI 3.0.2: 5 operations -> 4 tools, 1 excluded').waitFor();
+  await liveReport.locator('.report-summary').getByText('(spec v1)').waitFor();
+  const served = await page.evaluate(async u => (await (await fetch(`/api/v1/tenants/${u.split('/t/')[1].split('/')[0]}/tools`)).json()), mcpURL);
+  const servedTools = (served.tools || served).filter(x => (x.kind || 'tool') === 'tool').length;
+  assert.equal(servedTools, 4, `the tenant serves ${servedTools} tools, as the report says`);
+  await liveReport.locator('.report-details summary').click();
+  await liveReport.locator('.report-excluded').getByText('GET /slow', { exact: true }).waitFor();
+  await liveReport.screenshot({ path: join(out, 'report-activation.png') });
   await shot('wizard-live');
 
   // 6. Playground: call a tool that needs the credential, through real MCP.
@@ -227,6 +245,14 @@ try {
   await main.getByText('No calls match these filters.').waitFor();
   await shot('activity-filtered');
   await page.goto(base + tenantPath);
+  // The overview's conversion report is about the serving version, v2.
+  const overviewReport = main.locator('.conversion-report');
+  await overviewReport.locator('.report-summary').getByText('OpenAPI 3.0.2: 6 operations -> 5 tools, 1 excluded').waitFor();
+  await overviewReport.locator('.report-summary').getByText('(spec v2)').waitFor();
+  await overviewReport.locator('.report-details summary').click();
+  await overviewReport.locator('.report-excluded').getByText('GET /slow', { exact: true }).waitFor();
+  await overviewReport.screenshot({ path: join(out, 'report-overview.png') });
+  await shot('overview-report');
   await main.getByRole('button', { name: 'Deactivate' }).click();
   await page.getByRole('dialog').waitFor();
   await shot('deactivate-confirm');
@@ -238,10 +264,50 @@ try {
   await page.waitForFunction(() => /^[1-9]\d*$/.test(document.querySelector('table.tenants td[data-label="Calls (24 h)"]').textContent.trim()));
   await main.locator('table.tenants td[data-label="Error rate"]').getByText('0.0 %').waitFor();
   await shot('tenants');
+  // A tenant that was never activated has no report: the overview says why.
+  const draft = await page.evaluate(async () => {
+    const r = await fetch('/api/v1/tenants', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': sessionStorage.getItem('portico.csrf') || '' }, body: JSON.stringify({ name: 'draft', base_url: 'http://127.0.0.1:9' }) });
+    return r.json();
+  });
+  assert.ok(draft.id, `created a draft tenant: ${JSON.stringify(draft)}`);
+  await page.goto(base + '/tenants/' + draft.id);
+  await main.locator('.conversion-report').getByText('No conversion report yet').waitFor();
+  await main.locator('.conversion-report').getByText(/has no stored spec yet/).waitFor();
+  await shot('overview-no-report');
+  const gone = await page.evaluate(async id => (await fetch('/api/v1/tenants/' + id, { method: 'DELETE', headers: { 'X-CSRF-Token': sessionStorage.getItem('portico.csrf') || '' } })).status, draft.id);
+  assert.equal(gone, 204, 'the draft tenant is deleted');
+  // A document with a name over 64 characters, two operations wanting one
+  // name, an OAuth 2 scheme and a webhook: the preview's report lists each,
+  // and the markup in its title stays text.
+  await page.goto(base + '/new');
+  await page.getByLabel('Name', { exact: true }).fill('odd');
+  await page.getByLabel('Base URL', { exact: true }).fill(upstream);
+  await main.getByText('Spec somewhere else?').click();
+  await page.getByLabel('Spec URL', { exact: true }).fill(upstream + '/_e2e/odd-openapi.json');
+  await page.getByRole('button', { name: 'Preview tools' }).click();
+  await page.getByRole('heading', { name: '2. What your agents will see' }).waitFor();
+  const odd = main.locator('.report');
+  await odd.locator('.report-summary').getByText('OpenAPI 3.1.0: 3 operations -> 3 tools, 1 name cut, 1 name suffixed, 2 unsupported features, 1 warning').waitFor();
+  await odd.locator('.report-details summary').click();
+  const cutRow = odd.locator('table.report-names tbody tr', { hasText: 'GET /reports/quarterly/{year}' });
+  await cutRow.getByText('get_the_quarterly_financial_report_for_a_given_year_with_all_details_included', { exact: true }).waitFor();
+  assert.match(await cutRow.locator('td[data-label=To]').innerText(), /^get_the_quarterly_financial_report_for_a_given_year_wit_[0-9a-f]{8}$/);
+  assert.ok((await cutRow.locator('td[data-label=To]').innerText()).length <= 64, 'the cut name is at most 64 characters');
+  const sufRow = odd.locator('table.report-names tbody tr', { hasText: 'GET /things/all' });
+  assert.equal(await sufRow.locator('td[data-label=From]').innerText(), 'list_things');
+  assert.equal(await sufRow.locator('td[data-label=To]').innerText(), 'list_things_2');
+  await odd.locator('table.report-unsupported').getByText('webhooks', { exact: true }).waitFor();
+  await odd.locator('table.report-unsupported').getByText(/no flow is run/).waitFor();
+  await odd.locator('.report-warnings').getByText(/is longer than 64 characters/).waitFor();
+  await main.locator('.warn-box').getByText('Not carried over: webhooks', { exact: false }).waitFor();
+  await odd.getByText('Odd <b>report</b> API', { exact: true }).waitFor();
+  assert.equal(await main.locator('.preview b').count(), 0, 'markup in the document stays text');
+  await odd.screenshot({ path: join(out, 'report-preview-odd.png') });
+  await shot('wizard-preview-report');
 
   // 10. A phone-sized screen.
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.reload();
+  await page.goto(base + '/');
   await main.locator('table.tenants').waitFor();
   await shot('tenants-phone');
   await page.goto(base + tenantPath + '/versions');
@@ -253,6 +319,12 @@ try {
   // Nothing is wider than the phone's screen.
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(overflow <= 390, `the page is ${overflow} px wide on a 390 px screen`);
+  await page.goto(base + tenantPath);
+  await main.locator('.conversion-report .report-details summary').click();
+  await main.locator('.conversion-report .report-excluded').getByText('GET /slow', { exact: true }).waitFor();
+  await shot('overview-report-phone');
+  const reportWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(reportWidth <= 390, `the overview with its report is ${reportWidth} px wide on a 390 px screen`);
   await page.goto(base + tenantPath + '/tools/whoami_whoami_get');
   await page.getByRole('heading', { name: 'Playground' }).waitFor();
   await shot('playground-phone');

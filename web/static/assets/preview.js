@@ -1,5 +1,6 @@
 // preview.js: shows what a spec becomes (POST /api/v1/preview's answer).
 import { h } from './ui.js';
+import { reportView } from './report.js';
 
 function itemRow(t) {
   return h('li', { class: 'op' },
@@ -18,11 +19,13 @@ export function previewView(p) {
       `${r.operations} operation${r.operations === 1 ? '' : 's'} become `,
       h('strong', {}, `${p.tools.length} tools`), ', ', h('strong', {}, `${p.resources.length} resources`), ' and ',
       h('strong', {}, `${p.resource_templates.length} resource templates`), '.'),
-    r.warnings.length || (r.excluded && r.excluded.length) ? h('div', { class: 'warn-box', role: 'note' },
+    r.warnings.length || (r.excluded && r.excluded.length) || (r.unsupported && r.unsupported.length) ? h('div', { class: 'warn-box', role: 'note' },
       h('strong', {}, 'Worth a look before going live'),
       h('ul', {},
         r.warnings.map(w => h('li', {}, w)),
-        (r.excluded || []).map(x => h('li', {}, 'Excluded by a route map: ', h('code', {}, x))))) : h('p', { class: 'ok small' }, 'No warnings.'),
+        (r.excluded || []).map(x => h('li', {}, 'Excluded by a route map: ', h('code', {}, x))),
+        (r.unsupported || []).map(u => h('li', {}, `Not carried over: ${u.feature} (${u.instead}).`)))) : h('p', { class: 'ok small' }, 'No warnings.'),
+    reportView(r),
     group('Tools', p.tools, 'No tools.'),
     group('Resources', p.resources, 'None. Route maps can serve GET operations without parameters as resources.'),
     group('Resource templates', p.resource_templates, 'None. Route maps can serve GET operations with path parameters as templates.'));

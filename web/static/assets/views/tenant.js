@@ -1,6 +1,6 @@
 // The tenant page: a header with status and lifecycle, and tabs for tools,
 // access (tokens, credentials), settings, spec versions and activity.
-import { h, link, loading, errorBox, badge, confirm, copyButton, codeBlock, toast, fmtTime, table, field, go, ago } from '../ui.js';
+import { h, link, loading, errorBox, unavailable, empty, badge, confirm, copyButton, codeBlock, toast, fmtTime, table, field, go, ago } from '../ui.js';
 import { api, enc } from '../api.js';
 import { snippetTabs } from '../snippets.js';
 import { toolsTab } from './tools.js';
@@ -8,6 +8,7 @@ import { settingsTab } from './settings.js';
 import { versionsTab } from './versions.js';
 import { activityTab } from './activity.js';
 import { grantsSection } from './grants.js';
+import { reportView } from '../report.js';
 
 const TABS = [['overview', 'Overview'], ['tools', 'Tools'], ['access', 'Tokens & credentials'], ['settings', 'Settings'], ['versions', 'Spec versions'], ['activity', 'Activity']];
 
@@ -75,12 +76,31 @@ function overviewTab(t, reload) {
       kv('Spec URL', h('code', {}, t.spec_url)),
       kv('Spec version', t.spec_version ? `v${t.spec_version}` : 'none yet (fetched on activation)'),
       kv('Created', fmtTime(t.created_at)), kv('Updated', `${fmtTime(t.updated_at)} (${ago(t.updated_at)})`)),
+    reportCard(t),
     h('div', { class: 'card stack' },
       h('h2', {}, 'Connect a client'),
       t.status === 'active' ? null : h('p', { class: 'warn-box' }, 'This tenant is not active: clients get 404 until you activate it.'),
       h('p', { class: 'muted' }, 'Replace <your MCP token> with a token from ', link(`/tenants/${enc(t.id)}/access`, 'Tokens & credentials'), '.'),
       snippetTabs(t.name, t.mcp_url, '<your MCP token>')),
     h('div', { class: 'card stack danger-zone' }, h('h2', {}, 'Danger zone'), del));
+}
+
+// reportCard loads the conformance report of the spec version the tenant
+// serves (GET /spec/report). A tenant that never fetched its spec has none:
+// the server's sentence says so and what to do.
+function reportCard(t) {
+  const box = h('div', {}, loading('Loading the conversion report…'));
+  const card = h('section', { class: 'card stack conversion-report', 'aria-labelledby': 'report-title' },
+    h('h2', { id: 'report-title' }, 'Conversion report'),
+    h('p', { class: 'muted' }, 'What Portico made of the OpenAPI document it serves: tools, resources, what route maps excluded, names it had to change and anything it could not carry over.'),
+    box);
+  api.get(`/tenants/${enc(t.id)}/spec/report`).then(r => box.replaceChildren(reportView(r)), e => {
+    if (e.missing) box.replaceChildren(unavailable('The conversion report'));
+    else if (e.status === 404) box.replaceChildren(empty('No conversion report yet', h('p', { class: 'muted' }, e.message),
+      t.status === 'active' ? null : h('p', { class: 'muted small' }, 'Activating the tenant fetches its spec and converts it.')));
+    else box.replaceChildren(errorBox(e, 'Could not load the conversion report'));
+  });
+  return card;
 }
 
 async function accessTab(t) {

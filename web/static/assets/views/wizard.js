@@ -5,6 +5,7 @@ import { api, enc } from '../api.js';
 import { previewView } from '../preview.js';
 import { routeMapEditor, opsOf } from '../routemaps.js';
 import { snippetTabs } from '../snippets.js';
+import { reportView } from '../report.js';
 
 const STEPS = ['Service', 'Preview', 'Credentials', 'Route maps', 'Activate'];
 
@@ -151,6 +152,18 @@ export function wizardView() {
       msg, h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: stepRouteMaps }, 'Back'), btn)));
   }
 
+  // activationReport shows what the conversion of the stored spec made: the
+  // activation answer carries it; an older server's does not, so ask for it.
+  function activationReport(t) {
+    const box = h('section', { class: 'stack activation-report' }, h('h3', {}, 'What Portico made of your spec'));
+    if (t.report) { box.append(reportView(t.report, { summary: t.report_summary })); return box; }
+    box.append(loading('Loading the conversion report…'));
+    api.get(`/tenants/${enc(t.id)}/spec/report`)
+      .then(r => box.lastChild.replaceWith(reportView(r)))
+      .catch(err => box.lastChild.replaceWith(err.missing ? h('p', { class: 'muted small' }, 'This server does not serve conversion reports yet.') : errorBox(err, 'Could not load the conversion report')));
+    return box;
+  }
+
   function stepDone(secret) {
     const t = st.tenant;
     show(5, h('div', { class: 'card stack done' },
@@ -159,6 +172,7 @@ export function wizardView() {
       h('div', { class: 'secret-once', role: 'note' },
         h('p', {}, h('strong', {}, 'Your MCP token. '), 'It is shown only now: copy it into your client.'),
         codeBlock(secret, 'token')),
+      activationReport(t),
       h('h3', {}, 'Connect a client'),
       snippetTabs(t.name, t.mcp_url, secret),
       h('div', { class: 'actions' },
