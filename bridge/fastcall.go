@@ -144,6 +144,7 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, ms
 		http.NewResponseController(w).Flush()
 	}
 	r.fastCalls.Add(1)
+	r.opts.Metrics.fast("tools/call")
 	return true
 }
 

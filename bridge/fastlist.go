@@ -116,5 +116,6 @@ func (r *Runtime) fastList(w http.ResponseWriter, req *http.Request, l *live, ms
 		io.WriteString(w, "}")
 	}
 	r.fastLists.Add(1)
+	r.opts.Metrics.fast("tools/list")
 	return true
 }
