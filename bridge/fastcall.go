@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -395,8 +396,33 @@ func requestMetaOK(h http.Header, method string, meta json.RawMessage) bool {
 	if h.Get("Mcp-Protocol-Version") != version20260728 {
 		return meta == nil
 	}
-	if h.Get("Mcp-Method") != method || len(meta) == 0 || meta[0] != '{' ||
-		!utf8.Valid(meta) || bytes.IndexByte(meta, '\\') >= 0 {
+	if h.Get("Mcp-Method") != method {
+		return false
+	}
+	// A client sends the same _meta with every request, and the SDK's
+	// decoding of it costs more than the rest of the call: the verdict,
+	// which depends on the bytes alone, is kept for the first few hundred.
+	if ok, seen := metaVerdicts.Load(string(meta)); seen {
+		return ok.(bool)
+	}
+	ok := metaOK(meta)
+	if metaVerdictCount.Add(1) <= maxMetaVerdicts {
+		metaVerdicts.Store(string(meta), ok)
+	}
+	return ok
+}
+
+// metaVerdicts holds metaOK's verdicts by _meta, at most maxMetaVerdicts.
+var (
+	metaVerdicts     sync.Map
+	metaVerdictCount atomic.Int64
+)
+
+const maxMetaVerdicts = 512
+
+// metaOK is requestMetaOK's check of a 2026-07-28 request's _meta.
+func metaOK(meta json.RawMessage) bool {
+	if len(meta) == 0 || meta[0] != '{' || !utf8.Valid(meta) || bytes.IndexByte(meta, '\\') >= 0 {
 		return false
 	}
 	var members map[string]json.RawMessage
