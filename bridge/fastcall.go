@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -22,12 +24,20 @@ import (
 // same JSON-RPC envelope around the same CallToolResult JSON, as an SSE event
 // or a JSON body by the handler's JSONResponse setting. Anything it is not
 // sure of goes to the SDK: other methods, notifications, batches, sessions,
-// _meta (progress), protocol versions from 2026-07-28 (per-request metadata
-// and header checks), odd ids. TestFastCallMatchesSDK holds it to that.
+// progress tokens (Portico reports progress through the SDK session), _meta
+// on older versions, 2026-07-28 requests whose metadata or Mcp-* headers the
+// SDK would refuse, odd ids. TestFastCallMatchesSDK holds it to that.
 
 // fastVersions are the Mcp-Protocol-Version values the fast path answers;
 // "" is what a client sends before it negotiated (the SDK reads 2025-03-26).
-var fastVersions = map[string]bool{"": true, "2024-11-05": true, "2025-03-26": true, "2025-06-18": true, "2025-11-25": true}
+var fastVersions = map[string]bool{"": true, "2024-11-05": true, "2025-03-26": true, "2025-06-18": true, "2025-11-25": true, version20260728: true}
+
+// version20260728 is the protocol version with per-request metadata
+// (SEP-2575): each request carries its protocol version, client info and
+// capabilities in _meta and names its method (and tool) in Mcp-Method and
+// Mcp-Name headers, which the SDK checks; its results carry resultType and
+// the server's info in _meta. Later versions go to the SDK.
+const version20260728 = "2026-07-28"
 
 // maxJSONDepth is the SDK's nesting limit; deeper messages go to the SDK so
 // they are refused the same way.
@@ -75,6 +85,10 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, ms
 		return false
 	}
 	h := req.Header
+	v26 := h.Get("Mcp-Protocol-Version") == version20260728
+	if !requestMetaOK(h, "tools/call", call.meta) || v26 && h.Get("Mcp-Name") != call.name {
+		return false
+	}
 	st := l.state.Load()
 	op := st.ops["tool:"+call.name]
 	if st.discovery { // only the meta-tools are tools; the SDK answers them
@@ -83,11 +97,25 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, ms
 	if op == nil || op.Kind == tenant.KindResource || op.Kind == tenant.KindResourceTemplate {
 		return false // unknown tools get the SDK's own error
 	}
+	if v26 && bytes.Contains(op.InputSchema, []byte(`"x-mcp-header"`)) {
+		return false // the SDK checks Mcp-Param-* headers against the arguments
+	}
 	ti, _ := tokenInfo(req.Context(), "", req) // as the SDK's middleware would give it
 	res, err := l.callTool(op)(req.Context(), &mcp.CallToolRequest{
 		Params: &mcp.CallToolParamsRaw{Name: call.name, Arguments: call.args},
 		Extra:  &mcp.RequestExtra{Header: h, TokenInfo: ti},
 	})
+	complete := v26 && err == nil && res != nil
+	if complete { // as the SDK's annotateServerInfo
+		m := res.GetMeta()
+		if m == nil {
+			m = map[string]any{}
+		}
+		if _, ok := m[mcp.MetaKeyServerInfo]; !ok {
+			m[mcp.MetaKeyServerInfo] = l.impl
+		}
+		res.SetMeta(m)
+	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf)
 	buf.Reset()
@@ -102,6 +130,12 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, ms
 			buf.WriteString("event: message\ndata: ")
 		}
 		encodeResponse(buf, call.id, nil, err)
+	} else if complete {
+		// The SDK marks a 2026-07-28 result complete; resultType is the
+		// last member CallToolResult.MarshalJSON writes (Portico's results
+		// have no inputRequests), so it goes before "}}".
+		buf.Truncate(buf.Len() - 2)
+		buf.WriteString(`,"resultType":"complete"}}`)
 	}
 	if sse {
 		buf.WriteString("\n\n")
@@ -111,6 +145,7 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, ms
 		http.NewResponseController(w).Flush()
 	}
 	r.fastCalls.Add(1)
+	r.opts.Metrics.fast("tools/call")
 	return true
 }
 
@@ -164,6 +199,7 @@ type toolCall struct {
 	id   []byte // as the SDK writes it back
 	name string
 	args json.RawMessage
+	meta json.RawMessage // params._meta, if any
 }
 
 // rpcMessage is a POST body decoded once: its method for routing, and its
@@ -258,8 +294,10 @@ func (msg *rpcMessage) toolCall() (toolCall, bool) {
 			}
 		case "arguments":
 			call.args = v
+		case "_meta":
+			call.meta = v // checked by requestMetaOK
 		default:
-			return call, false // _meta (progress tokens) and newer fields
+			return call, false // newer fields
 		}
 	}
 	return call, call.name != ""
@@ -340,4 +378,75 @@ func accepts(values []string) (jsonOK, streamOK bool) {
 		}
 	}
 	return jsonOK, streamOK
+}
+
+// requestMetaOK reports whether a request for method with params._meta meta
+// (nil when absent) passes the SDK's per-request checks, so the fast paths
+// may answer it. Before 2026-07-28 that is a request without _meta. A
+// 2026-07-28 request must name its method in Mcp-Method and carry the
+// version, valid client capabilities and, if any, valid client info in
+// _meta (the checks of the SDK's servePOST, validateMcpHeaders and
+// validateRequestMeta). Portico reads none of them: a call is the same
+// whoever the client is. A log level is only kept for log notifications,
+// which Portico does not send. Any other member, a progress token above all
+// (Portico then reports progress through the SDK's session), goes to the
+// SDK, as does a _meta whose decoding could differ between encoding/json
+// and the SDK's decoder (escapes, invalid UTF-8).
+func requestMetaOK(h http.Header, method string, meta json.RawMessage) bool {
+	if h.Get("Mcp-Protocol-Version") != version20260728 {
+		return meta == nil
+	}
+	if h.Get("Mcp-Method") != method {
+		return false
+	}
+	// A client sends the same _meta with every request, and the SDK's
+	// decoding of it costs more than the rest of the call: the verdict,
+	// which depends on the bytes alone, is kept for the first few hundred.
+	if ok, seen := metaVerdicts.Load(string(meta)); seen {
+		return ok.(bool)
+	}
+	ok := metaOK(meta)
+	if metaVerdictCount.Add(1) <= maxMetaVerdicts {
+		metaVerdicts.Store(string(meta), ok)
+	}
+	return ok
+}
+
+// metaVerdicts holds metaOK's verdicts by _meta, at most maxMetaVerdicts.
+var (
+	metaVerdicts     sync.Map
+	metaVerdictCount atomic.Int64
+)
+
+const maxMetaVerdicts = 512
+
+// metaOK is requestMetaOK's check of a 2026-07-28 request's _meta.
+func metaOK(meta json.RawMessage) bool {
+	if len(meta) == 0 || meta[0] != '{' || !utf8.Valid(meta) || bytes.IndexByte(meta, '\\') >= 0 {
+		return false
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(meta, &members) != nil || string(members[mcp.MetaKeyProtocolVersion]) != `"`+version20260728+`"` {
+		return false
+	}
+	m := mcp.Meta{}
+	for k, v := range members {
+		switch k {
+		case mcp.MetaKeyProtocolVersion, mcp.MetaKeyLogLevel:
+		case mcp.MetaKeyClientInfo, mcp.MetaKeyClientCapabilities:
+			var val any
+			if json.Unmarshal(v, &val) != nil {
+				return false
+			}
+			m[k] = val
+		default:
+			return false
+		}
+	}
+	// The SDK's own decoding of the two: nil when missing or invalid.
+	req := &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Meta: m}}
+	if _, ok := m[mcp.MetaKeyClientInfo]; ok && req.ClientInfo() == nil {
+		return false
+	}
+	return req.ClientCapabilities() != nil
 }

@@ -109,8 +109,22 @@ func TestFastCallMatchesSDK(t *testing.T) {
 		version string // Mcp-Protocol-Version
 		accept  string
 		ctype   string
-		fast    bool // the fast path must answer it
+		header  map[string]string // more headers
+		fast    bool              // the fast path must answer it
 	}
+	// 2026-07-28 requests carry _meta and name method and tool in headers.
+	call26 := func(id, name, args, meta string) string {
+		return `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"` + name + `","arguments":` + args + `,"_meta":` + meta + `}}`
+	}
+	meta26 := func(extra string) string {
+		return `{"io.modelcontextprotocol/protocolVersion":"2026-07-28"` + extra + `}`
+	}
+	const info, caps = `,"io.modelcontextprotocol/clientInfo":{"name":"go-client","version":"v1.8.0"}`, `,"io.modelcontextprotocol/clientCapabilities":{}`
+	v26 := "2026-07-28"
+	h26 := func(method, name string) map[string]string {
+		return map[string]string{"Mcp-Method": method, "Mcp-Name": name}
+	}
+	hGet := h26("tools/call", "get_r")
 	reqs := []req{
 		{name: "object result", body: call("1", "get_r", `{"kind":"obj","q":"x y"}`), fast: true},
 		{name: "string id", body: call(`"abc-1"`, "get_r", `{"kind":"obj"}`), fast: true},
@@ -133,6 +147,16 @@ func TestFastCallMatchesSDK(t *testing.T) {
 		{name: "no version header", body: call("16", "get_r", `{"kind":"obj"}`), version: "-", fast: true},
 		{name: "accept */*", body: call("17", "get_r", `{"kind":"obj"}`), accept: "*/*", fast: true},
 		{name: "content type with charset", body: call("18", "get_r", `{"kind":"obj"}`), ctype: "application/json; charset=utf-8", fast: true},
+		{name: "2026 object result", body: call26("40", "get_r", `{"kind":"obj","q":"x"}`, meta26(info+caps)), version: v26, header: hGet, fast: true},
+		{name: "2026 string id", body: call26(`"s-41"`, "get_r", `{"kind":"html"}`, meta26(caps+info)), version: v26, header: hGet, fast: true},
+		{name: "2026 upstream 404", body: call26("42", "get_r", `{"kind":"nope"}`, meta26(info+caps)), version: v26, header: hGet, fast: true},
+		{name: "2026 no content", body: call26("43", "get_r", `{"kind":"empty"}`, meta26(info+caps)), version: v26, header: hGet, fast: true},
+		{name: "2026 invalid arguments", body: call26("44", "get_r", `{}`, meta26(info+caps)), version: v26, header: hGet, fast: true},
+		{name: "2026 no client info", body: call26("45", "get_r", `{"kind":"obj"}`, meta26(caps)), version: v26, header: hGet, fast: true},
+		{name: "2026 capabilities and log level", body: call26("46", "create_item", `{"name":"lamp"}`, meta26(info+`,"io.modelcontextprotocol/clientCapabilities":{"roots":{"listChanged":true},"sampling":{},"elicitation":{}},"io.modelcontextprotocol/logLevel":"debug"`)), version: v26, header: h26("tools/call", "create_item"), fast: true},
+		{name: "2026 meta first", body: `{"jsonrpc":"2.0","id":47,"method":"tools/call","params":{"_meta":` + meta26(info+caps) + `,"name":"get_r"}}`, version: v26, header: hGet, fast: true},
+		{name: "2026 json only accept", body: call26("48", "get_r", `{"kind":"obj"}`, meta26(info+caps)), version: v26, header: hGet, accept: "application/json"},
+		{name: "2026 extra Mcp-Param header", body: call26("49", "get_r", `{"kind":"obj"}`, meta26(info+caps)), version: v26, header: map[string]string{"Mcp-Method": "tools/call", "Mcp-Name": "get_r", "Mcp-Param-Kind": "obj"}, fast: true},
 		// Left to the SDK.
 		{name: "unknown tool", body: call("20", "nope", `{}`)},
 		{name: "progress token", body: `{"jsonrpc":"2.0","id":21,"method":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj"},"_meta":{"progressToken":"p"}}}`},
@@ -145,7 +169,26 @@ func TestFastCallMatchesSDK(t *testing.T) {
 		{name: "upper-case key", body: `{"jsonrpc":"2.0","id":25,"METHOD":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj"}}}`},
 		{name: "wrong version tag", body: `{"jsonrpc":"1.0","id":26,"method":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj"}}}`},
 		{name: "malformed", body: `{"jsonrpc":"2.0","id":27,"method":"tools/call","params":{"name":"get_r"`},
-		{name: "version 2026-07-28", body: call("28", "get_r", `{"kind":"obj"}`), version: "2026-07-28"},
+		{name: "version 2026-07-28 without _meta", body: call("28", "get_r", `{"kind":"obj"}`), version: v26, header: hGet},
+		{name: "2026 no Mcp-Method", body: call26("50", "get_r", `{"kind":"obj"}`, meta26(info+caps)), version: v26, header: map[string]string{"Mcp-Name": "get_r"}},
+		{name: "2026 wrong Mcp-Method", body: call26("51", "get_r", `{"kind":"obj"}`, meta26(info+caps)), version: v26, header: h26("tools/list", "get_r")},
+		{name: "2026 no Mcp-Name", body: call26("52", "get_r", `{"kind":"obj"}`, meta26(info+caps)), version: v26, header: map[string]string{"Mcp-Method": "tools/call"}},
+		{name: "2026 wrong Mcp-Name", body: call26("53", "get_r", `{"kind":"obj"}`, meta26(info+caps)), version: v26, header: h26("tools/call", "create_item")},
+		{name: "2026 meta version differs", body: call26("54", "get_r", `{"kind":"obj"}`, `{"io.modelcontextprotocol/protocolVersion":"2025-11-25"`+info+caps+`}`), version: v26, header: hGet},
+		{name: "2026 no meta version", body: call26("55", "get_r", `{"kind":"obj"}`, `{`+info[1:]+caps+`}`), version: v26, header: hGet},
+		{name: "2026 no capabilities", body: call26("56", "get_r", `{"kind":"obj"}`, meta26(info)), version: v26, header: hGet},
+		{name: "2026 capabilities null", body: call26("57", "get_r", `{"kind":"obj"}`, meta26(info+`,"io.modelcontextprotocol/clientCapabilities":null`)), version: v26, header: hGet},
+		{name: "2026 capabilities invalid", body: call26("58", "get_r", `{"kind":"obj"}`, meta26(info+`,"io.modelcontextprotocol/clientCapabilities":{"roots":5}`)), version: v26, header: hGet},
+		{name: "2026 client info invalid", body: call26("59", "get_r", `{"kind":"obj"}`, meta26(`,"io.modelcontextprotocol/clientInfo":{"name":5}`+caps)), version: v26, header: hGet},
+		{name: "2026 client info null", body: call26("60", "get_r", `{"kind":"obj"}`, meta26(`,"io.modelcontextprotocol/clientInfo":null`+caps)), version: v26, header: hGet},
+		{name: "2026 progress token", body: call26("61", "get_r", `{"kind":"obj"}`, meta26(info+caps+`,"progressToken":"p"`)), version: v26, header: hGet},
+		{name: "2026 other meta", body: call26("62", "get_r", `{"kind":"obj"}`, meta26(info+caps+`,"trace":"x"`)), version: v26, header: hGet},
+		{name: "2026 meta not an object", body: call26("63", "get_r", `{"kind":"obj"}`, `"x"`), version: v26, header: hGet},
+		{name: "2026 escaped meta", body: call26("64", "get_r", `{"kind":"obj"}`, meta26(`,"io.modelcontextprotocol/clientInfo":{"name":"a"b","version":"1"}`+caps)), version: v26, header: hGet},
+		{name: "2026 unknown tool", body: call26("65", "nope", `{}`, meta26(info+caps)), version: v26, header: h26("tools/call", "nope")},
+		{name: "2026 meta on 2025-11-25", body: call26("66", "get_r", `{"kind":"obj"}`, meta26(info+caps)), version: "2025-11-25", header: hGet},
+		{name: "2026 meta without version header", body: call26("67", "get_r", `{"kind":"obj"}`, meta26(info+caps)), version: "-", header: hGet},
+		{name: "later version", body: call26("68", "get_r", `{"kind":"obj"}`, `{"io.modelcontextprotocol/protocolVersion":"2027-01-01"`+info+caps+`}`), version: "2027-01-01", header: hGet},
 		{name: "unsupported version", body: call("29", "get_r", `{"kind":"obj"}`), version: "1999-01-01"},
 		{name: "accept json only", body: call("30", "get_r", `{"kind":"obj"}`), accept: "application/json"},
 		{name: "wrong content type", body: call("31", "get_r", `{"kind":"obj"}`), ctype: "text/plain"},
@@ -160,6 +203,9 @@ func TestFastCallMatchesSDK(t *testing.T) {
 		hr.Header.Set("Accept", "application/json, text/event-stream")
 		if q.accept != "" {
 			hr.Header.Set("Accept", q.accept)
+		}
+		for k, v := range q.header {
+			hr.Header.Set(k, v)
 		}
 		switch q.version {
 		case "":
@@ -200,5 +246,63 @@ func TestFastCallMatchesSDK(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// bearer adds a token to every request of a client.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(req)
+}
+
+// TestGoSDKClientTakesFastPath connects the go-sdk's own client, which
+// speaks 2026-07-28 (per-request _meta, Mcp-Method and Mcp-Name headers),
+// and requires its tools/list and tools/call to be answered by the fast
+// paths, with the results the SDK would give.
+func TestGoSDKClientTakesFastPath(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(fastUpstream))
+	defer up.Close()
+	r := newFastRuntime(t, up.URL)
+	srv := httptest.NewServer(r.Handler())
+	defer srv.Close()
+	ctx := context.Background()
+	client := mcp.NewClient(&mcp.Implementation{Name: "fast-test", Version: "1"}, nil)
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{
+		Endpoint:   srv.URL + "/t/t1/mcp",
+		HTTPClient: &http.Client{Transport: bearer{"mcp_ok", http.DefaultTransport}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if v := cs.InitializeResult().ProtocolVersion; v != version20260728 {
+		t.Fatalf("negotiated protocol %q, want %s (the test is about 2026-07-28 clients)", v, version20260728)
+	}
+	calls, lists := r.fastCalls.Load(), r.fastLists.Load()
+	tools, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tools.Tools) != 2 {
+		t.Errorf("listed %d tools, want 2", len(tools.Tools))
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_r", Arguments: map[string]any{"kind": "obj", "q": "go"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.IsError || !strings.Contains(fmt.Sprint(res.StructuredContent), "go") {
+		t.Errorf("tools/call result: isError %v, structured %v", res.IsError, res.StructuredContent)
+	}
+	if n := r.fastLists.Load() - lists; n != 1 {
+		t.Errorf("fast path answered %d tools/list, want 1", n)
+	}
+	if n := r.fastCalls.Load() - calls; n != 1 {
+		t.Errorf("fast path answered %d tools/call, want 1", n)
 	}
 }

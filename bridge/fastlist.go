@@ -29,17 +29,30 @@ type toolsList struct {
 // the SDK encodes the result serveFromState returns (encoding/json without
 // HTML escaping, as its jsonrpc2 package does).
 func (st *state) toolsListResult() ([]byte, error) {
-	st.listed.once.Do(func() {
+	return st.listed.encode(&mcp.ListToolsResult{Tools: nonNilSlice(st.tools), Cacheable: listCache})
+}
+
+// toolsListResult26 is toolsListResult for a 2026-07-28 request: the SDK
+// marks the result complete and names the server (impl) in its _meta.
+func (st *state) toolsListResult26(impl *mcp.Implementation) ([]byte, error) {
+	res := &mcp.ListToolsResult{Meta: mcp.Meta{mcp.MetaKeyServerInfo: impl}, Tools: nonNilSlice(st.tools), Cacheable: listCache}
+	res.ResultType = "complete"
+	return st.listed26.encode(res)
+}
+
+// encode returns the encoding of res, made on first use.
+func (tl *toolsList) encode(res *mcp.ListToolsResult) ([]byte, error) {
+	tl.once.Do(func() {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(&mcp.ListToolsResult{Tools: nonNilSlice(st.tools), Cacheable: listCache}); err != nil {
-			st.listed.err = err
+		if err := enc.Encode(res); err != nil {
+			tl.err = err
 			return
 		}
-		st.listed.b = bytes.TrimRight(buf.Bytes(), "\n")
+		tl.b = bytes.TrimRight(buf.Bytes(), "\n")
 	})
-	return st.listed.b, st.listed.err
+	return tl.b, tl.err
 }
 
 // fastList answers msg, a tools/list request the fast path can answer, and
@@ -53,22 +66,35 @@ func (r *Runtime) fastList(w http.ResponseWriter, req *http.Request, l *live, ms
 	if !ok {
 		return false
 	}
+	var meta json.RawMessage
 	if msg.params != nil {
 		var params map[string]json.RawMessage
 		if msg.params[0] != '{' || json.Unmarshal(msg.params, &params) != nil {
 			return false
 		}
 		for k, v := range params {
-			if k != "cursor" || len(v) == 0 || v[0] != '"' {
-				return false // _meta (progress) and newer fields go to the SDK
+			switch {
+			case k == "_meta":
+				meta = v // checked by requestMetaOK
+			case k != "cursor" || len(v) == 0 || v[0] != '"':
+				return false // newer fields go to the SDK
 			}
 		}
+	}
+	if !requestMetaOK(req.Header, "tools/list", meta) {
+		return false
 	}
 	st := l.state.Load()
 	if st.closed {
 		return false
 	}
-	result, err := st.toolsListResult()
+	var result []byte
+	var err error
+	if req.Header.Get("Mcp-Protocol-Version") == version20260728 {
+		result, err = st.toolsListResult26(l.impl)
+	} else {
+		result, err = st.toolsListResult()
+	}
 	if err != nil {
 		r.log.Error("encode tools/list", "tenant", l.id, "err", err)
 		return false
@@ -90,5 +116,6 @@ func (r *Runtime) fastList(w http.ResponseWriter, req *http.Request, l *live, ms
 		io.WriteString(w, "}")
 	}
 	r.fastLists.Add(1)
+	r.opts.Metrics.fast("tools/list")
 	return true
 }

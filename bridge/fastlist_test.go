@@ -20,14 +20,21 @@ func TestFastListMatchesSDK(t *testing.T) {
 		name    string
 		body    string
 		version string // Mcp-Protocol-Version; "-" for none
+		method  string // Mcp-Method; "" for none
 		fast    bool   // the fast path must answer it
 	}
+	const v26 = "2026-07-28"
+	meta26 := func(extra string) string {
+		return `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"` + extra + `}`
+	}
+	const info, caps = `,"io.modelcontextprotocol/clientInfo":{"name":"go-client","version":"v1.8.0"}`, `,"io.modelcontextprotocol/clientCapabilities":{}`
 	list := func(id, params string) string {
 		if params == "" {
 			return `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/list"}`
 		}
 		return `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/list","params":` + params + `}`
 	}
+	list26 := req{name: "2026", body: list("10", `{`+meta26(info+caps)+`}`), version: v26, method: "tools/list", fast: true}
 	reqs := []req{
 		{name: "empty params", body: list("1", `{}`), fast: true},
 		{name: "no params", body: list("2", ""), fast: true},
@@ -38,11 +45,18 @@ func TestFastListMatchesSDK(t *testing.T) {
 		{name: "version 2025-11-25", body: list("7", `{}`), version: "2025-11-25", fast: true},
 		{name: "no version header", body: list("8", `{}`), version: "-", fast: true},
 		{name: "key order", body: `{"params":{},"method":"tools/list","id":9,"jsonrpc":"2.0"}`, fast: true},
+		list26,
+		{name: "2026 cursor, no client info", body: list(`"l-11"`, `{"cursor":"abc",`+meta26(caps)+`}`), version: v26, method: "tools/list", fast: true},
 		// Left to the SDK.
 		{name: "params null", body: list("20", `null`)},
 		{name: "progress token", body: list("21", `{"_meta":{"progressToken":"p"}}`)},
 		{name: "cursor not a string", body: list("22", `{"cursor":5}`)},
-		{name: "version 2026-07-28", body: list("23", `{}`), version: "2026-07-28"},
+		{name: "version 2026-07-28 without _meta", body: list("23", `{}`), version: v26, method: "tools/list"},
+		{name: "2026 no Mcp-Method", body: list("26", `{`+meta26(info+caps)+`}`), version: v26},
+		{name: "2026 wrong Mcp-Method", body: list("27", `{`+meta26(info+caps)+`}`), version: v26, method: "tools/call"},
+		{name: "2026 no capabilities", body: list("28", `{`+meta26(info)+`}`), version: v26, method: "tools/list"},
+		{name: "2026 progress token", body: list("29", `{`+meta26(info+caps+`,"progressToken":"p"`)+`}`), version: v26, method: "tools/list"},
+		{name: "2026 meta on 2025-11-25", body: list("30", `{`+meta26(info+caps)+`}`), version: "2025-11-25", method: "tools/list"},
 		{name: "notification", body: `{"jsonrpc":"2.0","method":"tools/list"}`},
 		{name: "upper-case key", body: `{"jsonrpc":"2.0","id":24,"METHOD":"tools/list"}`},
 		{name: "fractional id", body: list("25.5", `{}`)},
@@ -74,6 +88,9 @@ func TestFastListMatchesSDK(t *testing.T) {
 				case "-":
 				default:
 					hr.Header.Set("Mcp-Protocol-Version", q.version)
+				}
+				if q.method != "" {
+					hr.Header.Set("Mcp-Method", q.method)
 				}
 				w := httptest.NewRecorder()
 				r.Handler().ServeHTTP(w, hr)
@@ -112,12 +129,15 @@ func TestFastListMatchesSDK(t *testing.T) {
 			l := r.lookup("t1")
 			old := l.state.Load()
 			old.toolsListResult()
+			old.toolsListResult26(l.impl)
 			l.state.Store(&state{tenant: old.tenant, ops: old.ops, list: old.list, tools: old.tools[:1]})
 			for _, fast := range []bool{false, true} {
 				r.noFastPath = !fast
-				body := send(reqs[0]).Body.String()
-				if n := strings.Count(body, `"inputSchema"`); n != 1 {
-					t.Errorf("fast=%v: after the swap tools/list has %d tools, want 1", fast, n)
+				for _, q := range []req{reqs[0], list26} {
+					body := send(q).Body.String()
+					if n := strings.Count(body, `"inputSchema"`); n != 1 {
+						t.Errorf("fast=%v, %s: after the swap tools/list has %d tools, want 1", fast, q.name, n)
+					}
 				}
 			}
 			r.noFastPath = false

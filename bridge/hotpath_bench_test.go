@@ -93,32 +93,51 @@ func BenchmarkResultEncoding(b *testing.B) {
 
 // BenchmarkFastCall is one whole tools/call through Runtime.Handler against
 // an httptest upstream: auth (cached), fast path, upstream round trip.
+// The 2026-07-28 variant is what a go-sdk v1.8 client sends.
 func BenchmarkFastCall(b *testing.B) {
-	for _, fast := range []bool{true, false} {
-		name := "fast path"
-		if !fast {
-			name = "SDK path"
+	for _, c := range []struct{ name, version string }{{"", "2025-06-18"}, {" 2026-07-28", "2026-07-28"}} {
+		for _, fast := range []bool{true, false} {
+			benchmarkFastCall(b, fast, c.name, c.version)
 		}
-		b.Run(name, func(b *testing.B) {
-			up := httptest.NewServer(http.HandlerFunc(fastUpstream))
-			defer up.Close()
-			r := newFastRuntime(b, up.URL)
-			r.noFastPath = !fast
-			h := r.Handler()
-			body := `{"jsonrpc":"2.0","id":17,"method":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj","q":"bench"}}}`
-			b.ReportAllocs()
-			for b.Loop() {
-				req := httptest.NewRequest("POST", "/t/t1/mcp", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer mcp_ok")
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Accept", "application/json, text/event-stream")
-				req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
-				w := httptest.NewRecorder()
-				h.ServeHTTP(w, req)
-				if w.Code != 200 {
-					b.Fatal(w.Code, w.Body.String())
-				}
-			}
-		})
 	}
+}
+
+func benchmarkFastCall(b *testing.B, fast bool, suffix, version string) {
+	name := "fast path" + suffix
+	if !fast {
+		name = "SDK path" + suffix
+	}
+	b.Run(name, func(b *testing.B) {
+		up := httptest.NewServer(http.HandlerFunc(fastUpstream))
+		defer up.Close()
+		r := newFastRuntime(b, up.URL)
+		r.noFastPath = !fast
+		h := r.Handler()
+		body := `{"jsonrpc":"2.0","id":17,"method":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj","q":"bench"}}}`
+		if version == version20260728 {
+			body = `{"jsonrpc":"2.0","id":17,"method":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj","q":"bench"},"_meta":{` +
+				`"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}`
+		}
+		calls := r.fastCalls.Load()
+		b.ReportAllocs()
+		for b.Loop() {
+			req := httptest.NewRequest("POST", "/t/t1/mcp", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer mcp_ok")
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			req.Header.Set("Mcp-Protocol-Version", version)
+			if version == version20260728 {
+				req.Header.Set("Mcp-Method", "tools/call")
+				req.Header.Set("Mcp-Name", "get_r")
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != 200 {
+				b.Fatal(w.Code, w.Body.String())
+			}
+		}
+		if answered := r.fastCalls.Load() > calls; answered != fast {
+			b.Fatalf("fast path answered: %v, want %v", answered, fast)
+		}
+	})
 }

@@ -20,6 +20,7 @@ type Metrics struct {
 	tokenCache  *prometheus.CounterVec
 	refreshes   *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
+	fastPath    *prometheus.CounterVec
 }
 
 // Call outcomes, the status label of portico_mcp_calls_total.
@@ -74,8 +75,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "portico_rate_limit_rejections_total",
 			Help: "Requests refused by a rate limit, by tenant and scope (tenant, token, api_key).",
 		}, []string{"tenant", "scope"}),
+		fastPath: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_mcp_fast_path_total",
+			Help: "MCP requests answered by the fast paths (fastcall.go, fastlist.go) instead of the SDK's per-request session, by method.",
+		}, []string{"method"}),
 	}
-	reg.MustRegister(m.calls, m.duration, m.inflight, m.breaker, m.breakerOpen, m.tokenCache, m.refreshes, m.rateLimited)
+	reg.MustRegister(m.calls, m.duration, m.inflight, m.breaker, m.breakerOpen, m.tokenCache, m.refreshes, m.rateLimited, m.fastPath)
 	return m
 }
 
@@ -106,6 +111,13 @@ func (m *Metrics) breakerState(tenantID string, s breakerState, opened bool) {
 	m.breaker.WithLabelValues(tenantID).Set(float64(s))
 	if opened {
 		m.breakerOpen.WithLabelValues(tenantID).Inc()
+	}
+}
+
+// fast records a request the fast path for method answered.
+func (m *Metrics) fast(method string) {
+	if m != nil {
+		m.fastPath.WithLabelValues(method).Inc()
 	}
 }
 

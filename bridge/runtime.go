@@ -228,6 +228,7 @@ func New(store tenantStore, opts Config) *Runtime {
 type live struct {
 	id       string
 	server   *mcp.Server
+	impl     *mcp.Implementation // server's, which 2026-07-28 results name in _meta
 	client   *http.Client
 	tr       *http.Transport
 	sem      chan struct{}
@@ -264,6 +265,7 @@ type state struct {
 	// one pointer: a swap is atomic for clients.
 	tools     []*mcp.Tool
 	listed    toolsList // tools/list's result, encoded once (fastlist.go)
+	listed26  toolsList // the same for 2026-07-28 requests (resultType, serverInfo)
 	resources []*mcp.Resource
 	templates []*mcp.ResourceTemplate
 	// spec is the version the operations came from and convKey identifies
@@ -525,8 +527,10 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	// traceparent, so a trace continues into the tenant's service.
 	client.Transport = otelhttp.NewTransport(client.Transport)
 	id := t.ID
+	impl := &mcp.Implementation{Name: "portico/" + t.Name, Version: r.opts.Version}
 	l := &live{
 		id:      t.ID,
+		impl:    impl,
 		tr:      tr,
 		sem:     make(chan struct{}, conc),
 		client:  client,
@@ -539,7 +543,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 				r.log.Warn("circuit breaker opened: upstream calls paused", "tenant", t.ID, "cool_down", r.opts.Breaker.CoolDown)
 			}
 		}),
-		server: mcp.NewServer(&mcp.Implementation{Name: "portico/" + t.Name, Version: r.opts.Version}, &mcp.ServerOptions{
+		server: mcp.NewServer(impl, &mcp.ServerOptions{
 			Logger:   r.log,
 			PageSize: 5000, // clients that ignore cursors still see every tool
 			Capabilities: &mcp.ServerCapabilities{

@@ -177,6 +177,13 @@ func TestNoisyNeighbour(t *testing.T) {
 	t.Logf("token checks: %v from the cache, %v from the database, %v sharing another call's database check; database pool: %v acquires, %v had to wait, %.2f s waited in all",
 		m[`portico_mcp_token_checks_total{source="cache"}`], m[`portico_mcp_token_checks_total{source="database"}`], m[`portico_mcp_token_checks_total{source="shared"}`],
 		m[`portico_db_pool_acquires_total`], m[`portico_db_pool_empty_acquires_total`], m[`portico_db_pool_acquire_wait_seconds_total`])
+	var calls float64
+	for series, v := range m {
+		if strings.HasPrefix(series, "portico_mcp_calls_total{") {
+			calls += v
+		}
+	}
+	t.Logf("fast path: %v tools/call answered without the SDK's session, of %v calls finished", m[`portico_mcp_fast_path_total{method="tools/call"}`], calls)
 	// Not a timing: each token may reach the database once per cache TTL
 	// (10 s by default), however many calls carry it at once. Before checks
 	// were shared, every call of A in flight at an expiry made its own
@@ -374,6 +381,8 @@ func TestCircuitBreakerAndMetrics(t *testing.T) {
 		`portico_http_requests_total{code="201",method="POST",route="/api/v1/tenants"}`: 2,
 		`portico_mcp_inflight_requests`:     0,
 		`portico_build_info{version="dev"}`: 1,
+		// The go-sdk client speaks 2026-07-28: every call takes the fast path.
+		`portico_mcp_fast_path_total{method="tools/call"}`: 11,
 	}
 	for series, v := range want {
 		if got, ok := m[series]; !ok || got != v {
