@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -170,16 +171,23 @@ type toolCall struct {
 // top-level members for the fast paths, which answer only messages whose
 // members are exactly the ones they expect.
 type rpcMessage struct {
-	method string                     // as jsonrpcMethod reads it
-	top    map[string]json.RawMessage // nil unless the body is one JSON object
-	id     json.RawMessage
-	params json.RawMessage
-	deep   bool // nests deeper than the SDK accepts
+	method  string // as jsonrpcMethod reads it
+	object  bool   // the body is one JSON object, its members below
+	jsonrpc json.RawMessage
+	id      json.RawMessage
+	params  json.RawMessage
+	extra   bool // a member other than jsonrpc, id, method, params
+	deep    bool // nests deeper than the SDK accepts
 }
 
 // parseMessage decodes body once. Its method is what jsonrpcMethod returns
 // (encoding/json matches the field case-insensitively); only when several
 // spellings make that depend on member order does it decode again.
+//
+// The members are read by scanning the validated body in place (members),
+// without building a map; a key with an escape or a method member spelled
+// other than "method" takes the encoding/json path (parseMessageMap), which
+// gives the same answer.
 func parseMessage(body []byte) rpcMessage {
 	var msg rpcMessage
 	b := bytes.TrimLeft(body, " \t\r\n")
@@ -187,16 +195,65 @@ func parseMessage(body []byte) rpcMessage {
 		msg.method = jsonrpcMethod(body)
 		return msg
 	}
-	if msg.deep = tooDeep(b); msg.deep || json.Unmarshal(body, &msg.top) != nil {
-		msg.top = nil
+	if msg.deep = tooDeep(b); msg.deep || !json.Valid(body) {
 		msg.method = jsonrpcMethod(body)
 		return msg
 	}
+	var method json.RawMessage
+	ok := members(b, func(k, v []byte) bool {
+		switch string(k) {
+		case "jsonrpc":
+			msg.jsonrpc = v
+		case "id":
+			msg.id = v
+		case "method":
+			method = v
+		case "params":
+			msg.params = v
+		default:
+			if bytes.EqualFold(k, []byte("method")) {
+				return false // case-insensitive match: leave it to encoding/json
+			}
+			msg.extra = true
+		}
+		return true
+	})
+	if !ok {
+		return parseMessageMap(body)
+	}
+	msg.object = true
+	if len(method) > 0 && method[0] == '"' {
+		msg.method = jsonString(method)
+	}
+	return msg
+}
+
+// parseMessageMap is parseMessage by way of a map of the members, for the
+// bodies the in-place scan leaves alone.
+func parseMessageMap(body []byte) rpcMessage {
+	var msg rpcMessage
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		msg.method = jsonrpcMethod(body)
+		return msg
+	}
+	msg.object = true
 	var raw json.RawMessage
 	n := 0
-	for k, v := range msg.top {
+	for k, v := range top {
 		if strings.EqualFold(k, "method") {
 			raw, n = v, n+1
+		}
+		switch k {
+		case "jsonrpc":
+			msg.jsonrpc = v
+		case "id":
+			msg.id = v
+		case "method":
+		case "params":
+			msg.params = v
+		default:
+			msg.extra = true
 		}
 	}
 	switch {
@@ -212,25 +269,10 @@ func parseMessage(body []byte) rpcMessage {
 // case-sensitive as the SDK decodes them, and returns its id as the SDK
 // writes it back; false leaves the message to the SDK.
 func (msg *rpcMessage) strict() (id []byte, ok bool) {
-	if msg.top == nil || msg.deep {
+	if !msg.object || msg.deep || msg.extra {
 		return nil, false
 	}
-	var jsonrpc json.RawMessage
-	msg.id, msg.params = nil, nil
-	for k, v := range msg.top {
-		switch k {
-		case "jsonrpc":
-			jsonrpc = v
-		case "id":
-			msg.id = v
-		case "method":
-		case "params":
-			msg.params = v
-		default:
-			return nil, false
-		}
-	}
-	if string(jsonrpc) != `"2.0"` {
+	if string(msg.jsonrpc) != `"2.0"` {
 		return nil, false
 	}
 	id = canonicalID(msg.id)
@@ -246,23 +288,148 @@ func (msg *rpcMessage) toolCall() (toolCall, bool) {
 		return call, false
 	}
 	call.id = id
-	var params map[string]json.RawMessage
-	if len(msg.params) == 0 || msg.params[0] != '{' || json.Unmarshal(msg.params, &params) != nil {
+	if len(msg.params) == 0 || msg.params[0] != '{' {
 		return call, false
 	}
-	for k, v := range params {
-		switch k {
-		case "name":
-			if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &call.name) != nil {
-				return call, false
+	good, nameOK := true, false
+	scanned := members(msg.params, func(k, v []byte) bool {
+		switch string(k) {
+		case "name": // the last one counts, as in encoding/json
+			if nameOK = len(v) > 0 && v[0] == '"'; nameOK {
+				call.name = jsonString(v)
 			}
 		case "arguments":
 			call.args = v
 		default:
-			return call, false // _meta (progress tokens) and newer fields
+			good = false // _meta (progress tokens) and newer fields
 		}
+		return good
+	})
+	if scanned && !nameOK {
+		return call, false
+	}
+	if !scanned && good { // a key with an escape: decode as encoding/json would
+		var params map[string]json.RawMessage
+		call.name, call.args = "", nil
+		if json.Unmarshal(msg.params, &params) != nil {
+			return call, false
+		}
+		for k, v := range params {
+			switch k {
+			case "name":
+				if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &call.name) != nil {
+					return call, false
+				}
+			case "arguments":
+				call.args = v
+			default:
+				return call, false
+			}
+		}
+	} else if !good {
+		return call, false
 	}
 	return call, call.name != ""
+}
+
+// members calls fn with the raw key (between its quotes) and raw value of
+// each member of obj, a JSON object already known to be valid, in document
+// order, until fn returns false. It reports false, having stopped, when fn
+// did or when a key holds an escape (the caller decodes those another way).
+func members(obj []byte, fn func(k, v []byte) bool) bool {
+	i := skipSpace(obj, 1) // past '{'
+	for i < len(obj) && obj[i] != '}' {
+		if obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+		}
+		end := skipValue(obj, i) // the key, a string
+		key := obj[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			return false
+		}
+		i = skipSpace(obj, end)
+		i = skipSpace(obj, i+1) // past ':'
+		end = skipValue(obj, i)
+		if !fn(key, obj[i:end]) {
+			return false
+		}
+		i = skipSpace(obj, end)
+	}
+	return true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value starting at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return len(b)
+	case '{', '[':
+		depth, inString := 0, false
+		for j := i; j < len(b); j++ {
+			c := b[j]
+			if inString {
+				switch c {
+				case '\\':
+					j++
+				case '"':
+					inString = false
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				inString = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	default: // number, true, false, null
+		j := i
+		for ; j < len(b); j++ {
+			switch b[j] {
+			case ',', '}', ']', ' ', '\t', '\r', '\n':
+				return j
+			}
+		}
+		return j
+	}
+}
+
+// jsonString decodes raw, a valid JSON string, as encoding/json would.
+func jsonString(raw []byte) string {
+	s := raw[1 : len(raw)-1]
+	if bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+		switch string(s) { // the hot methods, without a copy
+		case "tools/call":
+			return "tools/call"
+		case "tools/list":
+			return "tools/list"
+		}
+		return string(s)
+	}
+	var out string
+	json.Unmarshal(raw, &out)
+	return out
 }
 
 // parseToolCall decodes body as a tools/call the fast path can answer.
