@@ -140,16 +140,146 @@ func encodeResponse(buf *bytes.Buffer, id []byte, res *mcp.CallToolResult, err e
 		buf.Write(b)
 		return nil
 	}
-	result, err := res.MarshalJSON()
-	if err != nil {
-		return err
-	}
 	buf.WriteString(`{"jsonrpc":"2.0","id":`)
 	buf.Write(id)
 	buf.WriteString(`,"result":`)
-	buf.Write(result)
+	if !appendToolResult(buf, res) {
+		result, err := res.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		buf.Write(result)
+	}
 	buf.WriteByte('}')
 	return nil
+}
+
+// appendToolResult writes res as (*mcp.CallToolResult).MarshalJSON would,
+// without reflection, maps or intermediate copies, for the results calls
+// return: one text content, JSON structured content, the upstream time in
+// _meta. It reports false, having written nothing, for any other result.
+// TestAppendToolResultMatchesSDK and FuzzAppendToolResult hold it to the SDK.
+func appendToolResult(buf *bytes.Buffer, res *mcp.CallToolResult) bool {
+	if len(res.Content) != 1 || res.InputRequests != nil || res.RequestState != "" || len(res.Meta) > 1 {
+		return false
+	}
+	text, ok := res.Content[0].(*mcp.TextContent)
+	if !ok || text == nil || text.Meta != nil || text.Annotations != nil {
+		return false
+	}
+	var structured json.RawMessage
+	switch sc := res.StructuredContent.(type) {
+	case nil:
+	case json.RawMessage:
+		if sc == nil { // a nil RawMessage in an interface is not omitted: "null"
+			return false
+		}
+		structured = sc
+	default:
+		return false
+	}
+	var ms float64
+	if len(res.Meta) == 1 {
+		v, ok := res.Meta[UpstreamMSMeta].(float64)
+		if !ok || v != v || v != 0 && (v < 1e-6 || v >= 1e21) { // NaN, encoding/json's 'e' format range
+			return false
+		}
+		ms = v
+	}
+	start := buf.Len()
+	b := buf.AvailableBuffer()
+	if res.Meta != nil && len(res.Meta) == 1 {
+		b = append(b, `{"_meta":{"`+UpstreamMSMeta+`":`...)
+		b = strconv.AppendFloat(b, ms, 'f', -1, 64)
+		b = append(b, `},"content":[{"type":"text","text":`...)
+	} else {
+		b = append(b, `{"content":[{"type":"text","text":`...)
+	}
+	b = appendJSONString(b, text.Text)
+	b = append(b, '}', ']')
+	buf.Write(b)
+	if structured != nil {
+		buf.WriteString(`,"structuredContent":`)
+		if err := compactHTML(buf, structured); err != nil {
+			buf.Truncate(start)
+			return false
+		}
+	}
+	if res.IsError {
+		buf.WriteString(`,"isError":true`)
+	}
+	buf.WriteByte('}')
+	return true
+}
+
+// compactHTML appends raw as encoding/json marshals a json.RawMessage:
+// compacted, with <, >, & and U+2028/U+2029 escaped.
+func compactHTML(buf *bytes.Buffer, raw []byte) error {
+	if bytes.IndexAny(raw, "<>&\u2028\u2029") < 0 {
+		return json.Compact(buf, raw)
+	}
+	tmp := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(tmp)
+	tmp.Reset()
+	if err := json.Compact(tmp, raw); err != nil {
+		return err
+	}
+	json.HTMLEscape(buf, tmp.Bytes())
+	return nil
+}
+
+// appendJSONString appends s as encoding/json encodes a string (HTML
+// escaping on, invalid UTF-8 as U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 func idValue(id []byte) any {
