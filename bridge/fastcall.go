@@ -55,15 +55,25 @@ func (r *Runtime) fastEligible(req *http.Request) bool {
 // reports whether the body is an SSE event (else a JSON body).
 func (r *Runtime) writeFastHeaders(w http.ResponseWriter) (sse bool) {
 	sse = !r.mcpOpts.JSONResponse
-	w.Header().Set("Cache-Control", "no-cache, no-transform")
+	h := w.Header()
+	h["Cache-Control"] = hdrNoCache
 	if sse {
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Header().Set("Connection", "keep-alive")
+		h["Content-Type"] = hdrEventStream
+		h["Connection"] = hdrKeepAlive
 	} else {
-		w.Header().Set("Content-Type", "application/json")
+		h["Content-Type"] = hdrJSON
 	}
 	return sse
 }
+
+// The fast paths' response header values, shared: net/http only reads them
+// (Header.Set and Add replace or append, never write into them).
+var (
+	hdrNoCache     = []string{"no-cache, no-transform"}
+	hdrEventStream = []string{"text/event-stream"}
+	hdrKeepAlive   = []string{"keep-alive"}
+	hdrJSON        = []string{"application/json"}
+)
 
 // fastCall answers req, a POST whose body was decoded into msg, when it is a
 // tools/call the fast path can answer, and reports whether it did.
