@@ -8,6 +8,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The micro-benchmarks of the tools/call hot path, one per step, with
@@ -120,5 +123,15 @@ func BenchmarkFastCall(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkMetricsCall records one finished call in the Prometheus series.
+func BenchmarkMetricsCall(b *testing.B) {
+	m := NewMetrics(prometheus.NewRegistry())
+	b.ReportAllocs()
+	for b.Loop() {
+		m.call("t1", "get_r", StatusOK, 300*time.Microsecond, 200*time.Microsecond)
+		m.tokenCheck("cache")
 	}
 }
