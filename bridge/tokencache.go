@@ -60,7 +60,7 @@ func newTokenCache(cfg TokenCacheConfig) *tokenCache {
 // the database, else (database unreachable) from a stale entry. The source
 // names where the answer came from, for metrics.
 func (c *tokenCache) verify(ctx context.Context, store tenantStore, secret string, now time.Time) (tenant.Token, string, error) {
-	key := sha256.Sum256([]byte(secret))
+	key := secretKey(secret)
 	c.mu.Lock()
 	e, ok := c.m[key]
 	c.mu.Unlock()
@@ -84,6 +84,16 @@ func (c *tokenCache) verify(ctx context.Context, store tenantStore, secret strin
 	default:
 		return tenant.Token{}, "unavailable", err
 	}
+}
+
+// secretKey is the SHA-256 of secret, hashed from a stack copy when the
+// secret is of an ordinary size, so a cache hit allocates nothing.
+func secretKey(secret string) [32]byte {
+	var buf [128]byte
+	if len(secret) <= len(buf) {
+		return sha256.Sum256(append(buf[:0], secret...))
+	}
+	return sha256.Sum256([]byte(secret))
 }
 
 func (c *tokenCache) put(key [32]byte, e cachedToken) {
