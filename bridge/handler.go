@@ -101,7 +101,6 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		}
 		msg = parseMessage(body) // decoded once, for routing and the fast paths
 		longLived = msg.method == "subscriptions/listen"
-		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	l := r.acquire(id, !longLived)
 	if l == nil {
@@ -130,13 +129,22 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	// list_changed arrives. Everything else, including every 2026-07-28
 	// request, is served statelessly; a plain tools/call takes the fast path.
 	if sid != "" || req.Method == http.MethodGet || req.Method == http.MethodDelete || msg.method == "initialize" {
-		r.stateful.ServeHTTP(w, req)
+		r.stateful.ServeHTTP(w, withBody(req, body))
 		return
 	}
 	if body != nil && (r.fastCall(w, req, l, &msg) || r.fastList(w, req, l, &msg)) {
 		return
 	}
-	r.stateless.ServeHTTP(w, req)
+	r.stateless.ServeHTTP(w, withBody(req, body))
+}
+
+// withBody gives the SDK the POST body serveMCP read (the fast paths work
+// from the decoded message and need no reader).
+func withBody(req *http.Request, body []byte) *http.Request {
+	if req.Method == http.MethodPost {
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return req
 }
 
 // verifyToken checks secret as a tenant MCP token or, when an external
