@@ -64,15 +64,25 @@ func (r *Runtime) fastEligible(req *http.Request) bool {
 // reports whether the body is an SSE event (else a JSON body).
 func (r *Runtime) writeFastHeaders(w http.ResponseWriter) (sse bool) {
 	sse = !r.mcpOpts.JSONResponse
-	w.Header().Set("Cache-Control", "no-cache, no-transform")
+	h := w.Header()
+	h["Cache-Control"] = hdrNoCache
 	if sse {
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Header().Set("Connection", "keep-alive")
+		h["Content-Type"] = hdrEventStream
+		h["Connection"] = hdrKeepAlive
 	} else {
-		w.Header().Set("Content-Type", "application/json")
+		h["Content-Type"] = hdrJSON
 	}
 	return sse
 }
+
+// The fast paths' response header values, shared: net/http only reads them
+// (Header.Set and Add replace or append, never write into them).
+var (
+	hdrNoCache     = []string{"no-cache, no-transform"}
+	hdrEventStream = []string{"text/event-stream"}
+	hdrKeepAlive   = []string{"keep-alive"}
+	hdrJSON        = []string{"application/json"}
+)
 
 // fastCall answers req, a POST whose body was decoded into msg, when it is a
 // tools/call the fast path can answer, and reports whether it did.
@@ -101,10 +111,10 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, ms
 		return false // the SDK checks Mcp-Param-* headers against the arguments
 	}
 	ti, _ := tokenInfo(req.Context(), "", req) // as the SDK's middleware would give it
-	res, err := l.callTool(op)(req.Context(), &mcp.CallToolRequest{
-		Params: &mcp.CallToolParamsRaw{Name: call.name, Arguments: call.args},
-		Extra:  &mcp.RequestExtra{Header: h, TokenInfo: ti},
-	})
+	// The request, its params and extra in one allocation.
+	fr := &fastRequest{params: mcp.CallToolParamsRaw{Name: call.name, Arguments: call.args}, extra: mcp.RequestExtra{Header: h, TokenInfo: ti}}
+	fr.req = mcp.CallToolRequest{Params: &fr.params, Extra: &fr.extra}
+	res, err := l.callTool(op)(req.Context(), &fr.req)
 	complete := v26 && err == nil && res != nil
 	if complete { // as the SDK's annotateServerInfo
 		m := res.GetMeta()
@@ -140,13 +150,23 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, ms
 	if sse {
 		buf.WriteString("\n\n")
 	}
-	w.Write(buf.Bytes())
-	if sse {
-		http.NewResponseController(w).Flush()
-	}
+	// The SDK flushes its one event and then ends the stream; the fast path
+	// leaves the framing to net/http, which sends a small response in one
+	// write with a Content-Length instead of a flushed chunk and then the
+	// closing chunk (two writes, and two reads at the client, per call).
+	// The event and headers are the same; nothing follows it either way.
+	// Counted before the answer leaves, so a client that has its answer
+	// sees the count (the tests read it right after the call returns).
 	r.fastCalls.Add(1)
 	r.opts.Metrics.fast("tools/call")
+	w.Write(buf.Bytes())
 	return true
+}
+
+type fastRequest struct {
+	req    mcp.CallToolRequest
+	params mcp.CallToolParamsRaw
+	extra  mcp.RequestExtra
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -174,16 +194,146 @@ func encodeResponse(buf *bytes.Buffer, id []byte, res *mcp.CallToolResult, err e
 		buf.Write(b)
 		return nil
 	}
-	result, err := res.MarshalJSON()
-	if err != nil {
-		return err
-	}
 	buf.WriteString(`{"jsonrpc":"2.0","id":`)
 	buf.Write(id)
 	buf.WriteString(`,"result":`)
-	buf.Write(result)
+	if !appendToolResult(buf, res) {
+		result, err := res.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		buf.Write(result)
+	}
 	buf.WriteByte('}')
 	return nil
+}
+
+// appendToolResult writes res as (*mcp.CallToolResult).MarshalJSON would,
+// without reflection, maps or intermediate copies, for the results calls
+// return: one text content, JSON structured content, the upstream time in
+// _meta. It reports false, having written nothing, for any other result.
+// TestAppendToolResultMatchesSDK and FuzzAppendToolResult hold it to the SDK.
+func appendToolResult(buf *bytes.Buffer, res *mcp.CallToolResult) bool {
+	if len(res.Content) != 1 || res.InputRequests != nil || res.RequestState != "" || len(res.Meta) > 1 {
+		return false
+	}
+	text, ok := res.Content[0].(*mcp.TextContent)
+	if !ok || text == nil || text.Meta != nil || text.Annotations != nil {
+		return false
+	}
+	var structured json.RawMessage
+	switch sc := res.StructuredContent.(type) {
+	case nil:
+	case json.RawMessage:
+		if sc == nil { // a nil RawMessage in an interface is not omitted: "null"
+			return false
+		}
+		structured = sc
+	default:
+		return false
+	}
+	var ms float64
+	if len(res.Meta) == 1 {
+		v, ok := res.Meta[UpstreamMSMeta].(float64)
+		if !ok || v != v || v != 0 && (v < 1e-6 || v >= 1e21) { // NaN, encoding/json's 'e' format range
+			return false
+		}
+		ms = v
+	}
+	start := buf.Len()
+	b := buf.AvailableBuffer()
+	if res.Meta != nil && len(res.Meta) == 1 {
+		b = append(b, `{"_meta":{"`+UpstreamMSMeta+`":`...)
+		b = strconv.AppendFloat(b, ms, 'f', -1, 64)
+		b = append(b, `},"content":[{"type":"text","text":`...)
+	} else {
+		b = append(b, `{"content":[{"type":"text","text":`...)
+	}
+	b = appendJSONString(b, text.Text)
+	b = append(b, '}', ']')
+	buf.Write(b)
+	if structured != nil {
+		buf.WriteString(`,"structuredContent":`)
+		if err := compactHTML(buf, structured); err != nil {
+			buf.Truncate(start)
+			return false
+		}
+	}
+	if res.IsError {
+		buf.WriteString(`,"isError":true`)
+	}
+	buf.WriteByte('}')
+	return true
+}
+
+// compactHTML appends raw as encoding/json marshals a json.RawMessage:
+// compacted, with <, >, & and U+2028/U+2029 escaped.
+func compactHTML(buf *bytes.Buffer, raw []byte) error {
+	if bytes.IndexAny(raw, "<>&\u2028\u2029") < 0 {
+		return json.Compact(buf, raw)
+	}
+	tmp := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(tmp)
+	tmp.Reset()
+	if err := json.Compact(tmp, raw); err != nil {
+		return err
+	}
+	json.HTMLEscape(buf, tmp.Bytes())
+	return nil
+}
+
+// appendJSONString appends s as encoding/json encodes a string (HTML
+// escaping on, invalid UTF-8 as U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 func idValue(id []byte) any {
@@ -206,16 +356,23 @@ type toolCall struct {
 // top-level members for the fast paths, which answer only messages whose
 // members are exactly the ones they expect.
 type rpcMessage struct {
-	method string                     // as jsonrpcMethod reads it
-	top    map[string]json.RawMessage // nil unless the body is one JSON object
-	id     json.RawMessage
-	params json.RawMessage
-	deep   bool // nests deeper than the SDK accepts
+	method  string // as jsonrpcMethod reads it
+	object  bool   // the body is one JSON object, its members below
+	jsonrpc json.RawMessage
+	id      json.RawMessage
+	params  json.RawMessage
+	extra   bool // a member other than jsonrpc, id, method, params
+	deep    bool // nests deeper than the SDK accepts
 }
 
 // parseMessage decodes body once. Its method is what jsonrpcMethod returns
 // (encoding/json matches the field case-insensitively); only when several
 // spellings make that depend on member order does it decode again.
+//
+// The members are read by scanning the validated body in place (members),
+// without building a map; a key with an escape or a method member spelled
+// other than "method" takes the encoding/json path (parseMessageMap), which
+// gives the same answer.
 func parseMessage(body []byte) rpcMessage {
 	var msg rpcMessage
 	b := bytes.TrimLeft(body, " \t\r\n")
@@ -223,16 +380,65 @@ func parseMessage(body []byte) rpcMessage {
 		msg.method = jsonrpcMethod(body)
 		return msg
 	}
-	if msg.deep = tooDeep(b); msg.deep || json.Unmarshal(body, &msg.top) != nil {
-		msg.top = nil
+	if msg.deep = tooDeep(b); msg.deep || !json.Valid(body) {
 		msg.method = jsonrpcMethod(body)
 		return msg
 	}
+	var method json.RawMessage
+	ok := members(b, func(k, v []byte) bool {
+		switch string(k) {
+		case "jsonrpc":
+			msg.jsonrpc = v
+		case "id":
+			msg.id = v
+		case "method":
+			method = v
+		case "params":
+			msg.params = v
+		default:
+			if bytes.EqualFold(k, []byte("method")) {
+				return false // case-insensitive match: leave it to encoding/json
+			}
+			msg.extra = true
+		}
+		return true
+	})
+	if !ok {
+		return parseMessageMap(body)
+	}
+	msg.object = true
+	if len(method) > 0 && method[0] == '"' {
+		msg.method = jsonString(method)
+	}
+	return msg
+}
+
+// parseMessageMap is parseMessage by way of a map of the members, for the
+// bodies the in-place scan leaves alone.
+func parseMessageMap(body []byte) rpcMessage {
+	var msg rpcMessage
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		msg.method = jsonrpcMethod(body)
+		return msg
+	}
+	msg.object = true
 	var raw json.RawMessage
 	n := 0
-	for k, v := range msg.top {
+	for k, v := range top {
 		if strings.EqualFold(k, "method") {
 			raw, n = v, n+1
+		}
+		switch k {
+		case "jsonrpc":
+			msg.jsonrpc = v
+		case "id":
+			msg.id = v
+		case "method":
+		case "params":
+			msg.params = v
+		default:
+			msg.extra = true
 		}
 	}
 	switch {
@@ -248,25 +454,10 @@ func parseMessage(body []byte) rpcMessage {
 // case-sensitive as the SDK decodes them, and returns its id as the SDK
 // writes it back; false leaves the message to the SDK.
 func (msg *rpcMessage) strict() (id []byte, ok bool) {
-	if msg.top == nil || msg.deep {
+	if !msg.object || msg.deep || msg.extra {
 		return nil, false
 	}
-	var jsonrpc json.RawMessage
-	msg.id, msg.params = nil, nil
-	for k, v := range msg.top {
-		switch k {
-		case "jsonrpc":
-			jsonrpc = v
-		case "id":
-			msg.id = v
-		case "method":
-		case "params":
-			msg.params = v
-		default:
-			return nil, false
-		}
-	}
-	if string(jsonrpc) != `"2.0"` {
+	if string(msg.jsonrpc) != `"2.0"` {
 		return nil, false
 	}
 	id = canonicalID(msg.id)
@@ -282,25 +473,152 @@ func (msg *rpcMessage) toolCall() (toolCall, bool) {
 		return call, false
 	}
 	call.id = id
-	var params map[string]json.RawMessage
-	if len(msg.params) == 0 || msg.params[0] != '{' || json.Unmarshal(msg.params, &params) != nil {
+	if len(msg.params) == 0 || msg.params[0] != '{' {
 		return call, false
 	}
-	for k, v := range params {
-		switch k {
-		case "name":
-			if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &call.name) != nil {
-				return call, false
+	good, nameOK := true, false
+	scanned := members(msg.params, func(k, v []byte) bool {
+		switch string(k) {
+		case "name": // the last one counts, as in encoding/json
+			if nameOK = len(v) > 0 && v[0] == '"'; nameOK {
+				call.name = jsonString(v)
 			}
 		case "arguments":
 			call.args = v
 		case "_meta":
 			call.meta = v // checked by requestMetaOK
 		default:
-			return call, false // newer fields
+			good = false // newer fields (a progress token is in _meta)
 		}
+		return good
+	})
+	if scanned && !nameOK {
+		return call, false
+	}
+	if !scanned && good { // a key with an escape: decode as encoding/json would
+		var params map[string]json.RawMessage
+		call.name, call.args = "", nil
+		if json.Unmarshal(msg.params, &params) != nil {
+			return call, false
+		}
+		for k, v := range params {
+			switch k {
+			case "name":
+				if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &call.name) != nil {
+					return call, false
+				}
+			case "arguments":
+				call.args = v
+			case "_meta":
+				call.meta = v
+			default:
+				return call, false
+			}
+		}
+	} else if !good {
+		return call, false
 	}
 	return call, call.name != ""
+}
+
+// members calls fn with the raw key (between its quotes) and raw value of
+// each member of obj, a JSON object already known to be valid, in document
+// order, until fn returns false. It reports false, having stopped, when fn
+// did or when a key holds an escape (the caller decodes those another way).
+func members(obj []byte, fn func(k, v []byte) bool) bool {
+	i := skipSpace(obj, 1) // past '{'
+	for i < len(obj) && obj[i] != '}' {
+		if obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+		}
+		end := skipValue(obj, i) // the key, a string
+		key := obj[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			return false
+		}
+		i = skipSpace(obj, end)
+		i = skipSpace(obj, i+1) // past ':'
+		end = skipValue(obj, i)
+		if !fn(key, obj[i:end]) {
+			return false
+		}
+		i = skipSpace(obj, end)
+	}
+	return true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value starting at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return len(b)
+	case '{', '[':
+		depth, inString := 0, false
+		for j := i; j < len(b); j++ {
+			c := b[j]
+			if inString {
+				switch c {
+				case '\\':
+					j++
+				case '"':
+					inString = false
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				inString = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	default: // number, true, false, null
+		j := i
+		for ; j < len(b); j++ {
+			switch b[j] {
+			case ',', '}', ']', ' ', '\t', '\r', '\n':
+				return j
+			}
+		}
+		return j
+	}
+}
+
+// jsonString decodes raw, a valid JSON string, as encoding/json would.
+func jsonString(raw []byte) string {
+	s := raw[1 : len(raw)-1]
+	if bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+		switch string(s) { // the hot methods, without a copy
+		case "tools/call":
+			return "tools/call"
+		case "tools/list":
+			return "tools/list"
+		}
+		return string(s)
+	}
+	var out string
+	json.Unmarshal(raw, &out)
+	return out
 }
 
 // parseToolCall decodes body as a tools/call the fast path can answer.

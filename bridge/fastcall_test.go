@@ -241,8 +241,12 @@ func TestFastCallMatchesSDK(t *testing.T) {
 				if diff := cmp.Diff(upstreamMS.ReplaceAllString(want.Body.String(), "$1"), upstreamMS.ReplaceAllString(got.Body.String(), "$1")); diff != "" {
 					t.Errorf("body (-SDK +fast path):\n%s", diff)
 				}
-				if want.Flushed != got.Flushed {
-					t.Errorf("flushed: SDK %v, fast path %v", want.Flushed, got.Flushed)
+				// The fast path does not flush its single event (net/http
+				// frames it with a Content-Length); other answers are the SDK's.
+				if q.fast && got.Flushed {
+					t.Errorf("fast path flushed its response; it should leave the framing to net/http")
+				} else if !q.fast && want.Flushed != got.Flushed {
+					t.Errorf("flushed: SDK %v, second SDK answer %v", want.Flushed, got.Flushed)
 				}
 			})
 		}

@@ -101,6 +101,8 @@ func (r *Runtime) fastList(w http.ResponseWriter, req *http.Request, l *live, ms
 	}
 	// Written in pieces, not copied into one buffer: net/http buffers
 	// small responses whole either way, and a big list is sent chunked.
+	r.fastLists.Add(1) // before the answer leaves, as in fastCall
+	r.opts.Metrics.fast("tools/list")
 	sse := r.writeFastHeaders(w)
 	if sse {
 		io.WriteString(w, "event: message\ndata: ")
@@ -115,7 +117,5 @@ func (r *Runtime) fastList(w http.ResponseWriter, req *http.Request, l *live, ms
 	} else {
 		io.WriteString(w, "}")
 	}
-	r.fastLists.Add(1)
-	r.opts.Metrics.fast("tools/list")
 	return true
 }

@@ -19,7 +19,21 @@ import (
 // maxMCPBody caps one MCP request body, as the SDK's own default does.
 const maxMCPBody = 4 << 20
 
-type liveKey struct{}
+// mcpRequest is what serveMCP learned about a request before handing it on:
+// when it arrived, the tenant serving it and the verified token. One context
+// value carries all three (a value each cost an allocation each per call).
+type mcpRequest struct {
+	start time.Time
+	live  *live
+	tok   tenant.Token
+}
+
+type mcpRequestKey struct{}
+
+func requestInfo(ctx context.Context) *mcpRequest {
+	info, _ := ctx.Value(mcpRequestKey{}).(*mcpRequest)
+	return info
+}
 
 // Handler serves every tenant's MCP endpoint, /t/<id>/mcp (Streamable HTTP).
 // It authenticates the tenant's bearer MCP token, answers 404 for a tenant
@@ -87,7 +101,6 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		}
 		msg = parseMessage(body) // decoded once, for routing and the fast paths
 		longLived = msg.method == "subscriptions/listen"
-		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	l := r.acquire(id, !longLived)
 	if l == nil {
@@ -99,7 +112,10 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		r.opts.Metrics.inflightAdd(1)
 		defer r.opts.Metrics.inflightAdd(-1)
 	}
-	ctx, cancel := context.WithCancel(context.WithValue(withStart(req.Context(), start), liveKey{}, l))
+	// The SDK's bearer middleware (tokenInfo) reads the verified token from
+	// the request info: it pins stateful sessions to it and keys the
+	// per-token limit.
+	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), mcpRequestKey{}, &mcpRequest{start: start, live: l, tok: tok}))
 	defer cancel()
 	stopOnClose := context.AfterFunc(l.ctx, cancel)
 	defer stopOnClose()
@@ -107,22 +123,28 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		defer l.streams.add(tok.ID, cancel)()
 		defer context.AfterFunc(r.streams, cancel)() // process shutdown ends them too
 	}
-	// The SDK's bearer middleware (tokenInfo) reads the verified token from
-	// here: it pins stateful sessions to it and keys the per-token limit.
-	ctx = context.WithValue(ctx, tokenKey{}, tok)
 	req = req.WithContext(ctx)
 	// Session-based (2025-xx) clients go to the stateful handler: they
 	// initialize, then send Mcp-Session-Id and open a GET stream on which
 	// list_changed arrives. Everything else, including every 2026-07-28
 	// request, is served statelessly; a plain tools/call takes the fast path.
 	if sid != "" || req.Method == http.MethodGet || req.Method == http.MethodDelete || msg.method == "initialize" {
-		r.stateful.ServeHTTP(w, req)
+		r.stateful.ServeHTTP(w, withBody(req, body))
 		return
 	}
 	if body != nil && (r.fastCall(w, req, l, &msg) || r.fastList(w, req, l, &msg)) {
 		return
 	}
-	r.stateless.ServeHTTP(w, req)
+	r.stateless.ServeHTTP(w, withBody(req, body))
+}
+
+// withBody gives the SDK the POST body serveMCP read (the fast paths work
+// from the decoded message and need no reader).
+func withBody(req *http.Request, body []byte) *http.Request {
+	if req.Method == http.MethodPost {
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return req
 }
 
 // verifyToken checks secret as a tenant MCP token or, when an external
@@ -141,18 +163,17 @@ func (r *Runtime) verifyToken(req *http.Request, id, secret string, now time.Tim
 	return r.tokens.verify(req.Context(), r.store, secret, now)
 }
 
-type tokenKey struct{}
-
 // tokenInfo hands the SDK the token serveMCP already verified (no second
 // lookup). Its UserID, "<tenant>/<token id>", is what the SDK pins a
 // stateful session to: a session created with one tenant's token answers
 // 403 to any other token, this tenant's or another's. It also keys the
 // per-token rate limit.
 func tokenInfo(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
-	tok, ok := ctx.Value(tokenKey{}).(tenant.Token)
-	if !ok {
+	info := requestInfo(ctx)
+	if info == nil {
 		return nil, auth.ErrInvalidToken
 	}
+	tok := info.tok
 	ti := &auth.TokenInfo{UserID: tok.TenantID + "/" + tok.ID}
 	if tok.ExpiresAt != nil {
 		ti.Expiration = *tok.ExpiresAt
@@ -173,8 +194,8 @@ func sessionMatches(sessionID, id string) bool {
 
 // serverFor hands the SDK the server of the tenant serveMCP already found.
 func (r *Runtime) serverFor(req *http.Request) *mcp.Server {
-	if l, ok := req.Context().Value(liveKey{}).(*live); ok {
-		return l.server
+	if info := requestInfo(req.Context()); info != nil {
+		return info.live.server
 	}
 	return nil
 }

@@ -8,6 +8,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The micro-benchmarks of the tools/call hot path, one per step, with
@@ -140,4 +143,14 @@ func benchmarkFastCall(b *testing.B, fast bool, suffix, version string) {
 			b.Fatalf("fast path answered: %v, want %v", answered, fast)
 		}
 	})
+}
+
+// BenchmarkMetricsCall records one finished call in the Prometheus series.
+func BenchmarkMetricsCall(b *testing.B) {
+	m := NewMetrics(prometheus.NewRegistry())
+	b.ReportAllocs()
+	for b.Loop() {
+		m.call("t1", "get_r", StatusOK, 300*time.Microsecond, 200*time.Microsecond)
+		m.tokenCheck("cache")
+	}
 }

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,22 @@ type Metrics struct {
 	refreshes   *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
 	fastPath    *prometheus.CounterVec
+
+	// Children bound once per tenant × tool (and token-check source), so a
+	// call does not hash its label values into the vectors every time.
+	mu      sync.RWMutex
+	series  map[seriesKey]*callSeries
+	sources map[string]prometheus.Counter
+}
+
+type seriesKey struct{ tenant, tool string }
+
+// callSeries are one tenant × tool's children: the ok counter (other
+// outcomes are rare and looked up) and the two parts of the duration
+// (upstream nil when bound by a call that did not wait upstream).
+type callSeries struct {
+	ok                prometheus.Counter
+	gateway, upstream prometheus.Observer
 }
 
 // Call outcomes, the status label of portico_mcp_calls_total.
@@ -90,12 +107,51 @@ func (m *Metrics) call(tenantID, tool, status string, total, upstream time.Durat
 	if m == nil {
 		return
 	}
-	m.calls.WithLabelValues(tenantID, tool, status).Inc()
+	cs := m.callSeries(tenantID, tool, upstream > 0)
+	if status == StatusOK {
+		cs.ok.Inc()
+	} else {
+		m.calls.WithLabelValues(tenantID, tool, status).Inc()
+	}
 	gateway := max(total-upstream, 0)
-	m.duration.WithLabelValues(tenantID, tool, "gateway").Observe(gateway.Seconds())
-	if upstream > 0 {
+	cs.gateway.Observe(gateway.Seconds())
+	switch {
+	case upstream <= 0:
+	case cs.upstream != nil:
+		cs.upstream.Observe(upstream.Seconds())
+	default:
 		m.duration.WithLabelValues(tenantID, tool, "upstream").Observe(upstream.Seconds())
 	}
+}
+
+// callSeries returns tenant × tool's children, binding them on first use
+// (the series appear when first recorded, as with WithLabelValues).
+// The upstream part is bound only when the first call waited upstream, so
+// no empty series appears for a tool whose calls never reached it.
+func (m *Metrics) callSeries(tenantID, tool string, upstream bool) *callSeries {
+	k := seriesKey{tenantID, tool}
+	m.mu.RLock()
+	cs := m.series[k]
+	m.mu.RUnlock()
+	if cs != nil {
+		return cs
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cs = m.series[k]; cs == nil {
+		if m.series == nil {
+			m.series = map[seriesKey]*callSeries{}
+		}
+		cs = &callSeries{
+			ok:      m.calls.WithLabelValues(tenantID, tool, StatusOK),
+			gateway: m.duration.WithLabelValues(tenantID, tool, "gateway"),
+		}
+		if upstream {
+			cs.upstream = m.duration.WithLabelValues(tenantID, tool, "upstream")
+		}
+		m.series[k] = cs
+	}
+	return cs
 }
 
 func (m *Metrics) inflightAdd(d float64) {
@@ -122,16 +178,39 @@ func (m *Metrics) fast(method string) {
 }
 
 func (m *Metrics) tokenCheck(source string) {
-	if m != nil {
-		m.tokenCache.WithLabelValues(source).Inc()
+	if m == nil {
+		return
 	}
+	m.mu.RLock()
+	c := m.sources[source]
+	m.mu.RUnlock()
+	if c == nil {
+		m.mu.Lock()
+		if c = m.sources[source]; c == nil {
+			if m.sources == nil {
+				m.sources = map[string]prometheus.Counter{}
+			}
+			c = m.tokenCache.WithLabelValues(source)
+			m.sources[source] = c
+		}
+		m.mu.Unlock()
+	}
+	c.Inc()
 }
 
 // forget drops a stopped tenant's gauges so they do not report a stale state.
 func (m *Metrics) forget(tenantID string) {
-	if m != nil {
-		m.breaker.DeleteLabelValues(tenantID)
+	if m == nil {
+		return
 	}
+	m.breaker.DeleteLabelValues(tenantID)
+	m.mu.Lock()
+	for k := range m.series {
+		if k.tenant == tenantID {
+			delete(m.series, k) // its series stay; only the cached handles go
+		}
+	}
+	m.mu.Unlock()
 }
 
 // SpecRefresh records one spec refresh of a tenant: result is "changed",

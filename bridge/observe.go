@@ -24,7 +24,6 @@ import (
 var tracer = otel.Tracer("github.com/portico-mcp/portico/bridge")
 
 type outcomeKey struct{}
-type startKey struct{}
 
 // outcome is what one call reports to metrics: how it ended and how long it
 // waited for the upstream. It lives in the call's context so do keeps its
@@ -40,30 +39,35 @@ func setStatus(ctx context.Context, status string) {
 	}
 }
 
-// withStart stamps the time the MCP request arrived, so a call's gateway
-// time includes token checks and decoding, not only the tool handler.
-func withStart(ctx context.Context, t time.Time) context.Context {
-	return context.WithValue(ctx, startKey{}, t)
-}
+var internalSpan = trace.WithSpanKind(trace.SpanKindInternal)
 
 // instrument starts a call's span and outcome; done records its metrics.
 func (l *live) instrument(ctx context.Context, op *Operation, h http.Header) (context.Context, func(*mcp.CallToolResult)) {
-	start, ok := ctx.Value(startKey{}).(time.Time)
-	if !ok {
+	// A call's gateway time starts when the MCP request arrived (serveMCP),
+	// so it includes token checks and decoding, not only the tool handler.
+	var start time.Time
+	if info := requestInfo(ctx); info != nil {
+		start = info.start
+	} else {
 		start = time.Now()
 	}
 	oc := &outcome{status: StatusOK}
 	ctx = context.WithValue(ctx, outcomeKey{}, oc)
-	ctx, span := tracer.Start(ctx, "mcp "+op.Name, trace.WithSpanKind(trace.SpanKindInternal),
-		trace.WithAttributes(
+	ctx, span := tracer.Start(ctx, "mcp "+op.Name, internalSpan)
+	recording := span.IsRecording() // with tracing off, no attributes to build
+	if recording {
+		span.SetAttributes(
 			attribute.String("portico.tenant", l.id),
 			attribute.String("mcp.tool", op.Name),
 			attribute.String("http.request.method", op.Method),
 			attribute.String("url.template", op.Path),
 			attribute.String("portico.request_id", h.Get("X-Request-Id")),
-		))
+		)
+	}
 	return ctx, func(res *mcp.CallToolResult) {
-		span.SetAttributes(attribute.String("portico.outcome", oc.status))
+		if recording {
+			span.SetAttributes(attribute.String("portico.outcome", oc.status))
+		}
 		if oc.status != StatusOK || res != nil && res.IsError {
 			span.SetStatus(codes.Error, oc.status)
 		}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/portico-mcp/portico/tenant"
 )
@@ -524,8 +523,9 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	}
 	client, tr := upstreamClient(r.guard, conc)
 	// otelhttp makes a client span per upstream call and sends the W3C
-	// traceparent, so a trace continues into the tenant's service.
-	client.Transport = otelhttp.NewTransport(client.Transport)
+	// traceparent, so a trace continues into the tenant's service; with
+	// tracing off only the incoming context is passed on (tracedTransport).
+	client.Transport = newTracedTransport(client.Transport)
 	id := t.ID
 	impl := &mcp.Implementation{Name: "portico/" + t.Name, Version: r.opts.Version}
 	l := &live{

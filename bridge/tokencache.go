@@ -81,7 +81,7 @@ func newTokenCache(cfg TokenCacheConfig) *tokenCache {
 // names where the answer came from, for metrics: "shared" is a call that
 // waited for another call's database check of the same token.
 func (c *tokenCache) verify(ctx context.Context, store tenantStore, secret string, now time.Time) (tenant.Token, string, error) {
-	key := sha256.Sum256([]byte(secret))
+	key := secretKey(secret)
 	for {
 		c.mu.Lock()
 		e, ok := c.m[key]
@@ -158,6 +158,16 @@ func (c *tokenCache) check(ctx context.Context, store tenantStore, secret string
 	default:
 		return tenant.Token{}, "unavailable", err
 	}
+}
+
+// secretKey is the SHA-256 of secret, hashed from a stack copy when the
+// secret is of an ordinary size, so a cache hit allocates nothing.
+func secretKey(secret string) [32]byte {
+	var buf [128]byte
+	if len(secret) <= len(buf) {
+		return sha256.Sum256(append(buf[:0], secret...))
+	}
+	return sha256.Sum256([]byte(secret))
 }
 
 func (c *tokenCache) put(key [32]byte, e cachedToken, forgets uint64) {

@@ -53,13 +53,14 @@ func callPath(ctx context.Context, o options, rep *report) error {
 	for _, c := range o.concs {
 		var rs []result
 		for _, tg := range targets {
+			conns := up.conns.Load()
 			r, err := runLoad(ctx, "call path", tg, c, o.warm, o.duration)
 			if err != nil {
 				return err
 			}
 			rs = append(rs, r)
-			fmt.Fprintf(o.stderr, "call path c=%-3d %-15s %-9s %8.0f/s p50 %.3f ms p99 %.3f ms p99.9 %.3f ms cpu %.0f us/call allocs %.0f (%.1f KB)/call errors %d %s\n",
-				c, r.Target, r.Mode, r.RPS, r.P50ms, r.P99ms, r.P999ms, r.CPUusPerCall, r.AllocsPerCall, r.AllocKBPerCall, r.Errors, r.FirstError)
+			fmt.Fprintf(o.stderr, "call path c=%-3d %-15s %-9s %8.0f/s p50 %.3f ms p99 %.3f ms p99.9 %.3f ms cpu %.0f us/call allocs %.0f (%.1f KB)/call errors %d; upstream connections opened %d %s\n",
+				c, r.Target, r.Mode, r.RPS, r.P50ms, r.P99ms, r.P999ms, r.CPUusPerCall, r.AllocsPerCall, r.AllocKBPerCall, r.Errors, up.conns.Load()-conns, r.FirstError)
 		}
 		rep.addCalls(relate(rs))
 	}

@@ -114,9 +114,11 @@ func manyTenants(ctx context.Context, o options, rep *report) error {
 	if res.Direct, err = runLoad(ctx, "many tenants", directTarget(up.url+"/api/v3/pet/"), conc, o.warm, o.duration); err != nil {
 		return err
 	}
+	conns := up.conns.Load()
 	if res.Spread, err = runLoad(ctx, "many tenants", spread, conc, o.warm, o.duration); err != nil {
 		return err
 	}
+	fmt.Fprintf(o.stderr, "many tenants: upstream connections opened during the spread calls (warm-up included): %d\n", up.conns.Load()-conns)
 	rel := relate([]result{res.Direct, res.Spread})
 	res.Direct, res.Spread = rel[0], rel[1]
 	fmt.Fprintf(o.stderr, "many tenants: calls over %d tenants at c=%d: %.0f/s (%.2fx direct) p50 %.2f ms p99 %.2f ms p99.9 %.2f ms, errors %d %s\n",

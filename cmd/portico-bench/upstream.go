@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // upstreamSpec is a FastAPI-shaped OpenAPI 3.1 document for the fast Go
@@ -44,8 +45,9 @@ const upstreamSpec = `{
 // upstream is a fast loopback HTTP service implementing upstreamSpec, so the
 // upstream is never the bottleneck of the call path.
 type upstream struct {
-	url string
-	srv *http.Server
+	url   string
+	srv   *http.Server
+	conns atomic.Int64 // connections accepted, to see whether callers reuse them
 }
 
 func startUpstream() (*upstream, error) {
@@ -86,7 +88,12 @@ func startUpstream() (*upstream, error) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"id":` + r.PathValue("petId") + `,"name":"doggie","category":{"id":1,"name":"Dogs"},"photoUrls":[],"tags":[],"status":"available"}`))
 	})
-	u := &upstream{url: "http://" + ln.Addr().String(), srv: &http.Server{Handler: mux}}
+	u := &upstream{url: "http://" + ln.Addr().String()}
+	u.srv = &http.Server{Handler: mux, ConnState: func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			u.conns.Add(1)
+		}
+	}}
 	go u.srv.Serve(ln)
 	return u, nil
 }
