@@ -153,20 +153,29 @@ func appendFloat(b []byte, f float64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-func appendString(b []byte, s string) []byte {
+func appendString(b []byte, s string) []byte { return appendEscaped(b, s, false) }
+
+// appendEscaped appends s as a JSON string the way encoding/json writes it:
+// \b \f \n \r \t short forms, other control bytes as \u00XX, invalid
+// UTF-8 as U+FFFD, U+2028/U+2029 escaped, and <, >, & as \u003c... when
+// html is set (encoding/json's default, which the SDK's output keeps).
+func appendEscaped(b []byte, s string, html bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && (!html || c != '<' && c != '>' && c != '&') {
 				i++
 				continue
 			}
 			b = append(b, s[start:i]...)
 			switch c {
-			case '"', '\\':
+			case '\\', '"':
 				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
 			case '\n':
 				b = append(b, '\\', 'n')
 			case '\r':
