@@ -18,6 +18,8 @@ parallel="${FUZZ_PARALLEL:-2}"
 targets=(
   "./bridge FuzzConvert"
   "./bridge FuzzNewRequest"
+  "./bridge FuzzParseMessage"
+  "./bridge FuzzAppendToolResult"
   "./api FuzzRESTJSON"
 )
 status=0
