@@ -76,7 +76,7 @@ func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.Call
 	}
 	if err := op.validateArgs(args); err != nil {
 		setStatus(ctx, StatusInvalid)
-		return toolError("invalid arguments for %s: %v. Nothing was sent to the service; correct the argument as the tool's inputSchema describes and call again.", op.Name, err)
+		return toolError("invalid arguments for %s: %v. Nothing was sent to the service; correct the arguments as the tool's inputSchema describes and call again.", op.Name, err)
 	}
 	stop := reportProgress(ctx, req, progressInterval)
 	res, err := l.do(ctx, st, op, args, requestHeader(req.Extra))

@@ -27,7 +27,8 @@ import (
 // would fail "type": "integer"; it allocates a map per object and a big.Rat
 // per numeric bound; and its errors name schema locations, not the argument.
 // The walk below allocates nothing when the arguments are valid and names
-// the JSON path of the first failure.
+// the JSON path of the first failure; validateArgs then lists the other
+// failing top-level arguments too (up to maxArgErrors).
 //
 // Only what the schema says is enforced, and where a keyword is ambiguous in
 // practice the check is lenient: unknown formats and formats in general are
@@ -111,10 +112,65 @@ func (op *Operation) validateArgs(args map[string]any) error {
 	}
 	// A null argument is one not given: the request builder leaves it
 	// out, and models often send null for optional parameters.
-	if e := (walk{args: true}).check(root, args, 0); e != nil {
-		return e
+	w := walk{args: true}
+	e := w.check(root, args, 0)
+	if e == nil {
+		return nil
 	}
-	return nil
+	// Several bad arguments are named together, so a model fixes them in
+	// one round instead of one per call. Only for a plain object schema,
+	// whose arguments fail independently; the first is always the one the
+	// single walk found.
+	if n := root.deref(); len(e.segs) > 0 && n.ref == nil && n.allOf == nil && n.anyOf == nil && n.oneOf == nil && n.not == nil {
+		if es := w.argumentErrors(n, args); len(es) > 1 {
+			return es
+		}
+	}
+	return e
+}
+
+// maxArgErrors caps how many failing arguments one tool error names.
+const maxArgErrors = 5
+
+// ArgErrors are several arguments that do not satisfy the input schema, in
+// the order a single walk meets them: missing required ones, then the
+// others by name.
+type ArgErrors []*ArgError
+
+func (es ArgErrors) Error() string {
+	var b strings.Builder
+	for i, e := range es {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+// argumentErrors lists up to maxArgErrors failing top-level arguments of
+// args against n, an object schema.
+func (w walk) argumentErrors(n *vnode, args map[string]any) ArgErrors {
+	var es ArgErrors
+	for _, r := range n.required {
+		if v, ok := args[r]; !ok || v == nil {
+			es = append(es, w.fail("required", "missing; it is required").under(r, -1))
+		}
+	}
+	keys := make([]string, 0, len(args))
+	for k := range args {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if e := w.checkProperty(n, k, args[k], 0); e != nil {
+			es = append(es, e)
+		}
+	}
+	if len(es) > maxArgErrors {
+		es = es[:maxArgErrors]
+	}
+	return es
 }
 
 // argSchema compiles op's input schema once.

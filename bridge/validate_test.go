@@ -85,6 +85,11 @@ func TestValidateArgs(t *testing.T) {
 		{"upload", `{"file": "aGVsbG8="}`, ""}, // a bare base64 string is a file too
 		{"upload", `{"file": {"content": "aGVsbG8=", "filename": "a.txt"}, "note": "n"}`, ""},
 		{"upload", `{"file": "aGVsbG8=", "note": 5}`, `argument "note": expected string, got integer 5 (type)`},
+		// Several bad arguments are named together, required ones first, then by name.
+		{"list_pets", `{"limit": 0, "kind": "cow"}`, `argument "kind": must be one of "cat", "dog", got "cow" (enum); argument "limit": must be >= 1, got 0 (minimum)`},
+		{"create_pet", `{"tags": [1]}`, `argument "name": missing; it is required (required); argument "tags[0]": expected string, got integer 1 (type)`},
+		{"create_pet", `{"name": "Rex", "parent": {"name": 1, "tags": [2]}}`, `argument "name": must match the regular expression ^[a-z]+$, got "Rex" (pattern); argument "parent.name": expected string, got integer 1 (type)`},
+		{"list_pets", `{"limit": 0, "kind": "cow", "name": 7, "ratio": 2, "since": 1, "id": 2}`, `argument "id": expected string, got integer 2 (type); argument "kind": must be one of "cat", "dog", got "cow" (enum); argument "limit": must be >= 1, got 0 (minimum); argument "name": expected string or null, got integer 7 (anyOf); argument "ratio": must be < 1, got 2 (exclusiveMaximum)`},
 		{"strict", `{"opts": {"a": "x"}}`, ""},
 		{"strict", `{"opts": {"a": "x", "b": 1}}`, `argument "opts.b": unknown name; allowed here: a (additionalProperties)`},
 	} {
