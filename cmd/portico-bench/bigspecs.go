@@ -43,12 +43,7 @@ var bigSpecFiles = []struct{ name, file string }{
 // (fetch from a loopback server, store in the spec cache, parse, convert,
 // register the tools) and times tools/list at the server.
 func bigSpecs(ctx context.Context, o options, rep *report) error {
-	db, err := createDatabase(ctx, o.db)
-	if err != nil {
-		return err
-	}
-	defer db.drop()
-	p, err := startPortico(ctx, db.url, 0)
+	p, err := startPortico(ctx, o.db)
 	if err != nil {
 		return err
 	}

@@ -25,12 +25,7 @@ func callPath(ctx context.Context, o options, rep *report) error {
 		return err
 	}
 	defer minSession.close()
-	db, err := createDatabase(ctx, o.db)
-	if err != nil {
-		return err
-	}
-	defer db.drop()
-	p, err := startPortico(ctx, db.url, 0)
+	p, err := startPortico(ctx, o.db)
 	if err != nil {
 		return err
 	}

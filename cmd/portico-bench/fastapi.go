@@ -45,12 +45,7 @@ func realFastAPI(ctx context.Context, o options, rep *report) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	db, err := createDatabase(ctx, o.db)
-	if err != nil {
-		return err
-	}
-	defer db.drop()
-	p, err := startPortico(ctx, db.url, 0)
+	p, err := startPortico(ctx, o.db)
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,7 @@ func (d *database) drop() {
 // API with the MCP endpoints mounted), serving on loopback in this process.
 type portico struct {
 	url     string
+	db      *database // its own throwaway database, dropped by close
 	pool    *pgxpool.Pool
 	store   *tenant.Store
 	runtime *bridge.Runtime
@@ -76,15 +77,19 @@ type portico struct {
 
 var benchKey = tenant.MasterKey{ID: "bench", Key: []byte("portico-bench-master-key-32bytes")}
 
-func startPortico(ctx context.Context, dbURL string, maxConns int) (*portico, error) {
-	pcfg, err := pgxpool.ParseConfig(dbURL)
+// startPortico starts Portico on a new, migrated database of the Postgres
+// server at serverURL; close stops it and drops the database.
+func startPortico(ctx context.Context, serverURL string) (p *portico, err error) {
+	db, err := createDatabase(ctx, serverURL)
 	if err != nil {
 		return nil, err
 	}
-	if maxConns > 0 {
-		pcfg.MaxConns = int32(maxConns)
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	defer func() {
+		if err != nil {
+			db.drop()
+		}
+	}()
+	pool, err := pgxpool.New(ctx, db.url)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +97,7 @@ func startPortico(ctx context.Context, dbURL string, maxConns int) (*portico, er
 	if err != nil {
 		return nil, err
 	}
-	p := &portico{pool: pool, store: tenant.NewStore(pool, sealer)}
+	p = &portico{db: db, pool: pool, store: tenant.NewStore(pool, sealer)}
 	log := slog.New(slog.DiscardHandler)
 	p.runtime = bridge.New(p.store, bridge.Config{
 		Logger:     log,
@@ -150,4 +155,5 @@ func (p *portico) close() {
 	p.srv.Shutdown(ctx)
 	p.runtime.Shutdown(ctx)
 	p.pool.Close()
+	p.db.drop()
 }

@@ -56,19 +56,14 @@ func manyTenants(ctx context.Context, o options, rep *report) error {
 		return err
 	}
 	defer up.close()
-	db, err := createDatabase(ctx, o.db)
-	if err != nil {
-		return err
-	}
-	defer db.drop()
-	p, err := startPortico(ctx, db.url, 0)
+	p, err := startPortico(ctx, o.db)
 	if err != nil {
 		return err
 	}
 	defer p.close()
 	res := &tenantsResult{Registered: o.tenants, Active: o.active, PetstoreDocument: filepath.Base(specPath)}
 	t0 := time.Now()
-	tokens, err := seedTenants(ctx, p, db.url, raw, up.url+"/api/v3", o.tenants, o.active)
+	tokens, err := seedTenants(ctx, p, p.db.url, raw, up.url+"/api/v3", o.tenants, o.active)
 	if err != nil {
 		return err
 	}
