@@ -159,7 +159,7 @@ type app struct {
 	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
-	rest      *api.Server // set by handler; hears tenant changes beside the runtime
+	rest      *api.Server  // set by handler; hears tenant changes beside the runtime
 	metricsLn net.Listener // PORTICO_METRICS_ADDR, when set
 }
 
@@ -575,7 +575,9 @@ func cmdKeys(ctx context.Context, cfg *config, args []string, stdout io.Writer) 
 	case "generate":
 		key := make([]byte, 32)
 		rand.Read(key)
-		kid := "k" + time.Now().UTC().Format("20060102")
+		// The date orders keys for a reader; the random part keeps two
+		// keys made the same day apart (equal ids would break rotation).
+		kid := "k" + time.Now().UTC().Format("20060102") + "-" + strings.ToLower(rand.Text()[:8])
 		fmt.Fprintf(stdout, "%s:%s\n", kid, base64.StdEncoding.EncodeToString(key))
 		return nil
 	case "rotate":
