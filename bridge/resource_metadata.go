@@ -47,14 +47,16 @@ func (r *Runtime) challenge(w http.ResponseWriter, req *http.Request, id, errCod
 	w.Header().Set("WWW-Authenticate", v)
 }
 
-// serveResourceMetadata answers GET /.well-known/oauth-protected-resource/t/<id>/mcp
-// for an active tenant. It names the operator's external authorization
+// serveResourceMetadata answers GET /.well-known/oauth-protected-resource/t/<id>/mcp.
+// It answers alike for every well-formed id, active, inactive or unknown:
+// it is read without a credential, so it must not tell which tenants exist
+// (everything in it follows from the URL). It names the operator's external authorization
 // server when one is configured, else Portico's own when it runs one;
 // with neither, it names none and the tenant's MCP tokens are the credential.
 func (r *Runtime) serveResourceMetadata(w http.ResponseWriter, req *http.Request) {
 	id, ok := tenantFromPath(strings.TrimPrefix(req.URL.Path, ProtectedResourcePrefix))
-	if !ok || r.lookup(id) == nil {
-		writeError(w, http.StatusNotFound, "not_found", "no protected resource here: tenant endpoints are /t/<id>/mcp and must be active")
+	if !ok || !wellFormedID(id) {
+		writeError(w, http.StatusNotFound, "not_found", "no protected resource here: tenant endpoints are /t/<id>/mcp")
 		return
 	}
 	if req.Method != http.MethodGet && req.Method != http.MethodHead {
@@ -79,4 +81,19 @@ func (r *Runtime) serveResourceMetadata(w http.ResponseWriter, req *http.Request
 		doc["scopes_supported"] = []string{"mcp"}
 	}
 	json.NewEncoder(w).Encode(doc)
+}
+
+// wellFormedID reports whether id could be a tenant id: 1-64 lowercase
+// letters, digits and dashes (ids are made of crypto/rand.Text, lowercased).
+func wellFormedID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -58,6 +58,14 @@ type config struct {
 	BootstrapAdminKey string // PORTICO_BOOTSTRAP_ADMIN_KEY: an admin API key serve makes sure exists (hashed)
 	Tracing           bool   // from the standard OTEL_* variables
 
+	// MetricsAddr is a separate listener for /metrics (PORTICO_METRICS_ADDR,
+	// e.g. :9090), meant for an internal network; MetricsToken
+	// (PORTICO_METRICS_TOKEN) lets a scraper read /metrics on the public
+	// port with Authorization: Bearer <token>. With neither, /metrics is
+	// not served: it names every tenant and tool.
+	MetricsAddr  string
+	MetricsToken string
+
 	// OAuthIssuer and OAuthJWKSURL name an external authorization server
 	// whose JWT access tokens (audience = the tenant's MCP URL) tenant
 	// endpoints accept beside MCP tokens: PORTICO_OAUTH_ISSUER,
@@ -111,6 +119,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		MCPTokenRate:     rateLimit{20, 40},
 		SessionTTL:       12 * time.Hour,
 		TrustProxy:       getenv("PORTICO_TRUST_PROXY") == "true",
+		MetricsAddr:      getenv("PORTICO_METRICS_ADDR"),
+		MetricsToken:     getenv("PORTICO_METRICS_TOKEN"),
 		adminPassword:    getenv("PORTICO_ADMIN_PASSWORD"),
 	}
 	var problems []string

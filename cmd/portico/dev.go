@@ -108,6 +108,17 @@ func cmdDev(ctx context.Context, cfg *config, args []string, stdout, stderr io.W
 		return fmt.Errorf("listen on %s: %w (set PORTICO_ADDR=:8081 to use another port)", cfg.Addr, err)
 	}
 	a.setPublicURL(ln)
+	if cfg.MetricsAddr == "" && cfg.MetricsToken == "" {
+		cfg.MetricsAddr = "127.0.0.1:0" // loopback only, a free port
+	}
+	if err := a.listenMetrics(); err != nil {
+		ln.Close()
+		return err
+	}
+	metricsURL := "on the public port with PORTICO_METRICS_TOKEN"
+	if a.metricsLn != nil {
+		metricsURL = "http://" + a.metricsLn.Addr().String() + "/metrics"
+	}
 	_, adminKey, err := a.store.CreateAPIKey(ctx, "", "portico dev "+time.Now().Format(time.DateTime), []string{tenant.ScopeRead, tenant.ScopeWrite}, "dev")
 	if err != nil {
 		return fmt.Errorf("create the dev admin key: %w", err)
@@ -140,6 +151,7 @@ Portico %s is running (dev mode). Press Ctrl-C to stop.
   Demo tenant    %s, serving the demo bookstore API at %s
   MCP URL        %s
   MCP token      %s
+  Metrics        %s
 
 List the demo tools with the MCP Inspector CLI (1.0.x looks for a package.json one
 directory up from where it runs, hence the scratch directory):
@@ -147,7 +159,7 @@ directory up from where it runs, hence the scratch directory):
    npx -y @modelcontextprotocol/inspector-cli --cli %s --transport http \
      --header "Authorization: Bearer %s" --method tools/list)
 
-`, version, a.publicURL, devUserEmail, devPassword, a.publicURL, adminKey, demo.Name, demoURL, mcpURL, mcpToken, mcpURL, mcpToken)
+`, version, a.publicURL, devUserEmail, devPassword, a.publicURL, adminKey, demo.Name, demoURL, mcpURL, mcpToken, metricsURL, mcpURL, mcpToken)
 	return a.serve(ctx, ln)
 }
 

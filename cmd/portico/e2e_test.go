@@ -397,6 +397,9 @@ func startPortico(t *testing.T, dbURL string, extra ...string) *portico {
 // testMasterKeys are the master keys of the test Portico.
 const testMasterKeys = "k2:ZTJlLW1hc3Rlci1rZXktbnVtYmVyLXR3by0zMmJ5dGU=,k1:ZTJlLW1hc3Rlci1rZXktbnVtYmVyLW9uZS0zMmJ5dGU="
 
+// testMetricsToken lets scrape read the test Portico's /metrics.
+const testMetricsToken = "test-metrics-token"
+
 // startPorticoWith starts Portico with extra environment on top of the defaults.
 func startPorticoWith(t *testing.T, dbURL string, extra map[string]string) *portico {
 	t.Helper()
@@ -412,6 +415,7 @@ func startPorticoWith(t *testing.T, dbURL string, extra map[string]string) *port
 		"PORTICO_MCP_RATE_LIMIT_TOKEN":  "0",
 		"PORTICO_RATE_LIMIT_CALLER":     "0",
 		"PORTICO_RATE_LIMIT_TENANT":     "0",
+		"PORTICO_METRICS_TOKEN":         testMetricsToken,
 	}
 	for k, v := range extra {
 		env[k] = v

@@ -75,8 +75,8 @@ func TestProtectedResourceMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp2.Body.Close()
-	if resp2.StatusCode != 404 {
-		t.Errorf("metadata of an unknown tenant: status %d, want 404", resp2.StatusCode)
+	if resp2.StatusCode != 200 {
+		t.Errorf("metadata of an unknown tenant: status %d, want 200 (it must not tell which tenants exist)", resp2.StatusCode)
 	}
 }
 

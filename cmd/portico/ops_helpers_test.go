@@ -130,7 +130,15 @@ func getStatus(t *testing.T, url string) (int, string) {
 // scrape returns the /metrics samples as "name{labels}" → value.
 func scrape(t *testing.T, base string) map[string]float64 {
 	t.Helper()
-	code, body := getStatus(t, base+"/metrics")
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+testMetricsToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("/metrics: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	code, body := resp.StatusCode, string(b)
 	if code != 200 {
 		t.Fatalf("/metrics: %d %s", code, body)
 	}

@@ -60,6 +60,7 @@ PORTICO_MAX_CONCURRENCY, PORTICO_MAX_RESPONSE_BYTES, PORTICO_RATE_LIMIT_{CALLER,
 PORTICO_MCP_RATE_LIMIT_{TENANT,TOKEN} (PER_SECOND[:BURST]), PORTICO_SESSION_TTL, PORTICO_TRUST_PROXY.
 PORTICO_SHUTDOWN_DELAY (0s), PORTICO_BOOTSTRAP_ADMIN_KEY, PORTICO_TOKEN_CACHE_TTL (10s),
 PORTICO_TOKEN_CACHE_MAX_STALE (1h), PORTICO_BREAKER_FAILURES (5), PORTICO_BREAKER_COOLDOWN (10s),
+PORTICO_METRICS_ADDR (a separate /metrics listener), PORTICO_METRICS_TOKEN (bearer for /metrics on PORTICO_ADDR),
 OTEL_EXPORTER_OTLP_ENDPOINT and the other standard OTEL_* variables. See docs/operations.md.
 `
 
@@ -136,7 +137,14 @@ func cmdServe(ctx context.Context, cfg *config, args []string, stdout, stderr io
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	a.setPublicURL(ln)
+	if err := a.listenMetrics(); err != nil {
+		ln.Close()
+		return err
+	}
 	fmt.Fprintf(stdout, "portico %s serving on %s\n", version, a.publicURL)
+	if a.metricsLn != nil {
+		fmt.Fprintf(stdout, "portico metrics on http://%s/metrics\n", a.metricsLn.Addr())
+	}
 	return a.serve(ctx, ln)
 }
 
@@ -151,7 +159,8 @@ type app struct {
 	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
-	rest      *api.Server // set by handler; hears tenant changes beside the runtime
+	rest      *api.Server  // set by handler; hears tenant changes beside the runtime
+	metricsLn net.Listener // PORTICO_METRICS_ADDR, when set
 }
 
 // openApp wires Portico top to bottom: schema check → pool → sealer → store
@@ -324,8 +333,17 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	})
 	defer func() { stopBG(); bgWG.Wait() }()
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if a.metricsLn != nil {
+		msrv := &http.Server{Handler: a.tel.metricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := msrv.Serve(a.metricsLn); !errors.Is(err, net.ErrClosed) {
+				errc <- fmt.Errorf("metrics listener: %w", err)
+			}
+		}()
+		defer msrv.Close()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -401,7 +419,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 	})
 	a.rest = s
 	s.Mount("/mcp", self.handler)
-	s.Mount("/metrics", a.tel.metricsHandler())
+	s.Mount("/metrics", publicMetrics(a.tel.metricsHandler(), a.cfg.MetricsToken, a.cfg.MetricsAddr))
 	dash := web.Handler()
 	for _, p := range web.Paths {
 		s.Mount(p, dash)
@@ -557,7 +575,9 @@ func cmdKeys(ctx context.Context, cfg *config, args []string, stdout io.Writer) 
 	case "generate":
 		key := make([]byte, 32)
 		rand.Read(key)
-		kid := "k" + time.Now().UTC().Format("20060102")
+		// The date orders keys for a reader; the random part keeps two
+		// keys made the same day apart (equal ids would break rotation).
+		kid := "k" + time.Now().UTC().Format("20060102") + "-" + strings.ToLower(rand.Text()[:8])
 		fmt.Fprintf(stdout, "%s:%s\n", kid, base64.StdEncoding.EncodeToString(key))
 		return nil
 	case "rotate":

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgtest"
+)
+
+// demoTenant registers the built-in demo API as an active tenant and returns
+// its id.
+func demoTenant(t *testing.T, p *portico) string {
+	t.Helper()
+	up := httptest.NewServer(newDemoAPI().handler())
+	t.Cleanup(up.Close)
+	var created struct{ ID string }
+	p.do(t, "POST", "/api/v1/tenants", map[string]any{"name": "exposure-" + strings.ToLower(t.Name()[4:]), "base_url": up.URL}, 201, &created)
+	p.do(t, "POST", "/api/v1/tenants/"+created.ID+"/activate", nil, 200, nil)
+	return created.ID
+}
+
+func get(t *testing.T, url, bearer string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestMetricsNotPublic checks that /metrics, whose series name every tenant
+// and tool, is not readable by anyone who can reach the public port: not at
+// all without configuration, only with the bearer PORTICO_METRICS_TOKEN, and
+// openly only on the separate PORTICO_METRICS_ADDR listener.
+func TestMetricsNotPublic(t *testing.T) {
+	dbURL := pgtest.NewDB(t)
+
+	t.Run("default", func(t *testing.T) {
+		p := startPortico(t, dbURL, "PORTICO_METRICS_TOKEN=")
+		id := demoTenant(t, p)
+		code, body := get(t, p.url+"/metrics", "")
+		if code != 404 || strings.Contains(body, id) || !strings.Contains(body, "PORTICO_METRICS_ADDR") {
+			t.Errorf("GET /metrics without configuration = %d %.200q, want 404 naming PORTICO_METRICS_ADDR and no tenant id", code, body)
+		}
+	})
+
+	t.Run("token", func(t *testing.T) {
+		p := startPortico(t, dbURL, "PORTICO_METRICS_TOKEN=s3cret-scraper")
+		id := demoTenant(t, p)
+		for _, bearer := range []string{"", "wrong", "s3cret-scrape", "s3cret-scraperX"} {
+			if code, body := get(t, p.url+"/metrics", bearer); code != 401 || strings.Contains(body, id) {
+				t.Errorf("GET /metrics with bearer %q = %d %.200q, want 401 and no tenant id", bearer, code, body)
+			}
+		}
+		if code, body := get(t, p.url+"/metrics", "s3cret-scraper"); code != 200 || !strings.Contains(body, "portico_") {
+			t.Errorf("GET /metrics with the token = %d %.200q, want 200 with Portico's series", code, body)
+		}
+	})
+
+	t.Run("separate listener", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		p := startPortico(t, dbURL, "PORTICO_METRICS_TOKEN=", "PORTICO_METRICS_ADDR="+addr)
+		demoTenant(t, p)
+		if code, body := get(t, p.url+"/metrics", ""); code != 404 || !strings.Contains(body, "metrics listener") {
+			t.Errorf("GET /metrics on the public port = %d %.200q, want 404 pointing at the metrics listener", code, body)
+		}
+		if code, body := get(t, "http://"+addr+"/metrics", ""); code != 200 || !strings.Contains(body, "portico_") {
+			t.Errorf("GET /metrics on PORTICO_METRICS_ADDR = %d %.200q, want 200", code, body)
+		}
+	})
+}
+
+// TestResourceMetadataRevealsNoTenant checks that nothing reachable without
+// a credential tells an active tenant from an unknown one: the RFC 9728
+// metadata and the MCP endpoint's 401 have the same status and the same body
+// (the id in it aside) either way.
+func TestResourceMetadataRevealsNoTenant(t *testing.T) {
+	p := startPortico(t, pgtest.NewDB(t))
+	id := demoTenant(t, p)
+	const unknown = "zzzzzzzzzzzzzzzzzzzzzzzzzz"
+	for _, path := range []string{"/.well-known/oauth-protected-resource/t/%s/mcp", "/t/%s/mcp"} {
+		known, unk := strings.Replace(path, "%s", id, 1), strings.Replace(path, "%s", unknown, 1)
+		kc, kb := get(t, p.url+known, "")
+		uc, ub := get(t, p.url+unk, "")
+		if kc != uc || strings.ReplaceAll(kb, id, "ID") != strings.ReplaceAll(ub, unknown, "ID") {
+			t.Errorf("%s: active tenant %d %q, unknown tenant %d %q: want the same answer", path, kc, kb, uc, ub)
+		}
+	}
+	if code, _ := get(t, p.url+"/.well-known/oauth-protected-resource/t/"+unknown+"/mcp", ""); code != 200 {
+		t.Errorf("metadata of an unknown tenant: %d, want 200 (as for any tenant)", code)
+	}
+}
+
+// TestKeysGenerateUniqueIDs checks that two master keys made the same day
+// get different key ids, so the documented rotation (new key first, old
+// second in PORTICO_MASTER_KEYS) works with both.
+func TestKeysGenerateUniqueIDs(t *testing.T) {
+	var ring []string
+	for range 2 {
+		var out strings.Builder
+		if err := run(t.Context(), []string{"keys", "generate"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		ring = append(ring, strings.TrimSpace(out.String()))
+	}
+	kid := func(k string) string { id, _, _ := strings.Cut(k, ":"); return id }
+	if kid(ring[0]) == kid(ring[1]) {
+		t.Fatalf("two generated keys share the id %q", kid(ring[0]))
+	}
+	if _, err := tenant.ParseMasterKeys(ring[0] + "," + ring[1]); err != nil {
+		t.Errorf("a ring of two generated keys does not parse: %v", err)
+	}
+}
