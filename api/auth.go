@@ -69,6 +69,19 @@ func (p principal) operator() bool {
 	return p.user.Operator
 }
 
+// minter is who a key minted by p records as its minter: the user behind a
+// session or user key, the operator key itself, or, for a tenant key, that
+// key's own minter (so a chain of keys is capped by the first principal).
+func (p principal) minter() tenant.Minter {
+	switch {
+	case p.user.ID != "":
+		return tenant.Minter{UserID: p.user.ID}
+	case p.key.Admin():
+		return tenant.Minter{KeyID: p.key.ID}
+	}
+	return p.key.MintedBy
+}
+
 // actor names the caller in the audit log.
 func (p principal) actor() string {
 	switch {
@@ -212,10 +225,11 @@ func securityEvent(ctx context.Context, st eventRecorder, log *slog.Logger, tena
 }
 
 // member confines the caller to tenants it belongs to, with at least role
-// min for changes (reads need viewer). Operators pass; a tenant key is its
-// tenant's owner (read-only keys its viewer); users and user keys need a
-// membership. A tenant the caller does not belong to gets the same 404 as an
-// unknown one, so ids cannot be probed for existence. After the check the
+// min for changes (reads need viewer). Operators pass; a tenant key has the
+// role of its scopes (write: owner, read: viewer) capped by its minter's
+// current role (APIKey.TenantRole); users and user keys need a membership.
+// A tenant the caller does not belong to gets the same 404 as an unknown
+// one, so ids cannot be probed for existence. After the check the
 // tenant's REST rate limits apply (its settings, else the operator's
 // defaults); counting earlier would let another tenant's caller spend this
 // tenant's budget.
@@ -235,9 +249,8 @@ func member(st roleGetter, rl *rateLimits, min tenant.Role) echo.MiddlewareFunc 
 				if p.key.TenantID != id {
 					return tenantNotFound(id)
 				}
-				have = tenant.RoleViewer
-				if p.key.HasScope(tenant.ScopeWrite) {
-					have = tenant.RoleOwner
+				if have = p.key.TenantRole(); have == "" {
+					return forbidden("API key %s was minted by a user or operator key that no longer has a role in tenant %s; mint a new key", p.key.ID, id)
 				}
 			case p.user.ID != "":
 				r, err := st.Role(c.Request().Context(), id, p.user.ID)

@@ -108,7 +108,7 @@ func cmdDev(ctx context.Context, cfg *config, args []string, stdout, stderr io.W
 		return fmt.Errorf("listen on %s: %w (set PORTICO_ADDR=:8081 to use another port)", cfg.Addr, err)
 	}
 	a.setPublicURL(ln)
-	_, adminKey, err := a.store.CreateAPIKey(ctx, "", "portico dev "+time.Now().Format(time.DateTime), []string{tenant.ScopeRead, tenant.ScopeWrite}, "dev")
+	_, adminKey, err := a.store.CreateAPIKey(ctx, "", "portico dev "+time.Now().Format(time.DateTime), []string{tenant.ScopeRead, tenant.ScopeWrite}, tenant.Minter{}, "dev")
 	if err != nil {
 		return fmt.Errorf("create the dev admin key: %w", err)
 	}

@@ -541,7 +541,7 @@ func cmdAdmin(ctx context.Context, cfg *config, args []string, stdout io.Writer)
 		return err
 	}
 	defer closeStore()
-	_, secret, err := store.CreateAPIKey(ctx, "", *name, []string{tenant.ScopeRead, tenant.ScopeWrite}, "cli")
+	_, secret, err := store.CreateAPIKey(ctx, "", *name, []string{tenant.ScopeRead, tenant.ScopeWrite}, tenant.Minter{}, "cli")
 	if err != nil {
 		return fmt.Errorf("create admin key: %w", err)
 	}
