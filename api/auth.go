@@ -147,11 +147,23 @@ func authenticate(st authStore, rl *rateLimits, log *slog.Logger) echo.Middlewar
 				if !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(secret, tenant.APIKeyPrefix) {
 					return errUnauthenticated
 				}
+				// Guessing is throttled per client address (checked before the
+				// lookup) and per key prefix (after it, so a third party's
+				// failures never refuse the right secret).
+				ip := "ip:" + c.RealIP()
+				if err := rl.fail.check("failed API key attempts from your address", ip); err != nil {
+					return err
+				}
 				key, err := st.VerifyAPIKey(ctx, secret)
 				if errors.Is(err, tenant.ErrNotFound) {
 					if k, revoked := st.IsRevokedAPIKey(ctx, secret); revoked {
 						securityEvent(ctx, st, log, k.TenantID, "apikey:"+k.ID, "auth.revoked_key_used",
 							map[string]any{"key_id": k.ID, "prefix": k.Prefix, "method": req.Method, "path": c.Path()})
+					}
+					throttled := rl.fail.check("failed attempts with this API key prefix", secretPrefix(secret))
+					rl.fail.Fail(ip, secretPrefix(secret))
+					if throttled != nil {
+						return throttled
 					}
 					return errUnauthenticated
 				}

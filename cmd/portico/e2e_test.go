@@ -412,6 +412,8 @@ func startPorticoWith(t *testing.T, dbURL string, extra map[string]string) *port
 		"PORTICO_MCP_RATE_LIMIT_TOKEN":  "0",
 		"PORTICO_RATE_LIMIT_CALLER":     "0",
 		"PORTICO_RATE_LIMIT_TENANT":     "0",
+		// Tests send bad credentials on purpose; TestFailedCredentialsThrottled sets this.
+		"PORTICO_RATE_LIMIT_AUTH_FAILURES": "0",
 	}
 	for k, v := range extra {
 		env[k] = v
