@@ -86,20 +86,22 @@ func handleLogin(st interface {
 	eventRecorder
 }, rl *rateLimits, so sessionOptions, log *slog.Logger) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if err := rl.allowLogin("ip:" + c.RealIP()); err != nil {
-			return err
-		}
 		var req loginRequest
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
+		// Failed sign-ins are throttled per source and per (email, source),
+		// never per email alone: someone else's failures cannot lock a user
+		// out, and successes do not count.
 		email := strings.ToLower(strings.TrimSpace(req.Email))
-		if err := rl.allowLogin("email:" + email); err != nil {
+		src, pair := "ip:"+c.RealIP(), "email:"+email+"|ip:"+c.RealIP()
+		if err := rl.loginFail.check("failed sign-ins from your address", src, pair); err != nil {
 			return err
 		}
 		ctx := c.Request().Context()
 		u, sess, secret, err := st.Login(ctx, email, req.Password, c.RealIP(), c.Request().UserAgent(), so.ttl)
 		if errors.Is(err, tenant.ErrBadCredentials) {
+			rl.loginFail.Fail(src, pair)
 			if !strings.Contains(email, "@") || len(email) > 254 {
 				email = "(not an email address)" // people type passwords into the wrong box
 			}

@@ -199,7 +199,7 @@ func TestEndpointsSuccess(t *testing.T) {
 		{
 			name: "create tenant api key", method: "POST", path: "/api/v1/tenants/t1/api-keys", key: t1Key,
 			body: `{"name":"ci","scopes":["read"]}`,
-			store: &fakeStore{CreateAPIKeyFn: func(_ context.Context, id, name string, scopes []string, _ string) (tenant.APIKey, string, error) {
+			store: &fakeStore{CreateAPIKeyFn: func(_ context.Context, id, name string, scopes []string, _ tenant.Minter, _ string) (tenant.APIKey, string, error) {
 				return tenant.APIKey{ID: "k2", TenantID: id, Name: name, Prefix: "pk_zz", Scopes: scopes, CreatedAt: t0}, "pk_zzzz",
 					check("args", []any{id, name, scopes}, []any{"t1", "ci", []string{"read"}})
 			}},
@@ -223,7 +223,7 @@ func TestEndpointsSuccess(t *testing.T) {
 		{
 			name: "create admin api key", method: "POST", path: "/api/v1/api-keys", key: adminKey,
 			body: `{"name":"ops","scopes":["read","write"]}`,
-			store: &fakeStore{CreateAPIKeyFn: func(_ context.Context, id, name string, scopes []string, _ string) (tenant.APIKey, string, error) {
+			store: &fakeStore{CreateAPIKeyFn: func(_ context.Context, id, name string, scopes []string, _ tenant.Minter, _ string) (tenant.APIKey, string, error) {
 				return tenant.APIKey{ID: "k3", Name: name, Prefix: "pk_yy", Scopes: scopes, CreatedAt: t0}, "pk_yyyy", check("tenant id", id, "")
 			}},
 			wantStatus: 201,

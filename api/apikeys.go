@@ -11,7 +11,7 @@ import (
 )
 
 type apiKeyCreator interface {
-	CreateAPIKey(ctx context.Context, tenantID string, name string, scopes []string, actor string) (tenant.APIKey, string, error)
+	CreateAPIKey(ctx context.Context, tenantID string, name string, scopes []string, by tenant.Minter, actor string) (tenant.APIKey, string, error)
 }
 
 type apiKeyLister interface {
@@ -71,7 +71,7 @@ func handleAPIKeyCreate(store apiKeyCreator, owner keyOwner) echo.HandlerFunc {
 		if err := req.validate(); err != nil {
 			return err
 		}
-		key, secret, err := store.CreateAPIKey(c.Request().Context(), tid, req.Name, req.Scopes, actor(c))
+		key, secret, err := store.CreateAPIKey(c.Request().Context(), tid, req.Name, req.Scopes, caller(c).minter(), actor(c))
 		if err != nil {
 			return explain(fmt.Errorf("create %s: %w", describeOwner(tid), err),
 				tenant.ErrNotFound, "tenant %s was not found", tid)

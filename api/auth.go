@@ -69,6 +69,19 @@ func (p principal) operator() bool {
 	return p.user.Operator
 }
 
+// minter is who a key minted by p records as its minter: the user behind a
+// session or user key, the operator key itself, or, for a tenant key, that
+// key's own minter (so a chain of keys is capped by the first principal).
+func (p principal) minter() tenant.Minter {
+	switch {
+	case p.user.ID != "":
+		return tenant.Minter{UserID: p.user.ID}
+	case p.key.Admin():
+		return tenant.Minter{KeyID: p.key.ID}
+	}
+	return p.key.MintedBy
+}
+
 // actor names the caller in the audit log.
 func (p principal) actor() string {
 	switch {
@@ -134,11 +147,23 @@ func authenticate(st authStore, rl *rateLimits, log *slog.Logger) echo.Middlewar
 				if !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(secret, tenant.APIKeyPrefix) {
 					return errUnauthenticated
 				}
+				// Guessing is throttled per client address (checked before the
+				// lookup) and per key prefix (after it, so a third party's
+				// failures never refuse the right secret).
+				ip := "ip:" + c.RealIP()
+				if err := rl.fail.check("failed API key attempts from your address", ip); err != nil {
+					return err
+				}
 				key, err := st.VerifyAPIKey(ctx, secret)
 				if errors.Is(err, tenant.ErrNotFound) {
 					if k, revoked := st.IsRevokedAPIKey(ctx, secret); revoked {
 						securityEvent(ctx, st, log, k.TenantID, "apikey:"+k.ID, "auth.revoked_key_used",
 							map[string]any{"key_id": k.ID, "prefix": k.Prefix, "method": req.Method, "path": c.Path()})
+					}
+					throttled := rl.fail.check("failed attempts with this API key prefix", secretPrefix(secret))
+					rl.fail.Fail(ip, secretPrefix(secret))
+					if throttled != nil {
+						return throttled
 					}
 					return errUnauthenticated
 				}
@@ -212,10 +237,11 @@ func securityEvent(ctx context.Context, st eventRecorder, log *slog.Logger, tena
 }
 
 // member confines the caller to tenants it belongs to, with at least role
-// min for changes (reads need viewer). Operators pass; a tenant key is its
-// tenant's owner (read-only keys its viewer); users and user keys need a
-// membership. A tenant the caller does not belong to gets the same 404 as an
-// unknown one, so ids cannot be probed for existence. After the check the
+// min for changes (reads need viewer). Operators pass; a tenant key has the
+// role of its scopes (write: owner, read: viewer) capped by its minter's
+// current role (APIKey.TenantRole); users and user keys need a membership.
+// A tenant the caller does not belong to gets the same 404 as an unknown
+// one, so ids cannot be probed for existence. After the check the
 // tenant's REST rate limits apply (its settings, else the operator's
 // defaults); counting earlier would let another tenant's caller spend this
 // tenant's budget.
@@ -235,9 +261,8 @@ func member(st roleGetter, rl *rateLimits, min tenant.Role) echo.MiddlewareFunc 
 				if p.key.TenantID != id {
 					return tenantNotFound(id)
 				}
-				have = tenant.RoleViewer
-				if p.key.HasScope(tenant.ScopeWrite) {
-					have = tenant.RoleOwner
+				if have = p.key.TenantRole(); have == "" {
+					return forbidden("API key %s was minted by a user or operator key that no longer has a role in tenant %s; mint a new key", p.key.ID, id)
 				}
 			case p.user.ID != "":
 				r, err := st.Role(c.Request().Context(), id, p.user.ID)

@@ -28,7 +28,7 @@ type fakeStore struct {
 	CreateTokenFn      func(ctx context.Context, tenantID, name string, expiresAt *time.Time, actor string) (tenant.Token, string, error)
 	TokensFn           func(ctx context.Context, tenantID string) ([]tenant.Token, error)
 	RevokeTokenFn      func(ctx context.Context, tenantID, tokenID, actor string) error
-	CreateAPIKeyFn     func(ctx context.Context, tenantID, name string, scopes []string, actor string) (tenant.APIKey, string, error)
+	CreateAPIKeyFn     func(ctx context.Context, tenantID, name string, scopes []string, by tenant.Minter, actor string) (tenant.APIKey, string, error)
 	APIKeysFn          func(ctx context.Context, tenantID string) ([]tenant.APIKey, error)
 	RevokeAPIKeyFn     func(ctx context.Context, tenantID, keyID, actor string) error
 	VerifyAPIKeyFn     func(ctx context.Context, secret string) (tenant.APIKey, error)
@@ -116,11 +116,11 @@ func (f *fakeStore) RevokeToken(ctx context.Context, tenantID, tokenID, actor st
 	return f.RevokeTokenFn(ctx, tenantID, tokenID, actor)
 }
 
-func (f *fakeStore) CreateAPIKey(ctx context.Context, tenantID, name string, scopes []string, actor string) (tenant.APIKey, string, error) {
+func (f *fakeStore) CreateAPIKey(ctx context.Context, tenantID, name string, scopes []string, by tenant.Minter, actor string) (tenant.APIKey, string, error) {
 	if f.CreateAPIKeyFn == nil {
 		return tenant.APIKey{}, "", unexpected("CreateAPIKey")
 	}
-	return f.CreateAPIKeyFn(ctx, tenantID, name, scopes, actor)
+	return f.CreateAPIKeyFn(ctx, tenantID, name, scopes, by, actor)
 }
 
 func (f *fakeStore) APIKeys(ctx context.Context, tenantID string) ([]tenant.APIKey, error) {
@@ -209,8 +209,8 @@ const (
 var testKeys = map[string]tenant.APIKey{
 	adminKey:    {ID: "k-admin", Scopes: []string{"read", "write"}},
 	adminReadOK: {ID: "k-admin-ro", Scopes: []string{"read"}},
-	t1Key:       {ID: "k-t1", TenantID: "t1", Scopes: []string{"read", "write"}},
-	t1ReadKey:   {ID: "k-t1-ro", TenantID: "t1", Scopes: []string{"read"}},
+	t1Key:       {ID: "k-t1", TenantID: "t1", Scopes: []string{"read", "write"}, MinterRole: tenant.RoleOwner},
+	t1ReadKey:   {ID: "k-t1-ro", TenantID: "t1", Scopes: []string{"read"}, MinterRole: tenant.RoleOwner},
 }
 
 var (

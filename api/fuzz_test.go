@@ -48,7 +48,7 @@ func FuzzRESTJSON(f *testing.F) {
 		CreateTokenFn: func(context.Context, string, string, *time.Time, string) (tenant.Token, string, error) {
 			return tenant.Token{ID: "x"}, "mcp_x", nil
 		},
-		CreateAPIKeyFn: func(context.Context, string, string, []string, string) (tenant.APIKey, string, error) {
+		CreateAPIKeyFn: func(context.Context, string, string, []string, tenant.Minter, string) (tenant.APIKey, string, error) {
 			return tenant.APIKey{ID: "x"}, "pk_x", nil
 		},
 	}

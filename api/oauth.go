@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,13 +79,14 @@ type oauthServer struct {
 	baseURL string
 	log     *slog.Logger
 	cimd    *cimdCache
+	fail    *FailureThrottle // failed code and refresh-token exchanges
 }
 
 // oauthRoutes registers the authorization server: RFC 8414 metadata, the
 // authorization endpoint (whose consent page is the dashboard's
 // /oauth/consent), token, registration (RFC 7591) and revocation (RFC 7009).
 func (s *Server) oauthRoutes(o Options, rl *rateLimits, authed []echo.MiddlewareFunc) {
-	a := &oauthServer{OAuthOptions: *o.OAuth, baseURL: o.BaseURL, log: o.Logger}
+	a := &oauthServer{OAuthOptions: *o.OAuth, baseURL: o.BaseURL, log: o.Logger, fail: rl.fail}
 	if a.Fetch != nil {
 		a.cimd = newCIMDCache(a.Fetch)
 	}
@@ -507,11 +509,29 @@ func (a *oauthServer) handleToken(c echo.Context) error {
 		}
 		return err
 	}
+	// Guessed codes and refresh tokens are throttled per client address
+	// (before the lookup) and per secret prefix (after it, so the holder of
+	// the right secret is never refused for a third party's failures).
+	ip, secret := "ip:"+c.RealIP(), f.Get("code")
+	if gt == "refresh_token" {
+		secret = f.Get("refresh_token")
+	}
+	if err := a.throttled(c, ip); err != nil {
+		return err
+	}
 	var toks tenant.OAuthTokens
 	if gt == "authorization_code" {
 		toks, err = a.exchangeCode(c, f, clientID)
 	} else {
 		toks, err = a.refresh(c, f, clientID)
+	}
+	var oe *oauthError
+	if errors.Is(err, tenant.ErrInvalidGrant) || errors.As(err, &oe) && oe.Code == "invalid_grant" {
+		throttled := a.throttled(c, secretPrefix(secret))
+		a.fail.Fail(ip, secretPrefix(secret))
+		if throttled != nil {
+			return throttled
+		}
 	}
 	var revoked *tenant.GrantRevokedError
 	if errors.As(err, &revoked) && a.Forget != nil {
@@ -531,6 +551,19 @@ func (a *oauthServer) handleToken(c echo.Context) error {
 		"refresh_token": toks.RefreshToken,
 		"scope":         strings.Join(toks.Scopes, " "),
 	})
+}
+
+// throttled answers 429 slow_down, with Retry-After, when keys have failed
+// too often (FailureThrottle).
+func (a *oauthServer) throttled(c echo.Context, keys ...string) error {
+	wait := a.fail.Wait(keys...)
+	if wait <= 0 {
+		return nil
+	}
+	secs := RetryAfter(wait)
+	c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(secs))
+	return &oauthError{Status: http.StatusTooManyRequests, Code: "slow_down",
+		Description: fmt.Sprintf("too many failed code or refresh token exchanges from here; retry in %d s", secs)}
 }
 
 // exchangeCode redeems an authorization code: the resource (required) names

@@ -44,6 +44,11 @@ type rateLimits struct {
 	caller, tenant, login RateLimit
 	settingsOf            func(ctx context.Context, id string) (tenant.Settings, error)
 
+	// fail throttles failed API-key and OAuth token-endpoint attempts
+	// (Options.FailureThrottle; nil throttles nothing), loginFail failed
+	// sign-ins per source and per (email, source) at the login rate.
+	fail, loginFail *FailureThrottle
+
 	mu      sync.Mutex
 	buckets map[string]*rate.Limiter
 	sweep   time.Time
@@ -64,7 +69,8 @@ const settingsTTL = 30 * time.Second
 
 func newRateLimits(caller, tenantRL, login RateLimit, settingsOf func(context.Context, string) (tenant.Settings, error)) *rateLimits {
 	return &rateLimits{caller: caller, tenant: tenantRL, login: login, settingsOf: settingsOf,
-		buckets: map[string]*rate.Limiter{}, cached: map[string]tenantRates{}}
+		loginFail: NewFailureThrottle(login, false),
+		buckets:   map[string]*rate.Limiter{}, cached: map[string]tenantRates{}}
 }
 
 func (l *rateLimits) allowCaller(key string) error {

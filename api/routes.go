@@ -25,6 +25,7 @@ func (s *Server) routes(o Options) {
 		return t.Settings, nil
 	})
 	s.limits = rl
+	rl.fail = o.FailureThrottle
 	so := sessionOptions{ttl: o.SessionTTL, secure: !o.InsecureCookies}
 	authed := []echo.MiddlewareFunc{limitBody(o.BodyLimit), authenticate(st, rl, log)}
 	admin := append(authed[:len(authed):len(authed)], operatorOnly)

@@ -132,6 +132,13 @@ type Options struct {
 	// TrustProxy takes the client address from X-Forwarded-For (the audit
 	// log's "from where"); set it only behind a proxy that sets the header.
 	TrustProxy bool
+
+	// FailureThrottle, when set, refuses (429) clients whose API keys or
+	// OAuth codes / refresh tokens have failed too often; cmd shares it with
+	// the MCP endpoint so one source has one budget. Nil throttles nothing.
+	// Failed sign-ins are throttled at LoginRate per source and per (email,
+	// source) regardless.
+	FailureThrottle *FailureThrottle
 }
 
 // DefaultBodyLimit is the /api/v1 request body cap when Options.BodyLimit is 0.

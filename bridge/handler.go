@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,10 +63,29 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "this MCP endpoint needs Authorization: Bearer <mcp token>; create one with POST /api/v1/tenants/{id}/tokens")
 		return
 	}
+	// Guessing is throttled per client address (before the lookup) and per
+	// token prefix (after it: a third party's failures never refuse the
+	// right token).
+	ft := r.opts.FailureThrottle
+	var ip string
+	if ft != nil {
+		ip = "ip:" + ft.Source(req)
+		if tooManyFailures(w, ft, ip) {
+			return
+		}
+	}
 	tok, source, err := r.verifyToken(req, id, secret, start)
 	r.opts.Metrics.tokenCheck(source)
 	switch {
 	case errors.Is(err, tenant.ErrNotFound) || err == nil && tok.TenantID != id:
+		if ft != nil {
+			prefix := "prefix:" + secret[:min(len(secret), 12)]
+			throttled := tooManyFailures(w, ft, prefix)
+			ft.Fail(ip, prefix)
+			if throttled {
+				return
+			}
+		}
 		r.challenge(w, req, id, "invalid_token")
 		writeError(w, http.StatusUnauthorized, "invalid_token", "the MCP token is unknown, revoked, expired or belongs to another tenant")
 		return
@@ -136,6 +158,28 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.stateless.ServeHTTP(w, withBody(req, body))
+}
+
+// FailureThrottle counts failed token checks (api.FailureThrottle): Wait
+// says how long keys must wait before another attempt is judged.
+type FailureThrottle interface {
+	Source(req *http.Request) string
+	Wait(keys ...string) time.Duration
+	Fail(keys ...string)
+}
+
+// tooManyFailures answers 429 with Retry-After, in the handler's error
+// shape, when keys must wait.
+func tooManyFailures(w http.ResponseWriter, ft FailureThrottle, keys ...string) bool {
+	wait := ft.Wait(keys...)
+	if wait <= 0 {
+		return false
+	}
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeError(w, http.StatusTooManyRequests, "too_many_failures",
+		fmt.Sprintf("too many failed MCP token checks from here; retry in %d s", secs))
+	return true
 }
 
 // withBody gives the SDK the POST body serveMCP read (the fast paths work

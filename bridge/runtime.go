@@ -99,6 +99,10 @@ type Config struct {
 	// ExternalAuth, when set, also accepts access tokens (JWTs) from an
 	// operator-named authorization server, audience = the tenant endpoint.
 	ExternalAuth *ExternalAuth
+	// FailureThrottle, when set, answers 429 to clients whose MCP tokens have
+	// failed too often (per client address, and per token prefix). cmd
+	// passes the REST API's, so one source has one budget.
+	FailureThrottle FailureThrottle
 	// AuthorizationServer says Portico itself is the OAuth authorization
 	// server of tenant endpoints (issuer = the public URL): the protected
 	// resource metadata names it. Ignored when ExternalAuth is set.

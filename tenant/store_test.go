@@ -383,7 +383,7 @@ func TestAPIKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			key, secret, err := f.store.CreateAPIKey(ctx, tt.tenant, "k", tt.scopes, "alice")
+			key, secret, err := f.store.CreateAPIKey(ctx, tt.tenant, "k", tt.scopes, tenant.Minter{}, "alice")
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
@@ -414,8 +414,8 @@ func TestAPIKeys(t *testing.T) {
 			}
 		})
 	}
-	admin, _, _ := f.store.CreateAPIKey(ctx, "", "ops", []string{"read"}, "alice")
-	tk, _, _ := f.store.CreateAPIKey(ctx, tn.ID, "ci", []string{"write"}, "alice")
+	admin, _, _ := f.store.CreateAPIKey(ctx, "", "ops", []string{"read"}, tenant.Minter{}, "alice")
+	tk, _, _ := f.store.CreateAPIKey(ctx, tn.ID, "ci", []string{"write"}, tenant.Minter{}, "alice")
 	adminKeys, _ := f.store.APIKeys(ctx, "")
 	tenantKeys, _ := f.store.APIKeys(ctx, tn.ID)
 	if len(adminKeys) != 1 || adminKeys[0].ID != admin.ID || len(tenantKeys) != 1 || tenantKeys[0].ID != tk.ID {
@@ -538,7 +538,7 @@ func TestTenantIsolation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _, err := f.store.CreateAPIKey(ctx, a.ID, "ci", []string{"read"}, "alice")
+	key, _, err := f.store.CreateAPIKey(ctx, a.ID, "ci", []string{"read"}, tenant.Minter{}, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}

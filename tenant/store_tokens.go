@@ -164,9 +164,11 @@ func (s *Store) VerifyToken(ctx context.Context, secret string) (Token, error) {
 
 // CreateAPIKey mints a REST API key and returns it with its secret, shown
 // once. tenantID "" makes an admin key that sees every tenant. scopes must
-// be a non-empty subset of read and write.
-func (s *Store) CreateAPIKey(ctx context.Context, tenantID string, name string, scopes []string, actor string) (APIKey, string, error) {
-	return s.createAPIKey(ctx, tenantID, "", name, scopes, actor)
+// be a non-empty subset of read and write. by is recorded as the minter: a
+// tenant key never acts with more than by's current role in its tenant
+// (APIKey.TenantRole).
+func (s *Store) CreateAPIKey(ctx context.Context, tenantID string, name string, scopes []string, by Minter, actor string) (APIKey, string, error) {
+	return s.createAPIKey(ctx, tenantID, "", name, scopes, by, actor)
 }
 
 // CreateUserAPIKey mints a key that acts as user userID: it reaches the
@@ -176,10 +178,10 @@ func (s *Store) CreateUserAPIKey(ctx context.Context, userID, name string, scope
 	if userID == "" {
 		return APIKey{}, "", fmt.Errorf("create user API key: %w", ErrNotFound)
 	}
-	return s.createAPIKey(ctx, "", userID, name, scopes, actor)
+	return s.createAPIKey(ctx, "", userID, name, scopes, Minter{UserID: userID}, actor)
 }
 
-func (s *Store) createAPIKey(ctx context.Context, tenantID, userID, name string, scopes []string, actor string) (APIKey, string, error) {
+func (s *Store) createAPIKey(ctx context.Context, tenantID, userID, name string, scopes []string, by Minter, actor string) (APIKey, string, error) {
 	var inv InvalidError
 	name = strings.TrimSpace(name)
 	checkName(&inv, "name", name)
@@ -188,6 +190,9 @@ func (s *Store) createAPIKey(ctx context.Context, tenantID, userID, name string,
 	scopes = slices.Compact(scopes)
 	if len(scopes) == 0 {
 		inv.Add("scopes", "must hold at least one of read, write")
+	}
+	if by.UserID != "" && by.KeyID != "" {
+		inv.Add("minted_by", "is a user or an operator key, not both")
 	}
 	for _, sc := range scopes {
 		if sc != ScopeRead && sc != ScopeWrite {
@@ -206,10 +211,10 @@ func (s *Store) createAPIKey(ctx context.Context, tenantID, userID, name string,
 			}
 		}
 		row := tx.QueryRow(ctx, `
-			INSERT INTO api_keys (id, tenant_id, user_id, name, prefix, hash, scopes)
-			VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), $4, $5, $6, $7)
+			INSERT INTO api_keys (id, tenant_id, user_id, name, prefix, hash, scopes, minted_by_user, minted_by_key)
+			VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), $4, $5, $6, $7, NULLIF($8, ''), NULLIF($9, ''))
 			RETURNING `+apiKeyCols,
-			newID(), tenantID, userID, name, secret[:prefixLen], hash, scopes)
+			newID(), tenantID, userID, name, secret[:prefixLen], hash, scopes, by.UserID, by.KeyID)
 		var err error
 		if key, err = scanAPIKey(row); err != nil {
 			return dbErr("user", err)
@@ -226,13 +231,32 @@ func (s *Store) createAPIKey(ctx context.Context, tenantID, userID, name string,
 	return key, secret, nil
 }
 
-const apiKeyCols = `id, COALESCE(tenant_id, ''), COALESCE(user_id, ''), name, prefix, scopes, created_at, last_used_at`
+const apiKeyCols = `id, COALESCE(tenant_id, ''), COALESCE(user_id, ''), name, prefix, scopes,
+	COALESCE(minted_by_user, ''), COALESCE(minted_by_key, ''), created_at, last_used_at`
 
-func scanAPIKey(row pgx.Row) (APIKey, error) {
+func scanAPIKey(row pgx.Row, extra ...any) (APIKey, error) {
 	var k APIKey
-	err := row.Scan(&k.ID, &k.TenantID, &k.UserID, &k.Name, &k.Prefix, &k.Scopes, &k.CreatedAt, &k.LastUsedAt)
+	err := row.Scan(append([]any{&k.ID, &k.TenantID, &k.UserID, &k.Name, &k.Prefix, &k.Scopes,
+		&k.MintedBy.UserID, &k.MintedBy.KeyID, &k.CreatedAt, &k.LastUsedAt}, extra...)...)
 	return k, err
 }
+
+// minterRoleCol is the role a tenant key's minter holds in the key's tenant
+// now: owner for a live operator key or an enabled operator user, the
+// membership role of an enabled user, ” when the minter is gone (revoked,
+// disabled, removed from the tenant), and admin for a key with no minter
+// recorded (minted before migration 5): such a key must not keep owner
+// power it may have been given by an admin.
+const minterRoleCol = `CASE
+	WHEN k.tenant_id IS NULL THEN ''
+	WHEN k.minted_by_key IS NOT NULL THEN COALESCE((
+		SELECT 'owner' FROM api_keys m
+		WHERE m.id = k.minted_by_key AND m.revoked_at IS NULL AND m.tenant_id IS NULL AND m.user_id IS NULL), '')
+	WHEN k.minted_by_user IS NOT NULL THEN COALESCE((
+		SELECT CASE WHEN u.operator THEN 'owner' ELSE ms.role END
+		FROM users u LEFT JOIN memberships ms ON ms.user_id = u.id AND ms.tenant_id = k.tenant_id
+		WHERE u.id = k.minted_by_user AND u.disabled_at IS NULL), '')
+	ELSE 'admin' END`
 
 // APIKeys lists unrevoked API keys of a tenant, or the admin keys when
 // tenantID is "", oldest first. User keys are listed by UserAPIKeys.
@@ -283,12 +307,14 @@ func (s *Store) VerifyAPIKey(ctx context.Context, secret string) (APIKey, error)
 	if !strings.HasPrefix(secret, APIKeyPrefix) {
 		return APIKey{}, fmt.Errorf("verify API key: %w", ErrNotFound)
 	}
+	var minterRole string
 	key, err := scanAPIKey(s.pool.QueryRow(ctx, `
-		SELECT `+apiKeyCols+` FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`,
-		hashSecret(secret)))
+		SELECT `+apiKeyCols+`, `+minterRoleCol+` FROM api_keys k WHERE hash = $1 AND revoked_at IS NULL`,
+		hashSecret(secret)), &minterRole)
 	if err != nil {
 		return APIKey{}, dbErr("verify API key", err)
 	}
+	key.MinterRole = Role(minterRole)
 	// Best-effort, rate-limited bump, as in VerifyToken.
 	var used time.Time
 	err = s.pool.QueryRow(ctx, `

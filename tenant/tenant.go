@@ -367,8 +367,41 @@ type APIKey struct {
 	Name       string     `json:"name"`
 	Prefix     string     `json:"prefix"`
 	Scopes     []string   `json:"scopes"`
+	MintedBy   Minter     `json:"minted_by,omitzero"`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+
+	// MinterRole is the role MintedBy holds in TenantID now (owner for an
+	// operator user or a live operator key; "" when the minter is gone or
+	// no longer a member; admin when no minter was recorded). Only
+	// VerifyAPIKey fills it in, for tenant keys.
+	MinterRole Role `json:"-"`
+}
+
+// Minter is who minted an API key: a user (by session or user key) or an
+// operator key. Both empty means it was not recorded (keys from before
+// migration 5, and keys minted by the CLI).
+type Minter struct {
+	UserID string `json:"user_id,omitempty"`
+	KeyID  string `json:"api_key_id,omitempty"`
+}
+
+// TenantRole is what tenant key k may do in its tenant: its scopes give
+// viewer (read) or owner (write), capped by what its minter may do there
+// now, so a key never carries more authority than the principal that
+// minted it. "" means nothing: the minter has no role left.
+func (k APIKey) TenantRole() Role {
+	r := RoleViewer
+	if k.HasScope(ScopeWrite) {
+		r = RoleOwner
+	}
+	if !k.MinterRole.Valid() {
+		return ""
+	}
+	if roleRank[k.MinterRole] < roleRank[r] {
+		return k.MinterRole
+	}
+	return r
 }
 
 // Admin reports whether the key is an operator key that sees every tenant.

@@ -42,7 +42,8 @@ type config struct {
 	MaxResponseBytes int64         // PORTICO_MAX_RESPONSE_BYTES per upstream response, default 10 MiB
 	RESTCallerRate   rateLimit     // PORTICO_RATE_LIMIT_CALLER per API key / session, default 20:40
 	RESTTenantRate   rateLimit     // PORTICO_RATE_LIMIT_TENANT per tenant's REST routes, default 50:100; settings.rest_rate_limit_* override
-	LoginRate        rateLimit     // PORTICO_RATE_LIMIT_LOGIN per client address and per email, default 0.2:10
+	LoginRate        rateLimit     // PORTICO_RATE_LIMIT_LOGIN failed sign-ins per client address and per (email, address), default 0.2:10
+	AuthFailureRate  rateLimit     // PORTICO_RATE_LIMIT_AUTH_FAILURES failed API keys, MCP tokens, OAuth codes per client address and per secret prefix, default 0.5:30
 	MCPTenantRate    rateLimit     // PORTICO_MCP_RATE_LIMIT_TENANT tool calls per tenant, default 100:200
 	MCPTokenRate     rateLimit     // PORTICO_MCP_RATE_LIMIT_TOKEN tool calls per MCP token, default 20:40
 	SessionTTL       time.Duration // PORTICO_SESSION_TTL, default 12h
@@ -115,6 +116,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		RESTCallerRate:   rateLimit{20, 40},
 		RESTTenantRate:   rateLimit{50, 100},
 		LoginRate:        rateLimit{0.2, 10},
+		AuthFailureRate:  rateLimit{0.5, 30},
 		MCPTenantRate:    rateLimit{100, 200},
 		MCPTokenRate:     rateLimit{20, 40},
 		SessionTTL:       12 * time.Hour,
@@ -131,7 +133,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	for name, dst := range map[string]*rateLimit{
 		"PORTICO_RATE_LIMIT_CALLER": &c.RESTCallerRate, "PORTICO_RATE_LIMIT_TENANT": &c.RESTTenantRate,
 		"PORTICO_RATE_LIMIT_LOGIN": &c.LoginRate, "PORTICO_MCP_RATE_LIMIT_TENANT": &c.MCPTenantRate,
-		"PORTICO_MCP_RATE_LIMIT_TOKEN": &c.MCPTokenRate,
+		"PORTICO_MCP_RATE_LIMIT_TOKEN": &c.MCPTokenRate, "PORTICO_RATE_LIMIT_AUTH_FAILURES": &c.AuthFailureRate,
 	} {
 		if s := getenv(name); s != "" {
 			rl, err := parseRate(s)

@@ -119,7 +119,7 @@ func cmdDev(ctx context.Context, cfg *config, args []string, stdout, stderr io.W
 	if a.metricsLn != nil {
 		metricsURL = "http://" + a.metricsLn.Addr().String() + "/metrics"
 	}
-	_, adminKey, err := a.store.CreateAPIKey(ctx, "", "portico dev "+time.Now().Format(time.DateTime), []string{tenant.ScopeRead, tenant.ScopeWrite}, "dev")
+	_, adminKey, err := a.store.CreateAPIKey(ctx, "", "portico dev "+time.Now().Format(time.DateTime), []string{tenant.ScopeRead, tenant.ScopeWrite}, tenant.Minter{}, "dev")
 	if err != nil {
 		return fmt.Errorf("create the dev admin key: %w", err)
 	}

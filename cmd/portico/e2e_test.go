@@ -416,6 +416,8 @@ func startPorticoWith(t *testing.T, dbURL string, extra map[string]string) *port
 		"PORTICO_RATE_LIMIT_CALLER":     "0",
 		"PORTICO_RATE_LIMIT_TENANT":     "0",
 		"PORTICO_METRICS_TOKEN":         testMetricsToken,
+		// Tests send bad credentials on purpose; TestFailedCredentialsThrottled sets this.
+		"PORTICO_RATE_LIMIT_AUTH_FAILURES": "0",
 	}
 	for k, v := range extra {
 		env[k] = v

@@ -56,7 +56,7 @@ PORTICO_ALLOW_UPSTREAM_CIDRS, PORTICO_DRAIN_TIMEOUT (30s), PORTICO_LOG_LEVEL, PO
 PORTICO_SPEC_REFRESH_INTERVAL (5m), PORTICO_SPEC_FETCH_TIMEOUT (30s), PORTICO_SPEC_MAX_BYTES (32 MiB),
 PORTICO_RESYNC_INTERVAL (60s).
 Limits (see docs/security.md): PORTICO_BODY_LIMIT, PORTICO_MAX_HEADER_BYTES, PORTICO_UPSTREAM_TIMEOUT,
-PORTICO_MAX_CONCURRENCY, PORTICO_MAX_RESPONSE_BYTES, PORTICO_RATE_LIMIT_{CALLER,TENANT,LOGIN},
+PORTICO_MAX_CONCURRENCY, PORTICO_MAX_RESPONSE_BYTES, PORTICO_RATE_LIMIT_{CALLER,TENANT,LOGIN,AUTH_FAILURES},
 PORTICO_MCP_RATE_LIMIT_{TENANT,TOKEN} (PER_SECOND[:BURST]), PORTICO_SESSION_TTL, PORTICO_TRUST_PROXY.
 PORTICO_SHUTDOWN_DELAY (0s), PORTICO_BOOTSTRAP_ADMIN_KEY, PORTICO_TOKEN_CACHE_TTL (10s),
 PORTICO_TOKEN_CACHE_MAX_STALE (1h), PORTICO_BREAKER_FAILURES (5), PORTICO_BREAKER_COOLDOWN (10s),
@@ -159,8 +159,9 @@ type app struct {
 	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
-	rest      *api.Server  // set by handler; hears tenant changes beside the runtime
-	metricsLn net.Listener // PORTICO_METRICS_ADDR, when set
+	rest      *api.Server          // set by handler; hears tenant changes beside the runtime
+	failures  *api.FailureThrottle // failed credentials per source, shared by REST and MCP
+	metricsLn net.Listener         // PORTICO_METRICS_ADDR, when set
 }
 
 // openApp wires Portico top to bottom: schema check → pool → sealer → store
@@ -185,7 +186,9 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, calls: bridge.NewCallLog(1000)}
 	a.store = tenant.NewStore(pool, sealer)
+	a.failures = api.NewFailureThrottle(api.RateLimit(cfg.AuthFailureRate), cfg.TrustProxy)
 	a.runtime = bridge.New(a.store, bridge.Config{
+		FailureThrottle:  a.failures,
 		Logger:           log,
 		AllowCIDRs:       cfg.AllowCIDRs,
 		DrainTimeout:     cfg.DrainTimeout,
@@ -415,6 +418,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		SessionTTL:      a.cfg.SessionTTL,
 		InsecureCookies: !strings.HasPrefix(a.publicURL, "https://"),
 		TrustProxy:      a.cfg.TrustProxy,
+		FailureThrottle: a.failures,
 		OAuth:           a.oauthServer(),
 	})
 	a.rest = s
@@ -559,7 +563,7 @@ func cmdAdmin(ctx context.Context, cfg *config, args []string, stdout io.Writer)
 		return err
 	}
 	defer closeStore()
-	_, secret, err := store.CreateAPIKey(ctx, "", *name, []string{tenant.ScopeRead, tenant.ScopeWrite}, "cli")
+	_, secret, err := store.CreateAPIKey(ctx, "", *name, []string{tenant.ScopeRead, tenant.ScopeWrite}, tenant.Minter{}, "cli")
 	if err != nil {
 		return fmt.Errorf("create admin key: %w", err)
 	}
