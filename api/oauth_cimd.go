@@ -126,7 +126,9 @@ func (k *cimdCache) fetch(ctx context.Context, clientID string) (tenant.OAuthCli
 		if ctx.Err() != nil {
 			return tenant.OAuthClient{}, ctx.Err()
 		}
-		return bad("could not be fetched: %v", err)
+		// The caller may be anyone (GET /oauth/authorize is unauthenticated):
+		// socket and resolver details would make this a port scanner.
+		return bad("could not be fetched (refused or unreachable)")
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -134,7 +136,7 @@ func (k *cimdCache) fetch(ctx context.Context, clientID string) (tenant.OAuthCli
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, cimdMaxBytes+1))
 	if err != nil {
-		return bad("could not be read: %v", err)
+		return bad("could not be read")
 	}
 	if len(b) > cimdMaxBytes {
 		return bad("is larger than %d bytes", cimdMaxBytes)

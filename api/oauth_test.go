@@ -439,3 +439,25 @@ func (f *fakeStore) OAuthGrants(context.Context, string) ([]tenant.OAuthGrant, e
 func (f *fakeStore) RevokeOAuthGrant(context.Context, string, string, string) error {
 	return unexpected("RevokeOAuthGrant")
 }
+
+// TestCIMDFetchErrorIsGeneric: a failed metadata fetch tells an
+// unauthenticated caller nothing of sockets or resolvers.
+func TestCIMDFetchErrorIsGeneric(t *testing.T) {
+	client := &http.Client{Transport: failingTransport{}}
+	_, err := newCIMDCache(client).get(context.Background(), "https://[::1%25lo]:5432/x.json")
+	var oe *oauthError
+	if !errors.As(err, &oe) || oe.Code != "invalid_client" {
+		t.Fatalf("err %v, want invalid_client", err)
+	}
+	for _, leak := range []string{"dial", "connection refused", "5432"} {
+		if strings.Contains(strings.ReplaceAll(oe.Description, "https://[::1%25lo]:5432/x.json", ""), leak) {
+			t.Errorf("description %q leaks %q", oe.Description, leak)
+		}
+	}
+}
+
+type failingTransport struct{}
+
+func (failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("dial tcp [::1%lo]:5432: connect: connection refused")
+}

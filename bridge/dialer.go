@@ -7,8 +7,12 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/idna"
 )
 
 // deniedRanges are the destinations an upstream call must never reach unless
@@ -78,18 +82,98 @@ type guard struct {
 
 // check returns a *BlockedAddressError when ip is internal and not allowed.
 func (g guard) check(ip netip.Addr) error {
-	ip = ip.Unmap()
-	for _, p := range g.allow {
-		if p.Contains(ip) {
+	return decide(g.allow, ip)
+}
+
+// decide is the guard's whole judgement of one address, a pure function of
+// the allow-list and the address. The address is judged with its zone
+// stripped and IPv4-mapped forms unmapped (netip.Prefix.Contains is false
+// for any zoned address, so judging "::1%lo" as given would match no
+// range). An address with a zone (fe80::1%eth0, ::1%lo) names an interface
+// the operator did not choose: it is refused outright, whatever its range,
+// unless an allow-list entry contains the address itself.
+func decide(allow []netip.Prefix, ip netip.Addr) error {
+	if !ip.IsValid() {
+		return &BlockedAddressError{Addr: ip, What: "an invalid"}
+	}
+	bare := ip.WithZone("").Unmap()
+	for _, p := range allow {
+		if p.Contains(bare) {
 			return nil
 		}
 	}
 	for _, d := range deniedRanges {
-		if d.prefix.Contains(ip) {
+		if d.prefix.Contains(bare) {
 			return &BlockedAddressError{Addr: ip, What: d.what}
 		}
 	}
+	if ip.Zone() != "" {
+		return &BlockedAddressError{Addr: ip, What: "an interface-scoped (zoned)"}
+	}
 	return nil
+}
+
+// hostAddr reads host as an IP address the way a resolver would, so the
+// guard never hands a numeric host to the resolver to interpret: besides
+// netip's forms (zones included) it accepts a trailing dot, IDNA forms
+// (fullwidth digits map to ASCII, as net/http maps them before dialing)
+// and the legacy inet_aton forms getaddrinfo turns into addresses
+// (2130706433, 017700000001, 0x7f.1, 127.1). ok is false for a name.
+func hostAddr(host string) (ip netip.Addr, ok bool) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip, true
+	}
+	if a, err := idna.Lookup.ToASCII(host); err == nil {
+		host = a
+	}
+	host = strings.TrimSuffix(host, ".")
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip, true
+	}
+	return legacyIPv4(host)
+}
+
+// legacyIPv4 parses the inet_aton forms: one to four parts, each decimal,
+// octal (leading 0) or hex (0x), the last filling the remaining bytes.
+func legacyIPv4(s string) (netip.Addr, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	vals := make([]uint64, len(parts))
+	for i, p := range parts {
+		base, digits := 10, p
+		switch {
+		case len(p) > 1 && (p[:2] == "0x" || p[:2] == "0X"):
+			base, digits = 16, p[2:]
+			if digits == "" {
+				digits = "0" // "0x" alone is 0 to inet_aton
+			}
+		case len(p) > 1 && p[0] == '0':
+			base, digits = 8, p[1:]
+		}
+		if digits == "" || strings.ContainsAny(digits, "+-_") {
+			return netip.Addr{}, false
+		}
+		v, err := strconv.ParseUint(digits, base, 32)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		vals[i] = v
+	}
+	var n uint64
+	for i, v := range vals[:len(vals)-1] {
+		if v > 255 {
+			return netip.Addr{}, false
+		}
+		n |= v << (24 - 8*i)
+	}
+	last := vals[len(vals)-1]
+	if last >= 1<<(8*(5-len(vals))) {
+		return netip.Addr{}, false
+	}
+	n |= last
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}), true
 }
 
 // control runs on the socket about to connect: a second, independent check
@@ -103,14 +187,14 @@ func (g guard) control(_, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return fmt.Errorf("refused to connect to %q: not an IP address", host)
 	}
-	return g.check(ip)
+	return g.check(ip) // a zone stays on the address here, and is judged
 }
 
 // resolve returns the addresses host stands for, refusing the whole name
 // when any answer is internal: a name that mixes public and internal
 // answers is how rebinding attacks look.
 func (g guard) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
-	if ip, err := netip.ParseAddr(host); err == nil {
+	if ip, ok := hostAddr(host); ok {
 		return []netip.Addr{ip}, g.check(ip)
 	}
 	res := g.resolver
@@ -152,7 +236,7 @@ func (g guard) dialContext() DialFunc {
 		}
 		var first error
 		for _, ip := range ips {
-			c, err := dial(ctx, network, net.JoinHostPort(ip.Unmap().String(), port))
+			c, err := dial(ctx, network, net.JoinHostPort(ip.Unmap().String(), port)) // the zone, if allowed, goes too
 			if err == nil {
 				return c, nil
 			}
