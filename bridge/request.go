@@ -40,7 +40,7 @@ func (op *Operation) NewRequest(ctx context.Context, baseURL string, args map[st
 	}
 	args = encodeContentParams(op.Params, args)
 	// Path.
-	path := op.Path
+	segs := strings.Split(op.Path, "/")
 	for _, p := range op.Params {
 		if p.In != "path" {
 			continue
@@ -49,8 +49,16 @@ func (op *Operation) NewRequest(ctx context.Context, baseURL string, args map[st
 		if v == "" {
 			return nil, fmt.Errorf("argument %q: a path parameter must not be empty", p.Arg)
 		}
-		path = strings.ReplaceAll(path, "{"+p.Name+"}", v)
+		for i, seg := range segs {
+			if strings.Contains(seg, "{"+p.Name+"}") {
+				segs[i] = strings.ReplaceAll(seg, "{"+p.Name+"}", v)
+				if dotSegment(segs[i]) {
+					return nil, fmt.Errorf("argument %q: the value %q makes a dot segment (. or ..), which would change the route the upstream calls; a path parameter must not be, or decode to, . or ..", p.Arg, scalar(args[p.Arg]))
+				}
+			}
+		}
 	}
+	path := strings.Join(segs, "/")
 	prefix := strings.TrimRight(u.EscapedPath(), "/")
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
@@ -466,6 +474,29 @@ func simpleValue(v any, explode bool) string {
 		return strings.Join(parts, ",")
 	}
 	return scalar(v)
+}
+
+// dotSegment reports whether a built path segment is, or decodes to (once
+// or more, as upstreams and the proxies before them decode), a path holding
+// a "." or ".." segment; a backslash counts as a slash, as some servers
+// read it.
+func dotSegment(seg string) bool {
+	for range 4 {
+		for _, part := range strings.FieldsFunc(seg, func(r rune) bool { return r == '/' || r == '\\' }) {
+			if part == "." || part == ".." {
+				return true
+			}
+		}
+		if seg == "." || seg == ".." {
+			return true
+		}
+		d, err := url.PathUnescape(seg)
+		if err != nil || d == seg {
+			return false
+		}
+		seg = d
+	}
+	return false
 }
 
 // pathValue serialises and escapes a path parameter (styles simple, label, matrix).

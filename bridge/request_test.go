@@ -371,3 +371,73 @@ func TestOperationRoundTrip(t *testing.T) {
 		t.Errorf("URLs differ: %s vs %s", r1.URL, r2.URL)
 	}
 }
+
+// TestNewRequestPathArguments: a path argument stays inside its segment.
+// Reserved characters are percent-encoded, so ?, # and / never start a
+// query, a fragment or a new segment; a value that is, or decodes to, a dot
+// segment (".", "..", "%2e%2e", "../admin") is refused with a tool error
+// naming the argument, since an upstream or a proxy in front of it would
+// resolve it to another route.
+func TestNewRequestPathArguments(t *testing.T) {
+	ops := specOps(t, "testdata/fastapi_302.txtar")
+	op := ops["read_user_users"] // GET /users/{user_id}
+	label := &Operation{Method: "GET", Path: "/files/{name}",
+		Params: []Param{{Arg: "name", Name: "name", In: "path", Style: "label", Required: true}}}
+	twoInOne := &Operation{Method: "GET", Path: "/files/{a}{b}",
+		Params: []Param{{Arg: "a", Name: "a", In: "path", Required: true}, {Arg: "b", Name: "b", In: "path", Required: true}}}
+	tests := []struct {
+		name string
+		op   *Operation
+		args map[string]any
+		want string // the request URI the upstream sees, or "refused NAME"
+	}{
+		{"two dots", op, map[string]any{"user_id": ".."}, `refused "user_id"`},
+		{"one dot", op, map[string]any{"user_id": "."}, `refused "user_id"`},
+		{"encoded dots", op, map[string]any{"user_id": "%2e%2e"}, `refused "user_id"`},
+		{"encoded dots, uppercase", op, map[string]any{"user_id": "%2E%2E"}, `refused "user_id"`},
+		{"half encoded", op, map[string]any{"user_id": ".%2e"}, `refused "user_id"`},
+		{"encoded one dot", op, map[string]any{"user_id": "%2e"}, `refused "user_id"`},
+		{"double encoded", op, map[string]any{"user_id": "%252e%252e"}, `refused "user_id"`},
+		{"dots then a slash", op, map[string]any{"user_id": "../admin"}, `refused "user_id"`},
+		{"dots then an encoded slash", op, map[string]any{"user_id": "..%2fadmin"}, `refused "user_id"`},
+		{"dots inside", op, map[string]any{"user_id": "a/../b"}, `refused "user_id"`},
+		{"dots then a backslash", op, map[string]any{"user_id": `..\admin`}, `refused "user_id"`},
+		{"trailing dot segment", op, map[string]any{"user_id": "a/.."}, `refused "user_id"`},
+		{"label style makes two dots", label, map[string]any{"name": "."}, `refused "name"`},
+		{"two arguments make two dots", twoInOne, map[string]any{"a": ".", "b": "."}, `refused "b"`},
+		{"slash is encoded", op, map[string]any{"user_id": "a/b"}, "/users/a%2Fb"},
+		{"question mark is encoded", op, map[string]any{"user_id": "a?b=1"}, "/users/a%3Fb=1"},
+		{"hash is encoded", op, map[string]any{"user_id": "a#b"}, "/users/a%23b"},
+		{"percent is encoded", op, map[string]any{"user_id": "%41"}, "/users/%2541"},
+		{"three dots are a name", op, map[string]any{"user_id": "..."}, "/users/..."},
+		{"leading dot", op, map[string]any{"user_id": ".hidden"}, "/users/.hidden"},
+		{"dots in the middle", op, map[string]any{"user_id": "a..b"}, "/users/a..b"},
+		{"label style", label, map[string]any{"name": "x"}, "/files/.x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, got := upstream(t)
+			req, err := tt.op.NewRequest(context.Background(), srv.URL, tt.args)
+			if arg, ok := strings.CutPrefix(tt.want, "refused "); ok {
+				if err == nil {
+					t.Fatalf("built %s, want a refusal naming %s", req.URL.EscapedPath(), arg)
+				}
+				if !strings.Contains(err.Error(), "argument "+arg) || !strings.Contains(err.Error(), "dot segment") {
+					t.Errorf("error %q: want one naming argument %s and saying why", err, arg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("NewRequest: %v", err)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got.URI != tt.want {
+				t.Errorf("upstream saw %q, want %q", got.URI, tt.want)
+			}
+		})
+	}
+}
