@@ -69,6 +69,10 @@ type Config struct {
 	MaxResponseBytes int64
 	// MaxSpecBytes caps a fetched OpenAPI document (default 32 MiB).
 	MaxSpecBytes int64
+	// MaxOperations refuses a document with more operations (path ×
+	// method) before it is converted (default 5,000; the largest real
+	// document in the test corpus, GitHub's, has 1,223).
+	MaxOperations int
 	// SpecFetchTimeout bounds one spec download (default 30 s).
 	SpecFetchTimeout time.Duration
 	// RefreshInterval is how often an active tenant's spec is re-fetched
@@ -123,6 +127,9 @@ func (o *Config) setDefaults() {
 	}
 	if o.MaxSpecBytes == 0 {
 		o.MaxSpecBytes = 32 << 20
+	}
+	if o.MaxOperations == 0 {
+		o.MaxOperations = 5000
 	}
 	if o.SpecFetchTimeout == 0 {
 		o.SpecFetchTimeout = 30 * time.Second
@@ -727,6 +734,12 @@ func (op *Operation) annotations() *mcp.ToolAnnotations {
 // convertSpec converts a document off the request path, at most
 // ConvertConcurrency at a time, since a big spec costs hundreds of MB.
 func (r *Runtime) convertSpec(raw []byte, t *tenant.Tenant) (*Conversion, error) {
+	// Counted before taking a conversion slot and before libopenapi builds
+	// its model: a 20k-operation document cost ~500 MB to convert.
+	if n, err := countOperations(raw); err == nil && n > r.opts.MaxOperations {
+		return nil, &tenant.ActivationError{Code: "spec_too_large", Field: "spec_url",
+			Reason: fmt.Sprintf("the document at spec_url %s has %d operations, more than the limit of %d (PORTICO_MAX_OPERATIONS); serve a smaller document or exclude paths upstream", t.SpecURL, n, r.opts.MaxOperations)}
+	}
 	r.convert <- struct{}{}
 	defer func() { <-r.convert }()
 	r.converted.Add(1)
