@@ -237,7 +237,7 @@ type live struct {
 	impl     *mcp.Implementation // server's, which 2026-07-28 results name in _meta
 	client   *http.Client
 	tr       *http.Transport
-	sem      chan struct{}
+	conc     *concLimit            // settings.max_concurrency, changed live by apply
 	state    atomic.Pointer[state] // swapped whole on reload; calls keep the one they started with
 	inflight sync.WaitGroup        // requests that must finish before the pool closes
 	// ctx ends every request still open once the tenant stops (long-lived
@@ -524,10 +524,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
-	conc := r.opts.MaxConcurrency
-	if t.Settings.MaxConcurrency > 0 {
-		conc = t.Settings.MaxConcurrency
-	}
+	conc := r.maxConcurrency(t.Settings)
 	client, tr := upstreamClient(r.guard, conc)
 	// otelhttp makes a client span per upstream call and sends the W3C
 	// traceparent, so a trace continues into the tenant's service; with
@@ -539,7 +536,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 		id:      t.ID,
 		impl:    impl,
 		tr:      tr,
-		sem:     make(chan struct{}, conc),
+		conc:    newConcLimit(conc),
 		client:  client,
 		metrics: r.opts.Metrics,
 		calls:   r.opts.Calls,
@@ -834,7 +831,17 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 		l.server.RemoveResourceTemplates(templates...)
 	}
 	l.limits.configure(limitsFor(st.tenant.Settings, r.opts.TenantRate, r.opts.TokenRate))
+	l.conc.setLimit(r.maxConcurrency(st.tenant.Settings))
 	return nil
+}
+
+// maxConcurrency is the tenant's own cap on concurrent upstream calls, or
+// the operator's default.
+func (r *Runtime) maxConcurrency(s tenant.Settings) int {
+	if s.MaxConcurrency > 0 {
+		return s.MaxConcurrency
+	}
+	return r.opts.MaxConcurrency
 }
 
 func (r *Runtime) register(l *live) {
