@@ -188,13 +188,11 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	select {
-	case l.sem <- struct{}{}:
-		defer func() { <-l.sem }()
-	case <-ctx.Done():
+	if err := l.conc.acquire(ctx); err != nil {
 		setStatus(ctx, StatusBusy)
-		return nil, fmt.Errorf("the tenant's concurrency limit (%d calls) stayed full for %s; retry later", cap(l.sem), timeout)
+		return nil, fmt.Errorf("the tenant's concurrency limit (%d calls) stayed full for %s; retry later", l.conc.current(), timeout)
 	}
+	defer l.conc.release()
 	req, err := op.NewRequest(ctx, st.tenant.BaseURL, args)
 	if err != nil {
 		setStatus(ctx, StatusInvalid)

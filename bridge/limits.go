@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -128,4 +129,72 @@ type RateLimitError struct {
 func (e *RateLimitError) Error() string {
 	secs := math.Max(1, math.Ceil(e.RetryAfter.Seconds()))
 	return fmt.Sprintf("rate limit reached for %s (%s); retry in %.0f s", e.What, e.Limit, secs)
+}
+
+// concLimit caps a tenant's concurrent upstream calls. Unlike a buffered
+// channel its limit can change while calls are in flight (a settings
+// reload): raising it admits waiters at once; lowering it lets the calls in
+// flight finish and admits new ones only below the new limit.
+type concLimit struct {
+	mu      sync.Mutex
+	limit   int
+	used    int
+	waiters int
+	wake    chan struct{} // closed (and replaced) when a slot may have freed
+}
+
+func newConcLimit(n int) *concLimit {
+	return &concLimit{limit: n, wake: make(chan struct{})}
+}
+
+// acquire takes a slot, waiting until one is free or ctx ends.
+func (c *concLimit) acquire(ctx context.Context) error {
+	c.mu.Lock()
+	for c.used >= c.limit {
+		c.waiters++
+		wake := c.wake
+		c.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			c.mu.Lock()
+			c.waiters--
+			c.mu.Unlock()
+			return ctx.Err()
+		}
+		c.mu.Lock()
+		c.waiters--
+	}
+	c.used++
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *concLimit) release() {
+	c.mu.Lock()
+	c.used--
+	c.broadcast()
+	c.mu.Unlock()
+}
+
+// setLimit changes the limit; calls in flight keep their slots.
+func (c *concLimit) setLimit(n int) {
+	c.mu.Lock()
+	c.limit = n
+	c.broadcast()
+	c.mu.Unlock()
+}
+
+func (c *concLimit) current() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.limit
+}
+
+// broadcast wakes the waiters (they re-check under mu); c.mu is held.
+func (c *concLimit) broadcast() {
+	if c.waiters > 0 {
+		close(c.wake)
+		c.wake = make(chan struct{})
+	}
 }

@@ -69,6 +69,10 @@ type Config struct {
 	MaxResponseBytes int64
 	// MaxSpecBytes caps a fetched OpenAPI document (default 32 MiB).
 	MaxSpecBytes int64
+	// MaxOperations refuses a document with more operations (path ×
+	// method) before it is converted (default 5,000; the largest real
+	// document in the test corpus, GitHub's, has 1,223).
+	MaxOperations int
 	// SpecFetchTimeout bounds one spec download (default 30 s).
 	SpecFetchTimeout time.Duration
 	// RefreshInterval is how often an active tenant's spec is re-fetched
@@ -127,6 +131,9 @@ func (o *Config) setDefaults() {
 	}
 	if o.MaxSpecBytes == 0 {
 		o.MaxSpecBytes = 32 << 20
+	}
+	if o.MaxOperations == 0 {
+		o.MaxOperations = 5000
 	}
 	if o.SpecFetchTimeout == 0 {
 		o.SpecFetchTimeout = 30 * time.Second
@@ -234,7 +241,7 @@ type live struct {
 	impl     *mcp.Implementation // server's, which 2026-07-28 results name in _meta
 	client   *http.Client
 	tr       *http.Transport
-	sem      chan struct{}
+	conc     *concLimit            // settings.max_concurrency, changed live by apply
 	state    atomic.Pointer[state] // swapped whole on reload; calls keep the one they started with
 	inflight sync.WaitGroup        // requests that must finish before the pool closes
 	// ctx ends every request still open once the tenant stops (long-lived
@@ -521,10 +528,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
-	conc := r.opts.MaxConcurrency
-	if t.Settings.MaxConcurrency > 0 {
-		conc = t.Settings.MaxConcurrency
-	}
+	conc := r.maxConcurrency(t.Settings)
 	client, tr := upstreamClient(r.guard, conc)
 	// otelhttp makes a client span per upstream call and sends the W3C
 	// traceparent, so a trace continues into the tenant's service; with
@@ -536,7 +540,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 		id:      t.ID,
 		impl:    impl,
 		tr:      tr,
-		sem:     make(chan struct{}, conc),
+		conc:    newConcLimit(conc),
 		client:  client,
 		metrics: r.opts.Metrics,
 		calls:   r.opts.Calls,
@@ -731,6 +735,12 @@ func (op *Operation) annotations() *mcp.ToolAnnotations {
 // convertSpec converts a document off the request path, at most
 // ConvertConcurrency at a time, since a big spec costs hundreds of MB.
 func (r *Runtime) convertSpec(raw []byte, t *tenant.Tenant) (*Conversion, error) {
+	// Counted before taking a conversion slot and before libopenapi builds
+	// its model: a 20k-operation document cost ~500 MB to convert.
+	if n, err := countOperations(raw); err == nil && n > r.opts.MaxOperations {
+		return nil, &tenant.ActivationError{Code: "spec_too_large", Field: "spec_url",
+			Reason: fmt.Sprintf("the document at spec_url %s has %d operations, more than the limit of %d (PORTICO_MAX_OPERATIONS); serve a smaller document or exclude paths upstream", t.SpecURL, n, r.opts.MaxOperations)}
+	}
 	r.convert <- struct{}{}
 	defer func() { <-r.convert }()
 	r.converted.Add(1)
@@ -825,7 +835,17 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 		l.server.RemoveResourceTemplates(templates...)
 	}
 	l.limits.configure(limitsFor(st.tenant.Settings, r.opts.TenantRate, r.opts.TokenRate))
+	l.conc.setLimit(r.maxConcurrency(st.tenant.Settings))
 	return nil
+}
+
+// maxConcurrency is the tenant's own cap on concurrent upstream calls, or
+// the operator's default.
+func (r *Runtime) maxConcurrency(s tenant.Settings) int {
+	if s.MaxConcurrency > 0 {
+		return s.MaxConcurrency
+	}
+	return r.opts.MaxConcurrency
 }
 
 func (r *Runtime) register(l *live) {

@@ -32,6 +32,7 @@ type config struct {
 	RefreshInterval  time.Duration
 	SpecFetchTimeout time.Duration
 	MaxSpecBytes     int64
+	MaxOperations    int // PORTICO_MAX_OPERATIONS per document, default 5000
 	ResyncInterval   time.Duration
 
 	// Limits (operator defaults; tenants override the MCP ones in settings).
@@ -239,6 +240,13 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			problems = append(problems, fmt.Sprintf("PORTICO_SPEC_MAX_BYTES: %q is not a positive number of bytes", s))
 		}
 		c.MaxSpecBytes = n
+	}
+	if s := getenv("PORTICO_MAX_OPERATIONS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			problems = append(problems, fmt.Sprintf("PORTICO_MAX_OPERATIONS: %q is not a positive number of operations", s))
+		}
+		c.MaxOperations = n
 	}
 	c.BreakerFailures = 5
 	switch s := strings.TrimSpace(getenv("PORTICO_BREAKER_FAILURES")); s {

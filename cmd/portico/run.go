@@ -54,6 +54,7 @@ Configuration (environment): DATABASE_URL, PORTICO_ADDR (:8080), PORTICO_PUBLIC_
 PORTICO_MASTER_KEYS (kid:base64 32 bytes, comma list, newest first),
 PORTICO_ALLOW_UPSTREAM_CIDRS, PORTICO_DRAIN_TIMEOUT (30s), PORTICO_LOG_LEVEL, PORTICO_LOG_FORMAT,
 PORTICO_SPEC_REFRESH_INTERVAL (5m), PORTICO_SPEC_FETCH_TIMEOUT (30s), PORTICO_SPEC_MAX_BYTES (32 MiB),
+PORTICO_MAX_OPERATIONS (5000 operations per document),
 PORTICO_RESYNC_INTERVAL (60s).
 Limits (see docs/security.md): PORTICO_BODY_LIMIT, PORTICO_MAX_HEADER_BYTES, PORTICO_UPSTREAM_TIMEOUT,
 PORTICO_MAX_CONCURRENCY, PORTICO_MAX_RESPONSE_BYTES, PORTICO_RATE_LIMIT_{CALLER,TENANT,LOGIN,AUTH_FAILURES},
@@ -195,6 +196,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		RefreshInterval:  cfg.RefreshInterval,
 		SpecFetchTimeout: cfg.SpecFetchTimeout,
 		MaxSpecBytes:     cfg.MaxSpecBytes,
+		MaxOperations:    cfg.MaxOperations,
 		Version:          version,
 		UpstreamTimeout:  cfg.UpstreamTimeout,
 		MaxConcurrency:   cfg.MaxConcurrency,
