@@ -175,3 +175,33 @@ func TestNULIsABadRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestZonedUpstreamRefusedAtEveryEntry checks that an IPv6 address with a
+// zone (which once matched no denied range) is refused with 422 naming the
+// field wherever a tenant URL enters: create, update and preview.
+func TestZonedUpstreamRefusedAtEveryEntry(t *testing.T) {
+	p := startPortico(t, pgtest.NewDB(t))
+	id := demoTenant(t, p)
+	for _, u := range []string{"http://[::1%25lo]:8080", "http://[fe80::1%25eth0]/", "http://[fd00::1%25eth0]/", "http://[::ffff:169.254.169.254]/"} {
+		for _, tc := range []struct{ method, path, body, field string }{
+			{"POST", "/api/v1/tenants", `{"name":"zoned","base_url":"` + u + `"}`, "base_url"},
+			{"POST", "/api/v1/tenants", `{"name":"zoned","base_url":"https://example.com","spec_url":"` + u + `/openapi.json"}`, "spec_url"},
+			{"PATCH", "/api/v1/tenants/" + id, `{"base_url":"` + u + `"}`, "base_url"},
+			{"POST", "/api/v1/preview", `{"base_url":"` + u + `"}`, "base_url"},
+			{"POST", "/api/v1/preview", `{"spec_url":"` + u + `/openapi.json"}`, "spec_url"},
+		} {
+			req, _ := http.NewRequest(tc.method, p.url+tc.path, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+p.adminKey)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 422 || !strings.Contains(string(b), tc.field) {
+				t.Errorf("%s %s %s = %d %s, want 422 naming %s", tc.method, tc.path, tc.body, resp.StatusCode, b, tc.field)
+			}
+		}
+	}
+}
