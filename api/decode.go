@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +20,16 @@ import (
 // and silently ignores unknown fields. dst must be a DTO without path fields;
 // handlers read c.Param explicitly.
 func decodeJSON(c echo.Context, dst any) error {
-	dec := json.NewDecoder(c.Request().Body)
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return err // *http.MaxBytesError: 413
+	}
+	if f := nulField(body); f != "" {
+		return &apiError{Status: http.StatusBadRequest, Code: "bad_json",
+			Message: fmt.Sprintf("field %q holds a NUL character (\\u0000), which cannot be stored; remove it", f),
+			Details: map[string]any{"field": f}}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return badJSON(err)

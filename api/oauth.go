@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -666,8 +667,14 @@ func (a *oauthServer) handleRegister(rl *rateLimits) echo.HandlerFunc {
 			return err
 		}
 		var r registration
-		dec := json.NewDecoder(c.Request().Body)
-		if err := dec.Decode(&r); err != nil {
+		body, err := io.ReadAll(c.Request().Body)
+		if err != nil {
+			return err
+		}
+		if f := nulField(body); f != "" {
+			return oauthErr("invalid_client_metadata", "%s: holds a NUL character (\\u0000); remove it", f)
+		}
+		if err := json.Unmarshal(body, &r); err != nil {
 			return oauthErr("invalid_client_metadata", "the body must be a JSON object of client metadata: %v", err)
 		}
 		c2, err := checkClientMetadata(r.RedirectURIs, r.ClientName, r.ClientURI)

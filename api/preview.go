@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -40,7 +41,7 @@ func (r previewRequest) validate() error {
 // the create-tenant wizard and the route-map editor call it. A document that
 // cannot be fetched is a 502 and one that cannot be converted a 422, each
 // with the reason, as activation would report them.
-func handlePreview(pv previewer) echo.HandlerFunc {
+func handlePreview(pv previewer, check upstreamChecker, rec eventRecorder, log *slog.Logger) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if pv == nil {
 			return &apiError{Status: http.StatusNotImplemented, Code: "not_implemented",
@@ -51,6 +52,11 @@ func handlePreview(pv previewer) echo.HandlerFunc {
 			return err
 		}
 		if err := req.validate(); err != nil {
+			return err
+		}
+		// Refused here with 422 naming the field, as at registration, not
+		// only by the guarded fetch as an unreachable document.
+		if err := checkUpstreams(c, check, rec, log, "", map[string]*string{"base_url": &req.BaseURL, "spec_url": &req.SpecURL}); err != nil {
 			return err
 		}
 		specURL := req.SpecURL

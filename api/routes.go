@@ -57,7 +57,7 @@ func (s *Server) routes(o Options) {
 	v1.POST("/users", handleUserCreate(st), admin...)
 	v1.POST("/tenants", handleTenantCreate(st, o.CheckUpstream, log, base), authed...)
 	v1.GET("/tenants", handleTenantList(st, base), authed...)
-	v1.POST("/preview", handlePreview(o.Previewer), authed...)
+	v1.POST("/preview", handlePreview(o.Previewer, o.CheckUpstream, st, log), authed...)
 	v1.GET("/audit", handleAuditList(st, operatorLog), admin...)
 	v1.GET("/api-keys", handleAPIKeyList(st, adminKeys), admin...)
 	v1.POST("/api-keys", handleAPIKeyCreate(st, adminKeys), admin...)

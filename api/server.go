@@ -215,7 +215,7 @@ func New(opts Options) *Server {
 	if opts.Observe != nil {
 		e.Use(observe(opts.Observe))
 	}
-	e.Use(recoverPanic, withSource)
+	e.Use(recoverPanic, withSource, refuseNUL)
 	s := &Server{e: e}
 	s.routes(opts)
 	return s

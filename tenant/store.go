@@ -90,6 +90,10 @@ func dbErr(op string, err error) error {
 			return wrap(fmt.Errorf("%w: %s", ErrConflict, msg))
 		case pe.Code == "23503":
 			return wrap(fmt.Errorf("tenant: %w", ErrNotFound))
+		case pe.Code == "22021", pe.Code == "22P05": // NUL or bytes invalid in UTF-8
+			// The api refuses such text naming the field; this keeps any
+			// path it misses a 400, not a 500.
+			return wrap(fmt.Errorf("%w: a text value holds a NUL byte or invalid UTF-8, which cannot be stored", ErrInvalid))
 		case strings.HasPrefix(pe.Code, "08"), // connection exception
 			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", // shutdown, crash, cannot connect now
 			pe.Code == "53300": // too many connections

@@ -324,6 +324,13 @@ func (c Credential) Validate(value string) error {
 		inv.Add("value", "must be at most 8192 bytes")
 	case strings.ContainsAny(value, "\r\n"):
 		inv.Add("value", "must not contain line breaks")
+	case strings.IndexFunc(value, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) >= 0:
+		// An HTTP header cannot carry them: stored, such a value would
+		// break every call of the tenant.
+		inv.Add("value", "must not contain control characters (such as NUL); paste the secret without them")
+	}
+	if c.Type == CredQuery && strings.IndexFunc(c.Header, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		inv.Add("header", "must not contain control characters")
 	}
 	return inv.Err()
 }

@@ -127,3 +127,81 @@ func TestKeysGenerateUniqueIDs(t *testing.T) {
 		t.Errorf("a ring of two generated keys does not parse: %v", err)
 	}
 }
+
+// TestNULIsABadRequest checks that a NUL byte in any text input — JSON
+// members, form fields, query parameters — is a 400 naming the field, never
+// a 500 (PostgreSQL cannot store it), on routes open to anyone and on
+// signed-in ones, and that none of them logs an error.
+func TestNULIsABadRequest(t *testing.T) {
+	p := startPortico(t, pgtest.NewDB(t))
+	id := demoTenant(t, p)
+	form := "application/x-www-form-urlencoded"
+	for _, tc := range []struct {
+		name, method, path, ctype, body, field string
+		auth                                   bool
+	}{
+		{"login email", "POST", "/api/v1/auth/login", "application/json", `{"email":"a\u0000@b.c","password":"x"}`, "email", false},
+		{"login password", "POST", "/api/v1/auth/login", "application/json", `{"email":"a@b.c","password":"x\u0000"}`, "password", false},
+		{"oauth register", "POST", "/oauth/register", "application/json", `{"redirect_uris":["http://127.0.0.1/cb"],"client_name":"x\u0000"}`, "client_name", false},
+		{"oauth token", "POST", "/oauth/token", form, "grant_type=authorization_code&code=oac_%00&client_id=x", "code", false},
+		{"oauth revoke", "POST", "/oauth/revoke", form, "token=ort_%00&client_id=x", "token", false},
+		{"tenant name", "POST", "/api/v1/tenants", "application/json", `{"name":"x\u0000","base_url":"http://127.0.0.1:1"}`, "name", true},
+		{"token name", "POST", "/api/v1/tenants/" + id + "/tokens", "application/json", `{"name":"t\u0000"}`, "name", true},
+		{"settings", "PUT", "/api/v1/tenants/" + id + "/settings", "application/json", `{"names":{"a":"b\u0000"}}`, "names.a", true},
+		{"audit query", "GET", "/api/v1/tenants/" + id + "/audit?action=x%00", "", "", "action", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, p.url+tc.path, strings.NewReader(tc.body))
+			if tc.ctype != "" {
+				req.Header.Set("Content-Type", tc.ctype)
+			}
+			if tc.auth {
+				req.Header.Set("Authorization", "Bearer "+p.adminKey)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 400 || !strings.Contains(string(b), tc.field) {
+				t.Errorf("%s %s = %d %s, want 400 naming %q", tc.method, tc.path, resp.StatusCode, b, tc.field)
+			}
+		})
+	}
+	for _, line := range strings.Split(p.logs.String(), "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) {
+			t.Errorf("logged an error: %s", line)
+		}
+	}
+}
+
+// TestZonedUpstreamRefusedAtEveryEntry checks that an IPv6 address with a
+// zone (which once matched no denied range) is refused with 422 naming the
+// field wherever a tenant URL enters: create, update and preview.
+func TestZonedUpstreamRefusedAtEveryEntry(t *testing.T) {
+	p := startPortico(t, pgtest.NewDB(t))
+	id := demoTenant(t, p)
+	for _, u := range []string{"http://[::1%25lo]:8080", "http://[fe80::1%25eth0]/", "http://[fd00::1%25eth0]/", "http://[::ffff:169.254.169.254]/"} {
+		for _, tc := range []struct{ method, path, body, field string }{
+			{"POST", "/api/v1/tenants", `{"name":"zoned","base_url":"` + u + `"}`, "base_url"},
+			{"POST", "/api/v1/tenants", `{"name":"zoned","base_url":"https://example.com","spec_url":"` + u + `/openapi.json"}`, "spec_url"},
+			{"PATCH", "/api/v1/tenants/" + id, `{"base_url":"` + u + `"}`, "base_url"},
+			{"POST", "/api/v1/preview", `{"base_url":"` + u + `"}`, "base_url"},
+			{"POST", "/api/v1/preview", `{"spec_url":"` + u + `/openapi.json"}`, "spec_url"},
+		} {
+			req, _ := http.NewRequest(tc.method, p.url+tc.path, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+p.adminKey)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 422 || !strings.Contains(string(b), tc.field) {
+				t.Errorf("%s %s %s = %d %s, want 422 naming %s", tc.method, tc.path, tc.body, resp.StatusCode, b, tc.field)
+			}
+		}
+	}
+}

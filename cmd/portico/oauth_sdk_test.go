@@ -212,7 +212,10 @@ func TestOAuthClientMetadataDocumentGuard(t *testing.T) {
 		name, allow, want string
 		conns             int32
 	}{
-		{"loopback not allowed", "", "PORTICO_ALLOW_UPSTREAM_CIDRS", 0},
+		// An unauthenticated caller learns only that the document could not be
+		// fetched, not why (no socket details, no allow-list hint): the
+		// connection count tells the two cases apart here.
+		{"loopback not allowed", "", "could not be fetched (refused or unreachable)", 0},
 		{"loopback allowed", "127.0.0.0/8", "could not be fetched", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
