@@ -125,7 +125,7 @@ func handleLogin(st interface {
 // (and CSRF-checked) like any change, so another site cannot sign users out.
 func handleLogout(st loginer, so sessionOptions) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if secret := sessionSecret(c.Request()); secret != "" && caller(c).session.ID != "" {
+		if secret := sessionSecret(c.Request(), so.secure); secret != "" && caller(c).session.ID != "" {
 			if err := st.Logout(c.Request().Context(), secret); err != nil {
 				return err
 			}

@@ -133,7 +133,7 @@ var errCSRF = &apiError{
 // need write) and the CSRF token on cookie-authenticated changes, and
 // applies the per-caller rate limit. Which tenants the caller may touch is
 // checked per route by member and operatorOnly.
-func authenticate(st authStore, rl *rateLimits, log *slog.Logger) echo.MiddlewareFunc {
+func authenticate(st authStore, rl *rateLimits, secureCookies bool, log *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
@@ -190,7 +190,7 @@ func authenticate(st authStore, rl *rateLimits, log *slog.Logger) echo.Middlewar
 					securityEvent(ctx, st, log, key.TenantID, p.actor(), "auth.scope_denied", map[string]any{"need": "write", "method": req.Method, "path": c.Path()})
 					return forbidden("this API key is read-only; changes need a key with the write scope")
 				}
-			} else if secret := sessionSecret(req); secret != "" {
+			} else if secret := sessionSecret(req, secureCookies); secret != "" {
 				u, sess, err := st.VerifySession(ctx, secret)
 				if errors.Is(err, tenant.ErrNotFound) {
 					return errSessionExpired
@@ -219,8 +219,14 @@ func authenticate(st authStore, rl *rateLimits, log *slog.Logger) echo.Middlewar
 }
 
 // sessionSecret returns the session cookie's value, or "".
-func sessionSecret(req *http.Request) string {
-	for _, name := range []string{secureSessionCookie, sessionCookie} {
+func sessionSecret(req *http.Request, secure bool) string {
+	names := []string{secureSessionCookie, sessionCookie}
+	if secure {
+		// Under https only the __Host- cookie counts: a plain-named one can
+		// be planted by a sibling subdomain or over http (cookie tossing).
+		names = names[:1]
+	}
+	for _, name := range names {
 		if ck, err := req.Cookie(name); err == nil && strings.HasPrefix(ck.Value, tenant.SessionPrefix) {
 			return ck.Value
 		}

@@ -27,7 +27,7 @@ func (s *Server) routes(o Options) {
 	s.limits = rl
 	rl.fail = o.FailureThrottle
 	so := sessionOptions{ttl: o.SessionTTL, secure: !o.InsecureCookies}
-	authed := []echo.MiddlewareFunc{limitBody(o.BodyLimit), authenticate(st, rl, log)}
+	authed := []echo.MiddlewareFunc{limitBody(o.BodyLimit), authenticate(st, rl, so.secure, log)}
 	admin := append(authed[:len(authed):len(authed)], operatorOnly)
 	owned := append(authed[:len(authed):len(authed)], member(st, rl, tenant.RoleAdmin))
 	owner := append(authed[:len(authed):len(authed)], member(st, rl, tenant.RoleOwner))
@@ -47,7 +47,7 @@ func (s *Server) routes(o Options) {
 
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", handleOpenAPI(openAPIDocument()))
-	v1.POST("/auth/login", handleLogin(st, rl, so, log), limitBody(o.BodyLimit))
+	v1.POST("/auth/login", handleLogin(st, rl, so, log), limitBody(o.BodyLimit), sameOriginJSON)
 	v1.POST("/auth/logout", handleLogout(st, so), authed...)
 	v1.GET("/auth/me", handleMe(st), authed...)
 	v1.GET("/me/api-keys", handleMyKeyList(st), user...)
