@@ -134,6 +134,19 @@ func handleError(log *slog.Logger, bodyLimit int64) func(error, echo.Context) {
 	}
 }
 
+// activationStatus is the HTTP status of a failed activation or preview: the
+// upstream's fault is 502, a busy replica 503 (Retry-After follows), the
+// document's fault 422.
+func activationStatus(ae *tenant.ActivationError) int {
+	switch ae.Code {
+	case "spec_unreachable":
+		return http.StatusBadGateway
+	case "converter_busy":
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusUnprocessableEntity
+}
+
 // classify picks the status and client-facing body for err.
 func classify(err error, bodyLimit int64) (int, errorPayload) {
 	var (
@@ -170,11 +183,7 @@ func classify(err error, bodyLimit int64) (int, errorPayload) {
 			Details: map[string]any{"from": tr.From, "to": tr.To},
 		}
 	case errors.As(err, &act):
-		status := http.StatusUnprocessableEntity
-		if act.Code == "spec_unreachable" {
-			status = http.StatusBadGateway
-		}
-		return status, errorPayload{
+		return activationStatus(act), errorPayload{
 			Code:    "activation_failed",
 			Message: "the tenant could not be activated: " + act.Reason,
 			Details: map[string]any{"code": act.Code, "field": act.Field, "reason": act.Reason},

@@ -70,12 +70,8 @@ func handlePreview(pv previewer, check upstreamChecker, rec eventRecorder, log *
 		p, err := pv.Preview(c.Request().Context(), specURL, s)
 		var ae *tenant.ActivationError
 		if errors.As(err, &ae) {
-			status := http.StatusUnprocessableEntity
-			if ae.Code == "spec_unreachable" {
-				status = http.StatusBadGateway
-			}
-			return &apiError{Status: status, Code: ae.Code, Message: ae.Reason,
-				Details: map[string]any{"field": ae.Field, "spec_url": specURL}}
+			return &apiError{Status: activationStatus(ae), Code: ae.Code, Message: ae.Reason,
+				Details: map[string]any{"field": ae.Field, "spec_url": specURL}, RetryAfter: 5}
 		}
 		if err != nil {
 			return err

@@ -50,6 +50,10 @@ func TestPreview(t *testing.T) {
 			pv: fakePreviewer{func(context.Context, string, tenant.Settings) (*tenant.Preview, error) {
 				return nil, &tenant.ActivationError{Code: "spec_invalid", Field: "spec_url", Reason: "not an OpenAPI document"}
 			}}, wantStatus: 422, wantCode: "spec_invalid"},
+		{name: "replica busy converting", key: adminKey, body: `{"base_url":"https://big.example"}`,
+			pv: fakePreviewer{func(context.Context, string, tenant.Settings) (*tenant.Preview, error) {
+				return nil, &tenant.ActivationError{Code: "converter_busy", Field: "spec_url", Reason: "budget taken"}
+			}}, wantStatus: 503, wantCode: "converter_busy"},
 		{name: "no previewer wired", key: adminKey, body: `{"base_url":"https://shop.example"}`, pv: previewer(nil), wantStatus: 501, wantCode: "not_implemented"},
 	}
 	for _, tc := range tests {
@@ -87,6 +91,9 @@ func TestPreview(t *testing.T) {
 					t.Errorf("body = %s", w.Body)
 				}
 				return
+			}
+			if tc.wantStatus == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+				t.Errorf("503 without Retry-After")
 			}
 			var e errorBody
 			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error.Code != tc.wantCode {

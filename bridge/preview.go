@@ -8,14 +8,19 @@ import (
 
 // Preview fetches the document at specURL through the runtime's guarded
 // client and converts it with settings s, storing nothing. Failures are
-// *tenant.ActivationError (spec_unreachable, spec_too_large, spec_invalid),
+// *tenant.ActivationError (spec_unreachable, spec_too_large, spec_invalid), or
+// converter_busy when this replica's conversion budget stays full,
 // the same an activation of that document would meet.
 func (r *Runtime) Preview(ctx context.Context, specURL string, s tenant.Settings) (*tenant.Preview, error) {
 	f, err := fetchSpec(ctx, r.fetch, specURL, r.opts.MaxSpecBytes, nil)
 	if err != nil {
 		return nil, err
 	}
-	conv, err := r.convertSpec(f.raw, &tenant.Tenant{SpecURL: specURL, Settings: s})
+	// A preview is interactive: it waits for room in the conversion budget
+	// PreviewWait at most, then says the replica is busy.
+	wctx, cancel := context.WithTimeout(ctx, r.opts.PreviewWait)
+	defer cancel()
+	conv, err := r.convertSpec(wctx, f.raw, &tenant.Tenant{SpecURL: specURL, Settings: s})
 	if err != nil {
 		return nil, err
 	}

@@ -75,7 +75,7 @@ func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (tenant.R
 		return tenant.RefreshResult{Version: prev.Version, Diff: tenant.SpecDiff{}.NonNil()}, nil
 	}
 	tFetched := time.Now()
-	conv, err := r.convertSpec(f.raw, t)
+	conv, err := r.convertSpec(ctx, f.raw, t)
 	if err != nil {
 		return fail(err)
 	}
@@ -127,7 +127,7 @@ func (r *Runtime) operationsOf(ctx context.Context, t *tenant.Tenant, v tenant.S
 		}
 		v = full
 	}
-	c, err := r.convertSpec(v.Raw, t)
+	c, err := r.convertSpec(ctx, v.Raw, t)
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ func (r *Runtime) SpecReport(ctx context.Context, id string) (tenant.SpecReport,
 	if err != nil {
 		return tenant.SpecReport{}, err
 	}
-	c, err := r.convertSpec(sv.Raw, t)
+	c, err := r.convertSpec(ctx, sv.Raw, t)
 	if err != nil {
 		return tenant.SpecReport{}, err
 	}

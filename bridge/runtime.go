@@ -82,6 +82,14 @@ type Config struct {
 	// ConvertConcurrency caps conversions running at once; converting a
 	// big spec costs ~0.4 s of CPU and ~230 MB (default 2).
 	ConvertConcurrency int
+	// ConvertMemory bounds the estimated heap of the conversions running at
+	// once (preview, activation, refresh alike; see convertbudget.go):
+	// default 512 MiB. A document estimated above it converts alone.
+	ConvertMemory int64
+	// PreviewWait is how long a preview waits for room in that budget
+	// before it is answered 503 converter_busy (default 10 s); activation
+	// and refresh wait as long as their context allows.
+	PreviewWait time.Duration
 	// RefreshConcurrency caps background refreshes running at once (default 4).
 	RefreshConcurrency int
 	// SessionTimeout closes session-based (2025-xx) MCP sessions idle this
@@ -144,6 +152,12 @@ func (o *Config) setDefaults() {
 	if o.ConvertConcurrency == 0 {
 		o.ConvertConcurrency = 2
 	}
+	if o.ConvertMemory == 0 {
+		o.ConvertMemory = 512 << 20
+	}
+	if o.PreviewWait == 0 {
+		o.PreviewWait = 10 * time.Second
+	}
 	if o.RefreshConcurrency == 0 {
 		o.RefreshConcurrency = 4
 	}
@@ -170,7 +184,7 @@ type Runtime struct {
 	stateless http.Handler
 	stateful  http.Handler
 	locks     keyedMutex                // serialises lifecycle changes per tenant
-	convert   chan struct{}             // bounds concurrent conversions
+	convert   *convertBudget            // bounds concurrent conversions
 	converted atomic.Int64              // conversions done, for tests and benchmarks
 	share     atomic.Pointer[convShare] // while Restore runs: conversions shared by key
 	sync      syncQueue                 // tenants to reconcile with the database
@@ -203,7 +217,7 @@ func New(store tenantStore, opts Config) *Runtime {
 		active: make(map[string]*live),
 		tokens: newTokenCache(opts.TokenCache),
 	}
-	r.convert = make(chan struct{}, opts.ConvertConcurrency)
+	r.convert = newConvertBudget(opts.ConvertMemory, opts.ConvertConcurrency)
 	r.sync.init()
 	r.streams, r.endStreams = context.WithCancel(context.Background())
 	r.fetch = &http.Client{
@@ -464,7 +478,7 @@ type sharedConv struct {
 // convert returns the operations of raw converted for t, converting once
 // per key. A failed conversion is not shared: its error names the tenant's
 // spec URL, so each tenant converts (and fails) on its own.
-func (s *convShare) convert(r *Runtime, key string, raw []byte, t *tenant.Tenant) ([]*Operation, error) {
+func (s *convShare) convert(ctx context.Context, r *Runtime, key string, raw []byte, t *tenant.Tenant) ([]*Operation, error) {
 	s.mu.Lock()
 	c, ok := s.m[key]
 	if !ok {
@@ -480,7 +494,7 @@ func (s *convShare) convert(r *Runtime, key string, raw []byte, t *tenant.Tenant
 	} else {
 		defer close(c.done)
 	}
-	conv, err := r.convertSpec(raw, t)
+	conv, err := r.convertSpec(ctx, raw, t)
 	if err != nil {
 		return nil, err
 	}
@@ -601,12 +615,12 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 			return nil, 0, fmt.Errorf("load cached spec: %w", err)
 		}
 		if share := r.share.Load(); share != nil && spec.SHA256 != "" {
-			if ops, err = share.convert(r, convKey(spec.SHA256, t.Settings), spec.Raw, t); err != nil {
+			if ops, err = share.convert(ctx, r, convKey(spec.SHA256, t.Settings), spec.Raw, t); err != nil {
 				return nil, 0, err
 			}
 			break
 		}
-		c, err := r.convertSpec(spec.Raw, t)
+		c, err := r.convertSpec(ctx, spec.Raw, t)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -618,7 +632,7 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 		if ferr != nil {
 			return nil, 0, ferr
 		}
-		c, cerr := r.convertSpec(f.raw, t)
+		c, cerr := r.convertSpec(ctx, f.raw, t)
 		if cerr != nil {
 			return nil, 0, cerr
 		}
@@ -732,17 +746,23 @@ func (op *Operation) annotations() *mcp.ToolAnnotations {
 	return a
 }
 
-// convertSpec converts a document off the request path, at most
-// ConvertConcurrency at a time, since a big spec costs hundreds of MB.
-func (r *Runtime) convertSpec(raw []byte, t *tenant.Tenant) (*Conversion, error) {
-	// Counted before taking a conversion slot and before libopenapi builds
+// convertSpec converts a document off the request path, within this
+// replica's conversion budget (convertbudget.go), since a big spec costs
+// hundreds of MB. It waits for room as long as ctx allows.
+func (r *Runtime) convertSpec(ctx context.Context, raw []byte, t *tenant.Tenant) (*Conversion, error) {
+	// Counted before taking from the budget and before libopenapi builds
 	// its model: a 20k-operation document cost ~500 MB to convert.
-	if n, err := countOperations(raw); err == nil && n > r.opts.MaxOperations {
+	n, err := countOperations(raw)
+	if err == nil && n > r.opts.MaxOperations {
 		return nil, &tenant.ActivationError{Code: "spec_too_large", Field: "spec_url",
 			Reason: fmt.Sprintf("the document at spec_url %s has %d operations, more than the limit of %d (PORTICO_MAX_OPERATIONS); serve a smaller document or exclude paths upstream", t.SpecURL, n, r.opts.MaxOperations)}
 	}
-	r.convert <- struct{}{}
-	defer func() { <-r.convert }()
+	est := estimateConvertBytes(len(raw), n)
+	release, err := r.convert.acquire(ctx, est)
+	if err != nil {
+		return nil, r.convert.busyError(est)
+	}
+	defer release()
 	r.converted.Add(1)
 	conv, err := Convert(raw, Options{RouteMaps: t.Settings.RouteMaps, Names: t.Settings.Names, URIs: t.Settings.URIs, Logger: r.log})
 	if err != nil {

@@ -32,7 +32,8 @@ type config struct {
 	RefreshInterval  time.Duration
 	SpecFetchTimeout time.Duration
 	MaxSpecBytes     int64
-	MaxOperations    int // PORTICO_MAX_OPERATIONS per document, default 5000
+	MaxOperations    int   // PORTICO_MAX_OPERATIONS per document, default 5000
+	ConvertMemory    int64 // PORTICO_CONVERT_MEMORY_MB: estimated heap of conversions at once, default 512
 	ResyncInterval   time.Duration
 
 	// Limits (operator defaults; tenants override the MCP ones in settings).
@@ -247,6 +248,13 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			problems = append(problems, fmt.Sprintf("PORTICO_MAX_OPERATIONS: %q is not a positive number of operations", s))
 		}
 		c.MaxOperations = n
+	}
+	if s := getenv("PORTICO_CONVERT_MEMORY_MB"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 16 {
+			problems = append(problems, fmt.Sprintf("PORTICO_CONVERT_MEMORY_MB: %q is not a number of megabytes of at least 16", s))
+		}
+		c.ConvertMemory = n << 20
 	}
 	c.BreakerFailures = 5
 	switch s := strings.TrimSpace(getenv("PORTICO_BREAKER_FAILURES")); s {
