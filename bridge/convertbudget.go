@@ -35,10 +35,16 @@ type convertBudget struct {
 	mem   *semaphore.Weighted
 	total int64
 	slots *semaphore.Weighted
+	// previews bounds previews in flight (fetch, wait, conversion): each
+	// holds its fetched document while it waits, so without a bound many
+	// waiting previews of a 13 MB document hold more than the conversion.
+	previews   *semaphore.Weighted
+	previewMax int
 }
 
 func newConvertBudget(memBytes int64, slots int) *convertBudget {
-	return &convertBudget{mem: semaphore.NewWeighted(memBytes), total: memBytes, slots: semaphore.NewWeighted(int64(slots))}
+	return &convertBudget{mem: semaphore.NewWeighted(memBytes), total: memBytes, slots: semaphore.NewWeighted(int64(slots)),
+		previews: semaphore.NewWeighted(int64(2 * slots)), previewMax: 2 * slots}
 }
 
 // acquire waits until a conversion estimated at est bytes fits, or ctx
@@ -59,6 +65,12 @@ func (b *convertBudget) acquire(ctx context.Context, est int64) (release func(),
 // busyError is what a caller that gave up waiting for the budget gets: 503
 // with Retry-After through the REST API, since nothing is wrong with the
 // document and the same request will succeed once the replica is idle.
+// previewsBusy is the answer to a preview beyond the previews in flight.
+func (b *convertBudget) previewsBusy() *tenant.ActivationError {
+	return &tenant.ActivationError{Code: "converter_busy", Field: "spec_url",
+		Reason: fmt.Sprintf("this replica is already previewing %d documents, its limit; retry shortly", b.previewMax)}
+}
+
 func (b *convertBudget) busyError(est int64) *tenant.ActivationError {
 	return &tenant.ActivationError{Code: "converter_busy", Field: "spec_url",
 		Reason: fmt.Sprintf("this replica's conversion budget (%d MB, PORTICO_CONVERT_MEMORY_MB) is taken by other conversions and this document (estimated %d MB) could not start in time; retry shortly",

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -114,6 +115,34 @@ func TestPreviewWaitsThenAnswersBusy(t *testing.T) {
 	rt.opts.PreviewWait = time.Minute
 	if _, err := rt.Preview(context.Background(), srv.URL+"/openapi.json", tenant.Settings{}); err != nil {
 		t.Fatalf("preview after the budget freed: %v", err)
+	}
+}
+
+// TestPreviewsInFlightBounded: previews beyond twice the conversion slots
+// are answered converter_busy at once, before fetching anything, so waiting
+// previews cannot each hold a fetched document.
+func TestPreviewsInFlightBounded(t *testing.T) {
+	var fetched atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetched.Add(1)
+		w.Write(manyOpsSpec(8))
+	}))
+	defer srv.Close()
+	rt := New(nil, Config{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, ConvertConcurrency: 2})
+	if !rt.convert.previews.TryAcquire(4) {
+		t.Fatal("expected room for 4 previews")
+	}
+	_, err := rt.Preview(context.Background(), srv.URL+"/openapi.json", tenant.Settings{})
+	var ae *tenant.ActivationError
+	if !errors.As(err, &ae) || ae.Code != "converter_busy" {
+		t.Fatalf("fifth preview: err = %v, want converter_busy", err)
+	}
+	if fetched.Load() != 0 {
+		t.Errorf("the refused preview fetched its document")
+	}
+	rt.convert.previews.Release(1)
+	if _, err := rt.Preview(context.Background(), srv.URL+"/openapi.json", tenant.Settings{}); err != nil {
+		t.Fatalf("preview with room: %v", err)
 	}
 }
 

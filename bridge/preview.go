@@ -12,6 +12,10 @@ import (
 // converter_busy when this replica's conversion budget stays full,
 // the same an activation of that document would meet.
 func (r *Runtime) Preview(ctx context.Context, specURL string, s tenant.Settings) (*tenant.Preview, error) {
+	if !r.convert.previews.TryAcquire(1) {
+		return nil, r.convert.previewsBusy()
+	}
+	defer r.convert.previews.Release(1)
 	f, err := fetchSpec(ctx, r.fetch, specURL, r.opts.MaxSpecBytes, nil)
 	if err != nil {
 		return nil, err
