@@ -96,15 +96,16 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	// A session belongs to the tenant whose server created it (its id
-	// starts with the tenant id): presented at another tenant's endpoint, it
-	// does not exist.
+	// A session id is checked here, on whichever replica the request
+	// reached (session.go); past this point a session request is served as
+	// a session-less one of its negotiated version.
 	sid := req.Header.Get("Mcp-Session-Id")
-	if !sessionMatches(sid, id) {
-		writeError(w, http.StatusNotFound, "session_not_found", "no such MCP session on this endpoint; start a new one without Mcp-Session-Id")
-		return
+	var sess sessionInfo
+	if sid != "" {
+		if sess, ok = r.checkSession(w, sid, id, tok, start); !ok {
+			return
+		}
 	}
-
 	// A 2026-07-28 subscriptions/listen stream stays open as long as the
 	// client likes; it must not hold up a drain, so it is not counted, and it
 	// ends when the tenant stops.
@@ -146,13 +147,40 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		defer context.AfterFunc(r.streams, cancel)() // process shutdown ends them too
 	}
 	req = req.WithContext(ctx)
-	// Session-based (2025-xx) clients go to the stateful handler: they
-	// initialize, then send Mcp-Session-Id and open a GET stream on which
-	// list_changed arrives. Everything else, including every 2026-07-28
-	// request, is served statelessly; a plain tools/call takes the fast path.
-	if sid != "" || req.Method == http.MethodGet || req.Method == http.MethodDelete || msg.method == "initialize" {
-		r.stateful.ServeHTTP(w, withBody(req, body))
+	switch req.Method {
+	case http.MethodGet:
+		if sid == "" {
+			writeError(w, http.StatusBadRequest, "bad_request", "a GET stream belongs to a session: send the Mcp-Session-Id that initialize returned (2026-07-28 clients use subscriptions/listen instead)")
+			return
+		}
+		if _, streamOK := accepts(req.Header.Values("Accept")); !streamOK {
+			writeError(w, http.StatusNotAcceptable, "not_acceptable", "a GET stream is text/event-stream: send Accept: text/event-stream")
+			return
+		}
+		w.Header().Set("Mcp-Session-Id", sid)
+		r.serveSessionStream(ctx, w, req, l, sess.version)
 		return
+	case http.MethodDelete:
+		if sid == "" {
+			writeError(w, http.StatusBadRequest, "bad_request", "DELETE ends a session: send its Mcp-Session-Id")
+			return
+		}
+		r.endSession(ctx, id, sid, sess.expires, start)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if sid != "" {
+		// Served as a session-less request of the session's version; the
+		// response names the session, as the SDK's stateful handler did.
+		req.Header.Del("Mcp-Session-Id")
+		if req.Header.Get("Mcp-Protocol-Version") == "" {
+			req.Header.Set("Mcp-Protocol-Version", sess.version)
+		}
+		w.Header().Set("Mcp-Session-Id", sid)
+	} else if msg.method == "initialize" && req.Header.Get("Mcp-Protocol-Version") < version20260728 {
+		// A session-based client starts here; 2026-07-28 has no sessions.
+		w.Header().Set("Mcp-Session-Id", r.sessions.issue(sessionInfo{tenant: id, token: tok.ID,
+			version: negotiatedVersion(msg.params), expires: r.sessionExpiry(tok, start)}))
 	}
 	if body != nil && (r.fastCall(w, req, l, &msg) || r.fastList(w, req, l, &msg)) {
 		return
@@ -223,17 +251,6 @@ func tokenInfo(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo,
 		ti.Expiration = *tok.ExpiresAt
 	}
 	return ti, nil
-}
-
-// sessionMatches reports whether an Mcp-Session-Id may be used on tenant
-// id's endpoint. Session ids that carry a tenant prefix ("<tenant>.<rest>")
-// are only valid on that tenant's path; one Streamable HTTP handler keys
-// sessions by id alone, so without this a session made on /t/a/mcp would be
-// served, with tenant a's server and credentials, to a caller of /t/b/mcp.
-// Ids without a prefix (or no id) pass; the SDK's per-token pin then applies.
-func sessionMatches(sessionID, id string) bool {
-	prefix, _, ok := strings.Cut(sessionID, ".")
-	return !ok || prefix == id
 }
 
 // serverFor hands the SDK the server of the tenant serveMCP already found.

@@ -3,7 +3,6 @@ package bridge
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,9 +90,13 @@ type Config struct {
 	PreviewWait time.Duration
 	// RefreshConcurrency caps background refreshes running at once (default 4).
 	RefreshConcurrency int
-	// SessionTimeout closes session-based (2025-xx) MCP sessions idle this
-	// long (default 30 min).
-	SessionTimeout time.Duration
+	// SessionTTL is how long a session-based (2025-xx) MCP session lasts
+	// from its initialize, at most until its token expires (default 24 h);
+	// then the client gets 404 and initializes again.
+	SessionTTL time.Duration
+	// MasterKeys derive the key that signs session ids (session.go), the
+	// same on every replica; none means a random key for this process.
+	MasterKeys []tenant.MasterKey
 	// TenantRate and TokenRate bound tool calls per tenant and per MCP token
 	// unless the tenant sets its own; zero means no limit.
 	TenantRate, TokenRate RateLimit
@@ -161,8 +163,8 @@ func (o *Config) setDefaults() {
 	if o.RefreshConcurrency == 0 {
 		o.RefreshConcurrency = 4
 	}
-	if o.SessionTimeout == 0 {
-		o.SessionTimeout = 30 * time.Minute
+	if o.SessionTTL == 0 {
+		o.SessionTTL = 24 * time.Hour
 	}
 	if o.Version == "" {
 		o.Version = "dev"
@@ -178,11 +180,12 @@ type Runtime struct {
 	log   *slog.Logger
 	guard guard
 	fetch *http.Client // spec downloads, through the same outbound guard
-	// stateless serves the 2026-07-28 protocol and session-less requests of
-	// older clients; stateful serves 2025-xx sessions (initialize, requests
-	// carrying Mcp-Session-Id, GET streams, DELETE).
+	// stateless serves every request the fast paths do not: 2026-07-28,
+	// session-less requests of older clients and, once their session id is
+	// checked, 2025-xx session requests (handler.go, session.go).
 	stateless http.Handler
-	stateful  http.Handler
+	sessions  *sessionSigner            // issues and checks Mcp-Session-Id (session.go)
+	ended     endedSessions             // sessions ended with DELETE, here or elsewhere
 	locks     keyedMutex                // serialises lifecycle changes per tenant
 	convert   *convertBudget            // bounds concurrent conversions
 	converted atomic.Int64              // conversions done, for tests and benchmarks
@@ -240,11 +243,7 @@ func New(store tenantStore, opts Config) *Runtime {
 		return auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
 	}
 	r.stateless = authed(mcp.NewStreamableHTTPHandler(r.serverFor, r.mcpOpts))
-	r.stateful = authed(mcp.NewStreamableHTTPHandler(r.serverFor, &mcp.StreamableHTTPOptions{
-		DisableLocalhostProtection: true,
-		SessionTimeout:             opts.SessionTimeout,
-		Logger:                     r.log,
-	}))
+	r.sessions = newSessionSigner(opts.MasterKeys)
 	return r
 }
 
@@ -266,11 +265,13 @@ type live struct {
 	// a resync rebuilds tenants whose generation moved on.
 	gen     atomic.Int64
 	streams streams // long-lived requests by token, ended when it is revoked
-	limits  callLimits
-	breaker *breaker
-	metrics *Metrics
-	calls   *CallLog
-	log     *slog.Logger
+	// watchers are the session GET streams that hear list_changed.
+	watchers watchers
+	limits   callLimits
+	breaker  *breaker
+	metrics  *Metrics
+	calls    *CallLog
+	log      *slog.Logger
 }
 
 // state is what a call needs, replaced atomically when settings or credentials change.
@@ -297,6 +298,10 @@ type state struct {
 	// that changes neither reuses the operations without converting.
 	spec    tenant.SpecVersion
 	convKey string
+	// fingerprints of the listed tools and resources (sessionstream.go),
+	// computed once, for list_changed and Last-Event-ID.
+	fpOnce               sync.Once
+	fpTools, fpResources string
 }
 
 // Activate starts tenant id's lifespan: it loads the newest cached spec (or
@@ -548,7 +553,6 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	// traceparent, so a trace continues into the tenant's service; with
 	// tracing off only the incoming context is passed on (tracedTransport).
 	client.Transport = newTracedTransport(client.Transport)
-	id := t.ID
 	impl := &mcp.Implementation{Name: "portico/" + t.Name, Version: r.opts.Version}
 	l := &live{
 		id:      t.ID,
@@ -575,9 +579,6 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 			// Resource reads (the only results the SDK builds whose
 			// caching it decides) are for the tenant's token holders.
 			SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "private" },
-			// Session ids name their tenant, so the handler can refuse a
-			// session presented at another tenant's endpoint.
-			GetSessionID: func() string { return id + "." + strings.ToLower(rand.Text()) },
 		}),
 	}
 	l.server.AddReceivingMiddleware(l.serveFromState)
@@ -817,6 +818,7 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 		}
 	}
 	l.state.Store(st)
+	l.watchers.publish(changedBetween(old, st))
 	var tools, resources, templates []string
 	switch {
 	case wasDiscovery && !st.discovery:

@@ -97,3 +97,14 @@ func parseChange(payload string) (Change, bool) {
 	kind, ref, _ := strings.Cut(rest, ":")
 	return Change{TenantID: id, Kind: kind, Ref: ref}, true
 }
+
+// NotifySessionEnded tells every replica listening for changes that a
+// client ended one of tenant id's MCP sessions (kind session_ended, ref
+// chosen by the caller). Nothing is stored: a replica that is not listening
+// right now does not hear of it.
+func (s *Store) NotifySessionEnded(ctx context.Context, id, ref string) error {
+	if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", ChangeChannel, id+":session_ended:"+ref); err != nil {
+		return dbErr("announce an ended MCP session", err)
+	}
+	return nil
+}

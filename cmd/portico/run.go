@@ -197,6 +197,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		SpecFetchTimeout: cfg.SpecFetchTimeout,
 		MaxSpecBytes:     cfg.MaxSpecBytes,
 		MaxOperations:    cfg.MaxOperations,
+		MasterKeys:       cfg.MasterKeys,
 		ConvertMemory:    cfg.ConvertMemory,
 		Version:          version,
 		UpstreamTimeout:  cfg.UpstreamTimeout,

@@ -1,0 +1,216 @@
+package bridge
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/portico-mcp/portico/tenant"
+)
+
+// A session client opens a GET stream to hear list_changed. Any replica
+// serves it: every replica applies every change of a tenant (sync.go), so
+// the replica holding the stream notices the change itself and writes the
+// notification once, whichever replica the change was made through.
+//
+// Each event's id is the fingerprint of the lists it reports on ("<tools
+// hash>.<resources hash>", the same on every replica for the same tool set).
+// A client that reconnects with Last-Event-ID, to this replica or another,
+// is told at once about any list that changed while it was away.
+
+// Change kinds a stream reports.
+const (
+	changedTools     = 1 << iota // notifications/tools/list_changed
+	changedResources             // notifications/resources/list_changed
+)
+
+// keepAliveEvery sends an SSE comment on idle streams, so proxies that cut
+// idle connections leave them open.
+const keepAliveEvery = 25 * time.Second
+
+// watchers are the open GET streams of one tenant on this replica.
+type watchers struct {
+	mu  sync.Mutex
+	set map[*watcher]struct{}
+}
+
+type watcher struct {
+	mu      sync.Mutex
+	pending int // changed* bits not yet written
+	wake    chan struct{}
+}
+
+func (ws *watchers) add() (*watcher, func()) {
+	w := &watcher{wake: make(chan struct{}, 1)}
+	ws.mu.Lock()
+	if ws.set == nil {
+		ws.set = make(map[*watcher]struct{})
+	}
+	ws.set[w] = struct{}{}
+	ws.mu.Unlock()
+	return w, func() {
+		ws.mu.Lock()
+		delete(ws.set, w)
+		ws.mu.Unlock()
+	}
+}
+
+// publish tells every stream that the lists in bits changed. Changes that
+// arrive faster than a stream writes collapse into one notification per list.
+func (ws *watchers) publish(bits int) {
+	if bits == 0 {
+		return
+	}
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	for w := range ws.set {
+		w.mu.Lock()
+		w.pending |= bits
+		w.mu.Unlock()
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (w *watcher) take() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b := w.pending
+	w.pending = 0
+	return b
+}
+
+// fingerprints identify what tools/list and resources/list return for st:
+// equal on every replica that built the same tool set.
+func (st *state) fingerprints() (tools, resources string) {
+	st.fpOnce.Do(func() {
+		th, rh := sha256.New(), sha256.New()
+		if st.discovery {
+			th.Write([]byte("discovery\x00"))
+		}
+		for _, op := range st.list {
+			h := th
+			if op.Kind == tenant.KindResource || op.Kind == tenant.KindResourceTemplate {
+				h = rh
+			} else if st.discovery {
+				continue // listed as the meta-tools only
+			}
+			for _, part := range [][]byte{[]byte(op.Kind), []byte(op.Name), []byte(op.URI), []byte(op.Description), op.InputSchema, op.OutputSchema} {
+				h.Write(part)
+				h.Write([]byte{0})
+			}
+		}
+		st.fpTools = hex.EncodeToString(th.Sum(nil)[:8])
+		st.fpResources = hex.EncodeToString(rh.Sum(nil)[:8])
+	})
+	return st.fpTools, st.fpResources
+}
+
+// changedBetween is which lists differ between two states.
+func changedBetween(old, st *state) int {
+	if old == nil {
+		return 0
+	}
+	ot, or := old.fingerprints()
+	nt, nr := st.fingerprints()
+	bits := 0
+	if ot != nt {
+		bits |= changedTools
+	}
+	if or != nr {
+		bits |= changedResources
+	}
+	return bits
+}
+
+var (
+	toolsChangedEvent     = []byte(`{"jsonrpc":"2.0","method":"notifications/tools/list_changed","params":{}}`)
+	resourcesChangedEvent = []byte(`{"jsonrpc":"2.0","method":"notifications/resources/list_changed","params":{}}`)
+)
+
+// serveSessionStream holds a session's GET stream open until the client
+// leaves, the tenant stops, its token is revoked or the process shuts down
+// (ctx ends in each case), writing list_changed as the tenant's lists change.
+func (r *Runtime) serveSessionStream(ctx context.Context, w http.ResponseWriter, req *http.Request, l *live, version string) {
+	watch, done := l.watchers.add()
+	defer done()
+	h := w.Header()
+	h["Cache-Control"] = hdrNoCache
+	h["Content-Type"] = hdrEventStream
+	h["Connection"] = hdrKeepAlive
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+
+	write := func(id string, data []byte) bool {
+		var b strings.Builder
+		if data == nil {
+			b.WriteString("event: prime\n")
+		} else {
+			b.WriteString("event: message\n")
+		}
+		b.WriteString("id: " + id + "\ndata: ")
+		b.Write(data)
+		b.WriteString("\n\n")
+		if _, err := w.Write([]byte(b.String())); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	eventID := func() string {
+		t, res := l.state.Load().fingerprints()
+		return t + "." + res
+	}
+	// What changed since the event the client last saw, when it resumes.
+	if last := req.Header.Get("Last-Event-ID"); last != "" {
+		lt, lr, _ := strings.Cut(last, ".")
+		t, res := l.state.Load().fingerprints()
+		bits := 0
+		if lt != t {
+			bits |= changedTools
+		}
+		if lr != res {
+			bits |= changedResources
+		}
+		watch.mu.Lock()
+		watch.pending |= bits
+		watch.mu.Unlock()
+		if bits != 0 {
+			watch.wake <- struct{}{}
+		}
+	} else if version >= "2025-11-25" {
+		// 2025-11-25 (SEP-1699): prime the client with an event id, so it
+		// can resume from here.
+		if !write(eventID(), nil) {
+			return
+		}
+	} else if rc.Flush() != nil {
+		return
+	}
+	tick := time.NewTicker(keepAliveEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil || rc.Flush() != nil {
+				return
+			}
+		case <-watch.wake:
+			bits := watch.take()
+			id := eventID()
+			if bits&changedTools != 0 && !write(id, toolsChangedEvent) {
+				return
+			}
+			if bits&changedResources != 0 && !write(id, resourcesChangedEvent) {
+				return
+			}
+		}
+	}
+}
