@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -66,26 +67,43 @@ var upstreamMS = regexp.MustCompile(`("portico/upstream_ms":)[0-9.e+-]+`)
 // newFastRuntime returns a runtime serving one active tenant "t1" over the
 // upstream at url, with a fake store.
 func newFastRuntime(t testing.TB, url string) *Runtime {
+	return newFastRuntimeWith(t, url, Config{}, nil)
+}
+
+// newFastRuntimeWith is newFastRuntime with cfg (loopback upstreams are
+// always allowed) and, when spec is not nil, the document it holds (a
+// string) instead of fastSpec, read at every build. Tokens: mcp_ok is
+// "tok", mcp_other is "tok2", both of t1.
+func newFastRuntimeWith(t testing.TB, url string, cfg Config, spec *atomic.Value) *Runtime {
 	t.Helper()
 	ten := &tenant.Tenant{ID: "t1", Name: "fast", BaseURL: url, Status: tenant.StatusPending}
 	store := &fakeStore{
 		verifyTokenFn: func(_ context.Context, secret string) (tenant.Token, error) {
-			if secret != "mcp_ok" {
-				return tenant.Token{}, tenant.ErrNotFound
+			switch secret {
+			case "mcp_ok":
+				return tenant.Token{ID: "tok", TenantID: "t1"}, nil
+			case "mcp_other":
+				return tenant.Token{ID: "tok2", TenantID: "t1"}, nil
 			}
-			return tenant.Token{ID: "tok", TenantID: "t1"}, nil
+			return tenant.Token{}, tenant.ErrNotFound
 		},
 		tenantFn: func(context.Context, string) (*tenant.Tenant, error) { c := *ten; return &c, nil },
 		setStatusFn: func(_ context.Context, _ string, to tenant.Status, _, _ string) (*tenant.Tenant, error) {
 			c := *ten
 			c.Status = to
+			ten.Status = to
 			return &c, nil
 		},
 		latestSpecFn: func(context.Context, string) (tenant.SpecVersion, error) {
+			if spec != nil {
+				doc := spec.Load().(string)
+				return tenant.SpecVersion{Version: len(doc), Raw: []byte(doc)}, nil
+			}
 			return tenant.SpecVersion{Version: 1, Raw: []byte(fastSpec)}, nil
 		},
 	}
-	r := New(store, Config{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	cfg.AllowCIDRs = append(cfg.AllowCIDRs, netip.MustParsePrefix("127.0.0.0/8"))
+	r := New(store, cfg)
 	if _, err := r.Activate(context.Background(), "t1", "test"); err != nil {
 		t.Fatal(err)
 	}

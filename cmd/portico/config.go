@@ -35,6 +35,7 @@ type config struct {
 	MaxOperations    int   // PORTICO_MAX_OPERATIONS per document, default 5000
 	ConvertMemory    int64 // PORTICO_CONVERT_MEMORY_MB: estimated heap of conversions at once, default 512
 	ResyncInterval   time.Duration
+	MCPSessionTTL    time.Duration // PORTICO_MCP_SESSION_TTL: lifetime of a 2025-xx MCP session, default 24h
 
 	// Limits (operator defaults; tenants override the MCP ones in settings).
 	BodyLimit        int64         // PORTICO_BODY_LIMIT bytes for /api/v1 bodies, default 1 MiB
@@ -206,6 +207,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		{"PORTICO_SPEC_REFRESH_INTERVAL", &c.RefreshInterval},
 		{"PORTICO_SPEC_FETCH_TIMEOUT", &c.SpecFetchTimeout},
 		{"PORTICO_RESYNC_INTERVAL", &c.ResyncInterval},
+		{"PORTICO_MCP_SESSION_TTL", &c.MCPSessionTTL},
 	} {
 		if s := getenv(d.env); s != "" {
 			v, err := time.ParseDuration(s)

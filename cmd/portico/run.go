@@ -198,6 +198,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		MaxSpecBytes:     cfg.MaxSpecBytes,
 		MaxOperations:    cfg.MaxOperations,
 		MasterKeys:       cfg.MasterKeys,
+		SessionTTL:       cfg.MCPSessionTTL,
 		ConvertMemory:    cfg.ConvertMemory,
 		Version:          version,
 		UpstreamTimeout:  cfg.UpstreamTimeout,
