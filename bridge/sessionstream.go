@@ -150,7 +150,9 @@ func (r *Runtime) serveSessionStream(ctx context.Context, w http.ResponseWriter,
 	write := func(id string, data []byte) bool {
 		var b strings.Builder
 		if data == nil {
-			b.WriteString("event: prime\n")
+			// retry: how long a client waits before reconnecting (to any
+			// replica) when the stream drops.
+			b.WriteString("event: prime\nretry: 1000\n")
 		} else {
 			b.WriteString("event: message\n")
 		}
