@@ -27,8 +27,10 @@ import (
 //
 //	<tenant id>.<base64url(payload)>.<base64url(HMAC-SHA256(key, tenant.payload)[:16])>
 //
-// where payload is a format byte, the expiry (Unix seconds), the negotiated
-// protocol version and the token id, NUL-separated. It is not a credential:
+// where payload is a format byte, the expiry (Unix seconds), 8 random bytes
+// (two sessions of one token started in the same second differ, so ending
+// one never ends the other), the negotiated protocol version and the token
+// id, NUL-separated. It is not a credential:
 // every request still carries the tenant's MCP token, checked as any other
 // request's, so a revoked token or a deactivated tenant ends its sessions on
 // every replica at the next request. The id binds the session to its tenant
@@ -36,6 +38,12 @@ import (
 // the same tenant is refused with 403, as the SDK's pinned sessions were).
 
 const sessionFormat = 1
+
+// sessionNonceLen is the random part of a session id's payload.
+const sessionNonceLen = 8
+
+// sessionHeaderLen is the payload's fixed part: format, expiry, nonce.
+const sessionHeaderLen = 1 + 8 + sessionNonceLen
 
 // sessionInfo is the verified content of a session id.
 type sessionInfo struct {
@@ -86,6 +94,8 @@ func (s *sessionSigner) issue(info sessionInfo) string {
 	var p []byte
 	p = append(p, sessionFormat)
 	p = binary.BigEndian.AppendUint64(p, uint64(info.expires.Unix()))
+	p = append(p, make([]byte, sessionNonceLen)...)
+	rand.Read(p[len(p)-sessionNonceLen:]) // never fails (crypto/rand)
 	p = append(p, info.version...)
 	p = append(p, 0)
 	p = append(p, info.token...)
@@ -121,10 +131,10 @@ func (s *sessionSigner) verify(sid string, now time.Time) (sessionInfo, error) {
 		return sessionInfo{}, errSessionUnknown
 	}
 	p, err := b64.DecodeString(payload)
-	if err != nil || len(p) < 10 || p[0] != sessionFormat {
+	if err != nil || len(p) < sessionHeaderLen+1 || p[0] != sessionFormat {
 		return sessionInfo{}, errSessionUnknown
 	}
-	version, token, ok := strings.Cut(string(p[9:]), "\x00")
+	version, token, ok := strings.Cut(string(p[sessionHeaderLen:]), "\x00")
 	if !ok {
 		return sessionInfo{}, errSessionUnknown
 	}

@@ -40,6 +40,9 @@ func TestSessionIDs(t *testing.T) {
 	if !strings.HasPrefix(sid, "t1.") {
 		t.Errorf("session id %q does not start with its tenant", sid)
 	}
+	if again := old.issue(info); again == sid {
+		t.Errorf("two sessions of one token in one second got the same id %q: ending one would end both", sid)
+	}
 	got, err := old.verify(sid, now)
 	if err != nil || got != info {
 		t.Fatalf("verify = %+v, %v; want %+v", got, err, info)
@@ -154,6 +157,9 @@ func TestSessionOnAnyReplica(t *testing.T) {
 		}
 	}
 
+	// A second session of the same token, begun in the same second (as the
+	// conformance suite's scenarios do), must outlive the first's DELETE.
+	sibling := mcpPost(t, a, "mcp_ok", initBody).Header().Get("Mcp-Session-Id")
 	del := httptest.NewRequest("DELETE", "/t/t1/mcp", nil)
 	del.Header.Set("Authorization", "Bearer mcp_ok")
 	del.Header.Set("Mcp-Session-Id", sid)
@@ -165,6 +171,9 @@ func TestSessionOnAnyReplica(t *testing.T) {
 	for name, r := range map[string]*Runtime{"A": a, "B": b} {
 		if w := mcpPost(t, r, "mcp_ok", `{"jsonrpc":"2.0","id":5,"method":"tools/list"}`, session...); w.Code != 404 || !strings.Contains(w.Body.String(), "initialize") {
 			t.Errorf("ended session on %s: %d %s, want 404 saying to initialize", name, w.Code, w.Body)
+		}
+		if w := mcpPost(t, r, "mcp_ok", `{"jsonrpc":"2.0","id":5,"method":"tools/list"}`, "Mcp-Session-Id", sibling, "Mcp-Protocol-Version", "2025-11-25"); w.Code != 200 {
+			t.Errorf("a sibling session on %s after the DELETE: %d %s, want 200", name, w.Code, w.Body)
 		}
 	}
 	// Expired: a short TTL and a clock moved past it.
