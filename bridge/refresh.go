@@ -103,7 +103,7 @@ func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (tenant.R
 	}
 	stored.Raw = nil
 	tStored := time.Now()
-	r.swapIn(ctx, t.ID, &preconverted{spec: stored, key: convKey(stored.SHA256, t.Settings), ops: conv.Operations})
+	r.swapIn(ctx, t.ID, &preconverted{spec: stored, key: convKey(stored.SHA256, t.Settings), ops: conv.Operations, report: &conv.Report})
 	r.log.Debug("spec refresh timings", "tenant", t.ID, "fetch", tFetched.Sub(t0), "convert", tConverted.Sub(tFetched),
 		"diff", tDiffed.Sub(tConverted), "store", tStored.Sub(tDiffed), "swap", time.Since(tStored))
 	if !added {

@@ -9,8 +9,10 @@ import (
 
 // SpecReport returns the conformance report of tenant id's spec: the
 // version this replica serves, else the pinned or newest stored one,
-// converted with the tenant's current settings. It converts on every call
-// (a second or two for the largest documents); nothing hot calls it.
+// converted with the tenant's current settings. The serving version's
+// report is the one its conversion produced (so activation, which answers
+// with it, converts once); any other converts again (a second or two for
+// the largest documents).
 func (r *Runtime) SpecReport(ctx context.Context, id string) (tenant.SpecReport, error) {
 	t, err := r.store.Tenant(ctx, id)
 	if err != nil {
@@ -24,6 +26,9 @@ func (r *Runtime) SpecReport(ctx context.Context, id string) (tenant.SpecReport,
 	if l := r.lookup(id); l != nil {
 		if s := l.state.Load(); s != nil && s.spec.Version > 0 {
 			v = s.spec.Version
+			if s.report != nil && s.convKey == convKey(s.spec.SHA256, t.Settings) {
+				return tenant.SpecReport{SpecVersion: v, ConversionReport: *s.report}, nil
+			}
 		}
 	}
 	if v == 0 {

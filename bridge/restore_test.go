@@ -98,3 +98,44 @@ func TestRestoreSharesConversions(t *testing.T) {
 		t.Error("conversions are still shared after Restore returned")
 	}
 }
+
+// TestSpecReportReusesConversion: the report of the version a tenant serves
+// comes from the conversion that built it (activation answers with it), so
+// asking for it converts nothing; with other conversion settings than the
+// served ones it converts again, so it is never stale.
+func TestSpecReportReusesConversion(t *testing.T) {
+	settings := tenant.Settings{}
+	s := &restoreStore{fakeStore: &fakeStore{}, ids: []string{"t1"}, status: map[string]tenant.Status{},
+		specs: map[string]tenant.SpecVersion{"t1": {Version: 1, SHA256: "fast", Raw: []byte(fastSpec)}}}
+	s.tenantFn = func(context.Context, string) (*tenant.Tenant, error) {
+		return &tenant.Tenant{ID: "t1", SpecURL: "http://127.0.0.1:1/t1", Status: tenant.StatusActive, Settings: settings}, nil
+	}
+	r := New(s, Config{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	defer r.Shutdown(context.Background())
+	if err := r.Restore(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := r.converted.Load()
+	rep, err := r.SpecReport(context.Background(), "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.converted.Load() - before; got != 0 {
+		t.Errorf("report of the serving version converted %d times, want 0", got)
+	}
+	if rep.SpecVersion != 1 || rep.Tools == 0 || rep.Seen != rep.Operations+len(rep.Excluded) {
+		t.Errorf("report = %+v", rep)
+	}
+	// Settings changed in the store, not yet applied: convert afresh.
+	settings.RouteMaps = []tenant.RouteMap{{Pattern: ".*", MCPType: tenant.KindExclude}}
+	rep2, err := r.SpecReport(context.Background(), "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.converted.Load() - before; got != 1 {
+		t.Errorf("report under new settings converted %d times, want 1", got)
+	}
+	if rep2.Tools != 0 || len(rep2.Excluded) != rep.Operations {
+		t.Errorf("report under an exclude-all route map = %+v", rep2)
+	}
+}

@@ -298,6 +298,10 @@ type state struct {
 	// that changes neither reuses the operations without converting.
 	spec    tenant.SpecVersion
 	convKey string
+	// report is the conversion's conformance report, kept so the report
+	// of the serving version (activation's answer, GET spec/report) needs
+	// no second conversion.
+	report *tenant.ConversionReport
 	// fingerprints of the listed tools and resources (sessionstream.go),
 	// computed once, for list_changed and Last-Event-ID.
 	fpOnce               sync.Once
@@ -477,13 +481,13 @@ type convShare struct {
 
 type sharedConv struct {
 	done chan struct{}
-	ops  []*Operation // nil when the conversion failed
+	conv *Conversion // nil when the conversion failed
 }
 
 // convert returns the operations of raw converted for t, converting once
 // per key. A failed conversion is not shared: its error names the tenant's
 // spec URL, so each tenant converts (and fails) on its own.
-func (s *convShare) convert(ctx context.Context, r *Runtime, key string, raw []byte, t *tenant.Tenant) ([]*Operation, error) {
+func (s *convShare) convert(ctx context.Context, r *Runtime, key string, raw []byte, t *tenant.Tenant) (*Conversion, error) {
 	s.mu.Lock()
 	c, ok := s.m[key]
 	if !ok {
@@ -493,8 +497,8 @@ func (s *convShare) convert(ctx context.Context, r *Runtime, key string, raw []b
 	s.mu.Unlock()
 	if ok {
 		<-c.done
-		if c.ops != nil {
-			return c.ops, nil
+		if c.conv != nil {
+			return c.conv, nil
 		}
 	} else {
 		defer close(c.done)
@@ -504,9 +508,9 @@ func (s *convShare) convert(ctx context.Context, r *Runtime, key string, raw []b
 		return nil, err
 	}
 	if !ok {
-		c.ops = conv.Operations
+		c.conv = conv
 	}
-	return conv.Operations, nil
+	return conv, nil
 }
 
 // EndStreams ends the long-lived listen streams of every tenant (clients
@@ -605,27 +609,30 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	}
 	var spec tenant.SpecVersion
 	var ops []*Operation
+	var report *tenant.ConversionReport
 	switch v := status.ServingVersion; {
 	case prev != nil && !prev.closed && v > 0 && prev.spec.Version == v && prev.convKey == convKey(prev.spec.SHA256, t.Settings):
-		spec, ops = prev.spec, prev.list // versions never change: no load, no conversion
+		spec, ops, report = prev.spec, prev.list, prev.report // versions never change: no load, no conversion
 	case conv != nil && v > 0 && conv.spec.Version == v && conv.key == convKey(conv.spec.SHA256, t.Settings):
-		spec, ops = conv.spec, conv.ops
+		spec, ops, report = conv.spec, conv.ops, conv.report
 	case v > 0:
 		spec, err = r.store.Spec(ctx, t.ID, v)
 		if err != nil {
 			return nil, 0, fmt.Errorf("load cached spec: %w", err)
 		}
 		if share := r.share.Load(); share != nil && spec.SHA256 != "" {
-			if ops, err = share.convert(ctx, r, convKey(spec.SHA256, t.Settings), spec.Raw, t); err != nil {
+			c, err := share.convert(ctx, r, convKey(spec.SHA256, t.Settings), spec.Raw, t)
+			if err != nil {
 				return nil, 0, err
 			}
+			ops, report = c.Operations, &c.Report
 			break
 		}
 		c, err := r.convertSpec(ctx, spec.Raw, t)
 		if err != nil {
 			return nil, 0, err
 		}
-		ops = c.Operations
+		ops, report = c.Operations, &c.Report
 	case !fetchIfMissing:
 		return nil, 0, fmt.Errorf("load cached spec: %w", tenant.ErrNotFound)
 	default:
@@ -644,7 +651,7 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 		if err != nil {
 			return nil, 0, fmt.Errorf("store spec version: %w", err)
 		}
-		ops = c.Operations
+		ops, report = c.Operations, &c.Report
 	}
 	key := convKey(spec.SHA256, t.Settings)
 	spec.Raw, spec.Diff = nil, nil // not needed once converted
@@ -662,7 +669,7 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 		maxResponse = t.Settings.MaxResponseBytes
 	}
 	st := &state{tenant: t, ops: make(map[string]*Operation, len(ops)), list: ops, creds: creds, timeout: timeout,
-		maxResponse: maxResponse, spec: spec, convKey: key}
+		maxResponse: maxResponse, spec: spec, convKey: key, report: report}
 	for _, op := range ops {
 		st.ops[op.key()] = op
 		switch op.Kind {
@@ -683,9 +690,10 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 // preconverted is a conversion done by a refresh, handed to buildState so
 // the new version is not converted twice.
 type preconverted struct {
-	spec tenant.SpecVersion // without its document
-	key  string             // convKey of the conversion
-	ops  []*Operation
+	spec   tenant.SpecVersion // without its document
+	key    string             // convKey of the conversion
+	ops    []*Operation
+	report *tenant.ConversionReport
 }
 
 // convKey identifies a conversion: the same document converted with the
