@@ -701,17 +701,24 @@ func (a *oauthServer) handleRegister(rl *rateLimits) echo.HandlerFunc {
 			return err
 		}
 		c.Response().Header().Set("Cache-Control", "no-store")
-		return c.JSON(http.StatusCreated, map[string]any{
+		out := map[string]any{
 			"client_id":                  saved.ID,
 			"client_id_issued_at":        saved.CreatedAt.Unix(),
-			"client_name":                saved.Name,
-			"client_uri":                 saved.URI,
 			"redirect_uris":              saved.RedirectURIs,
 			"grant_types":                []string{"authorization_code", "refresh_token"},
 			"response_types":             []string{"code"},
 			"token_endpoint_auth_method": "none",
 			"scope":                      ScopeMCP,
-		})
+		}
+		// Optional members the client did not send are omitted, not empty:
+		// the TypeScript SDK parses client_uri as a URL and rejects "".
+		if saved.Name != "" {
+			out["client_name"] = saved.Name
+		}
+		if saved.URI != "" {
+			out["client_uri"] = saved.URI
+		}
+		return c.JSON(http.StatusCreated, out)
 	}
 }
 

@@ -148,6 +148,7 @@ func TestOAuthRegister(t *testing.T) {
 		{"loopback http", `{"redirect_uris":["http://127.0.0.1:3000/cb"],"client_name":"CLI"}`, 201, "", ""},
 		{"https, secret method replaced", `{"redirect_uris":["https://claude.ai/api/mcp/auth_callback"],"token_endpoint_auth_method":"client_secret_basic"}`, 201, "", ""},
 		{"localhost", `{"redirect_uris":["http://localhost:9/cb"]}`, 201, "", ""},
+		{"with client_uri", `{"redirect_uris":["https://ok.example/cb"],"client_name":"App","client_uri":"https://ok.example"}`, 201, "", ""},
 		{"no redirect_uris", `{"client_name":"x"}`, 400, "invalid_redirect_uri", "redirect_uris"},
 		{"plain http elsewhere", `{"redirect_uris":["http://app.example/cb"]}`, 400, "invalid_redirect_uri", "redirect_uris[0]"},
 		{"custom scheme", `{"redirect_uris":["https://ok.example/cb","myapp://cb"]}`, 400, "invalid_redirect_uri", "redirect_uris[1]"},
@@ -170,6 +171,13 @@ func TestOAuthRegister(t *testing.T) {
 				json.Unmarshal(w.Body.Bytes(), &r)
 				if _, ok := st.clients[fmt.Sprint(r["client_id"])]; !ok || r["token_endpoint_auth_method"] != "none" {
 					t.Errorf("registration = %v, want a stored client_id and token_endpoint_auth_method none", r)
+				}
+				// An optional member the client did not send is absent, never
+				// "" (the TypeScript SDK rejects an empty client_uri).
+				for k, v := range r {
+					if v == "" {
+						t.Errorf("registration answers %s: \"\"; omit it", k)
+					}
 				}
 				return
 			}
