@@ -34,8 +34,8 @@ var deniedRanges = []struct {
 	{netip.MustParsePrefix("198.18.0.0/15"), "a benchmarking"},
 	{netip.MustParsePrefix("224.0.0.0/4"), "a multicast"},
 	{netip.MustParsePrefix("240.0.0.0/4"), "a reserved"},
-	{netip.MustParsePrefix("::/96"), "an IPv4-compatible or unspecified"}, // ::a.b.c.d, ::, ::1 are covered below too
-	{netip.MustParsePrefix("::1/128"), "a loopback"},
+	{netip.MustParsePrefix("::1/128"), "a loopback"},                      // before ::/96, which holds it, so the error names it
+	{netip.MustParsePrefix("::/96"), "an IPv4-compatible or unspecified"}, // ::a.b.c.d and ::
 	{netip.MustParsePrefix("64:ff9b::/96"), "a NAT64"},
 	{netip.MustParsePrefix("64:ff9b:1::/48"), "a NAT64"},
 	{netip.MustParsePrefix("100::/64"), "a discard-only"},

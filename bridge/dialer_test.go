@@ -287,6 +287,20 @@ func TestGuardZonesAndTheAllowList(t *testing.T) {
 	}
 }
 
+// TestGuardNamesTheRange: the refusal names the range a user would know the
+// address by (::1 is loopback, though ::/96 holds it too).
+func TestGuardNamesTheRange(t *testing.T) {
+	for addr, want := range map[string]string{
+		"::1": "loopback", "::1%lo": "loopback", "::127.0.0.1": "IPv4-compatible", "::": "unspecified",
+		"127.0.0.1": "loopback", "fe80::1%eth0": "link-local", "64:ff9b::7f00:1": "NAT64",
+	} {
+		err := decide(nil, netip.MustParseAddr(addr))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("decide(%s) = %v, want it named %s", addr, err, want)
+		}
+	}
+}
+
 // FuzzGuardNeverDialsDenied: whatever URL a tenant or client writes, the
 // guard's dialer never hands a denied address (zone stripped, unmapped) to
 // the socket layer, and the socket-level Control check refuses it too.
