@@ -177,7 +177,11 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 			req.Header.Set("Mcp-Protocol-Version", sess.version)
 		}
 		w.Header().Set("Mcp-Session-Id", sid)
-	} else if msg.method == "initialize" && req.Header.Get("Mcp-Protocol-Version") < version20260728 {
+	} else if msg.method == "initialize" {
+		if req.Header.Get("Mcp-Protocol-Version") >= version20260728 {
+			removedInitialize(w, msg.id)
+			return
+		}
 		// A session-based client starts here; 2026-07-28 has no sessions.
 		w.Header().Set("Mcp-Session-Id", r.sessions.issue(sessionInfo{tenant: id, token: tok.ID,
 			version: negotiatedVersion(msg.params), expires: r.sessionExpiry(tok, start)}))
@@ -186,6 +190,20 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.stateless.ServeHTTP(w, withBody(req, body))
+}
+
+// removedInitialize answers an initialize sent as a 2026-07-28 request
+// (Mcp-Protocol-Version: 2026-07-28), a method that version removed: 404
+// with JSON-RPC -32601, as it requires (SEP-2575). Older clients send
+// initialize without that header and start a session.
+func removedInitialize(w http.ResponseWriter, id json.RawMessage) {
+	if len(id) == 0 {
+		id = json.RawMessage("null")
+	}
+	msg, _ := json.Marshal("initialize is not a 2026-07-28 method: call server/discover, or send initialize without Mcp-Protocol-Version: 2026-07-28 to start a 2025-11-25 session")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusNotFound)
+	fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":%s}}`+"\n", id, msg)
 }
 
 // FailureThrottle counts failed token checks (api.FailureThrottle): Wait

@@ -182,9 +182,11 @@ func TestSessionOnAnyReplica(t *testing.T) {
 	if w := mcpPost(t, b, "mcp_ok", `{"jsonrpc":"2.0","id":6,"method":"tools/list"}`, "Mcp-Session-Id", esid); w.Code != 404 || !strings.Contains(w.Body.String(), "session_expired") {
 		t.Errorf("expired session: %d %s", w.Code, w.Body)
 	}
-	// 2026-07-28 has no sessions: its initialize gets no id.
-	if w := mcpPost(t, a, "mcp_ok", strings.Replace(initBody, "2025-11-25", "2026-07-28", 1), "Mcp-Protocol-Version", "2026-07-28"); w.Header().Get("Mcp-Session-Id") != "" {
-		t.Errorf("2026-07-28 initialize got a session id")
+	// 2026-07-28 removed initialize (SEP-2575): 404 / -32601 with the
+	// request's id, and no session id.
+	w = mcpPost(t, a, "mcp_ok", strings.Replace(initBody, "2025-11-25", "2026-07-28", 1), "Mcp-Protocol-Version", "2026-07-28")
+	if w.Code != 404 || w.Header().Get("Mcp-Session-Id") != "" || !strings.Contains(w.Body.String(), `"id":0,"error":{"code":-32601`) || !strings.Contains(w.Body.String(), "server/discover") {
+		t.Errorf("2026-07-28 initialize: %d, session %q: %s; want 404 / -32601 naming server/discover and no session", w.Code, w.Header().Get("Mcp-Session-Id"), w.Body)
 	}
 }
 
