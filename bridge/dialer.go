@@ -201,7 +201,7 @@ func (g guard) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
 	if res == nil {
 		res = net.DefaultResolver
 	}
-	ips, err := res.LookupNetIP(ctx, "ip", host)
+	ips, err := res.LookupNetIP(ctx, "ip", localhostName(host))
 	if err != nil {
 		return nil, err
 	}
@@ -215,6 +215,21 @@ func (g guard) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
 		}
 	}
 	return ips, nil
+}
+
+// localhostName returns "localhost" for every name RFC 6761 reserves for
+// loopback ("localhost", "LOCALHOST.", "x.localhost"), and host unchanged
+// otherwise. Go's resolver answers "localhost" from /etc/hosts but sends
+// "localhost." and "x.localhost" to DNS, where they usually do not exist, so
+// they would pass registration as "not resolvable yet" while a resolver
+// elsewhere maps them to loopback: asking for "localhost" judges all of them
+// by the loopback addresses they stand for.
+func localhostName(host string) string {
+	name := strings.ToLower(strings.TrimSuffix(host, "."))
+	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
+		return "localhost"
+	}
+	return host
 }
 
 // dialContext is the transports' DialContext: resolve, check every answer,

@@ -259,6 +259,28 @@ func TestGuardAddressForms(t *testing.T) {
 	}
 }
 
+// TestGuardLocalhostNames: Go's resolver answers only "localhost" itself
+// (from /etc/hosts) and sends "localhost." or "x.localhost" to DNS, where
+// they do not exist; each must still be judged as the loopback it stands
+// for, at registration and at dial time, never passed as "not resolvable".
+func TestGuardLocalhostNames(t *testing.T) {
+	g := guard{resolver: fakeResolver{
+		"localhost": {netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")},
+	}}
+	for _, host := range []string{"localhost", "localhost.", "LOCALHOST.", "LocalHost", "api.localhost", "api.localhost.", "a.b.LOCALHOST"} {
+		_, err := g.resolve(context.Background(), host)
+		var blocked *BlockedAddressError
+		if !errors.As(err, &blocked) || blocked.What != "a loopback" {
+			t.Errorf("resolve(%q) = %v, want refused as loopback", host, err)
+		} else if blocked.Host != host {
+			t.Errorf("resolve(%q) names %q; the refusal should name the host as written", host, blocked.Host)
+		}
+	}
+	if _, err := g.resolve(context.Background(), "localhost.example"); err == nil || errors.As(err, new(*BlockedAddressError)) {
+		t.Errorf("resolve(localhost.example) = %v, want an ordinary lookup failure (it is not a reserved name)", err)
+	}
+}
+
 func TestGuardZonesAndTheAllowList(t *testing.T) {
 	for _, c := range []struct {
 		addr, allow string
