@@ -15,8 +15,12 @@ import (
 // OAuth codes and refresh tokens, passwords): every failed attempt takes a
 // token from its keys' buckets (the client address, and where it applies the
 // secret's public prefix or the email), and a key with an empty bucket is
-// refused with 429 until it refills. Successes take nothing, so a client that
-// gets its secret right is never slowed down by anyone else's failures.
+// refused with 429 until it refills. Successes take nothing, and the prefix
+// and email buckets are judged only after the secret proved wrong, so a
+// client that gets its secret right is never slowed down by failures from
+// other addresses. Clients sharing one address (a NAT, a hosted connector's
+// egress) share its bucket: while one of them keeps failing, all of them
+// wait (at most the refill interval after the failures stop).
 //
 // Buckets live in this process only: with several replicas each replica
 // throttles on its own (docs/security.md). Buckets that are full again are
