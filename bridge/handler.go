@@ -95,7 +95,26 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "could not check the MCP token right now; retry shortly")
 		return
 	}
+	r.serveTenant(w, req, id, tok, start, r.stateless)
+}
 
+// TenantHandler serves tenant id's MCP endpoint at whatever path it is
+// mounted, without an MCP token: for a process that serves one service to
+// whoever may reach it (`portico run`, or Portico's own /mcp once it has
+// checked the caller itself). Everything past authentication — sessions,
+// 2026-07-28 requests, the fast paths — is the tenant endpoint's own code.
+func (r *Runtime) TenantHandler(id string) http.Handler {
+	tok := tenant.Token{ID: "local", TenantID: id, Name: "local"}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.serveTenant(w, req, id, tok, time.Now(), r.open)
+	})
+}
+
+// serveTenant serves one MCP request of tenant id once tok has been
+// verified for it; sdk answers what the fast paths do not.
+func (r *Runtime) serveTenant(w http.ResponseWriter, req *http.Request, id string, tok tenant.Token, start time.Time, sdk http.Handler) {
+	var err error
+	var ok bool
 	// A session id is checked here, on whichever replica the request
 	// reached (session.go); past this point a session request is served as
 	// a session-less one of its negotiated version.
@@ -189,7 +208,7 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 	if body != nil && (r.fastCall(w, req, l, &msg) || r.fastList(w, req, l, &msg)) {
 		return
 	}
-	r.stateless.ServeHTTP(w, withBody(req, body))
+	sdk.ServeHTTP(w, withBody(req, body))
 }
 
 // removedInitialize answers an initialize sent as a 2026-07-28 request

@@ -184,6 +184,7 @@ type Runtime struct {
 	// session-less requests of older clients and, once their session id is
 	// checked, 2025-xx session requests (handler.go, session.go).
 	stateless http.Handler
+	open      http.Handler              // stateless without the bearer check, for TenantHandler
 	sessions  *sessionSigner            // issues and checks Mcp-Session-Id (session.go)
 	ended     endedSessions             // sessions ended with DELETE, here or elsewhere
 	locks     keyedMutex                // serialises lifecycle changes per tenant
@@ -243,6 +244,7 @@ func New(store tenantStore, opts Config) *Runtime {
 		return auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
 	}
 	r.stateless = authed(mcp.NewStreamableHTTPHandler(r.serverFor, r.mcpOpts))
+	r.open = mcp.NewStreamableHTTPHandler(r.serverFor, r.mcpOpts)
 	r.sessions = newSessionSigner(opts.MasterKeys)
 	return r
 }

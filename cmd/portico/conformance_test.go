@@ -40,16 +40,46 @@ func TestConformance(t *testing.T) {
 	fx := startFastAPIApp(t, "conformance_app:app")
 	p := startPortico(t, dbURL)
 	id, token := conformanceTenant(t, p, fx.url)
-	endpoint := bearerProxy(t, p.url, token) + "/t/" + id + "/mcp"
+	runConformance(t, tools, bearerProxy(t, p.url, token)+"/t/"+id+"/mcp", "expected-failures-")
+}
 
+// TestConformanceRun holds `portico run --transport http` to the same suite
+// over the same fixture service and settings: it is served by the tenant
+// endpoint's code, so it must fail only where the tenant endpoint fails, or
+// where an unauthenticated local server must differ (listed in
+// conformance/run-expected-failures-<set>.yaml).
+func TestConformanceRun(t *testing.T) {
+	tools := nodeTools(t)
+	fx := startFastAPIApp(t, "conformance_app:app")
+	settings := filepath.Join(t.TempDir(), "settings.json")
+	b, _ := json.Marshal(conformanceSettings)
+	os.WriteFile(settings, b, 0o600)
+	url := startRunHTTPFor(t, fx.url, fx.url+"/openapi.json", "--settings", settings)
+	runConformance(t, tools, url, "run-expected-failures-")
+}
+
+// TestConformanceSelf runs the suite against /mcp, Portico's own MCP
+// server (its tools are the REST API's operations, so the suite's fixture
+// tools are absent: conformance/self-expected-failures-<set>.yaml lists
+// them with that reason, and the protocol checks must pass).
+func TestConformanceSelf(t *testing.T) {
+	tools := nodeTools(t)
+	dbURL := pgtest.NewDB(t)
+	p := startPortico(t, dbURL)
+	runConformance(t, tools, bearerProxy(t, p.url, p.adminKey)+"/mcp", "self-expected-failures-")
+}
+
+// runConformance runs the suite against endpoint for every requirement set,
+// judging the failures against conformance/<prefix><set>.yaml.
+func runConformance(t *testing.T, tools nodeToolsDir, endpoint, prefix string) {
 	summary := []string{}
 	for _, set := range conformanceSets {
 		t.Run(set, func(t *testing.T) {
-			baseline, _ := filepath.Abs(filepath.Join("..", "..", "conformance", "expected-failures-"+set+".yaml"))
+			baseline, _ := filepath.Abs(filepath.Join("..", "..", "conformance", prefix+set+".yaml"))
 			expected := readExpectedFailures(t, baseline)
 			out := t.TempDir()
 			if d := os.Getenv("PORTICO_CONFORMANCE_OUT"); d != "" {
-				out = filepath.Join(d, set) // kept, to read the checks
+				out = filepath.Join(d, prefix+set) // kept, to read the checks
 				os.RemoveAll(out)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -104,6 +134,17 @@ func TestConformance(t *testing.T) {
 	t.Logf("conformance summary:\n%s", strings.Join(summary, "\n"))
 }
 
+// conformanceSettings make the fixture service's /resources operations the
+// suite's resources.
+var conformanceSettings = map[string]any{
+	"route_maps": []map[string]any{{"pattern": "^/resources/", "mcp_type": "resource"}},
+	"uris": map[string]string{
+		"static_text":   "test://static-text",
+		"static_binary": "test://static-binary",
+		"template_data": "test://template/{id}/data",
+	},
+}
+
 // fixtureTenants numbers the fixture tenants, whose names must differ.
 var fixtureTenants atomic.Int64
 
@@ -115,14 +156,7 @@ func conformanceTenant(t *testing.T, p *portico, upstream string) (id, token str
 	var created struct{ ID string }
 	p.do(t, "POST", "/api/v1/tenants", map[string]any{
 		"name": fmt.Sprintf("conformance-%d", fixtureTenants.Add(1)), "base_url": upstream,
-		"settings": map[string]any{
-			"route_maps": []map[string]any{{"pattern": "^/resources/", "mcp_type": "resource"}},
-			"uris": map[string]string{
-				"static_text":   "test://static-text",
-				"static_binary": "test://static-binary",
-				"template_data": "test://template/{id}/data",
-			},
-		},
+		"settings": conformanceSettings,
 	}, 201, &created)
 	token = p.token(t, created.ID)
 	p.do(t, "POST", "/api/v1/tenants/"+created.ID+"/activate", nil, 200, nil)

@@ -38,7 +38,10 @@ Usage:
   portico migrate up|down N|version manage the database schema
   portico convert SPEC [--json]     print the tools an OpenAPI document becomes (no database)
   portico run --openapi URL|FILE --base-url URL [--header 'K: V']... [--transport stdio|http]
-                                    one service as an MCP server, no database (stdio by default)
+              [--addr 127.0.0.1:8765] [--route-maps FILE] [--settings FILE]
+                                    one service as an MCP server, no database (stdio by default);
+                                    over http it answers as a tenant endpoint at /mcp; under the
+                                    MCP Inspector write -header (one dash): it takes --header itself
   portico admin key create --name N print a new admin API key
   portico admin user create --email E  create a dashboard user (operator by default);
                                     password from PORTICO_ADMIN_PASSWORD or stdin

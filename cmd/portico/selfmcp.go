@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/portico-mcp/portico/api"
 	"github.com/portico-mcp/portico/bridge"
 	"github.com/portico-mcp/portico/tenant"
@@ -53,10 +51,10 @@ func newSelfMCP(ctx context.Context, a *app, internalURL string) (*selfMCP, erro
 	if _, err := rt.Activate(ctx, t.ID, "system"); err != nil {
 		return nil, fmt.Errorf("build Portico's own MCP server: %w", err)
 	}
-	srv := rt.Server(t.ID)
-	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
-		Stateless: true, DisableLocalhostProtection: true, Logger: a.log,
-	})
+	// Past the API key check below, /mcp is served as a tenant endpoint is
+	// (sessions, 2026-07-28, the fast paths); the key is forwarded to the
+	// REST API, which authorizes each call.
+	sdk := rt.TenantHandler(t.ID)
 	s := &selfMCP{runtime: rt}
 	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
@@ -86,6 +84,11 @@ func writeJSONError(w http.ResponseWriter, status int, msg string) {
 	if status == http.StatusServiceUnavailable {
 		code = "unavailable"
 	}
+	writeJSONErrorCode(w, status, code, msg)
+}
+
+// writeJSONErrorCode writes Portico's error shape.
+func writeJSONErrorCode(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": code, "message": msg, "details": map[string]any{}}})
