@@ -163,10 +163,11 @@ func (f *fakeStore) Ping(ctx context.Context) error {
 }
 
 type fakeRuntime struct {
-	ActivateFn   func(ctx context.Context, id, actor string) (*tenant.Tenant, error)
-	DeactivateFn func(ctx context.Context, id, actor string) (*tenant.Tenant, error)
-	ToolsFn      func(ctx context.Context, id string) ([]tenant.Tool, error)
-	ReloadFn     func(ctx context.Context, id string) error
+	ActivateFn      func(ctx context.Context, id, actor string) (*tenant.Tenant, error)
+	DeactivateFn    func(ctx context.Context, id, actor string) (*tenant.Tenant, error)
+	ToolsFn         func(ctx context.Context, id string) ([]tenant.Tool, error)
+	CheckSettingsFn func(id string, s tenant.Settings) error
+	ReloadFn        func(ctx context.Context, id string) error
 }
 
 func (f *fakeRuntime) Activate(ctx context.Context, id, actor string) (*tenant.Tenant, error) {
@@ -188,6 +189,15 @@ func (f *fakeRuntime) Tools(ctx context.Context, id string) ([]tenant.Tool, erro
 		return nil, unexpected("Tools")
 	}
 	return f.ToolsFn(ctx, id)
+}
+
+// CheckSettings defaults to accepting, as the real one does for a tenant
+// that serves nothing.
+func (f *fakeRuntime) CheckSettings(id string, s tenant.Settings) error {
+	if f.CheckSettingsFn == nil {
+		return nil
+	}
+	return f.CheckSettingsFn(id, s)
 }
 
 // Reload defaults to a no-op, as the real one is for inactive tenants.

@@ -51,6 +51,11 @@ type deactivator interface {
 
 type reloader interface {
 	Reload(ctx context.Context, id string) error
+	// CheckSettings refuses settings that cannot apply to the tenant's
+	// serving document (a per-operation key that names no operation), as a
+	// *tenant.InvalidError naming each key; nil when they can, or when the
+	// tenant serves nothing to check against.
+	CheckSettings(id string, s tenant.Settings) error
 }
 
 // tenantView is a tenant as the API shows it: with the URL agents connect to.
@@ -284,6 +289,11 @@ func handleTenantUpdate(store interface {
 		if err := checkUpstreams(c, check, store, log, id, map[string]*string{"base_url": req.BaseURL, "spec_url": req.SpecURL}); err != nil {
 			return err
 		}
+		if req.Settings != nil && req.SpecURL == nil {
+			if err := rt.CheckSettings(id, *req.Settings); err != nil {
+				return err
+			}
+		}
 		p := tenant.TenantPatch{Name: req.Name, BaseURL: req.BaseURL, SpecURL: req.SpecURL, Settings: req.Settings}
 		t, err := store.UpdateTenant(c.Request().Context(), id, p, actor(c))
 		if err != nil {
@@ -307,6 +317,9 @@ func handleSettingsPut(store tenantUpdater, rt reloader, baseURL string) echo.Ha
 			return err
 		}
 		if err := s.Validate(); err != nil {
+			return err
+		}
+		if err := rt.CheckSettings(id, s); err != nil {
 			return err
 		}
 		t, err := store.UpdateTenant(c.Request().Context(), id, tenant.TenantPatch{Settings: &s}, actor(c))

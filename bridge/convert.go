@@ -124,6 +124,14 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 	if c.out.Warnings == nil {
 		c.out.Warnings = []string{}
 	}
+	// A names or uris key that matches no operation would be ignored
+	// silently; the API refuses it for an active tenant, and the report
+	// says so for a document converted before the check could run.
+	if err := CheckSettingKeys(c.out.Report.OperationKeys, tenant.Settings{Names: opts.Names, URIs: opts.URIs}); err != nil {
+		for _, p := range err.(*tenant.InvalidError).Problems {
+			c.warnf("%s %s", p.Field, p.Problem)
+		}
+	}
 	c.finishReport()
 	return &c.out, nil
 }
@@ -317,6 +325,10 @@ func (c *converter) match(method, path string, tags []string) *routeMap {
 
 // classify applies the route maps. It reports false when the operation is excluded.
 func (c *converter) classify(op *Operation) bool {
+	if op.OperationID != "" {
+		c.out.Report.OperationKeys = append(c.out.Report.OperationKeys, op.OperationID)
+	}
+	c.out.Report.OperationKeys = append(c.out.Report.OperationKeys, op.Method+" "+op.Path)
 	op.Kind = tenant.KindTool
 	if m := c.match(op.Method, op.Path, op.Tags); m != nil {
 		if m.MCPType == tenant.KindExclude {

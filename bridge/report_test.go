@@ -46,6 +46,8 @@ func TestConversionReport(t *testing.T) {
 			{Feature: "callbacks", Count: 1, Instead: "not converted: the operation is a tool without them"},
 			{Feature: "request bodies offered in several media types", Count: 1, Instead: "one is used: JSON first, then form, then multipart, then the first listed"},
 		},
+		// Every key a per-operation setting may use, the excluded one too.
+		OperationKeys: []string{"dup", "GET /a", "dup", "POST /a", long, "GET /b", "get_c", "GET /c/{id}", "wipe", "DELETE /admin"},
 	}
 	if diff := cmp.Diff(want, r); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)

@@ -51,6 +51,11 @@ type ConversionReport struct {
 	// with what it did instead.
 	Unsupported []UnsupportedFeature `json:"unsupported"`
 	Warnings    []string             `json:"warnings"` // everything else worth a look
+	// OperationKeys are every operationId and "METHOD /path" of the
+	// document, excluded operations included: what settings keyed by
+	// operation (names, uris, timeouts_ms) may name. Not part of the
+	// report's JSON.
+	OperationKeys []string `json:"-"`
 }
 
 // SpecReport is the conformance report of one stored spec version.
