@@ -163,14 +163,36 @@ func (l *live) readResource(op *Operation) mcp.ResourceHandler {
 		if res.status >= 400 {
 			return nil, fmt.Errorf("upstream returned HTTP %d %s for %s %s: %s", res.status, http.StatusText(res.status), op.Method, op.Path, quote(res.body, errorBodyLimit))
 		}
-		c := &mcp.ResourceContents{URI: req.Params.URI, MIMEType: res.contentType}
-		if utf8.Valid(res.body) {
+		mt := res.contentType
+		if mt == "" {
+			mt = op.mimeType()
+		}
+		c := &mcp.ResourceContents{URI: req.Params.URI, MIMEType: mt}
+		if textMedia(mt) && utf8.Valid(res.body) {
 			c.Text = string(res.body)
 		} else {
 			c.Blob = res.body
 		}
 		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{c}}, nil
 	}
+}
+
+// textMedia reports whether a body of media type mt is text a resource
+// carries as text: text/*, JSON, XML, YAML, JavaScript, form data, or no
+// type at all. Anything else (images, PDF, octet streams, audio, archives)
+// is a blob, even when its bytes happen to be valid UTF-8.
+func textMedia(mt string) bool {
+	mt, _, _ = strings.Cut(strings.ToLower(mt), ";")
+	mt = strings.TrimSpace(mt)
+	switch {
+	case mt == "", strings.HasPrefix(mt, "text/"), isJSONMedia(mt),
+		strings.HasSuffix(mt, "/xml"), strings.HasSuffix(mt, "+xml"),
+		strings.HasSuffix(mt, "/yaml"), strings.HasSuffix(mt, "+yaml"), mt == "application/x-yaml",
+		mt == "application/javascript", mt == "application/ecmascript", mt == "application/x-www-form-urlencoded",
+		mt == "application/graphql", mt == "application/sql":
+		return true
+	}
+	return false
 }
 
 // do sends op's request built from args to the tenant's upstream with its

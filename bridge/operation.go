@@ -26,6 +26,10 @@ type Operation struct {
 	WrapResult   bool            `json:"wrap_result,omitempty"`   // result is wrapped as {"result": ...}
 	Params       []Param         `json:"params,omitempty"`        // how arguments map to the request
 	Body         *Body           `json:"body,omitempty"`          // nil when the operation takes no body
+	// ResponseType is the media type of the success response (JSON when
+	// offered, else the first listed): what a resource lists as its
+	// mimeType. Empty when the document names none.
+	ResponseType string `json:"response_type,omitempty"`
 
 	args atomic.Pointer[argCheck] // the compiled input schema (validate.go), built on first use
 	out  atomic.Pointer[argCheck] // the compiled output schema, built on first empty result

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -676,9 +677,9 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 		st.ops[op.key()] = op
 		switch op.Kind {
 		case tenant.KindResource:
-			st.resources = append(st.resources, &mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: "application/json"})
+			st.resources = append(st.resources, &mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: op.mimeType()})
 		case tenant.KindResourceTemplate:
-			st.templates = append(st.templates, &mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: "application/json"})
+			st.templates = append(st.templates, &mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: op.mimeType()})
 		default:
 			st.tools = append(st.tools, op.tool())
 		}
@@ -707,6 +708,17 @@ func convKey(sha string, s tenant.Settings) string {
 		U map[string]string `json:",omitempty"`
 	}{s.RouteMaps, s.Names, s.URIs})
 	return sha + "|" + string(b)
+}
+
+// mimeType is what op's resource lists as its mimeType: the success
+// response's media type (parameters dropped), JSON when the document names
+// none.
+func (op *Operation) mimeType() string {
+	if op.ResponseType == "" {
+		return "application/json"
+	}
+	mt, _, _ := strings.Cut(op.ResponseType, ";")
+	return strings.TrimSpace(mt)
 }
 
 func (op *Operation) tool() *mcp.Tool {
@@ -815,9 +827,9 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 		}
 		switch op.Kind {
 		case tenant.KindResource:
-			l.server.AddResource(&mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: "application/json"}, l.readResource(op))
+			l.server.AddResource(&mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: op.mimeType()}, l.readResource(op))
 		case tenant.KindResourceTemplate:
-			l.server.AddResourceTemplate(&mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: "application/json"}, l.readResource(op))
+			l.server.AddResourceTemplate(&mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: op.mimeType()}, l.readResource(op))
 		default:
 			l.server.AddTool(op.registered(), l.callTool(op))
 		}

@@ -157,6 +157,11 @@ func (c *converter) operationV2(d *v2.Swagger, path, method string, item *v2.Pat
 	}
 	c.buildInput(op, params, b, &r)
 	c.buildOutput(op, successSchemaV2(o.Responses))
+	produces := o.Produces
+	if len(produces) == 0 {
+		produces = d.Produces
+	}
+	op.ResponseType = preferJSON(produces)
 	c.add(op)
 }
 

@@ -139,6 +139,7 @@ func (c *converter) operationV3(path, method string, item *v3.PathItem, o *v3.Op
 	}
 	c.buildInput(op, params, b, &r)
 	c.buildOutput(op, successSchemaV3(o.Responses))
+	op.ResponseType = successMediaV3(o.Responses)
 	c.add(op)
 }
 
@@ -258,6 +259,52 @@ func jsonRank(mt string) int {
 var successCodes = []string{"200", "201", "202", "203", "206", "2XX", "2xx"}
 
 func successSchemaV3(rs *v3.Responses) *base.SchemaProxy {
+	resp := successResponseV3(rs)
+	if resp == nil || resp.Content == nil {
+		return nil
+	}
+	for mt, media := range resp.Content.FromOldest() {
+		if isJSONMedia(mt) && media != nil && media.Schema != nil {
+			return media.Schema
+		}
+	}
+	return nil
+}
+
+// successMediaV3 is the media type the success response is sent in: a
+// JSON one when offered, else the first listed.
+func successMediaV3(rs *v3.Responses) string {
+	resp := successResponseV3(rs)
+	if resp == nil || resp.Content == nil {
+		return ""
+	}
+	var mts []string
+	for mt := range resp.Content.FromOldest() {
+		mts = append(mts, mt)
+	}
+	return preferJSON(mts)
+}
+
+// preferJSON returns the first JSON media type of mts, else the first one;
+// wildcards (*/*, image/*) name no type and are skipped.
+func preferJSON(mts []string) string {
+	first := ""
+	for _, mt := range mts {
+		if strings.Contains(mt, "*") {
+			continue
+		}
+		if isJSONMedia(mt) {
+			return mt
+		}
+		if first == "" {
+			first = mt
+		}
+	}
+	return first
+}
+
+// successResponseV3 is the response the output schema is taken from.
+func successResponseV3(rs *v3.Responses) *v3.Response {
 	if rs == nil || rs.Codes == nil {
 		return nil
 	}
@@ -276,15 +323,7 @@ func successSchemaV3(rs *v3.Responses) *base.SchemaProxy {
 			}
 		}
 	}
-	if resp == nil || resp.Content == nil {
-		return nil
-	}
-	for mt, media := range resp.Content.FromOldest() {
-		if isJSONMedia(mt) && media != nil && media.Schema != nil {
-			return media.Schema
-		}
-	}
-	return nil
+	return resp
 }
 
 // encodingsV3 reads a media type's per-property encoding objects.
