@@ -166,3 +166,29 @@ func refuseOrigin(w http.ResponseWriter, id, origin string) {
 	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": "origin_not_allowed", "message": msg,
 		"details": map[string]any{"origin": origin, "setting": "settings.cors_origins"}}})
 }
+
+// SameOriginOnly guards an MCP endpoint that no page of another origin may
+// call (Portico's own /mcp, whose API keys act on every tenant): a request
+// whose Origin is not publicURL's own is refused 403 before h runs, and an
+// OPTIONS is answered 204 without CORS headers. Requests without Origin
+// (clients that are not browsers) reach h unchanged.
+func SameOriginOnly(publicURL string, h http.Handler) http.Handler {
+	own := originOf(publicURL)
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if o := req.Header.Get("Origin"); o != "" && o != own {
+			msg := "Origin " + o + " may not call Portico's /mcp: it takes requests from browser pages of Portico's own origin (" + own +
+				") only; call it from an MCP client that is not a browser (which sends no Origin), or give a browser app a tenant endpoint (/t/<id>/mcp) whose settings.cors_origins lists it"
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": "origin_not_allowed", "message": msg,
+				"details": map[string]any{"origin": o}}})
+			return
+		}
+		if req.Method == http.MethodOptions {
+			w.Header().Set("Allow", corsMethods)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, req)
+	})
+}

@@ -287,7 +287,9 @@ func TestOriginValidation(t *testing.T) {
 // database, with no re-activation.
 func TestCORSOriginsApplyLive(t *testing.T) {
 	f := newCORSFixture(t, tenant.Settings{})
-	status := func(r *Runtime) int { return do(r, "POST", "/t/t1/mcp", listBody, mcpHeaders("mcp_ok", appOrigin)...).Code }
+	status := func(r *Runtime) int {
+		return do(r, "POST", "/t/t1/mcp", listBody, mcpHeaders("mcp_ok", appOrigin)...).Code
+	}
 	for i, want := range []struct {
 		origins []string
 		status  int
