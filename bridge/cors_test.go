@@ -302,3 +302,28 @@ func TestCORSOriginsApplyLive(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCheckOrigin is the cost the Origin check adds to an MCP request:
+// none for a client that sends no Origin, a map lookup for a listed one.
+func BenchmarkCheckOrigin(b *testing.B) {
+	r := New(&fakeStore{}, Config{})
+	r.SetPublicURL("https://portico.example.com")
+	l := &live{id: "t1"}
+	l.state.Store(&state{cors: newCORSPolicy(tenant.Settings{CORSOrigins: []string{"https://a.example", appOrigin}})})
+	r.register(l)
+	for _, c := range []struct{ name, origin string }{{"no origin", ""}, {"listed origin", appOrigin}, {"refused origin", "https://evil.example"}} {
+		b.Run(c.name, func(b *testing.B) {
+			req := httptest.NewRequest("POST", "/t/t1/mcp", nil)
+			if c.origin != "" {
+				req.Header.Set("Origin", c.origin)
+			}
+			w := httptest.NewRecorder()
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.Header())
+				w.Body.Reset()
+				r.checkOrigin(w, req, "t1")
+			}
+		})
+	}
+}
