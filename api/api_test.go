@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -146,6 +147,27 @@ func TestEndpointsSuccess(t *testing.T) {
 			}},
 			rt:         &fakeRuntime{ReloadFn: func(_ context.Context, id string) error { return check("id", id, "t1") }},
 			wantStatus: 200, wantBody: fmt.Sprintf(t1JSON, "pending"),
+		},
+		{
+			name: "put settings with browser origins", method: "PUT", path: "/api/v1/tenants/t1/settings", key: t1Key,
+			body: `{"cors_origins":["https://app.example.com","http://127.0.0.1:5173"]}`,
+			store: &fakeStore{UpdateTenantFn: func(_ context.Context, id string, p tenant.TenantPatch, _ string) (*tenant.Tenant, error) {
+				want := tenant.Settings{CORSOrigins: []string{"https://app.example.com", "http://127.0.0.1:5173"}}
+				return cloneT1(), check("patch", p, tenant.TenantPatch{Settings: &want})
+			}},
+			rt:         &fakeRuntime{ReloadFn: func(_ context.Context, id string) error { return check("id", id, "t1") }},
+			wantStatus: 200, wantBody: fmt.Sprintf(t1JSON, "pending"),
+		},
+		{
+			name: "put settings: bad browser origins are named, nothing saved", method: "PUT", path: "/api/v1/tenants/t1/settings", key: t1Key,
+			body: `{"cors_origins":["https://ok.example","*","https://app.example.com/mcp"]}`,
+			store: &fakeStore{UpdateTenantFn: func(context.Context, string, tenant.TenantPatch, string) (*tenant.Tenant, error) {
+				return nil, errors.New("invalid settings must not be saved")
+			}},
+			wantStatus: 422,
+			wantBody: `{"error":{"code":"invalid_input","message":"2 fields are invalid: settings.cors_origins[1] \"*\" is not allowed: the endpoint takes bearer tokens and must check where browser requests come from; list each origin that may call it, such as https://app.example.com; settings.cors_origins[2] \"https://app.example.com/mcp\" is a URL, not an origin: an origin is scheme, host and port only; write \"https://app.example.com\"",
+				"details":{"fields":[{"field":"settings.cors_origins[1]","problem":"\"*\" is not allowed: the endpoint takes bearer tokens and must check where browser requests come from; list each origin that may call it, such as https://app.example.com"},
+				{"field":"settings.cors_origins[2]","problem":"\"https://app.example.com/mcp\" is a URL, not an origin: an origin is scheme, host and port only; write \"https://app.example.com\""}]}}}`,
 		},
 		{
 			name: "put credential", method: "PUT", path: "/api/v1/tenants/t1/credentials/upstream", key: t1Key,

@@ -57,6 +57,9 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no MCP endpoint here: tenant endpoints are /t/<id>/mcp")
 		return
 	}
+	if !r.checkOrigin(w, req, id) {
+		return // refused Origin, or a preflight: answered without a credential (cors.go)
+	}
 	secret, ok := bearerToken(req)
 	if !ok {
 		r.challenge(w, req, id, "")

@@ -3,7 +3,10 @@ package bridge
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
+
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // ProtectedResourcePrefix is where each tenant endpoint's OAuth 2.0
@@ -16,6 +19,17 @@ const ProtectedResourcePrefix = "/.well-known/oauth-protected-resource"
 // they are built from each request's Host.
 func (r *Runtime) SetPublicURL(u string) {
 	r.publicURL.Store(strings.TrimRight(u, "/"))
+	r.publicOrigin.Store(originOf(u))
+}
+
+// originOf returns the origin of URL u, "" when it has none.
+func originOf(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	o, _ := tenant.CanonicalOrigin(pu.Scheme + "://" + pu.Host)
+	return o
 }
 
 // baseURL returns the public URL, or one built from req.

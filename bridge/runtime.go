@@ -208,6 +208,8 @@ type Runtime struct {
 	streams    context.Context
 	endStreams context.CancelFunc
 	publicURL  atomic.Value // string, see SetPublicURL
+	// publicOrigin is publicURL's origin, the one a same-origin Origin names.
+	publicOrigin atomic.Value // string
 }
 
 // New returns a Runtime with no active tenants; call Restore to bring back
@@ -305,6 +307,9 @@ type state struct {
 	// of the serving version (activation's answer, GET spec/report) needs
 	// no second conversion.
 	report *tenant.ConversionReport
+	// cors is the tenant's browser access (settings.cors_origins), nil
+	// when it lists no origin (cors.go).
+	cors *corsPolicy
 	// fingerprints of the listed tools and resources (sessionstream.go),
 	// computed once, for list_changed and Last-Event-ID.
 	fpOnce               sync.Once
@@ -672,7 +677,7 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 		maxResponse = t.Settings.MaxResponseBytes
 	}
 	st := &state{tenant: t, ops: make(map[string]*Operation, len(ops)), list: ops, creds: creds, timeout: timeout,
-		maxResponse: maxResponse, spec: spec, convKey: key, report: report}
+		maxResponse: maxResponse, spec: spec, convKey: key, report: report, cors: newCORSPolicy(t.Settings)}
 	for _, op := range ops {
 		st.ops[op.key()] = op
 		switch op.Kind {

@@ -116,6 +116,10 @@ type Settings struct {
 	// MaxResponseBytes caps one upstream response read into a tool result
 	// (longer ones are cut, and the result says so); 0 means the default.
 	MaxResponseBytes int64 `json:"max_response_bytes,omitempty"`
+	// CORSOrigins are the browser origins (https://app.example.com) whose
+	// pages may call the tenant's MCP endpoint: they get CORS headers, and
+	// requests with any other Origin are refused (403). None by default.
+	CORSOrigins []string `json:"cors_origins,omitempty"`
 }
 
 // RouteMap is one rule mapping operations to an MCP kind, as FastMCP's RouteMap.
@@ -235,6 +239,15 @@ func (s Settings) Validate() error {
 	for _, h := range s.ForwardHeaders {
 		if !headerName.MatchString(h) {
 			inv.Add("settings.forward_headers", fmt.Sprintf("%q is not a valid header name", h))
+		}
+	}
+	if len(s.CORSOrigins) > MaxCORSOrigins {
+		inv.Add("settings.cors_origins", fmt.Sprintf("has %d origins; at most %d", len(s.CORSOrigins), MaxCORSOrigins))
+	} else {
+		for i, o := range s.CORSOrigins {
+			if _, err := CanonicalOrigin(o); err != nil {
+				inv.Add(fmt.Sprintf("settings.cors_origins[%d]", i), err.Error())
+			}
 		}
 	}
 	return inv.Err()

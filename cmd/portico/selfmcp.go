@@ -56,7 +56,9 @@ func newSelfMCP(ctx context.Context, a *app, internalURL string) (*selfMCP, erro
 	// REST API, which authorizes each call.
 	sdk := rt.TenantHandler(t.ID)
 	s := &selfMCP{runtime: rt}
-	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// A page of another origin gets nothing here, before the key is checked
+	// (DNS-rebinding protection, as the MCP transport requires).
+	s.handler = bridge.SameOriginOnly(a.publicURL, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(key, "pk_") {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="portico"`)
@@ -73,7 +75,7 @@ func newSelfMCP(ctx context.Context, a *app, internalURL string) (*selfMCP, erro
 			return
 		}
 		sdk.ServeHTTP(w, r)
-	})
+	}))
 	return s, nil
 }
 

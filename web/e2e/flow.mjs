@@ -209,20 +209,23 @@ try {
   assert.equal(after.status, 401, 'a revoked token is refused');
 
   // 9. Settings, activity, overview with lifecycle confirmation, the list.
-  // A setting the page does not show (a REST rate limit) survives a save from the page.
+  // A setting the page does not show (a REST rate limit) survives a save
+  // from the page, and so do the browser origins it shows.
   const putHidden = await page.evaluate(async (p) => {
-    const r = await fetch('/api/v1' + p + '/settings', { method: 'PUT', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': sessionStorage.getItem('portico.csrf') || '' }, body: JSON.stringify({ ...(await (await fetch('/api/v1' + p)).json()).settings, rest_rate_limit_per_second: 40, rest_rate_limit_burst: 80 }) });
+    const r = await fetch('/api/v1' + p + '/settings', { method: 'PUT', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': sessionStorage.getItem('portico.csrf') || '' }, body: JSON.stringify({ ...(await (await fetch('/api/v1' + p)).json()).settings, rest_rate_limit_per_second: 40, rest_rate_limit_burst: 80, cors_origins: ['https://app.example.com', 'http://127.0.0.1:5173'] }) });
     return r.status;
   }, tenantPath.replace(/^.*(\/tenants\/[^/]+).*$/, '$1'));
   assert.equal(putHidden, 200, 'set a REST limit through the API');
   await page.goto(base + tenantPath + '/settings');
   await main.getByText('Matches 1 operation').waitFor();
+  assert.equal(await main.getByLabel('Browser origins (CORS)').inputValue(), 'https://app.example.com, http://127.0.0.1:5173', 'the page shows the browser origins');
   await shot('settings');
   await main.getByRole('button', { name: 'Save settings' }).click();
   await page.getByText(/Settings saved/).first().waitFor();
   const kept = await page.evaluate(async (p) => (await (await fetch('/api/v1' + p)).json()).settings, tenantPath.replace(/^.*(\/tenants\/[^/]+).*$/, '$1'));
   assert.equal(kept.rest_rate_limit_per_second, 40, 'saving from the page keeps settings it does not show');
   assert.ok(kept.route_maps && kept.route_maps.length, 'and the route maps it edits');
+  assert.deepEqual(kept.cors_origins, ['https://app.example.com', 'http://127.0.0.1:5173'], 'and the browser origins');
   await page.goto(base + tenantPath + '/activity');
   await main.getByRole('heading', { name: 'Audit log' }).waitFor();
   await main.locator('table').getByText('credential.create').first().waitFor();

@@ -1,5 +1,5 @@
 // Settings: route maps with a live preview, name overrides, timeouts,
-// concurrency, header forwarding and the refresh interval.
+// concurrency, header forwarding, browser origins and the refresh interval.
 import { h, loading, errorBox, field, toast } from '../ui.js';
 import { api, enc } from '../api.js';
 import { routeMapEditor, opsOf } from '../routemaps.js';
@@ -36,12 +36,13 @@ export async function settingsTab(t) {
   const conc = num('max_concurrency', s.max_concurrency, { min: 0, max: 10000, placeholder: '64 (default)' });
   const refresh = num('refresh_interval_s', s.refresh_interval_s, { min: 0, max: 86400, placeholder: '300 (default)' });
   const fwd = h('input', { name: 'forward_headers', value: (s.forward_headers || []).join(', '), placeholder: 'X-Request-Id, X-User-Id' });
+  const origins = h('input', { name: 'cors_origins', value: (s.cors_origins || []).join(', '), placeholder: 'https://app.example.com' });
   const msg = h('div');
   const checked = h('div');
 
   // PUT /settings replaces every setting: keep the ones this form does not
   // edit (rate limits, response cap, URIs, tool mode) as they are.
-  const edited = ['route_maps', 'names', 'upstream_timeout_ms', 'max_concurrency', 'refresh_interval_s', 'forward_headers'];
+  const edited = ['route_maps', 'names', 'upstream_timeout_ms', 'max_concurrency', 'refresh_interval_s', 'forward_headers', 'cors_origins'];
   const collect = () => {
     const out = { ...s };
     for (const k of edited) delete out[k];
@@ -59,6 +60,8 @@ export async function settingsTab(t) {
     if (refresh.value) out.refresh_interval_s = Number(refresh.value);
     const hs = fwd.value.split(',').map(x => x.trim()).filter(Boolean);
     if (hs.length) out.forward_headers = hs;
+    const os = origins.value.split(/[\s,]+/).filter(Boolean);
+    if (os.length) out.cors_origins = os;
     return out;
   };
   const form = h('form', { class: 'stack' },
@@ -78,7 +81,8 @@ export async function settingsTab(t) {
         field('Upstream timeout (ms)', timeout, 'How long one call may take. Empty = server default.'),
         field('Max concurrent calls', conc, 'Per tenant. Empty = server default.'),
         field('Refresh interval (s)', refresh, 'How often Portico re-fetches the spec: 30–86400. Empty = default.'),
-        field('Forward headers', fwd, 'Headers copied from the agent\'s MCP request to your service, comma-separated.'))),
+        field('Forward headers', fwd, 'Headers copied from the agent\'s MCP request to your service, comma-separated.'),
+        field('Browser origins (CORS)', origins, 'Web apps that may call the MCP endpoint from a browser, e.g. https://app.example.com (exact origins, comma-separated; no * ). Empty = none.'))),
     msg,
     h('div', { class: 'actions sticky' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save settings')));
   form.addEventListener('submit', async e => {

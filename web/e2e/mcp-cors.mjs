@@ -1,0 +1,33 @@
+// A web app's MCP client, run by cmd/portico/cors_test.go: Chromium opens a
+// page served from another origin than Portico's, whose script (the
+// TypeScript MCP SDK) connects to a tenant endpoint through CORS. Once from
+// an origin the tenant lists, once from one it does not. Prints
+// {"listed": …, "unlisted": …} as JSON on stdout.
+//
+// Env: MCP_URL, MCP_TOKEN, PAGE_URL, UNLISTED_PAGE_URL.
+import { chromium } from 'playwright-core';
+
+const { MCP_URL: url, MCP_TOKEN: token, PAGE_URL: pageURL, UNLISTED_PAGE_URL: unlistedURL } = process.env;
+for (const [k, v] of Object.entries({ MCP_URL: url, MCP_TOKEN: token, PAGE_URL: pageURL, UNLISTED_PAGE_URL: unlistedURL })) {
+  if (!v) { console.error(`${k} is not set`); process.exit(2); }
+}
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const run = async at => {
+  const page = await (await browser.newContext()).newPage();
+  page.setDefaultTimeout(20000);
+  page.on('console', m => console.error(`[${new URL(at).host}] console ${m.type()}: ${m.text()}`));
+  page.on('pageerror', e => console.error(`[${new URL(at).host}] page error: ${e.message}`));
+  await page.goto(at);
+  await page.waitForFunction(() => window.ready === true);
+  return page.evaluate(([u, t]) => window.runClient(u, t), [url, token]);
+};
+try {
+  const listed = await run(pageURL);
+  const unlisted = await run(unlistedURL);
+  console.log(JSON.stringify({ listed, unlisted }));
+} finally {
+  await browser.close();
+}
