@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -38,9 +39,13 @@ func TestConformance(t *testing.T) {
 	tools := nodeTools(t)
 	dbURL := pgtest.NewDB(t)
 	fx := startFastAPIApp(t, "conformance_app:app")
-	p := startPortico(t, dbURL)
+	// The suite's client reaches Portico through the proxy, so the proxy is
+	// Portico's public URL: browsers' Origin checks judge against it.
+	proxy, point := publicBearerProxy(t)
+	p := startPortico(t, dbURL, "PORTICO_PUBLIC_URL="+proxy, "PORTICO_ADDR="+freeAddr(t))
 	id, token := conformanceTenant(t, p, fx.url)
-	runConformance(t, tools, bearerProxy(t, p.url, token)+"/t/"+id+"/mcp", "expected-failures-")
+	point(p.url, token)
+	runConformance(t, tools, proxy+"/t/"+id+"/mcp", "expected-failures-")
 }
 
 // TestConformanceRun holds `portico run --transport http` to the same suite
@@ -65,8 +70,10 @@ func TestConformanceRun(t *testing.T) {
 func TestConformanceSelf(t *testing.T) {
 	tools := nodeTools(t)
 	dbURL := pgtest.NewDB(t)
-	p := startPortico(t, dbURL)
-	runConformance(t, tools, bearerProxy(t, p.url, p.adminKey)+"/mcp", "self-expected-failures-")
+	proxy, point := publicBearerProxy(t)
+	p := startPortico(t, dbURL, "PORTICO_PUBLIC_URL="+proxy, "PORTICO_ADDR="+freeAddr(t))
+	point(p.url, p.adminKey)
+	runConformance(t, tools, proxy+"/mcp", "self-expected-failures-")
 }
 
 // runConformance runs the suite against endpoint for every requirement set,
@@ -163,15 +170,40 @@ func conformanceTenant(t *testing.T, p *portico, upstream string) (id, token str
 	return created.ID, token
 }
 
-// bearerProxy starts a loopback reverse proxy to target that adds the MCP
-// token to every request, for clients that cannot send one.
-func bearerProxy(t *testing.T, target, token string) string {
+// freeAddr is a loopback address with a port free right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// publicBearerProxy starts a bearer proxy before the Portico it leads to,
+// so its URL can be that Portico's PORTICO_PUBLIC_URL; point names the
+// target and the token once they exist (until then it answers 503).
+func publicBearerProxy(t *testing.T) (proxyURL string, point func(target, token string)) {
+	t.Helper()
+	var rp atomic.Pointer[httputil.ReverseProxy]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := rp.Load(); p != nil {
+			p.ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "the proxy has no target yet", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, func(target, token string) { rp.Store(newBearerProxy(t, target, token)) }
+}
+
+func newBearerProxy(t *testing.T, target, token string) *httputil.ReverseProxy {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rp := &httputil.ReverseProxy{
+	return &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(u)
 			r.Out.Host = r.In.Host // Host as the client sent it
@@ -181,9 +213,6 @@ func bearerProxy(t *testing.T, target, token string) string {
 		},
 		FlushInterval: -1, // SSE
 	}
-	srv := httptest.NewServer(rp)
-	t.Cleanup(srv.Close)
-	return srv.URL
 }
 
 // nodeToolsDir holds Node 22 and the npm MCP tools, installed by .ci/run.

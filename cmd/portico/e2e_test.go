@@ -431,7 +431,13 @@ func startPorticoWith(t *testing.T, dbURL string, extra map[string]string) *port
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, getenv, pw, p.logs); pw.Close() }()
+	// PORTICO_ADDR picks the port, for a test whose PORTICO_PUBLIC_URL is a
+	// proxy in front (the first line then names the public URL).
+	addr := "127.0.0.1:0"
+	if a := env["PORTICO_ADDR"]; a != "" {
+		addr = a
+	}
+	go func() { errc <- run(ctx, []string{"serve", "--addr", addr}, getenv, pw, p.logs); pw.Close() }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-errc; err != nil {
@@ -443,11 +449,14 @@ func startPorticoWith(t *testing.T, dbURL string, extra map[string]string) *port
 		t.Fatalf("portico did not start: %v\n%s", err, p.logs.String())
 	}
 	go io.Copy(io.Discard, pr)
-	_, addr, ok := strings.Cut(strings.TrimSpace(line), " serving on ")
+	_, served, ok := strings.Cut(strings.TrimSpace(line), " serving on ")
 	if !ok {
 		t.Fatalf("unexpected first line %q", line)
 	}
-	p.url = addr
+	p.url = served
+	if env["PORTICO_PUBLIC_URL"] != "" {
+		p.url = "http://" + addr
+	}
 	return p
 }
 
