@@ -343,14 +343,12 @@ func (c *converter) classify(op *Operation) bool {
 	return true
 }
 
-// httpMethods are the operation keys of a path item.
-var httpMethods = map[string]bool{"GET": true, "PUT": true, "POST": true, "DELETE": true, "OPTIONS": true, "HEAD": true, "PATCH": true, "TRACE": true, "QUERY": true}
 
 // isOperation reports whether method under path can become a tool: a key
 // that is no HTTP method (invalid OpenAPI) is skipped with a warning
 // instead of becoming a tool with no name and a request nobody can send.
 func (c *converter) isOperation(path, method string) bool {
-	if !httpMethods[strings.ToUpper(method)] {
+	if !tenant.IsOperationMethod(method) {
 		c.warnf("paths: %q: %q is not an HTTP method; skipped", path, method)
 		return false
 	}

@@ -141,7 +141,15 @@ const (
 
 var headerName = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
-var httpMethods = map[string]bool{"GET": true, "PUT": true, "POST": true, "DELETE": true, "OPTIONS": true, "HEAD": true, "PATCH": true, "TRACE": true}
+// OperationMethods are the HTTP methods an OpenAPI path item may hold
+// operations for (QUERY is OpenAPI 3.2's), upper case: the one list the
+// converter and settings validation (route maps, "METHOD /path" keys) share.
+var OperationMethods = []string{"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE", "QUERY"}
+
+// IsOperationMethod reports whether m, in any case, is one of OperationMethods.
+func IsOperationMethod(m string) bool {
+	return slices.Contains(OperationMethods, strings.ToUpper(m))
+}
 
 // TimeoutFor returns the timeout TimeoutsMS sets for the operation with
 // this operationId, method and path template, and whether one is set. The
@@ -181,10 +189,8 @@ func (s Settings) Validate() error {
 			}
 		}
 		for _, m := range rm.Methods {
-			switch strings.ToUpper(m) {
-			case "*", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE":
-			default:
-				inv.Add(f+".methods", fmt.Sprintf("%q is not an HTTP method", m))
+			if m != "*" && !IsOperationMethod(m) {
+				inv.Add(f+".methods", fmt.Sprintf("%q is not an HTTP method: use one of %s, or * for all", m, strings.Join(OperationMethods, ", ")))
 			}
 		}
 	}
@@ -211,7 +217,7 @@ func (s Settings) Validate() error {
 		}
 		if method, path, ok := strings.Cut(strings.TrimSpace(k), " "); strings.TrimSpace(k) == "" {
 			inv.Add(f, `the key must be an operationId or "METHOD /path"`)
-		} else if ok && (!httpMethods[strings.ToUpper(method)] || !strings.HasPrefix(strings.TrimSpace(path), "/")) {
+		} else if ok && (!IsOperationMethod(method) || !strings.HasPrefix(strings.TrimSpace(path), "/")) {
 			inv.Add(f, fmt.Sprintf(`the key must be an operationId or "METHOD /path" such as "GET /items/{id}"; %q is neither`, k))
 		}
 	}

@@ -35,7 +35,9 @@ const usage = `Portico turns OpenAPI (FastAPI) services into MCP servers, one pe
 Usage:
   portico dev                       run everything locally (database, demo tenant) in one command
   portico serve                     serve the API, dashboard and MCP endpoints (production)
-  portico migrate up|down N|version manage the database schema
+  portico migrate up|down N|force N|version
+                                    manage the database schema (force N: mark version N applied and
+                                    clean, after fixing a failed migration by hand)
   portico convert SPEC [--json]     print the tools an OpenAPI document becomes (no database)
   portico run --openapi URL|FILE --base-url URL [--header 'K: V']... [--transport stdio|http]
               [--addr 127.0.0.1:8765] [--route-maps FILE] [--settings FILE]
@@ -513,7 +515,7 @@ func cmdMigrate(ctx context.Context, cfg *config, args []string, stdout io.Write
 		return errors.New("DATABASE_URL is not set: point it at the PostgreSQL database to migrate")
 	}
 	if len(args) == 0 {
-		return errors.New("usage: portico migrate up | down N | version")
+		return errors.New("usage: portico migrate up | down N | force N | version")
 	}
 	switch args[0] {
 	case "up":
@@ -531,9 +533,21 @@ func cmdMigrate(ctx context.Context, cfg *config, args []string, stdout io.Write
 		if err := migrations.Down(ctx, cfg.DatabaseURL, n); err != nil {
 			return err
 		}
+	case "force":
+		latest := migrations.Latest()
+		if len(args) != 2 {
+			return fmt.Errorf("usage: portico migrate force N (N from 0 to %d: the last version that fully applied, once the schema was fixed by hand)", latest)
+		}
+		n, err := strconv.ParseUint(args[1], 10, 32)
+		if err != nil || uint(n) > latest {
+			return fmt.Errorf("migrate force: %q is not a schema version from 0 to %d", args[1], latest)
+		}
+		if err := migrations.Force(ctx, cfg.DatabaseURL, uint(n)); err != nil {
+			return err
+		}
 	case "version":
 	default:
-		return fmt.Errorf("unknown migrate command %q: use up, down N or version", args[0])
+		return fmt.Errorf("unknown migrate command %q: use up, down N, force N or version", args[0])
 	}
 	v, dirty, err := migrations.Version(ctx, cfg.DatabaseURL)
 	if err != nil {
