@@ -343,7 +343,6 @@ func (c *converter) classify(op *Operation) bool {
 	return true
 }
 
-
 // isOperation reports whether method under path can become a tool: a key
 // that is no HTTP method (invalid OpenAPI) is skipped with a warning
 // instead of becoming a tool with no name and a request nobody can send.
