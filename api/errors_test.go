@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/labstack/echo/v4"
 
 	"github.com/portico-mcp/portico/tenant"
 )
@@ -368,5 +369,20 @@ func TestReloadFailureAfterSaveIsReported(t *testing.T) {
 	w := do(t, newTestServer(t, st, rt), "PATCH", "/api/v1/tenants/t1", adminKey, `{"spec_url":"https://y.example/openapi.json"}`)
 	if w.Code != http.StatusBadGateway || decodeError(t, w.Body.String()).Error.Code != "activation_failed" {
 		t.Errorf("got %d %s, want 502 activation_failed", w.Code, w.Body)
+	}
+}
+
+// TestJSONIsNotHTMLEscaped: "<", ">" and "&" in a JSON response stay as
+// written (they are common in descriptions and URLs).
+func TestJSONIsNotHTMLEscaped(t *testing.T) {
+	e := echo.New()
+	e.JSONSerializer = plainJSON{}
+	rec := httptest.NewRecorder()
+	c := e.NewContext(httptest.NewRequest("GET", "/", nil), rec)
+	if err := c.JSON(200, map[string]string{"url": "https://x.example/?a=1&b=<2>"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(rec.Body.String()); got != `{"url":"https://x.example/?a=1&b=<2>"}` {
+		t.Errorf("body = %s", got)
 	}
 }

@@ -11,6 +11,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -207,6 +208,7 @@ func New(opts Options) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = handleError(opts.Logger, opts.BodyLimit)
+	e.JSONSerializer = plainJSON{}
 	e.IPExtractor = echo.ExtractIPDirect()
 	if opts.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
@@ -230,4 +232,19 @@ func (s *Server) Handler() http.Handler { return s.e }
 // itself are passed through untouched.
 func (s *Server) Mount(path string, h http.Handler) {
 	s.e.Any(path, echo.WrapHandler(h))
+}
+
+// plainJSON is echo's JSON serializer without HTML escaping: responses are
+// application/json, never inlined into a page, so "<", ">" and "&" (in
+// descriptions, URLs with query strings, error texts) stay as written
+// instead of becoming \u003c, \u003e and \u0026.
+type plainJSON struct{ echo.DefaultJSONSerializer }
+
+func (plainJSON) Serialize(c echo.Context, i any, indent string) error {
+	enc := json.NewEncoder(c.Response())
+	enc.SetEscapeHTML(false)
+	if indent != "" {
+		enc.SetIndent("", indent)
+	}
+	return enc.Encode(i)
 }

@@ -208,6 +208,14 @@ func (r *Runtime) serveTenant(w http.ResponseWriter, req *http.Request, id strin
 		w.Header().Set("Mcp-Session-Id", r.sessions.issue(sessionInfo{tenant: id, token: tok.ID,
 			version: negotiatedVersion(msg.params), expires: r.sessionExpiry(tok, start)}))
 	}
+	if req.Method == http.MethodPost {
+		// The SDK refuses these in plain text; say it in the error shape.
+		if jsonOK, streamOK := accepts(req.Header.Values("Accept")); !jsonOK || !streamOK {
+			writeError(w, http.StatusNotAcceptable, "not_acceptable",
+				fmt.Sprintf("send Accept: application/json, text/event-stream (a Streamable HTTP POST is answered with either; got %q)", req.Header.Get("Accept")))
+			return
+		}
+	}
 	if body != nil && (r.fastCall(w, req, l, &msg) || r.fastList(w, req, l, &msg)) {
 		return
 	}

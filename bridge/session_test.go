@@ -357,3 +357,26 @@ func TestSessionStreamHearsListChanged(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// TestPOSTNeedsBothAcceptTypes: a POST whose Accept lacks one of the two
+// types the transport requires gets Portico's JSON error shape saying what
+// to send (the SDK answered in plain text), on the fast paths' methods too.
+func TestPOSTNeedsBothAcceptTypes(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(fastUpstream))
+	defer up.Close()
+	r := newFastRuntimeWith(t, up.URL, Config{}, nil)
+	for _, accept := range []string{"application/json", "text/event-stream", ""} {
+		for _, body := range []string{`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, `{"jsonrpc":"2.0","id":1,"method":"ping"}`} {
+			w := mcpPost(t, r, "mcp_ok", body, "Accept", accept, "Mcp-Protocol-Version", "2025-06-18")
+			if w.Code != http.StatusNotAcceptable || w.Header().Get("Content-Type") != "application/json" ||
+				!strings.Contains(w.Body.String(), `"code":"not_acceptable"`) || !strings.Contains(w.Body.String(), "application/json, text/event-stream") {
+				t.Errorf("Accept %q, %s: %d %s %s", accept, body, w.Code, w.Header().Get("Content-Type"), w.Body)
+			}
+		}
+	}
+	for _, accept := range []string{"application/json, text/event-stream", "*/*", "application/*, text/*"} {
+		if w := mcpPost(t, r, "mcp_ok", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, "Accept", accept, "Mcp-Protocol-Version", "2025-06-18"); w.Code != 200 {
+			t.Errorf("Accept %q: %d %s", accept, w.Code, w.Body)
+		}
+	}
+}

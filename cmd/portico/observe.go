@@ -167,6 +167,26 @@ type requestIDKey struct{}
 // access log line, and recovers a panic that escaped everything else. It
 // wraps the writer only to read the status, and passes Flush through, so
 // MCP streams are never buffered.
+// quietRequest reports requests logged at debug, not info: probes,
+// scrapes, and the dashboard's static files when served fine (a dashboard
+// session fetches dozens, mostly 304s, and would bury the API's lines).
+func quietRequest(req *http.Request, status int) bool {
+	p := req.URL.Path
+	switch p {
+	case "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	if req.Method != http.MethodGet && req.Method != http.MethodHead || status >= 400 {
+		return false
+	}
+	for _, prefix := range []string{"/api/", "/t/", "/mcp", "/oauth/", "/.well-known/"} {
+		if strings.HasPrefix(p, prefix) {
+			return false
+		}
+	}
+	return true
+}
+
 func withRequestContext(next http.Handler, log *slog.Logger) http.Handler {
 	h := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		start := time.Now()
@@ -194,8 +214,7 @@ func withRequestContext(next http.Handler, log *slog.Logger) http.Handler {
 				sw.status = http.StatusInternalServerError
 			}
 			level := slog.LevelInfo
-			switch req.URL.Path {
-			case "/healthz", "/readyz", "/metrics":
+			if quietRequest(req, sw.code()) {
 				level = slog.LevelDebug
 			}
 			log.Log(req.Context(), level, "http request", "method", req.Method, "path", req.URL.Path,

@@ -70,3 +70,31 @@ func TestPanicIsRecoveredAndLogged(t *testing.T) {
 		t.Errorf("after the panic: %d %q, want the process still serving", code, body)
 	}
 }
+
+// TestStaticFilesLogAtDebug: the dashboard's files (and 304s) are logged at
+// debug, so a dev session's info log shows the API, MCP and OAuth requests.
+func TestStaticFilesLogAtDebug(t *testing.T) {
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		quiet        bool
+	}{
+		{"GET", "/", 200, true},
+		{"GET", "/assets/app.js", 304, true},
+		{"HEAD", "/favicon.ico", 200, true},
+		{"GET", "/healthz", 200, true},
+		{"GET", "/missing.js", 404, false},
+		{"GET", "/api/v1/tenants", 200, false},
+		{"POST", "/t/x/mcp", 200, false},
+		{"GET", "/t/x/mcp", 200, false},
+		{"GET", "/mcp", 200, false},
+		{"GET", "/oauth/authorize", 302, false},
+		{"GET", "/.well-known/oauth-authorization-server", 200, false},
+		{"POST", "/", 200, false},
+	} {
+		req := httptest.NewRequest(tc.method, tc.path, nil)
+		if got := quietRequest(req, tc.status); got != tc.quiet {
+			t.Errorf("%s %s %d: quiet = %v, want %v", tc.method, tc.path, tc.status, got, tc.quiet)
+		}
+	}
+}
