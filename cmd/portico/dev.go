@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/portico-mcp/portico/migrations"
 	"github.com/portico-mcp/portico/tenant"
@@ -223,7 +224,7 @@ func devMasterKey(path string) ([]tenant.MasterKey, error) {
 func devDatabase(ctx context.Context, databaseURL string, stdout io.Writer) (string, func(), error) {
 	noop := func() {}
 	if databaseURL != "" {
-		return databaseURL, noop, nil
+		return databaseURL, noop, ensureDatabase(ctx, databaseURL, stdout)
 	}
 	if url, err := devUseServer(ctx, devLocalPostgres.host, devLocalPostgres.port); err == nil {
 		fmt.Fprintf(stdout, "Using the local PostgreSQL on %s:%d, database %s (this directory's).\n", devLocalPostgres.host, devLocalPostgres.port, devDatabaseName())
@@ -279,6 +280,38 @@ func devDatabase(ctx context.Context, databaseURL string, stdout io.Writer) (str
 	}
 	fmt.Fprintf(stdout, "Started a private PostgreSQL on 127.0.0.1:%d (data in %s).\n", port, dir)
 	return url, stop, nil
+}
+
+// ensureDatabase creates the database DATABASE_URL names when its server
+// answers that it does not exist (SQLSTATE 3D000), connecting to the
+// server's postgres database with the same credentials to do so. Any other
+// failure is left to the migration step, which reports it.
+func ensureDatabase(ctx context.Context, databaseURL string, stdout io.Writer) error {
+	cfg, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err == nil {
+		return conn.Close(ctx)
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "3D000" {
+		return nil
+	}
+	name := cfg.Database
+	admin := cfg.Copy()
+	admin.Database = "postgres"
+	aconn, err := pgx.ConnectConfig(ctx, admin)
+	if err != nil {
+		return fmt.Errorf("database %s does not exist, and connecting to the server's postgres database to create it failed: %w (create it yourself, or point DATABASE_URL at one that exists)", name, err)
+	}
+	defer aconn.Close(ctx)
+	if _, err := aconn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return fmt.Errorf("database %s does not exist and could not be created: %w", name, err)
+	}
+	fmt.Fprintf(stdout, "Created database %s on %s (it did not exist).\n", name, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
+	return nil
 }
 
 // devUseServer connects to the server at host:port and makes sure the dev

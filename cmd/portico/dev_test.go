@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/tenant/pgtest"
@@ -160,4 +163,40 @@ func checkDev(t *testing.T, env map[string]string) string {
 		t.Errorf("dev returned %v after Ctrl-C, want nil", err)
 	}
 	return all.String()
+}
+
+// TestDevCreatesMissingDatabase: DATABASE_URL may name a database the
+// server does not have yet; `portico dev` creates it instead of failing.
+func TestDevCreatesMissingDatabase(t *testing.T) {
+	ctx := context.Background()
+	admin := pgtest.NewDB(t)
+	u, err := neturl.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("portico_missing_%d", time.Now().UnixNano())
+	u.Path = "/" + name
+	url := u.String()
+	t.Cleanup(func() {
+		if c, err := pgx.Connect(ctx, admin); err == nil {
+			c.Exec(ctx, "DROP DATABASE IF EXISTS "+name)
+			c.Close(ctx)
+		}
+	})
+	var out bytes.Buffer
+	if err := ensureDatabase(ctx, url, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Created database "+name) {
+		t.Errorf("output %q does not say the database was created", out.String())
+	}
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("the database was not created: %v", err)
+	}
+	c.Close(ctx)
+	out.Reset()
+	if err := ensureDatabase(ctx, url, &out); err != nil || out.Len() != 0 {
+		t.Errorf("second run: %v %q, want nothing to do", err, out.String())
+	}
 }
