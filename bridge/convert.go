@@ -50,6 +50,10 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 	if len(bytes.TrimSpace(spec)) == 0 {
 		return nil, &notOpenAPIError{"the document is empty"}
 	}
+	var external []*externalRef
+	if hasExternalRef(spec) {
+		spec, external = openExternalRefs(spec)
+	}
 	cfg := datamodel.NewDocumentConfiguration()
 	cfg.Logger = opts.Logger
 	if cfg.Logger == nil {
@@ -100,6 +104,7 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 		return nil, &notOpenAPIError{"no openapi or swagger version field"}
 	}
 	c.assignNames()
+	c.reportExternal(external)
 	if n := c.schemas.mismatches - maxValueWarnings; n > 0 {
 		c.warnf("%d more defaults or examples disagree with their schemas (kept as written)", n)
 	}
