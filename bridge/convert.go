@@ -419,6 +419,7 @@ func pathParams(path string) []string {
 // resource://<name> and resource://<name>/{param}/...
 func (c *converter) finishKind(op *Operation) {
 	if op.Kind != tenant.KindResource && op.Kind != tenant.KindResourceTemplate {
+		op.Annotations = httpAnnotations(op.Method)
 		return
 	}
 	var args []string

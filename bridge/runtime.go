@@ -708,7 +708,11 @@ func convKey(sha string, s tenant.Settings) string {
 }
 
 func (op *Operation) tool() *mcp.Tool {
-	t := &mcp.Tool{Name: op.Name, Description: op.Description, InputSchema: op.InputSchema, Annotations: op.annotations()}
+	a := op.Annotations
+	if a == nil { // an Operation built by hand rather than converted
+		a = httpAnnotations(op.Method)
+	}
+	t := &mcp.Tool{Name: op.Name, Description: op.Description, InputSchema: op.InputSchema, Annotations: a}
 	if len(op.OutputSchema) > 0 {
 		t.OutputSchema = op.OutputSchema
 	}
@@ -736,13 +740,13 @@ func (op *Operation) registered() *mcp.Tool {
 	return &mcp.Tool{Name: op.Name, InputSchema: registryInputSchema}
 }
 
-// annotations are the hints HTTP semantics give a client about a tool: GET
-// and HEAD only read, DELETE destroys, PUT and DELETE can be repeated, and
-// every tool reaches a service outside Portico.
-func (op *Operation) annotations() *mcp.ToolAnnotations {
+// httpAnnotations are the hints HTTP semantics give a client about a tool:
+// GET and HEAD only read, DELETE destroys, PUT and DELETE can be repeated,
+// and every tool reaches a service outside Portico.
+func httpAnnotations(method string) *mcp.ToolAnnotations {
 	yes, no := true, false
 	a := &mcp.ToolAnnotations{OpenWorldHint: &yes}
-	switch op.Method {
+	switch method {
 	case "GET", "HEAD", "OPTIONS":
 		a.ReadOnlyHint = true
 	case "DELETE":

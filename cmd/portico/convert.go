@@ -60,6 +60,7 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // as tools/list encodes: compacted, each tool is the served bytes
 		return enc.Encode(conv.MCPListing())
 	}
 	for _, op := range conv.Operations {
