@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/pb33f/libopenapi"
 	"github.com/pb33f/libopenapi/datamodel"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
@@ -154,6 +155,13 @@ func (c *converter) finishReport() {
 	r.NamesCut = nonNilSlice(r.NamesCut)
 	r.NamesSuffixed = nonNilSlice(r.NamesSuffixed)
 	r.Unsupported = nonNilSlice(r.Unsupported)
+	var tools []*mcp.Tool
+	for _, op := range c.out.Operations {
+		if op.Kind == tenant.KindTool {
+			tools = append(tools, op.tool())
+		}
+	}
+	r.Cost = toolSetCost(tools, "full")
 }
 
 // securityScheme reports security schemes Portico cannot satisfy itself:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/portico-mcp/portico/bridge"
 	"github.com/portico-mcp/portico/tenant"
@@ -95,5 +96,36 @@ func printReport(w io.Writer, r bridge.Report) {
 	}
 	for _, s := range r.Warnings {
 		fmt.Fprintln(w, "  warning:", s)
+	}
+	printCost(w, r.Cost)
+}
+
+// printCost prints what listing the tools costs a model: the set, its
+// parts, the costliest tools and the recommendation.
+func printCost(w io.Writer, c *tenant.ToolSetCost) {
+	if c == nil {
+		return
+	}
+	kb := func(n int) string { return fmt.Sprintf("%.1f KB", float64(n)/1024) }
+	t := c.Total
+	fmt.Fprintf(w, "\ncost (%s listing, tokens: %s):\n", c.Listing, c.Tokenizer)
+	fmt.Fprintf(w, "  %d tools: %s, ~%d tokens (name+description %d, input schemas %d, output schemas %d); discovery mode ~%d\n",
+		len(c.Tools), kb(t.Bytes), t.Tokens, t.NameDescription.Tokens, t.InputSchema.Tokens, t.OutputSchema.Tokens, c.DiscoveryTokens)
+	if c.Recommendation != "" {
+		fmt.Fprintln(w, "  recommendation:", c.Recommendation)
+	}
+	top := slices.Clone(c.Tools)
+	slices.SortStableFunc(top, func(a, b tenant.ToolCost) int { return b.Tokens - a.Tokens })
+	if len(top) > 10 {
+		top = top[:10]
+	}
+	if len(top) > 0 {
+		fmt.Fprintf(w, "  %-56s %9s %8s %8s %8s %8s\n", "costliest tools", "bytes", "tokens", "name+d", "input", "output")
+	}
+	for _, tc := range top {
+		fmt.Fprintf(w, "  %-56s %9d %8d %8d %8d %8d\n", tc.Name, tc.Bytes, tc.Tokens, tc.NameDescription.Tokens, tc.InputSchema.Tokens, tc.OutputSchema.Tokens)
+	}
+	if n := len(c.Tools) - len(top); n > 0 {
+		fmt.Fprintf(w, "  ... %d more; --json lists every tool's cost under report.cost.tools\n", n)
 	}
 }

@@ -22,7 +22,7 @@ func TestConvertJSONIsServed(t *testing.T) {
 	doc := corpusSpec(t, "full-stack-fastapi-template-pr2448__openapi.json")
 	stub := templateStub(t, doc)
 	p := startPortico(t, pgtest.NewDB(t))
-	_, mcpURL, token := p.register(t, "template", stub)
+	id, mcpURL, token := p.register(t, "template", stub)
 
 	file := filepath.Join(t.TempDir(), "openapi.json")
 	if err := os.WriteFile(file, doc, 0o644); err != nil {
@@ -43,6 +43,27 @@ func TestConvertJSONIsServed(t *testing.T) {
 		}
 		if !bytes.Contains(served[i], []byte(`"annotations":{`)) {
 			t.Errorf("tool %d has no annotations: %s", i, served[i])
+		}
+	}
+	// The report's cost measures those same bytes.
+	var report struct {
+		Cost struct {
+			Tools []struct {
+				Name   string `json:"name"`
+				Bytes  int    `json:"bytes"`
+				Tokens int    `json:"tokens"`
+			} `json:"tools"`
+		} `json:"cost"`
+	}
+	p.do(t, "GET", "/api/v1/tenants/"+id+"/spec/report", nil, 200, &report)
+	if len(report.Cost.Tools) != len(served) {
+		t.Fatalf("/spec/report cost lists %d tools, tools/list serves %d", len(report.Cost.Tools), len(served))
+	}
+	for i, c := range report.Cost.Tools {
+		var name struct{ Name string }
+		json.Unmarshal(served[i], &name)
+		if c.Name != name.Name || c.Bytes != len(served[i]) || c.Tokens <= 0 {
+			t.Errorf("/spec/report cost of tool %d = %+v, want %s with %d bytes", i, c, name.Name, len(served[i]))
 		}
 	}
 }
