@@ -333,6 +333,7 @@ func schemas() obj {
 			"rest_caller_rate_limit_per_second": obj{"type": "number", "minimum": 0, "maximum": 100000, "description": "REST requests per second per API key or session on this tenant's routes; 0 = only the operator's per-caller limit, which always applies."},
 			"rest_caller_rate_limit_burst":      obj{"type": "integer", "minimum": 0, "maximum": 100000, "description": "0 = one second's worth of requests."},
 			"max_response_bytes":                obj{"type": "integer", "minimum": 0, "maximum": 268435456, "description": "Upstream response cap; longer results are cut and say so. 0 = operator default."},
+			"listing":                           obj{"type": "string", "enum": []string{"full", "lean"}, "description": "How tools/list shows the tools: full (default) or lean (first paragraph of each description, no output schemas, input schemas unchanged, plus describe_tool for the full text)."},
 		}),
 		"RouteMap": object([]string{"mcp_type"}, obj{
 			"methods":  strs,

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/pb33f/libopenapi"
 	"github.com/pb33f/libopenapi/datamodel"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
@@ -26,6 +25,9 @@ type Options struct {
 	Names map[string]string
 	// URIs overrides resource URIs and URI templates, keyed like Names.
 	URIs map[string]string
+	// Listing is the listing mode the report's cost is for: "full" (also
+	// "") or "lean". The operations do not depend on it.
+	Listing string
 	// Logger receives libopenapi's own diagnostics. Nil discards them.
 	Logger *slog.Logger
 }
@@ -155,13 +157,7 @@ func (c *converter) finishReport() {
 	r.NamesCut = nonNilSlice(r.NamesCut)
 	r.NamesSuffixed = nonNilSlice(r.NamesSuffixed)
 	r.Unsupported = nonNilSlice(r.Unsupported)
-	var tools []*mcp.Tool
-	for _, op := range c.out.Operations {
-		if op.Kind == tenant.KindTool {
-			tools = append(tools, op.tool())
-		}
-	}
-	r.Cost = toolSetCost(tools, "full")
+	r.Cost = toolSetCost(c.out.Operations, c.opts.Listing)
 }
 
 // securityScheme reports security schemes Portico cannot satisfy itself:

@@ -35,45 +35,78 @@ func newCostMeter() *costMeter {
 // placeholder stands for a schema in the encoding of the rest of a tool.
 var placeholder = json.RawMessage(`{}`)
 
-// tool returns the cost of t as tools/list encodes it. The schemas are
-// json.RawMessage or nil; they are measured as they are, and the rest of
-// the tool is encoded with placeholders in their place.
-func (m *costMeter) tool(t *mcp.Tool) tenant.Cost {
-	in, _ := t.InputSchema.(json.RawMessage)
-	out, _ := t.OutputSchema.(json.RawMessage)
-	rest := *t
-	rest.InputSchema = placeholder
+// rest measures t without its schemas: name, description, annotations
+// and the keys around them, as tools/list encodes it (placeholders stand
+// in for the schemas and are not counted).
+func (m *costMeter) rest(t *mcp.Tool) tenant.CostPart {
+	r := *t
+	r.InputSchema = placeholder
 	holders := len(placeholder)
-	if len(out) > 0 {
-		rest.OutputSchema = placeholder
+	if out, _ := t.OutputSchema.(json.RawMessage); len(out) > 0 {
+		r.OutputSchema = placeholder
 		holders += len(placeholder)
 	} else {
-		rest.OutputSchema = nil
+		r.OutputSchema = nil
 	}
 	m.buf.Reset()
-	var c tenant.Cost
-	if err := m.enc.Encode(&rest); err == nil {
-		b := bytes.TrimRight(m.buf.Bytes(), "\n")
-		c.NameDescription = tenant.CostPart{Bytes: len(b) - holders, Tokens: EstimateTokens(b)}
+	if err := m.enc.Encode(&r); err != nil {
+		return tenant.CostPart{}
 	}
-	c.InputSchema = tenant.CostPart{Bytes: len(in), Tokens: EstimateTokens(in)}
-	if len(out) > 0 {
+	b := bytes.TrimRight(m.buf.Bytes(), "\n")
+	return tenant.CostPart{Bytes: len(b) - holders, Tokens: EstimateTokens(b)}
+}
+
+// tool returns the cost of t as tools/list encodes it; its schemas are
+// json.RawMessage (or nil), measured as they are.
+func (m *costMeter) tool(t *mcp.Tool) tenant.Cost {
+	c := tenant.Cost{NameDescription: m.rest(t)}
+	if in, ok := t.InputSchema.(json.RawMessage); ok {
+		c.InputSchema = tenant.CostPart{Bytes: len(in), Tokens: EstimateTokens(in)}
+	}
+	if out, ok := t.OutputSchema.(json.RawMessage); ok && len(out) > 0 {
 		c.OutputSchema = tenant.CostPart{Bytes: len(out), Tokens: EstimateTokens(out)}
 	}
-	c.Bytes = c.NameDescription.Bytes + c.InputSchema.Bytes + c.OutputSchema.Bytes
-	c.Tokens = c.NameDescription.Tokens + c.InputSchema.Tokens + c.OutputSchema.Tokens
+	c.Sum()
 	return c
 }
 
-// toolSetCost measures tools, the list a tenant serves in listing mode
-// listing.
-func toolSetCost(tools []*mcp.Tool, listing string) *tenant.ToolSetCost {
+// toolSetCost measures the tools ops list in listing mode listing, with
+// the totals of both listing modes and of discovery mode. Lean tools share
+// their input schemas with full ones, so only the rest of each tool is
+// measured twice.
+func toolSetCost(ops []*Operation, listing string) *tenant.ToolSetCost {
+	if listing != tenant.ListingLean {
+		listing = tenant.ListingFull
+	}
 	m := newCostMeter()
-	c := &tenant.ToolSetCost{Listing: listing, Tokenizer: Tokenizer, Tools: make([]tenant.ToolCost, 0, len(tools))}
-	for _, t := range tools {
-		tc := m.tool(t)
+	c := &tenant.ToolSetCost{Listing: listing, Tokenizer: Tokenizer, Tools: []tenant.ToolCost{}}
+	describe := true
+	for _, op := range ops {
+		if op.Kind == tenant.KindResource || op.Kind == tenant.KindResourceTemplate {
+			continue
+		}
+		if op.Name == describeToolName {
+			describe = false
+		}
+		full := m.tool(op.tool())
+		lean := tenant.Cost{NameDescription: m.rest(op.leanTool()), InputSchema: full.InputSchema}
+		lean.Sum()
+		c.FullTokens += full.Tokens
+		c.LeanTokens += lean.Tokens
+		tc := full
+		if listing == tenant.ListingLean {
+			tc = lean
+		}
 		c.Total.Add(tc)
-		c.Tools = append(c.Tools, tenant.ToolCost{Name: t.Name, Cost: tc})
+		c.Tools = append(c.Tools, tenant.ToolCost{Name: op.Name, Cost: tc})
+	}
+	if describe {
+		d := m.tool(leanDescribeTool())
+		c.LeanTokens += d.Tokens
+		if listing == tenant.ListingLean {
+			c.Total.Add(d)
+			c.Tools = append(c.Tools, tenant.ToolCost{Name: describeToolName, Cost: d})
+		}
 	}
 	for _, t := range discoveryTools() {
 		c.DiscoveryTokens += m.tool(t).Tokens
@@ -93,9 +126,13 @@ func recommend(c *tenant.ToolSetCost) string {
 	for i := 0; i < len(top) && i < 10; i++ {
 		ten += top[i].Tokens
 	}
-	return fmt.Sprintf("this set of %d tools costs ~%s tokens; discovery mode (settings.tool_mode \"discovery\") would cut it to ~%s; "+
-		"so would a toolset: route maps that exclude what agents do not need (the 10 costliest tools alone are ~%s)",
-		len(c.Tools), roundTokens(c.Total.Tokens), roundTokens(c.DiscoveryTokens), roundTokens(ten))
+	s := fmt.Sprintf("this set of %d tools costs ~%s tokens. Cheaper: ", len(c.Tools), roundTokens(c.Total.Tokens))
+	if c.Listing == tenant.ListingFull && c.LeanTokens < c.FullTokens {
+		s += fmt.Sprintf("lean listing (settings.listing \"lean\") ~%s; ", roundTokens(c.LeanTokens))
+	}
+	return s + fmt.Sprintf("discovery mode (settings.tool_mode \"discovery\") ~%s; "+
+		"a toolset (route maps excluding what agents do not need) saves what it leaves out: the 10 costliest tools are ~%s",
+		roundTokens(c.DiscoveryTokens), roundTokens(ten))
 }
 
 // roundTokens writes n the way a person reads a cost: 512, 3.1k, 180k, 1.6M.

@@ -36,8 +36,9 @@ type ListedTemplate struct {
 // Report is the conformance report of a conversion.
 type Report = tenant.ConversionReport
 
-// MCPListing returns c as MCP clients would list it.
-func (c *Conversion) MCPListing() Listing {
+// MCPListing returns c as MCP clients would list it in listing mode
+// listing ("full" or "lean").
+func (c *Conversion) MCPListing(listing string) Listing {
 	l := Listing{
 		Tools: []*mcp.Tool{}, Resources: []ListedResource{}, ResourceTemplates: []ListedTemplate{},
 		Report: c.Report,
@@ -48,9 +49,8 @@ func (c *Conversion) MCPListing() Listing {
 			l.Resources = append(l.Resources, ListedResource{op.Name, op.URI, op.Description, "application/json"})
 		case tenant.KindResourceTemplate:
 			l.ResourceTemplates = append(l.ResourceTemplates, ListedTemplate{op.Name, op.URI, op.Description, "application/json"})
-		default:
-			l.Tools = append(l.Tools, op.tool())
 		}
 	}
+	l.Tools = append(l.Tools, listedTools(c.Operations, listing)...)
 	return l
 }

@@ -222,16 +222,10 @@ func BenchmarkReportCost(b *testing.B) {
 		}
 		convert = min(convert, time.Since(start))
 	}
-	var tools []*mcp.Tool
-	for _, op := range conv.Operations {
-		if op.Kind == tenant.KindTool {
-			tools = append(tools, op.tool())
-		}
-	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		toolSetCost(tools, "full")
+		toolSetCost(conv.Operations, "full")
 	}
 	per := b.Elapsed() / time.Duration(b.N)
 	b.ReportMetric(float64(convert.Milliseconds()), "convert-ms")

@@ -64,8 +64,11 @@ type ToolSetCost struct {
 	// Tokenizer says how tokens are estimated.
 	Tokenizer string `json:"tokenizer"`
 	Total     Cost   `json:"total"`
-	// DiscoveryTokens is the estimated tokens of discovery mode's listing
-	// (three meta-tools), the floor a tenant can cut its listing to.
+	// FullTokens, LeanTokens and DiscoveryTokens are the estimated tokens
+	// of the same tools in full listing, in lean listing and in discovery
+	// mode (three meta-tools, the floor a tenant can cut its listing to).
+	FullTokens      int `json:"full_tokens"`
+	LeanTokens      int `json:"lean_tokens"`
 	DiscoveryTokens int `json:"discovery_tokens"`
 	// Recommendation is set when the set costs more than a model should
 	// pay up front, saying what would cut it and to how much.
@@ -94,6 +97,12 @@ type CostPart struct {
 type ToolCost struct {
 	Name string `json:"name"`
 	Cost
+}
+
+// Sum sets c's totals to the sum of its parts.
+func (c *Cost) Sum() {
+	c.Bytes = c.NameDescription.Bytes + c.InputSchema.Bytes + c.OutputSchema.Bytes
+	c.Tokens = c.NameDescription.Tokens + c.InputSchema.Tokens + c.OutputSchema.Tokens
 }
 
 // Add adds o to c.
