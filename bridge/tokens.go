@@ -40,10 +40,14 @@ func tokenFeatures(b []byte) [6]int {
 			n := 0
 			j := i
 			for j < len(b) {
-				if byteClass[b[j]] == clsUpper {
+				k := byteClass[b[j]]
+				if k == clsUpper {
 					j++
 					n++
 					continue
+				}
+				if k != clsHigh {
+					break
 				}
 				up, size := upperAt(b, j)
 				if !up {
@@ -53,10 +57,14 @@ func tokenFeatures(b []byte) [6]int {
 				n++
 			}
 			for j < len(b) {
-				if byteClass[b[j]] == clsLower {
+				k := byteClass[b[j]]
+				if k == clsLower {
 					j++
 					n++
 					continue
+				}
+				if k != clsHigh {
+					break
 				}
 				lo, size := lowerAt(b, j)
 				if !lo {
