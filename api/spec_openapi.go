@@ -105,5 +105,32 @@ func conversionReportProps() obj {
 		"unsupported": arrayOf(object([]string{"feature", "count", "instead"}, obj{
 			"feature": str("Document feature not carried over."), "count": count, "instead": str("What Portico did instead.")})),
 		"warnings": arrayOf(str("Conversion warning.")),
+		"cost":     toolSetCostSchema(),
 	}
+}
+
+// toolSetCostSchema describes tenant.ToolSetCost.
+func toolSetCostSchema() obj {
+	count := obj{"type": "integer"}
+	part := object([]string{"bytes", "tokens"}, obj{"bytes": count, "tokens": count})
+	costProps := func(extra obj) obj {
+		p := obj{"bytes": obj{"type": "integer", "description": "Bytes of the tools/list entry (entries)."},
+			"tokens":           obj{"type": "integer", "description": "Estimated tokens."},
+			"name_description": part, "input_schema": part, "output_schema": part}
+		for k, v := range extra {
+			p[k] = v
+		}
+		return p
+	}
+	costReq := []string{"bytes", "tokens", "name_description", "input_schema", "output_schema"}
+	o := object([]string{"listing", "tokenizer", "total", "discovery_tokens", "tools"}, obj{
+		"listing":          str("Listing mode the figures are for: full or lean."),
+		"tokenizer":        str("How tokens are estimated."),
+		"total":            object(costReq, costProps(nil)),
+		"discovery_tokens": obj{"type": "integer", "description": "Estimated tokens of discovery mode's three meta-tools."},
+		"recommendation":   str("Set when the tools cost more than an agent should pay up front: what would cut it, to how much."),
+		"tools":            arrayOf(object(append([]string{"name"}, costReq...), costProps(obj{"name": str("Tool name.")}))),
+	})
+	o["description"] = "What listing the tools costs a model: bytes and estimated tokens, for the set and per tool, split into the tool without its schemas (name, description, annotations), its input schema and its output schema."
+	return o
 }

@@ -25,6 +25,9 @@ type Options struct {
 	Names map[string]string
 	// URIs overrides resource URIs and URI templates, keyed like Names.
 	URIs map[string]string
+	// Listing is the listing mode the report's cost is for: "full" (also
+	// "") or "lean". The operations do not depend on it.
+	Listing string
 	// Logger receives libopenapi's own diagnostics. Nil discards them.
 	Logger *slog.Logger
 }
@@ -49,6 +52,10 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 	}
 	if len(bytes.TrimSpace(spec)) == 0 {
 		return nil, &notOpenAPIError{"the document is empty"}
+	}
+	var external []*externalRef
+	if hasExternalRef(spec) {
+		spec, external = openExternalRefs(spec)
 	}
 	cfg := datamodel.NewDocumentConfiguration()
 	cfg.Logger = opts.Logger
@@ -100,6 +107,7 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 		return nil, &notOpenAPIError{"no openapi or swagger version field"}
 	}
 	c.assignNames()
+	c.reportExternal(external)
 	if n := c.schemas.mismatches - maxValueWarnings; n > 0 {
 		c.warnf("%d more defaults or examples disagree with their schemas (kept as written)", n)
 	}
@@ -157,6 +165,7 @@ func (c *converter) finishReport() {
 	r.NamesCut = nonNilSlice(r.NamesCut)
 	r.NamesSuffixed = nonNilSlice(r.NamesSuffixed)
 	r.Unsupported = nonNilSlice(r.Unsupported)
+	r.Cost = toolSetCost(c.out.Operations, c.opts.Listing)
 }
 
 // securityScheme reports security schemes Portico cannot satisfy itself:
@@ -423,6 +432,7 @@ func pathParams(path string) []string {
 // resource://<name> and resource://<name>/{param}/...
 func (c *converter) finishKind(op *Operation) {
 	if op.Kind != tenant.KindResource && op.Kind != tenant.KindResourceTemplate {
+		op.Annotations = httpAnnotations(op.Method)
 		return
 	}
 	var args []string

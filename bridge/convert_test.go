@@ -20,7 +20,9 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // TestGolden converts the spec in each testdata/*.txtar archive and compares
 // the result with its want.json. An optional options.json holds Options
-// (route_maps, names). Run `go test ./bridge -update` to rewrite want.json.
+// (route_maps, names). An optional lean.json holds the tools as lean
+// listing serves them. Run `go test ./bridge -update` to rewrite want.json
+// and lean.json.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txtar")
 	if err != nil {
@@ -35,9 +37,9 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var spec, want []byte
+			var spec, want, lean []byte
 			var opts Options
-			wantIdx := -1
+			wantIdx, leanIdx := -1, -1
 			for i, f := range ar.Files {
 				switch {
 				case strings.HasPrefix(f.Name, "spec."):
@@ -58,6 +60,8 @@ func TestGolden(t *testing.T) {
 					opts.Names = o.Names
 				case f.Name == "want.json":
 					want, wantIdx = f.Data, i
+				case f.Name == "lean.json":
+					lean, leanIdx = f.Data, i
 				}
 			}
 			if spec == nil {
@@ -79,12 +83,19 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got = append(got, '\n')
+			var gotLean []byte
+			if leanIdx >= 0 {
+				gotLean = leanListing(t, conv)
+			}
 			if *update {
 				if wantIdx < 0 {
 					ar.Files = append(ar.Files, txtar.File{Name: "want.json"})
 					wantIdx = len(ar.Files) - 1
 				}
 				ar.Files[wantIdx].Data = got
+				if leanIdx >= 0 {
+					ar.Files[leanIdx].Data = gotLean
+				}
 				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
 					t.Fatal(err)
 				}
@@ -92,6 +103,9 @@ func TestGolden(t *testing.T) {
 			}
 			if diff := cmp.Diff(string(want), string(got)); diff != "" {
 				t.Errorf("conversion mismatch (-want +got); run go test ./bridge -update to accept:\n%s", diff)
+			}
+			if diff := cmp.Diff(string(lean), string(gotLean)); leanIdx >= 0 && diff != "" {
+				t.Errorf("lean listing mismatch (-want +got); run go test ./bridge -update to accept:\n%s", diff)
 			}
 			// Determinism: a second run gives the same bytes.
 			again, err := Convert(spec, opts)
@@ -162,4 +176,31 @@ func TestConvertEmptyPaths(t *testing.T) {
 	if len(conv.Operations) != 0 || conv.Title != "Empty" {
 		t.Errorf("got %d operations, title %q", len(conv.Operations), conv.Title)
 	}
+}
+
+// leanListing returns conv's tools as lean listing serves them, indented,
+// after checking what lean listing promises: the same tools as full listing
+// (plus describe_tool), each with its input schema byte for byte and its
+// annotations, no output schema, and a description that starts the full one.
+func leanListing(t *testing.T, conv *Conversion) []byte {
+	t.Helper()
+	full, lean := conv.MCPListing(tenant.ListingFull).Tools, conv.MCPListing(tenant.ListingLean).Tools
+	if len(lean) != len(full)+1 || lean[len(lean)-1].Name != describeToolName {
+		t.Fatalf("lean listing has %d tools, want the %d of full listing and describe_tool", len(lean), len(full))
+	}
+	for i, f := range full {
+		l := lean[i]
+		if l.Name != f.Name || !bytes.Equal(l.InputSchema.(json.RawMessage), f.InputSchema.(json.RawMessage)) || l.OutputSchema != nil ||
+			!cmp.Equal(l.Annotations, f.Annotations) || !strings.HasPrefix(f.Description, strings.TrimSuffix(l.Description, " (deprecated)")) {
+			t.Errorf("lean %s differs from full beyond description and output schema:\nfull %+v\nlean %+v", f.Name, f, l)
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(lean); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

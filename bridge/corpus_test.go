@@ -134,6 +134,17 @@ func corpusDocuments(t *testing.T, dir string, manifest []manifestEntry, mu *syn
 					checkSchema(t, id+" output", op.OutputSchema, true)
 				}
 			}
+			// Lean listing: the same tools (and describe_tool), each input
+			// schema byte for byte, no output schema.
+			full, lean := listedTools(conv.Operations, tenant.ListingFull), listedTools(conv.Operations, tenant.ListingLean)
+			if len(lean) < len(full) {
+				t.Errorf("lean listing has %d tools, full %d", len(lean), len(full))
+			}
+			for i := range full {
+				if lean[i].Name != full[i].Name || string(lean[i].InputSchema.(json.RawMessage)) != string(full[i].InputSchema.(json.RawMessage)) || lean[i].OutputSchema != nil || lean[i].Description == "" {
+					t.Errorf("lean %s: not the full tool less its output schema and later paragraphs", full[i].Name)
+				}
+			}
 			for _, w := range conv.Warnings {
 				t.Log("warning:", w)
 			}
@@ -208,7 +219,41 @@ their schemas, skipped parameters, and the names cut above).
 	b.WriteString(`
 Every tool's input and output schema resolves with google/jsonschema-go, and every input schema
 compiles into Portico's argument validator (TestCorpus checks both).
+
+## What the tools cost a model: full and lean listing
+
+Estimated o200k tokens of each document's ` + "`tools/list`" + ` (` + "`bridge.EstimateTokens`" + `; its error against the real
+BPE is in ` + "`docs/benchmarks.md`" + `), as the conformance report's ` + "`cost`" + ` gives them: full listing (the default),
+lean listing (` + "`settings.listing = \"lean\"`" + `: first paragraph of each description, no output schemas, input
+schemas byte for byte, plus ` + "`describe_tool`" + `), and discovery mode (three meta-tools, whatever the document).
+Output schemas are the part of each tool lean listing leaves out.
+
+| Document | Tools | Full listing | of it output schemas | Lean listing | Lean cuts |
+|---|---:|---:|---:|---:|---:|
 `)
+	var full, lean, out, tools int
+	for _, m := range manifest {
+		c := reports[m.File].Cost
+		if c == nil || c.FullTokens == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "| `%s` | %d | %d | %d | %d | %.0f%% |\n", m.File, len(c.Tools), c.FullTokens, c.Total.OutputSchema.Tokens, c.LeanTokens,
+			100*(1-float64(c.LeanTokens)/float64(c.FullTokens)))
+		full += c.FullTokens
+		lean += c.LeanTokens
+		out += c.Total.OutputSchema.Tokens
+		tools += len(c.Tools)
+	}
+	if full > 0 {
+		fmt.Fprintf(&b, "| **Total** | %d | %d | %d | %d | %.0f%% |\n", tools, full, out, lean, 100*(1-float64(lean)/float64(full)))
+	}
+	var disc int
+	for _, r := range reports {
+		if r.Cost != nil {
+			disc = r.Cost.DiscoveryTokens
+		}
+	}
+	fmt.Fprintf(&b, "\nDiscovery mode lists ~%d tokens for any of them.\n", disc)
 	return []byte(b.String())
 }
 

@@ -63,6 +63,9 @@ func (l *live) discoveryHandler(name string) mcp.ToolHandler {
 			return jsonResult(map[string]any{"tools": searchOps(st, args.Query, args.Limit)}), nil
 		case describeToolName:
 			op := discoverable(st, args.Name)
+			if op == nil && !st.discovery {
+				return toolError("no tool named %q; tools/list names them", args.Name), nil
+			}
 			if op == nil {
 				return toolError("no operation named %q; find names with search_tools", args.Name), nil
 			}

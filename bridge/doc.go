@@ -11,6 +11,12 @@
 //     are fine. Examples and defaults that disagree with their schemas, and
 //     3.1 keywords in 3.0 documents, are kept and reported as warnings;
 //     a document is never rejected for them.
+//   - External references ($ref to another document) are never fetched.
+//     Each is reported as "external reference <URL> not fetched" with where
+//     it is used, and the place stays open: a schema accepts any value
+//     (a body schema becomes an open "body" argument, so the body is still
+//     sent), a request body accepts any JSON, and a parameter, response or
+//     path item it names is skipped.
 //   - Names: operationId up to the first "__" (FastMCP), else
 //     "<method>_<path>"; characters outside [A-Za-z0-9_-] become "_"; names
 //     over 64 characters are cut and end in 8 hex digits of their SHA-256;

@@ -67,6 +67,8 @@ const maxFuzzSpec = 16 << 10
 // targets, JSON-pointer escapes, $ref siblings (3.1), nullable and type
 // arrays, odd path keys, and YAML anchors.
 var convertSeeds = []string{
+	// External references of every kind (removed before parsing, external.go).
+	"openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    post:\n      parameters: [{$ref: 'p.yaml#/P'}]\n      requestBody: {$ref: 'b.yaml#/B'}\n      responses: {'200': {$ref: 'r.yaml#/R'}}\n  /b: {$ref: 'x.yaml#/b'}\n  /c:\n    put:\n      requestBody:\n        content: {application/json: {schema: {type: object, properties: {x: {$ref: 'https://e.example/s.json#/X'}}, required: [x]}}}\n      responses: {'200': {description: ok}}\ncomponents:\n  schemas:\n    A: &a {$ref: 's.yaml#/A'}\n    B: *a\n",
 	`{"swagger":"2.0","info":{"title":"t","version":"1"},"paths":{"/a/{id}":{"get":{"parameters":[{"name":"id","in":"path","required":true,"type":"string"}],"responses":{"200":{"description":"ok"}}}}}}`,
 	`{"swagger":"2.0","info":{"title":"t","version":"1"},"basePath":"/v1","consumes":["application/x-www-form-urlencoded"],"paths":{"/p":{"post":{"operationId":"p","parameters":[{"name":"f","in":"formData","type":"file"},{"name":"b","in":"body","schema":{"$ref":"#/definitions/T"}}],"responses":{"200":{"description":"ok","schema":{"type":"array","items":{"$ref":"#/definitions/T"}}}}}}},"definitions":{"T":{"type":"object","properties":{"kids":{"type":"array","items":{"$ref":"#/definitions/T"}}}}}}`,
 	"openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n",

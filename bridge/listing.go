@@ -1,26 +1,20 @@
 package bridge
 
 import (
-	"encoding/json"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/tenant"
 )
 
 // Listing is a conversion shaped as MCP clients see it: tools, resources and
-// resource templates as their list methods return them, plus a report.
+// resource templates as their list methods return them, plus a report. Each
+// tool is the one a tenant serves, byte for byte once encoded the way
+// tools/list encodes it (encoding/json without HTML escaping).
 type Listing struct {
-	Tools             []ListedTool     `json:"tools"`
+	Tools             []*mcp.Tool      `json:"tools"`
 	Resources         []ListedResource `json:"resources"`
 	ResourceTemplates []ListedTemplate `json:"resource_templates"`
 	Report            Report           `json:"report"`
-}
-
-// ListedTool is a tool as tools/list returns it.
-type ListedTool struct {
-	Name         string          `json:"name"`
-	Description  string          `json:"description"`
-	InputSchema  json.RawMessage `json:"inputSchema"`
-	OutputSchema json.RawMessage `json:"outputSchema,omitempty"`
 }
 
 // ListedResource is a resource as resources/list returns it.
@@ -42,10 +36,11 @@ type ListedTemplate struct {
 // Report is the conformance report of a conversion.
 type Report = tenant.ConversionReport
 
-// MCPListing returns c as MCP clients would list it.
-func (c *Conversion) MCPListing() Listing {
+// MCPListing returns c as MCP clients would list it in listing mode
+// listing ("full" or "lean").
+func (c *Conversion) MCPListing(listing string) Listing {
 	l := Listing{
-		Tools: []ListedTool{}, Resources: []ListedResource{}, ResourceTemplates: []ListedTemplate{},
+		Tools: []*mcp.Tool{}, Resources: []ListedResource{}, ResourceTemplates: []ListedTemplate{},
 		Report: c.Report,
 	}
 	for _, op := range c.Operations {
@@ -54,9 +49,8 @@ func (c *Conversion) MCPListing() Listing {
 			l.Resources = append(l.Resources, ListedResource{op.Name, op.URI, op.Description, "application/json"})
 		case tenant.KindResourceTemplate:
 			l.ResourceTemplates = append(l.ResourceTemplates, ListedTemplate{op.Name, op.URI, op.Description, "application/json"})
-		default:
-			l.Tools = append(l.Tools, ListedTool{op.Name, op.Description, op.InputSchema, op.OutputSchema})
 		}
 	}
+	l.Tools = append(l.Tools, listedTools(c.Operations, listing)...)
 	return l
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"sync/atomic"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -24,8 +26,11 @@ type Operation struct {
 	InputSchema  json.RawMessage `json:"input_schema"`            // always {"type":"object",...}
 	OutputSchema json.RawMessage `json:"output_schema,omitempty"` // object schema, or nil
 	WrapResult   bool            `json:"wrap_result,omitempty"`   // result is wrapped as {"result": ...}
-	Params       []Param         `json:"params,omitempty"`        // how arguments map to the request
-	Body         *Body           `json:"body,omitempty"`          // nil when the operation takes no body
+	// Annotations are the tool's hints (readOnlyHint, ...), as tools/list
+	// serves them; set for tools only.
+	Annotations *mcp.ToolAnnotations `json:"annotations,omitempty"`
+	Params      []Param              `json:"params,omitempty"` // how arguments map to the request
+	Body        *Body                `json:"body,omitempty"`   // nil when the operation takes no body
 	// ResponseType is the media type of the success response (JSON when
 	// offered, else the first listed): what a resource lists as its
 	// mimeType. Empty when the document names none.

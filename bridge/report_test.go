@@ -33,6 +33,10 @@ func TestConversionReport(t *testing.T) {
 	}
 	r := conv.Report
 	r.Warnings = nil
+	if r.Cost == nil || len(r.Cost.Tools) != 3 {
+		t.Errorf("cost = %+v, want one entry per tool (TestToolCost checks the figures)", r.Cost)
+	}
+	r.Cost = nil
 	cut := conv.Operations[2].Name
 	want := tenant.ConversionReport{
 		Title: "R", Version: "7", Dialect: "OpenAPI 3.1.0",

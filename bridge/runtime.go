@@ -291,6 +291,9 @@ type state struct {
 	// discovery lists three meta-tools instead of the operations
 	// (settings.tool_mode = "discovery", discovery.go).
 	discovery bool
+	// lean lists the operations in lean form (settings.listing = "lean",
+	// lean.go), with describe_tool for the full text.
+	lean bool
 	// What MCP clients list, built once per state so a list is one read of
 	// one pointer: a swap is atomic for clients.
 	tools     []*mcp.Tool
@@ -685,10 +688,10 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 			st.resources = append(st.resources, &mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: op.mimeType()})
 		case tenant.KindResourceTemplate:
 			st.templates = append(st.templates, &mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: op.mimeType()})
-		default:
-			st.tools = append(st.tools, op.tool())
 		}
 	}
+	st.lean = t.Settings.ListingMode() == tenant.ListingLean
+	st.tools = listedTools(ops, t.Settings.ListingMode())
 	if t.Settings.ToolMode == tenant.ToolModeDiscovery {
 		st.discovery, st.tools = true, discoveryTools()
 	}
@@ -711,7 +714,8 @@ func convKey(sha string, s tenant.Settings) string {
 		M []tenant.RouteMap
 		N map[string]string
 		U map[string]string `json:",omitempty"`
-	}{s.RouteMaps, s.Names, s.URIs})
+		L string            `json:",omitempty"` // the report's cost depends on it
+	}{s.RouteMaps, s.Names, s.URIs, leanOnly(s.ListingMode())})
 	return sha + "|" + string(b)
 }
 
@@ -726,8 +730,27 @@ func (op *Operation) mimeType() string {
 	return strings.TrimSpace(mt)
 }
 
+// leanDescribe reports whether st lists lean listing's describe_tool: in
+// lean listing, outside discovery mode, when no operation has the name.
+func (st *state) leanDescribe() bool {
+	return st.lean && !st.discovery && st.ops["tool:"+describeToolName] == nil
+}
+
+// leanOnly is listing when lean and "" otherwise, so the conversion keys
+// of tenants in full listing stay what they were before lean existed.
+func leanOnly(listing string) string {
+	if listing == tenant.ListingLean {
+		return listing
+	}
+	return ""
+}
+
 func (op *Operation) tool() *mcp.Tool {
-	t := &mcp.Tool{Name: op.Name, Description: op.Description, InputSchema: op.InputSchema, Annotations: op.annotations()}
+	a := op.Annotations
+	if a == nil { // an Operation built by hand rather than converted
+		a = httpAnnotations(op.Method)
+	}
+	t := &mcp.Tool{Name: op.Name, Description: op.Description, InputSchema: op.InputSchema, Annotations: a}
 	if len(op.OutputSchema) > 0 {
 		t.OutputSchema = op.OutputSchema
 	}
@@ -755,13 +778,13 @@ func (op *Operation) registered() *mcp.Tool {
 	return &mcp.Tool{Name: op.Name, InputSchema: registryInputSchema}
 }
 
-// annotations are the hints HTTP semantics give a client about a tool: GET
-// and HEAD only read, DELETE destroys, PUT and DELETE can be repeated, and
-// every tool reaches a service outside Portico.
-func (op *Operation) annotations() *mcp.ToolAnnotations {
+// httpAnnotations are the hints HTTP semantics give a client about a tool:
+// GET and HEAD only read, DELETE destroys, PUT and DELETE can be repeated,
+// and every tool reaches a service outside Portico.
+func httpAnnotations(method string) *mcp.ToolAnnotations {
 	yes, no := true, false
 	a := &mcp.ToolAnnotations{OpenWorldHint: &yes}
-	switch op.Method {
+	switch method {
 	case "GET", "HEAD", "OPTIONS":
 		a.ReadOnlyHint = true
 	case "DELETE":
@@ -792,7 +815,7 @@ func (r *Runtime) convertSpec(ctx context.Context, raw []byte, t *tenant.Tenant)
 	}
 	defer release()
 	r.converted.Add(1)
-	conv, err := Convert(raw, Options{RouteMaps: t.Settings.RouteMaps, Names: t.Settings.Names, URIs: t.Settings.URIs, Logger: r.log})
+	conv, err := Convert(raw, Options{RouteMaps: t.Settings.RouteMaps, Names: t.Settings.Names, URIs: t.Settings.URIs, Listing: t.Settings.ListingMode(), Logger: r.log})
 	if err != nil {
 		return nil, &tenant.ActivationError{Code: "spec_invalid", Field: "spec_url",
 			Reason: "the document at spec_url " + t.SpecURL + " could not be converted: " + err.Error()}
@@ -822,12 +845,15 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 	// New and changed operations are registered before the swap, so a call
 	// routed with st (live.go) always finds its handler in the SDK.
 	wasDiscovery := old != nil && old.discovery
+	// A change of listing mode changes every tool clients see, though
+	// not the operations: re-adding them tells connected sessions.
+	relist := old != nil && old.lean != st.lean
 	for _, op := range st.list {
 		isTool := op.Kind != tenant.KindResource && op.Kind != tenant.KindResourceTemplate
 		if isTool && st.discovery {
 			continue // reached through call_tool only
 		}
-		if prev, ok := oldOps[op.key()]; ok && visible(prev, op) && !(isTool && wasDiscovery) {
+		if prev, ok := oldOps[op.key()]; ok && visible(prev, op) && !(isTool && (wasDiscovery || relist)) {
 			continue
 		}
 		switch op.Kind {
@@ -843,6 +869,9 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 		for _, mt := range discoveryTools() {
 			l.server.AddTool(mt, l.discoveryHandler(mt.Name))
 		}
+	}
+	if st.leanDescribe() && (old == nil || !old.leanDescribe() && !old.discovery) {
+		l.server.AddTool(leanDescribeTool(), l.discoveryHandler(describeToolName))
 	}
 	l.state.Store(st)
 	l.watchers.publish(changedBetween(old, st))
@@ -872,6 +901,21 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 			}
 		}
 	}
+	if old != nil && old.leanDescribe() && !st.leanDescribe() && !st.discovery {
+		tools = append(tools, describeToolName)
+	}
+	// Never remove a name st still serves: an operation of that name, or
+	// the describe_tool of lean listing.
+	tools = slices.DeleteFunc(tools, func(name string) bool {
+		if name == describeToolName && (st.leanDescribe() || st.discovery) {
+			return true
+		}
+		if st.discovery {
+			return name == searchToolsName || name == callToolName
+		}
+		op := st.ops["tool:"+name]
+		return op != nil && op.Kind != tenant.KindResource && op.Kind != tenant.KindResourceTemplate
+	})
 	sort.Strings(tools)
 	tools = slices.Compact(tools)
 	if len(tools) > 0 {

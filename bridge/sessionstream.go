@@ -93,6 +93,8 @@ func (st *state) fingerprints() (tools, resources string) {
 		th, rh := sha256.New(), sha256.New()
 		if st.discovery {
 			th.Write([]byte("discovery\x00"))
+		} else if st.lean {
+			th.Write([]byte("lean\x00"))
 		}
 		for _, op := range st.list {
 			h := th

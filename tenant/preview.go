@@ -56,6 +56,70 @@ type ConversionReport struct {
 	// operation (names, uris, timeouts_ms) may name. Not part of the
 	// report's JSON.
 	OperationKeys []string `json:"-"`
+	// Cost is what listing the tools costs a model, when computed.
+	Cost *ToolSetCost `json:"cost,omitempty"`
+}
+
+// ToolSetCost is what a tool set costs the model it is shown to: the bytes
+// of its tools/list entries and an estimate of their tokens, for the whole
+// set and per tool.
+type ToolSetCost struct {
+	// Listing is the listing mode the figures are for: "full" or "lean".
+	Listing string `json:"listing"`
+	// Tokenizer says how tokens are estimated.
+	Tokenizer string `json:"tokenizer"`
+	Total     Cost   `json:"total"`
+	// FullTokens, LeanTokens and DiscoveryTokens are the estimated tokens
+	// of the same tools in full listing, in lean listing and in discovery
+	// mode (three meta-tools, the floor a tenant can cut its listing to).
+	FullTokens      int `json:"full_tokens"`
+	LeanTokens      int `json:"lean_tokens"`
+	DiscoveryTokens int `json:"discovery_tokens"`
+	// Recommendation is set when the set costs more than a model should
+	// pay up front, saying what would cut it and to how much.
+	Recommendation string     `json:"recommendation,omitempty"`
+	Tools          []ToolCost `json:"tools"` // in document order
+}
+
+// Cost is the size of one tool or a set of them, split into the tool
+// without its schemas (name, description, annotations), its input schema
+// and its output schema.
+type Cost struct {
+	Bytes           int      `json:"bytes"`
+	Tokens          int      `json:"tokens"`
+	NameDescription CostPart `json:"name_description"`
+	InputSchema     CostPart `json:"input_schema"`
+	OutputSchema    CostPart `json:"output_schema"`
+}
+
+// CostPart is the bytes and estimated tokens of one part of a tool.
+type CostPart struct {
+	Bytes  int `json:"bytes"`
+	Tokens int `json:"tokens"`
+}
+
+// ToolCost is one tool's cost.
+type ToolCost struct {
+	Name string `json:"name"`
+	Cost
+}
+
+// Sum sets c's totals to the sum of its parts.
+func (c *Cost) Sum() {
+	c.Bytes = c.NameDescription.Bytes + c.InputSchema.Bytes + c.OutputSchema.Bytes
+	c.Tokens = c.NameDescription.Tokens + c.InputSchema.Tokens + c.OutputSchema.Tokens
+}
+
+// Add adds o to c.
+func (c *Cost) Add(o Cost) {
+	c.Bytes += o.Bytes
+	c.Tokens += o.Tokens
+	c.NameDescription.Bytes += o.NameDescription.Bytes
+	c.NameDescription.Tokens += o.NameDescription.Tokens
+	c.InputSchema.Bytes += o.InputSchema.Bytes
+	c.InputSchema.Tokens += o.InputSchema.Tokens
+	c.OutputSchema.Bytes += o.OutputSchema.Bytes
+	c.OutputSchema.Tokens += o.OutputSchema.Tokens
 }
 
 // SpecReport is the conformance report of one stored spec version.

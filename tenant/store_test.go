@@ -137,6 +137,7 @@ func TestCreateTenantInvalid(t *testing.T) {
 		{"bad route timeouts", tenant.Tenant{Name: "x", BaseURL: "https://x.example", Settings: tenant.Settings{TimeoutsMS: map[string]int{"GET /ok": 500, "get_x": 0, "FETCH /x": 10, "POST items": 10}}},
 			[]string{`settings.timeouts_ms["FETCH /x"]`, `settings.timeouts_ms["POST items"]`, `settings.timeouts_ms["get_x"]`}},
 		{"bad tool mode and uri", tenant.Tenant{Name: "x", BaseURL: "https://x.example", Settings: tenant.Settings{ToolMode: "lazy", URIs: map[string]string{"op": "no scheme"}}}, []string{"settings.uris", "settings.tool_mode"}},
+		{"bad listing", tenant.Tenant{Name: "x", BaseURL: "https://x.example", Settings: tenant.Settings{Listing: "short"}}, []string{"settings.listing"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,6 +91,11 @@ type Settings struct {
 	// meta-tools (search_tools, describe_tool, call_tool) over the same
 	// operations, for specs too large to list.
 	ToolMode string `json:"tool_mode,omitempty"`
+	// Listing is how tools/list shows the operations: "full" (the default,
+	// also "") or "lean": descriptions cut to their first paragraph, no
+	// output schemas, input schemas unchanged, plus describe_tool for the
+	// full text.
+	Listing string `json:"listing,omitempty"`
 	// RefreshIntervalS is how often the spec is re-fetched; 0 means the default.
 	RefreshIntervalS int `json:"refresh_interval_s,omitempty"`
 	// RateLimitPerSecond and RateLimitBurst bound the tenant's MCP tool
@@ -173,6 +178,20 @@ func (s Settings) TimeoutFor(operationID, method, path string) (time.Duration, b
 // ToolModeDiscovery is the Settings.ToolMode that lists meta-tools.
 const ToolModeDiscovery = "discovery"
 
+// Listing modes (Settings.Listing).
+const (
+	ListingFull = "full"
+	ListingLean = "lean"
+)
+
+// ListingMode is s.Listing with the default filled in.
+func (s Settings) ListingMode() string {
+	if s.Listing == ListingLean {
+		return ListingLean
+	}
+	return ListingFull
+}
+
 // Validate checks settings and returns *InvalidError naming each bad field.
 func (s Settings) Validate() error {
 	var inv InvalidError
@@ -206,6 +225,9 @@ func (s Settings) Validate() error {
 	}
 	if s.ToolMode != "" && s.ToolMode != ToolModeDiscovery {
 		inv.Add("settings.tool_mode", `must be "" (one tool per operation) or "discovery"`)
+	}
+	if s.Listing != "" && s.Listing != ListingFull && s.Listing != ListingLean {
+		inv.Add("settings.listing", fmt.Sprintf(`is %q; must be "full" (descriptions and output schemas as the document has them) or "lean" (first paragraph of each description, no output schemas; input schemas unchanged)`, s.Listing))
 	}
 	if s.UpstreamTimeoutMS < 0 || s.UpstreamTimeoutMS > 300_000 {
 		inv.Add("settings.upstream_timeout_ms", "must be between 0 and 300000")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/portico-mcp/portico/bridge"
 	"github.com/portico-mcp/portico/tenant"
@@ -18,6 +19,7 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print tools, resources and templates as MCP lists them, and the conformance report, as JSON")
 	routeMaps := fs.String("route-maps", "", "a JSON file with a list of route maps")
+	listing := fs.String("listing", "full", `how tools/list shows the tools: "full" or "lean" (first paragraph of each description, no output schemas)`)
 	var spec string
 	// Accept the flags before or after SPEC.
 	rest := args
@@ -29,12 +31,12 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 			break
 		}
 		if spec != "" {
-			return errors.New("usage: portico convert SPEC [--route-maps FILE] [--json]")
+			return errors.New("usage: portico convert SPEC [--route-maps FILE] [--listing full|lean] [--json]")
 		}
 		spec, rest = fs.Arg(0), fs.Args()[1:]
 	}
 	if spec == "" {
-		return errors.New("usage: portico convert SPEC [--route-maps FILE] [--json]")
+		return errors.New("usage: portico convert SPEC [--route-maps FILE] [--listing full|lean] [--json]")
 	}
 	raw, err := os.ReadFile(spec)
 	if err != nil {
@@ -53,6 +55,10 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: %w", *routeMaps, err)
 		}
 	}
+	if err := (tenant.Settings{Listing: *listing}).Validate(); err != nil {
+		return fmt.Errorf("--listing: %w", err)
+	}
+	opts.Listing = *listing
 	conv, err := bridge.Convert(raw, opts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", spec, err)
@@ -60,7 +66,8 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(conv.MCPListing())
+		enc.SetEscapeHTML(false) // as tools/list encodes: compacted, each tool is the served bytes
+		return enc.Encode(conv.MCPListing(*listing))
 	}
 	for _, op := range conv.Operations {
 		target := op.Name
@@ -94,5 +101,37 @@ func printReport(w io.Writer, r bridge.Report) {
 	}
 	for _, s := range r.Warnings {
 		fmt.Fprintln(w, "  warning:", s)
+	}
+	printCost(w, r.Cost)
+}
+
+// printCost prints what listing the tools costs a model: the set, its
+// parts, the costliest tools and the recommendation.
+func printCost(w io.Writer, c *tenant.ToolSetCost) {
+	if c == nil {
+		return
+	}
+	kb := func(n int) string { return fmt.Sprintf("%.1f KB", float64(n)/1024) }
+	t := c.Total
+	fmt.Fprintf(w, "\ncost (%s listing, tokens: %s):\n", c.Listing, c.Tokenizer)
+	fmt.Fprintf(w, "  %d tools: %s, ~%d tokens (name+description %d, input schemas %d, output schemas %d)\n",
+		len(c.Tools), kb(t.Bytes), t.Tokens, t.NameDescription.Tokens, t.InputSchema.Tokens, t.OutputSchema.Tokens)
+	fmt.Fprintf(w, "  the same tools: full listing ~%d tokens, lean listing ~%d, discovery mode ~%d\n", c.FullTokens, c.LeanTokens, c.DiscoveryTokens)
+	if c.Recommendation != "" {
+		fmt.Fprintln(w, "  recommendation:", c.Recommendation)
+	}
+	top := slices.Clone(c.Tools)
+	slices.SortStableFunc(top, func(a, b tenant.ToolCost) int { return b.Tokens - a.Tokens })
+	if len(top) > 10 {
+		top = top[:10]
+	}
+	if len(top) > 0 {
+		fmt.Fprintf(w, "  %-56s %9s %8s %8s %8s %8s\n", "costliest tools", "bytes", "tokens", "name+d", "input", "output")
+	}
+	for _, tc := range top {
+		fmt.Fprintf(w, "  %-56s %9d %8d %8d %8d %8d\n", tc.Name, tc.Bytes, tc.Tokens, tc.NameDescription.Tokens, tc.InputSchema.Tokens, tc.OutputSchema.Tokens)
+	}
+	if n := len(c.Tools) - len(top); n > 0 {
+		fmt.Fprintf(w, "  ... %d more; --json lists every tool's cost under report.cost.tools\n", n)
 	}
 }

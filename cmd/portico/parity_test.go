@@ -498,6 +498,13 @@ func TestParityOpenAPI31(t *testing.T) {
 	defer cancel()
 	cs := connect(ctx, t, created.MCPURL, token)
 
+	runParity(ctx, t, cs, stub, templateParityCases(t))
+}
+
+// templateParityCases are the parity calls of the FastAPI template's
+// operations (templateStub): forms, queries, paths, JSON with nulls,
+// multipart, non-object and text answers, and upstream errors.
+func templateParityCases(t *testing.T) []parityCase {
 	const known = "6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
 	auth := map[string]string{"Authorization": "Bearer " + templateSecret}
 	with := func(h map[string]string, kv ...string) map[string]string {
@@ -512,7 +519,7 @@ func TestParityOpenAPI31(t *testing.T) {
 	}
 	doc1 := []byte("%PDF-1.4 pretend\nsecond line")
 	docBody, docType := multipartFiles(t, []filePart{{"file", "exam.pdf", "application/pdf", doc1}}, nil)
-	cases := []parityCase{
+	return []parityCase{
 		{name: "form login", tool: "login-login_access_token",
 			args:   map[string]any{"username": "ada@example.com", "password": "pw-ada@example.com", "scope": "items:read items:write"},
 			method: "POST", path: "/api/v1/login/access-token",
@@ -546,5 +553,4 @@ func TestParityOpenAPI31(t *testing.T) {
 			args:   map[string]any{"email": "a b/c@example.com"},
 			method: "POST", path: "/api/v1/password-recovery-html-content/a%20b%2Fc@example.com", header: auth},
 	}
-	runParity(ctx, t, cs, stub, cases)
 }

@@ -92,6 +92,10 @@ try {
   await main.locator('.report-summary').getByText('OpenAPI 3.0.2: 5 operations -> 5 tools').waitFor();
   await main.locator('.report-details summary').click();
   await main.locator('.report-details').getByText('Nothing was cut, renamed, excluded or left out').waitFor();
+  // Its cost to a model: the set's line and each tool's estimate.
+  await main.locator('.report-cost').getByText('Cost to a model:').waitFor();
+  assert.match(await main.locator('.report-cost').innerText(), /~\d+ tokens \([\d.]+ KB\) for 5 tools in full listing/);
+  assert.equal(await main.locator('.ops .cost').count(), 5, 'each previewed tool shows its estimated tokens');
   await shot('wizard-preview');
   await page.getByRole('button', { name: /Create tenant/ }).click();
 
@@ -142,6 +146,13 @@ try {
 
   // 6. Playground: call a tool that needs the credential, through real MCP.
   await main.getByRole('link', { name: 'Try a tool in the playground' }).click();
+  // Sorted by cost, the costliest tool comes first (the report's figures).
+  await main.locator('.report-cost').getByText('Cost to a model:').waitFor();
+  await main.getByRole('combobox', { name: 'Sort' }).selectOption('cost');
+  const costs = await main.locator('.toolrow .cost').allInnerTexts();
+  const nums = costs.map(c => Number(c.replace(/[^\d.]/g, '')));
+  assert.ok(nums.length === 4 && nums.every((x, i) => i === 0 || nums[i - 1] >= x), `tools sorted by cost: ${costs}`);
+  await main.getByRole('combobox', { name: 'Sort' }).selectOption('');
   await main.getByRole('searchbox', { name: 'Search tools' }).fill('who');
   await shot('tools-search');
   await main.getByRole('link', { name: /whoami_whoami_get/ }).click();

@@ -30,6 +30,40 @@ const changes = (title, rows, help) => h('section', { class: 'group' },
     { label: 'To', render: c => h('code', {}, c.to) },
   ], rows, { caption: title, class: 'report-names' }));
 
+// tokens writes an estimated token count the way a person reads a cost.
+export function tokens(n) {
+  if (typeof n !== 'number') return '—';
+  if (n < 1000) return String(n);
+  if (n < 10000) return `${(n / 1000).toFixed(1)}k`;
+  if (n < 1000000) return `${Math.round(n / 1000)}k`;
+  return `${(n / 1e6).toFixed(1)}M`;
+}
+
+const kb = n => `${(n / 1024).toFixed(1)} KB`;
+
+// costByName indexes a report's per-tool costs (tenant.ToolSetCost.tools).
+export function costByName(cost) {
+  const m = new Map();
+  for (const c of list(cost && cost.tools)) m.set(c.name, c);
+  return m;
+}
+
+// costView shows what listing the tools costs a model (report.cost): the
+// set's bytes and estimated tokens, split into parts, what discovery mode
+// would cost, and the server's recommendation when the set is expensive.
+export function costView(cost) {
+  if (!cost || !cost.total) return null;
+  const t = cost.total;
+  return h('div', { class: 'report-cost' },
+    h('p', { class: 'small' }, h('strong', {}, 'Cost to a model: '),
+      `~${tokens(t.tokens)} tokens (${kb(t.bytes)}) for ${list(cost.tools).length} tools in ${cost.listing} listing — `,
+      `names and descriptions ~${tokens(t.name_description.tokens)}, input schemas ~${tokens(t.input_schema.tokens)}, output schemas ~${tokens(t.output_schema.tokens)}`,
+      typeof cost.lean_tokens === 'number' && cost.listing !== 'lean' ? `; lean listing ~${tokens(cost.lean_tokens)}` : '',
+      `; discovery mode ~${tokens(cost.discovery_tokens)}.`,
+      h('span', { class: 'muted' }, ` Tokens: ${cost.tokenizer}.`)),
+    cost.recommendation ? h('p', { class: 'warn-box small report-recommendation', role: 'note' }, h('strong', {}, 'Recommendation: '), cost.recommendation) : null);
+}
+
 // reportView shows a report: its summary line (the server's, when given)
 // and an expandable section with everything the conversion changed or left
 // out. opts.open expands it; opts.summary overrides the computed line.
@@ -60,6 +94,7 @@ export function reportView(r, opts = {}) {
   return h('div', { class: 'report' },
     h('p', { class: 'report-summary' }, h('strong', {}, 'Conversion report: '), opts.summary || reportSummary(r),
       r.spec_version ? h('span', { class: 'muted' }, ` (spec v${r.spec_version})`) : null),
+    costView(r.cost),
     h('details', { class: 'report-details', open: !!opts.open },
       h('summary', {}, sections.length ? 'What the conversion changed or left out' : 'Details'),
       h('div', { class: 'stack' },

@@ -37,12 +37,16 @@ export async function settingsTab(t) {
   const refresh = num('refresh_interval_s', s.refresh_interval_s, { min: 0, max: 86400, placeholder: '300 (default)' });
   const fwd = h('input', { name: 'forward_headers', value: (s.forward_headers || []).join(', '), placeholder: 'X-Request-Id, X-User-Id' });
   const origins = h('input', { name: 'cors_origins', value: (s.cors_origins || []).join(', '), placeholder: 'https://app.example.com' });
+  const listing = h('select', { name: 'listing' },
+    h('option', { value: 'full' }, 'Full: descriptions and output schemas as the document has them (default)'),
+    h('option', { value: 'lean' }, 'Lean: first paragraph of each description, no output schemas, plus describe_tool'));
+  listing.value = s.listing === 'lean' ? 'lean' : 'full';
   const msg = h('div');
   const checked = h('div');
 
   // PUT /settings replaces every setting: keep the ones this form does not
   // edit (rate limits, response cap, URIs, tool mode) as they are.
-  const edited = ['route_maps', 'names', 'upstream_timeout_ms', 'max_concurrency', 'refresh_interval_s', 'forward_headers', 'cors_origins'];
+  const edited = ['route_maps', 'names', 'upstream_timeout_ms', 'max_concurrency', 'refresh_interval_s', 'forward_headers', 'cors_origins', 'listing'];
   const collect = () => {
     const out = { ...s };
     for (const k of edited) delete out[k];
@@ -62,6 +66,7 @@ export async function settingsTab(t) {
     if (hs.length) out.forward_headers = hs;
     const os = origins.value.split(/[\s,]+/).filter(Boolean);
     if (os.length) out.cors_origins = os;
+    if (listing.value === 'lean') out.listing = 'lean';
     return out;
   };
   const form = h('form', { class: 'stack' },
@@ -76,6 +81,8 @@ export async function settingsTab(t) {
     h('section', { class: 'card stack' }, h('h2', {}, 'Name overrides'),
       h('p', { class: 'muted' }, 'Give a tool a clearer name. Key by operationId or "METHOD /path".'),
       namesBox, h('div', {}, h('button', { type: 'button', class: 'btn small', onclick: () => addName() }, 'Add override'))),
+    h('section', { class: 'card stack' }, h('h2', {}, 'Listing'),
+      field('How tools/list shows the tools', listing, 'Lean keeps every input schema as it is and cuts what a model pays for on every conversation; "Preview the result" above shows the cost of each.')),
     h('section', { class: 'card stack' }, h('h2', {}, 'Calls and refresh'),
       h('div', { class: 'grid2' },
         field('Upstream timeout (ms)', timeout, 'How long one call may take. Empty = server default.'),

@@ -5,6 +5,7 @@ import { api, enc } from '../api.js';
 import { tools as loadTools } from '../data.js';
 import { schemaView, schemaForm } from '../schema.js';
 import { mcpCall } from '../mcp.js';
+import { costByName, costView, tokens } from '../report.js';
 
 export async function toolsTab(t, name) {
   let r;
@@ -19,6 +20,13 @@ export async function toolsTab(t, name) {
     return toolDetail(t, tool);
   }
   if (!r.tools.length) return empty('This spec produced no tools.', h('p', {}, 'Check route maps in Settings: every operation may be excluded.'));
+  // The cost of each tool comes from the serving version's report; a
+  // server without it (or a failure) leaves the column empty.
+  let report = null;
+  try { report = await api.get(`/tenants/${enc(t.id)}/spec/report`); } catch { report = null; }
+  const cost = costByName(report && report.cost);
+  const sort = h('select', { 'aria-label': 'Sort' },
+    h('option', { value: '' }, 'Document order'), h('option', { value: 'cost' }, 'Costliest first'), h('option', { value: 'name' }, 'By name'));
   const q = h('input', { type: 'search', placeholder: 'Search name, path, description', 'aria-label': 'Search tools', autocomplete: 'off' });
   const kind = h('select', { 'aria-label': 'Kind' }, h('option', { value: '' }, 'All kinds'), ['tool', 'resource', 'resource_template'].map(k => h('option', { value: k }, k.replace('_', ' '))));
   const list = h('ul', { class: 'toollist' });
@@ -27,6 +35,9 @@ export async function toolsTab(t, name) {
     const needle = q.value.trim().toLowerCase();
     const shown = r.tools.filter(x => (!kind.value || x.kind === kind.value) &&
       (!needle || [x.name, x.path, x.description, x.method].join(' ').toLowerCase().includes(needle)));
+    const tok = x => (x.kind === 'tool' && cost.has(x.name) ? cost.get(x.name).tokens : -1);
+    if (sort.value === 'cost') shown.sort((a, b) => tok(b) - tok(a));
+    else if (sort.value === 'name') shown.sort((a, b) => a.name.localeCompare(b.name));
     count.textContent = `${shown.length} of ${r.tools.length}`;
     list.replaceChildren(...shown.map(x => h('li', {},
       h('a', { href: `/tenants/${enc(t.id)}/tools/${enc(x.name)}`, 'data-link': true, class: 'toolrow' },
@@ -34,12 +45,13 @@ export async function toolsTab(t, name) {
         h('span', { class: `kind k-${x.kind}` }, x.kind.replace('_', ' ')),
         h('span', { class: `method m-${x.method}` }, x.method),
         h('code', { class: 'path' }, x.path),
+        h('span', { class: 'cost small muted', title: cost.has(x.name) ? `${cost.get(x.name).bytes} bytes in tools/list` : '' }, tok(x) >= 0 ? `~${tokens(tok(x))} tok` : ''),
         h('span', { class: 'desc' }, (x.description || '').split('\n')[0])))));
     if (!shown.length) list.replaceChildren(h('li', { class: 'muted' }, 'Nothing matches.'));
   };
-  q.addEventListener('input', draw); kind.addEventListener('change', draw);
+  q.addEventListener('input', draw); kind.addEventListener('change', draw); sort.addEventListener('change', draw);
   draw();
-  return h('div', { class: 'stack' }, h('div', { class: 'row filters' }, q, kind, count), list);
+  return h('div', { class: 'stack' }, report ? costView(report.cost) : null, h('div', { class: 'row filters' }, q, kind, sort, count), list);
 }
 
 function toolDetail(t, tool) {
