@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/portico-mcp/portico/bridge"
 	"github.com/portico-mcp/portico/tenant"
@@ -100,9 +101,23 @@ func printReport(w io.Writer, r bridge.Report) {
 		fmt.Fprintf(w, "  not supported: %s (%d): %s\n", u.Feature, u.Count, u.Instead)
 	}
 	for _, s := range r.Warnings {
+		if restatesNameCut(s, r.NamesCut) {
+			continue // printed above as "name cut"
+		}
 		fmt.Fprintln(w, "  warning:", s)
 	}
 	printCost(w, r.Cost)
+}
+
+// restatesNameCut reports whether warning s is the converter's note of a
+// name cut that cuts lists already, so each change is printed once.
+func restatesNameCut(s string, cuts []tenant.NameChange) bool {
+	for _, n := range cuts {
+		if strings.HasPrefix(s, fmt.Sprintf("%s: name %q is longer than", n.Operation, n.From)) {
+			return true
+		}
+	}
+	return false
 }
 
 // printCost prints what listing the tools costs a model: the set, its

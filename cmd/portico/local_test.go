@@ -449,3 +449,19 @@ func TestInspectorRunsPorticoRun(t *testing.T) {
 		t.Errorf("create_book through the Inspector (needs the -header credential): %v", res)
 	}
 }
+
+// TestConvertPrintsEachChangeOnce: a name cut is printed as a "name cut"
+// line, not again among the warnings.
+func TestConvertPrintsEachChangeOnce(t *testing.T) {
+	long := strings.Repeat("very_long_operation_name_", 4)
+	spec := `{"openapi":"3.0.2","info":{"title":"t","version":"1"},"paths":{"/a":{"get":{"operationId":"` + long + `","responses":{"200":{"description":"ok"}}}}}}`
+	specFile := filepath.Join(t.TempDir(), "openapi.json")
+	os.WriteFile(specFile, []byte(spec), 0o600)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"convert", specFile}, func(string) string { return "" }, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), strings.TrimSuffix(long, "_")); n != 1 {
+		t.Errorf("the cut name's original appears %d times, want once (name cut line):\n%s", n, out.String())
+	}
+}
