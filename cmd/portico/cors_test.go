@@ -117,31 +117,7 @@ func TestCORSThroughServe(t *testing.T) {
 // token, list its tools and call one. A page from an origin the tenant does
 // not list cannot. web/e2e/mcp-cors.mjs drives the browser.
 func TestBrowserClientThroughCORS(t *testing.T) {
-	node, ok := browserTools(t)
-	if !ok {
-		return
-	}
-	tools := nodeTools(t)
-	esbuild := filepath.Join(tools.dir, "node_modules", ".bin", "esbuild")
-	if _, err := os.Stat(esbuild); err != nil {
-		msg := "esbuild is not installed in " + tools.dir + ": cd .ci/node && npm ci (or bash .ci/run)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	// The SDK as one ES module a page can import (no network at run time).
-	dir := t.TempDir()
-	entry := filepath.Join(dir, "entry.js")
-	os.WriteFile(entry, []byte("export { Client } from '@modelcontextprotocol/sdk/client/index.js';\n"+
-		"export { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';\n"), 0o644)
-	bundle := exec.Command(esbuild, entry, "--bundle", "--format=esm", "--platform=browser", "--log-level=warning", "--outfile="+filepath.Join(dir, "sdk.js"))
-	bundle.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(tools.dir, "node_modules"))
-	if b, err := bundle.CombinedOutput(); err != nil {
-		t.Fatalf("bundle the TypeScript SDK: %v\n%s", err, b)
-	}
-	page, _ := os.ReadFile(filepath.Join("testdata", "browser_client.html"))
-	os.WriteFile(filepath.Join(dir, "index.html"), page, 0o644)
+	node, dir := browserClientPage(t)
 	static := func() *httptest.Server {
 		s := httptest.NewServer(http.FileServer(http.Dir(dir)))
 		t.Cleanup(s.Close)
@@ -154,13 +130,78 @@ func TestBrowserClientThroughCORS(t *testing.T) {
 	token := p.token(t, id)
 	p.do(t, "PUT", "/api/v1/tenants/"+id+"/settings", map[string]any{"cors_origins": []string{listed.URL}}, 200, nil)
 
+	res := runBrowserClient(t, node, p.url+"/t/"+id+"/mcp", token, listed.URL+"/index.html", unlisted.URL+"/index.html")
+	checkBrowserClient(t, res.Listed)
+	if res.Unlisted == nil || res.Unlisted.OK || res.Unlisted.Error == "" {
+		t.Errorf("page on an unlisted origin: %+v, want the connection refused", res.Unlisted)
+	}
+}
+
+// TestBrowserClientRunThroughCORS: the same page, served from another
+// loopback port, uses `portico run --transport http` (which admits pages
+// on this machine, without a token) from Chromium.
+func TestBrowserClientRunThroughCORS(t *testing.T) {
+	node, dir := browserClientPage(t)
+	page := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(page.Close)
+	url := startRunHTTP(t)
+	checkBrowserClient(t, runBrowserClient(t, node, url, "", page.URL+"/index.html", "").Listed)
+}
+
+// browserClientPage checks for Chromium and the Node tools, bundles the
+// TypeScript SDK as one ES module a page can import (no network at run
+// time) and returns node and the directory holding index.html and sdk.js.
+func browserClientPage(t *testing.T) (node, dir string) {
+	t.Helper()
+	node, _ = browserTools(t) // skips, or fails in CI, when they are missing
+	tools := nodeTools(t)
+	esbuild := filepath.Join(tools.dir, "node_modules", ".bin", "esbuild")
+	if _, err := os.Stat(esbuild); err != nil {
+		msg := "esbuild is not installed in " + tools.dir + ": cd .ci/node && npm ci (or bash .ci/run)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	dir = t.TempDir()
+	entry := filepath.Join(dir, "entry.js")
+	os.WriteFile(entry, []byte("export { Client } from '@modelcontextprotocol/sdk/client/index.js';\n"+
+		"export { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';\n"), 0o644)
+	bundle := exec.Command(esbuild, entry, "--bundle", "--format=esm", "--platform=browser", "--log-level=warning", "--outfile="+filepath.Join(dir, "sdk.js"))
+	bundle.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(tools.dir, "node_modules"))
+	if b, err := bundle.CombinedOutput(); err != nil {
+		t.Fatalf("bundle the TypeScript SDK: %v\n%s", err, b)
+	}
+	page, _ := os.ReadFile(filepath.Join("testdata", "browser_client.html"))
+	os.WriteFile(filepath.Join(dir, "index.html"), page, 0o644)
+	return node, dir
+}
+
+// browserClientResult is what one page of mcp-cors.mjs reports.
+type browserClientResult struct {
+	OK        bool     `json:"ok"`
+	Error     string   `json:"error"`
+	SessionID string   `json:"sessionId"`
+	Tools     []string `json:"tools"`
+	Call      struct {
+		IsError           bool           `json:"isError"`
+		StructuredContent map[string]any `json:"structuredContent"`
+	} `json:"call"`
+}
+
+// runBrowserClient has Chromium open pageURL (and unlistedURL, unless
+// empty) and run the page's client against mcpURL.
+func runBrowserClient(t *testing.T, node, mcpURL, token, pageURL, unlistedURL string) (res struct {
+	Listed   browserClientResult  `json:"listed"`
+	Unlisted *browserClientResult `json:"unlisted"`
+}) {
+	t.Helper()
 	e2e, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "mcp-cors.mjs")
 	cmd.Dir = e2e
-	cmd.Env = append(os.Environ(), "MCP_URL="+p.url+"/t/"+id+"/mcp", "MCP_TOKEN="+token,
-		"PAGE_URL="+listed.URL+"/index.html", "UNLISTED_PAGE_URL="+unlisted.URL+"/index.html")
+	cmd.Env = append(os.Environ(), "MCP_URL="+mcpURL, "MCP_TOKEN="+token, "PAGE_URL="+pageURL, "UNLISTED_PAGE_URL="+unlistedURL)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -168,30 +209,17 @@ func TestBrowserClientThroughCORS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browser client failed: %v", err)
 	}
-	var res struct {
-		Listed struct {
-			OK        bool     `json:"ok"`
-			Error     string   `json:"error"`
-			SessionID string   `json:"sessionId"`
-			Tools     []string `json:"tools"`
-			Call      struct {
-				IsError           bool           `json:"isError"`
-				StructuredContent map[string]any `json:"structuredContent"`
-			} `json:"call"`
-		} `json:"listed"`
-		Unlisted struct {
-			OK    bool   `json:"ok"`
-			Error string `json:"error"`
-		} `json:"unlisted"`
-	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("mcp-cors.mjs printed no result: %v", err)
 	}
-	l := res.Listed
+	return res
+}
+
+// checkBrowserClient wants the page connected, with the session id read
+// through Access-Control-Expose-Headers, tools listed and one called.
+func checkBrowserClient(t *testing.T, l browserClientResult) {
+	t.Helper()
 	if !l.OK || l.SessionID == "" || len(l.Tools) == 0 || l.Call.IsError || l.Call.StructuredContent == nil {
-		t.Errorf("page on a listed origin: %+v; want connected (session id read through Expose-Headers), tools listed, a tool called", l)
-	}
-	if res.Unlisted.OK || res.Unlisted.Error == "" {
-		t.Errorf("page on an unlisted origin: %+v, want the connection refused", res.Unlisted)
+		t.Errorf("page on an allowed origin: %+v; want connected (session id read through Expose-Headers), tools listed, a tool called", l)
 	}
 }

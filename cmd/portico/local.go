@@ -185,7 +185,10 @@ func runSettings(settingsFile, routeMapsFile string) (tenant.Settings, *tenant.I
 // (the MCP transport's security warning): when it listens on loopback,
 // requests must name a loopback Host, and a browser's Origin, when sent,
 // must be a loopback origin too. A server the user bound to another
-// address keeps the Origin check only.
+// address keeps the Origin check only. Pages it admits may use it across
+// origins (a web app on another local port): their preflights are
+// answered and their requests get CORS headers, as a tenant endpoint
+// gives the origins it lists.
 func localOnly(listen net.Addr, next http.Handler) http.Handler {
 	onLoopback := false
 	if ta, ok := listen.(*net.TCPAddr); ok {
@@ -202,9 +205,38 @@ func localOnly(listen net.Addr, next http.Handler) http.Handler {
 				writeJSONErrorCode(w, http.StatusForbidden, "forbidden_origin", fmt.Sprintf("Origin %q may not use this local MCP server: only pages on this machine may (DNS rebinding protection)", o))
 				return
 			}
+			h := w.Header()
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Allow-Origin", o)
+			if req.Method == http.MethodOptions {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+				if rh := requestedHeaders(req); rh != "" {
+					h.Set("Access-Control-Allow-Headers", rh)
+				}
+				h.Set("Access-Control-Max-Age", "7200")
+				h.Add("Vary", "Access-Control-Request-Headers")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			h.Set("Access-Control-Expose-Headers", "Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate")
 		}
 		next.ServeHTTP(w, req)
 	})
+}
+
+// requestedHeaders is the list of well-formed header names a preflight asks
+// for. A local page may send any header it likes (there is no credential
+// to guard), including the 2026-07-28 Mcp-Param-* ones no fixed list names.
+func requestedHeaders(req *http.Request) string {
+	var names []string
+	for _, v := range req.Header.Values("Access-Control-Request-Headers") {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = strings.TrimSpace(f); f != "" && len(f) <= 128 && strings.Trim(f, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~") == "" {
+				names = append(names, f)
+			}
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // loopbackHost reports whether a Host header (with or without a port)

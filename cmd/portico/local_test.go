@@ -296,6 +296,33 @@ func TestRunHTTPRefusesRebinding(t *testing.T) {
 	}
 }
 
+// TestRunHTTPCORSForLocalPages: a page on another loopback port (a local
+// web app) may use `portico run` across origins: its preflight is answered
+// without reaching the MCP handler, and its requests carry CORS headers so
+// the page can read the answer and the session id. A foreign page's
+// preflight and requests are refused, with no CORS header to read.
+func TestRunHTTPCORSForLocalPages(t *testing.T) {
+	url := startRunHTTP(t)
+	const local = "http://localhost:5173"
+	code, _, h := send(t, "OPTIONS", url, "", "Origin", local, "Access-Control-Request-Method", "POST",
+		"Access-Control-Request-Headers", "content-type,mcp-protocol-version, mcp-param-region,bad header,")
+	if code != 204 || h.Get("Access-Control-Allow-Origin") != local || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||
+		h.Get("Access-Control-Allow-Headers") != "content-type, mcp-protocol-version, mcp-param-region" {
+		t.Errorf("preflight from %s: %d %v; want 204 allowing POST and the well-formed requested headers", local, code, h)
+	}
+	code, body, h := send(t, "POST", url, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`,
+		"Origin", local, "Content-Type", "application/json", "Accept", "application/json, text/event-stream")
+	if code != 200 || h.Get("Access-Control-Allow-Origin") != local || !strings.Contains(h.Get("Access-Control-Expose-Headers"), "Mcp-Session-Id") || h.Get("Mcp-Session-Id") == "" {
+		t.Errorf("initialize from %s: %d %v %.200s; want a session the page can read", local, code, h, body)
+	}
+	for _, method := range []string{"OPTIONS", "POST"} {
+		code, body, h := send(t, method, url, `{}`, "Origin", "https://evil.example", "Access-Control-Request-Method", "POST", "Content-Type", "application/json")
+		if code != 403 || h.Get("Access-Control-Allow-Origin") != "" || !strings.Contains(body, "forbidden_origin") {
+			t.Errorf("%s from a foreign page: %d %v %s; want 403 without CORS headers", method, code, h, body)
+		}
+	}
+}
+
 func mergeHeaders(a, b map[string]string) map[string]string {
 	m := map[string]string{}
 	for k, v := range a {

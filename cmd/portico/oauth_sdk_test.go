@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,6 +13,10 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -38,13 +43,7 @@ func TestOAuthWithGoSDKClient(t *testing.T) {
 	fx := startFastAPIApp(t, "conformance_app:app")
 	p := startPortico(t, dbURL)
 	a, _ := conformanceTenant(t, p, fx.url)
-	const email, password = "linus@example.test", "correct horse battery staple"
-	env := map[string]string{"DATABASE_URL": dbURL, "PORTICO_MASTER_KEYS": testMasterKeys, "PORTICO_ADMIN_PASSWORD": password}
-	if err := run(context.Background(), []string{"admin", "user", "create", "--email", email, "--operator=false"},
-		func(k string) string { return env[k] }, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	p.do(t, "PUT", "/api/v1/tenants/"+a+"/members/"+email, map[string]string{"role": "owner"}, 200, nil)
+	email, password := tenantOwner(t, p, dbURL, a)
 
 	approvals := 0
 	approve := consentOverHTTP(t, p.url, email, password, func() { approvals++ })
@@ -114,15 +113,149 @@ func TestOAuthWithGoSDKClient(t *testing.T) {
 	}
 }
 
+// TestOAuthWithTypeScriptSDKClient runs the TypeScript SDK's OAuth client
+// (testdata/ts_oauth_client.mjs: StreamableHTTPClientTransport with an
+// OAuthClientProvider) against a tenant endpoint with nothing but its URL,
+// headless, as a command-line client runs it: the 401's resource metadata,
+// discovery, dynamic registration (which once failed on an empty
+// client_uri), PKCE. The user approves over HTTP as in the go-sdk test; the
+// browser's last step, following the redirect to the client's loopback
+// redirect URI, is a GET from here. The script then exchanges the code,
+// lists tools and calls one.
+func TestOAuthWithTypeScriptSDKClient(t *testing.T) {
+	tools := nodeTools(t)
+	dbURL := pgtest.NewDB(t)
+	fx := startFastAPIApp(t, "conformance_app:app")
+	p := startPortico(t, dbURL)
+	a, _ := conformanceTenant(t, p, fx.url)
+	email, password := tenantOwner(t, p, dbURL, a)
+	approve := approveOverHTTP(t, p.url, email, password)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	script, _ := filepath.Abs(filepath.Join("testdata", "ts_oauth_client.mjs"))
+	cmd := exec.CommandContext(ctx, tools.node, script)
+	cmd.Env = append(os.Environ(), "MCP_URL="+p.url+"/t/"+a+"/mcp", "NODE_MODULES="+filepath.Join(tools.dir, "node_modules"))
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	steps := map[string]map[string]any{}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		t.Logf("ts oauth client: %s", sc.Text())
+		var m map[string]any
+		if json.Unmarshal(sc.Bytes(), &m) != nil {
+			continue
+		}
+		step, _ := m["step"].(string)
+		steps[step] = m
+		if step != "authorize" {
+			continue
+		}
+		authURL, _ := m["url"].(string)
+		redirect, err := approve(ctx, authURL)
+		if err != nil {
+			t.Errorf("consent to %s: %v", authURL, err)
+			cmd.Process.Kill()
+			break
+		}
+		// The browser follows the redirect to the client's loopback server.
+		req, _ := http.NewRequestWithContext(ctx, "GET", redirect.String(), nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("redirect to the client %s: %v", redirect, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("the client's redirect URI answered %d", resp.StatusCode)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("ts oauth client: %v\n%s", err, stderr.String())
+	}
+
+	reg := steps["registered"]
+	if reg["client_id"] == nil || reg["client_name"] != "TypeScript SDK client" {
+		t.Errorf("registration = %v", reg)
+	}
+	var meta struct{ Issuer string }
+	resp, err := http.Get(p.url + "/.well-known/oauth-authorization-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&meta)
+	resp.Body.Close()
+	if iss := steps["callback"]["iss"]; meta.Issuer == "" || iss != meta.Issuer {
+		t.Errorf("redirect carried iss %v, want the issuer %q (RFC 9207)", iss, meta.Issuer)
+	}
+	if tok := steps["tokens"]; tok["token_type"] != "Bearer" && tok["token_type"] != "bearer" || tok["refresh_token"] != true {
+		t.Errorf("tokens = %v, want a bearer token with a refresh token", tok)
+	}
+	if names, _ := steps["tools"]["names"].([]any); !slices.Contains(names, any("test_simple_text")) {
+		t.Errorf("tools = %v", steps["tools"])
+	}
+	if got := steps["call"]; got["text"] != "This is a simple text response for testing." || got["isError"] != false {
+		t.Errorf("call = %v", got)
+	}
+	var grants struct {
+		OAuthGrants []struct {
+			ClientName string `json:"client_name"`
+			UserEmail  string `json:"user_email"`
+		} `json:"oauth_grants"`
+	}
+	p.do(t, "GET", "/api/v1/tenants/"+a+"/oauth-grants", nil, 200, &grants)
+	if len(grants.OAuthGrants) != 1 || grants.OAuthGrants[0].ClientName != "TypeScript SDK client" || grants.OAuthGrants[0].UserEmail != email {
+		t.Errorf("oauth grants = %+v, want the TypeScript SDK client approved by %s", grants.OAuthGrants, email)
+	}
+	t.Logf("TypeScript SDK %v negotiated %v through OAuth", steps["connected"]["sdk"], steps["connected"]["protocol"])
+}
+
 type tokenSourceFunc func() (*oauth2.Token, error)
 
 func (f tokenSourceFunc) Token() (*oauth2.Token, error) { return f() }
 
-// consentOverHTTP signs in as the user and answers authorization requests
-// the way the dashboard's consent page does: follow /oauth/authorize to the
-// page, read the details, post the approval with the CSRF token, and read
-// code, state and iss from where the page would send the browser.
+// tenantOwner creates a dashboard user (not an operator) who owns tenant
+// id, and returns the email and password to sign in with.
+func tenantOwner(t *testing.T, p *portico, dbURL, id string) (email, password string) {
+	t.Helper()
+	email, password = "linus@example.test", "correct horse battery staple"
+	env := map[string]string{"DATABASE_URL": dbURL, "PORTICO_MASTER_KEYS": testMasterKeys, "PORTICO_ADMIN_PASSWORD": password}
+	if err := run(context.Background(), []string{"admin", "user", "create", "--email", email, "--operator=false"},
+		func(k string) string { return env[k] }, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	p.do(t, "PUT", "/api/v1/tenants/"+id+"/members/"+email, map[string]string{"role": "owner"}, 200, nil)
+	return email, password
+}
+
+// consentOverHTTP is approveOverHTTP as a go-sdk AuthorizationCodeFetcher:
+// it reads code, state and iss from where the page would send the browser.
 func consentOverHTTP(t *testing.T, base, email, password string, approved func()) auth.AuthorizationCodeFetcher {
+	t.Helper()
+	approve := approveOverHTTP(t, base, email, password)
+	return func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
+		redirect, err := approve(ctx, args.URL)
+		if err != nil {
+			return nil, err
+		}
+		approved()
+		q := redirect.Query()
+		return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
+	}
+}
+
+// approveOverHTTP signs in as the user and answers authorization requests
+// the way the dashboard's consent page does: follow /oauth/authorize to the
+// page, read the details, post the approval with the CSRF token, and return
+// the redirect URI (with code, state and iss) the page would send the
+// browser to.
+func approveOverHTTP(t *testing.T, base, email, password string) func(ctx context.Context, authURL string) (*url.URL, error) {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -139,8 +272,9 @@ func consentOverHTTP(t *testing.T, base, email, password string, approved func()
 	if resp.StatusCode != 200 || login.CSRFToken == "" {
 		t.Fatalf("login: status %d", resp.StatusCode)
 	}
-	return func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
-		resp, err := hc.Get(args.URL)
+	return func(ctx context.Context, authURL string) (*url.URL, error) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", authURL, nil)
+		resp, err := hc.Do(req)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +296,7 @@ func consentOverHTTP(t *testing.T, base, email, password string, approved func()
 			return nil, fmt.Errorf("consent details: status %d, can_approve %v", resp.StatusCode, details.CanApprove)
 		}
 		b, _ := json.Marshal(map[string]any{"request": loc.RawQuery, "approve": true})
-		req, _ := http.NewRequestWithContext(ctx, "POST", base+"/oauth/authorize", bytes.NewReader(b))
+		req, _ = http.NewRequestWithContext(ctx, "POST", base+"/oauth/authorize", bytes.NewReader(b))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-CSRF-Token", login.CSRFToken)
 		resp, err = hc.Do(req)
@@ -178,10 +312,7 @@ func consentOverHTTP(t *testing.T, base, email, password string, approved func()
 		if resp.StatusCode != 200 || !strings.Contains(decision.RedirectTo, "code=") {
 			return nil, fmt.Errorf("approve: status %d: %s", resp.StatusCode, raw)
 		}
-		approved()
-		back, _ := url.Parse(decision.RedirectTo)
-		q := back.Query()
-		return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
+		return url.Parse(decision.RedirectTo)
 	}
 }
 

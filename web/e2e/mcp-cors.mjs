@@ -1,14 +1,16 @@
 // A web app's MCP client, run by cmd/portico/cors_test.go: Chromium opens a
 // page served from another origin than Portico's, whose script (the
-// TypeScript MCP SDK) connects to a tenant endpoint through CORS. Once from
-// an origin the tenant lists, once from one it does not. Prints
+// TypeScript MCP SDK) connects to a tenant endpoint (or `portico run`)
+// through CORS. Once from an origin the endpoint allows, once (when
+// UNLISTED_PAGE_URL is set) from one it does not. Prints
 // {"listed": …, "unlisted": …} as JSON on stdout.
 //
-// Env: MCP_URL, MCP_TOKEN, PAGE_URL, UNLISTED_PAGE_URL.
+// Env: MCP_URL, MCP_TOKEN (empty for `portico run`), PAGE_URL,
+// UNLISTED_PAGE_URL (optional).
 import { chromium } from 'playwright-core';
 
-const { MCP_URL: url, MCP_TOKEN: token, PAGE_URL: pageURL, UNLISTED_PAGE_URL: unlistedURL } = process.env;
-for (const [k, v] of Object.entries({ MCP_URL: url, MCP_TOKEN: token, PAGE_URL: pageURL, UNLISTED_PAGE_URL: unlistedURL })) {
+const { MCP_URL: url, MCP_TOKEN: token = '', PAGE_URL: pageURL, UNLISTED_PAGE_URL: unlistedURL } = process.env;
+for (const [k, v] of Object.entries({ MCP_URL: url, PAGE_URL: pageURL })) {
   if (!v) { console.error(`${k} is not set`); process.exit(2); }
 }
 const browser = await chromium.launch({
@@ -26,7 +28,7 @@ const run = async at => {
 };
 try {
   const listed = await run(pageURL);
-  const unlisted = await run(unlistedURL);
+  const unlisted = unlistedURL ? await run(unlistedURL) : null;
   console.log(JSON.stringify({ listed, unlisted }));
 } finally {
   await browser.close();

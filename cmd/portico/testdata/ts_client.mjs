@@ -1,10 +1,12 @@
 // The TypeScript SDK client of the client matrix (cmd/portico/clients_test.go):
-// connects to a Portico tenant, lists tools, calls one, reads a resource and
-// a resource template, prints "ready", then waits for
-// notifications/tools/list_changed. One JSON line per step on stdout.
+// connects to a Portico tenant (or `portico run --transport http`), lists
+// tools, calls one, reads a resource and a resource template, prints
+// "ready", then waits for notifications/tools/list_changed unless told not
+// to. One JSON line per step on stdout.
 //
-// Env: MCP_URL, MCP_TOKEN, NODE_MODULES (the .ci/node/node_modules holding
-// @modelcontextprotocol/sdk; ES modules do not honour NODE_PATH).
+// Env: MCP_URL, MCP_TOKEN (none: no Authorization header), NODE_MODULES (the
+// .ci/node/node_modules holding @modelcontextprotocol/sdk; ES modules do not
+// honour NODE_PATH), MCP_WAIT_LIST_CHANGED=0 to stop after "ready".
 import { pathToFileURL } from "node:url";
 import { readFileSync } from "node:fs";
 
@@ -21,11 +23,12 @@ const gotChange = new Promise((resolve) => (changed = resolve));
 
 const client = new Client({ name: "portico-ts-client", version: "1.0.0" });
 client.setNotificationHandler(ToolListChangedNotificationSchema, () => changed());
+const token = process.env.MCP_TOKEN;
 const transport = new StreamableHTTPClientTransport(new URL(process.env.MCP_URL), {
-  requestInit: { headers: { Authorization: `Bearer ${process.env.MCP_TOKEN}` } },
+  requestInit: token ? { headers: { Authorization: `Bearer ${token}` } } : {},
 });
 await client.connect(transport);
-out("connected", { sdk: version, protocol: transport.protocolVersion, server: client.getServerVersion()?.name });
+out("connected", { sdk: version, protocol: transport.protocolVersion, sessionId: transport.sessionId ?? "", server: client.getServerVersion()?.name });
 
 const tools = await client.listTools();
 out("tools", { names: tools.tools.map((t) => t.name) });
@@ -37,6 +40,10 @@ const tpl = await client.readResource({ uri: "test://template/7/data" });
 out("template", { text: tpl.contents[0].text });
 
 out("ready");
+if (process.env.MCP_WAIT_LIST_CHANGED === "0") {
+  await client.close();
+  process.exit(0);
+}
 const timer = setTimeout(() => { out("timeout"); process.exit(2); }, 30000);
 await gotChange;
 clearTimeout(timer);
