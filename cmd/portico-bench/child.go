@@ -288,15 +288,24 @@ func procCPU(pid int) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	// The command name (field 2) may hold spaces: fields count from after it.
-	s := string(b)
+	d, err := parseStatCPU(string(b))
+	if err != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	}
+	return d, nil
+}
+
+// parseStatCPU returns utime + stime of a /proc/<pid>/stat line.
+func parseStatCPU(s string) (time.Duration, error) {
+	// The command name (field 2) may hold spaces and parentheses: fields
+	// count from after its last ')'.
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: no ')' in %q", pid, s)
+		return 0, fmt.Errorf("no ')' in %.100q", s)
 	}
 	f := strings.Fields(s[i+1:])
 	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+		return 0, fmt.Errorf("%d fields after the command name, want at least 13", len(f))
 	}
 	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
 	ut, err1 := strconv.ParseUint(f[11], 10, 64)

@@ -53,8 +53,12 @@ func realFastAPI(ctx context.Context, o options, rep *report) error {
 	t := p.Tenants[0]
 	args := func(n int) string { return `{"user_id":` + strconv.Itoa(n%1000) + `}` }
 	pt := mcpTarget("portico", "stateless", t.Endpoint, t.Token, "get_user_users", args)
-	pt.server = p.child
-	targets := []target{directTarget(base + "/users/"), pt}
+	// uvicorn is measured as the upstream of both (its CPU, not its allocations).
+	uvicorn := &child{name: "uvicorn", cmd: cmd}
+	pt.server, pt.upstream = p.child, uvicorn
+	direct := directTarget(base + "/users/")
+	direct.upstream = uvicorn
+	targets := []target{direct, pt}
 	for _, c := range []int{1, 16} {
 		var rs []result
 		for _, tg := range targets {
