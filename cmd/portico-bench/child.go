@@ -68,6 +68,7 @@ type readyTenant struct {
 type childStats struct {
 	Objects uint64 `json:"objects"`
 	Bytes   uint64 `json:"bytes"`
+	GCs     uint64 `json:"gcs"`
 	Conns   int64  `json:"conns,omitempty"` // upstream: connections accepted
 }
 
@@ -100,7 +101,7 @@ func runChild(kind string) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
 		a := readAllocs()
-		st := childStats{Objects: a.objects, Bytes: a.bytes}
+		st := childStats{Objects: a.objects, Bytes: a.bytes, GCs: a.gcs}
 		if upstreamConns != nil {
 			st.Conns = upstreamConns()
 		}

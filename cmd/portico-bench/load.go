@@ -58,6 +58,7 @@ type result struct {
 	// the whole process).
 	AllocsPerCall   float64 `json:"allocs_per_call"`
 	AllocKBPerCall  float64 `json:"alloc_kb_per_call"`
+	GCsPer1kCalls   float64 `json:"server_gcs_per_1k_calls"`
 	FirstError      string  `json:"first_error,omitempty"`
 	RatioVsDirect   float64 `json:"ratio_vs_direct,omitempty"`
 	RatioVsMinimal  float64 `json:"ratio_vs_minimal,omitempty"`
@@ -135,6 +136,7 @@ func runLoad(ctx context.Context, scenario string, tg target, conc int, warm, d 
 		r.CPUusPerCall = r.ServerCPUus + r.UpstreamCPUus + r.LoadGenCPUus
 		r.AllocsPerCall = float64(m1.Objects-m0.Objects) / n
 		r.AllocKBPerCall = float64(m1.Bytes-m0.Bytes) / 1024 / n
+		r.GCsPer1kCalls = float64(m1.GCs-m0.GCs) * 1000 / n
 	}
 	return r, nil
 }
@@ -144,7 +146,7 @@ func runLoad(ctx context.Context, scenario string, tg target, conc int, warm, d 
 func serverAllocs(ctx context.Context, server *child) (childStats, error) {
 	if server == nil {
 		a := readAllocs()
-		return childStats{Objects: a.objects, Bytes: a.bytes}, nil
+		return childStats{Objects: a.objects, Bytes: a.bytes, GCs: a.gcs}, nil
 	}
 	return server.stats(ctx)
 }
@@ -203,12 +205,12 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-type allocs struct{ objects, bytes uint64 }
+type allocs struct{ objects, bytes, gcs uint64 }
 
 func readAllocs() allocs {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
 	metrics.Read(s)
-	return allocs{s[0].Value.Uint64(), s[1].Value.Uint64()}
+	return allocs{s[0].Value.Uint64(), s[1].Value.Uint64(), s[2].Value.Uint64()}
 }
 
 // directTarget sends the upstream request the tool call stands for.

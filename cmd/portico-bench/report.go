@@ -182,8 +182,8 @@ func (r *report) markdown(m machine) string {
 }
 
 func (r *report) callTable(b *bytes.Buffer, rs []result) {
-	fmt.Fprintf(b, "| c | target | mode | calls/s | vs direct | vs minimal | p50 ms | p99 ms | p99.9 ms | added p50 ms | CPU µs/call: server | upstream | load gen | all (added) | server allocs/call | server KB/call | errors |\n")
-	fmt.Fprintf(b, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(b, "| c | target | mode | calls/s | vs direct | vs minimal | p50 ms | p99 ms | p99.9 ms | added p50 ms | CPU µs/call: server | upstream | load gen | all (added) | server allocs/call | server KB/call | server GCs per 1k calls | errors |\n")
+	fmt.Fprintf(b, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, x := range rs {
 		vsd, vsm, added, all := "", "", "", fmt.Sprintf("%.0f", x.CPUusPerCall)
 		if x.RatioVsDirect > 0 {
@@ -194,16 +194,16 @@ func (r *report) callTable(b *bytes.Buffer, rs []result) {
 		if x.RatioVsMinimal > 0 {
 			vsm = fmt.Sprintf("%.2f×", x.RatioVsMinimal)
 		}
-		server, allocs, kb := "", "", ""
+		server, allocs, kb, gcs := "", "", "", ""
 		if x.ServerCPUus > 0 || x.Target != "direct" {
-			server, allocs, kb = fmt.Sprintf("%.0f", x.ServerCPUus), fmt.Sprintf("%.0f", x.AllocsPerCall), fmt.Sprintf("%.1f", x.AllocKBPerCall)
+			server, allocs, kb, gcs = fmt.Sprintf("%.0f", x.ServerCPUus), fmt.Sprintf("%.0f", x.AllocsPerCall), fmt.Sprintf("%.1f", x.AllocKBPerCall), fmt.Sprintf("%.1f", x.GCsPer1kCalls)
 		}
 		upstream := ""
 		if x.UpstreamCPUus > 0 {
 			upstream = fmt.Sprintf("%.0f", x.UpstreamCPUus)
 		}
-		fmt.Fprintf(b, "| %d | %s | %s | %.0f | %s | %s | %.3f | %.2f | %.2f | %s | %s | %s | %.0f | %s | %s | %s | %d |\n",
-			x.Concurrency, x.Target, x.Mode, x.RPS, vsd, vsm, x.P50ms, x.P99ms, x.P999ms, added, server, upstream, x.LoadGenCPUus, all, allocs, kb, x.Errors)
+		fmt.Fprintf(b, "| %d | %s | %s | %.0f | %s | %s | %.3f | %.2f | %.2f | %s | %s | %s | %.0f | %s | %s | %s | %s | %d |\n",
+			x.Concurrency, x.Target, x.Mode, x.RPS, vsd, vsm, x.P50ms, x.P99ms, x.P999ms, added, server, upstream, x.LoadGenCPUus, all, allocs, kb, gcs, x.Errors)
 	}
 	fmt.Fprintf(b, "\n")
 }
