@@ -279,13 +279,13 @@ func (r *report) targets(b *bytes.Buffer) {
 		if v < limit {
 			return "met"
 		}
-		return fmt.Sprintf("**missed by %.2f %s**", v-limit, unit)
+		return fmt.Sprintf("**missed by %.3f %s**", v-limit, unit)
 	}
 	atMost := func(v, limit float64, unit string) string {
 		if v <= limit {
 			return "met"
 		}
-		return fmt.Sprintf("**missed by %.2f %s**", v-limit, unit)
+		return fmt.Sprintf("**missed by %.3f %s**", v-limit, unit)
 	}
 	hi := r.o.concs[len(r.o.concs)-1]
 	s64, ms64, s1 := r.find("portico", "session", hi), r.find("minimal go-sdk", "session", hi), r.find("portico", "session", 1)

@@ -24,10 +24,10 @@ func TestTargets(t *testing.T) {
 	for _, want := range []string{
 		"| session c=64 ≥ 0.30× direct | 0.25× | **missed by 0.05×** (17% short) |",
 		"| session c=64 ≥ 2.5× the minimal session proxy | 2.00× (10000 vs 5000 calls/s) | **missed by 0.50×** (20% short) |",
-		"| session c=64 p99 below the minimal session proxy's | 25.00 vs 20.00 ms | **missed by 5.00 ms** |",
+		"| session c=64 p99 below the minimal session proxy's | 25.00 vs 20.00 ms | **missed by 5.000 ms** |",
 		"| session c=1 added p50 ≤ 0.3 ms | 0.200 ms | met |",
 		"(p50 of 50) | 9.0 ms (first 0.0 ms) | met |",
-		"| … and its p99 | 16.0 ms | **missed by 1.00 ms** |",
+		"| … and its p99 | 16.0 ms | **missed by 1.000 ms** |",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("targets lack %q:\n%s", want, b.String())
