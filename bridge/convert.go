@@ -141,7 +141,12 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 		}
 	}
 	c.finishReport()
-	return &c.out, nil
+	// The result is an allocation of its own: a pointer into c would keep
+	// the converter, and through its pending operations and schema
+	// converter libopenapi's whole model of the document, alive as long as
+	// anything holds the conversion (a serving state keeps its report).
+	out := c.out
+	return &out, nil
 }
 
 // finishReport fills the counts of the conformance report.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -90,7 +92,7 @@ func bigSpecs(ctx context.Context, o options, rep *report) error {
 			req := httptest.NewRequest("POST", "/t/"+id+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Accept", "application/json, text/event-stream")
-			req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+			req.Header.Set("Mcp-Protocol-Version", versionStateless)
 			req.Header.Set("Authorization", "Bearer "+token)
 			w := httptest.NewRecorder()
 			t := time.Now()
@@ -111,6 +113,17 @@ func bigSpecs(ctx context.Context, o options, rep *report) error {
 			r.Name, r.MB, r.Tools, r.ActivateS, r.ActivateCPUS, r.PeakHeapMB, r.RetainedMB, r.FirstListms, r.ListP50ms, r.ListBytes/1024)
 		rep.addSpec(r)
 		p.runtime.Deactivate(ctx, id, "bench")
+		if s.name == "github" {
+			n := 200
+			if o.quick {
+				n = 20
+			}
+			ls, err := listOverLoopback(ctx, o, s.name, raw, n)
+			if err != nil {
+				return fmt.Errorf("%s over loopback: %w", s.name, err)
+			}
+			rep.lists = append(rep.lists, ls...)
+		}
 	}
 	return nil
 }
@@ -149,4 +162,137 @@ func sum(d []time.Duration) (t time.Duration) {
 		t += x
 	}
 	return t
+}
+
+// loopbackList is tools/list of one big document timed end to end by a
+// client over loopback against Portico in a process of its own: request
+// sent, whole body read.
+type loopbackList struct {
+	Document   string  `json:"document"`
+	Mode       string  `json:"mode"`
+	Tools      int     `json:"tools"`
+	Bytes      int     `json:"bytes"`
+	N          int     `json:"n"`
+	FirstMs    float64 `json:"first_ms"`
+	P50ms      float64 `json:"p50_ms"`
+	P99ms      float64 `json:"p99_ms"`
+	Maxms      float64 `json:"max_ms"`
+	ServerCPUm float64 `json:"server_cpu_ms_per_list"`
+}
+
+// listOverLoopback activates a big document in a Portico child and has
+// one client of each mode list its tools over loopback: session
+// (2025-11-25), as the clients in use today do, session-less and
+// 2026-07-28. Each client's first list is reported apart (the first of a
+// tool-set version encodes it); then the clients take turns, n lists each,
+// so the three share the machine's state of the moment.
+func listOverLoopback(ctx context.Context, o options, name string, raw []byte, n int) ([]loopbackList, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(raw)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+	p, err := startPorticoChild(ctx, o, "portico-"+name, []childTenant{{Name: name, BaseURL: base, SpecURL: base + "/openapi.json"}})
+	if err != nil {
+		return nil, err
+	}
+	defer p.close()
+	t := p.Tenants[0]
+	type lister struct {
+		http *http.Client
+		mcp  *mcpClient
+		res  loopbackList
+		lat  []int64
+		cpu  time.Duration
+		buf  bytes.Buffer // reused, so the client's own garbage stays out of the timings
+	}
+	var ls []*lister
+	for _, mode := range []string{"session", "stateless", version20260728} {
+		client := newLoadClient(1)
+		defer client.CloseIdleConnections()
+		c, err := newMCPClient(ctx, client, mode, t.Endpoint, t.Token)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", mode, err)
+		}
+		ls = append(ls, &lister{http: client, mcp: c, res: loopbackList{Document: name, Mode: mode, Tools: t.Tools, N: n}})
+	}
+	list := func(l *lister, i int) (time.Duration, []byte, error) {
+		req := l.mcp.request(ctx, i+1, "tools/list", "", "")
+		t0 := time.Now()
+		resp, err := l.http.Do(req)
+		if err != nil {
+			return 0, nil, fmt.Errorf("%s tools/list: %w", l.res.Mode, err)
+		}
+		l.buf.Reset()
+		_, err = l.buf.ReadFrom(resp.Body)
+		resp.Body.Close()
+		d := time.Since(t0)
+		if err != nil {
+			return 0, nil, fmt.Errorf("%s tools/list: %w", l.res.Mode, err)
+		}
+		body := l.buf.Bytes()
+		if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"tools":[`)) {
+			return 0, nil, fmt.Errorf("%s tools/list: HTTP %d: %.300s", l.res.Mode, resp.StatusCode, body)
+		}
+		return d, body, nil
+	}
+	for _, l := range ls {
+		d, body, err := list(l, 0)
+		if err != nil {
+			return nil, err
+		}
+		l.res.FirstMs, l.res.Bytes = ms(int64(d)), len(body)
+		if got := countTools(body); got != t.Tools {
+			return nil, fmt.Errorf("%s tools/list: %d tools, the tenant has %d", l.res.Mode, got, t.Tools)
+		}
+	}
+	for i := 1; i <= n; i++ {
+		for _, l := range ls {
+			cpu0 := p.cpu()
+			d, _, err := list(l, i)
+			if err != nil {
+				return nil, err
+			}
+			l.cpu += p.cpu() - cpu0
+			l.lat = append(l.lat, int64(d))
+		}
+	}
+	var out []loopbackList
+	for _, l := range ls {
+		r := l.res
+		slices.Sort(l.lat)
+		r.P50ms, r.P99ms, r.Maxms = ms(pct(l.lat, 0.5)), ms(pct(l.lat, 0.99)), ms(l.lat[len(l.lat)-1])
+		r.ServerCPUm = float64(l.cpu) / float64(time.Millisecond) / float64(n)
+		fmt.Fprintf(o.stderr, "big spec %-10s tools/list over loopback, %-10s %d tools %d KB: first %.1f ms, p50 %.1f ms, p99 %.1f ms, max %.1f ms (n=%d), server CPU %.1f ms/list\n",
+			name, r.Mode, r.Tools, r.Bytes/1024, r.FirstMs, r.P50ms, r.P99ms, r.Maxms, n, r.ServerCPUm)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// countTools counts the tools of a tools/list answer, SSE or JSON.
+func countTools(body []byte) int {
+	if i := bytes.Index(body, []byte("data: ")); i >= 0 {
+		body = body[i+len("data: "):]
+		if j := bytes.IndexByte(body, '\n'); j >= 0 {
+			body = body[:j]
+		}
+	}
+	var m struct {
+		Result struct {
+			Tools []struct {
+				Name string `json:"name"`
+			} `json:"tools"`
+		} `json:"result"`
+	}
+	if json.Unmarshal(body, &m) != nil {
+		return -1
+	}
+	return len(m.Result.Tools)
 }

@@ -45,24 +45,24 @@ func realFastAPI(ctx context.Context, o options, rep *report) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	p, err := startPortico(ctx, o.db)
+	p, err := startPorticoChild(ctx, o, "portico-fastapi", []childTenant{{Name: "fastapi", BaseURL: base, SpecURL: base + "/openapi.json"}})
 	if err != nil {
 		return err
 	}
 	defer p.close()
-	id, token, err := p.addTenant(ctx, "fastapi", base)
-	if err != nil {
-		return err
-	}
+	t := p.Tenants[0]
 	args := func(n int) string { return `{"user_id":` + strconv.Itoa(n%1000) + `}` }
-	targets := []target{
-		directTarget(base + "/users/"),
-		mcpTarget("portico", "stateless", p.endpoint(id), token, "get_user_users", args),
-	}
+	pt := mcpTarget("portico", "stateless", t.Endpoint, t.Token, "get_user_users", args)
+	// uvicorn is measured as the upstream of both (its CPU, not its allocations).
+	uvicorn := &child{name: "uvicorn", cmd: cmd}
+	pt.server, pt.upstream = p.child, uvicorn
+	direct := directTarget(base + "/users/")
+	direct.upstream = uvicorn
+	targets := []target{direct, pt}
 	for _, c := range []int{1, 16} {
 		var rs []result
 		for _, tg := range targets {
-			r, err := runLoad(ctx, "real FastAPI", tg, c, o.warm, o.duration)
+			r, err := runLoad(ctx, "real FastAPI", tg, c, o.warm, o.duration, "")
 			if err != nil {
 				return err
 			}

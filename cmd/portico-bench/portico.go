@@ -65,10 +65,10 @@ func (d *database) drop() {
 }
 
 // portico is Portico wired as `portico serve` wires it (store, runtime, REST
-// API with the MCP endpoints mounted), serving on loopback in this process.
+// API with the MCP endpoints mounted), serving on loopback.
 type portico struct {
 	url     string
-	db      *database // its own throwaway database, dropped by close
+	db      *database // its database; close drops it
 	pool    *pgxpool.Pool
 	store   *tenant.Store
 	runtime *bridge.Runtime
@@ -77,34 +77,43 @@ type portico struct {
 
 var benchKey = tenant.MasterKey{ID: "bench", Key: []byte("portico-bench-master-key-32bytes")}
 
-// startPortico starts Portico on a new, migrated database of the Postgres
-// server at serverURL; close stops it and drops the database.
+// startPortico starts Portico in this process on a new, migrated database
+// of the Postgres server at serverURL; close stops it and drops the
+// database. The call-path scenarios run Portico as a child process instead
+// (startPorticoChild); this is for the scenarios that measure the
+// process's own heap and restore time.
 func startPortico(ctx context.Context, serverURL string) (p *portico, err error) {
 	db, err := createDatabase(ctx, serverURL)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			db.drop()
-		}
-	}()
+	p, err = servePortico(ctx, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		db.drop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// servePortico serves Portico on loopback over the migrated database db.
+func servePortico(ctx context.Context, db *database, log *slog.Logger) (p *portico, err error) {
 	pool, err := pgxpool.New(ctx, db.url)
 	if err != nil {
 		return nil, err
 	}
 	sealer, err := tenant.NewSealer([]tenant.MasterKey{benchKey})
 	if err != nil {
+		pool.Close()
 		return nil, err
 	}
 	p = &portico{db: db, pool: pool, store: tenant.NewStore(pool, sealer)}
-	log := slog.New(slog.DiscardHandler)
 	p.runtime = bridge.New(p.store, bridge.Config{
 		Logger:     log,
 		AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		pool.Close()
 		return nil, err
 	}
 	p.url = "http://" + ln.Addr().String()
@@ -114,9 +123,15 @@ func startPortico(ctx context.Context, serverURL string) (p *portico, err error)
 	return p, nil
 }
 
-// addTenant registers, tokens and activates one tenant for baseURL.
+// addTenant registers, tokens and activates one tenant for baseURL, whose
+// document is at baseURL/openapi.json.
 func (p *portico) addTenant(ctx context.Context, name, baseURL string) (id, token string, err error) {
-	t := &tenant.Tenant{Name: name, BaseURL: baseURL, SpecURL: baseURL + "/openapi.json"}
+	return p.addTenantSpec(ctx, name, baseURL, baseURL+"/openapi.json")
+}
+
+// addTenantSpec registers, tokens and activates one tenant.
+func (p *portico) addTenantSpec(ctx context.Context, name, baseURL, specURL string) (id, token string, err error) {
+	t := &tenant.Tenant{Name: name, BaseURL: baseURL, SpecURL: specURL}
 	if err := p.store.CreateTenant(ctx, t, "bench"); err != nil {
 		return "", "", err
 	}
@@ -149,11 +164,43 @@ func (p *portico) toolName(ctx context.Context, id string) (string, error) {
 	return "", fmt.Errorf("tenant %s has no tools", id)
 }
 
-func (p *portico) close() {
+// stop stops serving and closes the pool, leaving the database.
+func (p *portico) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	p.srv.Shutdown(ctx)
 	p.runtime.Shutdown(ctx)
 	p.pool.Close()
+}
+
+func (p *portico) close() {
+	p.stop()
+	p.db.drop()
+}
+
+// porticoChild is Portico serving in a child process, on a database of
+// its own that close drops once the child has stopped.
+type porticoChild struct {
+	*child
+	db *database
+}
+
+// startPorticoChild starts Portico in a child process with tenants
+// registered and activated.
+func startPorticoChild(ctx context.Context, o options, name string, tenants []childTenant) (*porticoChild, error) {
+	db, err := createDatabase(ctx, o.db)
+	if err != nil {
+		return nil, err
+	}
+	c, err := startChild(ctx, o, name, "portico", childConfig{DB: db.url, Tenants: tenants})
+	if err != nil {
+		db.drop()
+		return nil, err
+	}
+	return &porticoChild{child: c, db: db}, nil
+}
+
+func (p *porticoChild) close() {
+	p.child.close()
 	p.db.drop()
 }

@@ -19,6 +19,7 @@ type report struct {
 	fastapi        []result
 	fastapiSkipped string
 	specs          []bigSpec
+	lists          []loopbackList
 	tenants        *tenantsResult
 }
 
@@ -57,7 +58,7 @@ func (r *report) write() error {
 	m := r.machine()
 	if r.o.out != "" {
 		b, err := json.MarshalIndent(map[string]any{
-			"machine": m, "call_path": r.calls, "real_fastapi": r.fastapi, "big_specs": r.specs, "many_tenants": r.tenants,
+			"machine": m, "call_path": r.calls, "real_fastapi": r.fastapi, "big_specs": r.specs, "tools_list_loopback": r.lists, "many_tenants": r.tenants,
 		}, "", "  ")
 		if err != nil {
 			return err
@@ -109,10 +110,17 @@ func (r *report) markdown(m machine) string {
 	p("load; the ratios are measured in the same run, interleaved, and are the figures that matter. JSON: `%s`.\n\n", r.o.out)
 	if len(r.calls) > 0 {
 		p("## Call path\n\n")
-		p("MCP `tools/call` (protocol 2025-06-18) to a fast Go upstream implementing a FastAPI-shaped spec, vs the same GET sent\n")
-		p("directly, vs a minimal go-sdk v1.8.0 server proxying the same call (raw `AddTool`, one `StreamableHTTPHandler`).\n")
-		p("CPU and allocations are for the whole process per call (load generator and upstream included); *added* subtracts the direct run.\n\n")
+		p("MCP `tools/call` to a fast Go upstream implementing a FastAPI-shaped spec, vs the same GET sent directly, vs a minimal\n")
+		p("go-sdk v1.8.0 server proxying the same call (raw `AddTool`, one `StreamableHTTPHandler`, stateless or with sessions).\n")
+		p("The upstream, Portico and each minimal server run as **separate processes** (this binary re-executed); the bench\n")
+		p("process is the load generator only. Client modes: *stateless* sends protocol 2025-06-18 with no session; *session*\n")
+		p("initializes a 2025-11-25 session per load-generator connection (initialize, `notifications/initialized`) and sends\n")
+		p("`Mcp-Session-Id` and `Mcp-Protocol-Version: 2025-11-25` on every call, as the TypeScript SDK does; *2026-07-28* sends\n")
+		p("`Mcp-Method`/`Mcp-Name` and the client in `params._meta`, no session, as the go-sdk v1.8 client does. CPU per call\n")
+		p("is each process's user + system time (`/proc/<pid>/stat`, 10 ms ticks) over the run; allocations are the server\n")
+		p("process's. *vs minimal* compares with the minimal server's run of the same mode (2026-07-28: its stateless run).\n\n")
 		r.callTable(&b, r.calls)
+		r.sideBySide(&b)
 		r.targets(&b)
 	}
 	if len(r.fastapi) > 0 || r.fastapiSkipped != "" {
@@ -141,6 +149,18 @@ func (r *report) markdown(m machine) string {
 		}
 		p("\n")
 	}
+	if len(r.lists) > 0 {
+		p("### `tools/list` over loopback (Portico in its own process)\n\n")
+		p("A client of each kind times `tools/list` end to end (request sent → whole body read; one connection each, one\n")
+		p("request at a time) against a Portico process serving the document; *first* is each client's first list, apart\n")
+		p("(the first list of a tool-set version encodes it once); then the clients take turns, %d lists each. Server CPU\n", r.lists[0].N)
+		p("per list from `/proc/<pid>/stat` (10 ms ticks summed over the lists).\n\n")
+		p("| document | client | tools | response | first | p50 | p99 | max | server CPU per list |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, l := range r.lists {
+			p("| %s | %s | %d | %d KB | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms |\n", l.Document, modeName(l.Mode), l.Tools, l.Bytes/1024, l.FirstMs, l.P50ms, l.P99ms, l.Maxms, l.ServerCPUm)
+		}
+		p("\n")
+	}
 	if t := r.tenants; t != nil {
 		p("## Many tenants\n\n")
 		if t.SkippedReason != "" {
@@ -162,50 +182,137 @@ func (r *report) markdown(m machine) string {
 }
 
 func (r *report) callTable(b *bytes.Buffer, rs []result) {
-	fmt.Fprintf(b, "| c | target | mode | calls/s | vs direct | vs minimal | p50 ms | p99 ms | p99.9 ms | added p50 ms | CPU µs/call (added) | allocs/call | KB/call | errors |\n")
-	fmt.Fprintf(b, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(b, "| c | target | mode | calls/s | vs direct | vs minimal | p50 ms | p99 ms | p99.9 ms | added p50 ms | CPU µs/call: server | upstream | load gen | all (added) | server allocs/call | server KB/call | server GCs per 1k calls | errors |\n")
+	fmt.Fprintf(b, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, x := range rs {
-		vsd, vsm, added, cpu := "", "", "", fmt.Sprintf("%.0f", x.CPUusPerCall)
+		vsd, vsm, added, all := "", "", "", fmt.Sprintf("%.0f", x.CPUusPerCall)
 		if x.RatioVsDirect > 0 {
 			vsd = fmt.Sprintf("%.2f×", x.RatioVsDirect)
 			added = fmt.Sprintf("%.3f", x.AddedP50ms)
-			cpu += fmt.Sprintf(" (%.0f)", x.AddedCPUusPerCl)
+			all += fmt.Sprintf(" (%.0f)", x.AddedCPUusPerCl)
 		}
 		if x.RatioVsMinimal > 0 {
 			vsm = fmt.Sprintf("%.2f×", x.RatioVsMinimal)
 		}
-		fmt.Fprintf(b, "| %d | %s | %s | %.0f | %s | %s | %.3f | %.2f | %.2f | %s | %s | %.0f | %.1f | %d |\n",
-			x.Concurrency, x.Target, x.Mode, x.RPS, vsd, vsm, x.P50ms, x.P99ms, x.P999ms, added, cpu, x.AllocsPerCall, x.AllocKBPerCall, x.Errors)
+		server, allocs, kb, gcs := "", "", "", ""
+		if x.ServerCPUus > 0 || x.Target != "direct" {
+			server, allocs, kb, gcs = fmt.Sprintf("%.0f", x.ServerCPUus), fmt.Sprintf("%.0f", x.AllocsPerCall), fmt.Sprintf("%.1f", x.AllocKBPerCall), fmt.Sprintf("%.1f", x.GCsPer1kCalls)
+		}
+		upstream := ""
+		if x.UpstreamCPUus > 0 {
+			upstream = fmt.Sprintf("%.0f", x.UpstreamCPUus)
+		}
+		fmt.Fprintf(b, "| %d | %s | %s | %.0f | %s | %s | %.3f | %.2f | %.2f | %s | %s | %s | %.0f | %s | %s | %s | %s | %d |\n",
+			x.Concurrency, x.Target, x.Mode, x.RPS, vsd, vsm, x.P50ms, x.P99ms, x.P999ms, added, server, upstream, x.LoadGenCPUus, all, allocs, kb, gcs, x.Errors)
 	}
 	fmt.Fprintf(b, "\n")
 }
 
-// targets states each issue-8 target against this run's figures.
-func (r *report) targets(b *bytes.Buffer) {
-	find := func(target, mode string, c int) *result {
-		for i := range r.calls {
-			x := &r.calls[i]
-			if x.Target == target && x.Mode == mode && x.Concurrency == c {
-				return x
+func (r *report) find(target, mode string, c int) *result {
+	for i := range r.calls {
+		x := &r.calls[i]
+		if x.Target == target && x.Mode == mode && x.Concurrency == c {
+			return x
+		}
+	}
+	return nil
+}
+
+// modeName is how a client mode is named in the tables.
+func modeName(mode string) string {
+	switch mode {
+	case "stateless":
+		return "session-less (2025-06-18)"
+	case "session":
+		return "session (2025-11-25)"
+	}
+	return mode
+}
+
+// sideBySide puts Portico's three client modes next to each other and to
+// the two minimal servers, one row per concurrency.
+func (r *report) sideBySide(b *bytes.Buffer) {
+	cols := []struct{ target, mode, title string }{
+		{"portico", "session", "Portico session"}, {"portico", "stateless", "Portico session-less"}, {"portico", version20260728, "Portico 2026-07-28"},
+		{"minimal go-sdk", "session", "minimal session"}, {"minimal go-sdk", "stateless", "minimal stateless"}, {"direct", "http", "direct"},
+	}
+	fmt.Fprintf(b, "Side by side (calls/s, × direct, p99, server CPU µs per call):\n\n| c |")
+	for _, c := range cols {
+		fmt.Fprintf(b, " %s |", c.title)
+	}
+	fmt.Fprintf(b, "\n|---|%s\n", strings.Repeat("---|", len(cols)))
+	seen := map[int]bool{}
+	for _, x := range r.calls {
+		if seen[x.Concurrency] {
+			continue
+		}
+		seen[x.Concurrency] = true
+		fmt.Fprintf(b, "| %d |", x.Concurrency)
+		for _, c := range cols {
+			y := r.find(c.target, c.mode, x.Concurrency)
+			switch {
+			case y == nil:
+				fmt.Fprintf(b, " |")
+			case y.Target == "direct":
+				fmt.Fprintf(b, " %.0f · p99 %.2f ms |", y.RPS, y.P99ms)
+			default:
+				fmt.Fprintf(b, " %.0f · %.2f× · p99 %.2f ms · %.0f µs |", y.RPS, y.RatioVsDirect, y.P99ms, y.ServerCPUus)
 			}
 		}
-		return nil
+		fmt.Fprintf(b, "\n")
 	}
-	p64, m64, p1 := find("portico", "stateless", 64), find("minimal go-sdk", "stateless", 64), find("portico", "stateless", 1)
-	fmt.Fprintf(b, "Targets (issue 8):\n\n")
-	ok := func(v bool) string {
-		if v {
+	fmt.Fprintf(b, "\n")
+}
+
+// targets states each target against this run's figures: issue 16's for
+// session clients, issue 8's for session-less ones.
+func (r *report) targets(b *bytes.Buffer) {
+	fmt.Fprintf(b, "Targets (this run):\n\n| target | figure | verdict |\n|---|---|---|\n")
+	row := func(name, figure, verdict string) { fmt.Fprintf(b, "| %s | %s | %s |\n", name, figure, verdict) }
+	atLeast := func(v, want float64) string {
+		if v >= want {
 			return "met"
 		}
-		return "**missed**"
+		return fmt.Sprintf("**missed by %.2f×** (%.0f%% short)", want-v, 100*(want-v)/want)
 	}
+	below := func(v, limit float64, unit string) string {
+		if v < limit {
+			return "met"
+		}
+		return fmt.Sprintf("**missed by %.3f %s**", v-limit, unit)
+	}
+	atMost := func(v, limit float64, unit string) string {
+		if v <= limit {
+			return "met"
+		}
+		return fmt.Sprintf("**missed by %.3f %s**", v-limit, unit)
+	}
+	hi := r.o.concs[len(r.o.concs)-1]
+	s64, ms64, s1 := r.find("portico", "session", hi), r.find("minimal go-sdk", "session", hi), r.find("portico", "session", 1)
+	if s64 != nil {
+		row(fmt.Sprintf("session c=%d ≥ 0.30× direct", hi), fmt.Sprintf("%.2f×", s64.RatioVsDirect), atLeast(s64.RatioVsDirect, 0.30))
+	}
+	if s64 != nil && ms64 != nil {
+		row(fmt.Sprintf("session c=%d ≥ 2.5× the minimal session proxy", hi), fmt.Sprintf("%.2f× (%.0f vs %.0f calls/s)", s64.RatioVsMinimal, s64.RPS, ms64.RPS), atLeast(s64.RatioVsMinimal, 2.5))
+		row(fmt.Sprintf("session c=%d p99 below the minimal session proxy's", hi), fmt.Sprintf("%.2f vs %.2f ms", s64.P99ms, ms64.P99ms), below(s64.P99ms, ms64.P99ms, "ms"))
+	}
+	if s1 != nil {
+		row("session c=1 added p50 ≤ 0.3 ms", fmt.Sprintf("%.3f ms", s1.AddedP50ms), atMost(s1.AddedP50ms, 0.3, "ms"))
+	}
+	for _, l := range r.lists {
+		if l.Document == "github" && l.Mode == "session" {
+			row(fmt.Sprintf("GitHub session `tools/list` ≤ 15 ms end to end over loopback (p50 of %d)", l.N), fmt.Sprintf("%.1f ms (first %.1f ms)", l.P50ms, l.FirstMs), atMost(l.P50ms, 15, "ms"))
+			row("… and its p99", fmt.Sprintf("%.1f ms", l.P99ms), atMost(l.P99ms, 15, "ms"))
+		}
+	}
+	p64, m64, p1 := r.find("portico", "stateless", hi), r.find("minimal go-sdk", "stateless", hi), r.find("portico", "stateless", 1)
 	if p64 != nil && m64 != nil {
-		fmt.Fprintf(b, "- c=64 throughput ≥ 0.35× direct: %.2f× — %s\n", p64.RatioVsDirect, ok(p64.RatioVsDirect >= 0.35))
-		fmt.Fprintf(b, "- c=64 throughput ≥ 2× the minimal go-sdk server (stateless): %.2f× — %s\n", p64.RatioVsMinimal, ok(p64.RatioVsMinimal >= 2))
-		fmt.Fprintf(b, "- c=64 p99 below the minimal server's: %.1f ms vs %.1f ms — %s\n", p64.P99ms, m64.P99ms, ok(p64.P99ms < m64.P99ms))
+		row(fmt.Sprintf("session-less c=%d ≥ 0.35× direct (issue 8)", hi), fmt.Sprintf("%.2f×", p64.RatioVsDirect), atLeast(p64.RatioVsDirect, 0.35))
+		row(fmt.Sprintf("session-less c=%d ≥ 2× the minimal stateless server (issue 8)", hi), fmt.Sprintf("%.2f×", p64.RatioVsMinimal), atLeast(p64.RatioVsMinimal, 2))
+		row(fmt.Sprintf("session-less c=%d p99 below the minimal stateless server's (issue 8)", hi), fmt.Sprintf("%.2f vs %.2f ms", p64.P99ms, m64.P99ms), below(p64.P99ms, m64.P99ms, "ms"))
 	}
 	if p1 != nil {
-		fmt.Fprintf(b, "- c=1 added p50 ≤ 0.3 ms: %.3f ms — %s\n", p1.AddedP50ms, ok(p1.AddedP50ms <= 0.3))
+		row("session-less c=1 added p50 ≤ 0.3 ms (issue 8)", fmt.Sprintf("%.3f ms", p1.AddedP50ms), atMost(p1.AddedP50ms, 0.3, "ms"))
 	}
 	fmt.Fprintf(b, "\n")
 }

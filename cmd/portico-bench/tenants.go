@@ -102,15 +102,15 @@ func manyTenants(ctx context.Context, o options, rep *report) error {
 			n := next.Add(1)
 			id := ids[int(n)%len(ids)]
 			body := `{"jsonrpc":"2.0","id":` + strconv.FormatInt(n, 10) + `,"method":"tools/call","params":{"name":"getPetById","arguments":{"petId":` + strconv.FormatInt(n%1000, 10) + `}}}`
-			return send(client, mcpRequest(ctx, p.endpoint(id), tokens[id], "", body), []byte(`"result"`))
+			return send(client, mcpRequest(ctx, p.endpoint(id), tokens[id], "", versionStateless, body), []byte(`"result"`))
 		}, nil
 	}}
 	conc := 64
-	if res.Direct, err = runLoad(ctx, "many tenants", directTarget(up.url+"/api/v3/pet/"), conc, o.warm, o.duration); err != nil {
+	if res.Direct, err = runLoad(ctx, "many tenants", directTarget(up.url+"/api/v3/pet/"), conc, o.warm, o.duration, ""); err != nil {
 		return err
 	}
 	conns := up.conns.Load()
-	if res.Spread, err = runLoad(ctx, "many tenants", spread, conc, o.warm, o.duration); err != nil {
+	if res.Spread, err = runLoad(ctx, "many tenants", spread, conc, o.warm, o.duration, ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.stderr, "many tenants: upstream connections opened during the spread calls (warm-up included): %d\n", up.conns.Load()-conns)
