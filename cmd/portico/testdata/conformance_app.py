@@ -12,7 +12,7 @@ import base64
 import os
 import pathlib
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Path, Request
 from fastapi.responses import PlainTextResponse, Response
 
 app = FastAPI(title="Portico conformance fixture", version="1.0.0")
@@ -86,8 +86,8 @@ def static_binary():
 
 
 @app.get("/resources/template/{id}/data", operation_id="template_data")
-def template_data(id: str):
-    """Data for one id."""
+def template_data(id: str = Path(example="123")):
+    """Data for one id. The example is what completion/complete offers."""
     return {"id": id, "templateTest": True, "data": "Data for ID: " + id}
 
 
