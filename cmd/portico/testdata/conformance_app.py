@@ -12,7 +12,7 @@ import base64
 import os
 import pathlib
 
-from fastapi import FastAPI, HTTPException, Path, Request
+from fastapi import FastAPI, Header, HTTPException, Path, Request
 from fastapi.responses import PlainTextResponse, Response
 
 app = FastAPI(title="Portico conformance fixture", version="1.0.0")
@@ -71,6 +71,13 @@ async def slow_until_disconnect(request: Request, tag: str = "slow", seconds: fl
             return {"disconnected": True}
         await asyncio.sleep(0.05)
     return {"slept": seconds}
+
+
+@app.get("/tools/regional", operation_id="test_header_param", response_class=PlainTextResponse)
+def header_param(region: str = Header(description="the region to answer for")):
+    """Echoes its header parameter; in MCP the parameter carries x-mcp-header,
+    so 2026-07-28 clients mirror it into Mcp-Param-region."""
+    return "region: " + region
 
 
 @app.get("/resources/static-text", operation_id="static_text", response_class=PlainTextResponse)
