@@ -70,6 +70,7 @@ func (c *converter) buildInput(op *Operation, params []param, b *body, r *refs) 
 	}
 	props := newObject()
 	var required []string
+	headers := mcpHeaderNames{}
 	for _, p := range params {
 		arg := p.name
 		if bodyNames[arg] || count[arg] > 1 {
@@ -92,6 +93,9 @@ func (c *converter) buildInput(op *Operation, params []param, b *body, r *refs) 
 			}
 			if len(p.examples) > 0 && !so.has("examples") {
 				so.set("examples", p.examples)
+			}
+			if p.in == "header" {
+				headers.annotate(so, p.name)
 			}
 		}
 		props.set(arg, sch)

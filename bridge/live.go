@@ -24,6 +24,12 @@ func (l *live) serveFromState(next mcp.MethodHandler) mcp.MethodHandler {
 			return &mcp.ListResourcesResult{Resources: nonNilSlice(l.state.Load().resources), Cacheable: listCache}, nil
 		case "resources/templates/list":
 			return &mcp.ListResourceTemplatesResult{ResourceTemplates: nonNilSlice(l.state.Load().templates), Cacheable: listCache}, nil
+		case "initialize", "server/discover":
+			res, err := next(ctx, method, req)
+			if err == nil {
+				l.withCompletions(res)
+			}
+			return res, err
 		case "prompts/list", "prompts/get":
 			// An OpenAPI service has no prompts, so the capability is not
 			// advertised and its methods do not exist.

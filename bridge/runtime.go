@@ -313,6 +313,9 @@ type state struct {
 	// cors is the tenant's browser access (settings.cors_origins), nil
 	// when it lists no origin (cors.go).
 	cors *corsPolicy
+	// completions are the values of resource-template variables that
+	// completion/complete offers (complete.go); nil when there are none.
+	completions completions
 	// fingerprints of the listed tools and resources (sessionstream.go),
 	// computed once, for list_changed and Last-Event-ID.
 	fpOnce               sync.Once
@@ -569,7 +572,8 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	// tracing off only the incoming context is passed on (tracedTransport).
 	client.Transport = newTracedTransport(client.Transport)
 	impl := &mcp.Implementation{Name: "portico/" + t.Name, Version: r.opts.Version}
-	l := &live{
+	var l *live // the completion handler reads the state l will hold
+	l = &live{
 		id:      t.ID,
 		impl:    impl,
 		tr:      tr,
@@ -594,6 +598,12 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 			// Resource reads (the only results the SDK builds whose
 			// caching it decides) are for the tenant's token holders.
 			SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "private" },
+			// Template variables complete from the spec's enum and
+			// examples; the capability is advertised only when there are
+			// any (withCompletions).
+			CompletionHandler: func(ctx context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
+				return l.complete(ctx, req)
+			},
 		}),
 	}
 	l.server.AddReceivingMiddleware(l.serveFromState)
@@ -695,6 +705,7 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	if t.Settings.ToolMode == tenant.ToolModeDiscovery {
 		st.discovery, st.tools = true, discoveryTools()
 	}
+	st.completions = completionsFor(ops)
 	return st, status.Generation, nil
 }
 

@@ -68,8 +68,12 @@ func testCapabilities(t *testing.T, fx *fastAPI, url, token, version string) {
 		if caps.Tools == nil || !caps.Tools.ListChanged || caps.Resources == nil || !caps.Resources.ListChanged {
 			t.Errorf("tools/resources capabilities = %+v %+v, want both with listChanged (spec refresh notifies)", caps.Tools, caps.Resources)
 		}
-		if caps.Prompts != nil || caps.Logging != nil || caps.Completions != nil || caps.Resources.Subscribe {
-			t.Errorf("capabilities = %+v: prompts, logging, completions and subscribe must not be advertised", caps)
+		if caps.Prompts != nil || caps.Logging != nil || caps.Resources.Subscribe {
+			t.Errorf("capabilities = %+v: prompts, logging and subscribe must not be advertised", caps)
+		}
+		// The fixture's template parameter has an example to complete.
+		if caps.Completions == nil {
+			t.Errorf("capabilities = %+v: completions not advertised although test://template/{id}/data has an example", caps)
 		}
 	})
 
@@ -88,7 +92,11 @@ func testCapabilities(t *testing.T, fx *fastAPI, url, token, version string) {
 		_, err = cs.ListPrompts(ctx, nil)
 		wantCode(t, "prompts/list", err, jsonrpc.CodeMethodNotFound)
 		_, err = cs.Complete(ctx, &mcp.CompleteParams{Ref: &mcp.CompleteReference{Type: "ref/prompt", Name: "x"}, Argument: mcp.CompleteParamsArgument{Name: "a", Value: "b"}})
-		wantCode(t, "completion/complete", err, jsonrpc.CodeMethodNotFound)
+		wantCode(t, "completion/complete of a prompt", err, jsonrpc.CodeInvalidParams)
+		cr, err := cs.Complete(ctx, &mcp.CompleteParams{Ref: &mcp.CompleteReference{Type: "ref/resource", URI: "test://template/{id}/data"}, Argument: mcp.CompleteParamsArgument{Name: "id", Value: "1"}})
+		if err != nil || len(cr.Completion.Values) != 1 || cr.Completion.Values[0] != "123" {
+			t.Errorf("completing the template's id = %+v, %v; want [123] (the parameter's example)", cr, err)
+		}
 		_, err = cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "test://nothing-here"})
 		if err == nil {
 			t.Error("reading an unknown resource succeeded, want an error")
@@ -225,5 +233,5 @@ func TestDiscoveryMode(t *testing.T) {
 	settings["tool_mode"] = ""
 	p.do(t, "PATCH", "/api/v1/tenants/"+created.ID, map[string]any{"settings": settings}, 200, nil)
 	waitTools(t, "back to one tool per operation", p.url+"/t/"+created.ID+"/mcp", token,
-		sortedCopy([]string{"test_simple_text", "test_image_content", "test_audio_content", "test_error_handling", "test_tool_with_progress", "slow_until_disconnect"}))
+		sortedCopy([]string{"test_simple_text", "test_image_content", "test_audio_content", "test_error_handling", "test_header_param", "test_tool_with_progress", "slow_until_disconnect"}))
 }

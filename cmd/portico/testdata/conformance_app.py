@@ -12,7 +12,7 @@ import base64
 import os
 import pathlib
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Header, HTTPException, Path, Request
 from fastapi.responses import PlainTextResponse, Response
 
 app = FastAPI(title="Portico conformance fixture", version="1.0.0")
@@ -73,6 +73,13 @@ async def slow_until_disconnect(request: Request, tag: str = "slow", seconds: fl
     return {"slept": seconds}
 
 
+@app.get("/tools/regional", operation_id="test_header_param", response_class=PlainTextResponse)
+def header_param(region: str = Header(description="the region to answer for")):
+    """Echoes its header parameter; in MCP the parameter carries x-mcp-header,
+    so 2026-07-28 clients mirror it into Mcp-Param-region."""
+    return "region: " + region
+
+
 @app.get("/resources/static-text", operation_id="static_text", response_class=PlainTextResponse)
 def static_text():
     """A fixed text document."""
@@ -86,8 +93,8 @@ def static_binary():
 
 
 @app.get("/resources/template/{id}/data", operation_id="template_data")
-def template_data(id: str):
-    """Data for one id."""
+def template_data(id: str = Path(example="123")):
+    """Data for one id. The example is what completion/complete offers."""
     return {"id": id, "templateTest": True, "data": "Data for ID: " + id}
 
 
