@@ -71,6 +71,7 @@ func TestSessionsAcrossReplicas(t *testing.T) {
 	script, _ := filepath.Abs(filepath.Join("testdata", "ts_session_load.mjs"))
 	ts := exec.CommandContext(ctx, tools.node, script)
 	ts.Env = append(os.Environ(), "MCP_URL="+endpoint, "MCP_TOKEN="+token, "TOOL=get_user_users",
+		"EXPECT_TOOL=health_health_get", // in the v2 tool set only
 		fmt.Sprintf("CALLS=%d", tsCalls), "NODE_MODULES="+filepath.Join(tools.dir, "node_modules"))
 	var tsErr syncBuffer
 	ts.Stderr = &tsErr
@@ -214,6 +215,10 @@ func TestSessionsAcrossReplicas(t *testing.T) {
 	}
 	if m := nextStep("list_changed"); !cmp.Equal(m["names"], toAny(toolsV2)) {
 		t.Errorf("ts client after list_changed lists %v, want %v", m["names"], toolsV2)
+	} else if m["lists"] != float64(1) {
+		// Seen once in CI: the first list after the notification reached a
+		// replica still applying the change (docs/replicas.md).
+		t.Logf("ts client needed %v lists after list_changed to see the new tools", m["lists"])
 	}
 	for i, c := range clients {
 		if n := len(c.changed); n != 0 {

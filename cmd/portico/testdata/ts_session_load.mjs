@@ -57,7 +57,19 @@ out("ready");
 const timer = setTimeout(() => { out("timeout"); process.exit(2); }, 30000);
 await gotChange;
 clearTimeout(timer);
-const after = await client.listTools();
-out("list_changed", { names: after.tools.map((t) => t.name).sort(), changes });
+// A client that hears list_changed lists again. With EXPECT_TOOL set it
+// keeps listing (on the next notification, or every 250 ms, 10 s at most)
+// until that tool is there, and says how many lists it took: right after
+// the notification a list may reach a replica still applying the change.
+let after = await client.listTools();
+let lists = 1;
+const expect = process.env.EXPECT_TOOL;
+const deadline = Date.now() + 10000;
+while (expect && !after.tools.some((t) => t.name === expect) && Date.now() < deadline) {
+  await new Promise((r) => setTimeout(r, 250));
+  after = await client.listTools();
+  lists++;
+}
+out("list_changed", { names: after.tools.map((t) => t.name).sort(), changes, lists });
 await client.close();
 process.exit(0);
