@@ -109,15 +109,7 @@ func (r *Runtime) checkOrigin(w http.ResponseWriter, req *http.Request, id strin
 			return false
 		}
 		if listed {
-			h.Set("Access-Control-Allow-Origin", origin)
-			if req.Method == http.MethodOptions {
-				h.Set("Access-Control-Allow-Methods", corsMethods)
-				h.Set("Access-Control-Allow-Headers", pol.allowHeaders+paramHeaders(req))
-				h.Set("Access-Control-Max-Age", corsMaxAge)
-				h.Add("Vary", "Access-Control-Request-Headers")
-			} else {
-				h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
-			}
+			AllowCORS(w, req, origin, pol.allowHeaders+paramHeaders(req))
 		}
 	}
 	if req.Method != http.MethodOptions {
@@ -128,20 +120,57 @@ func (r *Runtime) checkOrigin(w http.ResponseWriter, req *http.Request, id strin
 	return false
 }
 
+// AllowCORS writes the CORS headers that let a page of origin, already
+// judged allowed, call an MCP endpoint: on a preflight the methods,
+// allowHeaders (when not empty) and the cache time; on any other request
+// the response headers the page may read. The caller adds Vary: Origin and
+// answers the preflight's status.
+func AllowCORS(w http.ResponseWriter, req *http.Request, origin, allowHeaders string) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	if req.Method != http.MethodOptions {
+		h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
+		return
+	}
+	h.Set("Access-Control-Allow-Methods", corsMethods)
+	if allowHeaders != "" {
+		h.Set("Access-Control-Allow-Headers", allowHeaders)
+	}
+	h.Set("Access-Control-Max-Age", corsMaxAge)
+	h.Add("Vary", "Access-Control-Request-Headers")
+}
+
+// requestedHeaders calls fn with each well-formed header name (at most 128
+// bytes) a preflight's Access-Control-Request-Headers asks for.
+func requestedHeaders(req *http.Request, fn func(name string)) {
+	for _, v := range req.Header.Values("Access-Control-Request-Headers") {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = strings.TrimSpace(f); len(f) <= 128 && validHeaderName(f) {
+				fn(f)
+			}
+		}
+	}
+}
+
+// RequestedHeaders is every well-formed header name a preflight asks for,
+// comma-separated: what a server that allows any header echoes.
+func RequestedHeaders(req *http.Request) string {
+	var names []string
+	requestedHeaders(req, func(f string) { names = append(names, f) })
+	return strings.Join(names, ", ")
+}
+
 // paramHeaders lists the Mcp-Param-* headers a preflight asks for (the
 // 2026-07-28 x-mcp-header mapping names them after tool arguments), which
 // no fixed list can name.
 func paramHeaders(req *http.Request) string {
 	var b strings.Builder
-	for _, v := range req.Header.Values("Access-Control-Request-Headers") {
-		for f := range strings.SplitSeq(v, ",") {
-			f = strings.TrimSpace(f)
-			if len(f) > len("mcp-param-") && len(f) <= 128 && strings.EqualFold(f[:len("mcp-param-")], "mcp-param-") && validHeaderName(f) {
-				b.WriteString(", ")
-				b.WriteString(f)
-			}
+	requestedHeaders(req, func(f string) {
+		if len(f) > len("mcp-param-") && strings.EqualFold(f[:len("mcp-param-")], "mcp-param-") {
+			b.WriteString(", ")
+			b.WriteString(f)
 		}
-	}
+	})
 	return b.String()
 }
 

@@ -205,38 +205,15 @@ func localOnly(listen net.Addr, next http.Handler) http.Handler {
 				writeJSONErrorCode(w, http.StatusForbidden, "forbidden_origin", fmt.Sprintf("Origin %q may not use this local MCP server: only pages on this machine may (DNS rebinding protection)", o))
 				return
 			}
-			h := w.Header()
-			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Allow-Origin", o)
+			w.Header().Add("Vary", "Origin")
+			bridge.AllowCORS(w, req, o, bridge.RequestedHeaders(req))
 			if req.Method == http.MethodOptions {
-				h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
-				if rh := requestedHeaders(req); rh != "" {
-					h.Set("Access-Control-Allow-Headers", rh)
-				}
-				h.Set("Access-Control-Max-Age", "7200")
-				h.Add("Vary", "Access-Control-Request-Headers")
 				w.WriteHeader(http.StatusNoContent)
 				return
 			}
-			h.Set("Access-Control-Expose-Headers", "Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate")
 		}
 		next.ServeHTTP(w, req)
 	})
-}
-
-// requestedHeaders is the list of well-formed header names a preflight asks
-// for. A local page may send any header it likes (there is no credential
-// to guard), including the 2026-07-28 Mcp-Param-* ones no fixed list names.
-func requestedHeaders(req *http.Request) string {
-	var names []string
-	for _, v := range req.Header.Values("Access-Control-Request-Headers") {
-		for f := range strings.SplitSeq(v, ",") {
-			if f = strings.TrimSpace(f); f != "" && len(f) <= 128 && strings.Trim(f, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~") == "" {
-				names = append(names, f)
-			}
-		}
-	}
-	return strings.Join(names, ", ")
 }
 
 // loopbackHost reports whether a Host header (with or without a port)
