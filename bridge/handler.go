@@ -342,6 +342,12 @@ func jsonrpcMethod(body []byte) string {
 }
 
 // writeError writes Portico's JSON error shape, the same as the REST API's.
+// WriteError writes Portico's error shape, {"error":{"code","message",
+// "details"}}, for handlers outside bridge that answer MCP clients.
+func WriteError(w http.ResponseWriter, status int, code, msg string) {
+	writeError(w, status, code, msg)
+}
+
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -196,13 +196,13 @@ func localOnly(listen net.Addr, next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if onLoopback && !loopbackHost(req.Host) {
-			writeJSONErrorCode(w, http.StatusForbidden, "forbidden_host", fmt.Sprintf("Host %q is not this machine: `portico run` on loopback answers only requests to localhost, 127.0.0.1 or [::1] (DNS rebinding protection); bind another address with --addr to serve others", req.Host))
+			bridge.WriteError(w, http.StatusForbidden, "forbidden_host", fmt.Sprintf("Host %q is not this machine: `portico run` on loopback answers only requests to localhost, 127.0.0.1 or [::1] (DNS rebinding protection); bind another address with --addr to serve others", req.Host))
 			return
 		}
 		if o := req.Header.Get("Origin"); o != "" {
 			u, err := url.Parse(o)
 			if err != nil || !loopbackHost(u.Host) && u.Host != req.Host {
-				writeJSONErrorCode(w, http.StatusForbidden, "forbidden_origin", fmt.Sprintf("Origin %q may not use this local MCP server: only pages on this machine may (DNS rebinding protection)", o))
+				bridge.WriteError(w, http.StatusForbidden, "forbidden_origin", fmt.Sprintf("Origin %q may not use this local MCP server: only pages on this machine may (DNS rebinding protection)", o))
 				return
 			}
 			w.Header().Add("Vary", "Origin")

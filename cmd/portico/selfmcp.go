@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -86,12 +85,5 @@ func writeJSONError(w http.ResponseWriter, status int, msg string) {
 	if status == http.StatusServiceUnavailable {
 		code = "unavailable"
 	}
-	writeJSONErrorCode(w, status, code, msg)
-}
-
-// writeJSONErrorCode writes Portico's error shape.
-func writeJSONErrorCode(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": code, "message": msg, "details": map[string]any{}}})
+	bridge.WriteError(w, status, code, msg)
 }
