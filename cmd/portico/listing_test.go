@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -94,16 +93,8 @@ func convertTools(t *testing.T, file string, flags ...string) []json.RawMessage 
 // as the bytes on the wire.
 func listToolsRaw(t *testing.T, url, token string) []json.RawMessage {
 	t.Helper()
-	req, _ := http.NewRequest("POST", url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, body := rawMCP(t, url, token, "", `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`)
+	b := []byte(body)
 	if resp.StatusCode != 200 {
 		t.Fatalf("tools/list: status %d: %s", resp.StatusCode, b)
 	}
