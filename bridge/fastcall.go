@@ -96,7 +96,7 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, ms
 	}
 	h := req.Header
 	v26 := h.Get("Mcp-Protocol-Version") == version20260728
-	if !requestMetaOK(h, "tools/call", call.meta) || v26 && h.Get("Mcp-Name") != call.name {
+	if !r.requestMetaOK(h, "tools/call", call.meta) || v26 && h.Get("Mcp-Name") != call.name {
 		return false
 	}
 	st := l.state.Load()
@@ -660,7 +660,7 @@ func accepts(values []string) (jsonOK, streamOK bool) {
 // (Portico then reports progress through the SDK's session), goes to the
 // SDK, as does a _meta whose decoding could differ between encoding/json
 // and the SDK's decoder (escapes, invalid UTF-8).
-func requestMetaOK(h http.Header, method string, meta json.RawMessage) bool {
+func (r *Runtime) requestMetaOK(h http.Header, method string, meta json.RawMessage) bool {
 	if h.Get("Mcp-Protocol-Version") != version20260728 {
 		return meta == nil
 	}
@@ -670,23 +670,28 @@ func requestMetaOK(h http.Header, method string, meta json.RawMessage) bool {
 	// A client sends the same _meta with every request, and the SDK's
 	// decoding of it costs more than the rest of the call: the verdict,
 	// which depends on the bytes alone, is kept for the first few hundred.
-	if ok, seen := metaVerdicts.Load(string(meta)); seen {
+	return r.metaVerdicts.verdict(meta)
+}
+
+// metaVerdicts holds metaOK's verdicts by _meta, at most maxMetaVerdicts;
+// each Runtime has its own.
+type metaVerdicts struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+const maxMetaVerdicts = 512
+
+func (v *metaVerdicts) verdict(meta json.RawMessage) bool {
+	if ok, seen := v.m.Load(string(meta)); seen {
 		return ok.(bool)
 	}
 	ok := metaOK(meta)
-	if metaVerdictCount.Add(1) <= maxMetaVerdicts {
-		metaVerdicts.Store(string(meta), ok)
+	if v.n.Add(1) <= maxMetaVerdicts {
+		v.m.Store(string(meta), ok)
 	}
 	return ok
 }
-
-// metaVerdicts holds metaOK's verdicts by _meta, at most maxMetaVerdicts.
-var (
-	metaVerdicts     sync.Map
-	metaVerdictCount atomic.Int64
-)
-
-const maxMetaVerdicts = 512
 
 // metaOK is requestMetaOK's check of a 2026-07-28 request's _meta.
 func metaOK(meta json.RawMessage) bool {

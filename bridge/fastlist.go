@@ -81,7 +81,7 @@ func (r *Runtime) fastList(w http.ResponseWriter, req *http.Request, l *live, ms
 			}
 		}
 	}
-	if !requestMetaOK(req.Header, "tools/list", meta) {
+	if !r.requestMetaOK(req.Header, "tools/list", meta) {
 		return false
 	}
 	st := l.state.Load()

@@ -203,6 +203,8 @@ type Runtime struct {
 	noFastPath bool         // tests: send every request through the SDK
 	fastCalls  atomic.Int64 // tools/call requests the fast path answered
 	fastLists  atomic.Int64 // tools/list requests the fast path answered
+	// metaVerdicts caches the fast paths' verdicts on a request's _meta.
+	metaVerdicts metaVerdicts
 	// streams ends long-lived listen streams when the process shuts down,
 	// while counted calls drain.
 	streams    context.Context

@@ -13,71 +13,206 @@ import (
 	"github.com/portico-mcp/portico/tenant"
 )
 
-// config is every setting Portico reads, parsed once from the environment
-// (flags override some per command). Secrets are kept out of String.
+// config is every setting Portico reads, parsed from the environment by the
+// commands that need it (flags override some per command). The variables,
+// their defaults and their help are declared once, in settings. Secrets are
+// kept out of String.
 type config struct {
-	Addr          string // PORTICO_ADDR, default :8080
-	PublicURL     string // PORTICO_PUBLIC_URL: how clients reach us, for mcp_url; default from Addr
-	DatabaseURL   string // DATABASE_URL (or PORTICO_DATABASE_URL)
-	MasterKeys    []tenant.MasterKey
-	AllowCIDRs    []netip.Prefix // PORTICO_ALLOW_UPSTREAM_CIDRS
-	DrainTimeout  time.Duration  // PORTICO_DRAIN_TIMEOUT, default 30s
-	LogLevel      slog.Level     // PORTICO_LOG_LEVEL: debug|info|warn|error
-	LogJSON       bool           // PORTICO_LOG_FORMAT=json (default) or text
-	masterKeysSet bool
+	Addr         string
+	PublicURL    string
+	DatabaseURL  string
+	MasterKeys   []tenant.MasterKey
+	AllowCIDRs   []netip.Prefix
+	DrainTimeout time.Duration
+	LogLevel     slog.Level
+	LogJSON      bool
 
-	// Spec cache: PORTICO_SPEC_REFRESH_INTERVAL (default 5m, per-tenant
-	// setting wins), PORTICO_SPEC_FETCH_TIMEOUT (30s), PORTICO_SPEC_MAX_BYTES
-	// (32 MiB), PORTICO_RESYNC_INTERVAL (60s: the cross-replica safety resync).
 	RefreshInterval  time.Duration
 	SpecFetchTimeout time.Duration
 	MaxSpecBytes     int64
-	MaxOperations    int   // PORTICO_MAX_OPERATIONS per document, default 5000
-	ConvertMemory    int64 // PORTICO_CONVERT_MEMORY_MB: estimated heap of conversions at once, default 512
+	MaxOperations    int
+	ConvertMemory    int64
 	ResyncInterval   time.Duration
-	MCPSessionTTL    time.Duration // PORTICO_MCP_SESSION_TTL: lifetime of a 2025-xx MCP session, default 24h
+	MCPSessionTTL    time.Duration
 
-	// Limits (operator defaults; tenants override the MCP ones in settings).
-	BodyLimit        int64         // PORTICO_BODY_LIMIT bytes for /api/v1 bodies, default 1 MiB
-	MaxHeaderBytes   int           // PORTICO_MAX_HEADER_BYTES, default 64 KiB (431 beyond)
-	UpstreamTimeout  time.Duration // PORTICO_UPSTREAM_TIMEOUT, default 30s
-	MaxConcurrency   int           // PORTICO_MAX_CONCURRENCY per tenant, default 64
-	MaxResponseBytes int64         // PORTICO_MAX_RESPONSE_BYTES per upstream response, default 10 MiB
-	RESTCallerRate   rateLimit     // PORTICO_RATE_LIMIT_CALLER per API key / session, default 20:40
-	RESTTenantRate   rateLimit     // PORTICO_RATE_LIMIT_TENANT per tenant's REST routes, default 50:100; settings.rest_rate_limit_* override
-	LoginRate        rateLimit     // PORTICO_RATE_LIMIT_LOGIN failed sign-ins per client address and per (email, address), default 0.2:10
-	AuthFailureRate  rateLimit     // PORTICO_RATE_LIMIT_AUTH_FAILURES failed API keys, MCP tokens, OAuth codes per client address and per secret prefix, default 0.5:30
-	MCPTenantRate    rateLimit     // PORTICO_MCP_RATE_LIMIT_TENANT tool calls per tenant, default 100:200
-	MCPTokenRate     rateLimit     // PORTICO_MCP_RATE_LIMIT_TOKEN tool calls per MCP token, default 20:40
-	SessionTTL       time.Duration // PORTICO_SESSION_TTL, default 12h
-	TrustProxy       bool          // PORTICO_TRUST_PROXY=true: client address from X-Forwarded-For
+	BodyLimit        int64
+	MaxHeaderBytes   int
+	UpstreamTimeout  time.Duration
+	MaxConcurrency   int
+	MaxResponseBytes int64
+	RESTCallerRate   rateLimit
+	RESTTenantRate   rateLimit
+	LoginRate        rateLimit
+	AuthFailureRate  rateLimit
+	MCPTenantRate    rateLimit
+	MCPTokenRate     rateLimit
+	SessionTTL       time.Duration
+	TrustProxy       bool
 
-	// Operations (docs/operations.md has the reference).
-	ShutdownDelay     time.Duration // PORTICO_SHUTDOWN_DELAY: unready but still serving before the drain (default 0; Helm sets 5s)
-	TokenCacheTTL     time.Duration // PORTICO_TOKEN_CACHE_TTL (10s)
-	TokenCacheStale   time.Duration // PORTICO_TOKEN_CACHE_MAX_STALE (1h)
-	BreakerFailures   int           // PORTICO_BREAKER_FAILURES (5; 0 or "off" disables)
-	BreakerCoolDown   time.Duration // PORTICO_BREAKER_COOLDOWN (10s)
+	ShutdownDelay     time.Duration
+	TokenCacheTTL     time.Duration
+	TokenCacheStale   time.Duration
+	BreakerFailures   int
+	BreakerCoolDown   time.Duration
 	BreakerOff        bool
-	BootstrapAdminKey string // PORTICO_BOOTSTRAP_ADMIN_KEY: an admin API key serve makes sure exists (hashed)
-	Tracing           bool   // from the standard OTEL_* variables
+	BootstrapAdminKey string
+	Tracing           bool // from the standard OTEL_* variables
 
-	// MetricsAddr is a separate listener for /metrics (PORTICO_METRICS_ADDR,
-	// e.g. :9090), meant for an internal network; MetricsToken
-	// (PORTICO_METRICS_TOKEN) lets a scraper read /metrics on the public
-	// port with Authorization: Bearer <token>. With neither, /metrics is
-	// not served: it names every tenant and tool.
 	MetricsAddr  string
 	MetricsToken string
 
-	// OAuthIssuer and OAuthJWKSURL name an external authorization server
-	// whose JWT access tokens (audience = the tenant's MCP URL) tenant
-	// endpoints accept beside MCP tokens: PORTICO_OAUTH_ISSUER,
-	// PORTICO_OAUTH_JWKS_URL (both or neither).
 	OAuthIssuer  string
 	OAuthJWKSURL string
 
-	adminPassword string // PORTICO_ADMIN_PASSWORD, for `admin user create`; never printed
+	adminPassword string // never printed
+}
+
+// setting declares one environment variable: its name, default (in the
+// variable's own syntax, parsed like a value the operator sets), help and
+// how it is parsed into config. settings is the only list of variables:
+// loadConfig, `portico help` and the table in docs/operations.md
+// (TestOperationsDocsMatchSettings) all come from it.
+type setting struct {
+	env   string
+	def   string // "" when unset means unset
+	shown string // the default as the help shows it, when def does not say it (e.g. "from the listener")
+	help  string // one line for `portico help`
+	doc   string // the meaning column of docs/operations.md; help when empty
+	set   func(c *config, s string) error
+}
+
+// settings lists every variable in the order `portico help` and the docs
+// show them. To add one: add a field to config and an entry here, then run
+// `go test ./cmd/portico -run TestOperationsDocsMatchSettings -update`.
+var settings = []setting{
+	{env: "DATABASE_URL", help: "PostgreSQL URL (PORTICO_DATABASE_URL is read when it is unset)",
+		doc: "PostgreSQL URL; pgxpool parameters (`pool_max_conns`, …) go in the URL. `PORTICO_DATABASE_URL` is read when it is unset",
+		set: str(func(c *config) *string { return &c.DatabaseURL })},
+	{env: "PORTICO_MASTER_KEYS", help: "kid:base64(32 bytes), comma list, newest first",
+		set: func(c *config, s string) (err error) { c.MasterKeys, err = tenant.ParseMasterKeys(s); return err }},
+	{env: "PORTICO_ADDR", def: ":8080", help: "listen address",
+		set: str(func(c *config) *string { return &c.Addr })},
+	{env: "PORTICO_PUBLIC_URL", shown: "from the listener", help: "how clients reach Portico (tenant mcp_url, OAuth issuer)",
+		doc: "how clients reach Portico (tenant `mcp_url`, OAuth issuer); also the one origin browser pages may call `/mcp` and the tenant endpoints from without being listed in `cors_origins`: behind a proxy, set it to the proxy's URL",
+		set: func(c *config, s string) error { c.PublicURL = strings.TrimRight(s, "/"); return nil }},
+	{env: "PORTICO_ALLOW_UPSTREAM_CIDRS", shown: "none", help: "private ranges (CIDRs or addresses, comma list) tenants may call",
+		set: func(c *config, s string) (err error) { c.AllowCIDRs, err = parseCIDRs(s); return err }},
+	{env: "PORTICO_SPEC_REFRESH_INTERVAL", def: "5m", help: "how often a tenant's spec_url is fetched again (a tenant's settings win)",
+		set: duration(func(c *config) *time.Duration { return &c.RefreshInterval }, true)},
+	{env: "PORTICO_SPEC_FETCH_TIMEOUT", def: "30s", help: "time one OpenAPI document download may take",
+		set: duration(func(c *config) *time.Duration { return &c.SpecFetchTimeout }, true)},
+	{env: "PORTICO_SPEC_MAX_BYTES", def: "32MiB", help: "largest OpenAPI document fetched",
+		set: byteSize(func(c *config) *int64 { return &c.MaxSpecBytes })},
+	{env: "PORTICO_MAX_OPERATIONS", def: "5000", help: "operations one OpenAPI document may have",
+		doc: "operations (path × method) one OpenAPI document may have; more is refused with 422 `spec_too_large` before conversion (see security.md, Limits)",
+		set: count(func(c *config) *int { return &c.MaxOperations }, "operations")},
+	{env: "PORTICO_CONVERT_MEMORY_MB", def: "512", help: "estimated heap, in MiB (at least 16), of the conversions one replica runs at once",
+		doc: "estimated heap of the conversions one replica runs at once (preview, activation, refresh share it; 60 B per document byte or 25 KiB per operation, whichever is more); a document estimated above it converts alone; at most 4 previews run at once per replica and a preview that cannot start converting within 10 s gets 503 `converter_busy` with Retry-After. Keep it below the pod's memory limit minus ~150 MB",
+		set: func(c *config, s string) error {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n < 16 {
+				return fmt.Errorf("%q is not a number of megabytes of at least 16", s)
+			}
+			c.ConvertMemory = n << 20
+			return nil
+		}},
+	{env: "PORTICO_RESYNC_INTERVAL", def: "60s", help: "how often a replica reloads every tenant in case it missed a notification",
+		set: duration(func(c *config) *time.Duration { return &c.ResyncInterval }, true)},
+	{env: "PORTICO_MCP_SESSION_TTL", def: "24h", help: "lifetime of a session-based (2025-xx) MCP session",
+		doc: "lifetime of a session-based (2025-xx) MCP session from its `initialize`, at most its token's expiry; then the client gets 404 and initializes again. Session ids are signed with a key derived from `PORTICO_MASTER_KEYS`, so every replica must share them (it must anyway)",
+		set: duration(func(c *config) *time.Duration { return &c.MCPSessionTTL }, true)},
+	{env: "PORTICO_BODY_LIMIT", def: "1MiB", help: "largest /api/v1 request body",
+		set: byteSize(func(c *config) *int64 { return &c.BodyLimit })},
+	{env: "PORTICO_MAX_HEADER_BYTES", def: "65536", help: "largest request header block (431 beyond)",
+		set: count(func(c *config) *int { return &c.MaxHeaderBytes }, "bytes")},
+	{env: "PORTICO_UPSTREAM_TIMEOUT", def: "30s", help: "time one upstream call may take (a tenant's settings win)",
+		set: duration(func(c *config) *time.Duration { return &c.UpstreamTimeout }, true)},
+	{env: "PORTICO_MAX_CONCURRENCY", def: "64", help: "upstream calls in flight per tenant (a tenant's settings win)",
+		set: count(func(c *config) *int { return &c.MaxConcurrency }, "calls")},
+	{env: "PORTICO_MAX_RESPONSE_BYTES", def: "10MiB", help: "largest upstream response read",
+		set: byteSize(func(c *config) *int64 { return &c.MaxResponseBytes })},
+	{env: "PORTICO_RATE_LIMIT_CALLER", def: "20:40", help: "REST requests per API key or dashboard session, PER_SECOND[:BURST], 0 for none",
+		set: rate(func(c *config) *rateLimit { return &c.RESTCallerRate })},
+	{env: "PORTICO_RATE_LIMIT_TENANT", def: "50:100", help: "REST requests per tenant's routes (settings.rest_rate_limit_* win)",
+		set: rate(func(c *config) *rateLimit { return &c.RESTTenantRate })},
+	{env: "PORTICO_RATE_LIMIT_LOGIN", def: "0.2:10", help: "failed sign-ins per client address and per (email, address)",
+		set: rate(func(c *config) *rateLimit { return &c.LoginRate })},
+	{env: "PORTICO_RATE_LIMIT_AUTH_FAILURES", def: "0.5:30", help: "failed API keys, MCP tokens, OAuth codes per client address and per secret prefix",
+		set: rate(func(c *config) *rateLimit { return &c.AuthFailureRate })},
+	{env: "PORTICO_MCP_RATE_LIMIT_TENANT", def: "100:200", help: "tool calls per tenant (a tenant's settings win)",
+		set: rate(func(c *config) *rateLimit { return &c.MCPTenantRate })},
+	{env: "PORTICO_MCP_RATE_LIMIT_TOKEN", def: "20:40", help: "tool calls per MCP token (a tenant's settings win)",
+		set: rate(func(c *config) *rateLimit { return &c.MCPTokenRate })},
+	{env: "PORTICO_SESSION_TTL", def: "12h", help: "lifetime of a dashboard sign-in",
+		set: duration(func(c *config) *time.Duration { return &c.SessionTTL }, true)},
+	{env: "PORTICO_TRUST_PROXY", def: "false", help: "true: the client address comes from X-Forwarded-For",
+		set: func(c *config, s string) error { c.TrustProxy = s == "true"; return nil }},
+	{env: "PORTICO_BOOTSTRAP_ADMIN_KEY", shown: "none", help: "a pk_… admin key serve makes sure exists (stored hashed)",
+		doc: "a `pk_…` admin key `serve` makes sure exists (stored hashed; a revoked one stays revoked)",
+		set: func(c *config, s string) error {
+			k := strings.TrimSpace(s)
+			if k == "" {
+				return nil
+			}
+			if !strings.HasPrefix(k, tenant.APIKeyPrefix) || len(k) < 24 {
+				return fmt.Errorf("must start with pk_ and hold at least 20 random characters after it (make one with `portico admin key generate`)")
+			}
+			c.BootstrapAdminKey = k
+			return nil
+		}},
+	{env: "PORTICO_ADMIN_PASSWORD", shown: "stdin", help: "the password of `portico admin user create`",
+		set: str(func(c *config) *string { return &c.adminPassword })},
+	{env: "PORTICO_DRAIN_TIMEOUT", def: "30s", help: "how long requests in flight get after SIGTERM",
+		set: duration(func(c *config) *time.Duration { return &c.DrainTimeout }, false)},
+	{env: "PORTICO_SHUTDOWN_DELAY", def: "0s", help: "unready-but-serving time before the drain (Helm: 5s)",
+		set: duration(func(c *config) *time.Duration { return &c.ShutdownDelay }, false)},
+	{env: "PORTICO_TOKEN_CACHE_TTL", def: "10s", help: "a verified MCP token is trusted this long without the database",
+		set: duration(func(c *config) *time.Duration { return &c.TokenCacheTTL }, false)},
+	{env: "PORTICO_TOKEN_CACHE_MAX_STALE", def: "1h", help: "and this much longer while the database is unreachable",
+		set: duration(func(c *config) *time.Duration { return &c.TokenCacheStale }, false)},
+	{env: "PORTICO_BREAKER_FAILURES", def: "5", help: "upstream failures in a row that open a tenant's circuit (off or 0 disables)",
+		doc: "upstream failures in a row that open a tenant's circuit (`off` or `0` disables); ≥ 50 % of the last 20 also opens it",
+		set: func(c *config, s string) error {
+			c.BreakerOff = false
+			switch s = strings.TrimSpace(s); s {
+			case "":
+				return nil
+			case "off", "0":
+				c.BreakerOff = true
+				return nil
+			}
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%q is not a number of failures (or off)", s)
+			}
+			c.BreakerFailures = n
+			return nil
+		}},
+	{env: "PORTICO_BREAKER_COOLDOWN", def: "10s", help: "open time of a circuit before one probe call",
+		set: duration(func(c *config) *time.Duration { return &c.BreakerCoolDown }, false)},
+	{env: "PORTICO_LOG_LEVEL", def: "info", help: "debug, info, warn or error",
+		doc: "debug, info, warn or error (slog); every request line and error carries `request_id` (and `trace_id` when tracing)",
+		set: func(c *config, s string) error {
+			if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
+				return fmt.Errorf("%q is not one of debug, info, warn, error", s)
+			}
+			return nil
+		}},
+	{env: "PORTICO_LOG_FORMAT", def: "json", help: "json or text",
+		set: func(c *config, s string) error { c.LogJSON = s != "text"; return nil }},
+	{env: "PORTICO_METRICS_ADDR", shown: "none", help: "a separate listener for /metrics, e.g. :9090, for an internal network",
+		doc: "a separate listener for `/metrics`, e.g. `:9090`, for an internal network (see Metrics)",
+		set: str(func(c *config) *string { return &c.MetricsAddr })},
+	{env: "PORTICO_METRICS_TOKEN", shown: "none", help: "bearer token that reads /metrics on PORTICO_ADDR",
+		doc: "lets a scraper read `/metrics` on the public port with `Authorization: Bearer <token>` (see Metrics)",
+		set: str(func(c *config) *string { return &c.MetricsToken })},
+	{env: "PORTICO_OAUTH_ISSUER", shown: "none", help: "an external authorization server whose JWT access tokens tenant endpoints accept",
+		doc: "an external authorization server whose JWT access tokens (audience = the tenant's MCP URL) tenant endpoints accept beside MCP tokens; set together with `PORTICO_OAUTH_JWKS_URL`",
+		set: str(func(c *config) *string { return &c.OAuthIssuer })},
+	{env: "PORTICO_OAUTH_JWKS_URL", shown: "none", help: "that server's JWKS URL (set both or neither)",
+		set: str(func(c *config) *string { return &c.OAuthJWKSURL })},
+	{env: "OTEL_EXPORTER_OTLP_ENDPOINT", shown: "off", help: "(or …_TRACES_ENDPOINT) turns on OTLP/HTTP trace export; the other OTEL_* variables as usual",
+		doc: "(or `…_TRACES_ENDPOINT`) turns on OTLP/HTTP trace export; `OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER(_ARG)`, `OTEL_EXPORTER_OTLP_HEADERS` as usual; `OTEL_SDK_DISABLED=true` / `OTEL_TRACES_EXPORTER=none` turn it off"},
 }
 
 // rateLimit is "PER_SECOND[:BURST]" in the environment; 0 turns a limit off.
@@ -103,187 +238,135 @@ func parseRate(s string) (rateLimit, error) {
 	return rl, nil
 }
 
-func loadConfig(getenv func(string) string) (*config, error) {
-	c := &config{
-		Addr:         or(getenv("PORTICO_ADDR"), ":8080"),
-		PublicURL:    strings.TrimRight(getenv("PORTICO_PUBLIC_URL"), "/"),
-		DatabaseURL:  or(getenv("DATABASE_URL"), getenv("PORTICO_DATABASE_URL")),
-		DrainTimeout: 30 * time.Second,
-		LogJSON:      getenv("PORTICO_LOG_FORMAT") != "text",
+func str(field func(*config) *string) func(*config, string) error {
+	return func(c *config, s string) error { *field(c) = s; return nil }
+}
 
-		BodyLimit:        1 << 20,
-		MaxHeaderBytes:   64 << 10,
-		UpstreamTimeout:  30 * time.Second,
-		MaxConcurrency:   64,
-		MaxResponseBytes: 10 << 20,
-		RESTCallerRate:   rateLimit{20, 40},
-		RESTTenantRate:   rateLimit{50, 100},
-		LoginRate:        rateLimit{0.2, 10},
-		AuthFailureRate:  rateLimit{0.5, 30},
-		MCPTenantRate:    rateLimit{100, 200},
-		MCPTokenRate:     rateLimit{20, 40},
-		SessionTTL:       12 * time.Hour,
-		TrustProxy:       getenv("PORTICO_TRUST_PROXY") == "true",
-		MetricsAddr:      getenv("PORTICO_METRICS_ADDR"),
-		MetricsToken:     getenv("PORTICO_METRICS_TOKEN"),
-		adminPassword:    getenv("PORTICO_ADMIN_PASSWORD"),
+func rate(field func(*config) *rateLimit) func(*config, string) error {
+	return func(c *config, s string) (err error) { *field(c), err = parseRate(s); return err }
+}
+
+// duration parses a Go duration; positive refuses 0.
+func duration(field func(*config) *time.Duration, positive bool) func(*config, string) error {
+	return func(c *config, s string) error {
+		d, err := time.ParseDuration(s)
+		switch {
+		case err != nil || d < 0:
+			return fmt.Errorf("%q is not a duration like 30s", s)
+		case positive && d == 0:
+			return fmt.Errorf("%q is not a positive duration like 30s", s)
+		}
+		*field(c) = d
+		return nil
 	}
+}
+
+// count parses a positive integer.
+func count(field func(*config) *int, unit string) func(*config, string) error {
+	return func(c *config, s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a positive number of %s", s, unit)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+// byteSize parses a positive number of bytes, with an optional KiB, MiB or GiB suffix.
+func byteSize(field func(*config) *int64) func(*config, string) error {
+	return func(c *config, s string) error {
+		num, mult := s, int64(1)
+		for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+			if n, ok := strings.CutSuffix(s, suffix); ok {
+				num, mult = strings.TrimSpace(n), m
+			}
+		}
+		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil || n < 1 || n > math.MaxInt64/mult {
+			return fmt.Errorf("%q is not a positive number of bytes (a suffix KiB, MiB or GiB may follow)", s)
+		}
+		*field(c) = n * mult
+		return nil
+	}
+}
+
+// loadConfig parses every variable of settings, reporting all the malformed
+// ones at once. Only the commands that use the configuration call it.
+func loadConfig(getenv func(string) string) (*config, error) {
+	c := &config{}
 	var problems []string
-	c.OAuthIssuer, c.OAuthJWKSURL = getenv("PORTICO_OAUTH_ISSUER"), getenv("PORTICO_OAUTH_JWKS_URL")
+	for _, st := range settings {
+		if st.set == nil {
+			continue
+		}
+		if st.def != "" {
+			if err := st.set(c, st.def); err != nil {
+				panic(fmt.Sprintf("default of %s: %v", st.env, err))
+			}
+		}
+		s := getenv(st.env)
+		if s == "" && st.env == "DATABASE_URL" {
+			s = getenv("PORTICO_DATABASE_URL")
+		}
+		if s == "" {
+			continue
+		}
+		if err := st.set(c, s); err != nil {
+			problems = append(problems, st.env+": "+err.Error())
+		}
+	}
 	if (c.OAuthIssuer == "") != (c.OAuthJWKSURL == "") {
 		problems = append(problems, "PORTICO_OAUTH_ISSUER and PORTICO_OAUTH_JWKS_URL must be set together")
 	}
-	for name, dst := range map[string]*rateLimit{
-		"PORTICO_RATE_LIMIT_CALLER": &c.RESTCallerRate, "PORTICO_RATE_LIMIT_TENANT": &c.RESTTenantRate,
-		"PORTICO_RATE_LIMIT_LOGIN": &c.LoginRate, "PORTICO_MCP_RATE_LIMIT_TENANT": &c.MCPTenantRate,
-		"PORTICO_MCP_RATE_LIMIT_TOKEN": &c.MCPTokenRate, "PORTICO_RATE_LIMIT_AUTH_FAILURES": &c.AuthFailureRate,
-	} {
-		if s := getenv(name); s != "" {
-			rl, err := parseRate(s)
-			if err != nil {
-				problems = append(problems, name+": "+err.Error())
-			}
-			*dst = rl
-		}
-	}
-	for name, dst := range map[string]*time.Duration{
-		"PORTICO_UPSTREAM_TIMEOUT": &c.UpstreamTimeout, "PORTICO_SESSION_TTL": &c.SessionTTL,
-	} {
-		if s := getenv(name); s != "" {
-			d, err := time.ParseDuration(s)
-			if err != nil || d <= 0 {
-				problems = append(problems, fmt.Sprintf("%s: %q is not a positive duration like 30s", name, s))
-			}
-			*dst = d
-		}
-	}
-	for name, dst := range map[string]*int64{
-		"PORTICO_BODY_LIMIT": &c.BodyLimit, "PORTICO_MAX_RESPONSE_BYTES": &c.MaxResponseBytes,
-	} {
-		if s := getenv(name); s != "" {
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil || n < 1 {
-				problems = append(problems, fmt.Sprintf("%s: %q is not a positive number of bytes", name, s))
-			}
-			*dst = n
-		}
-	}
-	for name, dst := range map[string]*int{
-		"PORTICO_MAX_HEADER_BYTES": &c.MaxHeaderBytes, "PORTICO_MAX_CONCURRENCY": &c.MaxConcurrency,
-	} {
-		if s := getenv(name); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 {
-				problems = append(problems, fmt.Sprintf("%s: %q is not a positive integer", name, s))
-			}
-			*dst = n
-		}
-	}
-	if s := getenv("PORTICO_MASTER_KEYS"); s != "" {
-		keys, err := tenant.ParseMasterKeys(s)
-		if err != nil {
-			problems = append(problems, "PORTICO_MASTER_KEYS: "+err.Error())
-		}
-		c.MasterKeys, c.masterKeysSet = keys, err == nil
-	}
-	if s := getenv("PORTICO_ALLOW_UPSTREAM_CIDRS"); s != "" {
-		cidrs, err := parseCIDRs(s)
-		if err != nil {
-			problems = append(problems, "PORTICO_ALLOW_UPSTREAM_CIDRS: "+err.Error())
-		}
-		c.AllowCIDRs = cidrs
-	}
-	if s := getenv("PORTICO_DRAIN_TIMEOUT"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d < 0 {
-			problems = append(problems, fmt.Sprintf("PORTICO_DRAIN_TIMEOUT: %q is not a duration like 30s", s))
-		}
-		c.DrainTimeout = d
-	}
-	for _, d := range []struct {
-		env string
-		dst *time.Duration
-	}{
-		{"PORTICO_SPEC_REFRESH_INTERVAL", &c.RefreshInterval},
-		{"PORTICO_SPEC_FETCH_TIMEOUT", &c.SpecFetchTimeout},
-		{"PORTICO_RESYNC_INTERVAL", &c.ResyncInterval},
-		{"PORTICO_MCP_SESSION_TTL", &c.MCPSessionTTL},
-	} {
-		if s := getenv(d.env); s != "" {
-			v, err := time.ParseDuration(s)
-			if err != nil || v <= 0 {
-				problems = append(problems, fmt.Sprintf("%s: %q is not a positive duration like 5m", d.env, s))
-			}
-			*d.dst = v
-		}
-	}
-	durations := []struct {
-		env string
-		dst *time.Duration
-		def time.Duration
-	}{
-		{"PORTICO_SHUTDOWN_DELAY", &c.ShutdownDelay, 0},
-		{"PORTICO_TOKEN_CACHE_TTL", &c.TokenCacheTTL, 10 * time.Second},
-		{"PORTICO_TOKEN_CACHE_MAX_STALE", &c.TokenCacheStale, time.Hour},
-		{"PORTICO_BREAKER_COOLDOWN", &c.BreakerCoolDown, 10 * time.Second},
-	}
-	for _, d := range durations {
-		*d.dst = d.def
-		if s := getenv(d.env); s != "" {
-			v, err := time.ParseDuration(s)
-			if err != nil || v < 0 {
-				problems = append(problems, fmt.Sprintf("%s: %q is not a duration like 10s", d.env, s))
-			}
-			*d.dst = v
-		}
-	}
-	if s := getenv("PORTICO_SPEC_MAX_BYTES"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 1 {
-			problems = append(problems, fmt.Sprintf("PORTICO_SPEC_MAX_BYTES: %q is not a positive number of bytes", s))
-		}
-		c.MaxSpecBytes = n
-	}
-	if s := getenv("PORTICO_MAX_OPERATIONS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			problems = append(problems, fmt.Sprintf("PORTICO_MAX_OPERATIONS: %q is not a positive number of operations", s))
-		}
-		c.MaxOperations = n
-	}
-	if s := getenv("PORTICO_CONVERT_MEMORY_MB"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 16 {
-			problems = append(problems, fmt.Sprintf("PORTICO_CONVERT_MEMORY_MB: %q is not a number of megabytes of at least 16", s))
-		}
-		c.ConvertMemory = n << 20
-	}
-	c.BreakerFailures = 5
-	switch s := strings.TrimSpace(getenv("PORTICO_BREAKER_FAILURES")); s {
-	case "":
-	case "off", "0":
-		c.BreakerOff = true
-	default:
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			problems = append(problems, fmt.Sprintf("PORTICO_BREAKER_FAILURES: %q is not a number of failures (or off)", s))
-		}
-		c.BreakerFailures = n
-	}
-	c.BootstrapAdminKey = strings.TrimSpace(getenv("PORTICO_BOOTSTRAP_ADMIN_KEY"))
-	if k := c.BootstrapAdminKey; k != "" && (!strings.HasPrefix(k, tenant.APIKeyPrefix) || len(k) < 24) {
-		problems = append(problems, "PORTICO_BOOTSTRAP_ADMIN_KEY: must start with pk_ and hold at least 20 random characters after it (make one with `portico admin key generate`)")
-	}
 	c.Tracing = tracingEnabled(getenv)
-	if s := getenv("PORTICO_LOG_LEVEL"); s != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
-			problems = append(problems, fmt.Sprintf("PORTICO_LOG_LEVEL: %q is not one of debug, info, warn, error", s))
-		}
-	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("bad configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return c, nil
+}
+
+// defaultShown is a setting's default as help and docs show it.
+func (st setting) defaultShown() string {
+	switch {
+	case st.shown != "":
+		return st.shown
+	case st.def != "":
+		return st.def
+	}
+	return "—"
+}
+
+// settingsHelp is the configuration part of `portico help`.
+func settingsHelp() string {
+	var b strings.Builder
+	b.WriteString("Configuration (environment; docs/operations.md has the details):\n")
+	for _, st := range settings {
+		fmt.Fprintf(&b, "  %-34s %s", st.env, st.help)
+		if d := st.defaultShown(); d != "—" {
+			fmt.Fprintf(&b, " (default %s)", d)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// settingsTable is the configuration table of docs/operations.md.
+func settingsTable() string {
+	var b strings.Builder
+	b.WriteString("| variable | default | meaning |\n|---|---|---|\n")
+	for _, st := range settings {
+		doc := st.doc
+		if doc == "" {
+			doc = st.help
+		}
+		d := st.defaultShown()
+		if st.def != "" {
+			d = "`" + d + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", st.env, d, doc)
+	}
+	return b.String()
 }
 
 // String describes the configuration without its secrets.

@@ -30,7 +30,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-const usage = `Portico turns OpenAPI (FastAPI) services into MCP servers, one per tenant.
+const commandsUsage = `Portico turns OpenAPI (FastAPI) services into MCP servers, one per tenant.
 
 Usage:
   portico dev                       run everything locally (database, demo tenant) in one command
@@ -54,61 +54,55 @@ Usage:
   portico keys generate             print a new master key for PORTICO_MASTER_KEYS
   portico keys rotate               re-wrap every tenant's data key under the newest master key
   portico version                   print the version
-
-Configuration (environment): DATABASE_URL, PORTICO_ADDR (:8080), PORTICO_PUBLIC_URL,
-PORTICO_MASTER_KEYS (kid:base64 32 bytes, comma list, newest first),
-PORTICO_ALLOW_UPSTREAM_CIDRS, PORTICO_DRAIN_TIMEOUT (30s), PORTICO_LOG_LEVEL, PORTICO_LOG_FORMAT,
-PORTICO_SPEC_REFRESH_INTERVAL (5m), PORTICO_SPEC_FETCH_TIMEOUT (30s), PORTICO_SPEC_MAX_BYTES (32 MiB),
-PORTICO_MAX_OPERATIONS (5000 operations per document),
-PORTICO_RESYNC_INTERVAL (60s).
-Limits (see docs/security.md): PORTICO_BODY_LIMIT, PORTICO_MAX_HEADER_BYTES, PORTICO_UPSTREAM_TIMEOUT,
-PORTICO_MAX_CONCURRENCY, PORTICO_MAX_RESPONSE_BYTES, PORTICO_RATE_LIMIT_{CALLER,TENANT,LOGIN,AUTH_FAILURES},
-PORTICO_MCP_RATE_LIMIT_{TENANT,TOKEN} (PER_SECOND[:BURST]), PORTICO_SESSION_TTL, PORTICO_TRUST_PROXY.
-PORTICO_SHUTDOWN_DELAY (0s), PORTICO_BOOTSTRAP_ADMIN_KEY, PORTICO_TOKEN_CACHE_TTL (10s),
-PORTICO_TOKEN_CACHE_MAX_STALE (1h), PORTICO_BREAKER_FAILURES (5), PORTICO_BREAKER_COOLDOWN (10s),
-PORTICO_METRICS_ADDR (a separate /metrics listener), PORTICO_METRICS_TOKEN (bearer for /metrics on PORTICO_ADDR),
-OTEL_EXPORTER_OTLP_ENDPOINT and the other standard OTEL_* variables. See docs/operations.md.
 `
+
+// usage is `portico help`: the commands, then every variable of settings.
+func usage() string { return commandsUsage + "\n" + settingsHelp() }
 
 // run is the whole program: main only adds the process around it, so tests
 // can start Portico in-process with their own arguments and environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return errors.New("no command given")
 	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
+	// Commands that read the configuration parse it; the others (convert,
+	// run, tenant, version, help) work whatever the environment holds.
+	withConfig := func(f func(*config) error) error {
+		cfg, err := loadConfig(getenv)
+		if err != nil {
+			return err
+		}
+		return f(cfg)
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve":
-		return cmdServe(ctx, cfg, rest, stdout, stderr)
+		return withConfig(func(cfg *config) error { return cmdServe(ctx, cfg, rest, stdout, stderr) })
 	case "dev":
-		return cmdDev(ctx, cfg, rest, stdout, stderr)
+		return withConfig(func(cfg *config) error { return cmdDev(ctx, cfg, rest, stdout, stderr) })
 	case "migrate":
-		return cmdMigrate(ctx, cfg, rest, stdout)
+		return withConfig(func(cfg *config) error { return cmdMigrate(ctx, cfg, rest, stdout) })
 	case "convert":
 		return cmdConvert(rest, stdout, stderr)
 	case "run":
 		return cmdRun(ctx, rest, os.Stdin, stdout, stderr)
 	case "admin":
-		return cmdAdmin(ctx, cfg, rest, stdout)
+		return withConfig(func(cfg *config) error { return cmdAdmin(ctx, cfg, rest, stdout) })
 	case "keys":
-		return cmdKeys(ctx, cfg, rest, stdout)
+		return withConfig(func(cfg *config) error { return cmdKeys(ctx, cfg, rest, stdout) })
 	case "health":
-		return cmdHealth(ctx, cfg, rest, stdout, stderr)
+		return withConfig(func(cfg *config) error { return cmdHealth(ctx, cfg, rest, stdout, stderr) })
 	case "tenant":
 		return cmdTenant(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "portico", version)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return nil
 	default:
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return fmt.Errorf("unknown command %q", cmd)
 	}
 }
