@@ -84,6 +84,7 @@ func (r *Runtime) fastList(w http.ResponseWriter, req *http.Request, l *live, ms
 	if !r.requestMetaOK(req.Header, "tools/list", meta) {
 		return false
 	}
+	l.catchUp.wait(req.Context())
 	st := l.state.Load()
 	if st.closed {
 		return false

@@ -18,6 +18,10 @@ import (
 func (l *live) serveFromState(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		switch method {
+		case "tools/list", "resources/list", "resources/templates/list":
+			l.catchUp.wait(ctx)
+		}
+		switch method {
 		case "tools/list":
 			return &mcp.ListToolsResult{Tools: nonNilSlice(l.state.Load().tools), Cacheable: listCache}, nil
 		case "resources/list":
@@ -41,6 +45,9 @@ func (l *live) serveFromState(next mcp.MethodHandler) mcp.MethodHandler {
 			// state, so every tool of st has a handler.
 			st := l.state.Load()
 			if call, ok := req.(*mcp.CallToolRequest); ok && call.Params != nil {
+				if st.ops["tool:"+call.Params.Name] == nil && l.catchUp.wait(ctx) {
+					st = l.state.Load() // a tool the client heard of before this replica applied it
+				}
 				if op := st.ops["tool:"+call.Params.Name]; op != nil && op.Kind != tenant.KindResource && op.Kind != tenant.KindResourceTemplate {
 					ctx = context.WithValue(ctx, pinnedKey{}, &pinnedCall{st: st, op: op})
 				}

@@ -274,11 +274,14 @@ type live struct {
 	streams streams // long-lived requests by token, ended when it is revoked
 	// watchers are the session GET streams that hear list_changed.
 	watchers watchers
-	limits   callLimits
-	breaker  *breaker
-	metrics  *Metrics
-	calls    *CallLog
-	log      *slog.Logger
+	// catchUp holds lists back while a change this replica was notified
+	// of is being applied (sync.go).
+	catchUp catchUp
+	limits  callLimits
+	breaker *breaker
+	metrics *Metrics
+	calls   *CallLog
+	log     *slog.Logger
 }
 
 // state is what a call needs, replaced atomically when settings or credentials change.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/portico-mcp/portico/tenant"
@@ -59,6 +60,9 @@ func (r *Runtime) TenantChanged(c tenant.Change) {
 			}
 		}
 		return
+	}
+	if l := r.lookup(c.TenantID); l != nil {
+		l.catchUp.mark()
 	}
 	r.sync.add(c.TenantID)
 }
@@ -119,8 +123,16 @@ func (r *Runtime) syncWorker(ctx context.Context) {
 				continue
 			}
 		}
+		l := r.lookup(id)
+		var upto uint64
+		if l != nil {
+			upto = l.catchUp.begin()
+		}
 		if err := r.reconcile(ctx, id); err != nil && ctx.Err() == nil {
 			r.log.Warn("could not apply a tenant change; the next resync retries", "tenant", id, "err", err)
+		}
+		if l != nil {
+			l.catchUp.finish(upto)
 		}
 		// Another worker may have been woken for nothing; make sure queued
 		// work is not left waiting for the next notification.
@@ -275,4 +287,70 @@ func (r *Runtime) scheduledRefresh(ctx context.Context, id string, every time.Du
 	default:
 		r.log.Warn("scheduled spec refresh failed; serving the last good version", "tenant", id, "err", err)
 	}
+}
+
+// catchUpWait bounds how long a list or an unknown-tool call waits for this
+// replica to apply a change it was notified of; past it, the request is
+// answered from what is served.
+const catchUpWait = 5 * time.Second
+
+// catchUp tracks the change notifications a live tenant has received and
+// not yet applied. Another replica that made a change notifies sessions as
+// soon as it has applied it, and a client's next tools/list may reach this
+// replica while it is still converting; lists (and calls of tools it does
+// not know yet) wait for the pending reconcile instead of answering with
+// the previous set. No database round trip is added to any request: the
+// notification itself says a change is on its way.
+type catchUp struct {
+	mu         sync.Mutex
+	want, done uint64
+	ch         atomic.Pointer[chan struct{}] // set while done < want
+}
+
+// mark records a notification.
+func (c *catchUp) mark() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.want++
+	if c.ch.Load() == nil {
+		ch := make(chan struct{})
+		c.ch.Store(&ch)
+	}
+}
+
+// begin is called before a reconcile reads the database; finish(begin())
+// after it, whatever its outcome, releases the waiters of every
+// notification received before the read.
+func (c *catchUp) begin() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.want
+}
+
+func (c *catchUp) finish(upto uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.done = max(c.done, upto)
+	if ch := c.ch.Load(); ch != nil && c.done >= c.want {
+		close(*ch)
+		c.ch.Store(nil)
+	}
+}
+
+// wait returns at once when nothing is pending (one atomic load), else when
+// the pending changes are applied, ctx ends or catchUpWait passes. It
+// reports whether it waited.
+func (c *catchUp) wait(ctx context.Context) bool {
+	ch := c.ch.Load()
+	if ch == nil {
+		return false
+	}
+	t := time.NewTimer(catchUpWait)
+	defer t.Stop()
+	select {
+	case <-*ch:
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return true
 }
