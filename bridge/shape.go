@@ -82,26 +82,23 @@ func jqError(err error, expr string) string {
 // sel is the agent's _select expression ("" for none).
 func (s *shaper) result(ctx context.Context, op *Operation, res *upstreamResult, sel string) *mcp.CallToolResult {
 	trimmed := bytes.TrimSpace(res.body)
-	if res.status >= 400 || res.truncated || len(trimmed) == 0 || (s.code == nil && sel == "") || !isJSON(res.contentType) || !json.Valid(trimmed) {
+	if res.status >= 400 || res.truncated || len(trimmed) == 0 || (s.code == nil && sel == "") || !isJSON(res.contentType) {
 		return s.cut(op, res.toolResult(op))
 	}
 	v, err := decodeValue(trimmed)
-	if err != nil {
-		return toolError("the answer of %s could not be read as JSON: %v", op.Name, err)
+	if err != nil { // not JSON after all: mapped as usual, as text
+		return s.cut(op, res.toolResult(op))
 	}
+	var text []byte
 	if s.code != nil {
-		if v, err = s.run(ctx, s.code, v); err != nil {
+		if v, text, err = s.run(ctx, s.code, v); err != nil {
 			return toolError("the response shape of %s (settings.tools[%q].response.jq) failed on the upstream's answer: %v. The tenant's admin can fix the expression; the call itself reached the service.", op.Name, s.toolKey, err)
 		}
 	}
 	if sel != "" {
-		if v, err = s.runSelect(ctx, sel, v); err != nil {
+		if v, text, err = s.runSelect(ctx, sel, v); err != nil {
 			return toolError("%s: %v. Pass a jq expression such as {id, name}, .items[:5] or [.[] | .id], or leave %s out for the whole result.", selectArg, err, selectArg)
 		}
-	}
-	text := mustJSON(v)
-	if int64(len(text)) > s.limit {
-		return toolError("the shaped answer of %s is %d bytes, more than the %d-byte limit; ask for less (fewer items or fields)", op.Name, len(text), s.limit)
 	}
 	_, isObject := v.(map[string]any)
 	structured := json.RawMessage(text)
@@ -143,28 +140,30 @@ func (s *shaper) cut(op *Operation, out *mcp.CallToolResult) *mcp.CallToolResult
 }
 
 // runSelect compiles and runs an agent's _select expression.
-func (s *shaper) runSelect(ctx context.Context, sel string, v any) (any, error) {
+func (s *shaper) runSelect(ctx context.Context, sel string, v any) (any, []byte, error) {
 	if len(sel) > maxSelectLength {
-		return nil, fmt.Errorf("the expression is %d bytes; at most %d", len(sel), maxSelectLength)
+		return nil, nil, fmt.Errorf("the expression is %d bytes; at most %d", len(sel), maxSelectLength)
 	}
 	q, err := gojq.Parse(sel)
 	if err != nil {
-		return nil, fmt.Errorf("not a valid jq expression: %v", jqError(err, sel))
+		return nil, nil, fmt.Errorf("not a valid jq expression: %s", jqError(err, sel))
 	}
 	code, err := gojq.Compile(q)
 	if err != nil {
-		return nil, fmt.Errorf("cannot be compiled: %v", err)
+		return nil, nil, fmt.Errorf("cannot be compiled: %v", err)
 	}
 	return s.run(ctx, code, v)
 }
 
-// run runs code on v within jqTimeout and the output bound: one output is
-// the result, none is null, several are an array of them.
-func (s *shaper) run(ctx context.Context, code *gojq.Code, v any) (any, error) {
+// run runs code on v within jqTimeout and the output bound, and returns
+// the result with its JSON: one output is the result, none is null,
+// several are an array of them.
+func (s *shaper) run(ctx context.Context, code *gojq.Code, v any) (any, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, jqTimeout)
 	defer cancel()
 	it := code.RunWithContext(ctx, v)
 	var outs []any
+	var encs [][]byte
 	var size int64
 	for {
 		o, ok := it.Next()
@@ -177,23 +176,23 @@ func (s *shaper) run(ctx context.Context, code *gojq.Code, v any) (any, error) {
 				break
 			}
 			if errors.Is(err, context.DeadlineExceeded) {
-				return nil, fmt.Errorf("the expression ran longer than %s", jqTimeout)
+				return nil, nil, fmt.Errorf("the expression ran longer than %s", jqTimeout)
 			}
-			return nil, err
+			return nil, nil, err
 		}
-		size += int64(len(mustJSON(o)))
-		if size > s.limit {
-			return nil, fmt.Errorf("the expression produced more than %d bytes", s.limit)
+		enc := mustJSON(o)
+		if size += int64(len(enc)) + 1; size > s.limit {
+			return nil, nil, fmt.Errorf("the expression produced more than %d bytes; ask for less (fewer items or fields)", s.limit)
 		}
-		outs = append(outs, o)
+		outs, encs = append(outs, o), append(encs, enc)
 	}
 	switch len(outs) {
 	case 0:
-		return nil, nil
+		return nil, []byte("null"), nil
 	case 1:
-		return outs[0], nil
+		return outs[0], encs[0], nil
 	}
-	return outs, nil
+	return outs, append(append([]byte{'['}, bytes.Join(encs, []byte{','})...), ']'), nil
 }
 
 // shapedOutputSchema is the output schema of op's answer after q, as far

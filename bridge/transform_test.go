@@ -306,11 +306,11 @@ func TestShapeBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sh.run(context.Background(), sh.code, map[string]any{}); err == nil || !strings.Contains(err.Error(), "ran longer than") {
+	if _, _, err := sh.run(context.Background(), sh.code, map[string]any{}); err == nil || !strings.Contains(err.Error(), "ran longer than") {
 		t.Errorf("endless expression: %v", err)
 	}
 	sh, _, _ = newShaper(op, &tenant.ResponseShape{JQ: `range(100000) | "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"`}, 1<<16)
-	if _, err := sh.run(context.Background(), sh.code, nil); err == nil || !strings.Contains(err.Error(), "more than 65536 bytes") {
+	if _, _, err := sh.run(context.Background(), sh.code, nil); err == nil || !strings.Contains(err.Error(), "more than 65536 bytes") {
 		t.Errorf("big output: %v", err)
 	}
 }
