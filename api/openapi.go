@@ -261,6 +261,7 @@ var toolRequired = []string{"name", "kind", "method", "path", "description"}
 func toolProps() obj {
 	return obj{
 		"name":          str("MCP name."),
+		"title":         str("Display name, from settings.tools."),
 		"kind":          obj{"type": "string", "enum": []string{"tool", "resource", "resource_template"}},
 		"method":        str("Upstream HTTP method."),
 		"path":          str("Upstream path template."),
