@@ -261,6 +261,7 @@ var toolRequired = []string{"name", "kind", "method", "path", "description"}
 func toolProps() obj {
 	return obj{
 		"name":          str("MCP name."),
+		"title":         str("Display name, from settings.tools."),
 		"kind":          obj{"type": "string", "enum": []string{"tool", "resource", "resource_template"}},
 		"method":        str("Upstream HTTP method."),
 		"path":          str("Upstream path template."),
@@ -335,6 +336,30 @@ func schemas() obj {
 			"max_response_bytes":                obj{"type": "integer", "minimum": 0, "maximum": 268435456, "description": "Upstream response cap; longer results are cut and say so. 0 = operator default."},
 			"cors_origins":                      obj{"type": "array", "maxItems": 100, "items": obj{"type": "string", "examples": []string{"https://app.example.com"}}, "description": "Browser origins (scheme://host[:port], no path, no wildcard) whose pages may call the tenant's MCP endpoint through CORS; requests with any other Origin are refused 403. None by default."},
 			"listing":                           obj{"type": "string", "enum": []string{"full", "lean"}, "description": "How tools/list shows the tools: full (default) or lean (first paragraph of each description, no output schemas, input schemas unchanged, plus describe_tool for the full text)."},
+			"tools":                             obj{"type": "object", "additionalProperties": ref("ToolTransform"), "description": "How single tools look to agents and what their calls send and return, keyed by tool name, operationId or \"METHOD /path\". A key, argument, fixed value or jq expression that does not fit the tenant's document is refused with 422 naming it."},
+		}),
+		"ToolTransform": object(nil, obj{
+			"name":        obj{"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "The tool's new name."},
+			"title":       obj{"type": "string", "maxLength": 200},
+			"description": obj{"type": "string", "maxLength": 16384},
+			"tags":        strs,
+			"annotations": object(nil, obj{"title": obj{"type": "string"}, "readOnlyHint": obj{"type": "boolean"}, "destructiveHint": obj{"type": "boolean"}, "idempotentHint": obj{"type": "boolean"}, "openWorldHint": obj{"type": "boolean"}}),
+			"hidden":      obj{"type": "boolean", "description": "Not served at all."},
+			"args":        obj{"type": "object", "additionalProperties": ref("ArgTransform"), "description": "Keyed by the argument's name in the converted input schema."},
+			"response":    ref("ResponseShape"),
+		}),
+		"ArgTransform": object(nil, obj{
+			"name":        obj{"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$", "description": "The name agents use; calls still send the original parameter."},
+			"description": obj{"type": "string", "maxLength": 4096},
+			"default":     obj{"description": "Sent when the agent gives none; listed as the argument's default. Must fit the parameter's schema."},
+			"fixed":       obj{"description": "Always sent; the argument leaves the input schema. Must fit the parameter's schema."},
+			"hidden":      obj{"type": "boolean", "description": "Leaves the input schema; needs a default."},
+			"required":    obj{"type": "boolean"},
+		}),
+		"ResponseShape": object(nil, obj{
+			"jq":        obj{"type": "string", "maxLength": 4096, "description": "jq expression applied to the upstream's JSON; the result is what the agent sees, and the output schema follows it."},
+			"max_bytes": obj{"type": "integer", "minimum": 0, "maximum": 268435456, "description": "Longer results are cut, with a note saying how to ask for less."},
+			"select":    obj{"type": "boolean", "description": "The tool takes an optional _select argument: a jq expression the agent applies to the result. Its output schema is left out."},
 		}),
 		"RouteMap": object([]string{"mcp_type"}, obj{
 			"methods":  strs,

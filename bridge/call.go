@@ -78,13 +78,21 @@ func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.Call
 		setStatus(ctx, StatusInvalid)
 		return toolError("invalid arguments for %s: %v. Nothing was sent to the service; correct the arguments as the tool's inputSchema describes and call again.", op.Name, err)
 	}
+	var sel string
+	if op.xf != nil {
+		args, sel = op.xf.inbound(args)
+	}
 	stop := reportProgress(ctx, req, progressInterval)
 	res, err := l.do(ctx, st, op, args, requestHeader(req.Extra))
 	stop()
 	if err != nil {
 		return toolError("%s", err.Error())
 	}
-	out = res.toolResult(op)
+	if op.xf != nil && op.xf.shape != nil {
+		out = op.xf.shape.result(ctx, op, res, sel)
+	} else {
+		out = res.toolResult(op)
+	}
 	// The upstream's share of the call, so a client (the dashboard's
 	// playground) can tell Portico's latency from the service's.
 	out.Meta = mcp.Meta{UpstreamMSMeta: float64(res.elapsed.Microseconds()) / 1000}

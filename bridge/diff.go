@@ -78,7 +78,8 @@ func changedFields(a, b *Operation) []string {
 // live server need not re-register (and notify about) the operation.
 func visible(a, b *Operation) bool {
 	return a.Name == b.Name && a.Kind == b.Kind && a.URI == b.URI && a.Description == b.Description &&
-		bytes.Equal(a.InputSchema, b.InputSchema) && bytes.Equal(a.OutputSchema, b.OutputSchema)
+		bytes.Equal(a.InputSchema, b.InputSchema) && bytes.Equal(a.OutputSchema, b.OutputSchema) &&
+		a.Title == b.Title && (a.xf == nil && b.xf == nil || bytes.Equal(mustJSON(a.Annotations), mustJSON(b.Annotations)))
 }
 
 func sameRequest(a, b *Operation) bool {

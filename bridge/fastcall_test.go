@@ -76,7 +76,13 @@ func newFastRuntime(t testing.TB, url string) *Runtime {
 // "tok", mcp_other is "tok2", both of t1.
 func newFastRuntimeWith(t testing.TB, url string, cfg Config, spec *atomic.Value) *Runtime {
 	t.Helper()
-	ten := &tenant.Tenant{ID: "t1", Name: "fast", BaseURL: url, Status: tenant.StatusPending}
+	return newFastRuntimeSettings(t, url, cfg, spec, tenant.Settings{})
+}
+
+// newFastRuntimeSettings is newFastRuntimeWith for a tenant with settings s.
+func newFastRuntimeSettings(t testing.TB, url string, cfg Config, spec *atomic.Value, s tenant.Settings) *Runtime {
+	t.Helper()
+	ten := &tenant.Tenant{ID: "t1", Name: "fast", BaseURL: url, Status: tenant.StatusPending, Settings: s}
 	store := &fakeStore{
 		verifyTokenFn: func(_ context.Context, secret string) (tenant.Token, error) {
 			switch secret {
@@ -118,6 +124,7 @@ func TestFastCallMatchesSDK(t *testing.T) {
 	up := httptest.NewServer(http.HandlerFunc(fastUpstream))
 	defer up.Close()
 	r := newFastRuntime(t, up.URL)
+	rx, _ := xfRuntime(t, xfSettings()) // tools reshaped by settings.tools
 	call := func(id, name, args string) string {
 		return `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"` + name + `","arguments":` + args + `}}`
 	}
@@ -129,6 +136,7 @@ func TestFastCallMatchesSDK(t *testing.T) {
 		ctype   string
 		header  map[string]string // more headers
 		fast    bool              // the fast path must answer it
+		xf      bool              // sent to rx
 	}
 	// 2026-07-28 requests carry _meta and name method and tool in headers.
 	call26 := func(id, name, args, meta string) string {
@@ -174,6 +182,12 @@ func TestFastCallMatchesSDK(t *testing.T) {
 		{name: "2026 capabilities and log level", body: call26("46", "create_item", `{"name":"lamp"}`, meta26(info+`,"io.modelcontextprotocol/clientCapabilities":{"roots":{"listChanged":true},"sampling":{},"elicitation":{}},"io.modelcontextprotocol/logLevel":"debug"`)), version: v26, header: h26("tools/call", "create_item"), fast: true},
 		{name: "2026 meta first", body: `{"jsonrpc":"2.0","id":47,"method":"tools/call","params":{"_meta":` + meta26(info+caps) + `,"name":"get_r"}}`, version: v26, header: hGet, fast: true},
 		{name: "2026 json only accept", body: call26("48", "get_r", `{"kind":"obj"}`, meta26(info+caps)), version: v26, header: hGet, accept: "application/json"},
+		{name: "transformed tool", body: call("32", "repos", `{"search":"x","org":"evil"}`), xf: true, fast: true},
+		{name: "transformed tool missing argument", body: call("33", "repos", `{}`), xf: true, fast: true},
+		{name: "transformed tool select", body: call("34", "create_issue", `{"title":"t","_select":"{b: .got.body}"}`), xf: true, fast: true},
+		{name: "transformed tool cut", body: call("35", "create_issue", `{"title":"`+strings.Repeat("y", 80)+`"}`), xf: true, fast: true},
+		{name: "2026 transformed tool", body: call26("36", "repos", `{"search":"x"}`, meta26(info+caps)), version: v26, header: h26("tools/call", "repos"), fast: true, xf: true},
+		{name: "hidden tool", body: call("37", "wipe", `{}`), xf: true},
 		{name: "2026 extra Mcp-Param header", body: call26("49", "get_r", `{"kind":"obj"}`, meta26(info+caps)), version: v26, header: map[string]string{"Mcp-Method": "tools/call", "Mcp-Name": "get_r", "Mcp-Param-Kind": "obj"}, fast: true},
 		// Left to the SDK.
 		{name: "unknown tool", body: call("20", "nope", `{}`)},
@@ -233,14 +247,24 @@ func TestFastCallMatchesSDK(t *testing.T) {
 			hr.Header.Set("Mcp-Protocol-Version", q.version)
 		}
 		w := httptest.NewRecorder()
-		r.Handler().ServeHTTP(w, hr)
+		rt := r
+		if q.xf {
+			rt = rx
+		}
+		rt.Handler().ServeHTTP(w, hr)
 		return w
 	}
 	for _, jsonResponse := range []bool{false, true} {
-		r.mcpOpts.JSONResponse = jsonResponse
-		r.stateless = mcp.NewStreamableHTTPHandler(r.serverFor, r.mcpOpts)
+		for _, rt := range []*Runtime{r, rx} {
+			rt.mcpOpts.JSONResponse = jsonResponse
+			rt.stateless = mcp.NewStreamableHTTPHandler(rt.serverFor, rt.mcpOpts)
+		}
 		for _, q := range reqs {
 			t.Run(fmt.Sprintf("json=%v/%s", jsonResponse, q.name), func(t *testing.T) {
+				r := r
+				if q.xf {
+					r = rx
+				}
 				r.noFastPath = true
 				want := send(q)
 				r.noFastPath = false

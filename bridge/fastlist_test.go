@@ -63,6 +63,10 @@ func TestFastListMatchesSDK(t *testing.T) {
 	}
 	runtimes := map[string]func(t *testing.T) *Runtime{
 		"fast": func(t *testing.T) *Runtime { return newFastRuntime(t, "http://127.0.0.1:1") },
+		"transformed": func(t *testing.T) *Runtime {
+			r, _ := xfRuntime(t, xfSettings())
+			return r
+		},
 	}
 	for _, file := range []string{"frigate__frigate-api.yaml", "stripe__spec3.json"} {
 		runtimes[file] = func(t *testing.T) *Runtime {

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // The micro-benchmarks of the tools/call hot path, one per step, with
@@ -153,4 +157,80 @@ func BenchmarkMetricsCall(b *testing.B) {
 		m.call("t1", "get_r", StatusOK, 300*time.Microsecond, 200*time.Microsecond)
 		m.tokenCheck("cache")
 	}
+}
+
+// BenchmarkFastCallJQ is BenchmarkFastCall's 2025-06-18 call of get_r on
+// the fast path, plain and with settings.tools shaping its answer with a
+// jq projection (the expression compiled once per state, run per call),
+// and with the agent's own _select on top (parsed and compiled per call).
+func BenchmarkFastCallJQ(b *testing.B) {
+	for _, c := range []struct{ name, jq, args string }{
+		{"plain", "", `{"kind":"obj","q":"bench"}`},
+		{"jq projection", `{id, a: .nested.a}`, `{"kind":"obj","q":"bench"}`},
+		{"jq projection+_select", `{id, a: .nested.a}`, `{"kind":"obj","q":"bench","_select":".a[1:]"}`},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			up := httptest.NewServer(http.HandlerFunc(fastUpstream))
+			defer up.Close()
+			var s tenant.Settings
+			if c.jq != "" {
+				s.Tools = map[string]tenant.ToolTransform{"get_r": {Response: &tenant.ResponseShape{JQ: c.jq, Select: strings.Contains(c.args, "_select")}}}
+			}
+			r := newFastRuntimeSettings(b, up.URL, Config{}, nil, s)
+			h := r.Handler()
+			body := `{"jsonrpc":"2.0","id":17,"method":"tools/call","params":{"name":"get_r","arguments":` + c.args + `}}`
+			calls := r.fastCalls.Load()
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("POST", "/t/t1/mcp", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer mcp_ok")
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Accept", "application/json, text/event-stream")
+				req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 200 || strings.Contains(w.Body.String(), `"isError":true`) {
+					b.Fatal(w.Code, w.Body.String())
+				}
+			}
+			if r.fastCalls.Load() == calls {
+				b.Fatal("not answered by the fast path")
+			}
+		})
+	}
+}
+
+// BenchmarkShapeLarge shapes a 400 KB answer (1,000 repositories of ~400
+// bytes each) down to their ids and names: the step a jq projection adds to
+// a call whose answer would otherwise flood a model's context.
+func BenchmarkShapeLarge(b *testing.B) {
+	conv, err := Convert([]byte(xfSpec), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	op := conv.Operations[0]
+	var body strings.Builder
+	body.WriteString(`{"total":1000,"items":[`)
+	for i := range 1000 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `{"id":%d,"name":"repo-%d","private":false,"description":"%s"}`, i, i, strings.Repeat("d", 340))
+	}
+	body.WriteString(`]}`)
+	res := &upstreamResult{status: 200, contentType: "application/json", body: []byte(body.String())}
+	sh, _, err := newShaper(op, &tenant.ResponseShape{JQ: `[.items[] | {id, name}]`}, 10<<20)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(res.body)))
+	b.ReportAllocs()
+	ctx := context.Background()
+	for b.Loop() {
+		if out := sh.result(ctx, op, res, ""); out.IsError {
+			b.Fatal(out.Content[0].(*mcp.TextContent).Text)
+		}
+	}
+	out := sh.result(ctx, op, res, "")
+	b.ReportMetric(float64(len(out.Content[0].(*mcp.TextContent).Text)), "out-bytes")
 }

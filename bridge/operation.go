@@ -15,6 +15,7 @@ import (
 // converted tool set can be cached and reloaded without re-parsing the spec.
 type Operation struct {
 	Name         string          `json:"name"`                    // MCP name, safe, ≤ 64 chars, unique per tenant
+	Title        string          `json:"title,omitempty"`         // display name (settings.tools), else none
 	Kind         string          `json:"kind"`                    // tenant.KindTool | KindResource | KindResourceTemplate
 	Description  string          `json:"description"`             // never empty
 	Method       string          `json:"method"`                  // upper case
@@ -35,6 +36,12 @@ type Operation struct {
 	// offered, else the first listed): what a resource lists as its
 	// mimeType. Empty when the document names none.
 	ResponseType string `json:"response_type,omitempty"`
+
+	// hidden and xf are set on the copies settings.tools makes
+	// (transform.go): a hidden tool is not served; xf maps arguments and
+	// shapes answers.
+	hidden bool
+	xf     *transform
 
 	args atomic.Pointer[argCheck] // the compiled input schema (validate.go), built on first use
 	out  atomic.Pointer[argCheck] // the compiled output schema, built on first empty result

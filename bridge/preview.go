@@ -28,6 +28,20 @@ func (r *Runtime) Preview(ctx context.Context, specURL string, s tenant.Settings
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckJQ(s); err != nil {
+		return nil, err
+	}
+	// The tools as agents will see them: settings.tools applied, and
+	// refused with every problem, as saving them would be.
+	maxResponse := r.opts.MaxResponseBytes
+	if s.MaxResponseBytes > 0 {
+		maxResponse = s.MaxResponseBytes
+	}
+	ops, inv := transformTools(conv.Operations, s.Tools, maxResponse)
+	if err := inv.Err(); err != nil {
+		return nil, err
+	}
+	conv.Operations = ops
 	return conv.preview(), nil
 }
 
@@ -40,7 +54,7 @@ func (c *Conversion) preview() *tenant.Preview {
 	}
 	for _, op := range c.Operations {
 		it := tenant.PreviewItem{
-			Tool: tenant.Tool{Name: op.Name, Kind: op.Kind, Method: op.Method, Path: op.Path, URI: op.URI,
+			Tool: tenant.Tool{Name: op.Name, Title: op.Title, Kind: op.Kind, Method: op.Method, Path: op.Path, URI: op.URI,
 				Description: op.Description, InputSchema: op.InputSchema, OutputSchema: op.OutputSchema},
 			OperationID: op.OperationID, Tags: op.Tags,
 		}

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -84,4 +85,33 @@ func TestPreview(t *testing.T) {
 			t.Fatalf("err = %v, want spec_unreachable from the outbound guard", err)
 		}
 	})
+}
+
+// TestPreviewTransformed: a preview shows the tools as settings.tools
+// makes them, and refuses settings.tools that do not fit, naming the key,
+// as saving them would.
+func TestPreviewTransformed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(xfSpec)) }))
+	defer srv.Close()
+	rt := New(nil, Config{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	ctx := context.Background()
+	p, err := rt.Preview(ctx, srv.URL+"/openapi.json", xfSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, it := range p.Tools {
+		names = append(names, it.Name)
+		if it.Name == "repos" && (it.Title != "Repositories" || string(it.InputSchema) != `{"type":"object","properties":{"search":{"type":"string","description":"Words the repository name contains."}},"required":["search"]}`) {
+			t.Errorf("repos previewed as %+v", it.Tool)
+		}
+	}
+	if diff := cmp.Diff([]string{"repos", "create_issue"}, names); diff != "" {
+		t.Errorf("previewed tools (-want +got):\n%s", diff)
+	}
+	_, err = rt.Preview(ctx, srv.URL+"/openapi.json", tenant.Settings{Tools: map[string]tenant.ToolTransform{"list_repos": {Args: map[string]tenant.ArgTransform{"per_page": {Fixed: json.RawMessage(`0`)}}}}})
+	var inv *tenant.InvalidError
+	if !errors.As(err, &inv) || inv.Problems[0].Field != `settings.tools["list_repos"].args["per_page"].fixed` {
+		t.Errorf("bad fixed value previewed: %v", err)
+	}
 }

@@ -117,7 +117,7 @@ func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (tenant.R
 func (r *Runtime) operationsOf(ctx context.Context, t *tenant.Tenant, v tenant.SpecVersion) ([]*Operation, error) {
 	if l := r.lookup(t.ID); l != nil {
 		if st := l.state.Load(); !st.closed && st.convKey == convKey(v.SHA256, t.Settings) {
-			return st.list, nil
+			return st.base, nil
 		}
 	}
 	if v.Raw == nil {

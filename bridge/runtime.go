@@ -288,7 +288,8 @@ type live struct {
 type state struct {
 	tenant      *tenant.Tenant
 	ops         map[string]*Operation // by MCP name (tools) or URI / URI template (resources)
-	list        []*Operation          // in document order, for listing
+	list        []*Operation          // in document order, for listing: base with settings.tools applied
+	base        []*Operation          // the conversion's operations, shared and never changed
 	creds       []tenant.LiveCredential
 	timeout     time.Duration
 	maxResponse int64
@@ -422,7 +423,7 @@ func (r *Runtime) Tools(_ context.Context, id string) ([]tenant.Tool, error) {
 	out := make([]tenant.Tool, 0, len(st.list))
 	for _, op := range st.list {
 		out = append(out, tenant.Tool{
-			Name: op.Name, Kind: op.Kind, Method: op.Method, Path: op.Path, URI: op.URI,
+			Name: op.Name, Title: op.Title, Kind: op.Kind, Method: op.Method, Path: op.Path, URI: op.URI,
 			Description: op.Description, InputSchema: op.InputSchema, OutputSchema: op.OutputSchema,
 		})
 	}
@@ -638,7 +639,7 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	var report *tenant.ConversionReport
 	switch v := status.ServingVersion; {
 	case prev != nil && !prev.closed && v > 0 && prev.spec.Version == v && prev.convKey == convKey(prev.spec.SHA256, t.Settings):
-		spec, ops, report = prev.spec, prev.list, prev.report // versions never change: no load, no conversion
+		spec, ops, report = prev.spec, prev.base, prev.report // versions never change: no load, no conversion
 	case conv != nil && v > 0 && conv.spec.Version == v && conv.key == convKey(conv.spec.SHA256, t.Settings):
 		spec, ops, report = conv.spec, conv.ops, conv.report
 	case v > 0:
@@ -694,7 +695,16 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	if t.Settings.MaxResponseBytes > 0 {
 		maxResponse = t.Settings.MaxResponseBytes
 	}
-	st := &state{tenant: t, ops: make(map[string]*Operation, len(ops)), list: ops, creds: creds, timeout: timeout,
+	base := ops
+	if len(t.Settings.Tools) > 0 {
+		// Saved settings were checked against the document then; parts a
+		// later document no longer fits are skipped, the rest applies.
+		var inv *tenant.InvalidError
+		if ops, inv = transformTools(base, t.Settings.Tools, maxResponse); len(inv.Problems) > 0 {
+			r.log.Warn("settings.tools do not all apply to the serving document", "tenant", t.ID, "problems", inv.Error())
+		}
+	}
+	st := &state{tenant: t, ops: make(map[string]*Operation, len(ops)), list: ops, base: base, creds: creds, timeout: timeout,
 		maxResponse: maxResponse, spec: spec, convKey: key, report: report, cors: newCORSPolicy(t.Settings)}
 	for _, op := range ops {
 		st.ops[op.key()] = op
@@ -766,7 +776,7 @@ func (op *Operation) tool() *mcp.Tool {
 	if a == nil { // an Operation built by hand rather than converted
 		a = httpAnnotations(op.Method)
 	}
-	t := &mcp.Tool{Name: op.Name, Description: op.Description, InputSchema: op.InputSchema, Annotations: a}
+	t := &mcp.Tool{Name: op.Name, Title: op.Title, Description: op.Description, InputSchema: op.InputSchema, Annotations: a}
 	if len(op.OutputSchema) > 0 {
 		t.OutputSchema = op.OutputSchema
 	}

@@ -107,6 +107,11 @@ func (st *state) fingerprints() (tools, resources string) {
 				h.Write(part)
 				h.Write([]byte{0})
 			}
+			if op.xf != nil { // a transformed tool can differ in these alone
+				h.Write([]byte(op.Title))
+				h.Write(mustJSON(op.Annotations))
+				h.Write([]byte{0})
+			}
 		}
 		st.fpTools = hex.EncodeToString(th.Sum(nil)[:8])
 		st.fpResources = hex.EncodeToString(rh.Sum(nil)[:8])

@@ -103,6 +103,9 @@ func editDistance(a, b string, limit int) int {
 // same version); for another tenant it returns nil, and the activation's
 // report lists keys that match nothing among its warnings.
 func (r *Runtime) CheckSettings(id string, s tenant.Settings) error {
+	if err := CheckJQ(s); err != nil {
+		return err
+	}
 	l := r.lookup(id)
 	if l == nil {
 		return nil
@@ -111,5 +114,12 @@ func (r *Runtime) CheckSettings(id string, s tenant.Settings) error {
 	if st == nil || st.report == nil || len(st.report.OperationKeys) == 0 {
 		return nil
 	}
-	return CheckSettingKeys(st.report.OperationKeys, s)
+	if err := CheckSettingKeys(st.report.OperationKeys, s); err != nil {
+		return err
+	}
+	maxResponse := r.opts.MaxResponseBytes
+	if s.MaxResponseBytes > 0 {
+		maxResponse = s.MaxResponseBytes
+	}
+	return CheckTools(st.base, s, maxResponse)
 }

@@ -125,7 +125,61 @@ type Settings struct {
 	// pages may call the tenant's MCP endpoint: they get CORS headers, and
 	// requests with any other Origin are refused (403). None by default.
 	CORSOrigins []string `json:"cors_origins,omitempty"`
+	// Tools change how single tools look to agents and what their calls
+	// send and return, keyed by tool name, operationId or "METHOD /path".
+	Tools map[string]ToolTransform `json:"tools,omitempty"`
 }
+
+// ToolTransform reshapes one tool: its name, title, description, tags,
+// annotations and arguments as agents see them, whether it is served at
+// all, and how its answer is shaped. Zero fields keep what the conversion
+// made.
+type ToolTransform struct {
+	Name        string                  `json:"name,omitempty"`
+	Title       string                  `json:"title,omitempty"`
+	Description string                  `json:"description,omitempty"`
+	Tags        []string                `json:"tags,omitempty"`
+	Annotations *ToolAnnotations        `json:"annotations,omitempty"`
+	Hidden      bool                    `json:"hidden,omitempty"`
+	Args        map[string]ArgTransform `json:"args,omitempty"`
+	Response    *ResponseShape          `json:"response,omitempty"`
+}
+
+// ToolAnnotations override the hints the HTTP method gave a tool; unset
+// fields keep them.
+type ToolAnnotations struct {
+	Title           string `json:"title,omitempty"`
+	ReadOnlyHint    *bool  `json:"readOnlyHint,omitempty"`
+	DestructiveHint *bool  `json:"destructiveHint,omitempty"`
+	IdempotentHint  *bool  `json:"idempotentHint,omitempty"`
+	OpenWorldHint   *bool  `json:"openWorldHint,omitempty"`
+}
+
+// ArgTransform reshapes one argument of a tool, keyed by its name in the
+// converted input schema. A Fixed value leaves the schema and is always
+// sent; a Hidden argument leaves the schema and sends its Default; a
+// renamed argument is still sent under its original name.
+type ArgTransform struct {
+	Name        string          `json:"name,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Default     json.RawMessage `json:"default,omitempty"`
+	Fixed       json.RawMessage `json:"fixed,omitempty"`
+	Hidden      bool            `json:"hidden,omitempty"`
+	Required    *bool           `json:"required,omitempty"`
+}
+
+// ResponseShape turns a tool's JSON answer into what the agent sees: JQ is
+// a jq expression applied to the upstream JSON, Select lets the agent pass
+// its own expression in a _select argument, and MaxBytes cuts longer
+// results with a note saying how to ask for less.
+type ResponseShape struct {
+	JQ       string `json:"jq,omitempty"`
+	MaxBytes int    `json:"max_bytes,omitempty"`
+	Select   bool   `json:"select,omitempty"`
+}
+
+// MaxJQLength bounds a jq expression in settings.tools.
+const MaxJQLength = 4096
 
 // RouteMap is one rule mapping operations to an MCP kind, as FastMCP's RouteMap.
 type RouteMap struct {
@@ -269,6 +323,7 @@ func (s Settings) Validate() error {
 			inv.Add("settings.forward_headers", fmt.Sprintf("%q is not a valid header name", h))
 		}
 	}
+	s.validateTools(&inv)
 	if len(s.CORSOrigins) > MaxCORSOrigins {
 		inv.Add("settings.cors_origins", fmt.Sprintf("has %d origins; at most %d", len(s.CORSOrigins), MaxCORSOrigins))
 	} else {
@@ -280,6 +335,78 @@ func (s Settings) Validate() error {
 	}
 	return inv.Err()
 }
+
+// validateTools checks what settings.tools can say without the
+// tenant's document: the names, lengths and value kinds. Whether each key
+// and argument exists, jq expressions and fixed values against the
+// parameter schemas are checked by the bridge.
+func (s Settings) validateTools(inv *InvalidError) {
+	for _, k := range slices.Sorted(maps.Keys(s.Tools)) {
+		tt := s.Tools[k]
+		f := fmt.Sprintf("settings.tools[%q]", k)
+		if strings.TrimSpace(k) == "" {
+			inv.Add(f, `the key must be a tool name, an operationId or "METHOD /path"`)
+		}
+		if tt.Name != "" && !toolName.MatchString(tt.Name) {
+			inv.Add(f+".name", fmt.Sprintf("%q must be 1-64 characters of letters, digits, '_' and '-'", tt.Name))
+		}
+		if len(tt.Title) > 200 {
+			inv.Add(f+".title", "must be at most 200 characters")
+		}
+		if len(tt.Description) > 16<<10 {
+			inv.Add(f+".description", "must be at most 16384 characters")
+		}
+		if tt.Annotations != nil && len(tt.Annotations.Title) > 200 {
+			inv.Add(f+".annotations.title", "must be at most 200 characters")
+		}
+		for i, tag := range tt.Tags {
+			if tag == "" || len(tag) > 64 {
+				inv.Add(fmt.Sprintf("%s.tags[%d]", f, i), "must be 1-64 characters")
+			}
+		}
+		for _, a := range slices.Sorted(maps.Keys(tt.Args)) {
+			at, af := tt.Args[a], fmt.Sprintf("%s.args[%q]", f, a)
+			if at.Name != "" && !argName.MatchString(at.Name) {
+				inv.Add(af+".name", fmt.Sprintf("%q must be 1-64 characters of letters, digits, '_', '-' and '.'", at.Name))
+			}
+			if len(at.Description) > 4096 {
+				inv.Add(af+".description", "must be at most 4096 characters")
+			}
+			fixed, def := JSONGiven(at.Fixed), JSONGiven(at.Default)
+			if fixed && def {
+				inv.Add(af, "sets both fixed and default: a fixed value is always sent, so give one of them")
+			}
+			if fixed && (at.Name != "" || at.Description != "" || at.Required != nil) {
+				inv.Add(af+".fixed", "a fixed argument leaves the input schema, so name, description and required do not apply; remove them")
+			}
+			if at.Hidden && !fixed && !def {
+				inv.Add(af+".hidden", "a hidden argument needs a default (or a fixed value): agents cannot send it, so the tool would never send one")
+			}
+			if at.Hidden && at.Required != nil && *at.Required {
+				inv.Add(af+".required", "a hidden argument cannot be required: agents cannot send it")
+			}
+		}
+		if r := tt.Response; r != nil {
+			if len(r.JQ) > MaxJQLength {
+				inv.Add(f+".response.jq", fmt.Sprintf("is %d bytes; at most %d", len(r.JQ), MaxJQLength))
+			}
+			if r.MaxBytes < 0 || r.MaxBytes > 256<<20 {
+				inv.Add(f+".response.max_bytes", "must be between 0 (no cut) and 268435456 (256 MiB)")
+			}
+		}
+	}
+}
+
+// JSONGiven reports whether raw holds a JSON value other than null.
+func JSONGiven(raw json.RawMessage) bool {
+	t := strings.TrimSpace(string(raw))
+	return t != "" && t != "null"
+}
+
+var (
+	toolName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	argName  = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+)
 
 // ValidateHTTPURL checks that raw is an absolute http(s) URL with a host.
 // field names the input in the error.
@@ -565,7 +692,8 @@ func (e *TransitionError) Is(target error) bool { return target == ErrInvalidTra
 // Tool is what an active tenant exposes over MCP, as the REST API lists it.
 type Tool struct {
 	Name         string          `json:"name"`
-	Kind         string          `json:"kind"` // tool | resource | resource_template
+	Title        string          `json:"title,omitempty"` // settings.tools[…].title
+	Kind         string          `json:"kind"`            // tool | resource | resource_template
 	Method       string          `json:"method"`
 	Path         string          `json:"path"`
 	URI          string          `json:"uri,omitempty"` // resources and templates
