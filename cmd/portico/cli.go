@@ -318,38 +318,92 @@ func cmdTools(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
-// argFlags collects --arg k=v (a string) and --arg k:=JSON (any JSON value).
-type argFlags map[string]any
+// argFlags collects --arg NAME=VALUE and --arg NAME:=JSON. A VALUE is
+// typed by the tool's input schema (id=7 is the integer 7 when id is an
+// integer, the string "7" when it is a string); JSON is taken as written.
+type argFlags struct {
+	values map[string]any
+	plain  map[string]bool // given as NAME=VALUE, still a string
+}
 
-func (a argFlags) String() string { return "" }
+func (a *argFlags) String() string { return "" }
 
-func (a argFlags) Set(s string) error {
-	if k, v, ok := strings.Cut(s, ":="); ok && !strings.Contains(k, "=") {
+func (a *argFlags) Set(s string) error {
+	if k, v, ok := strings.Cut(s, ":="); ok && k != "" && !strings.Contains(k, "=") {
 		var x any
 		if err := json.Unmarshal([]byte(v), &x); err != nil {
 			return fmt.Errorf("%s: the value after := must be JSON (e.g. limit:=10, tags:='[\"a\"]'): %v", s, err)
 		}
-		a[k] = x
+		a.values[k] = x
+		delete(a.plain, k)
 		return nil
 	}
 	k, v, ok := strings.Cut(s, "=")
 	if !ok || k == "" {
-		return fmt.Errorf("%q: write NAME=VALUE (a string) or NAME:=JSON (a number, boolean, list or object)", s)
+		return fmt.Errorf("%q: write NAME=VALUE (typed as the tool's schema says) or NAME:=JSON (a number, boolean, list or object)", s)
 	}
-	a[k] = v
+	a.values[k] = v
+	a.plain[k] = true
 	return nil
+}
+
+// typed converts the NAME=VALUE arguments whose property the input schema
+// types as integer, number or boolean; a value that does not parse stays a
+// string, for the tool's own validation to name.
+func (a *argFlags) typed(inputSchema json.RawMessage) {
+	var sch struct {
+		Properties map[string]struct {
+			Type any `json:"type"`
+		} `json:"properties"`
+	}
+	if json.Unmarshal(inputSchema, &sch) != nil {
+		return
+	}
+	for k := range a.plain {
+		var types []string
+		switch t := sch.Properties[k].Type.(type) {
+		case string:
+			types = []string{t}
+		case []any:
+			for _, e := range t {
+				if s, ok := e.(string); ok {
+					types = append(types, s)
+				}
+			}
+		}
+		if slices.Contains(types, "string") {
+			continue
+		}
+		v := a.values[k].(string)
+		for _, typ := range types {
+			var x any
+			if err := json.Unmarshal([]byte(v), &x); err != nil {
+				continue
+			}
+			switch x.(type) {
+			case float64:
+				if typ == "number" || typ == "integer" {
+					a.values[k] = json.Number(v)
+				}
+			case bool:
+				if typ == "boolean" {
+					a.values[k] = x
+				}
+			}
+		}
+	}
 }
 
 // cmdCall calls one tool through the tenant's real MCP endpoint, as an
 // agent would. Without --token (or PORTICO_MCP_TOKEN) it mints an MCP token
 // valid for ten minutes and revokes it afterwards.
 func cmdCall(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	const usage = "usage: portico call TENANT TOOL [--arg NAME=STRING]... [--arg NAME:=JSON]... [--token MCP_TOKEN] [--api URL] [-o table|json]"
+	const usage = "usage: portico call TENANT TOOL [--arg NAME=VALUE]... [--arg NAME:=JSON]... [--token MCP_TOKEN] [--api URL] [-o table|json]"
 	fs := flag.NewFlagSet("call", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f := newCLIFlags(fs, getenv, true)
-	callArgs := argFlags{}
-	fs.Var(callArgs, "arg", "a tool argument: NAME=STRING or NAME:=JSON (repeat)")
+	callArgs := &argFlags{values: map[string]any{}, plain: map[string]bool{}}
+	fs.Var(callArgs, "arg", "a tool argument: NAME=VALUE (typed by the tool's schema) or NAME:=JSON (repeat)")
 	token := fs.String("token", getenv("PORTICO_MCP_TOKEN"), "MCP token of the tenant (PORTICO_MCP_TOKEN); default: a ten-minute token minted with the API key and revoked after the call")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -365,6 +419,17 @@ func cmdCall(ctx context.Context, args []string, getenv func(string) string, std
 	t, err := c.Find(ctx, pos[0])
 	if err != nil {
 		return err
+	}
+	if len(callArgs.plain) > 0 {
+		// The REST tool list has the schema; a tenant key without it, or a
+		// meta-tool of discovery mode, just leaves the values strings.
+		if tools, err := c.Tools(ctx, t.ID); err == nil {
+			for _, tl := range tools {
+				if tl.Name == pos[1] {
+					callArgs.typed(tl.InputSchema)
+				}
+			}
+		}
 	}
 	secret := *token
 	if secret == "" {
@@ -390,7 +455,7 @@ func cmdCall(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("connect to %s: %w", t.MCPURL, err)
 	}
 	defer cs.Close()
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: pos[1], Arguments: map[string]any(callArgs)})
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: pos[1], Arguments: callArgs.values})
 	if err != nil {
 		return fmt.Errorf("call %s at %s: %w", pos[1], t.MCPURL, err)
 	}
