@@ -52,6 +52,9 @@ func (e *Error) Error() string {
 		msg = http.StatusText(e.Status)
 	}
 	s := fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.Status, msg)
+	if e.Method == "" { // decided by the client, not answered by a request
+		s = msg
+	}
 	if e.Status == http.StatusUnauthorized {
 		s += " (check PORTICO_API_KEY: it must be an API key this Portico issued, e.g. from `portico admin key create`)"
 	}
@@ -190,7 +193,7 @@ func (c *Client) Find(ctx context.Context, ref string) (*Tenant, error) {
 			return &ts[i], nil
 		}
 	}
-	return nil, &Error{Method: "GET", URL: c.BaseURL + "/api/v1/tenants", Status: http.StatusNotFound, Code: "not_found",
+	return nil, &Error{Status: http.StatusNotFound, Code: "not_found",
 		Message: fmt.Sprintf("no tenant has the id or name %q (among the %d this key can see; `portico tenants list` shows them)", ref, len(ts))}
 }
 

@@ -420,15 +420,14 @@ func cmdCall(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	if len(callArgs.plain) > 0 {
-		// The REST tool list has the schema; a tenant key without it, or a
-		// meta-tool of discovery mode, just leaves the values strings.
-		if tools, err := c.Tools(ctx, t.ID); err == nil {
-			for _, tl := range tools {
-				if tl.Name == pos[1] {
-					callArgs.typed(tl.InputSchema)
-				}
-			}
+	// The REST tool list has the input schema, to type NAME=VALUE; a
+	// meta-tool of discovery mode is not in it and keeps strings.
+	tools, toolsErr := c.Tools(ctx, t.ID)
+	known := false
+	for _, tl := range tools {
+		if tl.Name == pos[1] {
+			known = true
+			callArgs.typed(tl.InputSchema)
 		}
 	}
 	secret := *token
@@ -457,6 +456,9 @@ func cmdCall(ctx context.Context, args []string, getenv func(string) string, std
 	defer cs.Close()
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: pos[1], Arguments: callArgs.values})
 	if err != nil {
+		if toolsErr == nil && !known {
+			return fmt.Errorf("tenant %s serves no tool %s (`portico tools list %s` lists its tools): %w", t.Name, pos[1], t.Name, err)
+		}
 		return fmt.Errorf("call %s at %s: %w", pos[1], t.MCPURL, err)
 	}
 	if f.json() {

@@ -128,7 +128,7 @@ func TestCLI(t *testing.T) {
 		if out, _, err := c.run(t, "call", "shop", "get_item", "--arg", "id=seven"); err == nil || !strings.Contains(out, "id") {
 			t.Errorf("a tool error must print what the tool said and fail: %v %s", err, out)
 		}
-		if _, _, err := c.run(t, "call", "shop", "no_such_tool"); err == nil || !strings.Contains(err.Error(), "no_such_tool") {
+		if _, _, err := c.run(t, "call", "shop", "no_such_tool"); err == nil || !strings.Contains(err.Error(), "tenant Shop serves no tool no_such_tool") {
 			t.Errorf("call of an unknown tool: %v", err)
 		}
 	})
