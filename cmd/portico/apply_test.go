@@ -249,6 +249,23 @@ tenants:
 		t.Fatalf("the rotated secret did not reach the upstream: %s", out)
 	}
 
+	// --prune also deletes a credential the file no longer lists.
+	i := strings.Index(edited, "      - name: key")
+	noKey := edited[:i] + edited[i+strings.Index(edited[i:], "value_from: env:PORTICO_CREDENTIAL_SHOP_KEY\n")+len("value_from: env:PORTICO_CREDENTIAL_SHOP_KEY\n"):]
+	os.WriteFile(exp, []byte(noKey), 0o644)
+	if out := cb.must(t, "apply", "-f", exp); out != "no changes\n" {
+		t.Errorf("without --prune a credential the file does not list is left alone; apply printed:\n%s", out)
+	}
+	if out := cb.must(t, "apply", "-f", exp, "--prune"); !strings.Contains(out, "    - credential key: delete (not in the file; --prune)") {
+		t.Errorf("--prune of a credential:\n%s", out)
+	}
+	if out := cb.must(t, "call", "shop", "whoami_now"); !strings.Contains(out, `"key_ok":false`) || !strings.Contains(out, `"bearer_ok":true`) {
+		t.Errorf("after the key credential was pruned: %s", out)
+	}
+	if got := cb.must(t, "export"); got != noKey {
+		t.Errorf("export after pruning a credential:\n%s\nwant:\n%s", got, noKey)
+	}
+
 	// The schema is public and accepts the export; an editor can use it.
 	resp, err := http.Get(b.url + "/api/v1/schemas/portico.yaml.json")
 	if err != nil {
