@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,25 +80,49 @@ func (e *UnreachableError) Error() string {
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
+// maxRetries bounds how often Do retries a request the API refused with
+// 429: a script that walks many tenants outruns the per-key rate limit.
+const maxRetries = 8
+
 // Do sends one request: body (when not nil) as JSON, out (when not nil)
-// decoded from a 2xx answer.
+// decoded from a 2xx answer. A 429 is retried after its Retry-After (the
+// API did not act on it), up to maxRetries times.
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
+	var payload []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return err
 		}
-		rd = bytes.NewReader(b)
+		payload = b
+	}
+	for attempt := 0; ; attempt++ {
+		wait, err := c.do(ctx, method, path, payload, out)
+		if wait == 0 || attempt == maxRetries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// do is one attempt of Do; wait > 0 asks for a retry after it.
+func (c *Client) do(ctx context.Context, method, path string, payload []byte, out any) (wait time.Duration, err error) {
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
 	}
 	u := c.BaseURL + path
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, u, err)
+		return 0, fmt.Errorf("%s %s: %w", method, u, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Key)
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
+	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	hc := c.HTTP
@@ -107,14 +132,14 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	resp, err := hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
-		return &UnreachableError{URL: u, Err: unwrapURL(err)}
+		return 0, &UnreachableError{URL: u, Err: unwrapURL(err)}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return &UnreachableError{URL: u, Err: err}
+		return 0, &UnreachableError{URL: u, Err: err}
 	}
 	if resp.StatusCode >= 300 {
 		e := &Error{Method: method, URL: u, Status: resp.StatusCode}
@@ -132,14 +157,20 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		} else {
 			e.Message = strings.TrimSpace(string(b[:min(len(b), 300)]))
 		}
-		return e
+		if resp.StatusCode == http.StatusTooManyRequests && e.Code == "rate_limited" {
+			wait = time.Second
+			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 && s <= 60 {
+				wait = time.Duration(s) * time.Second
+			}
+		}
+		return wait, e
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("%s %s: the answer is not what the API documents: %w", method, u, err)
+			return 0, fmt.Errorf("%s %s: the answer is not what the API documents: %w", method, u, err)
 		}
 	}
-	return nil
+	return 0, nil
 }
 
 // unwrapURL drops *url.Error's repetition of the method and URL, which

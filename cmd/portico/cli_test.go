@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -233,4 +235,28 @@ func TestCLI(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCLIRetriesRateLimited: walking every tenant (export reads each one's
+// credentials) outruns the per-key REST limit; the client waits as the
+// 429's Retry-After says instead of failing.
+func TestCLIRetriesRateLimited(t *testing.T) {
+	p := startPorticoWith(t, pgtest.NewDB(t), map[string]string{"PORTICO_RATE_LIMIT_CALLER": "2:2"})
+	c := cliRunner{p: p}
+	f := filepath.Join(t.TempDir(), "portico.yaml")
+	doc := "version: 1\ntenants:\n"
+	for _, n := range []string{"a", "b", "c"} {
+		doc += "  - name: " + n + "\n    base_url: http://127.0.0.1:9/" + n + "\n"
+	}
+	os.WriteFile(f, []byte(doc), 0o644)
+	c.must(t, "apply", "-f", f)
+	out := c.must(t, "export")
+	for _, n := range []string{"a", "b", "c"} {
+		if !strings.Contains(out, "name: "+n+"\n") {
+			t.Errorf("export lacks tenant %s:\n%s", n, out)
+		}
+	}
+	if out := c.must(t, "apply", "-f", f); out != "no changes\n" {
+		t.Errorf("second apply:\n%s", out)
+	}
 }
