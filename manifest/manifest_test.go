@@ -184,6 +184,9 @@ plan: 0 to create, 1 to change, 0 to delete`},
     + credential tok: bearer, value from file:/run/tok
     ~ status: inactive → active (activate)
 plan: 0 to create, 2 to change, 0 to delete`},
+		{"a name in another case is the same tenant, renamed", exported(func(f *File) { f.Tenants[0].Name = "Shop" }), Options{Prune: true}, `~ tenant shop (t1): change
+    ~ name: "shop" → "Shop"
+plan: 0 to create, 1 to change, 0 to delete`},
 		{"put credentials again", exported(func(f *File) {}), Options{PutCredentials: true}, `~ tenant shop (t1): change
     ~ credential api: set again, value from env:PORTICO_CREDENTIAL_SHOP_API (--put-credentials)
 plan: 0 to create, 1 to change, 0 to delete`},

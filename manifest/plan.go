@@ -75,8 +75,9 @@ type Step struct {
 	Want   *Tenant // the file's tenant (create, change)
 	Lines  []string
 
-	// Patch fields are set when they change (change only).
-	BaseURL, SpecURL *string
+	// Patch fields are set when they change (change only). Name changes
+	// only in case: a different name is another tenant.
+	NewName, BaseURL, SpecURL *string
 	Settings         *tenant.Settings
 
 	PutCredentials    []Credential
@@ -184,6 +185,10 @@ func diffTenant(t *Tenant, cur *Current, o Options) (Step, bool) {
 	s := Step{Action: Change, Name: cur.Name, ID: cur.ID, Want: t}
 	line := func(sign, format string, a ...any) {
 		s.Lines = append(s.Lines, "    "+sign+" "+fmt.Sprintf(format, a...))
+	}
+	if t.Name != cur.Name {
+		s.NewName = &t.Name
+		line("~", "name: %s → %s", quote(cur.Name), quote(t.Name))
 	}
 	if t.BaseURL != cur.BaseURL {
 		s.BaseURL = &t.BaseURL

@@ -104,8 +104,8 @@ func applyStep(ctx context.Context, c *client.Client, s manifest.Step, values ma
 		}
 		id = t.ID
 	case manifest.Change:
-		if s.BaseURL != nil || s.SpecURL != nil || s.Settings != nil {
-			if _, err := c.UpdateTenant(ctx, id, client.TenantPatch{BaseURL: s.BaseURL, SpecURL: s.SpecURL, Settings: s.Settings}); err != nil {
+		if s.NewName != nil || s.BaseURL != nil || s.SpecURL != nil || s.Settings != nil {
+			if _, err := c.UpdateTenant(ctx, id, client.TenantPatch{Name: s.NewName, BaseURL: s.BaseURL, SpecURL: s.SpecURL, Settings: s.Settings}); err != nil {
 				return err
 			}
 		}

@@ -259,4 +259,12 @@ func TestCLIRetriesRateLimited(t *testing.T) {
 	if out := c.must(t, "apply", "-f", f); out != "no changes\n" {
 		t.Errorf("second apply:\n%s", out)
 	}
+	// A name in another case is the same tenant, renamed.
+	os.WriteFile(f, []byte(strings.Replace(doc, "name: a\n", "name: A\n", 1)), 0o644)
+	if out := c.must(t, "apply", "-f", f); !strings.Contains(out, `~ name: "a" → "A"`) {
+		t.Errorf("rename in case:\n%s", out)
+	}
+	if out := c.must(t, "export"); !strings.Contains(out, "name: A\n") || strings.Contains(out, "name: a\n") {
+		t.Errorf("export after the rename:\n%s", out)
+	}
 }
