@@ -78,7 +78,7 @@ type Step struct {
 	// Patch fields are set when they change (change only). Name changes
 	// only in case: a different name is another tenant.
 	NewName, BaseURL, SpecURL *string
-	Settings         *tenant.Settings
+	Settings                  *tenant.Settings
 
 	PutCredentials    []Credential
 	DeleteCredentials []string
