@@ -115,6 +115,9 @@ func cmdTenants(ctx context.Context, args []string, getenv func(string) string, 
 		return errors.New(usage)
 	}
 	sub := args[0]
+	if !slices.Contains([]string{"list", "get", "activate", "deactivate", "delete"}, sub) {
+		return fmt.Errorf("unknown command tenants %s\n%s", sub, usage)
+	}
 	fs := flag.NewFlagSet("tenants "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f := newCLIFlags(fs, getenv, true)
@@ -171,8 +174,6 @@ func cmdTenants(ctx context.Context, args []string, getenv func(string) string, 
 		}
 		fmt.Fprintf(stdout, "deleted tenant %s (%s)\n", t.Name, t.ID)
 		return nil
-	default:
-		return fmt.Errorf("unknown command tenants %s\n%s", sub, usage)
 	}
 	if f.json() {
 		return writeJSON(stdout, t)
