@@ -241,7 +241,7 @@ func TestCLI(t *testing.T) {
 // credentials) outruns the per-key REST limit; the client waits as the
 // 429's Retry-After says instead of failing.
 func TestCLIRetriesRateLimited(t *testing.T) {
-	p := startPorticoWith(t, pgtest.NewDB(t), map[string]string{"PORTICO_RATE_LIMIT_CALLER": "2:2"})
+	p := startPorticoWith(t, pgtest.NewDB(t), map[string]string{"PORTICO_RATE_LIMIT_CALLER": "10:5"})
 	c := cliRunner{p: p}
 	f := filepath.Join(t.TempDir(), "portico.yaml")
 	doc := "version: 1\ntenants:\n"
