@@ -119,6 +119,15 @@ func openAPIDocument() map[string]any {
 				"security":  []obj{},
 				"responses": obj{"200": resp("The OpenAPI 3.1 document.", obj{"type": "object"})},
 			}},
+			"/schemas/{name}": obj{"get": obj{
+				"operationId": "getSchema", "summary": "A published JSON Schema: portico.yaml.json validates the configuration file `portico apply` takes.", "tags": []string{"meta"},
+				"security":   []obj{},
+				"parameters": []obj{pathParam("name", "The schema's name, e.g. portico.yaml.json.")},
+				"responses": obj{
+					"200": obj{"description": "The JSON Schema (draft 2020-12).", "content": obj{"application/schema+json": obj{"schema": obj{"type": "object"}}}},
+					"404": errResp("No schema has that name; details.schemas lists the published ones."),
+				},
+			}},
 			"/tenants": obj{
 				"get": op("listTenants", "List the tenants this key can see.", "tenants",
 					[]obj{{"name": "status", "in": "query", "schema": ref("Status"), "description": "Only tenants in this status."}},

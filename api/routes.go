@@ -47,6 +47,7 @@ func (s *Server) routes(o Options) {
 
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", handleOpenAPI(openAPIDocument()))
+	v1.GET("/schemas/:name", handleSchema(o.Schemas)) // public, like the OpenAPI document
 	v1.POST("/auth/login", handleLogin(st, rl, so, log), limitBody(o.BodyLimit), sameOriginJSON)
 	v1.POST("/auth/logout", handleLogout(st, so), authed...)
 	v1.GET("/auth/me", handleMe(st), authed...)

@@ -97,6 +97,11 @@ type Options struct {
 	// Logger receives request failures with their request id. Nil discards.
 	Logger *slog.Logger
 
+	// Schemas are the JSON Schemas published, public, at
+	// /api/v1/schemas/{name} (e.g. portico.yaml.json, the configuration
+	// file's). Nil publishes none.
+	Schemas map[string][]byte
+
 	// BaseURL is Portico's public URL, used to build each tenant's mcp_url.
 	// Empty means "derive it from the request", which is only right when no
 	// proxy rewrites the host or scheme.

@@ -8,7 +8,8 @@ import (
 
 // TestImportRules keeps the dependency direction DESIGN.md fixes: tenant is
 // the core and pulls in neither echo nor the MCP SDK; api and bridge never
-// import each other, so each can change without the other.
+// import each other, so each can change without the other; the CLI's
+// client and manifest depend on no server package.
 func TestImportRules(t *testing.T) {
 	const mod = "github.com/portico-mcp/portico/"
 	rules := []struct {
@@ -20,6 +21,10 @@ func TestImportRules(t *testing.T) {
 		{"api does not import bridge", "api", []string{mod + "bridge", "github.com/modelcontextprotocol/go-sdk"}},
 		{"bridge does not import api", "bridge", []string{mod + "api", "github.com/labstack/echo"}},
 		{"web is only files", "web", []string{mod + "api", mod + "bridge", mod + "tenant", "github.com/labstack/echo"}},
+		// The CLI's packages know Portico only through its public REST API.
+		{"client speaks only the REST API", "client", []string{mod + "api", mod + "bridge", mod + "manifest", "github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk"}},
+		{"manifest is pure", "manifest", []string{mod + "api", mod + "bridge", mod + "client", "github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk", "net/http"}},
+		{"api does not import the CLI's packages", "api", []string{mod + "client", mod + "manifest"}},
 	}
 	for _, r := range rules {
 		t.Run(r.name, func(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portico-mcp/portico/client"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -69,22 +69,21 @@ func generateAdminKey() string {
 	return tenant.APIKeyPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }
 
-// cmdTenant is the REST client side of tenant onboarding, for scripts and
-// the docker compose demo: it uses the API like any automation would.
-func cmdTenant(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "register" {
-		return errors.New("usage: portico tenant register --name NAME --base-url URL [--spec-url URL] [--activate] [--api URL] (admin key in PORTICO_API_KEY)")
-	}
+// cmdTenantRegister is the REST client side of tenant onboarding, for
+// scripts and the docker compose demo: it uses the API like any automation
+// would. It first waits for Portico to answer ready, saying so, since in a
+// compose file it starts beside Portico.
+func cmdTenantRegister(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("tenant register", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	apiURL := fs.String("api", or(getenv("PORTICO_API_URL"), "http://127.0.0.1:8080"), "Portico's URL (PORTICO_API_URL)")
+	apiURL := fs.String("api", or(getenv("PORTICO_API_URL"), defaultAPI), "Portico's URL (PORTICO_API_URL)")
 	name := fs.String("name", "", "tenant name; an existing tenant with this name is reused")
 	baseURL := fs.String("base-url", "", "the service's base URL")
 	specURL := fs.String("spec-url", "", "its OpenAPI document (default base URL + /openapi.json)")
 	activate := fs.Bool("activate", false, "activate the tenant (serve its tools) if it is not active")
 	tokenName := fs.String("token-name", "portico tenant register", "name of the MCP token printed at the end")
-	wait := fs.Duration("wait", 60*time.Second, "how long to wait for Portico to answer")
-	if err := fs.Parse(args[1:]); err != nil {
+	wait := fs.Duration("wait", 60*time.Second, "how long to wait for Portico to answer ready")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	key := getenv("PORTICO_API_KEY")
@@ -92,76 +91,55 @@ func cmdTenant(ctx context.Context, args []string, getenv func(string) string, s
 	case key == "":
 		return errors.New("tenant register: set PORTICO_API_KEY to an admin API key (e.g. the PORTICO_BOOTSTRAP_ADMIN_KEY)")
 	case *name == "" || *baseURL == "":
-		return errors.New("tenant register: --name and --base-url are required")
+		return errors.New("usage: portico tenant register --name NAME --base-url URL [--spec-url URL] [--activate] [--api URL] [--wait 60s] (admin key in PORTICO_API_KEY)")
 	}
-	c := &restClient{base: strings.TrimRight(*apiURL, "/"), key: key}
-	if err := c.waitReady(ctx, *wait); err != nil {
+	c := client.New(*apiURL, key)
+	if err := waitReady(ctx, c, *wait, stderr); err != nil {
 		return err
 	}
-	var list struct {
-		Tenants []tenantOut `json:"tenants"`
-	}
-	if err := c.do(ctx, "GET", "/api/v1/tenants", nil, &list); err != nil {
-		return err
-	}
-	var t *tenantOut
-	for i := range list.Tenants {
-		if list.Tenants[i].Name == *name {
-			t = &list.Tenants[i]
-		}
-	}
-	if t == nil {
-		body := map[string]any{"name": *name, "base_url": *baseURL}
-		if *specURL != "" {
-			body["spec_url"] = *specURL
-		}
-		t = &tenantOut{}
-		if err := c.do(ctx, "POST", "/api/v1/tenants", body, t); err != nil {
+	t, err := c.Find(ctx, *name)
+	switch {
+	case client.IsNotFound(err):
+		t, err = c.CreateTenant(ctx, client.TenantCreate{Name: *name, BaseURL: *baseURL, SpecURL: *specURL})
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "registered tenant %s (%s)\n", t.Name, t.ID)
-	} else {
+	case err != nil:
+		return err
+	default:
 		fmt.Fprintf(stderr, "tenant %s exists (%s, %s)\n", t.Name, t.ID, t.Status)
 	}
-	if *activate && t.Status != string(tenant.StatusActive) {
-		if err := c.do(ctx, "POST", "/api/v1/tenants/"+t.ID+"/activate", nil, t); err != nil {
+	if *activate && t.Status != tenant.StatusActive {
+		fmt.Fprintf(stderr, "activating tenant %s: fetching and converting %s\n", t.Name, t.SpecURL)
+		if t, err = c.Activate(ctx, t.ID); err != nil {
 			return err
 		}
 	}
-	var tok struct {
-		Secret string `json:"secret"`
-	}
-	if err := c.do(ctx, "POST", "/api/v1/tenants/"+t.ID+"/tokens", map[string]any{"name": *tokenName}, &tok); err != nil {
+	tok, err := c.CreateToken(ctx, t.ID, *tokenName, nil)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "TENANT_ID=%s\nTENANT_STATUS=%s\nMCP_URL=%s\nMCP_TOKEN=%s\n", t.ID, t.Status, t.MCPURL, tok.Secret)
 	return nil
 }
 
-type tenantOut struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Status string `json:"status"`
-	MCPURL string `json:"mcp_url"`
-}
-
-type restClient struct {
-	base, key string
-}
-
-func (c *restClient) waitReady(ctx context.Context, wait time.Duration) error {
+// waitReady polls /readyz until it answers 200, saying once what it waits
+// for; after wait it fails naming the URL and the last answer.
+func waitReady(ctx context.Context, c *client.Client, wait time.Duration, stderr io.Writer) error {
 	deadline := time.Now().Add(wait)
+	said := false
 	for {
-		req, _ := http.NewRequestWithContext(ctx, "GET", c.base+"/readyz", nil)
-		resp, err := http.DefaultClient.Do(req)
+		err := c.Ready(ctx)
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("Portico at %s is not ready after %s (last: %v)", c.base, wait, describe(resp, err))
+			return fmt.Errorf("Portico at %s did not answer ready within %s (--wait); last: %v", c.BaseURL+"/readyz", wait, err)
+		}
+		if !said {
+			fmt.Fprintf(stderr, "waiting for Portico at %s to answer ready (up to %s; --api or PORTICO_API_URL sets the URL, --wait the time)\n", c.BaseURL+"/readyz", wait)
+			said = true
 		}
 		select {
 		case <-ctx.Done():
@@ -169,42 +147,4 @@ func (c *restClient) waitReady(ctx context.Context, wait time.Duration) error {
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-func describe(resp *http.Response, err error) string {
-	if err != nil {
-		return err.Error()
-	}
-	return resp.Status
-}
-
-func (c *restClient) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.key)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
-		}
-	}
-	return nil
 }

@@ -48,12 +48,25 @@ Usage:
   portico admin user create --email E  create a dashboard user (operator by default);
                                     password from PORTICO_ADMIN_PASSWORD or stdin
   portico admin key generate        print a random admin key for PORTICO_BOOTSTRAP_ADMIN_KEY (no database)
-  portico tenant register --name N --base-url URL [--activate]
-                                    register (or find) a tenant through the REST API and print its MCP URL and a token
   portico health [--url URL]        exit 0 when Portico answers ready (container health checks)
   portico keys generate             print a new master key for PORTICO_MASTER_KEYS
   portico keys rotate               re-wrap every tenant's data key under the newest master key
   portico version                   print the version
+
+Clients of the REST API (--api URL or PORTICO_API_URL, default http://127.0.0.1:8080;
+API key in PORTICO_API_KEY; -o table|json; TENANT is an id or a name):
+  portico apply -f portico.yaml [--dry-run] [--prune] [--put-credentials]
+                                    bring Portico to the file: prints the plan, then applies it
+  portico export [-f FILE]          write Portico's tenants in the format apply takes
+  portico tenants list | get TENANT | activate TENANT | deactivate TENANT | delete TENANT
+  portico tokens create TENANT --name N [--expires 720h] | list TENANT | revoke TENANT TOKEN_ID
+  portico tools list TENANT [--search WORDS]
+  portico call TENANT TOOL [--arg NAME=STRING] [--arg NAME:=JSON]...
+                                    call a tool through the tenant's MCP endpoint
+  portico logs TENANT [--follow]    recent tool calls (as the answering replica saw them)
+  portico tenant register --name N --base-url URL [--activate] [--wait 60s]
+                                    register (or find) a tenant and print its MCP URL and a token
+
 `
 
 // usage is `portico help`: the commands, then every variable of settings.
@@ -93,8 +106,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return withConfig(func(cfg *config) error { return cmdKeys(ctx, cfg, rest, stdout) })
 	case "health":
 		return withConfig(func(cfg *config) error { return cmdHealth(ctx, cfg, rest, stdout, stderr) })
-	case "tenant":
-		return cmdTenant(ctx, rest, getenv, stdout, stderr)
+	case "tenant", "tenants":
+		if len(rest) > 0 && rest[0] == "register" {
+			return cmdTenantRegister(ctx, rest[1:], getenv, stdout, stderr)
+		}
+		return cmdTenants(ctx, rest, getenv, stdout, stderr)
+	case "tokens":
+		return cmdTokens(ctx, rest, getenv, stdout, stderr)
+	case "tools":
+		return cmdTools(ctx, rest, getenv, stdout, stderr)
+	case "call":
+		return cmdCall(ctx, rest, getenv, stdout, stderr)
+	case "logs":
+		return cmdLogs(ctx, rest, getenv, stdout, stderr)
+	case "apply":
+		return cmdApply(ctx, rest, getenv, stdout, stderr)
+	case "export":
+		return cmdExport(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "portico", version)
 		return nil
@@ -413,6 +441,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		Observe:     a.tel.observeHTTP,
 		Logger:      a.log,
 		BaseURL:     a.publicURL,
+		Schemas:     publishedSchemas(),
 
 		BodyLimit:       a.cfg.BodyLimit,
 		CheckUpstream:   a.runtime.CheckUpstream,
