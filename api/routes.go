@@ -71,7 +71,7 @@ func (s *Server) routes(o Options) {
 	t.POST("/deactivate", handleTenantDeactivate(rt, base), owned...)
 	t.PUT("/settings", handleSettingsPut(st, rt, base), owned...)
 	t.GET("/credentials", handleCredentialList(st), owned...)
-	t.PUT("/credentials/:name", handleCredentialPut(st, rt), owned...)
+	t.PUT("/credentials/:name", handleCredentialPut(st, rt, o.CheckUpstream, log), owned...)
 	t.DELETE("/credentials/:name", handleCredentialDelete(st, rt), owned...)
 	t.GET("/tokens", handleTokenList(st), owned...)
 	t.POST("/tokens", handleTokenCreate(st), owned...)

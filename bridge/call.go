@@ -215,25 +215,58 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 		return nil, fmt.Errorf("the tenant's concurrency limit (%d calls) stayed full for %s; retry later", l.conc.current(), timeout)
 	}
 	defer l.conc.release()
-	req, err := op.NewRequest(ctx, st.tenant.BaseURL, args)
+	// build makes the request anew each time: a retry needs a fresh body.
+	build := func() (*http.Request, error) {
+		req, err := op.NewRequest(ctx, st.tenant.BaseURL, args)
+		if err != nil {
+			setStatus(ctx, StatusInvalid)
+			return nil, fmt.Errorf("invalid arguments for %s: %w", op.Name, err)
+		}
+		for _, h := range st.tenant.Settings.ForwardHeaders {
+			if v := in.Values(h); len(v) > 0 {
+				req.Header[http.CanonicalHeaderKey(h)] = v
+			}
+		}
+		applyCredentials(req, st.creds)
+		return req, nil
+	}
+	req, err := build()
 	if err != nil {
-		setStatus(ctx, StatusInvalid)
-		return nil, fmt.Errorf("invalid arguments for %s: %w", op.Name, err)
+		return nil, err
 	}
 	if err := l.breaker.allow(time.Now()); err != nil {
 		setStatus(ctx, StatusCircuitOpen)
 		return nil, err
 	}
-	for _, h := range st.tenant.Settings.ForwardHeaders {
-		if v := in.Values(h); len(v) > 0 {
-			req.Header[http.CanonicalHeaderKey(h)] = v
-		}
+	used, err := applyTokens(ctx, req, st.clientCreds)
+	if err != nil {
+		setStatus(ctx, StatusCredential)
+		l.breaker.abandon()
+		return nil, err
 	}
-	applyCredentials(req, st.creds)
 	start := time.Now()
 	resp, err := l.client.Do(req)
 	if err != nil {
 		return nil, l.upstreamFailed(ctx, op, timeout, start, err)
+	}
+	if resp.StatusCode == http.StatusUnauthorized && len(used) > 0 {
+		// The upstream refused a fetched access token (revoked, or expired
+		// early): fetch a new one, once, and retry once.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		for _, u := range used {
+			u.src.invalidate(u.tok)
+		}
+		if req, err = build(); err != nil {
+			return nil, err
+		}
+		if _, err = applyTokens(ctx, req, st.clientCreds); err != nil {
+			setStatus(ctx, StatusCredential)
+			return nil, err
+		}
+		if resp, err = l.client.Do(req); err != nil {
+			return nil, l.upstreamFailed(ctx, op, timeout, start, err)
+		}
 	}
 	defer resp.Body.Close()
 	limit := st.maxResponse

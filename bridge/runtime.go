@@ -285,6 +285,7 @@ type state struct {
 	ops         map[string]*Operation // by MCP name (tools) or URI / URI template (resources)
 	list        []*Operation          // in document order, for listing
 	creds       []tenant.LiveCredential
+	clientCreds []*clientCred // the oauth2_client_credentials among creds, with their token caches
 	timeout     time.Duration
 	maxResponse int64
 	closed      bool // the tenant stopped: its secrets are gone
@@ -689,7 +690,7 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	if t.Settings.MaxResponseBytes > 0 {
 		maxResponse = t.Settings.MaxResponseBytes
 	}
-	st := &state{tenant: t, ops: make(map[string]*Operation, len(ops)), list: ops, creds: creds, timeout: timeout,
+	st := &state{tenant: t, ops: make(map[string]*Operation, len(ops)), list: ops, creds: creds, clientCreds: r.clientCreds(creds, prev), timeout: timeout,
 		maxResponse: maxResponse, spec: spec, convKey: key, report: report, cors: newCORSPolicy(t.Settings)}
 	for _, op := range ops {
 		st.ops[op.key()] = op

@@ -316,16 +316,38 @@ const (
 	CredHeader CredentialType = "header" // <Header>: <value>
 	CredBasic  CredentialType = "basic"  // Authorization: Basic base64(<value>), value = "user:password"
 	CredQuery  CredentialType = "query"  // ?<Header>=<value>; Header names the query parameter
+	// CredOAuth2ClientCredentials fetches an access token from TokenURL
+	// with ClientID and the value as client secret (RFC 6749 §4.4) and
+	// sends it as Authorization: Bearer <token> (or in Header).
+	CredOAuth2ClientCredentials CredentialType = "oauth2_client_credentials"
 )
+
+// Token endpoint client authentication methods (RFC 6749 §2.3.1).
+const (
+	AuthMethodBasic = "client_secret_basic"
+	AuthMethodPost  = "client_secret_post"
+)
+
+// OAuth2Config is the part of an OAuth2 credential that is not secret:
+// where and as whom Portico asks for tokens. The client secret is the
+// credential's value.
+type OAuth2Config struct {
+	TokenURL   string   `json:"token_url,omitempty"`
+	ClientID   string   `json:"client_id,omitempty"`
+	Scopes     []string `json:"scopes,omitempty"`
+	Audience   string   `json:"audience,omitempty"`
+	AuthMethod string   `json:"auth_method,omitempty"`
+}
 
 // Credential describes a stored credential. Its value never leaves the store
 // except as a Secret inside an active tenant.
 type Credential struct {
-	Name      string         `json:"name"`
-	Type      CredentialType `json:"type"`
-	Header    string         `json:"header,omitempty"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	Name   string         `json:"name"`
+	Type   CredentialType `json:"type"`
+	Header string         `json:"header,omitempty"`
+	OAuth2Config
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 var credName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
@@ -353,10 +375,18 @@ func (c Credential) Validate(value string) error {
 		if !strings.Contains(value, ":") {
 			inv.Add("value", `must be "user:password" for type basic`)
 		}
+	case CredOAuth2ClientCredentials:
+		if c.Header != "" && !headerName.MatchString(c.Header) {
+			inv.Add("header", "is not a valid header name")
+		}
+		c.OAuth2Config.validate(&inv)
 	case "":
-		inv.Add("type", "is required: one of bearer, header, basic, query")
+		inv.Add("type", "is required: one of "+credTypeList)
 	default:
-		inv.Add("type", fmt.Sprintf("%q is not one of bearer, header, basic, query", c.Type))
+		inv.Add("type", fmt.Sprintf("%q is not one of %s", c.Type, credTypeList))
+	}
+	if c.Type != CredOAuth2ClientCredentials && !c.OAuth2Config.isZero() {
+		inv.Add("token_url", "token_url, client_id, scopes, audience and auth_method belong to type oauth2_client_credentials only")
 	}
 	switch {
 	case value == "":
@@ -375,6 +405,48 @@ func (c Credential) Validate(value string) error {
 	}
 	return inv.Err()
 }
+
+const credTypeList = "bearer, header, basic, query, oauth2_client_credentials"
+
+func (o OAuth2Config) isZero() bool {
+	return o.TokenURL == "" && o.ClientID == "" && len(o.Scopes) == 0 && o.Audience == "" && o.AuthMethod == ""
+}
+
+// validate adds o's problems to inv: a token URL Portico can call, a
+// client id, and scopes and an audience that fit in a form field.
+func (o OAuth2Config) validate(inv *InvalidError) {
+	if err := ValidateHTTPURL("token_url", o.TokenURL); err != nil {
+		var sub *InvalidError
+		if errors.As(err, &sub) {
+			inv.Problems = append(inv.Problems, sub.Problems...)
+		}
+	}
+	switch {
+	case o.ClientID == "":
+		inv.Add("client_id", "is required for type oauth2_client_credentials")
+	case len(o.ClientID) > 512 || strings.IndexFunc(o.ClientID, isControl) >= 0:
+		inv.Add("client_id", "must be at most 512 characters without control characters")
+	}
+	if len(o.Scopes) > 64 {
+		inv.Add("scopes", "must list at most 64 scopes")
+	}
+	for i, sc := range o.Scopes {
+		// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+		if sc == "" || len(sc) > 256 || strings.IndexFunc(sc, func(r rune) bool { return r <= 0x20 || r == '"' || r == '\\' || r >= 0x7f }) >= 0 {
+			inv.Add(fmt.Sprintf("scopes[%d]", i), "must be a non-empty scope token of printable ASCII without spaces, quotes or backslashes")
+		}
+	}
+	if len(o.Audience) > 2048 || strings.IndexFunc(o.Audience, isControl) >= 0 {
+		inv.Add("audience", "must be at most 2048 characters without control characters")
+	}
+	switch o.AuthMethod {
+	case "", AuthMethodBasic, AuthMethodPost:
+	default:
+		inv.Add("auth_method", fmt.Sprintf("%q is not one of %s, %s", o.AuthMethod, AuthMethodBasic, AuthMethodPost))
+	}
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // Secret is a decrypted credential value. It redacts itself when printed or
 // logged so it cannot leak through fmt or slog by accident.
