@@ -334,6 +334,7 @@ func schemas() obj {
 			"rest_caller_rate_limit_burst":      obj{"type": "integer", "minimum": 0, "maximum": 100000, "description": "0 = one second's worth of requests."},
 			"max_response_bytes":                obj{"type": "integer", "minimum": 0, "maximum": 268435456, "description": "Upstream response cap; longer results are cut and say so. 0 = operator default."},
 			"cors_origins":                      obj{"type": "array", "maxItems": 100, "items": obj{"type": "string", "examples": []string{"https://app.example.com"}}, "description": "Browser origins (scheme://host[:port], no path, no wildcard) whose pages may call the tenant's MCP endpoint through CORS; requests with any other Origin are refused 403. None by default."},
+			"identity_assertion":                obj{"type": "object", "additionalProperties": false, "properties": obj{"header": obj{"type": "string", "description": "Header that carries the JWT (default X-Portico-Identity)."}}, "description": "When present, every upstream call carries a JWT (ES256, at most 60 s) signed by Portico naming the caller: iss = Portico's public URL, aud = the tenant's base URL, sub, tenant, scopes, jti; keys at /.well-known/jwks.json. Omit to send none."},
 			"listing":                           obj{"type": "string", "enum": []string{"full", "lean"}, "description": "How tools/list shows the tools: full (default) or lean (first paragraph of each description, no output schemas, input schemas unchanged, plus describe_tool for the full text)."},
 		}),
 		"RouteMap": object([]string{"mcp_type"}, obj{

@@ -44,6 +44,9 @@ func (s *Server) routes(o Options) {
 	if o.OAuth != nil {
 		s.oauthRoutes(o, rl, authed)
 	}
+	if o.JWKS != nil {
+		e.GET("/.well-known/jwks.json", handleJWKS(o.JWKS))
+	}
 
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", handleOpenAPI(openAPIDocument()))

@@ -109,6 +109,9 @@ type Options struct {
 	// BodyLimit caps /api/v1 request bodies in bytes; 0 means 1 MiB.
 	BodyLimit int64
 
+	// JWKS, when set, lists the public keys that sign identity assertions
+	// (JWKs), served at /.well-known/jwks.json.
+	JWKS func(ctx context.Context) ([]json.RawMessage, error)
 	// CheckUpstream, when set, vets a base_url or spec_url before it is
 	// stored; an error (an internal address, say) refuses the registration
 	// as invalid input naming the field.

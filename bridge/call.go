@@ -79,7 +79,7 @@ func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.Call
 		return toolError("invalid arguments for %s: %v. Nothing was sent to the service; correct the arguments as the tool's inputSchema describes and call again.", op.Name, err)
 	}
 	stop := reportProgress(ctx, req, progressInterval)
-	res, err := l.do(ctx, st, op, args, requestHeader(req.Extra))
+	res, err := l.do(ctx, st, op, args, requestHeader(req.Extra), callerOf(req.Extra))
 	stop()
 	if err != nil {
 		return toolError("%s", err.Error())
@@ -156,7 +156,7 @@ func (l *live) readResource(op *Operation) mcp.ResourceHandler {
 				}
 			}
 		}
-		res, err := l.do(ctx, l.state.Load(), op, args, requestHeader(req.Extra))
+		res, err := l.do(ctx, l.state.Load(), op, args, requestHeader(req.Extra), callerOf(req.Extra))
 		if err != nil {
 			return nil, err
 		}
@@ -196,10 +196,10 @@ func textMedia(mt string) bool {
 }
 
 // do sends op's request built from args to the tenant's upstream with its
-// credentials, bounded by the tenant's concurrency cap, timeout and the
+// credentials (and, when the tenant asks, the caller's signed identity), bounded by the tenant's concurrency cap, timeout and the
 // response size cap. Errors are sentences fit for an agent and never carry a
 // credential (query credentials would otherwise appear in URL errors).
-func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string]any, in http.Header) (*upstreamResult, error) {
+func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string]any, in http.Header, who caller) (*upstreamResult, error) {
 	if st.closed {
 		setStatus(ctx, StatusShuttingDown)
 		return nil, errors.New("this tenant is shutting down; retry shortly")
@@ -228,6 +228,10 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 			}
 		}
 		applyCredentials(req, st.creds)
+		if err := l.applyIdentity(ctx, req, st, who); err != nil {
+			setStatus(ctx, StatusCredential)
+			return nil, err
+		}
 		return req, nil
 	}
 	req, err := build()

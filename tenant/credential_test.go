@@ -43,7 +43,12 @@ func TestOAuth2CredentialValidate(t *testing.T) {
 	if err := (Credential{Name: "m2m", Type: CredOAuth2ClientCredentials, OAuth2Config: ok}).Validate("s3cret"); err != nil {
 		t.Fatalf("valid credential refused: %v", err)
 	}
-	with := func(f func(*OAuth2Config)) OAuth2Config { c := ok; c.Scopes = append([]string(nil), ok.Scopes...); f(&c); return c }
+	with := func(f func(*OAuth2Config)) OAuth2Config {
+		c := ok
+		c.Scopes = append([]string(nil), ok.Scopes...)
+		f(&c)
+		return c
+	}
 	for _, tc := range []struct {
 		name  string
 		typ   CredentialType

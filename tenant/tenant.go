@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -125,6 +126,27 @@ type Settings struct {
 	// pages may call the tenant's MCP endpoint: they get CORS headers, and
 	// requests with any other Origin are refused (403). None by default.
 	CORSOrigins []string `json:"cors_origins,omitempty"`
+	// IdentityAssertion, when set, makes every upstream call carry a
+	// short-lived JWT signed by Portico that names the caller (docs/security.md).
+	IdentityAssertion *IdentityAssertion `json:"identity_assertion,omitempty"`
+}
+
+// IdentityAssertion configures the signed caller identity upstream calls carry.
+type IdentityAssertion struct {
+	// Header carries the JWT; empty means DefaultIdentityHeader.
+	Header string `json:"header,omitempty"`
+}
+
+// DefaultIdentityHeader is the header of the identity assertion unless the
+// tenant names another.
+const DefaultIdentityHeader = "X-Portico-Identity"
+
+// HeaderName is the header the assertion goes in.
+func (a *IdentityAssertion) HeaderName() string {
+	if a.Header == "" {
+		return DefaultIdentityHeader
+	}
+	return a.Header
 }
 
 // RouteMap is one rule mapping operations to an MCP kind, as FastMCP's RouteMap.
@@ -267,6 +289,14 @@ func (s Settings) Validate() error {
 	for _, h := range s.ForwardHeaders {
 		if !headerName.MatchString(h) {
 			inv.Add("settings.forward_headers", fmt.Sprintf("%q is not a valid header name", h))
+		}
+	}
+	if a := s.IdentityAssertion; a != nil && a.Header != "" {
+		switch h := http.CanonicalHeaderKey(a.Header); {
+		case !headerName.MatchString(a.Header):
+			inv.Add("settings.identity_assertion.header", fmt.Sprintf("%q is not a valid header name", a.Header))
+		case h == "Host" || h == "Content-Length" || h == "Content-Type" || h == "Transfer-Encoding" || h == "Connection":
+			inv.Add("settings.identity_assertion.header", fmt.Sprintf("%q is a header HTTP itself uses; name another, such as %s", a.Header, DefaultIdentityHeader))
 		}
 	}
 	if len(s.CORSOrigins) > MaxCORSOrigins {
@@ -475,6 +505,11 @@ type Token struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	// UserID and Scopes are set for an OAuth access token: the signed-in
+	// user who approved it and the scopes granted. An MCP token minted by
+	// an admin has neither.
+	UserID string   `json:"user_id,omitempty"`
+	Scopes []string `json:"scopes,omitempty"`
 }
 
 // APIKey authorizes REST calls: a tenant key (TenantID set) sees only its

@@ -10,8 +10,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portico-mcp/portico/bridge"
 	"github.com/portico-mcp/portico/tenant"
 )
+
+// identityKeyPolicy is the default rotation of identity-assertion keys
+// with PORTICO_IDENTITY_KEY_ROTATION as its period; a key is published
+// before it signs and after it stops for at most a tenth of the period
+// (default: 10 minutes before, an hour after).
+func (c *config) identityKeyPolicy() tenant.IdentityKeyPolicy {
+	p := bridge.DefaultIdentityKeyPolicy
+	if c.IdentityRotation > 0 && c.IdentityRotation != p.Rotate {
+		p.Rotate = c.IdentityRotation
+		p.Publish = min(p.Publish, c.IdentityRotation/10)
+		p.Overlap = min(p.Overlap, c.IdentityRotation/10)
+	}
+	return p
+}
 
 // config is every setting Portico reads, parsed once from the environment
 // (flags override some per command). Secrets are kept out of String.
@@ -55,6 +70,7 @@ type config struct {
 	// Operations (docs/operations.md has the reference).
 	ShutdownDelay     time.Duration // PORTICO_SHUTDOWN_DELAY: unready but still serving before the drain (default 0; Helm sets 5s)
 	TokenCacheTTL     time.Duration // PORTICO_TOKEN_CACHE_TTL (10s)
+	IdentityRotation  time.Duration // PORTICO_IDENTITY_KEY_ROTATION: how long an identity-assertion key signs (24h)
 	TokenCacheStale   time.Duration // PORTICO_TOKEN_CACHE_MAX_STALE (1h)
 	BreakerFailures   int           // PORTICO_BREAKER_FAILURES (5; 0 or "off" disables)
 	BreakerCoolDown   time.Duration // PORTICO_BREAKER_COOLDOWN (10s)
@@ -224,6 +240,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}{
 		{"PORTICO_SHUTDOWN_DELAY", &c.ShutdownDelay, 0},
 		{"PORTICO_TOKEN_CACHE_TTL", &c.TokenCacheTTL, 10 * time.Second},
+		{"PORTICO_IDENTITY_KEY_ROTATION", &c.IdentityRotation, bridge.DefaultIdentityKeyPolicy.Rotate},
 		{"PORTICO_TOKEN_CACHE_MAX_STALE", &c.TokenCacheStale, time.Hour},
 		{"PORTICO_BREAKER_COOLDOWN", &c.BreakerCoolDown, 10 * time.Second},
 	}

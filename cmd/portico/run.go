@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,7 +65,7 @@ PORTICO_RESYNC_INTERVAL (60s).
 Limits (see docs/security.md): PORTICO_BODY_LIMIT, PORTICO_MAX_HEADER_BYTES, PORTICO_UPSTREAM_TIMEOUT,
 PORTICO_MAX_CONCURRENCY, PORTICO_MAX_RESPONSE_BYTES, PORTICO_RATE_LIMIT_{CALLER,TENANT,LOGIN,AUTH_FAILURES},
 PORTICO_MCP_RATE_LIMIT_{TENANT,TOKEN} (PER_SECOND[:BURST]), PORTICO_SESSION_TTL, PORTICO_TRUST_PROXY.
-PORTICO_SHUTDOWN_DELAY (0s), PORTICO_BOOTSTRAP_ADMIN_KEY, PORTICO_TOKEN_CACHE_TTL (10s),
+PORTICO_SHUTDOWN_DELAY (0s), PORTICO_BOOTSTRAP_ADMIN_KEY, PORTICO_TOKEN_CACHE_TTL (10s), PORTICO_IDENTITY_KEY_ROTATION (24h),
 PORTICO_TOKEN_CACHE_MAX_STALE (1h), PORTICO_BREAKER_FAILURES (5), PORTICO_BREAKER_COOLDOWN (10s),
 PORTICO_METRICS_ADDR (a separate /metrics listener), PORTICO_METRICS_TOKEN (bearer for /metrics on PORTICO_ADDR),
 OTEL_EXPORTER_OTLP_ENDPOINT and the other standard OTEL_* variables. See docs/operations.md.
@@ -161,7 +162,8 @@ type app struct {
 	pool      *pgxpool.Pool
 	store     *tenant.Store
 	runtime   *bridge.Runtime
-	calls     *bridge.CallLog // recent tool calls of this replica, for the dashboard
+	identity  *bridge.Identity // signs the caller identity assertions of upstream calls
+	calls     *bridge.CallLog  // recent tool calls of this replica, for the dashboard
 	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
@@ -193,7 +195,9 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, calls: bridge.NewCallLog(1000)}
 	a.store = tenant.NewStore(pool, sealer)
 	a.failures = api.NewFailureThrottle(api.RateLimit(cfg.AuthFailureRate), cfg.TrustProxy)
+	a.identity = bridge.NewIdentity(cfg.PublicURL, a.store, cfg.identityKeyPolicy(), log)
 	a.runtime = bridge.New(a.store, bridge.Config{
+		Identity:         a.identity,
 		FailureThrottle:  a.failures,
 		Logger:           log,
 		AllowCIDRs:       cfg.AllowCIDRs,
@@ -230,6 +234,19 @@ func externalAuth(cfg *config) *bridge.ExternalAuth {
 		return nil
 	}
 	return bridge.NewExternalAuth(cfg.OAuthIssuer, cfg.OAuthJWKSURL)
+}
+
+// jwks lists the public identity keys for /.well-known/jwks.json.
+func (a *app) jwks(ctx context.Context) ([]json.RawMessage, error) {
+	keys, err := a.store.PublicIdentityKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]json.RawMessage, len(keys))
+	for i, k := range keys {
+		out[i] = k.Public
+	}
+	return out, nil
 }
 
 // restore brings back the tenants the database marks active, then reports ready.
@@ -318,6 +335,9 @@ func (a *app) setPublicURL(ln net.Listener) {
 	if a.runtime != nil {
 		a.runtime.SetPublicURL(a.publicURL) // resource URLs in OAuth metadata and 401s
 	}
+	if a.identity != nil {
+		a.identity.SetIssuer(a.publicURL)
+	}
 }
 
 // serve answers HTTP on ln until ctx ends, then shuts down in order: stop
@@ -339,6 +359,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	var bgWG sync.WaitGroup
 	bgWG.Go(func() { a.runtime.Run(bg) })
+	bgWG.Go(func() { a.identity.Run(bg) })
 	bgWG.Go(func() {
 		a.store.Listen(bg, listeners{a.runtime, a.rest}, a.cfg.ResyncInterval, func(err error) {
 			a.log.Warn("lost the tenant change listener; reconnecting, then resyncing", "err", err)
@@ -410,6 +431,7 @@ func (a *app) close() {
 func (a *app) handler(self *selfMCP) http.Handler {
 	s := api.New(api.Options{
 		Store:       tokenRevocations{a.store, a.runtime},
+		JWKS:        a.jwks,
 		Runtime:     a.runtime,
 		Spec:        a.runtime,
 		Calls:       a.calls,
