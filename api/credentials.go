@@ -98,3 +98,27 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// CredentialTester fetches a token with a stored credential, for the
+// dashboard's "Test connection".
+type CredentialTester interface {
+	TestCredential(ctx context.Context, tenantID, name string) (tenant.CredentialTest, error)
+}
+
+// handleCredentialTest reports whether an oauth2_client_credentials
+// credential gets a token from its token endpoint. A refusal is a 200 with
+// ok false and the reason: the request itself succeeded.
+func handleCredentialTest(tester CredentialTester) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, name := c.Param("id"), c.Param("name")
+		if tester == nil {
+			return fmt.Errorf("test credential %s of tenant %s: no tester is wired", name, id)
+		}
+		res, err := tester.TestCredential(c.Request().Context(), id, name)
+		if err != nil {
+			return explain(fmt.Errorf("test credential %s of tenant %s: %w", name, id, err),
+				tenant.ErrNotFound, "credential %s of tenant %s was not found", name, id)
+		}
+		return c.JSON(http.StatusOK, res)
+	}
+}

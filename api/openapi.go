@@ -157,6 +157,10 @@ func openAPIDocument() map[string]any {
 				"delete": op("deleteCredential", "Remove a credential; an active tenant reloads.", "credentials",
 					[]obj{id, pathParam("name", "Credential name.")}, nil, "204", noContent),
 			},
+			"/tenants/{id}/credentials/{name}/test": obj{
+				"post": op("testCredential", "Test connection: fetch an access token with an oauth2_client_credentials credential and report the token endpoint's answer (the token is neither kept nor shown). A refusal is ok false with the reason.", "credentials",
+					[]obj{id, pathParam("name", "Credential name.")}, nil, "200", resp("What the token endpoint answered.", ref("CredentialTest")), "422"),
+			},
 			"/tenants/{id}/tokens": obj{
 				"get": op("listTokens", "List MCP tokens (never secrets).", "tokens", ids, nil,
 					"200", resp("Tokens.", listOf("tokens", "Token"))),
@@ -355,6 +359,12 @@ func schemas() obj {
 			"auth_method": ref("TokenAuthMethod"),
 			"created_at":  timeStr,
 			"updated_at":  timeStr,
+		}),
+		"CredentialTest": object([]string{"ok"}, obj{
+			"ok":         obj{"type": "boolean", "description": "The token endpoint issued a token."},
+			"token_type": str("The token's type, such as Bearer."),
+			"expires_in": obj{"type": "integer", "description": "Seconds until the token expires; absent when the endpoint gave no expiry."},
+			"error":      str("Why no token was issued: the token endpoint's error code, or why it could not be reached."),
 		}),
 		"CredentialType":  obj{"type": "string", "enum": []string{"bearer", "header", "basic", "query", "oauth2_client_credentials"}},
 		"TokenAuthMethod": obj{"type": "string", "enum": []string{"client_secret_basic", "client_secret_post"}, "description": "How the client authenticates to the token endpoint (default client_secret_basic)."},

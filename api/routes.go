@@ -76,6 +76,7 @@ func (s *Server) routes(o Options) {
 	t.GET("/credentials", handleCredentialList(st), owned...)
 	t.PUT("/credentials/:name", handleCredentialPut(st, rt, o.CheckUpstream, log), owned...)
 	t.DELETE("/credentials/:name", handleCredentialDelete(st, rt), owned...)
+	t.POST("/credentials/:name/test", handleCredentialTest(o.CredentialTester), owned...)
 	t.GET("/tokens", handleTokenList(st), owned...)
 	t.POST("/tokens", handleTokenCreate(st), owned...)
 	t.DELETE("/tokens/:token_id", handleTokenRevoke(st), owned...)

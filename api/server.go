@@ -109,6 +109,10 @@ type Options struct {
 	// BodyLimit caps /api/v1 request bodies in bytes; 0 means 1 MiB.
 	BodyLimit int64
 
+	// CredentialTester serves POST /tenants/{id}/credentials/{name}/test.
+	// Nil means Runtime, when it implements CredentialTester.
+	CredentialTester CredentialTester
+
 	// JWKS, when set, lists the public keys that sign identity assertions
 	// (JWKs), served at /.well-known/jwks.json.
 	JWKS func(ctx context.Context) ([]json.RawMessage, error)
@@ -193,6 +197,9 @@ func New(opts Options) *Server {
 	}
 	if cl, ok := opts.Runtime.(Calls); ok && opts.Calls == nil {
 		opts.Calls = cl
+	}
+	if ct, ok := opts.Runtime.(CredentialTester); ok && opts.CredentialTester == nil {
+		opts.CredentialTester = ct
 	}
 	if len(opts.ReadyChecks) == 0 {
 		// Ready's error may carry internals: log it, show a plain sentence.

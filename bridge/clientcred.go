@@ -250,3 +250,37 @@ func applyTokens(ctx context.Context, req *http.Request, srcs []*clientCred) ([]
 	}
 	return used, nil
 }
+
+// TestCredential asks the token endpoint of tenant tenantID's credential
+// name for a token, as a call would, and reports what it answered. The
+// token is neither kept nor shown; the live tenant's cache is untouched.
+func (r *Runtime) TestCredential(ctx context.Context, tenantID, name string) (tenant.CredentialTest, error) {
+	creds, err := r.store.LiveCredentials(ctx, tenantID)
+	if err != nil {
+		return tenant.CredentialTest{}, fmt.Errorf("test credential %s: %w", name, err)
+	}
+	for _, c := range creds {
+		if c.Name != name {
+			continue
+		}
+		if c.Type != tenant.CredOAuth2ClientCredentials {
+			var inv tenant.InvalidError
+			inv.Add("type", fmt.Sprintf("credential %s is of type %s: only oauth2_client_credentials fetch anything to test; a static value is checked by a tool call", name, c.Type))
+			return tenant.CredentialTest{}, &inv
+		}
+		cc := newClientCred(c, r.GuardedClient(tokenFetchTimeout))
+		tok, err := cc.token(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return tenant.CredentialTest{}, ctx.Err()
+			}
+			return tenant.CredentialTest{Error: cc.describe(err).Error()}, nil
+		}
+		res := tenant.CredentialTest{OK: true, TokenType: tok.Type()}
+		if !tok.Expiry.IsZero() {
+			res.ExpiresIn = int(time.Until(tok.Expiry).Round(time.Second).Seconds())
+		}
+		return res, nil
+	}
+	return tenant.CredentialTest{}, fmt.Errorf("credential %s of tenant %s: %w", name, tenantID, tenant.ErrNotFound)
+}

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -275,5 +276,38 @@ func TestClientCredentialsKeptAcrossReload(t *testing.T) {
 	call(context.Background())
 	if got := ts.requests.Load(); got != 2 {
 		t.Errorf("token requests after the credential changed = %d, want 2", got)
+	}
+}
+
+// TestTestCredential: "Test connection" reports an issued token's type and
+// lifetime, or the token endpoint's refusal; it leaves the live cache alone
+// and refuses credentials that fetch nothing.
+func TestTestCredential(t *testing.T) {
+	ts := newTokenServer(t, 600)
+	var upstream atomic.Int64
+	good := ccCredential(ts.URL + "/token")
+	bad := ccCredential(ts.URL + "/token")
+	bad.Name, bad.Value = "bad", "nope"
+	static := tenant.LiveCredential{Credential: tenant.Credential{Name: "static", Type: tenant.CredBearer}, Value: "v"}
+	r, l, _ := ccTenant(t, bearerUpstream(&upstream, func(string) bool { return true }), good)
+	r.store.(*fakeStore).liveCredentialsFn = func(context.Context, string) ([]tenant.LiveCredential, error) {
+		return []tenant.LiveCredential{good, bad, static}, nil
+	}
+	res, err := r.TestCredential(context.Background(), "t1", "m2m")
+	if err != nil || !res.OK || res.TokenType != "Bearer" || res.ExpiresIn < 590 || res.ExpiresIn > 600 {
+		t.Errorf("TestCredential(m2m) = %+v, %v; want ok, Bearer, ~600 s", res, err)
+	}
+	if l.state.Load().clientCreds[0].tok != nil {
+		t.Error("the test filled the live tenant's token cache")
+	}
+	res, err = r.TestCredential(context.Background(), "t1", "bad")
+	if err != nil || res.OK || !strings.Contains(res.Error, "invalid_client") || strings.Contains(res.Error, "nope") {
+		t.Errorf("TestCredential(bad) = %+v, %v; want not ok with invalid_client and no secret", res, err)
+	}
+	if _, err := r.TestCredential(context.Background(), "t1", "static"); !errors.Is(err, tenant.ErrInvalid) {
+		t.Errorf("TestCredential(static) error = %v, want ErrInvalid", err)
+	}
+	if _, err := r.TestCredential(context.Background(), "t1", "missing"); !errors.Is(err, tenant.ErrNotFound) {
+		t.Errorf("TestCredential(missing) error = %v, want ErrNotFound", err)
 	}
 }

@@ -478,6 +478,15 @@ func (o OAuth2Config) validate(inv *InvalidError) {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
+// CredentialTest is what testing a credential found: whether the token
+// endpoint issued a token and, if not, why (never the token itself).
+type CredentialTest struct {
+	OK        bool   `json:"ok"`
+	TokenType string `json:"token_type,omitempty"`
+	ExpiresIn int    `json:"expires_in,omitempty"` // seconds; 0 when the endpoint gave none
+	Error     string `json:"error,omitempty"`
+}
+
 // Secret is a decrypted credential value. It redacts itself when printed or
 // logged so it cannot leak through fmt or slog by accident.
 type Secret string

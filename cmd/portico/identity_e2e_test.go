@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -221,6 +222,33 @@ func TestUpstreamIdentityFastAPI(t *testing.T) {
 		p.do(t, "PUT", "/api/v1/tenants/"+created.ID+"/credentials/meta", bad, 422, &e)
 		if len(e.Error.Details.Fields) != 1 || e.Error.Details.Fields[0].Field != "token_url" {
 			t.Errorf("422 details = %+v, want the token_url field", e.Error.Details)
+		}
+	})
+
+	t.Run("dashboard: add the credential, test the connection", func(t *testing.T) {
+		node, ok := browserTools(t)
+		if !ok {
+			return
+		}
+		const email, password = "ada@example.test", "correct horse battery staple"
+		env := map[string]string{"DATABASE_URL": dbURL, "PORTICO_MASTER_KEYS": testMasterKeys, "PORTICO_ADMIN_PASSWORD": password}
+		if err := run(context.Background(), []string{"admin", "user", "create", "--email", email, "--operator=false"},
+			func(k string) string { return env[k] }, io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		p.do(t, "PUT", "/api/v1/tenants/"+created.ID+"/members/"+email, map[string]string{"role": "admin"}, 200, nil)
+		p.do(t, "DELETE", "/api/v1/tenants/"+created.ID+"/credentials/idp", nil, 204, nil)
+		e2e, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
+		bctx, bcancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer bcancel()
+		cmd := exec.CommandContext(bctx, node, "credentials.mjs")
+		cmd.Dir = e2e
+		cmd.Env = append(os.Environ(), "PORTICO_URL="+p.url, "PORTICO_EMAIL="+email, "PORTICO_PASSWORD="+password,
+			"TENANT_ID="+created.ID, "TOKEN_URL="+up.url+"/oauth/token", "CLIENT_SECRET="+identitySecret, "OUT_DIR="+filepath.Join(e2e, "out"))
+		out, err := cmd.CombinedOutput()
+		t.Logf("credentials.mjs:\n%s", out)
+		if err != nil {
+			t.Fatalf("dashboard credentials flow failed: %v", err)
 		}
 	})
 
