@@ -250,6 +250,13 @@ func TestUpstreamIdentityFastAPI(t *testing.T) {
 		if err != nil {
 			t.Fatalf("dashboard credentials flow failed: %v", err)
 		}
+		var ten struct {
+			Settings tenant.Settings `json:"settings"`
+		}
+		p.do(t, "GET", "/api/v1/tenants/"+created.ID, nil, 200, &ten)
+		if a := ten.Settings.IdentityAssertion; a == nil || a.Header != "X-Caller-Identity" {
+			t.Errorf("settings.identity_assertion after the dashboard saved it = %+v, want header X-Caller-Identity", a)
+		}
 	})
 
 	// The client secret is nowhere but in the token requests.

@@ -71,6 +71,15 @@ try {
   await main.getByText(/invalid_client/).waitFor();
   await shot('tested-refused');
 
+  // The tenant's signed caller identity, on its Settings tab.
+  await page.goto(`${env.PORTICO_URL}/tenants/${env.TENANT_ID}/settings`);
+  const idOn = main.getByLabel('Signed caller identity');
+  assert.ok(await idOn.isChecked(), 'the identity assertion set through the API shows as on');
+  await main.getByLabel('Identity header').fill('X-Caller-Identity');
+  await main.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText(/Settings saved/).first().waitFor();
+  await shot('identity-setting');
+
   assert.ok(bodies.every(b => !b.includes(env.CLIENT_SECRET) && !b.includes('a-wrong-secret')), 'no response carries a client secret');
   assert.deepEqual(problems, [], 'no page errors or CSP violations');
   console.log('credentials flow passed');
