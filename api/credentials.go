@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -12,6 +13,7 @@ import (
 
 type credentialPutter interface {
 	PutCredential(ctx context.Context, tenantID string, c tenant.Credential, value string, actor string) error
+	eventRecorder
 }
 
 type credentialLister interface {
@@ -28,19 +30,27 @@ type credentialPutRequest struct {
 	Type   tenant.CredentialType `json:"type"`
 	Header string                `json:"header"`
 	Value  string                `json:"value"`
+	// oauth2_client_credentials only; the value is the client secret.
+	tenant.OAuth2Config
 }
 
 // handleCredentialPut stores a credential and reloads the tenant so an
 // active pool uses it at once. The value is never written back.
-func handleCredentialPut(store credentialPutter, rt reloader) echo.HandlerFunc {
+//
+// The token URL of an OAuth2 credential is vetted like a base URL: Portico
+// calls it, so it must not point into Portico's own network.
+func handleCredentialPut(store credentialPutter, rt reloader, check upstreamChecker, log *slog.Logger) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, name := c.Param("id"), c.Param("name")
 		var req credentialPutRequest
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		cred := tenant.Credential{Name: name, Type: req.Type, Header: req.Header}
+		cred := tenant.Credential{Name: name, Type: req.Type, Header: req.Header, OAuth2Config: req.OAuth2Config}
 		if err := cred.Validate(req.Value); err != nil {
+			return err
+		}
+		if err := checkUpstreams(c, check, store, log, id, map[string]*string{"token_url": &req.TokenURL}); err != nil {
 			return err
 		}
 		if err := store.PutCredential(c.Request().Context(), id, cred, req.Value, actor(c)); err != nil {
@@ -87,4 +97,28 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// CredentialTester fetches a token with a stored credential, for the
+// dashboard's "Test connection".
+type CredentialTester interface {
+	TestCredential(ctx context.Context, tenantID, name string) (tenant.CredentialTest, error)
+}
+
+// handleCredentialTest reports whether an oauth2_client_credentials
+// credential gets a token from its token endpoint. A refusal is a 200 with
+// ok false and the reason: the request itself succeeded.
+func handleCredentialTest(tester CredentialTester) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, name := c.Param("id"), c.Param("name")
+		if tester == nil {
+			return fmt.Errorf("test credential %s of tenant %s: no tester is wired", name, id)
+		}
+		res, err := tester.TestCredential(c.Request().Context(), id, name)
+		if err != nil {
+			return explain(fmt.Errorf("test credential %s of tenant %s: %w", name, id, err),
+				tenant.ErrNotFound, "credential %s of tenant %s was not found", name, id)
+		}
+		return c.JSON(http.StatusOK, res)
+	}
 }

@@ -44,6 +44,9 @@ func (s *Server) routes(o Options) {
 	if o.OAuth != nil {
 		s.oauthRoutes(o, rl, authed)
 	}
+	if o.JWKS != nil {
+		e.GET("/.well-known/jwks.json", handleJWKS(o.JWKS))
+	}
 
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", handleOpenAPI(openAPIDocument()))
@@ -72,8 +75,9 @@ func (s *Server) routes(o Options) {
 	t.POST("/deactivate", handleTenantDeactivate(rt, base), owned...)
 	t.PUT("/settings", handleSettingsPut(st, rt, base), owned...)
 	t.GET("/credentials", handleCredentialList(st), owned...)
-	t.PUT("/credentials/:name", handleCredentialPut(st, rt), owned...)
+	t.PUT("/credentials/:name", handleCredentialPut(st, rt, o.CheckUpstream, log), owned...)
 	t.DELETE("/credentials/:name", handleCredentialDelete(st, rt), owned...)
+	t.POST("/credentials/:name/test", handleCredentialTest(o.CredentialTester), owned...)
 	t.GET("/tokens", handleTokenList(st), owned...)
 	t.POST("/tokens", handleTokenCreate(st), owned...)
 	t.DELETE("/tokens/:token_id", handleTokenRevoke(st), owned...)

@@ -114,6 +114,13 @@ type Options struct {
 	// BodyLimit caps /api/v1 request bodies in bytes; 0 means 1 MiB.
 	BodyLimit int64
 
+	// CredentialTester serves POST /tenants/{id}/credentials/{name}/test.
+	// Nil means Runtime, when it implements CredentialTester.
+	CredentialTester CredentialTester
+
+	// JWKS, when set, lists the public keys that sign identity assertions
+	// (JWKs), served at /.well-known/jwks.json.
+	JWKS func(ctx context.Context) ([]json.RawMessage, error)
 	// CheckUpstream, when set, vets a base_url or spec_url before it is
 	// stored; an error (an internal address, say) refuses the registration
 	// as invalid input naming the field.
@@ -195,6 +202,9 @@ func New(opts Options) *Server {
 	}
 	if cl, ok := opts.Runtime.(Calls); ok && opts.Calls == nil {
 		opts.Calls = cl
+	}
+	if ct, ok := opts.Runtime.(CredentialTester); ok && opts.CredentialTester == nil {
+		opts.CredentialTester = ct
 	}
 	if len(opts.ReadyChecks) == 0 {
 		// Ready's error may carry internals: log it, show a plain sentence.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -121,7 +123,7 @@ func checkUpstreams(c echo.Context, check upstreamChecker, rec eventRecorder, lo
 		return nil
 	}
 	var inv tenant.InvalidError
-	for _, f := range []string{"base_url", "spec_url"} {
+	for _, f := range slices.Sorted(maps.Keys(fields)) {
 		u := fields[f]
 		if u == nil || *u == "" {
 			continue

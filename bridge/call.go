@@ -83,7 +83,7 @@ func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.Call
 		args, sel = op.xf.inbound(args)
 	}
 	stop := reportProgress(ctx, req, progressInterval)
-	res, err := l.do(ctx, st, op, args, requestHeader(req.Extra))
+	res, err := l.do(ctx, st, op, args, requestHeader(req.Extra), callerOf(req.Extra))
 	stop()
 	if err != nil {
 		return toolError("%s", err.Error())
@@ -164,7 +164,7 @@ func (l *live) readResource(op *Operation) mcp.ResourceHandler {
 				}
 			}
 		}
-		res, err := l.do(ctx, l.state.Load(), op, args, requestHeader(req.Extra))
+		res, err := l.do(ctx, l.state.Load(), op, args, requestHeader(req.Extra), callerOf(req.Extra))
 		if err != nil {
 			return nil, err
 		}
@@ -204,10 +204,10 @@ func textMedia(mt string) bool {
 }
 
 // do sends op's request built from args to the tenant's upstream with its
-// credentials, bounded by the tenant's concurrency cap, timeout and the
+// credentials (and, when the tenant asks, the caller's signed identity), bounded by the tenant's concurrency cap, timeout and the
 // response size cap. Errors are sentences fit for an agent and never carry a
 // credential (query credentials would otherwise appear in URL errors).
-func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string]any, in http.Header) (*upstreamResult, error) {
+func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string]any, in http.Header, who caller) (*upstreamResult, error) {
 	if st.closed {
 		setStatus(ctx, StatusShuttingDown)
 		return nil, errors.New("this tenant is shutting down; retry shortly")
@@ -223,25 +223,62 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 		return nil, fmt.Errorf("the tenant's concurrency limit (%d calls) stayed full for %s; retry later", l.conc.current(), timeout)
 	}
 	defer l.conc.release()
-	req, err := op.NewRequest(ctx, st.tenant.BaseURL, args)
+	// build makes the request anew each time: a retry needs a fresh body.
+	build := func() (*http.Request, error) {
+		req, err := op.NewRequest(ctx, st.tenant.BaseURL, args)
+		if err != nil {
+			setStatus(ctx, StatusInvalid)
+			return nil, fmt.Errorf("invalid arguments for %s: %w", op.Name, err)
+		}
+		for _, h := range st.tenant.Settings.ForwardHeaders {
+			if v := in.Values(h); len(v) > 0 {
+				req.Header[http.CanonicalHeaderKey(h)] = v
+			}
+		}
+		applyCredentials(req, st.creds)
+		if err := l.applyIdentity(ctx, req, st, who); err != nil {
+			setStatus(ctx, StatusCredential)
+			return nil, err
+		}
+		return req, nil
+	}
+	req, err := build()
 	if err != nil {
-		setStatus(ctx, StatusInvalid)
-		return nil, fmt.Errorf("invalid arguments for %s: %w", op.Name, err)
+		return nil, err
 	}
 	if err := l.breaker.allow(time.Now()); err != nil {
 		setStatus(ctx, StatusCircuitOpen)
 		return nil, err
 	}
-	for _, h := range st.tenant.Settings.ForwardHeaders {
-		if v := in.Values(h); len(v) > 0 {
-			req.Header[http.CanonicalHeaderKey(h)] = v
-		}
+	used, err := applyTokens(ctx, req, st.clientCreds)
+	if err != nil {
+		setStatus(ctx, StatusCredential)
+		l.breaker.abandon()
+		return nil, err
 	}
-	applyCredentials(req, st.creds)
 	start := time.Now()
 	resp, err := l.client.Do(req)
 	if err != nil {
 		return nil, l.upstreamFailed(ctx, op, timeout, start, err)
+	}
+	if resp.StatusCode == http.StatusUnauthorized && len(used) > 0 {
+		// The upstream refused a fetched access token (revoked, or expired
+		// early): fetch a new one, once, and retry once.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		for _, u := range used {
+			u.src.invalidate(u.tok)
+		}
+		if req, err = build(); err != nil {
+			return nil, err
+		}
+		if _, err = applyTokens(ctx, req, st.clientCreds); err != nil {
+			setStatus(ctx, StatusCredential)
+			return nil, err
+		}
+		if resp, err = l.client.Do(req); err != nil {
+			return nil, l.upstreamFailed(ctx, op, timeout, start, err)
+		}
 	}
 	defer resp.Body.Close()
 	limit := st.maxResponse

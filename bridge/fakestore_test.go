@@ -15,6 +15,8 @@ type fakeStore struct {
 	tenantFn      func(ctx context.Context, id string) (*tenant.Tenant, error)
 	setStatusFn   func(ctx context.Context, id string, to tenant.Status, reason, actor string) (*tenant.Tenant, error)
 	latestSpecFn  func(ctx context.Context, tenantID string) (tenant.SpecVersion, error)
+	// liveCredentialsFn, when set, gives the tenant credentials; nil means none.
+	liveCredentialsFn func(ctx context.Context, tenantID string) ([]tenant.LiveCredential, error)
 }
 
 func (f *fakeStore) VerifyToken(ctx context.Context, secret string) (tenant.Token, error) {
@@ -33,8 +35,11 @@ func (f *fakeStore) LatestSpec(ctx context.Context, tenantID string) (tenant.Spe
 	return f.latestSpecFn(ctx, tenantID)
 }
 
-func (f *fakeStore) LiveCredentials(context.Context, string) ([]tenant.LiveCredential, error) {
-	return nil, nil
+func (f *fakeStore) LiveCredentials(ctx context.Context, tenantID string) ([]tenant.LiveCredential, error) {
+	if f.liveCredentialsFn == nil {
+		return nil, nil
+	}
+	return f.liveCredentialsFn(ctx, tenantID)
 }
 
 func BenchmarkTokenCheck(b *testing.B) {

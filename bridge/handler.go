@@ -294,7 +294,10 @@ func tokenInfo(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo,
 		return nil, auth.ErrInvalidToken
 	}
 	tok := info.tok
-	ti := &auth.TokenInfo{UserID: tok.TenantID + "/" + tok.ID}
+	ti := &auth.TokenInfo{UserID: tok.TenantID + "/" + tok.ID, Scopes: tok.Scopes}
+	if tok.UserID != "" {
+		ti.Extra = map[string]any{tokenUserKey: tok.UserID}
+	}
 	if tok.ExpiresAt != nil {
 		ti.Expiration = *tok.ExpiresAt
 	}

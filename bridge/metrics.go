@@ -53,6 +53,7 @@ const (
 	StatusPanic        = "internal_error" // a bug in Portico, recovered
 	StatusShuttingDown = "shutting_down"  // the tenant stopped while the call was starting
 	StatusRateLimited  = "rate_limited"   // reserved for the rate limiter
+	StatusCredential   = "credential"     // no upstream access token could be obtained (token endpoint refused or unreachable)
 )
 
 // NewMetrics registers the data plane's series with reg.

@@ -111,6 +111,10 @@ type Config struct {
 	Breaker BreakerConfig
 	// TokenCache tunes the verified MCP token cache.
 	TokenCache TokenCacheConfig
+	// Identity signs the caller identity assertions of tenants that set
+	// settings.identity_assertion; nil makes such calls fail with a tool
+	// error saying so.
+	Identity *Identity
 	// ExternalAuth, when set, also accepts access tokens (JWTs) from an
 	// operator-named authorization server, audience = the tenant endpoint.
 	ExternalAuth *ExternalAuth
@@ -260,6 +264,7 @@ type live struct {
 	server   *mcp.Server
 	impl     *mcp.Implementation // server's, which 2026-07-28 results name in _meta
 	client   *http.Client
+	identity *Identity
 	tr       *http.Transport
 	conc     *concLimit            // settings.max_concurrency, changed live by apply
 	state    atomic.Pointer[state] // swapped whole on reload; calls keep the one they started with
@@ -291,6 +296,7 @@ type state struct {
 	list        []*Operation          // in document order, for listing: base with settings.tools applied
 	base        []*Operation          // the conversion's operations, shared and never changed
 	creds       []tenant.LiveCredential
+	clientCreds []*clientCred // the oauth2_client_credentials among creds, with their token caches
 	timeout     time.Duration
 	maxResponse int64
 	closed      bool // the tenant stopped: its secrets are gone
@@ -580,14 +586,15 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	impl := &mcp.Implementation{Name: "portico/" + t.Name, Version: r.opts.Version}
 	var l *live // the completion handler reads the state l will hold
 	l = &live{
-		id:      t.ID,
-		impl:    impl,
-		tr:      tr,
-		conc:    newConcLimit(conc),
-		client:  client,
-		metrics: r.opts.Metrics,
-		calls:   r.opts.Calls,
-		log:     r.log,
+		id:       t.ID,
+		impl:     impl,
+		tr:       tr,
+		conc:     newConcLimit(conc),
+		client:   client,
+		identity: r.opts.Identity,
+		metrics:  r.opts.Metrics,
+		calls:    r.opts.Calls,
+		log:      r.log,
 		breaker: newBreaker(r.opts.Breaker, func(s breakerState, opened bool) {
 			r.opts.Metrics.breakerState(t.ID, s, opened)
 			if opened {
@@ -704,7 +711,7 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 			r.log.Warn("settings.tools do not all apply to the serving document", "tenant", t.ID, "problems", inv.Error())
 		}
 	}
-	st := &state{tenant: t, ops: make(map[string]*Operation, len(ops)), list: ops, base: base, creds: creds, timeout: timeout,
+	st := &state{tenant: t, ops: make(map[string]*Operation, len(ops)), list: ops, base: base, creds: creds, clientCreds: r.clientCreds(creds, prev), timeout: timeout,
 		maxResponse: maxResponse, spec: spec, convKey: key, report: report, cors: newCORSPolicy(t.Settings)}
 	for _, op := range ops {
 		st.ops[op.key()] = op

@@ -34,3 +34,51 @@ func TestCredentialRefusesControlCharacters(t *testing.T) {
 		t.Errorf("a tab is allowed in a header value: %v", err)
 	}
 }
+
+// TestOAuth2CredentialValidate: an oauth2_client_credentials credential
+// needs a usable token URL and a client id; the OAuth2 fields are refused
+// on the other types; each problem names its field.
+func TestOAuth2CredentialValidate(t *testing.T) {
+	ok := OAuth2Config{TokenURL: "https://idp.example/token", ClientID: "portico", Scopes: []string{"read", "api:write"}, AuthMethod: AuthMethodPost}
+	if err := (Credential{Name: "m2m", Type: CredOAuth2ClientCredentials, OAuth2Config: ok}).Validate("s3cret"); err != nil {
+		t.Fatalf("valid credential refused: %v", err)
+	}
+	with := func(f func(*OAuth2Config)) OAuth2Config {
+		c := ok
+		c.Scopes = append([]string(nil), ok.Scopes...)
+		f(&c)
+		return c
+	}
+	for _, tc := range []struct {
+		name  string
+		typ   CredentialType
+		conf  OAuth2Config
+		value string
+		field string
+	}{
+		{"no token URL", CredOAuth2ClientCredentials, with(func(c *OAuth2Config) { c.TokenURL = "" }), "s", "token_url"},
+		{"token URL not http", CredOAuth2ClientCredentials, with(func(c *OAuth2Config) { c.TokenURL = "file:///etc/passwd" }), "s", "token_url"},
+		{"token URL with userinfo", CredOAuth2ClientCredentials, with(func(c *OAuth2Config) { c.TokenURL = "https://a:b@idp.example/token" }), "s", "token_url"},
+		{"no client id", CredOAuth2ClientCredentials, with(func(c *OAuth2Config) { c.ClientID = "" }), "s", "client_id"},
+		{"scope with a space", CredOAuth2ClientCredentials, with(func(c *OAuth2Config) { c.Scopes = []string{"read write"} }), "s", "scopes[0]"},
+		{"empty scope", CredOAuth2ClientCredentials, with(func(c *OAuth2Config) { c.Scopes = []string{"read", ""} }), "s", "scopes[1]"},
+		{"unknown auth method", CredOAuth2ClientCredentials, with(func(c *OAuth2Config) { c.AuthMethod = "private_key_jwt" }), "s", "auth_method"},
+		{"no secret", CredOAuth2ClientCredentials, ok, "", "value"},
+		{"OAuth2 fields on a bearer", CredBearer, ok, "s", "token_url"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Credential{Name: "m2m", Type: tc.typ, OAuth2Config: tc.conf}.Validate(tc.value)
+			var inv *InvalidError
+			if !errors.As(err, &inv) {
+				t.Fatalf("Validate = %v, want an InvalidError", err)
+			}
+			found := false
+			for _, p := range inv.Problems {
+				found = found || p.Field == tc.field
+			}
+			if !found {
+				t.Errorf("Validate = %v, want a problem with field %q", err, tc.field)
+			}
+		})
+	}
+}

@@ -44,14 +44,14 @@ func (s *Store) PutCredential(ctx context.Context, tenantID string, c Credential
 		// xmax is 0 only for a freshly inserted row: the cheap way to tell
 		// an insert from an update in one statement.
 		err = tx.QueryRow(ctx, `
-			INSERT INTO credentials (tenant_id, name, type, header, ciphertext)
-			VALUES ($1, $2, $3, $4, $5)
+			INSERT INTO credentials (tenant_id, name, type, header, config, ciphertext)
+			VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (tenant_id, name) DO UPDATE
-			SET type = EXCLUDED.type, header = EXCLUDED.header,
+			SET type = EXCLUDED.type, header = EXCLUDED.header, config = EXCLUDED.config,
 			    ciphertext = EXCLUDED.ciphertext, updated_at = now()
 			WHERE credentials.tenant_id = $1
 			RETURNING xmax = 0`,
-			tenantID, c.Name, string(c.Type), c.Header, ct).Scan(&inserted)
+			tenantID, c.Name, string(c.Type), c.Header, c.OAuth2Config, ct).Scan(&inserted)
 		if err != nil {
 			return dbErr("", err)
 		}
@@ -62,6 +62,10 @@ func (s *Store) PutCredential(ctx context.Context, tenantID string, c Credential
 		details := map[string]any{"name": c.Name, "type": c.Type}
 		if c.Header != "" {
 			details["header"] = c.Header
+		}
+		if c.TokenURL != "" {
+			details["token_url"] = auditURL(c.TokenURL)
+			details["client_id"] = c.ClientID
 		}
 		return audit(ctx, tx, tenantID, actor, action, details)
 	})
@@ -77,14 +81,14 @@ func (s *Store) Credentials(ctx context.Context, tenantID string) ([]Credential,
 		return nil, fmt.Errorf("list credentials: %w", err)
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT name, type, header, created_at, updated_at
+		SELECT name, type, header, config, created_at, updated_at
 		FROM credentials WHERE tenant_id = $1 ORDER BY name`, tenantID)
 	if err != nil {
 		return nil, dbErr("list credentials of tenant "+tenantID, err)
 	}
 	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Credential, error) {
 		var c Credential
-		err := r.Scan(&c.Name, &c.Type, &c.Header, &c.CreatedAt, &c.UpdatedAt)
+		err := r.Scan(&c.Name, &c.Type, &c.Header, &c.OAuth2Config, &c.CreatedAt, &c.UpdatedAt)
 		return c, err
 	})
 	if err != nil {
@@ -119,7 +123,7 @@ func (s *Store) LiveCredentials(ctx context.Context, tenantID string) ([]LiveCre
 		return nil, fmt.Errorf("read credentials: %w", err)
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT name, type, header, created_at, updated_at, ciphertext
+		SELECT name, type, header, config, created_at, updated_at, ciphertext
 		FROM credentials WHERE tenant_id = $1 ORDER BY name`, tenantID)
 	if err != nil {
 		return nil, dbErr("read credentials of tenant "+tenantID, err)
@@ -130,7 +134,7 @@ func (s *Store) LiveCredentials(ctx context.Context, tenantID string) ([]LiveCre
 	}
 	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sealed, error) {
 		var x sealed
-		err := r.Scan(&x.c.Name, &x.c.Type, &x.c.Header, &x.c.CreatedAt, &x.c.UpdatedAt, &x.ct)
+		err := r.Scan(&x.c.Name, &x.c.Type, &x.c.Header, &x.c.OAuth2Config, &x.c.CreatedAt, &x.c.UpdatedAt, &x.ct)
 		return x, err
 	})
 	if err != nil {

@@ -393,11 +393,11 @@ func (s *Store) verifyAccessToken(ctx context.Context, secret string) (Token, er
 	var t Token
 	var grantID, clientName string
 	err := s.pool.QueryRow(ctx, `
-		SELECT g.id, g.tenant_id, g.client_name, t.prefix, t.created_at, t.expires_at
+		SELECT g.id, g.tenant_id, g.client_name, g.user_id, g.scopes, t.prefix, t.created_at, t.expires_at
 		FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id
 		WHERE t.hash = $1 AND t.kind = 'access' AND g.revoked_at IS NULL AND t.expires_at > now()
 		  AND `+grantorMayGrant,
-		hashSecret(secret)).Scan(&grantID, &t.TenantID, &clientName, &t.Prefix, &t.CreatedAt, &t.ExpiresAt)
+		hashSecret(secret)).Scan(&grantID, &t.TenantID, &clientName, &t.UserID, &t.Scopes, &t.Prefix, &t.CreatedAt, &t.ExpiresAt)
 	if err != nil {
 		return Token{}, dbErr("verify OAuth access token", err)
 	}

@@ -617,3 +617,49 @@ func assertAuditClean(t *testing.T, f fixture, tenantID string, secrets ...strin
 		}
 	}
 }
+
+// TestOAuth2Credential: an oauth2_client_credentials credential keeps its
+// token URL, client id, scopes, audience and auth method in the clear (they
+// are listed) and its client secret sealed.
+func TestOAuth2Credential(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	tn := f.createTenant(t, "Acme")
+	const secret = "client-SECRET-41f0"
+	conf := tenant.OAuth2Config{TokenURL: "https://idp.example/oauth/token", ClientID: "portico", Scopes: []string{"read", "write"},
+		Audience: "https://api.example", AuthMethod: tenant.AuthMethodPost}
+	if err := f.store.PutCredential(ctx, tn.ID, tenant.Credential{Name: "m2m", Type: tenant.CredOAuth2ClientCredentials, OAuth2Config: conf}, secret, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	list, err := f.store.Credentials(ctx, tn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []tenant.Credential{{Name: "m2m", Type: tenant.CredOAuth2ClientCredentials, OAuth2Config: conf}}
+	if diff := cmp.Diff(want, list, cmpopts.IgnoreFields(tenant.Credential{}, "CreatedAt", "UpdatedAt")); diff != "" {
+		t.Errorf("Credentials (-want +got):\n%s", diff)
+	}
+	live, err := f.store.LiveCredentials(ctx, tn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live) != 1 || live[0].Value.Reveal() != secret || !cmp.Equal(live[0].OAuth2Config, conf) {
+		t.Errorf("LiveCredentials = %+v, want the config and the secret", live)
+	}
+	var row string
+	if err := f.pool.QueryRow(ctx, `SELECT c::text FROM credentials c WHERE tenant_id = $1`, tn.ID).Scan(&row); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(row, secret) {
+		t.Errorf("the credentials row holds the secret in plaintext: %s", row)
+	}
+	// Replacing it with a plain bearer clears the OAuth2 fields.
+	if err := f.store.PutCredential(ctx, tn.ID, tenant.Credential{Name: "m2m", Type: tenant.CredBearer}, secret, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	list, _ = f.store.Credentials(ctx, tn.ID)
+	if len(list) != 1 || list[0].TokenURL != "" || list[0].Type != tenant.CredBearer {
+		t.Errorf("after replacing with a bearer: %+v", list)
+	}
+}

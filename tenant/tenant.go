@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/textproto"
 	"net/url"
 	"regexp"
 	"slices"
@@ -128,6 +129,27 @@ type Settings struct {
 	// Tools change how single tools look to agents and what their calls
 	// send and return, keyed by tool name, operationId or "METHOD /path".
 	Tools map[string]ToolTransform `json:"tools,omitempty"`
+	// IdentityAssertion, when set, makes every upstream call carry a
+	// short-lived JWT signed by Portico that names the caller (docs/security.md).
+	IdentityAssertion *IdentityAssertion `json:"identity_assertion,omitempty"`
+}
+
+// IdentityAssertion configures the signed caller identity upstream calls carry.
+type IdentityAssertion struct {
+	// Header carries the JWT; empty means DefaultIdentityHeader.
+	Header string `json:"header,omitempty"`
+}
+
+// DefaultIdentityHeader is the header of the identity assertion unless the
+// tenant names another.
+const DefaultIdentityHeader = "X-Portico-Identity"
+
+// HeaderName is the header the assertion goes in.
+func (a *IdentityAssertion) HeaderName() string {
+	if a.Header == "" {
+		return DefaultIdentityHeader
+	}
+	return a.Header
 }
 
 // ToolTransform reshapes one tool: its name, title, description, tags,
@@ -324,6 +346,14 @@ func (s Settings) Validate() error {
 		}
 	}
 	s.validateTools(&inv)
+	if a := s.IdentityAssertion; a != nil && a.Header != "" {
+		switch h := textproto.CanonicalMIMEHeaderKey(a.Header); {
+		case !headerName.MatchString(a.Header):
+			inv.Add("settings.identity_assertion.header", fmt.Sprintf("%q is not a valid header name", a.Header))
+		case h == "Host" || h == "Content-Length" || h == "Content-Type" || h == "Transfer-Encoding" || h == "Connection":
+			inv.Add("settings.identity_assertion.header", fmt.Sprintf("%q is a header HTTP itself uses; name another, such as %s", a.Header, DefaultIdentityHeader))
+		}
+	}
 	if len(s.CORSOrigins) > MaxCORSOrigins {
 		inv.Add("settings.cors_origins", fmt.Sprintf("has %d origins; at most %d", len(s.CORSOrigins), MaxCORSOrigins))
 	} else {
@@ -443,16 +473,38 @@ const (
 	CredHeader CredentialType = "header" // <Header>: <value>
 	CredBasic  CredentialType = "basic"  // Authorization: Basic base64(<value>), value = "user:password"
 	CredQuery  CredentialType = "query"  // ?<Header>=<value>; Header names the query parameter
+	// CredOAuth2ClientCredentials fetches an access token from TokenURL
+	// with ClientID and the value as client secret (RFC 6749 §4.4) and
+	// sends it as Authorization: Bearer <token> (or in Header).
+	CredOAuth2ClientCredentials CredentialType = "oauth2_client_credentials"
 )
+
+// Token endpoint client authentication methods (RFC 6749 §2.3.1).
+const (
+	AuthMethodBasic = "client_secret_basic"
+	AuthMethodPost  = "client_secret_post"
+)
+
+// OAuth2Config is the part of an OAuth2 credential that is not secret:
+// where and as whom Portico asks for tokens. The client secret is the
+// credential's value.
+type OAuth2Config struct {
+	TokenURL   string   `json:"token_url,omitempty"`
+	ClientID   string   `json:"client_id,omitempty"`
+	Scopes     []string `json:"scopes,omitempty"`
+	Audience   string   `json:"audience,omitempty"`
+	AuthMethod string   `json:"auth_method,omitempty"`
+}
 
 // Credential describes a stored credential. Its value never leaves the store
 // except as a Secret inside an active tenant.
 type Credential struct {
-	Name      string         `json:"name"`
-	Type      CredentialType `json:"type"`
-	Header    string         `json:"header,omitempty"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	Name   string         `json:"name"`
+	Type   CredentialType `json:"type"`
+	Header string         `json:"header,omitempty"`
+	OAuth2Config
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 var credName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
@@ -480,10 +532,18 @@ func (c Credential) Validate(value string) error {
 		if !strings.Contains(value, ":") {
 			inv.Add("value", `must be "user:password" for type basic`)
 		}
+	case CredOAuth2ClientCredentials:
+		if c.Header != "" && !headerName.MatchString(c.Header) {
+			inv.Add("header", "is not a valid header name")
+		}
+		c.OAuth2Config.validate(&inv)
 	case "":
-		inv.Add("type", "is required: one of bearer, header, basic, query")
+		inv.Add("type", "is required: one of "+credTypeList)
 	default:
-		inv.Add("type", fmt.Sprintf("%q is not one of bearer, header, basic, query", c.Type))
+		inv.Add("type", fmt.Sprintf("%q is not one of %s", c.Type, credTypeList))
+	}
+	if c.Type != CredOAuth2ClientCredentials && !c.OAuth2Config.isZero() {
+		inv.Add("token_url", "token_url, client_id, scopes, audience and auth_method belong to type oauth2_client_credentials only")
 	}
 	switch {
 	case value == "":
@@ -501,6 +561,57 @@ func (c Credential) Validate(value string) error {
 		inv.Add("header", "must not contain control characters")
 	}
 	return inv.Err()
+}
+
+const credTypeList = "bearer, header, basic, query, oauth2_client_credentials"
+
+func (o OAuth2Config) isZero() bool {
+	return o.TokenURL == "" && o.ClientID == "" && len(o.Scopes) == 0 && o.Audience == "" && o.AuthMethod == ""
+}
+
+// validate adds o's problems to inv: a token URL Portico can call, a
+// client id, and scopes and an audience that fit in a form field.
+func (o OAuth2Config) validate(inv *InvalidError) {
+	if err := ValidateHTTPURL("token_url", o.TokenURL); err != nil {
+		var sub *InvalidError
+		if errors.As(err, &sub) {
+			inv.Problems = append(inv.Problems, sub.Problems...)
+		}
+	}
+	switch {
+	case o.ClientID == "":
+		inv.Add("client_id", "is required for type oauth2_client_credentials")
+	case len(o.ClientID) > 512 || strings.IndexFunc(o.ClientID, isControl) >= 0:
+		inv.Add("client_id", "must be at most 512 characters without control characters")
+	}
+	if len(o.Scopes) > 64 {
+		inv.Add("scopes", "must list at most 64 scopes")
+	}
+	for i, sc := range o.Scopes {
+		// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+		if sc == "" || len(sc) > 256 || strings.IndexFunc(sc, func(r rune) bool { return r <= 0x20 || r == '"' || r == '\\' || r >= 0x7f }) >= 0 {
+			inv.Add(fmt.Sprintf("scopes[%d]", i), "must be a non-empty scope token of printable ASCII without spaces, quotes or backslashes")
+		}
+	}
+	if len(o.Audience) > 2048 || strings.IndexFunc(o.Audience, isControl) >= 0 {
+		inv.Add("audience", "must be at most 2048 characters without control characters")
+	}
+	switch o.AuthMethod {
+	case "", AuthMethodBasic, AuthMethodPost:
+	default:
+		inv.Add("auth_method", fmt.Sprintf("%q is not one of %s, %s", o.AuthMethod, AuthMethodBasic, AuthMethodPost))
+	}
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// CredentialTest is what testing a credential found: whether the token
+// endpoint issued a token and, if not, why (never the token itself).
+type CredentialTest struct {
+	OK        bool   `json:"ok"`
+	TokenType string `json:"token_type,omitempty"`
+	ExpiresIn int    `json:"expires_in,omitempty"` // seconds; 0 when the endpoint gave none
+	Error     string `json:"error,omitempty"`
 }
 
 // Secret is a decrypted credential value. It redacts itself when printed or
@@ -530,6 +641,11 @@ type Token struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	// UserID and Scopes are set for an OAuth access token: the signed-in
+	// user who approved it and the scopes granted. An MCP token minted by
+	// an admin has neither.
+	UserID string   `json:"user_id,omitempty"`
+	Scopes []string `json:"scopes,omitempty"`
 }
 
 // APIKey authorizes REST calls: a tenant key (TenantID set) sees only its

@@ -10,8 +10,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portico-mcp/portico/bridge"
 	"github.com/portico-mcp/portico/tenant"
 )
+
+// identityKeyPolicy is the default rotation of identity-assertion keys
+// with PORTICO_IDENTITY_KEY_ROTATION as its period; a key is published
+// before it signs and after it stops for at most a tenth of the period
+// (default: 10 minutes before, an hour after).
+func (c *config) identityKeyPolicy() tenant.IdentityKeyPolicy {
+	p := bridge.DefaultIdentityKeyPolicy
+	if c.IdentityRotation > 0 && c.IdentityRotation != p.Rotate {
+		p.Rotate = c.IdentityRotation
+		p.Publish = min(p.Publish, c.IdentityRotation/10)
+		p.Overlap = min(p.Overlap, c.IdentityRotation/10)
+	}
+	return p
+}
 
 // config is every setting Portico reads, parsed from the environment by the
 // commands that need it (flags override some per command). The variables,
@@ -51,6 +66,7 @@ type config struct {
 
 	ShutdownDelay     time.Duration
 	TokenCacheTTL     time.Duration
+	IdentityRotation  time.Duration
 	TokenCacheStale   time.Duration
 	BreakerFailures   int
 	BreakerCoolDown   time.Duration
@@ -168,6 +184,9 @@ var settings = []setting{
 		set: duration(func(c *config) *time.Duration { return &c.ShutdownDelay }, false)},
 	{env: "PORTICO_TOKEN_CACHE_TTL", def: "10s", help: "a verified MCP token is trusted this long without the database",
 		set: duration(func(c *config) *time.Duration { return &c.TokenCacheTTL }, false)},
+	{env: "PORTICO_IDENTITY_KEY_ROTATION", def: "24h", help: "how long a key signs identity assertions before a new one takes over",
+		doc: "how long a key signs identity assertions before a new one takes over (published 10 min before, kept an hour after; at most a tenth of the period each)",
+		set: duration(func(c *config) *time.Duration { return &c.IdentityRotation }, false)},
 	{env: "PORTICO_TOKEN_CACHE_MAX_STALE", def: "1h", help: "and this much longer while the database is unreachable",
 		set: duration(func(c *config) *time.Duration { return &c.TokenCacheStale }, false)},
 	{env: "PORTICO_BREAKER_FAILURES", def: "5", help: "upstream failures in a row that open a tenant's circuit (off or 0 disables)",

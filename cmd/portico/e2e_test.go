@@ -223,6 +223,13 @@ func TestEndToEnd(t *testing.T) {
 // scanDatabase fails if any column of any table holds the canary in plaintext.
 func scanDatabase(t *testing.T, dbURL string) {
 	t.Helper()
+	scanDatabaseFor(t, dbURL, canary)
+}
+
+// scanDatabaseFor fails t if any row of any table holds secret, as text
+// or hex.
+func scanDatabaseFor(t *testing.T, dbURL, secret string) {
+	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
@@ -237,7 +244,7 @@ func scanDatabase(t *testing.T, dbURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hexCanary := hex.EncodeToString([]byte(canary))
+	hexCanary := hex.EncodeToString([]byte(secret))
 	scanned := 0
 	for _, table := range tables {
 		rows, err := conn.Query(ctx, fmt.Sprintf("SELECT t::text FROM %s t", pgx.Identifier{table}.Sanitize()))
@@ -250,8 +257,8 @@ func scanDatabase(t *testing.T, dbURL string) {
 		}
 		for _, row := range texts {
 			scanned++
-			if strings.Contains(row, canary) || strings.Contains(row, hexCanary) {
-				t.Errorf("table %s holds the canary in plaintext", table)
+			if strings.Contains(row, secret) || strings.Contains(row, hexCanary) {
+				t.Errorf("table %s holds the secret in plaintext", table)
 			}
 		}
 	}

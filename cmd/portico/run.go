@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -183,7 +184,8 @@ type app struct {
 	pool      *pgxpool.Pool
 	store     *tenant.Store
 	runtime   *bridge.Runtime
-	calls     *bridge.CallLog // recent tool calls of this replica, for the dashboard
+	identity  *bridge.Identity // signs the caller identity assertions of upstream calls
+	calls     *bridge.CallLog  // recent tool calls of this replica, for the dashboard
 	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
@@ -215,7 +217,9 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, calls: bridge.NewCallLog(1000)}
 	a.store = tenant.NewStore(pool, sealer)
 	a.failures = api.NewFailureThrottle(api.RateLimit(cfg.AuthFailureRate), cfg.TrustProxy)
+	a.identity = bridge.NewIdentity(cfg.PublicURL, a.store, cfg.identityKeyPolicy(), log)
 	a.runtime = bridge.New(a.store, bridge.Config{
+		Identity:         a.identity,
 		FailureThrottle:  a.failures,
 		Logger:           log,
 		AllowCIDRs:       cfg.AllowCIDRs,
@@ -252,6 +256,19 @@ func externalAuth(cfg *config) *bridge.ExternalAuth {
 		return nil
 	}
 	return bridge.NewExternalAuth(cfg.OAuthIssuer, cfg.OAuthJWKSURL)
+}
+
+// jwks lists the public identity keys for /.well-known/jwks.json.
+func (a *app) jwks(ctx context.Context) ([]json.RawMessage, error) {
+	keys, err := a.store.PublicIdentityKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]json.RawMessage, len(keys))
+	for i, k := range keys {
+		out[i] = k.Public
+	}
+	return out, nil
 }
 
 // restore brings back the tenants the database marks active, then reports ready.
@@ -340,6 +357,9 @@ func (a *app) setPublicURL(ln net.Listener) {
 	if a.runtime != nil {
 		a.runtime.SetPublicURL(a.publicURL) // resource URLs in OAuth metadata and 401s
 	}
+	if a.identity != nil {
+		a.identity.SetIssuer(a.publicURL)
+	}
 }
 
 // serve answers HTTP on ln until ctx ends, then shuts down in order: stop
@@ -361,6 +381,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	var bgWG sync.WaitGroup
 	bgWG.Go(func() { a.runtime.Run(bg) })
+	bgWG.Go(func() { a.identity.Run(bg) })
 	bgWG.Go(func() {
 		a.store.Listen(bg, listeners{a.runtime, a.rest}, a.cfg.ResyncInterval, func(err error) {
 			a.log.Warn("lost the tenant change listener; reconnecting, then resyncing", "err", err)
@@ -432,6 +453,7 @@ func (a *app) close() {
 func (a *app) handler(self *selfMCP) http.Handler {
 	s := api.New(api.Options{
 		Store:       tokenRevocations{a.store, a.runtime},
+		JWKS:        a.jwks,
 		Runtime:     a.runtime,
 		Spec:        a.runtime,
 		Calls:       a.calls,

@@ -37,6 +37,8 @@ export async function settingsTab(t) {
   const refresh = num('refresh_interval_s', s.refresh_interval_s, { min: 0, max: 86400, placeholder: '300 (default)' });
   const fwd = h('input', { name: 'forward_headers', value: (s.forward_headers || []).join(', '), placeholder: 'X-Request-Id, X-User-Id' });
   const origins = h('input', { name: 'cors_origins', value: (s.cors_origins || []).join(', '), placeholder: 'https://app.example.com' });
+  const idOn = h('input', { name: 'identity_assertion', type: 'checkbox', checked: !!s.identity_assertion });
+  const idHeader = h('input', { name: 'identity_header', value: (s.identity_assertion && s.identity_assertion.header) || '', placeholder: 'X-Portico-Identity' });
   const listing = h('select', { name: 'listing' },
     h('option', { value: 'full' }, 'Full: descriptions and output schemas as the document has them (default)'),
     h('option', { value: 'lean' }, 'Lean: first paragraph of each description, no output schemas, plus describe_tool'));
@@ -46,7 +48,7 @@ export async function settingsTab(t) {
 
   // PUT /settings replaces every setting: keep the ones this form does not
   // edit (rate limits, response cap, URIs, tool mode) as they are.
-  const edited = ['route_maps', 'names', 'upstream_timeout_ms', 'max_concurrency', 'refresh_interval_s', 'forward_headers', 'cors_origins', 'listing'];
+  const edited = ['route_maps', 'names', 'upstream_timeout_ms', 'max_concurrency', 'refresh_interval_s', 'forward_headers', 'cors_origins', 'listing', 'identity_assertion'];
   const collect = () => {
     const out = { ...s };
     for (const k of edited) delete out[k];
@@ -67,6 +69,7 @@ export async function settingsTab(t) {
     const os = origins.value.split(/[\s,]+/).filter(Boolean);
     if (os.length) out.cors_origins = os;
     if (listing.value === 'lean') out.listing = 'lean';
+    if (idOn.checked) out.identity_assertion = idHeader.value.trim() ? { header: idHeader.value.trim() } : {};
     return out;
   };
   const form = h('form', { class: 'stack' },
@@ -89,7 +92,9 @@ export async function settingsTab(t) {
         field('Max concurrent calls', conc, 'Per tenant. Empty = server default.'),
         field('Refresh interval (s)', refresh, 'How often Portico re-fetches the spec: 30–86400. Empty = default.'),
         field('Forward headers', fwd, 'Headers copied from the agent\'s MCP request to your service, comma-separated.'),
-        field('Browser origins (CORS)', origins, 'Web apps that may call the MCP endpoint from a browser, e.g. https://app.example.com (exact origins, comma-separated; no * ). Empty = none.'))),
+        field('Browser origins (CORS)', origins, 'Web apps that may call the MCP endpoint from a browser, e.g. https://app.example.com (exact origins, comma-separated; no * ). Empty = none.'),
+        field('Signed caller identity', idOn, 'Every call to your service carries a 60-second JWT signed by Portico naming the caller (keys at /.well-known/jwks.json; see docs/security.md).'),
+        field('Identity header', idHeader, 'Header that carries it. Empty = X-Portico-Identity.'))),
     msg,
     h('div', { class: 'actions sticky' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save settings')));
   form.addEventListener('submit', async e => {

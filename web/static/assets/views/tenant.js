@@ -140,38 +140,77 @@ async function accessTab(t) {
       form);
   }
 
+  const testResult = h('div', { role: 'status', 'aria-live': 'polite' }); // kept across redraws
   async function drawCreds() {
     let list;
     try { list = (await api.get(`/tenants/${id}/credentials`)).credentials; } catch (e) { credsBox.replaceChildren(errorBox(e, 'Could not load credentials')); return; }
     const name = h('input', { name: 'cred_name', required: true, value: list.length ? '' : 'upstream', autocomplete: 'off' });
-    const type = h('select', { name: 'cred_type' }, ['bearer', 'header', 'basic', 'query'].map(x => h('option', { value: x }, x)));
+    const type = h('select', { name: 'cred_type' }, ['bearer', 'header', 'basic', 'query', 'oauth2_client_credentials'].map(x => h('option', { value: x }, x)));
     const header = h('input', { name: 'cred_header', placeholder: 'X-API-Key' });
     const value = h('input', { name: 'cred_value', type: 'password', required: true, autocomplete: 'new-password' });
-    const form = h('form', { class: 'inline-form' }, field('Name', name), field('Type', type), field('Header / parameter', header), field('Value (write-only)', value), h('button', { type: 'submit', class: 'btn primary' }, 'Save'));
-    const setFor = c => { name.value = c.name; type.value = c.type; header.value = c.header || ''; value.value = ''; value.focus(); };
+    // OAuth2 client credentials: where and as whom Portico asks for tokens.
+    const tokenURL = h('input', { name: 'cred_token_url', type: 'url', placeholder: 'https://idp.example.com/oauth/token' });
+    const clientID = h('input', { name: 'cred_client_id', autocomplete: 'off' });
+    const scopes = h('input', { name: 'cred_scopes', placeholder: 'read write' });
+    const audience = h('input', { name: 'cred_audience', placeholder: 'optional' });
+    const method = h('select', { name: 'cred_auth_method' }, ['client_secret_basic', 'client_secret_post'].map(x => h('option', { value: x }, x)));
+    const oauth = h('div', { class: 'inline-form', hidden: true }, field('Token URL', tokenURL), field('Client id', clientID), field('Scopes (space-separated)', scopes), field('Audience', audience), field('Client authentication', method));
+    const valueField = field('Value (write-only)', value);
+    const valueLabel = valueField.querySelector('label');
+    const showOAuth = () => {
+      const on = type.value === 'oauth2_client_credentials';
+      oauth.hidden = !on; tokenURL.required = on; clientID.required = on;
+      valueLabel.textContent = on ? 'Client secret (write-only)' : 'Value (write-only)';
+    };
+    type.addEventListener('change', showOAuth);
+    const form = h('form', { class: 'stack' }, h('div', { class: 'inline-form' }, field('Name', name), field('Type', type), field('Header / parameter', header), valueField, h('button', { type: 'submit', class: 'btn primary' }, 'Save')), oauth);
+    const setFor = c => {
+      name.value = c.name; type.value = c.type; header.value = c.header || ''; value.value = '';
+      tokenURL.value = c.token_url || ''; clientID.value = c.client_id || ''; scopes.value = (c.scopes || []).join(' ');
+      audience.value = c.audience || ''; method.value = c.auth_method || 'client_secret_basic';
+      showOAuth(); value.focus();
+    };
     form.addEventListener('submit', async e => {
       e.preventDefault();
       const body = { type: type.value, value: value.value };
       if (header.value.trim()) body.header = header.value.trim();
+      if (type.value === 'oauth2_client_credentials') {
+        body.token_url = tokenURL.value.trim(); body.client_id = clientID.value.trim();
+        const sc = scopes.value.trim().split(/\s+/).filter(Boolean);
+        if (sc.length) body.scopes = sc;
+        if (audience.value.trim()) body.audience = audience.value.trim();
+        body.auth_method = method.value;
+      }
       try { await api.put(`/tenants/${id}/credentials/${enc(name.value.trim())}`, body); toast(`Credential ${name.value.trim()} saved.`); drawCreds(); }
       catch (err) { form.append(errorBox(err, 'Could not save the credential')); }
       finally { value.value = ''; }
     });
+    // Test connection: ask the token endpoint for a token with the stored credential.
+    const testCred = async c => {
+      testResult.replaceChildren(h('p', { class: 'muted' }, `Testing ${c.name}…`));
+      try {
+        const r = await api.post(`/tenants/${id}/credentials/${enc(c.name)}/test`);
+        testResult.replaceChildren(r.ok
+          ? h('p', { class: 'ok' }, `${c.name}: the token endpoint issued a ${r.token_type || ''} token` + (r.expires_in ? ` valid for ${r.expires_in} s.` : '.'))
+          : errorBox({ message: r.error }, `${c.name}: no token`));
+      } catch (err) { testResult.replaceChildren(errorBox(err, `Could not test ${c.name}`)); }
+    };
     credsBox.replaceChildren(
       list.length ? table([
         { label: 'Name', render: c => h('code', {}, c.name) },
         { label: 'Type', key: 'type' },
-        { label: 'Header', render: c => c.header || '—' },
+        { label: 'Details', render: c => c.token_url ? h('span', {}, h('code', {}, c.client_id), ' at ', h('code', {}, c.token_url)) : (c.header || '—') },
         { label: 'Value', render: () => h('span', { class: 'muted' }, '•••••• (write-only)') },
         { label: 'Updated', render: c => fmtTime(c.updated_at) },
         { label: 'Actions', render: c => h('span', { class: 'row' },
+          c.type === 'oauth2_client_credentials' ? h('button', { type: 'button', class: 'btn small', 'aria-label': `Test connection of credential ${c.name}`, onclick: () => testCred(c) }, 'Test connection') : '',
           h('button', { type: 'button', class: 'btn small', 'aria-label': `Replace credential ${c.name}`, onclick: () => setFor(c) }, 'Replace'),
           h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Delete credential ${c.name}`, onclick: async () => {
             if (!await confirm({ title: `Delete credential ${c.name}?`, body: 'Calls that need it will fail until you set it again.', ok: 'Delete', danger: true })) return;
             try { await api.del(`/tenants/${id}/credentials/${enc(c.name)}`); toast('Credential deleted.'); drawCreds(); } catch (e) { toast(e.message, 'error'); }
           } }, 'Delete')) },
       ], list, { caption: 'Credentials', class: 'creds' }) : h('p', { class: 'muted' }, 'No credentials. Add one if your service needs a key or token.'),
-      form);
+      testResult, form);
   }
   drawTokens(); drawCreds();
   return h('div', { class: 'stack' },
