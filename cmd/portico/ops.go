@@ -124,7 +124,11 @@ func cmdTenant(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintf(stderr, "tenant %s exists (%s, %s)\n", t.Name, t.ID, t.Status)
 	}
 	if *activate && t.Status != string(tenant.StatusActive) {
-		if err := c.do(ctx, "POST", "/api/v1/tenants/"+t.ID+"/activate", nil, t); err != nil {
+		fmt.Fprintf(stderr, "activating %s: waiting for Portico to download, parse, convert, store and serve its spec\n", t.Name)
+		stop := c.watchProgress(ctx, t.ID, "activate", stderr)
+		err := c.do(ctx, "POST", "/api/v1/tenants/"+t.ID+"/activate", nil, t)
+		stop()
+		if err != nil {
 			return err
 		}
 	}

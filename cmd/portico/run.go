@@ -161,7 +161,8 @@ type app struct {
 	pool      *pgxpool.Pool
 	store     *tenant.Store
 	runtime   *bridge.Runtime
-	calls     *bridge.CallLog // recent tool calls of this replica, for the dashboard
+	calls     *bridge.CallLog       // recent tool calls of this replica, for the dashboard
+	progress  *tenant.ProgressBoard // running activations and refreshes of every replica
 	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
@@ -190,7 +191,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		pool.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, calls: bridge.NewCallLog(1000)}
+	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, calls: bridge.NewCallLog(1000), progress: tenant.NewProgressBoard()}
 	a.store = tenant.NewStore(pool, sealer)
 	a.failures = api.NewFailureThrottle(api.RateLimit(cfg.AuthFailureRate), cfg.TrustProxy)
 	a.runtime = bridge.New(a.store, bridge.Config{
@@ -213,6 +214,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		TokenRate:        bridge.RateLimit(cfg.MCPTokenRate),
 		Metrics:          tel.bridge,
 		Calls:            a.calls,
+		Progress:         a.announceProgress,
 		Breaker:          bridge.BreakerConfig{Failures: cfg.BreakerFailures, CoolDown: cfg.BreakerCoolDown, Disabled: cfg.BreakerOff},
 		TokenCache:       bridge.TokenCacheConfig{TTL: cfg.TokenCacheTTL, MaxStale: cfg.TokenCacheStale},
 		ExternalAuth:     externalAuth(cfg),
@@ -340,7 +342,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	var bgWG sync.WaitGroup
 	bgWG.Go(func() { a.runtime.Run(bg) })
 	bgWG.Go(func() {
-		a.store.Listen(bg, listeners{a.runtime, a.rest}, a.cfg.ResyncInterval, func(err error) {
+		a.store.Listen(bg, listeners{a.runtime, a.rest, a.progress}, a.cfg.ResyncInterval, func(err error) {
 			a.log.Warn("lost the tenant change listener; reconnecting, then resyncing", "err", err)
 		})
 	})
@@ -413,6 +415,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		Runtime:     a.runtime,
 		Spec:        a.runtime,
 		Calls:       a.calls,
+		Progress:    a.progress,
 		MCP:         a.runtime.Handler(),
 		Previewer:   a.runtime,
 		ReadyChecks: a.readyChecks(),
@@ -448,6 +451,17 @@ func (a *app) oauthServer() *api.OAuthOptions {
 		return nil
 	}
 	return &api.OAuthOptions{Store: a.store, Fetch: a.runtime.GuardedClient(5 * time.Second), Forget: a.runtime.ForgetToken}
+}
+
+// announceProgress shows a phase of an activation or refresh this replica
+// runs on its own board at once, and tells the others through Postgres.
+func (a *app) announceProgress(p tenant.Progress) {
+	a.progress.Set(p)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := a.store.NotifyProgress(ctx, p); err != nil {
+		a.log.Debug("could not announce progress to other replicas", "tenant", p.TenantID, "err", err)
+	}
 }
 
 // listeners fans tenant change notifications out to each listener in turn:
