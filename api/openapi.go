@@ -467,6 +467,11 @@ func schemas() obj {
 			"error":      str("Why the work failed (never a secret)."),
 			"started_at": timeStr,
 			"at":         obj{"type": "string", "format": "date-time", "description": "When this phase began, or when the work ended."},
+			"steps": arrayOf(object([]string{"phase", "at"}, obj{
+				"phase":  obj{"type": "string"},
+				"detail": obj{"type": "string"},
+				"at":     timeStr,
+			})),
 		}),
 		"AuditPage": object([]string{"audit"}, obj{
 			"audit":       arrayOf(ref("AuditEntry")),

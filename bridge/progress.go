@@ -47,6 +47,7 @@ func (t *tracker) phase(ph, detail string) {
 		return
 	}
 	t.p.Phase, t.p.Detail, t.p.At = ph, detail, time.Now()
+	t.p.Steps = append(t.p.Steps[:len(t.p.Steps):len(t.p.Steps)], tenant.ProgressStep{Phase: ph, Detail: detail, At: t.p.At})
 	t.report(t.p)
 }
 

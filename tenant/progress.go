@@ -35,6 +35,16 @@ type Progress struct {
 	Error     string    `json:"error,omitempty"`  // the failure, a sentence that never holds a secret
 	StartedAt time.Time `json:"started_at"`
 	At        time.Time `json:"at"` // when this phase began, or when the work ended
+	// Steps are the phases begun so far, in order, so a client that polls
+	// now and then still sees each one with its time.
+	Steps []ProgressStep `json:"steps"`
+}
+
+// ProgressStep is one phase of a Progress: when it began and what it did.
+type ProgressStep struct {
+	Phase  string    `json:"phase"`
+	Detail string    `json:"detail,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // progressKind is the Change kind progress travels under on ChangeChannel.
