@@ -63,8 +63,8 @@ func (pw *progressWatch) get(ctx context.Context) (tenant.Progress, bool) {
 	return *out.Progress, true
 }
 
-// poll prints the phase the board shows, once, with the time since the work
-// began. Phases that ran between two polls are not printed (they were fast).
+// poll prints each phase the board shows that is not printed yet, with
+// the time since the work began, then the end of the work.
 func (pw *progressWatch) poll(ctx context.Context) {
 	p, ok := pw.get(ctx)
 	if !ok || p.Op != pw.op || p.StartedAt.Equal(pw.old) {
@@ -72,21 +72,19 @@ func (pw *progressWatch) poll(ctx context.Context) {
 	}
 	pw.mu.Lock()
 	defer pw.mu.Unlock()
-	key := p.Phase
-	if p.Done {
-		key = "done"
+	since := func(t time.Time) time.Duration { return t.Sub(p.StartedAt).Round(10 * time.Millisecond) }
+	for _, st := range p.Steps {
+		if !pw.seen[st.Phase] {
+			pw.seen[st.Phase] = true
+			fmt.Fprintf(pw.w, "%s: %-8s %s (at %s)\n", pw.op, st.Phase, st.Detail, since(st.At))
+		}
 	}
-	if pw.seen[key] {
-		return
-	}
-	pw.seen[key] = true
-	elapsed := p.At.Sub(p.StartedAt).Round(10 * time.Millisecond)
-	switch {
-	case p.Done && p.Error != "":
-		fmt.Fprintf(pw.w, "%s: failed in %s: %s\n", pw.op, elapsed, p.Error)
-	case p.Done:
-		fmt.Fprintf(pw.w, "%s: done in %s: %s\n", pw.op, elapsed, p.Detail)
-	default:
-		fmt.Fprintf(pw.w, "%s: %-8s %s (at %s)\n", pw.op, p.Phase, p.Detail, elapsed)
+	if p.Done && !pw.seen["done"] {
+		pw.seen["done"] = true
+		if p.Error != "" {
+			fmt.Fprintf(pw.w, "%s: failed after %s: %s\n", pw.op, since(p.At), p.Error)
+		} else {
+			fmt.Fprintf(pw.w, "%s: done in %s: %s\n", pw.op, since(p.At), p.Detail)
+		}
 	}
 }
