@@ -19,11 +19,11 @@ export function progressView(p, op) {
     h('ol', { class: 'phases' }, PHASES.map(ph => {
       const i = steps.findIndex(s => s.phase === ph);
       const s = at(ph);
-      const state = !s ? 'todo' : (i === steps.length - 1 && !(p && p.done)) ? 'now' : (p && p.error && i === steps.length - 1) ? 'failed' : 'done';
+      const state = !s ? (p && p.done ? 'skipped' : 'todo') : (i === steps.length - 1 && !(p && p.done)) ? 'now' : (p && p.error && i === steps.length - 1) ? 'failed' : 'done';
       const took = s && end(i) ? ms(end(i) - new Date(s.at)) : '';
       return h('li', { class: `phase ${state}`, dataset: { phase: ph }, 'aria-current': state === 'now' ? 'step' : null },
         h('span', { class: 'ph-name' }, ph), ' ',
-        h('span', { class: 'ph-state' }, state === 'todo' ? 'to come' : state === 'now' ? 'running…' : state === 'failed' ? 'failed' : `done${took ? ' in ' + took : ''}`),
+        h('span', { class: 'ph-state' }, state === 'todo' ? 'to come' : state === 'skipped' ? (p.error ? 'not run' : 'not needed') : state === 'now' ? 'running…' : state === 'failed' ? 'failed' : `done${took ? ' in ' + took : ''}`),
         s && s.detail ? h('span', { class: 'ph-detail small muted' }, s.detail) : null);
     })),
     p && p.done ? h('p', { class: p.error ? 'bad small' : 'ok small' }, p.error ? `Failed: ${p.error}` : `Done in ${ms(new Date(p.at) - new Date(p.started_at))}${p.detail ? ': ' + p.detail : ''}.`) : null);
