@@ -640,19 +640,19 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	var spec tenant.SpecVersion
 	var ops []*Operation
 	var report *tenant.ConversionReport
+	cached := false // converted from a stored version
 	switch v := status.ServingVersion; {
 	case prev != nil && !prev.closed && v > 0 && prev.spec.Version == v && prev.convKey == convKey(prev.spec.SHA256, t.Settings):
 		spec, ops, report = prev.spec, prev.list, prev.report // versions never change: no load, no conversion
 	case conv != nil && v > 0 && conv.spec.Version == v && conv.key == convKey(conv.spec.SHA256, t.Settings):
 		spec, ops, report = conv.spec, conv.ops, conv.report
 	case v > 0:
-		tr := trackerFrom(ctx)
-		tr.phase(tenant.PhaseDownload, fmt.Sprintf("nothing to download: version %d is in the spec cache", v))
+		cached = true
+		trackerFrom(ctx).phase(tenant.PhaseDownload, fmt.Sprintf("nothing to download: version %d is in the spec cache", v))
 		spec, err = r.store.Spec(ctx, t.ID, v)
 		if err != nil {
 			return nil, 0, fmt.Errorf("load cached spec: %w", err)
 		}
-		defer tr.phase(tenant.PhaseStore, fmt.Sprintf("nothing to store: serving stored version %d", v))
 		if share := r.share.Load(); share != nil && spec.SHA256 != "" {
 			c, err := share.convert(ctx, r, convKey(spec.SHA256, t.Settings), spec.Raw, t)
 			if err != nil {
@@ -688,6 +688,9 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 			return nil, 0, fmt.Errorf("store spec version: %w", err)
 		}
 		ops, report = c.Operations, &c.Report
+	}
+	if cached {
+		trackerFrom(ctx).phase(tenant.PhaseStore, fmt.Sprintf("nothing to store: serving stored version %d", spec.Version))
 	}
 	key := convKey(spec.SHA256, t.Settings)
 	spec.Raw, spec.Diff = nil, nil // not needed once converted

@@ -80,6 +80,20 @@ func TestActivationProgress(t *testing.T) {
 		b, _ := json.Marshal(got.Progress)
 		t.Errorf("second replica's progress = %s, want a finished activation with every phase", b)
 	}
+	// Activating again converts the stored version: nothing to download
+	// or store, and every phase still reported, in order.
+	a.do(t, "POST", "/api/v1/tenants/"+id+"/deactivate", nil, 200, nil)
+	a.do(t, "POST", "/api/v1/tenants/"+id+"/activate", nil, 200, nil)
+	a.do(t, "GET", "/api/v1/tenants/"+id+"/progress", nil, 200, &got)
+	var again []string
+	for _, s := range got.Progress.Steps {
+		again = append(again, s.Phase+": "+s.Detail)
+	}
+	wantAgain := []string{"download: nothing to download: version 1 is in the spec cache", "parse: 1.5 KB, 3 operations",
+		"convert: operations to tools", "store: nothing to store: serving stored version 1", "serve: 3 tools, resources and templates"}
+	if !got.Progress.Done || strings.Join(again, "\n") != strings.Join(wantAgain, "\n") {
+		t.Errorf("second activation's steps:\n%s\nwant:\n%s", strings.Join(again, "\n"), strings.Join(wantAgain, "\n"))
+	}
 	// A key in the spec URL's query is never shown.
 	if pj, _ := json.Marshal(got.Progress); strings.Contains(string(pj), "s3cret") || strings.Contains(stderr.String(), "s3cret") {
 		t.Errorf("progress shows the spec URL's query: %s\n%s", pj, stderr.String())
