@@ -311,6 +311,32 @@ func TestEndpointsSuccess(t *testing.T) {
 			wantStatus: 422,
 			wantBody:   `{"error":{"code":"invalid_input","message":"2 fields are invalid: cursor must be the next_cursor of a previous page; since must be an RFC 3339 time such as 2026-01-02T15:04:05Z","details":{"fields":[{"field":"cursor","problem":"must be the next_cursor of a previous page"},{"field":"since","problem":"must be an RFC 3339 time such as 2026-01-02T15:04:05Z"}]}}}`,
 		},
+		{
+			name: "audit by actor, named for people", method: "GET", path: "/api/v1/tenants/t1/audit?actor=user:u1", key: t1ReadKey,
+			store: &fakeStore{
+				AuditFn: func(_ context.Context, q tenant.AuditQuery) ([]tenant.AuditEntry, error) {
+					return []tenant.AuditEntry{{ID: 2, TenantID: "t1", Actor: "user:u1", Action: "tenant.update", CreatedAt: t0}},
+						check("query", q, tenant.AuditQuery{TenantID: "t1", Limit: 100, Actor: "user:u1"})
+				},
+				ActorNamesFn: func(_ context.Context, es []tenant.AuditEntry) (map[string]string, error) {
+					return map[string]string{"user:u1": "ada@example.test"}, check("entries", len(es), 1)
+				},
+			},
+			wantStatus: 200,
+			wantBody:   `{"audit":[{"id":2,"tenant_id":"t1","actor":"user:u1","action":"tenant.update","created_at":"2026-11-01T12:00:00Z","actor_name":"ada@example.test"}]}`,
+		},
+		{
+			name: "audit: an actor that is not one names the parameter", method: "GET", path: "/api/v1/tenants/t1/audit?actor=%3Cscript%3E", key: t1ReadKey,
+			wantStatus: 422,
+			wantBody:   `{"error":{"code":"invalid_input","message":"1 field is invalid: actor must be an actor of the log, such as \"user:ID\", \"apikey:ID\", \"system\" or \"oauth:CLIENT\" (the actor field of an entry)","details":{"fields":[{"field":"actor","problem":"must be an actor of the log, such as \"user:ID\", \"apikey:ID\", \"system\" or \"oauth:CLIENT\" (the actor field of an entry)"}]}}}`,
+		},
+		{
+			name: "progress: none running", method: "GET", path: "/api/v1/tenants/t1/progress", key: t1ReadKey,
+			store: &fakeStore{TenantFn: func(_ context.Context, id string) (*tenant.Tenant, error) {
+				return &tenant.Tenant{ID: id}, nil
+			}},
+			wantStatus: 200, wantBody: `{"progress":null}`,
+		},
 		{name: "healthz", method: "GET", path: "/healthz", wantStatus: 200, wantBody: `{"status":"ok"}`},
 		{name: "readyz", method: "GET", path: "/readyz", wantStatus: 200, wantBody: `{"status":"ready","checks":{"ready":"ok"}}`},
 	}

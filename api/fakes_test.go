@@ -32,6 +32,7 @@ type fakeStore struct {
 	APIKeysFn          func(ctx context.Context, tenantID string) ([]tenant.APIKey, error)
 	RevokeAPIKeyFn     func(ctx context.Context, tenantID, keyID, actor string) error
 	VerifyAPIKeyFn     func(ctx context.Context, secret string) (tenant.APIKey, error)
+	ActorNamesFn       func(ctx context.Context, entries []tenant.AuditEntry) (map[string]string, error)
 	AuditFn            func(ctx context.Context, q tenant.AuditQuery) ([]tenant.AuditEntry, error)
 	PingFn             func(ctx context.Context) error
 	fakeAccounts
@@ -153,6 +154,13 @@ func (f *fakeStore) AuditPage(ctx context.Context, q tenant.AuditQuery) ([]tenan
 		return nil, unexpected("AuditPage")
 	}
 	return f.AuditFn(ctx, q)
+}
+
+func (f *fakeStore) ActorNames(ctx context.Context, entries []tenant.AuditEntry) (map[string]string, error) {
+	if f.ActorNamesFn == nil {
+		return map[string]string{}, nil
+	}
+	return f.ActorNamesFn(ctx, entries)
 }
 
 func (f *fakeStore) Ping(ctx context.Context) error {

@@ -101,6 +101,7 @@ func openAPIDocument() map[string]any {
 		{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
 		{"name": "action", "in": "query", "schema": str(`Only this action (e.g. auth.login_failed), or every action with this prefix when it ends in "." (auth.).`)},
 		{"name": "since", "in": "query", "schema": obj{"type": "string", "format": "date-time", "description": "Only entries from this time."}},
+		{"name": "actor", "in": "query", "schema": str(`Only entries by this actor (the actor field of an entry, e.g. user:<id> or apikey:<id>); user:<id> also matches that user's API keys.`)},
 		{"name": "cursor", "in": "query", "schema": str("The next_cursor of the previous page.")},
 	}
 	noContent := resp("Done.", nil)
@@ -208,6 +209,9 @@ func openAPIDocument() map[string]any {
 					{"name": "since", "in": "query", "schema": obj{"type": "string", "format": "date-time", "description": "Only calls from this time (at most 24 h back)."}},
 					{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000, "default": 200}}},
 				nil, "200", resp("Calls.", ref("CallList")), "422")},
+			"/tenants/{id}/progress": obj{"get": op("getProgress",
+				"Where a running activation or spec refresh stands (phases download, parse, convert, store, serve), whichever replica runs it; kept for a minute after it ends. progress is null when nothing runs. Poll it while POST /activate or /spec/refresh is in flight.", "tenants",
+				[]obj{id}, nil, "200", resp("Progress.", ref("ProgressAnswer")))},
 			"/api-keys": obj{
 				"get": op("listAdminAPIKeys", "List admin API keys (admin keys only).", "api-keys", nil, nil,
 					"200", resp("API keys.", listOf("api_keys", "APIKey"))),
@@ -507,6 +511,24 @@ func schemas() obj {
 			"expires_at":  timeStr,
 			"memberships": arrayOf(ref("Member")),
 		}),
+		"ProgressAnswer": object([]string{"progress"}, obj{
+			"progress": obj{"oneOf": []obj{{"type": "null"}, ref("Progress")}},
+		}),
+		"Progress": object([]string{"tenant_id", "op", "phase", "done", "started_at", "at"}, obj{
+			"tenant_id":  str("Tenant id."),
+			"op":         obj{"type": "string", "enum": []string{"activate", "refresh"}},
+			"phase":      obj{"type": "string", "enum": []string{"download", "parse", "convert", "store", "serve"}},
+			"detail":     str("What the phase is doing, e.g. the document's size and operation count."),
+			"done":       obj{"type": "boolean", "description": "The work ended; error says whether it failed."},
+			"error":      str("Why the work failed (never a secret)."),
+			"started_at": timeStr,
+			"at":         obj{"type": "string", "format": "date-time", "description": "When this phase began, or when the work ended."},
+			"steps": arrayOf(object([]string{"phase", "at"}, obj{
+				"phase":  obj{"type": "string"},
+				"detail": obj{"type": "string"},
+				"at":     timeStr,
+			})),
+		}),
 		"AuditPage": object([]string{"audit"}, obj{
 			"audit":       arrayOf(ref("AuditEntry")),
 			"next_cursor": str("Present when there may be more: pass it as ?cursor= for the next (older) page."),
@@ -515,6 +537,7 @@ func schemas() obj {
 			"id":         obj{"type": "integer"},
 			"tenant_id":  str("Tenant id."),
 			"actor":      str("Who, e.g. apikey:<key id> or user:<user id>."),
+			"actor_name": str("Who, for people: the user's email, the API key's name (absent when unknown)."),
 			"source":     str("The client address the change came from."),
 			"action":     str("What, e.g. tenant.update."),
 			"details":    obj{"type": "object"},

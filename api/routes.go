@@ -89,6 +89,7 @@ func (s *Server) routes(o Options) {
 	t.GET("/tools", handleToolList(rt), owned...)
 	t.GET("/audit", handleAuditList(st, tenantFromPath), owned...)
 	t.GET("/calls", handleCallList(st, o.Calls), owned...)
+	t.GET("/progress", handleProgress(st, o.Progress), owned...)
 
 	sp := o.Spec
 	t.GET("/spec", handleSpecStatus(sp), owned...)

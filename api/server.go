@@ -77,6 +77,10 @@ type Options struct {
 	// answers with empty lists.
 	Calls Calls
 
+	// Progress serves GET /tenants/{id}/progress: where a running activation
+	// or spec refresh stands, whichever replica runs it. Nil answers none.
+	Progress ProgressReader
+
 	// MCP serves the tenant data plane; it is mounted at /t/{id}/mcp for every
 	// method (Streamable HTTP uses GET, POST and DELETE). Nil leaves it out.
 	MCP http.Handler
@@ -170,7 +174,7 @@ type Server struct {
 // too. With Resync it makes Server a tenant.Listener; cmd feeds it the same
 // notifications as the MCP runtime.
 func (s *Server) TenantChanged(c tenant.Change) {
-	if s != nil && c.Kind != "token" {
+	if s != nil && c.Kind != "token" && !c.IsProgress() {
 		s.limits.forget(c.TenantID)
 	}
 }

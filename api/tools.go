@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -18,6 +19,7 @@ type toolLister interface {
 
 type auditReader interface {
 	AuditPage(ctx context.Context, q tenant.AuditQuery) ([]tenant.AuditEntry, error)
+	ActorNames(ctx context.Context, entries []tenant.AuditEntry) (map[string]string, error)
 }
 
 // handleToolList shows what agents see right now. The runtime only knows
@@ -49,7 +51,7 @@ func operatorLog(echo.Context) string { return "" }
 func handleAuditList(store auditReader, logOf func(echo.Context) string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := logOf(c)
-		q := tenant.AuditQuery{TenantID: id, Limit: defaultAuditLimit, Action: c.QueryParam("action")}
+		q := tenant.AuditQuery{TenantID: id, Limit: defaultAuditLimit, Action: c.QueryParam("action"), Actor: c.QueryParam("actor")}
 		var inv tenant.InvalidError
 		if s := c.QueryParam("limit"); s != "" {
 			n, err := strconv.Atoi(s)
@@ -75,6 +77,11 @@ func handleAuditList(store auditReader, logOf func(echo.Context) string) echo.Ha
 		if len(q.Action) > 100 {
 			inv.Add("action", "must be at most 100 characters")
 		}
+		if len(q.Actor) > 200 {
+			inv.Add("actor", "must be at most 200 characters")
+		} else if q.Actor != "" && !validActor(q.Actor) {
+			inv.Add("actor", `must be an actor of the log, such as "user:ID", "apikey:ID", "system" or "oauth:CLIENT" (the actor field of an entry)`)
+		}
 		if err := inv.Err(); err != nil {
 			return err
 		}
@@ -83,10 +90,37 @@ func handleAuditList(store auditReader, logOf func(echo.Context) string) echo.Ha
 			return explain(fmt.Errorf("read audit log %q: %w", id, err),
 				tenant.ErrNotFound, "tenant %s was not found", id)
 		}
+		names, err := store.ActorNames(c.Request().Context(), entries)
+		if err != nil {
+			return fmt.Errorf("name audit actors of %q: %w", id, err)
+		}
+		for i := range entries {
+			entries[i].ActorName = names[entries[i].Actor]
+		}
 		out := map[string]any{"audit": nonNil(entries)}
 		if len(entries) == q.Limit {
 			out["next_cursor"] = strconv.FormatInt(entries[len(entries)-1].ID, 10)
 		}
 		return c.JSON(http.StatusOK, out)
 	}
+}
+
+// validActor reports whether s looks like an audit actor: one to two
+// "kind:id" parts joined by "/", or a bare word such as "system".
+func validActor(s string) bool {
+	parts := strings.Split(s, "/")
+	if len(parts) > 2 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" {
+			return false
+		}
+		for _, r := range p {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(":-_.@+", r)) {
+				return false
+			}
+		}
+	}
+	return true
 }

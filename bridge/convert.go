@@ -30,6 +30,9 @@ type Options struct {
 	Listing string
 	// Logger receives libopenapi's own diagnostics. Nil discards them.
 	Logger *slog.Logger
+	// Parsed, when set, is called once the document is parsed, before its
+	// operations are converted (for progress reports).
+	Parsed func()
 }
 
 // ErrNotOpenAPI matches the error Convert returns for bytes that are not an
@@ -40,6 +43,12 @@ type notOpenAPIError struct{ reason string }
 
 func (e *notOpenAPIError) Error() string        { return "not an OpenAPI document: " + e.reason }
 func (e *notOpenAPIError) Is(target error) bool { return target == ErrNotOpenAPI }
+
+func (c *converter) parsed() {
+	if c.opts.Parsed != nil {
+		c.opts.Parsed()
+	}
+}
 
 // Convert turns an OpenAPI 3.0/3.1 or Swagger 2.0 document into operations.
 // It never rejects a document because of examples or defaults that disagree
@@ -94,6 +103,7 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 		}
 		c.buildWarnings(err)
 		c.oas30 = true
+		c.parsed()
 		c.fromV2(&m.Model)
 	case datamodel.OAS3, datamodel.OAS31, datamodel.OAS32:
 		m, err := doc.BuildV3Model()
@@ -102,6 +112,7 @@ func Convert(spec []byte, opts Options) (*Conversion, error) {
 		}
 		c.buildWarnings(err)
 		c.oas30 = info.SpecFormat == datamodel.OAS3
+		c.parsed()
 		c.fromV3(&m.Model)
 	default:
 		return nil, &notOpenAPIError{"no openapi or swagger version field"}

@@ -44,7 +44,18 @@ func (r *Runtime) Refresh(ctx context.Context, id, actor string) (tenant.Refresh
 }
 
 // refreshLocked does one refresh while holding the tenant's refresh lock.
-func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (tenant.RefreshResult, error) {
+func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (res tenant.RefreshResult, err error) {
+	ctx, tr := r.track(ctx, t.ID, "refresh")
+	defer func() {
+		switch {
+		case err != nil:
+			tr.done(err, "")
+		case res.Changed:
+			tr.done(nil, fmt.Sprintf("serving version %d", res.Version))
+		default:
+			tr.done(nil, fmt.Sprintf("unchanged: still version %d", res.Version))
+		}
+	}()
 	t0 := time.Now()
 	prev, err := r.store.LatestSpecInfo(ctx, t.ID)
 	havePrev := err == nil
@@ -62,6 +73,7 @@ func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (tenant.R
 		}
 		return tenant.RefreshResult{}, err
 	}
+	tr.phase(tenant.PhaseDownload, auditableSpecURL(t.SpecURL))
 	fctx, cancel := context.WithTimeout(ctx, r.opts.SpecFetchTimeout)
 	f, err := fetchSpec(fctx, r.fetch, t.SpecURL, r.opts.MaxSpecBytes, cond)
 	cancel()
@@ -82,7 +94,8 @@ func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (tenant.R
 	tConverted := time.Now()
 	var before []*Operation
 	if havePrev {
-		before, err = r.operationsOf(ctx, t, prev)
+		// The previous version's conversion, for the diff, is not a phase of its own.
+		before, err = r.operationsOf(withTracker(ctx, nil), t, prev)
 		if err != nil {
 			// The previous version no longer converts (e.g. settings changed
 			// since); diff against nothing rather than fail the refresh.
@@ -91,6 +104,7 @@ func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (tenant.R
 	}
 	diff := Diff(before, conv.Operations)
 	tDiffed := time.Now()
+	tr.phase(tenant.PhaseStore, fmt.Sprintf("%s, %d added, %d removed, %d changed", sizeOf(len(f.raw)), len(diff.Added), len(diff.Removed), len(diff.Changed)))
 	stored, added, err := r.store.AddSpecVersion(ctx, t.ID, tenant.SpecVersion{
 		SHA256: f.sha256, ETag: f.etag, LastModified: f.lastModified, Raw: f.raw,
 		ToolCount: len(conv.Operations), Warnings: conv.Warnings, Diff: &diff,
@@ -103,6 +117,7 @@ func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (tenant.R
 	}
 	stored.Raw = nil
 	tStored := time.Now()
+	tr.phase(tenant.PhaseServe, fmt.Sprintf("%d tools, resources and templates", len(conv.Operations)))
 	r.swapIn(ctx, t.ID, &preconverted{spec: stored, key: convKey(stored.SHA256, t.Settings), ops: conv.Operations, report: &conv.Report})
 	r.log.Debug("spec refresh timings", "tenant", t.ID, "fetch", tFetched.Sub(t0), "convert", tConverted.Sub(tFetched),
 		"diff", tDiffed.Sub(tConverted), "store", tStored.Sub(tDiffed), "swap", time.Since(tStored))

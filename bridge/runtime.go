@@ -126,6 +126,10 @@ type Config struct {
 	// server of tenant endpoints (issuer = the public URL): the protected
 	// resource metadata names it. Ignored when ExternalAuth is set.
 	AuthorizationServer bool
+	// Progress, when set, hears the phases of each activation and spec
+	// refresh this replica runs (download, parse, convert, store, serve)
+	// while they run; cmd passes them on to every replica.
+	Progress func(tenant.Progress)
 }
 
 func (o *Config) setDefaults() {
@@ -349,8 +353,10 @@ func (r *Runtime) Activate(ctx context.Context, id, actor string) (*tenant.Tenan
 	if !tenant.CanTransition(t.Status, tenant.StatusActive) {
 		return nil, &tenant.TransitionError{From: t.Status, To: tenant.StatusActive}
 	}
+	ctx, tr := r.track(ctx, id, "activate")
 	l, err := r.start(ctx, t)
 	if err != nil {
+		tr.done(err, "")
 		var ae *tenant.ActivationError
 		if !errors.As(err, &ae) {
 			return nil, fmt.Errorf("activate tenant %s: %w", id, err)
@@ -364,10 +370,12 @@ func (r *Runtime) Activate(ctx context.Context, id, actor string) (*tenant.Tenan
 	t, err = r.store.SetStatus(ctx, id, tenant.StatusActive, "", actor)
 	if err != nil {
 		l.close()
+		tr.done(err, "")
 		return nil, fmt.Errorf("activate tenant %s: %w", id, err)
 	}
 	l.state.Load().tenant = t
 	r.register(l)
+	tr.done(nil, fmt.Sprintf("serving %d tools, resources and templates", len(l.state.Load().list)))
 	r.log.Info("tenant activated", "tenant", id, "operations", len(l.state.Load().list))
 	return t, nil
 }
@@ -430,7 +438,7 @@ func (r *Runtime) Tools(_ context.Context, id string) ([]tenant.Tool, error) {
 	for _, op := range st.list {
 		out = append(out, tenant.Tool{
 			Name: op.Name, Title: op.Title, Kind: op.Kind, Method: op.Method, Path: op.Path, URI: op.URI,
-			Description: op.Description, InputSchema: op.InputSchema, OutputSchema: op.OutputSchema,
+			Description: op.Description, Tags: op.Tags, InputSchema: op.InputSchema, OutputSchema: op.OutputSchema,
 		})
 	}
 	return out, nil
@@ -620,6 +628,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 		}),
 	}
 	l.server.AddReceivingMiddleware(l.serveFromState)
+	trackerFrom(ctx).phase(tenant.PhaseServe, fmt.Sprintf("%d tools, resources and templates", len(st.list)))
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	r.opts.Metrics.breakerState(t.ID, breakerClosed, false)
 	if err := r.apply(l, st); err != nil {
@@ -644,12 +653,15 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	var spec tenant.SpecVersion
 	var ops []*Operation
 	var report *tenant.ConversionReport
+	cached := false // converted from a stored version
 	switch v := status.ServingVersion; {
 	case prev != nil && !prev.closed && v > 0 && prev.spec.Version == v && prev.convKey == convKey(prev.spec.SHA256, t.Settings):
 		spec, ops, report = prev.spec, prev.base, prev.report // versions never change: no load, no conversion
 	case conv != nil && v > 0 && conv.spec.Version == v && conv.key == convKey(conv.spec.SHA256, t.Settings):
 		spec, ops, report = conv.spec, conv.ops, conv.report
 	case v > 0:
+		cached = true
+		trackerFrom(ctx).phase(tenant.PhaseDownload, fmt.Sprintf("nothing to download: version %d is in the spec cache", v))
 		spec, err = r.store.Spec(ctx, t.ID, v)
 		if err != nil {
 			return nil, 0, fmt.Errorf("load cached spec: %w", err)
@@ -670,6 +682,8 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	case !fetchIfMissing:
 		return nil, 0, fmt.Errorf("load cached spec: %w", tenant.ErrNotFound)
 	default:
+		tr := trackerFrom(ctx)
+		tr.phase(tenant.PhaseDownload, auditableSpecURL(t.SpecURL))
 		f, ferr := fetchSpec(ctx, r.fetch, t.SpecURL, r.opts.MaxSpecBytes, nil)
 		if ferr != nil {
 			return nil, 0, ferr
@@ -678,6 +692,7 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 		if cerr != nil {
 			return nil, 0, cerr
 		}
+		tr.phase(tenant.PhaseStore, fmt.Sprintf("%s as a new spec version", sizeOf(len(f.raw))))
 		spec, _, err = r.store.AddSpecVersion(ctx, t.ID, tenant.SpecVersion{
 			SHA256: f.sha256, ETag: f.etag, LastModified: f.lastModified, Raw: f.raw,
 			ToolCount: len(c.Operations), Warnings: c.Warnings,
@@ -686,6 +701,9 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 			return nil, 0, fmt.Errorf("store spec version: %w", err)
 		}
 		ops, report = c.Operations, &c.Report
+	}
+	if cached {
+		trackerFrom(ctx).phase(tenant.PhaseStore, fmt.Sprintf("nothing to store: serving stored version %d", spec.Version))
 	}
 	key := convKey(spec.SHA256, t.Settings)
 	spec.Raw, spec.Diff = nil, nil // not needed once converted
@@ -848,7 +866,17 @@ func (r *Runtime) convertSpec(ctx context.Context, raw []byte, t *tenant.Tenant)
 	}
 	defer release()
 	r.converted.Add(1)
-	conv, err := Convert(raw, Options{RouteMaps: t.Settings.RouteMaps, Names: t.Settings.Names, URIs: t.Settings.URIs, Listing: t.Settings.ListingMode(), Logger: r.log})
+	tr := trackerFrom(ctx)
+	if n > 0 {
+		tr.phase(tenant.PhaseParse, fmt.Sprintf("%s, %d operations", sizeOf(len(raw)), n))
+	} else {
+		tr.phase(tenant.PhaseParse, sizeOf(len(raw)))
+	}
+	var parsed func()
+	if tr != nil {
+		parsed = func() { tr.phase(tenant.PhaseConvert, "operations to tools") }
+	}
+	conv, err := Convert(raw, Options{RouteMaps: t.Settings.RouteMaps, Names: t.Settings.Names, URIs: t.Settings.URIs, Listing: t.Settings.ListingMode(), Logger: r.log, Parsed: parsed})
 	if err != nil {
 		return nil, &tenant.ActivationError{Code: "spec_invalid", Field: "spec_url",
 			Reason: "the document at spec_url " + t.SpecURL + " could not be converted: " + err.Error()}

@@ -48,6 +48,9 @@ func (q *syncQueue) take() (string, bool) {
 // (tenant.Listener): the tenant is reconciled in the background. A revoked
 // token ends the long-lived streams it opened on this replica at once.
 func (r *Runtime) TenantChanged(c tenant.Change) {
+	if c.IsProgress() {
+		return // nothing to apply
+	}
 	if c.Kind == "session_ended" {
 		r.sessionEnded(c.Ref)
 		return

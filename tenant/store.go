@@ -181,8 +181,9 @@ func (s *Store) AuditPage(ctx context.Context, q AuditQuery) ([]AuditEntry, erro
 		WHERE tenant_id = $1 AND id < $2
 		  AND ($3::timestamptz IS NULL OR created_at >= $3)
 		  AND ($4 = '' OR action = $4 OR (right($4, 1) = '.' AND left(action, length($4)) = $4))
+		  AND ($6 = '' OR actor = $6 OR starts_with(actor, $6 || '/') OR right(actor, length($6) + 1) = '/' || $6)
 		ORDER BY id DESC
-		LIMIT $5`, q.TenantID, before, since, q.Action, limit)
+		LIMIT $5`, q.TenantID, before, since, q.Action, limit, q.Actor)
 	if err != nil {
 		return nil, dbErr("read audit log", err)
 	}
@@ -195,6 +196,80 @@ func (s *Store) AuditPage(ctx context.Context, q AuditQuery) ([]AuditEntry, erro
 		return nil, dbErr("read audit log", err)
 	}
 	return entries, nil
+}
+
+// ActorNames names the actors of entries for people: "user:ID" by the
+// user's email, "apikey:ID" by the key's name, "user:ID/apikey:ID" by both,
+// "system" as Portico itself. Actors it cannot name (a deleted key) are
+// left out. The names are read in two queries, whatever the number of
+// entries.
+func (s *Store) ActorNames(ctx context.Context, entries []AuditEntry) (map[string]string, error) {
+	users, keys := map[string]bool{}, map[string]bool{}
+	for _, e := range entries {
+		for part := range strings.SplitSeq(e.Actor, "/") {
+			if id, ok := strings.CutPrefix(part, "user:"); ok {
+				users[id] = true
+			} else if id, ok := strings.CutPrefix(part, "apikey:"); ok {
+				keys[id] = true
+			}
+		}
+	}
+	emails, err := s.namesOf(ctx, `SELECT id, email FROM users WHERE id = ANY ($1)`, users)
+	if err != nil {
+		return nil, err
+	}
+	keyNames, err := s.namesOf(ctx, `SELECT id, name FROM api_keys WHERE id = ANY ($1)`, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		if _, done := out[e.Actor]; done {
+			continue
+		}
+		var parts []string
+		named := true
+		for part := range strings.SplitSeq(e.Actor, "/") {
+			switch {
+			case part == "system":
+				parts = append(parts, "Portico")
+			case strings.HasPrefix(part, "user:") && emails[strings.TrimPrefix(part, "user:")] != "":
+				parts = append(parts, emails[strings.TrimPrefix(part, "user:")])
+			case strings.HasPrefix(part, "apikey:") && keyNames[strings.TrimPrefix(part, "apikey:")] != "":
+				parts = append(parts, "API key “"+keyNames[strings.TrimPrefix(part, "apikey:")]+"”")
+			default:
+				named = false
+			}
+		}
+		if named && len(parts) > 0 {
+			out[e.Actor] = strings.Join(parts, " with ")
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) namesOf(ctx context.Context, query string, ids map[string]bool) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list := make([]string, 0, len(ids))
+	for id := range ids {
+		list = append(list, id)
+	}
+	rows, err := s.pool.Query(ctx, query, list)
+	if err != nil {
+		return nil, dbErr("name audit actors", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, dbErr("name audit actors", err)
+		}
+		out[id] = name
+	}
+	return out, dbErr("name audit actors", rows.Err())
 }
 
 // Ping reports whether Postgres answers, for readiness probes.

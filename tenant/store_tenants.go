@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -144,18 +145,25 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, p TenantPatch, acto
 		if err := next.validate(); err != nil {
 			return err
 		}
-		changed := map[string]any{}
+		// Each changed field is named with its new value (settings: the
+		// word "changed"), and "changes" holds the field-by-field diff, a
+		// setting at a time, for people reading the log.
+		changed, diff := map[string]any{}, map[string]any{}
 		if next.Name != cur.Name {
 			changed["name"] = next.Name
+			diff["name"] = fromTo(cur.Name, next.Name)
 		}
 		if next.BaseURL != cur.BaseURL {
 			changed["base_url"] = auditURL(next.BaseURL)
+			diff["base_url"] = fromTo(auditURL(cur.BaseURL), auditURL(next.BaseURL))
 		}
 		if next.SpecURL != cur.SpecURL {
 			changed["spec_url"] = auditURL(next.SpecURL)
+			diff["spec_url"] = fromTo(auditURL(cur.SpecURL), auditURL(next.SpecURL))
 		}
 		if !jsonEqual(next.Settings, cur.Settings) {
 			changed["settings"] = "changed"
+			settingsDiff(diff, cur.Settings, next.Settings)
 		}
 		if len(changed) == 0 {
 			out = cur
@@ -170,6 +178,7 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, p TenantPatch, acto
 		if err != nil {
 			return dbErr("", err)
 		}
+		changed["changes"] = diff
 		return audit(ctx, tx, id, actor, "tenant.update", changed)
 	})
 	if err != nil {
@@ -302,5 +311,38 @@ func (s *Store) RotateKeys(ctx context.Context, actor string) (int, error) {
 		if n == 0 {
 			return total, nil
 		}
+	}
+}
+
+func fromTo(from, to any) map[string]any { return map[string]any{"from": from, "to": to} }
+
+// settingsDiff adds to diff each setting that differs between a and b, as
+// "settings.<key>" with its old and new JSON value (absent: null).
+func settingsDiff(diff map[string]any, a, b Settings) {
+	var ma, mb map[string]json.RawMessage
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if json.Unmarshal(ja, &ma) != nil || json.Unmarshal(jb, &mb) != nil {
+		return
+	}
+	keys := map[string]bool{}
+	for k := range ma {
+		keys[k] = true
+	}
+	for k := range mb {
+		keys[k] = true
+	}
+	for k := range keys {
+		if string(ma[k]) == string(mb[k]) {
+			continue
+		}
+		var from, to any
+		if ma[k] != nil {
+			_ = json.Unmarshal(ma[k], &from)
+		}
+		if mb[k] != nil {
+			_ = json.Unmarshal(mb[k], &to)
+		}
+		diff["settings."+k] = fromTo(from, to)
 	}
 }

@@ -740,6 +740,9 @@ type AuditEntry struct {
 	Action    string         `json:"action"`
 	Details   map[string]any `json:"details,omitempty"`
 	CreatedAt time.Time      `json:"created_at"`
+	// ActorName is who Actor is, for people: a user's email, an API key's
+	// name (see Store.ActorNames); empty when unknown.
+	ActorName string `json:"actor_name,omitempty"`
 }
 
 // AuditQuery selects a page of one audit log, newest first.
@@ -748,6 +751,7 @@ type AuditQuery struct {
 	Before   int64     // cursor: only entries with a smaller ID; 0 = from the newest
 	Since    time.Time // only entries at or after this time; zero = no bound
 	Action   string    // an exact action, or a prefix ending in "." ("auth.")
+	Actor    string    // an exact actor ("user:ID", "apikey:ID"); also matches that user's keys ("user:ID/apikey:…") and a key used by its user
 	Limit    int       // 1-1000; 0 = 100
 }
 
@@ -814,6 +818,7 @@ type Tool struct {
 	Path         string          `json:"path"`
 	URI          string          `json:"uri,omitempty"` // resources and templates
 	Description  string          `json:"description"`
+	Tags         []string        `json:"tags,omitempty"` // the operation's OpenAPI tags
 	InputSchema  json.RawMessage `json:"input_schema,omitempty"`
 	OutputSchema json.RawMessage `json:"output_schema,omitempty"`
 }

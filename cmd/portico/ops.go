@@ -111,8 +111,11 @@ func cmdTenantRegister(ctx context.Context, args []string, getenv func(string) s
 		fmt.Fprintf(stderr, "tenant %s exists (%s, %s)\n", t.Name, t.ID, t.Status)
 	}
 	if *activate && t.Status != tenant.StatusActive {
-		fmt.Fprintf(stderr, "activating tenant %s: fetching and converting %s\n", t.Name, t.SpecURL)
-		if t, err = c.Activate(ctx, t.ID); err != nil {
+		fmt.Fprintf(stderr, "activating %s: waiting for Portico to download, parse, convert, store and serve its spec\n", t.Name)
+		stop := watchProgress(ctx, c, t.ID, "activate", stderr)
+		t, err = c.Activate(ctx, t.ID)
+		stop()
+		if err != nil {
 			return err
 		}
 	}

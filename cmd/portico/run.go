@@ -184,8 +184,9 @@ type app struct {
 	pool      *pgxpool.Pool
 	store     *tenant.Store
 	runtime   *bridge.Runtime
-	identity  *bridge.Identity // signs the caller identity assertions of upstream calls
-	calls     *bridge.CallLog  // recent tool calls of this replica, for the dashboard
+	identity  *bridge.Identity      // signs the caller identity assertions of upstream calls
+	calls     *bridge.CallLog       // recent tool calls of this replica, for the dashboard
+	progress  *tenant.ProgressBoard // running activations and refreshes of every replica
 	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
@@ -214,7 +215,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		pool.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, calls: bridge.NewCallLog(1000)}
+	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, calls: bridge.NewCallLog(1000), progress: tenant.NewProgressBoard()}
 	a.store = tenant.NewStore(pool, sealer)
 	a.failures = api.NewFailureThrottle(api.RateLimit(cfg.AuthFailureRate), cfg.TrustProxy)
 	a.identity = bridge.NewIdentity(cfg.PublicURL, a.store, cfg.identityKeyPolicy(), log)
@@ -239,6 +240,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		TokenRate:        bridge.RateLimit(cfg.MCPTokenRate),
 		Metrics:          tel.bridge,
 		Calls:            a.calls,
+		Progress:         a.announceProgress,
 		Breaker:          bridge.BreakerConfig{Failures: cfg.BreakerFailures, CoolDown: cfg.BreakerCoolDown, Disabled: cfg.BreakerOff},
 		TokenCache:       bridge.TokenCacheConfig{TTL: cfg.TokenCacheTTL, MaxStale: cfg.TokenCacheStale},
 		ExternalAuth:     externalAuth(cfg),
@@ -383,7 +385,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	bgWG.Go(func() { a.runtime.Run(bg) })
 	bgWG.Go(func() { a.identity.Run(bg) })
 	bgWG.Go(func() {
-		a.store.Listen(bg, listeners{a.runtime, a.rest}, a.cfg.ResyncInterval, func(err error) {
+		a.store.Listen(bg, listeners{a.runtime, a.rest, a.progress}, a.cfg.ResyncInterval, func(err error) {
 			a.log.Warn("lost the tenant change listener; reconnecting, then resyncing", "err", err)
 		})
 	})
@@ -457,6 +459,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		Runtime:     a.runtime,
 		Spec:        a.runtime,
 		Calls:       a.calls,
+		Progress:    a.progress,
 		MCP:         a.runtime.Handler(),
 		Previewer:   a.runtime,
 		ReadyChecks: a.readyChecks(),
@@ -493,6 +496,17 @@ func (a *app) oauthServer() *api.OAuthOptions {
 		return nil
 	}
 	return &api.OAuthOptions{Store: a.store, Fetch: a.runtime.GuardedClient(5 * time.Second), Forget: a.runtime.ForgetToken}
+}
+
+// announceProgress shows a phase of an activation or refresh this replica
+// runs on its own board at once, and tells the others through Postgres.
+func (a *app) announceProgress(p tenant.Progress) {
+	a.progress.Set(p)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := a.store.NotifyProgress(ctx, p); err != nil {
+		a.log.Debug("could not announce progress to other replicas", "tenant", p.TenantID, "err", err)
+	}
 }
 
 // listeners fans tenant change notifications out to each listener in turn:

@@ -63,3 +63,17 @@ function draw(bins, t0, step, { width, height, a, b }) {
     s('text', { x: m.l, y: height - 6, class: 'axis' }, fmtT(t0)),
     s('text', { x: m.l + W, y: height - 6, class: 'axis', 'text-anchor': 'end' }, fmtT(t1)));
 }
+
+// sparkline draws 24 hourly {calls, errors} as tiny bars (errors in red),
+// labelled with its totals for screen readers.
+export function sparkline(hours, { width = 120, height = 28 } = {}) {
+  const max = Math.max(1, ...hours.map(x => x.calls));
+  const bw = width / hours.length;
+  const total = hours.reduce((k, x) => k + x.calls, 0), errs = hours.reduce((k, x) => k + x.errors, 0);
+  const y = n => height - (n / max) * (height - 2);
+  return s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'spark', role: 'img', 'aria-label': `${total} calls and ${errs} errors over 24 hours` },
+    s('line', { x1: 0, x2: width, y1: height - 0.5, y2: height - 0.5, class: 'grid' }),
+    hours.map((x, i) => [
+      x.calls ? s('rect', { x: i * bw + 0.5, y: y(x.calls), width: Math.max(1, bw - 1), height: height - y(x.calls), class: 'bar' }) : null,
+      x.errors ? s('rect', { x: i * bw + 0.5, y: y(x.errors), width: Math.max(1, bw - 1), height: height - y(x.errors), class: 'bar err' }) : null]));
+}

@@ -1,13 +1,12 @@
 // Activity: recent calls (filtered by tool and status on the server) with a
 // latency/throughput chart, and the audit log.
 import { h, loading, errorBox, unavailable, empty, table, fmtTime, ms } from '../ui.js';
-import { api, enc } from '../api.js';
+import { auditSection } from './audit.js';
 import { calls as loadCalls } from '../data.js';
 import { callChart, bucketChart } from '../chart.js';
 
 export async function activityTab(t) {
   const callsBox = h('div', {}, loading('Loading calls…'));
-  const auditBox = h('div', {}, loading('Loading the audit log…'));
   (async () => {
     let r;
     try { r = await loadCalls(t.id, '?limit=1000'); } catch (e) { callsBox.replaceChildren(errorBox(e, 'Could not load calls')); return; }
@@ -51,18 +50,7 @@ export async function activityTab(t) {
     await draw();
     callsBox.replaceChildren(h('div', { class: 'row filters' }, toolSel, statusSel), scope, view);
   })();
-  (async () => {
-    try {
-      const list = (await api.get(`/tenants/${enc(t.id)}/audit?limit=200`)).audit;
-      auditBox.replaceChildren(list.length ? table([
-        { label: 'When', render: a => fmtTime(a.created_at) },
-        { label: 'Who', render: a => h('code', {}, a.actor) },
-        { label: 'What', render: a => h('code', {}, a.action) },
-        { label: 'Details', render: a => a.details ? h('code', { class: 'small' }, JSON.stringify(a.details)) : '—' },
-      ], list, { caption: 'Audit log' }) : empty('No changes recorded yet.'));
-    } catch (e) { auditBox.replaceChildren(errorBox(e, 'Could not load the audit log')); }
-  })();
   return h('div', { class: 'stack' },
     h('section', { class: 'card stack' }, h('h2', {}, 'Recent calls'), callsBox),
-    h('section', { class: 'card stack' }, h('h2', {}, 'Audit log'), auditBox));
+    auditSection(t));
 }

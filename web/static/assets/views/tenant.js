@@ -9,6 +9,7 @@ import { versionsTab } from './versions.js';
 import { activityTab } from './activity.js';
 import { grantsSection } from './grants.js';
 import { reportView } from '../report.js';
+import { watch, follow } from '../progress.js';
 
 const TABS = [['overview', 'Overview'], ['tools', 'Tools'], ['access', 'Tokens & credentials'], ['settings', 'Settings'], ['versions', 'Spec versions'], ['activity', 'Activity']];
 
@@ -22,12 +23,15 @@ export async function tenantView(id, tab, rest) {
   const base = `/tenants/${enc(t.id)}`;
   const panel = h('div', { class: 'tab-body' });
   const reload = () => go(location.pathname);
+  const work = h('div', { class: 'tenant-progress', 'aria-live': 'polite' });
+  follow(t.id, work);
   const root = h('section', { class: 'tenant' },
     h('p', { class: 'crumbs' }, link('/', 'Tenants'), ' / '),
     h('div', { class: 'page-head' },
       h('h1', {}, t.name), badge(t.status), lifecycleButton(t, reload)),
     t.status === 'failed' && t.status_reason ? errorBox({ message: t.status_reason, hint: 'Fix the cause (service URL, spec, credentials), then activate again.' }, 'Activation failed') : null,
     t.status === 'suspended' ? errorBox({ message: t.status_reason || 'An operator suspended this tenant.' }, 'Suspended') : null,
+    work,
     h('nav', { class: 'tabs', 'aria-label': 'Tenant sections' },
       TABS.map(([k, label]) => h('a', { href: k === 'overview' ? base : `${base}/${k}`, 'data-link': true, class: 'tab', 'aria-current': k === tab ? 'page' : null }, label))),
     panel);
@@ -53,11 +57,14 @@ function lifecycleButton(t, reload) {
   }
   if (t.status === 'suspended') return null;
   const out = h('span', { class: 'lifecycle' });
+  const phases = h('div', { class: 'activation-progress', 'aria-live': 'polite' });
   const btn = h('button', { type: 'button', class: 'btn primary', onclick: async () => {
     if (!await confirm({ title: `Activate ${t.name}?`, body: `Portico will fetch the spec and start serving ${t.mcp_url} to agents with a valid token.`, ok: 'Activate' })) return;
     btn.disabled = true; btn.textContent = 'Activating…';
-    try { await api.post(`/tenants/${enc(t.id)}/activate`); toast(`${t.name} is live.`); reload(); }
-    catch (e) { btn.disabled = false; btn.textContent = 'Activate'; out.after(errorBox(e, 'Activation failed')); }
+    out.closest('.page-head')?.after(phases);
+    const stop = await watch(t.id, 'activate', phases);
+    try { await api.post(`/tenants/${enc(t.id)}/activate`).finally(stop); toast(`${t.name} is live.`); reload(); }
+    catch (e) { btn.disabled = false; btn.textContent = 'Activate'; phases.after(errorBox(e, 'Activation failed')); }
   } }, 'Activate');
   out.append(btn);
   return out;
@@ -72,8 +79,7 @@ function overviewTab(t, reload) {
   return h('div', { class: 'stack' },
     h('div', { class: 'card stack' },
       kv('MCP URL', h('code', { class: 'mcp-url' }, t.mcp_url), copyButton(t.mcp_url, 'Copy URL')),
-      kv('Base URL', h('code', {}, t.base_url)),
-      kv('Spec URL', h('code', {}, t.spec_url)),
+      urlEditor(t, reload),
       kv('Spec version', t.spec_version ? `v${t.spec_version}` : 'none yet (fetched on activation)'),
       kv('Created', fmtTime(t.created_at)), kv('Updated', `${fmtTime(t.updated_at)} (${ago(t.updated_at)})`)),
     reportCard(t),
@@ -83,6 +89,50 @@ function overviewTab(t, reload) {
       h('p', { class: 'muted' }, 'Replace <your MCP token> with a token from ', link(`/tenants/${enc(t.id)}/access`, 'Tokens & credentials'), '.'),
       snippetTabs(t.name, t.mcp_url, '<your MCP token>')),
     h('div', { class: 'card stack danger-zone' }, h('h2', {}, 'Danger zone'), del));
+}
+
+// urlEditor shows the base and spec URLs with an Edit button that turns
+// them into a form; saving sends PATCH /tenants/{id}, so the server's checks
+// (a URL, an address Portico may reach) apply, and its field errors show.
+function urlEditor(t, reload) {
+  const box = h('div', { class: 'urls stack' });
+  const view = () => {
+    const edit = h('button', { type: 'button', class: 'btn small', 'aria-label': 'Edit the base URL and spec URL' }, 'Edit');
+    edit.addEventListener('click', form);
+    box.replaceChildren(
+      h('div', { class: 'kv' }, h('span', {}, 'Base URL'), h('code', { class: 'base-url' }, t.base_url), edit),
+      h('div', { class: 'kv' }, h('span', {}, 'Spec URL'), h('code', { class: 'spec-url' }, t.spec_url)));
+  };
+  const form = () => {
+    const base = h('input', { name: 'base_url', type: 'url', required: true, value: t.base_url, autocomplete: 'off', spellcheck: 'false' });
+    const spec = h('input', { name: 'spec_url', type: 'url', value: t.spec_url, autocomplete: 'off', spellcheck: 'false' });
+    const msg = h('div', { 'aria-live': 'polite' });
+    const f = h('form', { class: 'stack url-form', novalidate: true, 'aria-label': 'Service URLs' },
+      field('Base URL', base, 'Where Portico sends tool calls.'),
+      field('Spec URL', spec, 'The OpenAPI document. Leave empty for the base URL + /openapi.json.'),
+      msg,
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: view }, 'Cancel'), h('button', { type: 'submit', class: 'btn primary' }, 'Save URLs')));
+    f.addEventListener('submit', async e => {
+      e.preventDefault();
+      const patch = {};
+      if (base.value.trim() !== t.base_url) patch.base_url = base.value.trim();
+      if (spec.value.trim() !== t.spec_url) patch.spec_url = spec.value.trim();
+      if (!Object.keys(patch).length) { view(); return; }
+      for (const i of [base, spec]) i.removeAttribute('aria-invalid');
+      try {
+        Object.assign(t, await api.patch(`/tenants/${enc(t.id)}`, patch));
+        toast(t.status === 'active' ? 'URLs saved; the tenant serves from them now.' : 'URLs saved.');
+        view();
+      } catch (err) {
+        for (const fp of err.fields || []) { const i = fp.field === 'spec_url' ? spec : fp.field === 'base_url' ? base : null; if (i) i.setAttribute('aria-invalid', 'true'); }
+        msg.replaceChildren(errorBox(err, 'Could not save the URLs'));
+      }
+    });
+    box.replaceChildren(f);
+    base.focus();
+  };
+  view();
+  return box;
 }
 
 // reportCard loads the conformance report of the spec version the tenant

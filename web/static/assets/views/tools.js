@@ -6,6 +6,8 @@ import { tools as loadTools } from '../data.js';
 import { schemaView, schemaForm } from '../schema.js';
 import { mcpCall } from '../mcp.js';
 import { costByName, costView, tokens } from '../report.js';
+import { search } from '../search.js';
+import { markdown, plain } from '../markdown.js';
 
 export async function toolsTab(t, name) {
   let r;
@@ -27,31 +29,44 @@ export async function toolsTab(t, name) {
   const cost = costByName(report && report.cost);
   const sort = h('select', { 'aria-label': 'Sort' },
     h('option', { value: '' }, 'Document order'), h('option', { value: 'cost' }, 'Costliest first'), h('option', { value: 'name' }, 'By name'));
-  const q = h('input', { type: 'search', placeholder: 'Search name, path, description', 'aria-label': 'Search tools', autocomplete: 'off' });
+  const q = h('input', { type: 'search', placeholder: 'Search name, tag, path, description', 'aria-label': 'Search tools', autocomplete: 'off' });
   const kind = h('select', { 'aria-label': 'Kind' }, h('option', { value: '' }, 'All kinds'), ['tool', 'resource', 'resource_template'].map(k => h('option', { value: k }, k.replace('_', ' '))));
-  const list = h('ul', { class: 'toollist' });
+  const tagged = r.tools.some(x => x.tags && x.tags.length);
+  const group = h('select', { 'aria-label': 'Group' }, h('option', { value: 'tag' }, 'Grouped by tag'), h('option', { value: '' }, 'One list'));
+  if (!tagged) group.value = '';
+  const list = h('div', { class: 'toolgroups' });
   const count = h('p', { class: 'muted small', 'aria-live': 'polite' });
+  const tok = x => (x.kind === 'tool' && cost.has(x.name) ? cost.get(x.name).tokens : -1);
+  const row = x => h('li', {},
+    h('a', { href: `/tenants/${enc(t.id)}/tools/${enc(x.name)}`, 'data-link': true, class: 'toolrow' },
+      h('span', { class: 'name mono' }, x.name),
+      h('span', { class: `kind k-${x.kind}` }, x.kind.replace('_', ' ')),
+      h('span', { class: `method m-${x.method}` }, x.method),
+      h('code', { class: 'path' }, x.path),
+      h('span', { class: 'cost small muted', title: cost.has(x.name) ? `${cost.get(x.name).bytes} bytes in tools/list` : '' }, tok(x) >= 0 ? `~${tokens(tok(x))} tok` : ''),
+      h('span', { class: 'desc' }, plain(x.description))));
   const draw = () => {
-    const needle = q.value.trim().toLowerCase();
-    const shown = r.tools.filter(x => (!kind.value || x.kind === kind.value) &&
-      (!needle || [x.name, x.path, x.description, x.method].join(' ').toLowerCase().includes(needle)));
-    const tok = x => (x.kind === 'tool' && cost.has(x.name) ? cost.get(x.name).tokens : -1);
+    const needle = q.value.trim();
+    const shown = search(r.tools.filter(x => !kind.value || x.kind === kind.value), needle);
     if (sort.value === 'cost') shown.sort((a, b) => tok(b) - tok(a));
     else if (sort.value === 'name') shown.sort((a, b) => a.name.localeCompare(b.name));
-    count.textContent = `${shown.length} of ${r.tools.length}`;
-    list.replaceChildren(...shown.map(x => h('li', {},
-      h('a', { href: `/tenants/${enc(t.id)}/tools/${enc(x.name)}`, 'data-link': true, class: 'toolrow' },
-        h('span', { class: 'name mono' }, x.name),
-        h('span', { class: `kind k-${x.kind}` }, x.kind.replace('_', ' ')),
-        h('span', { class: `method m-${x.method}` }, x.method),
-        h('code', { class: 'path' }, x.path),
-        h('span', { class: 'cost small muted', title: cost.has(x.name) ? `${cost.get(x.name).bytes} bytes in tools/list` : '' }, tok(x) >= 0 ? `~${tokens(tok(x))} tok` : ''),
-        h('span', { class: 'desc' }, (x.description || '').split('\n')[0])))));
-    if (!shown.length) list.replaceChildren(h('li', { class: 'muted' }, 'Nothing matches.'));
+    count.textContent = needle ? `${shown.length} of ${r.tools.length}, best match first` : `${shown.length} of ${r.tools.length}`;
+    if (!shown.length) { list.replaceChildren(h('p', { class: 'muted' }, 'Nothing matches.')); return; }
+    // Groups are for browsing; a search answers in one ranked list.
+    if (group.value !== 'tag' || needle || sort.value) { list.replaceChildren(h('ul', { class: 'toollist' }, shown.map(row))); return; }
+    const groups = new Map();
+    for (const x of shown) {
+      const tags = x.tags && x.tags.length ? x.tags : ['Untagged'];
+      for (const tg of tags) { if (!groups.has(tg)) groups.set(tg, []); groups.get(tg).push(x); }
+    }
+    const big = shown.length > 60;
+    list.replaceChildren(...[...groups].map(([tg, xs]) => h('details', { class: 'toolgroup', open: !big, dataset: { tag: tg } },
+      h('summary', {}, h('span', { class: 'tag-name' }, tg), ' ', h('span', { class: 'count' }, `${xs.length} ${xs.length === 1 ? 'tool' : 'tools'}`)),
+      h('ul', { class: 'toollist' }, xs.map(row)))));
   };
-  q.addEventListener('input', draw); kind.addEventListener('change', draw); sort.addEventListener('change', draw);
+  q.addEventListener('input', draw); kind.addEventListener('change', draw); sort.addEventListener('change', draw); group.addEventListener('change', draw);
   draw();
-  return h('div', { class: 'stack' }, report ? costView(report.cost) : null, h('div', { class: 'row filters' }, q, kind, sort, count), list);
+  return h('div', { class: 'stack' }, report ? costView(report.cost) : null, h('div', { class: 'row filters' }, q, kind, tagged ? group : null, sort, count), list);
 }
 
 function toolDetail(t, tool) {
@@ -61,7 +76,8 @@ function toolDetail(t, tool) {
     h('div', { class: 'card stack' },
       h('h2', { class: 'mono' }, tool.name),
       h('p', {}, h('span', { class: `kind k-${tool.kind}` }, tool.kind.replace('_', ' ')), ' ', h('span', { class: `method m-${tool.method}` }, tool.method), ' ', h('code', {}, tool.path), tool.uri ? [' → ', h('code', {}, tool.uri)] : null),
-      h('p', { class: 'prewrap' }, tool.description)),
+      tool.tags && tool.tags.length ? h('p', { class: 'tags' }, tool.tags.map(tg => h('span', { class: 'tag' }, tg))) : null,
+      h('div', { class: 'description' }, markdown(tool.description))),
     h('div', { class: 'grid2 wide' },
       h('section', { class: 'card stack' }, h('h3', {}, 'Input'), schemaView(input), rawSchema(input)),
       h('section', { class: 'card stack' }, h('h3', {}, 'Output'), tool.output_schema ? [schemaView(tool.output_schema), rawSchema(tool.output_schema)] : h('p', { class: 'muted' }, 'The spec declares no JSON object result; agents get the response as text.'))),

@@ -1,6 +1,7 @@
 // Spec versions: history with diffs, refresh now, pin (rollback).
 import { h, loading, errorBox, unavailable, fmtTime, ago, toast, confirm, empty } from '../ui.js';
 import { api, enc } from '../api.js';
+import { watch } from '../progress.js';
 import { specVersions } from '../data.js';
 
 export function diffView(d) {
@@ -23,11 +24,13 @@ export async function versionsTab(t) {
   const state = h('div', { 'aria-live': 'polite' });
   const list = h('div', {}, loading('Loading versions…'));
   const btn = h('button', { type: 'button', class: 'btn primary' }, 'Refresh now');
+  const phases = h('div', { class: 'refresh-progress', 'aria-live': 'polite' });
   btn.addEventListener('click', async () => {
     btn.disabled = true;
     result.replaceChildren(loading('Fetching the spec…'));
+    const stop = await watch(t.id, 'refresh', phases);
     try {
-      const r = await api.post(`/tenants/${id}/spec/refresh`);
+      const r = await api.post(`/tenants/${id}/spec/refresh`).finally(stop);
       result.replaceChildren(h('div', { class: 'card stack refresh-result' },
         h('h3', {}, r.changed ? `New version v${r.version}` : `Unchanged (still v${r.version})`),
         r.changed ? diffView(r.diff) : h('p', { class: 'muted' }, 'The service serves the same document as before.')));
@@ -82,5 +85,6 @@ export async function versionsTab(t) {
   draw();
   return h('div', { class: 'stack' },
     h('div', { class: 'card row spread' }, h('p', {}, 'Portico re-fetches the spec on its refresh interval. Refresh now to pick up a change at once.'), btn),
+    phases,
     result, state, list);
 }

@@ -1,6 +1,7 @@
 // The create-tenant wizard: name and base URL → preview (nothing stored yet)
 // → credentials → route maps → activate → MCP URL, token and client snippets.
 import { h, field, errorBox, loading, copyButton, codeBlock, go, toast, link } from '../ui.js';
+import { watch } from '../progress.js';
 import { api, enc } from '../api.js';
 import { previewView } from '../preview.js';
 import { routeMapEditor, opsOf } from '../routemaps.js';
@@ -133,12 +134,14 @@ export function wizardView() {
 
   function stepActivate() {
     const msg = h('div');
+    const phases = h('div', { class: 'activation-progress', 'aria-live': 'polite' });
     const btn = h('button', { type: 'button', class: 'btn primary' }, 'Activate');
     btn.addEventListener('click', async () => {
       btn.disabled = true;
       msg.replaceChildren(loading('Activating: fetching the spec, opening the connection pool…'));
+      const stop = await watch(st.tenant.id, 'activate', phases);
       try {
-        st.tenant = await api.post(`/tenants/${enc(st.tenant.id)}/activate`);
+        st.tenant = await api.post(`/tenants/${enc(st.tenant.id)}/activate`).finally(stop);
         const tok = await api.post(`/tenants/${enc(st.tenant.id)}/tokens`, { name: 'first agent (created by the wizard)' });
         stepDone(tok.secret);
       } catch (err) {
@@ -149,7 +152,7 @@ export function wizardView() {
     show(4, h('div', { class: 'card stack' },
       h('h2', {}, '5. Go live'),
       h('p', {}, 'Activating fetches the spec, stores it as version 1, and starts serving ', h('code', {}, st.tenant.mcp_url), '.'),
-      msg, h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: stepRouteMaps }, 'Back'), btn)));
+      phases, msg, h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: stepRouteMaps }, 'Back'), btn)));
   }
 
   // activationReport shows what the conversion of the stored spec made: the
