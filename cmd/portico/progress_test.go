@@ -34,6 +34,11 @@ func TestActivationProgress(t *testing.T) {
 	dbURL := pgtest.NewDB(t)
 	a := startPortico(t, dbURL, "PORTICO_LOG_LEVEL=warn")
 	b := startPortico(t, dbURL, "PORTICO_LOG_LEVEL=warn")
+	// Progress is heard, not read back: b must be listening before the work starts.
+	waitFor(t, 20*time.Second, "the second replica to be ready", func() bool {
+		code, _ := getStatus(t, b.url+"/readyz")
+		return code == 200
+	})
 
 	var stdout, stderr bytes.Buffer
 	env := map[string]string{"PORTICO_API_KEY": a.adminKey}

@@ -190,6 +190,7 @@ type app struct {
 	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
+	listening atomic.Bool          // the change listener has connected: this replica hears other replicas' changes
 	rest      *api.Server          // set by handler; hears tenant changes beside the runtime
 	failures  *api.FailureThrottle // failed credentials per source, shared by REST and MCP
 	metricsLn net.Listener         // PORTICO_METRICS_ADDR, when set
@@ -310,6 +311,12 @@ func (a *app) readyChecks() []api.ReadyCheck {
 			}
 			return nil
 		}},
+		{Name: "changes", Check: func(context.Context) error {
+			if !a.listening.Load() {
+				return errors.New("starting up (connecting to the change feed other replicas notify)")
+			}
+			return nil
+		}},
 		{Name: "database", Check: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
@@ -385,7 +392,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	bgWG.Go(func() { a.runtime.Run(bg) })
 	bgWG.Go(func() { a.identity.Run(bg) })
 	bgWG.Go(func() {
-		a.store.Listen(bg, listeners{a.runtime, a.rest, a.progress}, a.cfg.ResyncInterval, func(err error) {
+		a.store.Listen(bg, listeners{a.runtime, a.rest, a.progress, listenerUp{&a.listening}}, a.cfg.ResyncInterval, func(err error) {
 			a.log.Warn("lost the tenant change listener; reconnecting, then resyncing", "err", err)
 		})
 	})
@@ -528,6 +535,15 @@ func (ls listeners) Resync(ctx context.Context) {
 		}
 	}
 }
+
+// listenerUp records that the change listener connected (Resync runs after
+// each connect), so readiness waits until changes made on other replicas
+// reach this one.
+type listenerUp struct{ up *atomic.Bool }
+
+func (l listenerUp) TenantChanged(tenant.Change) {}
+
+func (l listenerUp) Resync(context.Context) { l.up.Store(true) }
 
 // tokenRevocations tells the runtime's token cache about revocations made
 // through this replica's API, so they bite at once here (other replicas
