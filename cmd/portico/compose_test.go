@@ -84,9 +84,11 @@ func TestComposeCommands(t *testing.T) {
 	p := startPorticoWith(t, dbURL, map[string]string{"PORTICO_BOOTSTRAP_ADMIN_KEY": adminKey})
 	healthEnv := func(string) string { return "" }
 	hc := svc["portico"].Healthcheck.Test[2:]
-	if err := run(context.Background(), append(hc, "--url", p.url+"/readyz"), healthEnv, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
-		t.Fatalf("portico health: %v", err)
-	}
+	// Compose runs the check on an interval until it passes: a replica is
+	// ready once its tenants are restored and its change listener is up.
+	waitFor(t, 20*time.Second, "portico health to pass", func() bool {
+		return run(context.Background(), append(hc, "--url", p.url+"/readyz"), healthEnv, &bytes.Buffer{}, &bytes.Buffer{}) == nil
+	})
 
 	// The one-shot registration, with the compose hostnames pointed at loopback.
 	cmd := svc["register-demo"].Command
