@@ -59,6 +59,7 @@ func (s *Server) routes(o Options) {
 	v1.GET("/tenants", handleTenantList(st, base), authed...)
 	v1.POST("/preview", handlePreview(o.Previewer, o.CheckUpstream, st, log), authed...)
 	v1.GET("/audit", handleAuditList(st, operatorLog), admin...)
+	v1.GET("/usage", handleDailyUsage(o.Calls), admin...)
 	v1.GET("/api-keys", handleAPIKeyList(st, adminKeys), admin...)
 	v1.POST("/api-keys", handleAPIKeyCreate(st, adminKeys), admin...)
 	v1.DELETE("/api-keys/:key_id", handleAPIKeyRevoke(st, adminKeys), admin...)
@@ -84,6 +85,7 @@ func (s *Server) routes(o Options) {
 	t.GET("/tools", handleToolList(rt), owned...)
 	t.GET("/audit", handleAuditList(st, tenantFromPath), owned...)
 	t.GET("/calls", handleCallList(st, o.Calls), owned...)
+	t.GET("/usage", handleUsage(st, o.Calls), owned...)
 
 	sp := o.Spec
 	t.GET("/spec", handleSpecStatus(sp), owned...)

@@ -72,9 +72,10 @@ type Options struct {
 	// Runtime, when it implements Spec.
 	Spec Spec
 
-	// Calls serves GET /tenants/{id}/calls (recent tool calls kept by this
-	// replica). Nil means Runtime, when it implements Calls; else the route
-	// answers with empty lists.
+	// Calls serves the call history routes (GET /tenants/{id}/calls,
+	// /tenants/{id}/usage, /usage) from the fleet-wide history. Nil means
+	// Store, when it implements Calls; else the routes answer with empty
+	// lists.
 	Calls Calls
 
 	// MCP serves the tenant data plane; it is mounted at /t/{id}/mcp for every
@@ -188,7 +189,7 @@ func New(opts Options) *Server {
 	if sp, ok := opts.Runtime.(Spec); ok && opts.Spec == nil {
 		opts.Spec = sp
 	}
-	if cl, ok := opts.Runtime.(Calls); ok && opts.Calls == nil {
+	if cl, ok := opts.Store.(Calls); ok && opts.Calls == nil {
 		opts.Calls = cl
 	}
 	if len(opts.ReadyChecks) == 0 {

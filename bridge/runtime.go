@@ -105,8 +105,9 @@ type Config struct {
 	Version string
 	// Metrics receives the data plane's Prometheus series; nil records nothing.
 	Metrics *Metrics
-	// Calls keeps recent tool calls per tenant for the dashboard; nil keeps none.
-	Calls *CallLog
+	// Calls records every tool call and resource read into the call
+	// history; nil records none.
+	Calls *CallRecorder
 	// Breaker tunes each tenant's upstream circuit breaker.
 	Breaker BreakerConfig
 	// TokenCache tunes the verified MCP token cache.
@@ -275,7 +276,7 @@ type live struct {
 	limits   callLimits
 	breaker  *breaker
 	metrics  *Metrics
-	calls    *CallLog
+	calls    *CallRecorder
 	log      *slog.Logger
 }
 

@@ -52,6 +52,13 @@ type config struct {
 	SessionTTL       time.Duration // PORTICO_SESSION_TTL, default 12h
 	TrustProxy       bool          // PORTICO_TRUST_PROXY=true: client address from X-Forwarded-For
 
+	// Call history (docs/operations.md, "Call history"): every replica
+	// buffers its calls and writes them to Postgres in batches.
+	CallBuffer          int           // PORTICO_CALL_BUFFER: records buffered at most, riding out a database outage (100000)
+	CallFlushInterval   time.Duration // PORTICO_CALL_FLUSH_INTERVAL: longest wait before a batch is written (1s)
+	CallRetentionDays   int           // PORTICO_CALL_RETENTION_DAYS: raw calls kept (7)
+	RollupRetentionDays int           // PORTICO_CALL_ROLLUP_RETENTION_DAYS: per-minute and per-hour totals kept (90)
+
 	// Operations (docs/operations.md has the reference).
 	ShutdownDelay     time.Duration // PORTICO_SHUTDOWN_DELAY: unready but still serving before the drain (default 0; Helm sets 5s)
 	TokenCacheTTL     time.Duration // PORTICO_TOKEN_CACHE_TTL (10s)
@@ -111,22 +118,26 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		DrainTimeout: 30 * time.Second,
 		LogJSON:      getenv("PORTICO_LOG_FORMAT") != "text",
 
-		BodyLimit:        1 << 20,
-		MaxHeaderBytes:   64 << 10,
-		UpstreamTimeout:  30 * time.Second,
-		MaxConcurrency:   64,
-		MaxResponseBytes: 10 << 20,
-		RESTCallerRate:   rateLimit{20, 40},
-		RESTTenantRate:   rateLimit{50, 100},
-		LoginRate:        rateLimit{0.2, 10},
-		AuthFailureRate:  rateLimit{0.5, 30},
-		MCPTenantRate:    rateLimit{100, 200},
-		MCPTokenRate:     rateLimit{20, 40},
-		SessionTTL:       12 * time.Hour,
-		TrustProxy:       getenv("PORTICO_TRUST_PROXY") == "true",
-		MetricsAddr:      getenv("PORTICO_METRICS_ADDR"),
-		MetricsToken:     getenv("PORTICO_METRICS_TOKEN"),
-		adminPassword:    getenv("PORTICO_ADMIN_PASSWORD"),
+		BodyLimit:           1 << 20,
+		MaxHeaderBytes:      64 << 10,
+		UpstreamTimeout:     30 * time.Second,
+		MaxConcurrency:      64,
+		MaxResponseBytes:    10 << 20,
+		RESTCallerRate:      rateLimit{20, 40},
+		RESTTenantRate:      rateLimit{50, 100},
+		LoginRate:           rateLimit{0.2, 10},
+		AuthFailureRate:     rateLimit{0.5, 30},
+		MCPTenantRate:       rateLimit{100, 200},
+		MCPTokenRate:        rateLimit{20, 40},
+		SessionTTL:          12 * time.Hour,
+		CallBuffer:          100_000,
+		CallFlushInterval:   time.Second,
+		CallRetentionDays:   7,
+		RollupRetentionDays: 90,
+		TrustProxy:          getenv("PORTICO_TRUST_PROXY") == "true",
+		MetricsAddr:         getenv("PORTICO_METRICS_ADDR"),
+		MetricsToken:        getenv("PORTICO_METRICS_TOKEN"),
+		adminPassword:       getenv("PORTICO_ADMIN_PASSWORD"),
 	}
 	var problems []string
 	c.OAuthIssuer, c.OAuthJWKSURL = getenv("PORTICO_OAUTH_ISSUER"), getenv("PORTICO_OAUTH_JWKS_URL")
@@ -170,6 +181,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	for name, dst := range map[string]*int{
 		"PORTICO_MAX_HEADER_BYTES": &c.MaxHeaderBytes, "PORTICO_MAX_CONCURRENCY": &c.MaxConcurrency,
+		"PORTICO_CALL_BUFFER": &c.CallBuffer, "PORTICO_CALL_RETENTION_DAYS": &c.CallRetentionDays,
+		"PORTICO_CALL_ROLLUP_RETENTION_DAYS": &c.RollupRetentionDays,
 	} {
 		if s := getenv(name); s != "" {
 			n, err := strconv.Atoi(s)
@@ -208,6 +221,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		{"PORTICO_SPEC_FETCH_TIMEOUT", &c.SpecFetchTimeout},
 		{"PORTICO_RESYNC_INTERVAL", &c.ResyncInterval},
 		{"PORTICO_MCP_SESSION_TTL", &c.MCPSessionTTL},
+		{"PORTICO_CALL_FLUSH_INTERVAL", &c.CallFlushInterval},
 	} {
 		if s := getenv(d.env); s != "" {
 			v, err := time.ParseDuration(s)

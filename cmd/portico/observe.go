@@ -119,6 +119,20 @@ func (t *telemetry) watch(activeTenants func() int, pool *pgxpool.Pool) {
 	t.reg.MustRegister(poolCollector{pool})
 }
 
+// watchCalls reports the call history buffer: records stored, dropped
+// because the buffer was full (exact), and waiting to be written.
+func (t *telemetry) watchCalls(rec *bridge.CallRecorder) {
+	t.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "portico_call_records_written_total", Help: "Call records this replica stored in the call history.",
+	}, func() float64 { return float64(rec.WrittenTotal()) }))
+	t.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "portico_call_records_dropped_total", Help: "Call records dropped because the call history buffer was full (the database was unreachable for too long).",
+	}, func() float64 { return float64(rec.DroppedTotal()) }))
+	t.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "portico_call_records_buffered", Help: "Call records waiting to be written to the call history.",
+	}, func() float64 { return float64(rec.Buffered()) }))
+}
+
 func (t *telemetry) metricsHandler() http.Handler {
 	return promhttp.HandlerFor(t.reg, promhttp.HandlerOpts{Registry: t.reg})
 }

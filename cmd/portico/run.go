@@ -161,7 +161,7 @@ type app struct {
 	pool      *pgxpool.Pool
 	store     *tenant.Store
 	runtime   *bridge.Runtime
-	calls     *bridge.CallLog // recent tool calls of this replica, for the dashboard
+	calls     *bridge.CallRecorder // buffers this replica's calls into the fleet's call history
 	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
@@ -190,8 +190,9 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		pool.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, calls: bridge.NewCallLog(1000)}
+	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel}
 	a.store = tenant.NewStore(pool, sealer)
+	a.calls = bridge.NewCallRecorder(a.store, bridge.RecorderConfig{Capacity: cfg.CallBuffer, FlushInterval: cfg.CallFlushInterval}, log)
 	a.failures = api.NewFailureThrottle(api.RateLimit(cfg.AuthFailureRate), cfg.TrustProxy)
 	a.runtime = bridge.New(a.store, bridge.Config{
 		FailureThrottle:  a.failures,
@@ -220,6 +221,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		AuthorizationServer: cfg.OAuthIssuer == "",
 	})
 	tel.watch(a.runtime.ActiveCount, pool)
+	tel.watchCalls(a.calls)
 	return a, nil
 }
 
@@ -339,6 +341,8 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	var bgWG sync.WaitGroup
 	bgWG.Go(func() { a.runtime.Run(bg) })
+	bgWG.Go(func() { a.calls.Run(bg) })
+	bgWG.Go(func() { a.maintainCallHistory(bg) })
 	bgWG.Go(func() {
 		a.store.Listen(bg, listeners{a.runtime, a.rest}, a.cfg.ResyncInterval, func(err error) {
 			a.log.Warn("lost the tenant change listener; reconnecting, then resyncing", "err", err)
@@ -390,6 +394,10 @@ func (a *app) drain(srv *http.Server, self *selfMCP) error {
 	defer tcancel()
 	a.runtime.Shutdown(tctx)
 	self.shutdown(tctx)
+	// Every call has finished: write what this replica still buffers.
+	if ferr := a.calls.Flush(tctx); ferr != nil {
+		a.log.Warn("shutting down: could not write the buffered call history", "err", ferr, "records", a.calls.Buffered())
+	}
 	if err == nil {
 		a.log.Info("shut down cleanly")
 	}
@@ -405,6 +413,57 @@ func (a *app) close() {
 	a.pool.Close()
 }
 
+// maintainCallHistory creates the call history's day partitions ahead and
+// drops those past retention, at start and then hourly. Every replica does
+// it; the statements are idempotent.
+func (a *app) maintainCallHistory(ctx context.Context) {
+	for {
+		if err := a.store.MaintainCallHistory(ctx, time.Now(), a.cfg.CallRetentionDays, a.cfg.RollupRetentionDays); err != nil && ctx.Err() == nil {
+			a.log.Warn("call history maintenance failed; retrying in a minute", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Minute):
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Hour):
+		}
+	}
+}
+
+// callHistory is the REST API's view of the call history: the store, after
+// writing what this replica buffered, so a caller sees its own calls at
+// once (the other replicas' within their flush interval).
+type callHistory struct {
+	*tenant.Store
+	rec *bridge.CallRecorder
+}
+
+func (h callHistory) sync(ctx context.Context) {
+	fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_ = h.rec.Flush(fctx) // a failure keeps the records buffered; the read still answers
+}
+
+func (h callHistory) Calls(ctx context.Context, id string, f tenant.CallFilter) (tenant.CallPage, error) {
+	h.sync(ctx)
+	return h.Store.Calls(ctx, id, f)
+}
+
+func (h callHistory) Usage(ctx context.Context, id string, q tenant.UsageQuery) (tenant.Usage, error) {
+	h.sync(ctx)
+	return h.Store.Usage(ctx, id, q)
+}
+
+func (h callHistory) DailyUsage(ctx context.Context, id string, from, to time.Time) ([]tenant.UsageDay, error) {
+	h.sync(ctx)
+	return h.Store.DailyUsage(ctx, id, from, to)
+}
+
 // handler is Portico's whole HTTP surface: REST API, MCP endpoints, probes
 // and the dashboard.
 func (a *app) handler(self *selfMCP) http.Handler {
@@ -412,7 +471,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		Store:       tokenRevocations{a.store, a.runtime},
 		Runtime:     a.runtime,
 		Spec:        a.runtime,
-		Calls:       a.calls,
+		Calls:       callHistory{a.store, a.calls},
 		MCP:         a.runtime.Handler(),
 		Previewer:   a.runtime,
 		ReadyChecks: a.readyChecks(),

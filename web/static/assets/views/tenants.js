@@ -59,7 +59,7 @@ export async function tenantsView() {
         c.calls.replaceChildren(String(s.calls)); c.calls.className = '';
         c.errors.replaceChildren(s.calls ? `${(s.error_rate * 100).toFixed(1)} %` : '—');
         c.errors.className = s.error_rate > 0.05 ? 'bad' : '';
-        if (cl.value.scope === 'replica') c.calls.title = c.errors.title = 'Calls served by the replica that answered, last 24 h';
+        c.calls.title = c.errors.title = cl.value.scope === 'replica' ? 'Calls served by the replica that answered, last 24 h' : 'Calls of every replica, last 24 h';
       } else {
         c.calls.replaceChildren('—'); c.errors.replaceChildren('—');
         c.calls.title = c.errors.title = 'Call statistics are not available on this server yet';
