@@ -17,7 +17,7 @@ import (
 // under the prefix into a 404.
 func (s *Server) routes(o Options) {
 	e, st, rt, log, base := s.e, o.Store, o.Runtime, o.Logger, o.BaseURL
-	rl := newRateLimits(o.CallerRate, o.TenantRate, o.LoginRate, func(ctx context.Context, id string) (tenant.Settings, error) {
+	rl := newRateLimits(o.CallerRate, o.TenantRate, o.LoginRate, o.Limiter, func(ctx context.Context, id string) (tenant.Settings, error) {
 		t, err := st.Tenant(ctx, id)
 		if err != nil {
 			return tenant.Settings{}, err

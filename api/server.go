@@ -119,7 +119,10 @@ type Options struct {
 	// routes (counted after the caller is authorized for that tenant),
 	// LoginRate sign-in attempts per client address and per email. Zero
 	// values mean no limit.
-	CallerRate, TenantRate, LoginRate RateLimit
+	CallerRate, TenantRate, LoginRate tenant.RateLimit
+	// Limiter enforces them across the fleet; nil means buckets local to
+	// this process.
+	Limiter *tenant.Limiter
 
 	// SessionTTL is how long a dashboard login lasts; 0 means 12 hours.
 	SessionTTL time.Duration

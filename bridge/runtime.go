@@ -100,7 +100,10 @@ type Config struct {
 	MasterKeys []tenant.MasterKey
 	// TenantRate and TokenRate bound tool calls per tenant and per MCP token
 	// unless the tenant sets its own; zero means no limit.
-	TenantRate, TokenRate RateLimit
+	TenantRate, TokenRate tenant.RateLimit
+	// Limiter enforces them across the fleet; nil means buckets local to
+	// this process.
+	Limiter *tenant.Limiter
 	// Version is reported to MCP clients as the server version.
 	Version string
 	// Metrics receives the data plane's Prometheus series; nil records nothing.
@@ -217,6 +220,9 @@ type Runtime struct {
 // the tenants the database says are active.
 func New(store tenantStore, opts Config) *Runtime {
 	opts.setDefaults()
+	if opts.Limiter == nil {
+		opts.Limiter = tenant.NewLimiter(nil, "", opts.Logger)
+	}
 	r := &Runtime{
 		store:  store,
 		opts:   opts,
@@ -579,6 +585,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 		impl:    impl,
 		tr:      tr,
 		conc:    newConcLimit(conc),
+		limits:  callLimits{fleet: r.opts.Limiter, tenantKey: "mcp:tenant:" + t.ID},
 		client:  client,
 		metrics: r.opts.Metrics,
 		calls:   r.opts.Calls,

@@ -88,10 +88,7 @@ type config struct {
 }
 
 // rateLimit is "PER_SECOND[:BURST]" in the environment; 0 turns a limit off.
-type rateLimit struct {
-	PerSecond float64
-	Burst     int
-}
+type rateLimit = tenant.RateLimit
 
 func parseRate(s string) (rateLimit, error) {
 	r, b, hasBurst := strings.Cut(strings.TrimSpace(s), ":")
@@ -123,12 +120,12 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		UpstreamTimeout:     30 * time.Second,
 		MaxConcurrency:      64,
 		MaxResponseBytes:    10 << 20,
-		RESTCallerRate:      rateLimit{20, 40},
-		RESTTenantRate:      rateLimit{50, 100},
-		LoginRate:           rateLimit{0.2, 10},
-		AuthFailureRate:     rateLimit{0.5, 30},
-		MCPTenantRate:       rateLimit{100, 200},
-		MCPTokenRate:        rateLimit{20, 40},
+		RESTCallerRate:      rateLimit{PerSecond: 20, Burst: 40},
+		RESTTenantRate:      rateLimit{PerSecond: 50, Burst: 100},
+		LoginRate:           rateLimit{PerSecond: 0.2, Burst: 10},
+		AuthFailureRate:     rateLimit{PerSecond: 0.5, Burst: 30},
+		MCPTenantRate:       rateLimit{PerSecond: 100, Burst: 200},
+		MCPTokenRate:        rateLimit{PerSecond: 20, Burst: 40},
 		SessionTTL:          12 * time.Hour,
 		CallBuffer:          100_000,
 		CallFlushInterval:   time.Second,

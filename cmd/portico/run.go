@@ -162,6 +162,7 @@ type app struct {
 	store     *tenant.Store
 	runtime   *bridge.Runtime
 	calls     *bridge.CallRecorder // buffers this replica's calls into the fleet's call history
+	limits    *tenant.Limiter      // rate limits shared by every replica
 	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
@@ -192,8 +193,9 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel}
 	a.store = tenant.NewStore(pool, sealer)
+	a.limits = tenant.NewLimiter(a.store, replicaID(), log)
 	a.calls = bridge.NewCallRecorder(a.store, bridge.RecorderConfig{Capacity: cfg.CallBuffer, FlushInterval: cfg.CallFlushInterval}, log)
-	a.failures = api.NewFailureThrottle(api.RateLimit(cfg.AuthFailureRate), cfg.TrustProxy)
+	a.failures = api.NewFailureThrottle(cfg.AuthFailureRate, cfg.TrustProxy)
 	a.runtime = bridge.New(a.store, bridge.Config{
 		FailureThrottle:  a.failures,
 		Logger:           log,
@@ -210,8 +212,9 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		UpstreamTimeout:  cfg.UpstreamTimeout,
 		MaxConcurrency:   cfg.MaxConcurrency,
 		MaxResponseBytes: cfg.MaxResponseBytes,
-		TenantRate:       bridge.RateLimit(cfg.MCPTenantRate),
-		TokenRate:        bridge.RateLimit(cfg.MCPTokenRate),
+		TenantRate:       cfg.MCPTenantRate,
+		TokenRate:        cfg.MCPTokenRate,
+		Limiter:          a.limits,
 		Metrics:          tel.bridge,
 		Calls:            a.calls,
 		Breaker:          bridge.BreakerConfig{Failures: cfg.BreakerFailures, CoolDown: cfg.BreakerCoolDown, Disabled: cfg.BreakerOff},
@@ -221,7 +224,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		AuthorizationServer: cfg.OAuthIssuer == "",
 	})
 	tel.watch(a.runtime.ActiveCount, pool)
-	tel.watchCalls(a.calls)
+	tel.watchCalls(a.calls, a.limits)
 	return a, nil
 }
 
@@ -342,6 +345,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	var bgWG sync.WaitGroup
 	bgWG.Go(func() { a.runtime.Run(bg) })
 	bgWG.Go(func() { a.calls.Run(bg) })
+	bgWG.Go(func() { a.limits.Run(bg) })
 	bgWG.Go(func() { a.maintainCallHistory(bg) })
 	bgWG.Go(func() {
 		a.store.Listen(bg, listeners{a.runtime, a.rest}, a.cfg.ResyncInterval, func(err error) {
@@ -413,6 +417,15 @@ func (a *app) close() {
 	a.pool.Close()
 }
 
+// replicaID names this process in the replicas table: host name and a
+// random suffix, so a restarted pod counts once its old row goes stale.
+func replicaID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%x", host, b)
+}
+
 // maintainCallHistory creates the call history's day partitions ahead and
 // drops those past retention, at start and then hourly. Every replica does
 // it; the statements are idempotent.
@@ -481,9 +494,10 @@ func (a *app) handler(self *selfMCP) http.Handler {
 
 		BodyLimit:       a.cfg.BodyLimit,
 		CheckUpstream:   a.runtime.CheckUpstream,
-		CallerRate:      api.RateLimit(a.cfg.RESTCallerRate),
-		TenantRate:      api.RateLimit(a.cfg.RESTTenantRate),
-		LoginRate:       api.RateLimit(a.cfg.LoginRate),
+		CallerRate:      a.cfg.RESTCallerRate,
+		TenantRate:      a.cfg.RESTTenantRate,
+		LoginRate:       a.cfg.LoginRate,
+		Limiter:         a.limits,
 		SessionTTL:      a.cfg.SessionTTL,
 		InsecureCookies: !strings.HasPrefix(a.publicURL, "https://"),
 		TrustProxy:      a.cfg.TrustProxy,
