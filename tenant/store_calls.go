@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // callTables are the partitioned call history tables and the column each is
@@ -331,7 +332,7 @@ func (s *Store) Usage(ctx context.Context, id string, q UsageQuery) (Usage, erro
 		tool               string
 		calls, errs, bytes int64
 		latency            float64
-		gh, uh             []int64
+		gh, uh             pgtype.FlatArray[int64] // decoded without reflection per element
 	)
 	for rows.Next() {
 		if err := rows.Scan(&start, &tool, &calls, &errs, &bytes, &latency, &gh, &uh); err != nil {
@@ -349,7 +350,7 @@ func (s *Store) Usage(ctx context.Context, id string, q UsageQuery) (Usage, erro
 			byTool[tool] = st
 		}
 		for _, x := range []*UsageStats{sb, st, &u.Total} {
-			x.add(calls, errs, bytes, latency, gh, uh)
+			x.add(calls, errs, bytes, latency, Histogram(gh), Histogram(uh))
 		}
 	}
 	if err := rows.Err(); err != nil {
