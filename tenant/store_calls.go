@@ -156,10 +156,14 @@ func (s *Store) EnsureCallPartitions(ctx context.Context, from, to time.Time) er
 // MaintainCallHistory creates the partitions for yesterday to the day after
 // tomorrow and drops raw call partitions older than rawDays and rollup
 // partitions older than rollupDays. Dropping a partition is how retention
-// works: no DELETE, no vacuum debt.
+// works: no DELETE, no vacuum debt. It also forgets rate-limit buckets
+// untouched for a day (a full bucket is the same as none).
 func (s *Store) MaintainCallHistory(ctx context.Context, now time.Time, rawDays, rollupDays int) error {
 	if err := s.EnsureCallPartitions(ctx, now.Add(-24*time.Hour), now.Add(48*time.Hour)); err != nil {
 		return err
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM rate_buckets WHERE at < now() - interval '1 day'`); err != nil {
+		return dbErr("forget idle rate limit buckets", err)
 	}
 	today := now.UTC().Truncate(24 * time.Hour)
 	for _, t := range callTables {
