@@ -161,7 +161,10 @@ func (l *Limiter) bucket(key string, now time.Time) *bucket {
 	if now.Sub(l.sweep) > time.Minute {
 		for k, b := range l.buckets {
 			b.mu.Lock()
-			idle := b.held == 0 && b.leasing == nil && now.Sub(b.lastUse) > time.Minute
+			// A local bucket goes only once full again, so forgetting it
+			// resets nothing.
+			idle := b.held == 0 && b.leasing == nil && now.Sub(b.lastUse) > time.Minute &&
+				(b.local == nil || b.local.TokensAt(now) >= float64(b.local.Burst()))
 			b.mu.Unlock()
 			if idle {
 				delete(l.buckets, k)
