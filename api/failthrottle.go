@@ -9,6 +9,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
+
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // FailureThrottle slows down the guessing of secrets (API keys, MCP tokens,
@@ -26,7 +28,7 @@ import (
 // throttles on its own (docs/security.md). Buckets that are full again are
 // swept, and the map never holds more than maxFailureKeys.
 type FailureThrottle struct {
-	lim    RateLimit
+	lim    tenant.RateLimit
 	source func(*http.Request) string
 
 	mu      sync.Mutex
@@ -41,7 +43,7 @@ const maxFailureKeys = 100_000
 // lim.PerSecond. trustProxy takes the client address from X-Forwarded-For,
 // as Options.TrustProxy does for the REST API; otherwise it is the
 // connection's remote address. A zero lim throttles nothing.
-func NewFailureThrottle(lim RateLimit, trustProxy bool) *FailureThrottle {
+func NewFailureThrottle(lim tenant.RateLimit, trustProxy bool) *FailureThrottle {
 	t := &FailureThrottle{lim: lim, source: echo.ExtractIPDirect(), buckets: map[string]*rate.Limiter{}}
 	if trustProxy {
 		t.source = echo.ExtractIPFromXFFHeader()
@@ -60,7 +62,7 @@ func (t *FailureThrottle) Source(req *http.Request) string {
 // Wait reports how long the caller behind keys must wait before another
 // attempt is judged: 0 when every key may try now.
 func (t *FailureThrottle) Wait(keys ...string) time.Duration {
-	if t == nil || t.lim.off() {
+	if t == nil || t.lim.Off() {
 		return 0
 	}
 	now := time.Now()
@@ -81,7 +83,7 @@ func (t *FailureThrottle) Wait(keys ...string) time.Duration {
 
 // Fail counts one failed attempt against each key.
 func (t *FailureThrottle) Fail(keys ...string) {
-	if t == nil || t.lim.off() {
+	if t == nil || t.lim.Off() {
 		return
 	}
 	now := time.Now()
@@ -105,7 +107,7 @@ func (t *FailureThrottle) Fail(keys ...string) {
 	for _, k := range keys {
 		b := t.buckets[k]
 		if b == nil {
-			b = rate.NewLimiter(rate.Limit(t.lim.PerSecond), t.lim.burst())
+			b = rate.NewLimiter(rate.Limit(t.lim.PerSecond), t.lim.BurstSize())
 			t.buckets[k] = b
 		}
 		b.AllowN(now, 1)
@@ -127,7 +129,7 @@ func (t *FailureThrottle) check(what string, keys ...string) error {
 	return &apiError{
 		Status:     http.StatusTooManyRequests,
 		Code:       "too_many_failures",
-		Message:    fmt.Sprintf("too many %s; retry in %d s (the limit is %d failures, refilling at %g per second)", what, secs, t.lim.burst(), t.lim.PerSecond),
+		Message:    fmt.Sprintf("too many %s; retry in %d s (the limit is %d failures, refilling at %g per second)", what, secs, t.lim.BurstSize(), t.lim.PerSecond),
 		Details:    map[string]any{"retry_after_s": secs},
 		RetryAfter: secs,
 	}

@@ -27,7 +27,7 @@ func TestLoginFailuresCannotLockOutOthers(t *testing.T) {
 			return tenant.User{ID: "u1", Email: email}, tenant.Session{ID: "s1", ExpiresAt: time.Now().Add(time.Hour)}, tenant.SessionPrefix + "x", nil
 		}
 		h := New(Options{Store: st, Runtime: &fakeRuntime{}, Logger: slog.New(slog.DiscardHandler),
-			LoginRate: RateLimit{PerSecond: 0.1, Burst: 3}}).Handler()
+			LoginRate: tenant.RateLimit{PerSecond: 0.1, Burst: 3}}).Handler()
 		login := func(ip, password string) *httptest.ResponseRecorder {
 			req := httptest.NewRequest("POST", "/api/v1/auth/login", strings.NewReader(`{"email":"alice@example.com","password":"`+password+`"}`))
 			req.Header.Set("Content-Type", "application/json")

@@ -57,6 +57,27 @@ func resp(desc string, schema obj) obj {
 	return r
 }
 
+// formatParam picks JSON or CSV.
+var formatParam = obj{"name": "format", "in": "query", "schema": obj{"type": "string", "enum": []string{"json", "csv"}, "default": "json"}}
+
+// rangeParams are from and to (RFC 3339), and the older names of each.
+func rangeParams(aliases ...string) []obj {
+	ps := []obj{
+		{"name": "from", "in": "query", "schema": obj{"type": "string", "format": "date-time", "description": "Start of the range (inclusive)."}},
+		{"name": "to", "in": "query", "schema": obj{"type": "string", "format": "date-time", "description": "End of the range (exclusive); default now."}},
+	}
+	for _, a := range aliases {
+		ps = append(ps, obj{"name": a, "in": "query", "schema": obj{"type": "string", "format": "date-time", "description": "Older name of " + map[string]string{"since": "from", "until": "to"}[a] + "."}})
+	}
+	return ps
+}
+
+// csvOr adds a text/csv answer beside a JSON one.
+func csvOr(r obj) obj {
+	r["content"].(obj)["text/csv"] = obj{"schema": obj{"type": "string"}}
+	return r
+}
+
 func errResp(desc string) obj { return resp(desc, ref("Error")) }
 
 func pathParam(name, desc string) obj {
@@ -202,16 +223,29 @@ func openAPIDocument() map[string]any {
 				"Operator only: the audit log of what belongs to no tenant (users, admin API keys, sign-ins, failed sign-ins, revoked keys presented, CSRF failures), newest first.", "audit",
 				auditParams, nil, "200", resp("Audit entries.", ref("AuditPage")), "403", "422")},
 			"/tenants/{id}/calls": obj{"get": op("listCalls",
-				"Recent tool calls (newest first) with status and latency split (gateway vs upstream), per-minute aggregates and a summary of the last 24 h. Kept in memory by each replica for the calls it served; lost on restart.", "tenants",
-				[]obj{id,
+				"Tool calls and resource reads of every replica (newest first), with status, latency split (gateway vs upstream) and sizes, one page at a time; per-minute totals and a summary of the range (default the last 24 h). From the durable call history (raw calls kept PORTICO_CALL_RETENTION_DAYS).", "tenants",
+				append([]obj{id,
 					{"name": "tool", "in": "query", "schema": str("Only calls of this tool.")},
 					{"name": "status", "in": "query", "schema": str("ok, error (every failed call) or an outcome such as upstream_4xx, upstream_5xx, timeout, tool_error.")},
-					{"name": "since", "in": "query", "schema": obj{"type": "string", "format": "date-time", "description": "Only calls from this time (at most 24 h back)."}},
+					{"name": "token", "in": "query", "schema": str("Only calls made with this MCP token id.")},
+					{"name": "cursor", "in": "query", "schema": str("next_cursor of the previous page.")},
 					{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000, "default": 200}}},
+					rangeParams("since", "until")...),
 				nil, "200", resp("Calls.", ref("CallList")), "422")},
 			"/tenants/{id}/progress": obj{"get": op("getProgress",
 				"Where a running activation or spec refresh stands (phases download, parse, convert, store, serve), whichever replica runs it; kept for a minute after it ends. progress is null when nothing runs. Poll it while POST /activate or /spec/refresh is in flight.", "tenants",
 				[]obj{id}, nil, "200", resp("Progress.", ref("ProgressAnswer")))},
+			"/tenants/{id}/usage": obj{"get": op("getUsage",
+				"Calls, errors, upstream bytes and Portico and upstream latency percentiles per bucket and per tool over a time range (default the last 24 h), from every replica's durable history. format=csv returns the buckets as CSV (text/csv), for metering.", "tenants",
+				append([]obj{id,
+					{"name": "bucket", "in": "query", "schema": obj{"type": "string", "enum": []string{"minute", "hour", "day"}, "default": "hour"}},
+					{"name": "tool", "in": "query", "schema": str("Only this tool.")},
+					formatParam}, rangeParams()...),
+				nil, "200", csvOr(resp("Usage.", ref("Usage"))), "422")},
+			"/usage": obj{"get": op("listDailyUsage",
+				"Operator only: metered usage per tenant per UTC day (calls, errors, upstream bytes), exact, from the durable history; default the last 30 days. format=csv returns CSV (text/csv).", "audit",
+				append([]obj{{"name": "tenant", "in": "query", "schema": str("Only this tenant.")}, formatParam}, rangeParams()...),
+				nil, "200", csvOr(resp("Daily usage.", ref("DailyUsage"))), "403", "422")},
 			"/api-keys": obj{
 				"get": op("listAdminAPIKeys", "List admin API keys (admin keys only).", "api-keys", nil, nil,
 					"200", resp("API keys.", listOf("api_keys", "APIKey"))),
@@ -543,15 +577,19 @@ func schemas() obj {
 			"details":    obj{"type": "object"},
 			"created_at": timeStr,
 		}),
-		"CallRecord": object([]string{"at", "tool", "status", "is_error", "latency_ms", "upstream_ms", "gateway_ms"}, obj{
-			"at":          timeStr,
-			"tool":        str("The tool's MCP name."),
-			"status":      str("ok, tool_error, upstream_4xx, upstream_5xx, transport, timeout, circuit_open, busy, invalid_args, rate_limited, internal_error."),
-			"is_error":    obj{"type": "boolean"},
-			"latency_ms":  obj{"type": "number", "description": "The whole call as Portico saw it."},
-			"upstream_ms": obj{"type": "number", "description": "Waiting for the tenant's service."},
-			"gateway_ms":  obj{"type": "number", "description": "Portico's own share (latency_ms - upstream_ms)."},
-			"error":       str("The start of a failed call's message (never arguments or secrets)."),
+		"CallRecord": object([]string{"at", "kind", "tool", "status", "is_error", "latency_ms", "upstream_ms", "gateway_ms", "bytes"}, obj{
+			"at":              timeStr,
+			"kind":            obj{"type": "string", "enum": []string{"tool", "resource"}},
+			"tool":            str("The tool's (or resource's) MCP name."),
+			"token_id":        str("The MCP token the call was made with."),
+			"status":          str("ok, or the error class: tool_error, upstream_4xx, upstream_5xx, transport, timeout, circuit_open, busy, invalid_args, rate_limited, internal_error."),
+			"is_error":        obj{"type": "boolean"},
+			"upstream_status": obj{"type": "integer", "description": "The upstream's HTTP status, when it answered."},
+			"latency_ms":      obj{"type": "number", "description": "The whole call as Portico saw it."},
+			"upstream_ms":     obj{"type": "number", "description": "Waiting for the tenant's service."},
+			"gateway_ms":      obj{"type": "number", "description": "Portico's own share (latency_ms - upstream_ms)."},
+			"bytes":           obj{"type": "integer", "description": "The upstream's response body, in bytes."},
+			"error":           str("The start of a failed call's message, credentials redacted (never arguments or results)."),
 		}),
 		"CallBucket": object([]string{"start", "calls", "errors", "latency_sum_ms", "latency_max_ms"}, obj{
 			"start":           timeStr,
@@ -561,14 +599,41 @@ func schemas() obj {
 			"latency_max_ms":  obj{"type": "number"},
 			"upstream_sum_ms": obj{"type": "number"},
 		}),
-		"CallList": object([]string{"calls", "buckets", "summary", "bucket_seconds", "scope"}, obj{
-			"calls":   arrayOf(ref("CallRecord")),
-			"buckets": arrayOf(ref("CallBucket")),
+		"CallList": object([]string{"calls", "next_cursor", "buckets", "summary", "bucket_seconds", "scope"}, obj{
+			"calls":       arrayOf(ref("CallRecord")),
+			"next_cursor": str("Pass as cursor for the next page; empty on the last page."),
+			"buckets":     arrayOf(ref("CallBucket")),
 			"summary": object([]string{"calls", "errors", "error_rate"}, obj{
 				"calls": obj{"type": "integer"}, "errors": obj{"type": "integer"}, "error_rate": obj{"type": "number"},
 			}),
 			"bucket_seconds": obj{"type": "integer", "description": "Width of a bucket: 60."},
-			"scope":          obj{"type": "string", "enum": []string{"replica"}, "description": "Calls served by the replica that answered."},
+			"scope":          obj{"type": "string", "enum": []string{"fleet"}, "description": "Calls of every replica."},
+		}),
+		"Latency": object([]string{"p50", "p95", "p99"}, obj{
+			"p50": obj{"type": "number"}, "p95": obj{"type": "number"}, "p99": obj{"type": "number"},
+		}),
+		"UsageStats": object([]string{"calls", "errors", "upstream_bytes", "portico_ms", "upstream_ms"}, obj{
+			"start":          obj{"type": "string", "format": "date-time", "description": "The bucket's start (buckets only)."},
+			"tool":           str("The tool (per-tool figures only)."),
+			"calls":          obj{"type": "integer"},
+			"errors":         obj{"type": "integer"},
+			"upstream_bytes": obj{"type": "integer"},
+			"portico_ms":     ref("Latency"),
+			"upstream_ms":    ref("Latency"),
+		}),
+		"Usage": object([]string{"from", "to", "bucket", "buckets", "tools", "total"}, obj{
+			"from": timeStr, "to": timeStr,
+			"bucket":  obj{"type": "string", "enum": []string{"minute", "hour", "day"}},
+			"buckets": arrayOf(ref("UsageStats")),
+			"tools":   arrayOf(ref("UsageStats")),
+			"total":   ref("UsageStats"),
+		}),
+		"UsageDay": object([]string{"tenant_id", "day", "calls", "errors", "upstream_bytes"}, obj{
+			"tenant_id": str("Tenant id."), "day": timeStr,
+			"calls": obj{"type": "integer"}, "errors": obj{"type": "integer"}, "upstream_bytes": obj{"type": "integer"},
+		}),
+		"DailyUsage": object([]string{"from", "to", "days"}, obj{
+			"from": timeStr, "to": timeStr, "days": arrayOf(ref("UsageDay")),
 		}),
 	}
 }

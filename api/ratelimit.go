@@ -8,30 +8,12 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/portico-mcp/portico/tenant"
 )
 
-// RateLimit is a token bucket: PerSecond requests per second on average,
-// with bursts of up to Burst. The zero value means no limit.
-type RateLimit struct {
-	PerSecond float64
-	Burst     int
-}
-
-func (r RateLimit) off() bool { return r.PerSecond <= 0 }
-
-func (r RateLimit) String() string {
-	return fmt.Sprintf("%g per second (bursts of %d)", r.PerSecond, r.burst())
-}
-
-func (r RateLimit) burst() int { return max(r.Burst, 1) }
-
-// rateLimits holds one bucket per caller, per tenant, per caller within a
-// tenant and per login source. Buckets idle long enough to be full again
-// are dropped, so the maps stay as small as the set of recently active
-// callers.
+// rateLimits meters REST requests per caller, per tenant, per caller
+// within a tenant and per login source, with buckets shared by every
+// replica (tenant.Limiter, keys prefixed "rest:").
 //
 // A tenant's REST limits are its settings (rest_rate_limit_*,
 // rest_caller_rate_limit_*) with the operator's defaults; they are read
@@ -41,7 +23,7 @@ func (r RateLimit) burst() int { return max(r.Burst, 1) }
 // the tenant change listener (TenantChanged), the way the MCP runtime
 // learns of it.
 type rateLimits struct {
-	caller, tenant, login RateLimit
+	caller, tenant, login tenant.RateLimit
 	settingsOf            func(ctx context.Context, id string) (tenant.Settings, error)
 
 	// fail throttles failed API-key and OAuth token-endpoint attempts
@@ -49,17 +31,16 @@ type rateLimits struct {
 	// sign-ins per source and per (email, source) at the login rate.
 	fail, loginFail *FailureThrottle
 
-	mu      sync.Mutex
-	buckets map[string]*rate.Limiter
-	sweep   time.Time
-	cached  map[string]tenantRates
+	fleet  *tenant.Limiter
+	mu     sync.Mutex
+	cached map[string]tenantRates
 }
 
 // tenantRates are one tenant's effective REST limits. caller is zero when
 // the tenant sets no per-caller limit of its own (the operator's caller
 // limit, checked at authentication, still applies everywhere).
 type tenantRates struct {
-	tenant, caller RateLimit
+	tenant, caller tenant.RateLimit
 	at             time.Time
 }
 
@@ -67,10 +48,12 @@ type tenantRates struct {
 // change notification was missed (the listener also resyncs).
 const settingsTTL = 30 * time.Second
 
-func newRateLimits(caller, tenantRL, login RateLimit, settingsOf func(context.Context, string) (tenant.Settings, error)) *rateLimits {
-	return &rateLimits{caller: caller, tenant: tenantRL, login: login, settingsOf: settingsOf,
-		loginFail: NewFailureThrottle(login, false),
-		buckets:   map[string]*rate.Limiter{}, cached: map[string]tenantRates{}}
+func newRateLimits(caller, tenantRL, login tenant.RateLimit, fleet *tenant.Limiter, settingsOf func(context.Context, string) (tenant.Settings, error)) *rateLimits {
+	if fleet == nil {
+		fleet = tenant.NewLimiter(nil, "", nil)
+	}
+	return &rateLimits{caller: caller, tenant: tenantRL, login: login, settingsOf: settingsOf, fleet: fleet,
+		loginFail: NewFailureThrottle(login, false), cached: map[string]tenantRates{}}
 }
 
 func (l *rateLimits) allowCaller(key string) error {
@@ -124,7 +107,7 @@ func (l *rateLimits) ratesOf(ctx context.Context, id string) tenantRates {
 // restLimitsFor picks a tenant's own REST limits over the operator's
 // default. A burst left at 0 is one second's worth of requests, so a rate
 // alone never refuses the second of two quick requests.
-func restLimitsFor(s tenant.Settings, tenantDef RateLimit) (tenantRL, callerRL RateLimit) {
+func restLimitsFor(s tenant.Settings, tenantDef tenant.RateLimit) (tenantRL, callerRL tenant.RateLimit) {
 	burst := func(perSecond float64, b int) int {
 		if b > 0 {
 			return b
@@ -133,10 +116,10 @@ func restLimitsFor(s tenant.Settings, tenantDef RateLimit) (tenantRL, callerRL R
 	}
 	tenantRL = tenantDef
 	if s.RESTRateLimitPerSecond > 0 {
-		tenantRL = RateLimit{s.RESTRateLimitPerSecond, burst(s.RESTRateLimitPerSecond, s.RESTRateLimitBurst)}
+		tenantRL = tenant.RateLimit{PerSecond: s.RESTRateLimitPerSecond, Burst: burst(s.RESTRateLimitPerSecond, s.RESTRateLimitBurst)}
 	}
 	if s.RESTCallerRateLimitPerSecond > 0 {
-		callerRL = RateLimit{s.RESTCallerRateLimitPerSecond, burst(s.RESTCallerRateLimitPerSecond, s.RESTCallerRateLimitBurst)}
+		callerRL = tenant.RateLimit{PerSecond: s.RESTCallerRateLimitPerSecond, Burst: burst(s.RESTCallerRateLimitPerSecond, s.RESTCallerRateLimitBurst)}
 	}
 	return tenantRL, callerRL
 }
@@ -160,44 +143,22 @@ func (l *rateLimits) allowLogin(key string) error {
 	return l.allow("login:"+key, l.login, "sign-in attempts from here")
 }
 
-// allow takes one token from key's bucket or returns a 429 naming the limit
-// and when to retry.
-func (l *rateLimits) allow(key string, lim RateLimit, who string) error {
-	if l == nil || lim.off() {
+// allow takes one token from key's bucket (shared by every replica) or
+// returns a 429 naming the limit and when to retry.
+func (l *rateLimits) allow(key string, lim tenant.RateLimit, who string) error {
+	if l == nil || lim.Off() {
 		return nil
 	}
-	now := time.Now()
-	l.mu.Lock()
-	if now.Sub(l.sweep) > time.Minute {
-		for k, b := range l.buckets {
-			if b.TokensAt(now) >= float64(b.Burst()) {
-				delete(l.buckets, k)
-			}
-		}
-		l.sweep = now
+	refused, d := l.fleet.Allow(tenant.Want{Key: "rest:" + key, Limit: lim})
+	if refused < 0 {
+		return nil
 	}
-	b := l.buckets[key]
-	if b == nil {
-		b = rate.NewLimiter(rate.Limit(lim.PerSecond), lim.burst())
-		l.buckets[key] = b
-	} else if b.Limit() != rate.Limit(lim.PerSecond) || b.Burst() != lim.burst() {
-		// The tenant changed its limit: keep the bucket's level, so a
-		// settings change is no way to reset it, but apply the new rate.
-		b.SetLimitAt(now, rate.Limit(lim.PerSecond))
-		b.SetBurstAt(now, lim.burst())
+	secs := max(1, int(math.Ceil(d.Seconds())))
+	return &apiError{
+		Status:     http.StatusTooManyRequests,
+		Code:       "rate_limited",
+		Message:    fmt.Sprintf("too many requests for %s: the limit is %s; retry in %d s", who, lim, secs),
+		Details:    map[string]any{"retry_after_s": secs, "limit_per_second": lim.PerSecond, "burst": lim.BurstSize()},
+		RetryAfter: secs,
 	}
-	l.mu.Unlock()
-	r := b.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		secs := int(math.Ceil(d.Seconds()))
-		return &apiError{
-			Status:     http.StatusTooManyRequests,
-			Code:       "rate_limited",
-			Message:    fmt.Sprintf("too many requests for %s: the limit is %s; retry in %d s", who, lim, secs),
-			Details:    map[string]any{"retry_after_s": secs, "limit_per_second": lim.PerSecond, "burst": lim.burst()},
-			RetryAfter: secs,
-		}
-	}
-	return nil
 }

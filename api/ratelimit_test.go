@@ -15,7 +15,7 @@ import (
 func TestTenantRESTLimits(t *testing.T) {
 	settings := map[string]tenant.Settings{"a": {RESTRateLimitPerSecond: 0.001, RESTRateLimitBurst: 2}}
 	reads := 0
-	rl := newRateLimits(RateLimit{}, RateLimit{PerSecond: 0.001, Burst: 5}, RateLimit{}, func(_ context.Context, id string) (tenant.Settings, error) {
+	rl := newRateLimits(tenant.RateLimit{}, tenant.RateLimit{PerSecond: 0.001, Burst: 5}, tenant.RateLimit{}, nil, func(_ context.Context, id string) (tenant.Settings, error) {
 		reads++
 		s, ok := settings[id]
 		if !ok {

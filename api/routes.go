@@ -17,7 +17,7 @@ import (
 // under the prefix into a 404.
 func (s *Server) routes(o Options) {
 	e, st, rt, log, base := s.e, o.Store, o.Runtime, o.Logger, o.BaseURL
-	rl := newRateLimits(o.CallerRate, o.TenantRate, o.LoginRate, func(ctx context.Context, id string) (tenant.Settings, error) {
+	rl := newRateLimits(o.CallerRate, o.TenantRate, o.LoginRate, o.Limiter, func(ctx context.Context, id string) (tenant.Settings, error) {
 		t, err := st.Tenant(ctx, id)
 		if err != nil {
 			return tenant.Settings{}, err
@@ -63,6 +63,7 @@ func (s *Server) routes(o Options) {
 	v1.GET("/tenants", handleTenantList(st, base), authed...)
 	v1.POST("/preview", handlePreview(o.Previewer, o.CheckUpstream, st, log), authed...)
 	v1.GET("/audit", handleAuditList(st, operatorLog), admin...)
+	v1.GET("/usage", handleDailyUsage(o.Calls), admin...)
 	v1.GET("/api-keys", handleAPIKeyList(st, adminKeys), admin...)
 	v1.POST("/api-keys", handleAPIKeyCreate(st, adminKeys), admin...)
 	v1.DELETE("/api-keys/:key_id", handleAPIKeyRevoke(st, adminKeys), admin...)
@@ -90,6 +91,7 @@ func (s *Server) routes(o Options) {
 	t.GET("/audit", handleAuditList(st, tenantFromPath), owned...)
 	t.GET("/calls", handleCallList(st, o.Calls), owned...)
 	t.GET("/progress", handleProgress(st, o.Progress), owned...)
+	t.GET("/usage", handleUsage(st, o.Calls), owned...)
 
 	sp := o.Spec
 	t.GET("/spec", handleSpecStatus(sp), owned...)

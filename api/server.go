@@ -72,9 +72,10 @@ type Options struct {
 	// Runtime, when it implements Spec.
 	Spec Spec
 
-	// Calls serves GET /tenants/{id}/calls (recent tool calls kept by this
-	// replica). Nil means Runtime, when it implements Calls; else the route
-	// answers with empty lists.
+	// Calls serves the call history routes (GET /tenants/{id}/calls,
+	// /tenants/{id}/usage, /usage) from the fleet-wide history. Nil means
+	// Store, when it implements Calls; else the routes answer with empty
+	// lists.
 	Calls Calls
 
 	// Progress serves GET /tenants/{id}/progress: where a running activation
@@ -134,7 +135,10 @@ type Options struct {
 	// routes (counted after the caller is authorized for that tenant),
 	// LoginRate sign-in attempts per client address and per email. Zero
 	// values mean no limit.
-	CallerRate, TenantRate, LoginRate RateLimit
+	CallerRate, TenantRate, LoginRate tenant.RateLimit
+	// Limiter enforces them across the fleet; nil means buckets local to
+	// this process.
+	Limiter *tenant.Limiter
 
 	// SessionTTL is how long a dashboard login lasts; 0 means 12 hours.
 	SessionTTL time.Duration
@@ -204,7 +208,7 @@ func New(opts Options) *Server {
 	if sp, ok := opts.Runtime.(Spec); ok && opts.Spec == nil {
 		opts.Spec = sp
 	}
-	if cl, ok := opts.Runtime.(Calls); ok && opts.Calls == nil {
+	if cl, ok := opts.Store.(Calls); ok && opts.Calls == nil {
 		opts.Calls = cl
 	}
 	if ct, ok := opts.Runtime.(CredentialTester); ok && opts.CredentialTester == nil {

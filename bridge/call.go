@@ -295,6 +295,9 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 		res.body = body
 	}
 	res.elapsed = time.Since(start)
+	if oc, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
+		oc.bytes = res.size
+	}
 	return res, nil
 }
 

@@ -1,146 +1,210 @@
 package bridge
 
 import (
-	"slices"
+	"context"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/portico-mcp/portico/tenant"
 )
 
-// CallLog keeps each tenant's recent tool calls in memory for the
-// dashboard's Activity screen and tenant list: a ring of the last calls and
-// per-minute aggregates for the last 24 hours. It is per replica (each
-// replica sees the calls it served) and lost on restart; Prometheus
-// (portico_mcp_calls_total) is the durable, fleet-wide view. A nil *CallLog
-// records nothing.
-type CallLog struct {
-	size int
-	mu   sync.RWMutex // guards logs; each tenant's calls have their own lock
-	logs map[string]*tenantCalls
-	now  func() time.Time
+// CallSink stores batches of call records: the fleet-wide call history in
+// Postgres (tenant.Store.WriteCalls).
+type CallSink interface {
+	WriteCalls(ctx context.Context, recs []tenant.CallRecord) error
 }
 
-const (
-	callBuckets   = 24 * 60 // one a minute for 24 h
-	callErrorText = 200     // bytes of a failed call's message kept
-)
+// CallRecorder buffers each replica's tool calls and resource reads in
+// memory and writes them to the call history in batches: one write per
+// flush interval (or sooner when a batch fills), never one per call, and a
+// call never waits for it. When the database is unreachable the buffer
+// keeps up to its capacity of records (those being retried included) and
+// writes them once it is back; a call recorded while the buffer is full is
+// dropped and counted exactly (DroppedTotal, and a log line per flush
+// interval that dropped any). A nil *CallRecorder records nothing.
+type CallRecorder struct {
+	sink     CallSink
+	capacity int
+	batch    int
+	interval time.Duration
+	log      *slog.Logger
 
-type tenantCalls struct {
+	flushMu sync.Mutex // one flush at a time (Run's, Flush's)
 	mu      sync.Mutex
-	ring    []tenant.CallRecord
-	next    int
-	buckets [callBuckets]tenant.CallBucket // indexed by minute mod callBuckets
+	pending []tenant.CallRecord // recorded, not yet taken by the flusher
+	spare   []tenant.CallRecord // the other buffer, swapped in by take
+	held    int                 // records the flusher took and has not stored yet
+	dropped int64               // under mu; also mirrored in droppedTotal
+
+	droppedTotal atomic.Int64
+	written      atomic.Int64
+	failures     atomic.Int64
+	kick         chan struct{}
+	retry        []tenant.CallRecord // owned by the flusher
 }
 
-// NewCallLog keeps the last size calls of each tenant (1,000 when size < 1).
-func NewCallLog(size int) *CallLog {
-	if size < 1 {
-		size = 1000
+// RecorderConfig sizes a CallRecorder; zero values take the defaults.
+type RecorderConfig struct {
+	Capacity      int           // records buffered at most (100,000)
+	FlushInterval time.Duration // longest wait before a batch is written (1 s)
+	Batch         int           // records that trigger a flush before the interval (5,000)
+}
+
+// NewCallRecorder returns a recorder writing to sink; Run does the writing.
+func NewCallRecorder(sink CallSink, cfg RecorderConfig, log *slog.Logger) *CallRecorder {
+	if cfg.Capacity < 1 {
+		cfg.Capacity = 100_000
 	}
-	return &CallLog{size: size, logs: map[string]*tenantCalls{}, now: time.Now}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = time.Second
+	}
+	if cfg.Batch < 1 {
+		cfg.Batch = 5000
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &CallRecorder{sink: sink, capacity: cfg.Capacity, batch: min(cfg.Batch, cfg.Capacity), interval: cfg.FlushInterval,
+		log: log, kick: make(chan struct{}, 1)}
 }
 
-// record adds one call of tenant id.
-func (c *CallLog) record(id string, r tenant.CallRecord) {
+// record buffers one call of tenant id; it never blocks on the database.
+func (c *CallRecorder) record(id string, r tenant.CallRecord) {
 	if c == nil {
 		return
 	}
-	if len(r.Error) > callErrorText {
-		cut := callErrorText
+	if len(r.Error) > tenant.CallErrorText {
+		cut := tenant.CallErrorText
 		for cut > 0 && !utf8.RuneStart(r.Error[cut]) {
 			cut--
 		}
 		r.Error = r.Error[:cut] + "…"
 	}
-	t := c.tenant(id)
-	if t == nil {
-		c.mu.Lock()
-		if t = c.logs[id]; t == nil {
-			t = &tenantCalls{ring: make([]tenant.CallRecord, 0, min(c.size, 64))}
-			c.logs[id] = t
-		}
+	r.TenantID = id
+	c.mu.Lock()
+	if len(c.pending)+c.held >= c.capacity {
+		c.dropped++
 		c.mu.Unlock()
+		c.droppedTotal.Add(1)
+		return
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.ring) < c.size {
-		t.ring = append(t.ring, r)
-	} else {
-		t.ring[t.next] = r
+	if c.pending == nil {
+		c.pending = make([]tenant.CallRecord, 0, min(c.capacity, c.batch))
 	}
-	t.next = (t.next + 1) % c.size
-	minute := r.At.Truncate(time.Minute)
-	b := &t.buckets[minute.Unix()/60%callBuckets]
-	if !b.Start.Equal(minute) {
-		*b = tenant.CallBucket{Start: minute}
+	c.pending = append(c.pending, r)
+	full := len(c.pending) == c.batch
+	c.mu.Unlock()
+	if full {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
 	}
-	b.Calls++
-	if r.IsError {
-		b.Errors++
-	}
-	b.LatencySumMS += r.LatencyMS
-	b.UpstreamSumMS += r.UpstreamMS
-	b.LatencyMaxMS = max(b.LatencyMaxMS, r.LatencyMS)
 }
 
-// RecentCalls returns tenant id's recent calls matching f, newest first.
-func (c *CallLog) RecentCalls(id string, f tenant.CallFilter) []tenant.CallRecord {
-	out := []tenant.CallRecord{}
+// Run writes the buffer every flush interval until ctx ends. It does not
+// flush on the way out: call Flush once the calls in flight are done.
+func (c *CallRecorder) Run(ctx context.Context) {
 	if c == nil {
-		return out
+		return
 	}
-	t := c.tenant(id)
-	if t == nil {
-		return out
+	t := time.NewTicker(c.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-c.kick:
+		}
+		c.flush(ctx)
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := len(t.ring)
-	for i := 0; i < n && (f.Limit <= 0 || len(out) < f.Limit); i++ {
-		r := t.ring[((t.next-1-i)%n+n)%n]
-		if !f.Since.IsZero() && r.At.Before(f.Since) {
+}
+
+// Flush writes everything buffered now, giving up when ctx ends (what is
+// left stays buffered). It waits for a flush of Run in progress, so a
+// reader that flushes first sees every call this replica finished.
+func (c *CallRecorder) Flush(ctx context.Context) error {
+	if c == nil {
+		return nil
+	}
+	return c.flush(ctx)
+}
+
+// flush takes the pending records and writes them together with any that
+// failed before, oldest first, in batches of at most c.batch.
+func (c *CallRecorder) flush(ctx context.Context) error {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	c.mu.Lock()
+	taken := c.pending
+	c.pending, c.spare = c.spare[:0], nil
+	c.held += len(taken)
+	dropped := c.dropped
+	c.dropped = 0
+	c.mu.Unlock()
+	if dropped > 0 {
+		c.log.Warn("call history buffer full: call records dropped", "dropped", dropped,
+			"dropped_total", c.droppedTotal.Load(), "capacity", c.capacity)
+	}
+	c.retry = append(c.retry, taken...)
+	var err error
+	for len(c.retry) > 0 {
+		n := min(len(c.retry), c.batch)
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = c.sink.WriteCalls(wctx, c.retry[:n])
+		cancel()
+		if err != nil {
+			if c.failures.Add(1) == 1 || ctx.Err() == nil {
+				c.log.Warn("write call history: keeping the records buffered to retry", "err", err,
+					"buffered", len(c.retry), "capacity", c.capacity)
+			}
 			break
 		}
-		if f.Tool != "" && r.Tool != f.Tool {
-			continue
-		}
-		if f.Status == "error" && !r.IsError || f.Status != "" && f.Status != "error" && r.Status != f.Status {
-			continue
-		}
-		out = append(out, r)
+		c.written.Add(int64(n))
+		c.retry = c.retry[n:]
+		c.mu.Lock()
+		c.held -= n
+		c.mu.Unlock()
 	}
-	return out
+	if len(c.retry) == 0 {
+		c.failures.Store(0)
+		c.retry = nil
+	}
+	c.mu.Lock()
+	if c.spare == nil && cap(taken) > 0 && cap(taken) <= c.capacity {
+		c.spare = taken[:0] // reuse the buffer the next take swaps in
+	}
+	c.mu.Unlock()
+	return err
 }
 
-// CallStats returns tenant id's per-minute aggregates since since (at most
-// 24 h back), oldest first; minutes without calls are left out.
-func (c *CallLog) CallStats(id string, since time.Time) []tenant.CallBucket {
-	out := []tenant.CallBucket{}
+// DroppedTotal is how many call records were dropped because the buffer
+// was full since the process started.
+func (c *CallRecorder) DroppedTotal() int64 {
 	if c == nil {
-		return out
+		return 0
 	}
-	if floor := c.now().Add(-24 * time.Hour); since.Before(floor) {
-		since = floor
-	}
-	t := c.tenant(id)
-	if t == nil {
-		return out
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, b := range t.buckets {
-		if b.Calls > 0 && !b.Start.Before(since.Truncate(time.Minute)) {
-			out = append(out, b)
-		}
-	}
-	slices.SortFunc(out, func(a, b tenant.CallBucket) int { return a.Start.Compare(b.Start) })
-	return out
+	return c.droppedTotal.Load()
 }
 
-func (c *CallLog) tenant(id string) *tenantCalls {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.logs[id]
+// WrittenTotal is how many call records were stored.
+func (c *CallRecorder) WrittenTotal() int64 {
+	if c == nil {
+		return 0
+	}
+	return c.written.Load()
+}
+
+// Buffered is how many call records wait to be written.
+func (c *CallRecorder) Buffered() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pending) + c.held
 }

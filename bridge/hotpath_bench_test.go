@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -195,6 +196,62 @@ func BenchmarkFastCallJQ(b *testing.B) {
 			}
 			if r.fastCalls.Load() == calls {
 				b.Fatal("not answered by the fast path")
+			}
+		})
+	}
+}
+
+// discardSink stores nothing, so BenchmarkRecordingOverhead measures what
+// recording costs the call path, not the database.
+type discardSink struct{}
+
+func (discardSink) WriteCalls(context.Context, []tenant.CallRecord) error { return nil }
+
+// BenchmarkRecordingOverhead runs fast-path tool calls from 64 goroutines
+// with and without the call history recorder (its flusher writing to a
+// sink that discards), in the same run:
+//
+//	go test -run '^$' -bench RecordingOverhead -count 6 ./bridge
+func BenchmarkRecordingOverhead(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := "recording off"
+		if on {
+			name = "recording on"
+		}
+		b.Run(name, func(b *testing.B) {
+			up := httptest.NewServer(http.HandlerFunc(fastUpstream))
+			defer up.Close()
+			var rec *CallRecorder
+			if on {
+				rec = NewCallRecorder(discardSink{}, RecorderConfig{}, nil)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				go rec.Run(ctx)
+			}
+			r := newFastRuntimeWith(b, up.URL, Config{Calls: rec}, nil)
+			h := r.Handler()
+			body := `{"jsonrpc":"2.0","id":17,"method":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj","q":"bench"}}}`
+			b.SetParallelism(64 / max(1, runtime.GOMAXPROCS(0)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req := httptest.NewRequest("POST", "/t/t1/mcp", strings.NewReader(body))
+					req.Header.Set("Authorization", "Bearer mcp_ok")
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Accept", "application/json, text/event-stream")
+					req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, req)
+					if w.Code != 200 {
+						b.Error(w.Code)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			if on && rec.DroppedTotal() != 0 {
+				b.Errorf("dropped %d records", rec.DroppedTotal())
 			}
 		})
 	}

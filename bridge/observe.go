@@ -29,8 +29,10 @@ type outcomeKey struct{}
 // waited for the upstream. It lives in the call's context so do keeps its
 // signature.
 type outcome struct {
-	status   string
-	upstream time.Duration
+	status     string
+	upstream   time.Duration
+	httpStatus int   // the upstream's answer, 0 when none
+	bytes      int64 // the upstream's response body
 }
 
 func setStatus(ctx context.Context, status string) {
@@ -74,8 +76,12 @@ func (l *live) instrument(ctx context.Context, op *Operation, h http.Header) (co
 		span.End()
 		total := time.Since(start)
 		l.metrics.call(l.id, op.Name, oc.status, total, oc.upstream)
-		if res != nil { // tool calls only; resource reads pass nil
-			l.calls.record(l.id, l.redact(callRecord(start, op.Name, oc, total, res)))
+		if l.calls != nil {
+			var token string
+			if info := requestInfo(ctx); info != nil {
+				token = info.tok.ID
+			}
+			l.calls.record(l.id, l.redact(callRecord(start, op.Name, token, oc, total, res)))
 		}
 	}
 }
@@ -95,7 +101,7 @@ func (l *live) recovered(ctx context.Context, op *Operation, h http.Header, p an
 func (l *live) upstreamAnswered(ctx context.Context, status int, elapsed time.Duration) {
 	oc, _ := ctx.Value(outcomeKey{}).(*outcome)
 	if oc != nil {
-		oc.upstream = elapsed
+		oc.upstream, oc.httpStatus = elapsed, status
 	}
 	switch {
 	case status >= 500:
@@ -129,16 +135,21 @@ func (l *live) upstreamFailed(ctx context.Context, op *Operation, timeout time.D
 	return desc
 }
 
-// callRecord is what the call log keeps of a tool call: never arguments or
-// results, only a failed call's message (truncated by the log).
-func callRecord(start time.Time, tool string, oc *outcome, total time.Duration, res *mcp.CallToolResult) tenant.CallRecord {
+// callRecord is what the call history keeps of a tool call (res set) or a
+// resource read (res nil): never arguments or results, only a failed tool
+// call's message (truncated by the recorder).
+func callRecord(start time.Time, tool, token string, oc *outcome, total time.Duration, res *mcp.CallToolResult) tenant.CallRecord {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	r := tenant.CallRecord{At: start.UTC(), Tool: tool, Status: oc.status, IsError: res.IsError || oc.status != StatusOK,
-		LatencyMS: ms(total), UpstreamMS: ms(oc.upstream), GatewayMS: ms(max(0, total-oc.upstream))}
+	r := tenant.CallRecord{At: start.UTC(), Kind: "tool", Tool: tool, TokenID: token, Status: oc.status,
+		IsError: oc.status != StatusOK || res != nil && res.IsError, UpstreamStatus: oc.httpStatus,
+		LatencyMS: ms(total), UpstreamMS: ms(oc.upstream), GatewayMS: ms(max(0, total-oc.upstream)), Bytes: oc.bytes}
+	if res == nil {
+		r.Kind = "resource"
+	}
 	if r.IsError && r.Status == StatusOK {
 		r.Status = "tool_error"
 	}
-	if r.IsError {
+	if r.IsError && res != nil {
 		for _, c := range res.Content {
 			if t, ok := c.(*mcp.TextContent); ok {
 				r.Error = t.Text

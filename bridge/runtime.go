@@ -100,13 +100,17 @@ type Config struct {
 	MasterKeys []tenant.MasterKey
 	// TenantRate and TokenRate bound tool calls per tenant and per MCP token
 	// unless the tenant sets its own; zero means no limit.
-	TenantRate, TokenRate RateLimit
+	TenantRate, TokenRate tenant.RateLimit
+	// Limiter enforces them across the fleet; nil means buckets local to
+	// this process.
+	Limiter *tenant.Limiter
 	// Version is reported to MCP clients as the server version.
 	Version string
 	// Metrics receives the data plane's Prometheus series; nil records nothing.
 	Metrics *Metrics
-	// Calls keeps recent tool calls per tenant for the dashboard; nil keeps none.
-	Calls *CallLog
+	// Calls records every tool call and resource read into the call
+	// history; nil records none.
+	Calls *CallRecorder
 	// Breaker tunes each tenant's upstream circuit breaker.
 	Breaker BreakerConfig
 	// TokenCache tunes the verified MCP token cache.
@@ -226,6 +230,9 @@ type Runtime struct {
 // the tenants the database says are active.
 func New(store tenantStore, opts Config) *Runtime {
 	opts.setDefaults()
+	if opts.Limiter == nil {
+		opts.Limiter = tenant.NewLimiter(nil, "", opts.Logger)
+	}
 	r := &Runtime{
 		store:  store,
 		opts:   opts,
@@ -289,7 +296,7 @@ type live struct {
 	limits  callLimits
 	breaker *breaker
 	metrics *Metrics
-	calls   *CallLog
+	calls   *CallRecorder
 	log     *slog.Logger
 }
 
@@ -598,6 +605,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 		impl:     impl,
 		tr:       tr,
 		conc:     newConcLimit(conc),
+		limits:   callLimits{fleet: r.opts.Limiter, tenantKey: "mcp:tenant:" + t.ID},
 		client:   client,
 		identity: r.opts.Identity,
 		metrics:  r.opts.Metrics,

@@ -61,8 +61,13 @@ type config struct {
 	AuthFailureRate  rateLimit
 	MCPTenantRate    rateLimit
 	MCPTokenRate     rateLimit
-	SessionTTL       time.Duration
-	TrustProxy       bool
+
+	CallBuffer          int
+	CallFlushInterval   time.Duration
+	CallRetentionDays   int
+	RollupRetentionDays int
+	SessionTTL          time.Duration
+	TrustProxy          bool
 
 	ShutdownDelay     time.Duration
 	TokenCacheTTL     time.Duration
@@ -180,6 +185,18 @@ var settings = []setting{
 		set: str(func(c *config) *string { return &c.adminPassword })},
 	{env: "PORTICO_DRAIN_TIMEOUT", def: "30s", help: "how long requests in flight get after SIGTERM",
 		set: duration(func(c *config) *time.Duration { return &c.DrainTimeout }, false)},
+	{env: "PORTICO_CALL_BUFFER", def: "100000", help: "call records a replica buffers at most, riding out a database outage (beyond: dropped and counted)",
+		doc: "call records a replica buffers at most (about 300 bytes each), riding out a database outage; records beyond it are dropped and counted in `portico_call_records_dropped_total` and the log. At 1,000 calls/s per replica the default covers 100 s of outage",
+		set: count(func(c *config) *int { return &c.CallBuffer }, "records")},
+	{env: "PORTICO_CALL_FLUSH_INTERVAL", def: "1s", help: "longest wait before a replica writes its buffered call records",
+		doc: "longest a replica buffers tool calls and resource reads before writing them to the call history (one COPY and one rollup upsert per flush; a full batch of 5,000 flushes sooner)",
+		set: duration(func(c *config) *time.Duration { return &c.CallFlushInterval }, true)},
+	{env: "PORTICO_CALL_RETENTION_DAYS", def: "7", help: "days of raw call records kept (whole daily partitions are dropped)",
+		doc: "days of raw calls kept (`/calls`); older day partitions are dropped hourly",
+		set: count(func(c *config) *int { return &c.CallRetentionDays }, "days")},
+	{env: "PORTICO_CALL_ROLLUP_RETENTION_DAYS", def: "90", help: "days of per-minute and per-hour call totals kept (usage metering reaches this far back)",
+		doc: "days of per-minute and per-hour totals kept (`/usage`, metering)",
+		set: count(func(c *config) *int { return &c.RollupRetentionDays }, "days")},
 	{env: "PORTICO_SHUTDOWN_DELAY", def: "0s", help: "unready-but-serving time before the drain (Helm: 5s)",
 		set: duration(func(c *config) *time.Duration { return &c.ShutdownDelay }, false)},
 	{env: "PORTICO_TOKEN_CACHE_TTL", def: "10s", help: "a verified MCP token is trusted this long without the database",
@@ -235,10 +252,7 @@ var settings = []setting{
 }
 
 // rateLimit is "PER_SECOND[:BURST]" in the environment; 0 turns a limit off.
-type rateLimit struct {
-	PerSecond float64
-	Burst     int
-}
+type rateLimit = tenant.RateLimit
 
 func parseRate(s string) (rateLimit, error) {
 	r, b, hasBurst := strings.Cut(strings.TrimSpace(s), ":")

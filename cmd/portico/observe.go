@@ -26,6 +26,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/portico-mcp/portico/bridge"
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // telemetry is the process's metrics registry and tracing setup.
@@ -117,6 +118,37 @@ func (t *telemetry) watch(activeTenants func() int, pool *pgxpool.Pool) {
 		Name: "portico_active_tenants", Help: "Tenants this process serves now.",
 	}, func() float64 { return float64(activeTenants()) }))
 	t.reg.MustRegister(poolCollector{pool})
+}
+
+// watchCalls reports the call history buffer: records stored, dropped
+// because the buffer was full (exact), and waiting to be written.
+func (t *telemetry) watchCalls(rec *bridge.CallRecorder, lim *tenant.Limiter) {
+	t.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "portico_rate_limit_fallback", Help: "1 while this replica cannot reach the shared rate limit buckets and enforces its share (rate ÷ live replicas).",
+	}, func() float64 {
+		if lim.Fallback() {
+			return 1
+		}
+		return 0
+	}))
+	t.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "portico_rate_limit_fallback_decisions_total", Help: "Requests this replica's rate limits decided by its local share because the shared buckets were unreachable.",
+	}, func() float64 { return float64(lim.FallbackDecisions()) }))
+	t.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "portico_rate_limit_leases_total", Help: "Token batches this replica leased from the shared rate limit buckets.",
+	}, func() float64 { return float64(lim.Leases()) }))
+	t.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "portico_live_replicas", Help: "Replicas that sent a heartbeat in the last 15 s, as this replica last saw.",
+	}, func() float64 { return float64(lim.LiveReplicas()) }))
+	t.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "portico_call_records_written_total", Help: "Call records this replica stored in the call history.",
+	}, func() float64 { return float64(rec.WrittenTotal()) }))
+	t.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "portico_call_records_dropped_total", Help: "Call records dropped because the call history buffer was full (the database was unreachable for too long).",
+	}, func() float64 { return float64(rec.DroppedTotal()) }))
+	t.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "portico_call_records_buffered", Help: "Call records waiting to be written to the call history.",
+	}, func() float64 { return float64(rec.Buffered()) }))
 }
 
 func (t *telemetry) metricsHandler() http.Handler {

@@ -270,7 +270,9 @@ type replica struct {
 	exited chan error
 }
 
-func startReplica(t *testing.T, bin, dbURL, adminKey string) *replica {
+// startReplica starts `portico serve` on a free loopback port; extra are
+// more NAME=value settings.
+func startReplica(t *testing.T, bin, dbURL, adminKey string, extra ...string) *replica {
 	t.Helper()
 	port, err := freePort()
 	if err != nil {
@@ -292,20 +294,39 @@ func startReplica(t *testing.T, bin, dbURL, adminKey string) *replica {
 		"PORTICO_MCP_RATE_LIMIT_TENANT=0", "PORTICO_MCP_RATE_LIMIT_TOKEN=0",
 		"PORTICO_RATE_LIMIT_CALLER=0", "PORTICO_RATE_LIMIT_TENANT=0",
 	)
-	r := &replica{url: "http://" + addr, cmd: cmd, logs: &syncBuffer{}, exited: make(chan error, 1)}
+	cmd.Env = append(cmd.Env, extra...)
+	r := &replica{url: "http://" + addr, logs: &syncBuffer{}}
+	r.start(t, cmd)
+	return r
+}
+
+// start runs cmd as the replica's process and waits until it is ready.
+func (r *replica) start(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	r.cmd, r.exited = cmd, make(chan error, 1)
 	cmd.Stdout, cmd.Stderr = r.logs, r.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { r.exited <- cmd.Wait(); close(r.exited) }()
+	exited := r.exited
+	go func() { exited <- cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		<-r.exited
+		<-exited
 	})
-	waitFor(t, 30*time.Second, "replica "+addr+" to be ready", func() bool {
+	waitFor(t, 30*time.Second, "replica "+r.url+" to be ready", func() bool {
 		return run(context.Background(), []string{"health", "--url", r.url + "/readyz"}, func(string) string { return "" }, io.Discard, io.Discard) == nil
 	})
-	return r
+}
+
+// restart stops the replica with SIGTERM and starts it again on the same
+// address with the same settings.
+func (r *replica) restart(t *testing.T) {
+	t.Helper()
+	r.stop(t)
+	cmd := exec.Command(r.cmd.Path, r.cmd.Args[1:]...)
+	cmd.Env = r.cmd.Env
+	r.start(t, cmd)
 }
 
 // stop sends SIGTERM and waits for a clean exit.

@@ -185,7 +185,8 @@ type app struct {
 	store     *tenant.Store
 	runtime   *bridge.Runtime
 	identity  *bridge.Identity      // signs the caller identity assertions of upstream calls
-	calls     *bridge.CallLog       // recent tool calls of this replica, for the dashboard
+	calls     *bridge.CallRecorder  // buffers this replica's calls into the fleet's call history
+	limits    *tenant.Limiter       // rate limits shared by every replica
 	progress  *tenant.ProgressBoard // running activations and refreshes of every replica
 	tel       *telemetry
 	publicURL string
@@ -216,9 +217,11 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		pool.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, calls: bridge.NewCallLog(1000), progress: tenant.NewProgressBoard()}
+	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, progress: tenant.NewProgressBoard()}
 	a.store = tenant.NewStore(pool, sealer)
-	a.failures = api.NewFailureThrottle(api.RateLimit(cfg.AuthFailureRate), cfg.TrustProxy)
+	a.limits = tenant.NewLimiter(a.store, replicaID(), log)
+	a.calls = bridge.NewCallRecorder(a.store, bridge.RecorderConfig{Capacity: cfg.CallBuffer, FlushInterval: cfg.CallFlushInterval}, log)
+	a.failures = api.NewFailureThrottle(cfg.AuthFailureRate, cfg.TrustProxy)
 	a.identity = bridge.NewIdentity(cfg.PublicURL, a.store, cfg.identityKeyPolicy(), log)
 	a.runtime = bridge.New(a.store, bridge.Config{
 		Identity:         a.identity,
@@ -237,8 +240,9 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		UpstreamTimeout:  cfg.UpstreamTimeout,
 		MaxConcurrency:   cfg.MaxConcurrency,
 		MaxResponseBytes: cfg.MaxResponseBytes,
-		TenantRate:       bridge.RateLimit(cfg.MCPTenantRate),
-		TokenRate:        bridge.RateLimit(cfg.MCPTokenRate),
+		TenantRate:       cfg.MCPTenantRate,
+		TokenRate:        cfg.MCPTokenRate,
+		Limiter:          a.limits,
 		Metrics:          tel.bridge,
 		Calls:            a.calls,
 		Progress:         a.announceProgress,
@@ -249,6 +253,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		AuthorizationServer: cfg.OAuthIssuer == "",
 	})
 	tel.watch(a.runtime.ActiveCount, pool)
+	tel.watchCalls(a.calls, a.limits)
 	return a, nil
 }
 
@@ -391,6 +396,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	var bgWG sync.WaitGroup
 	bgWG.Go(func() { a.runtime.Run(bg) })
 	bgWG.Go(func() { a.identity.Run(bg) })
+	bgWG.Go(func() { a.calls.Run(bg) })
+	bgWG.Go(func() { a.limits.Run(bg) })
+	bgWG.Go(func() { a.maintainCallHistory(bg) })
 	bgWG.Go(func() {
 		a.store.Listen(bg, listeners{a.runtime, a.rest, a.progress, listenerUp{&a.listening}}, a.cfg.ResyncInterval, func(err error) {
 			a.log.Warn("lost the tenant change listener; reconnecting, then resyncing", "err", err)
@@ -442,6 +450,10 @@ func (a *app) drain(srv *http.Server, self *selfMCP) error {
 	defer tcancel()
 	a.runtime.Shutdown(tctx)
 	self.shutdown(tctx)
+	// Every call has finished: write what this replica still buffers.
+	if ferr := a.calls.Flush(tctx); ferr != nil {
+		a.log.Warn("shutting down: could not write the buffered call history", "err", ferr, "records", a.calls.Buffered())
+	}
 	if err == nil {
 		a.log.Info("shut down cleanly")
 	}
@@ -457,6 +469,66 @@ func (a *app) close() {
 	a.pool.Close()
 }
 
+// replicaID names this process in the replicas table: host name and a
+// random suffix, so a restarted pod counts once its old row goes stale.
+func replicaID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%x", host, b)
+}
+
+// maintainCallHistory creates the call history's day partitions ahead and
+// drops those past retention, at start and then hourly. Every replica does
+// it; the statements are idempotent.
+func (a *app) maintainCallHistory(ctx context.Context) {
+	for {
+		if err := a.store.MaintainCallHistory(ctx, time.Now(), a.cfg.CallRetentionDays, a.cfg.RollupRetentionDays); err != nil && ctx.Err() == nil {
+			a.log.Warn("call history maintenance failed; retrying in a minute", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Minute):
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Hour):
+		}
+	}
+}
+
+// callHistory is the REST API's view of the call history: the store, after
+// writing what this replica buffered, so a caller sees its own calls at
+// once (the other replicas' within their flush interval).
+type callHistory struct {
+	*tenant.Store
+	rec *bridge.CallRecorder
+}
+
+func (h callHistory) sync(ctx context.Context) {
+	fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_ = h.rec.Flush(fctx) // a failure keeps the records buffered; the read still answers
+}
+
+func (h callHistory) Calls(ctx context.Context, id string, f tenant.CallFilter) (tenant.CallPage, error) {
+	h.sync(ctx)
+	return h.Store.Calls(ctx, id, f)
+}
+
+func (h callHistory) Usage(ctx context.Context, id string, q tenant.UsageQuery) (tenant.Usage, error) {
+	h.sync(ctx)
+	return h.Store.Usage(ctx, id, q)
+}
+
+func (h callHistory) DailyUsage(ctx context.Context, id string, from, to time.Time) ([]tenant.UsageDay, error) {
+	h.sync(ctx)
+	return h.Store.DailyUsage(ctx, id, from, to)
+}
+
 // handler is Portico's whole HTTP surface: REST API, MCP endpoints, probes
 // and the dashboard.
 func (a *app) handler(self *selfMCP) http.Handler {
@@ -465,7 +537,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		JWKS:        a.jwks,
 		Runtime:     a.runtime,
 		Spec:        a.runtime,
-		Calls:       a.calls,
+		Calls:       callHistory{a.store, a.calls},
 		Progress:    a.progress,
 		MCP:         a.runtime.Handler(),
 		Previewer:   a.runtime,
@@ -477,9 +549,10 @@ func (a *app) handler(self *selfMCP) http.Handler {
 
 		BodyLimit:       a.cfg.BodyLimit,
 		CheckUpstream:   a.runtime.CheckUpstream,
-		CallerRate:      api.RateLimit(a.cfg.RESTCallerRate),
-		TenantRate:      api.RateLimit(a.cfg.RESTTenantRate),
-		LoginRate:       api.RateLimit(a.cfg.LoginRate),
+		CallerRate:      a.cfg.RESTCallerRate,
+		TenantRate:      a.cfg.RESTTenantRate,
+		LoginRate:       a.cfg.LoginRate,
+		Limiter:         a.limits,
 		SessionTTL:      a.cfg.SessionTTL,
 		InsecureCookies: !strings.HasPrefix(a.publicURL, "https://"),
 		TrustProxy:      a.cfg.TrustProxy,

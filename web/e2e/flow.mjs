@@ -252,6 +252,14 @@ try {
   assert.match(await who.locator('td[data-label=Upstream]').innerText(), /\d/, 'upstream latency recorded');
   assert.match(await who.locator('td[data-label=Portico]').innerText(), /\d/, 'gateway latency recorded');
   await shot('activity');
+  // Usage of the fleet: a per-tool breakdown with both latency splits, and a range picker.
+  const usageRow = main.locator('table.usage tbody tr', { hasText: 'whoami_whoami_get' });
+  assert.equal(await usageRow.locator('td[data-label=Calls]').innerText(), '1', 'the per-tool breakdown counts the call');
+  assert.match(await usageRow.locator('td[data-label="Upstream p50 / p95 / p99"]').innerText(), /\d.* \/ .*\d/, 'upstream percentiles shown');
+  await main.getByRole('combobox', { name: 'Time range' }).selectOption('1h');
+  await main.getByText(/Last hour: \d+ calls/).waitFor();
+  await main.getByRole('combobox', { name: 'Time range' }).selectOption('24h');
+  await main.getByText(/Last 24 h: \d+ calls/).waitFor();
   await main.getByRole('combobox', { name: 'Tool' }).selectOption('get_user_users');
   await main.getByText(/matching calls/).waitFor();
   for (const td of await main.locator('table.calls td[data-label=Tool]').allInnerTexts()) assert.equal(td, 'get_user_users');

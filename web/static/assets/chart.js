@@ -1,38 +1,22 @@
 // chart.js: the latency/throughput chart, drawn as SVG by hand. Time is cut
 // into intervals; bars are calls per interval (errors stacked in red), the
-// two lines are latencies (median and p95 of recent calls, or mean and max
-// of the server's per-minute aggregates).
+// two lines are latencies (Portico's and the upstream's p95 from the
+// fleet's usage buckets).
 import { s, ms } from './ui.js';
 
-const pct = (xs, p) => { if (!xs.length) return null; const a = [...xs].sort((x, y) => x - y); return a[Math.min(a.length - 1, Math.floor(p * a.length))]; };
-
-// callChart charts recent calls ({at, ok, total}) with median and p95 lines.
-export function callChart(calls, { buckets = 24, width = 720, height = 220 } = {}) {
-  const pts = calls.filter(c => c.at).map(c => ({ ...c, t: new Date(c.at).getTime() }));
-  if (!pts.length) return null;
-  const t1 = Math.max(...pts.map(p => p.t)), t0 = Math.min(...pts.map(p => p.t), t1 - 3600e3);
-  const step = ((t1 - t0) || 1) / buckets;
-  const bins = Array.from({ length: buckets }, () => ({ n: 0, err: 0, lat: [] }));
-  for (const p of pts) {
-    const b = bins[Math.min(buckets - 1, Math.floor((p.t - t0) / step))];
-    b.n++; if (!p.ok) b.err++; if (p.total !== null) b.lat.push(p.total);
-  }
-  return draw(bins.map(b => ({ n: b.n, err: b.err, a: pct(b.lat, 0.5), b: pct(b.lat, 0.95) })), t0, step, { width, height, a: 'median', b: 'p95' });
-}
-
-// bucketChart charts the server's per-minute aggregates ({start, calls,
-// errors, latency_sum_ms, latency_max_ms}) over [t0, t1] with mean and max lines.
-export function bucketChart(mins, t0, t1, { buckets = 48, width = 720, height = 220 } = {}) {
-  if (!mins.length) return null;
-  const step = ((t1 - t0) || 1) / buckets;
-  const bins = Array.from({ length: buckets }, () => ({ n: 0, err: 0, sum: 0, max: null }));
-  for (const m of mins) {
-    const i = Math.floor((new Date(m.start).getTime() - t0) / step);
-    if (i < 0 || i >= buckets) continue;
+// usageChart charts usage buckets ({start, calls, errors, portico_ms,
+// upstream_ms}) over [t0, t1] with Portico's and the upstream's p95.
+export function usageChart(buckets, t0, t1, { bins: n = 48, width = 720, height = 220 } = {}) {
+  if (!buckets.length) return null;
+  const step = ((t1 - t0) || 1) / n;
+  const bins = Array.from({ length: n }, () => ({ n: 0, err: 0, a: null, b: null }));
+  for (const u of buckets) {
+    const i = Math.min(n - 1, Math.max(0, Math.floor((new Date(u.start).getTime() - t0) / step)));
     const b = bins[i];
-    b.n += m.calls; b.err += m.errors; b.sum += m.latency_sum_ms; b.max = Math.max(b.max ?? 0, m.latency_max_ms);
+    b.n += u.calls; b.err += u.errors;
+    b.a = Math.max(b.a ?? 0, u.portico_ms.p95); b.b = Math.max(b.b ?? 0, u.upstream_ms.p95);
   }
-  return draw(bins.map(b => ({ n: b.n, err: b.err, a: b.n ? b.sum / b.n : null, b: b.max })), t0, step, { width, height, a: 'mean', b: 'max' });
+  return draw(bins, t0, step, { width, height, a: 'Portico p95', b: 'upstream p95' });
 }
 
 function draw(bins, t0, step, { width, height, a, b }) {

@@ -42,7 +42,12 @@ export async function calls(id, query = '') {
   if (!r.available) return r;
   const d = r.data || {};
   const list = d.calls || d.items || [];
-  return { available: true, calls: list.map(normalizeCall), buckets: d.buckets || null, summary: d.summary || summary24h(list.map(normalizeCall)), scope: d.scope || '' };
+  return { available: true, calls: list.map(normalizeCall), buckets: d.buckets || null, summary: d.summary || summary24h(list.map(normalizeCall)), scope: d.scope || '', next: d.next_cursor || '' };
+}
+
+// usage reads the fleet's usage of tenant id: {from, to, bucket, buckets, tools, total}.
+export async function usage(id, query = '') {
+  return optional(`/tenants/${enc(id)}/usage${query}`);
 }
 
 export async function specVersions(id) {

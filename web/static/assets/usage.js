@@ -1,7 +1,7 @@
-// usage.js: a tenant's tool-call figures for the last 24 h, the one place
-// the dashboard reads them. Today they come from GET /calls (the calls the
-// answering replica served: its last 1,000 calls and per-minute totals);
-// a fleet-wide usage endpoint can replace the body of usage() alone.
+// usage.js: a tenant's tool-call figures for the last 24 h on the home
+// screen, the one place it reads them: GET /calls, which reads the fleet's
+// durable call history (per-minute totals of every replica, and the last
+// 1,000 calls for the p95).
 import { calls } from './data.js';
 
 const DAY = 86400e3;

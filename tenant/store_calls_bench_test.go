@@ -1,0 +1,94 @@
+package tenant_test
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgtest"
+)
+
+// BenchmarkCallHistoryQueries times the call history's reads over a
+// generated history: PORTICO_BENCH_CALLS calls (default 100,000; the figures
+// in docs/benchmarks.md use 10,000,000) of one tenant over 30 days and 10
+// tools, with the rollups built from them.
+//
+//	PORTICO_BENCH_CALLS=10000000 go test -run '^$' -bench CallHistoryQueries -benchtime 20x ./tenant
+func BenchmarkCallHistoryQueries(b *testing.B) {
+	n := 100_000
+	if s := os.Getenv("PORTICO_BENCH_CALLS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	f := newFixtureB(b)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	from := now.AddDate(0, 0, -30)
+	if err := f.store.EnsureCallPartitions(ctx, from, now.Add(24*time.Hour)); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	// Calls spread evenly over 30 days, 10 tools, 2 % errors; the rollups
+	// are the same aggregates WriteCalls keeps, built in one statement each.
+	if _, err := f.pool.Exec(ctx, `INSERT INTO calls (tenant_id, at, kind, tool, token_id, status, is_error, upstream_status,
+			latency_ms, upstream_ms, gateway_ms, bytes, error)
+		SELECT 'bench', $1::timestamptz + (i * (30 * 86400.0 / $2)) * interval '1 second', 'tool', 'tool' || (i % 10), 'tok',
+			CASE WHEN i % 50 = 0 THEN 'upstream_5xx' ELSE 'ok' END, i % 50 = 0, CASE WHEN i % 50 = 0 THEN 502 ELSE 200 END,
+			5 + (i % 97), 4 + (i % 89), 1 + (i % 7) * 0.1, 100 + i % 1000, ''
+		FROM generate_series(1, $2) AS i`, from, n); err != nil {
+		b.Fatal(err)
+	}
+	for _, t := range []struct{ table, span string }{{"call_minutes", "minute"}, {"call_hours", "hour"}} {
+		if _, err := f.pool.Exec(ctx, `INSERT INTO `+t.table+` (tenant_id, start, tool, calls, errors, bytes, latency_sum_ms, latency_max_ms,
+				upstream_sum_ms, gateway_sum_ms, gateway_hist, upstream_hist)
+			SELECT tenant_id, date_trunc('`+t.span+`', at), tool, count(*), count(*) FILTER (WHERE is_error), sum(bytes),
+				sum(latency_ms), max(latency_ms), sum(upstream_ms), sum(gateway_ms),
+				array_fill(1::bigint, ARRAY[65]), array_fill(1::bigint, ARRAY[65])
+			FROM calls GROUP BY 1, 2, 3`); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := f.pool.Exec(ctx, `ANALYZE calls; ANALYZE call_minutes; ANALYZE call_hours`); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("generated %d calls and their rollups in %s", n, time.Since(start).Round(time.Second))
+	b.Run("usage-30d-hour", func(b *testing.B) {
+		for b.Loop() {
+			u, err := f.store.Usage(ctx, "bench", tenant.UsageQuery{From: from, To: now, Bucket: "hour"})
+			if err != nil || u.Total.Calls == 0 {
+				b.Fatal(err, u.Total.Calls)
+			}
+		}
+	})
+	b.Run("usage-30d-day", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := f.store.Usage(ctx, "bench", tenant.UsageQuery{From: from, To: now, Bucket: "day"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("calls-first-page", func(b *testing.B) {
+		for b.Loop() {
+			p, err := f.store.Calls(ctx, "bench", tenant.CallFilter{Since: now.Add(-24 * time.Hour), Limit: 200})
+			if err != nil || len(p.Calls) != 200 {
+				b.Fatal(err, len(p.Calls))
+			}
+		}
+	})
+	b.Run("calls-first-page-tool-errors", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := f.store.Calls(ctx, "bench", tenant.CallFilter{Since: now.Add(-24 * time.Hour), Tool: "tool3", Status: "error", Limit: 200}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func newFixtureB(b *testing.B) fixture {
+	b.Helper()
+	pool := pgtest.NewPool(b)
+	key := newKey(b, "k1")
+	return fixture{store: tenant.NewStore(pool, mustSealer(b, key)), pool: pool, key: key}
+}
