@@ -24,7 +24,7 @@ import (
 )
 
 // Store is every store method the API calls. *tenant.Store satisfies it
-// (cmd asserts that at compile time, as api's worktree predates the store);
+// (cmd asserts that at compile time);
 // each handler takes only the one- or two-method slice of it that it uses.
 type Store interface {
 	tenantCreator

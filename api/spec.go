@@ -47,7 +47,7 @@ func handleSpecStatus(sp Spec) echo.HandlerFunc {
 }
 
 // handleSpecReport answers the conformance report of the tenant's serving
-// spec version (issue 4, point 9).
+// spec version.
 func handleSpecReport(sp Spec) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Param("id")

@@ -472,7 +472,7 @@ func noContent(op *Operation, status int) *mcp.CallToolResult {
 	} else {
 		empty, raw = map[string]any{}, json.RawMessage(`{}`)
 	}
-	if schema, err := op.outSchema(); err == nil && schema != nil && schema.check(empty, 0) == nil {
+	if schema, err := op.outSchema(); err == nil && schema != nil && schema.Validate(empty) == nil {
 		out.StructuredContent = raw
 		return out
 	}

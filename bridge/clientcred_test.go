@@ -27,7 +27,6 @@ type tokenServer struct {
 	*httptest.Server
 	requests atomic.Int64
 	mu       sync.Mutex
-	last     http.Request // the newest request, form parsed
 	form     map[string][]string
 }
 

@@ -46,6 +46,7 @@ const maxJSONDepth = 1000
 // fastEligible reports whether req's headers are ones the fast paths answer
 // exactly as the stateless SDK handler would.
 func (r *Runtime) fastEligible(req *http.Request) bool {
+	//lint:ignore SA1019 the fast paths mirror the SDK handler, which still honours the deprecated option
 	if r.noFastPath || !r.mcpOpts.Stateless || r.mcpOpts.CrossOriginProtection != nil {
 		return false
 	}
@@ -242,7 +243,7 @@ func appendToolResult(buf *bytes.Buffer, res *mcp.CallToolResult) bool {
 	}
 	start := buf.Len()
 	b := buf.AvailableBuffer()
-	if res.Meta != nil && len(res.Meta) == 1 {
+	if len(res.Meta) == 1 {
 		b = append(b, `{"_meta":{"`+UpstreamMSMeta+`":`...)
 		b = strconv.AppendFloat(b, ms, 'f', -1, 64)
 		b = append(b, `},"content":[{"type":"text","text":`...)
@@ -269,7 +270,7 @@ func appendToolResult(buf *bytes.Buffer, res *mcp.CallToolResult) bool {
 // compactHTML appends raw as encoding/json marshals a json.RawMessage:
 // compacted, with <, >, & and U+2028/U+2029 escaped.
 func compactHTML(buf *bytes.Buffer, raw []byte) error {
-	if bytes.IndexAny(raw, "<>&\u2028\u2029") < 0 {
+	if !bytes.ContainsAny(raw, "<>&\u2028\u2029") {
 		return json.Compact(buf, raw)
 	}
 	tmp := bufPool.Get().(*bytes.Buffer)
@@ -705,6 +706,7 @@ func metaOK(meta json.RawMessage) bool {
 	m := mcp.Meta{}
 	for k, v := range members {
 		switch k {
+		//lint:ignore SA1019 the SDK still accepts a log level in _meta, so the fast paths do too
 		case mcp.MetaKeyProtocolVersion, mcp.MetaKeyLogLevel:
 		case mcp.MetaKeyClientInfo, mcp.MetaKeyClientCapabilities:
 			var val any

@@ -217,7 +217,7 @@ func (l *live) applyIdentity(ctx context.Context, req *http.Request, st *state, 
 	s, err := l.identity.assert(ctx, st.tenant, c)
 	if err != nil {
 		l.log.Error("identity assertion not signed", "tenant", st.tenant.ID, "err", err)
-		return errors.New("Portico could not sign this call's identity assertion (settings.identity_assertion); nothing was sent to the service. Retry; if it persists, an operator should check the log")
+		return errors.New("could not sign this call's identity assertion (settings.identity_assertion); nothing was sent to the service. Retry; if it persists, an operator should check the log")
 	}
 	req.Header.Set(a.HeaderName(), s)
 	return nil

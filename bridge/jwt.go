@@ -144,12 +144,21 @@ func (a *ExternalAuth) download(ctx context.Context) (map[string]crypto.PublicKe
 			default:
 				continue
 			}
-			x, err1 := b64int(k.X)
-			y, err2 := b64int(k.Y)
-			if err1 != nil || err2 != nil {
+			x, err1 := base64.RawURLEncoding.DecodeString(k.X)
+			y, err2 := base64.RawURLEncoding.DecodeString(k.Y)
+			size := (curve.Params().BitSize + 7) / 8
+			if err1 != nil || err2 != nil || len(x) > size || len(y) > size {
 				continue
 			}
-			keys[k.Kid] = &ecdsa.PublicKey{Curve: curve, X: x, Y: y}
+			point := make([]byte, 1+2*size) // SEC 1 uncompressed: 04 || X || Y
+			point[0] = 4
+			copy(point[1+size-len(x):], x)
+			copy(point[1+2*size-len(y):], y)
+			pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
+			if err != nil {
+				continue // not a point on the curve
+			}
+			keys[k.Kid] = pub
 		}
 	}
 	if len(keys) == 0 {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/portico-mcp/portico/tenant"
@@ -97,109 +98,115 @@ func (s *gatedStore) VerifyToken(ctx context.Context, _ string) (tenant.Token, e
 // TestTokenCacheSharesDatabaseChecks: when a busy token's entry expires, its
 // concurrent calls make one database check between them, not one each.
 func TestTokenCacheSharesDatabaseChecks(t *testing.T) {
-	st := &gatedStore{entered: make(chan struct{}, 100), release: make(chan struct{}), tok: tenant.Token{ID: "tok1", TenantID: "ten1"}}
-	c := newTokenCache(TokenCacheConfig{TTL: time.Second})
-	now := time.Unix(1_700_000_000, 0)
-	const callers = 50
-	sources := make(chan string, callers)
-	var wg sync.WaitGroup
-	for range callers {
-		wg.Go(func() {
-			tok, source, err := c.verify(context.Background(), st, "mcp_secret", now)
-			if err != nil || tok.ID != "tok1" {
-				t.Errorf("verify: %+v %v", tok, err)
-			}
-			sources <- source
-		})
-	}
-	<-st.entered
-	time.Sleep(50 * time.Millisecond) // the other callers find the check under way
-	close(st.release)
-	wg.Wait()
-	close(sources)
-	count := map[string]int{}
-	for s := range sources {
-		count[s]++
-	}
-	if got := st.calls.Load(); got != 1 {
-		t.Errorf("%d database checks for %d concurrent calls, want 1", got, callers)
-	}
-	if count["database"] != 1 || count["database"]+count["shared"]+count["cache"] != callers {
-		t.Errorf("sources %v, want 1 database and the rest shared or cache", count)
-	}
-	if len(c.flights) != 0 {
-		t.Errorf("%d checks still recorded as under way", len(c.flights))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		st := &gatedStore{entered: make(chan struct{}, 100), release: make(chan struct{}), tok: tenant.Token{ID: "tok1", TenantID: "ten1"}}
+		c := newTokenCache(TokenCacheConfig{TTL: time.Second})
+		now := time.Unix(1_700_000_000, 0)
+		const callers = 50
+		sources := make(chan string, callers)
+		var wg sync.WaitGroup
+		for range callers {
+			wg.Go(func() {
+				tok, source, err := c.verify(context.Background(), st, "mcp_secret", now)
+				if err != nil || tok.ID != "tok1" {
+					t.Errorf("verify: %+v %v", tok, err)
+				}
+				sources <- source
+			})
+		}
+		<-st.entered
+		synctest.Wait() // every other caller waits for the check under way
+		close(st.release)
+		wg.Wait()
+		close(sources)
+		count := map[string]int{}
+		for s := range sources {
+			count[s]++
+		}
+		if got := st.calls.Load(); got != 1 {
+			t.Errorf("%d database checks for %d concurrent calls, want 1", got, callers)
+		}
+		if count["database"] != 1 || count["shared"] != callers-1 {
+			t.Errorf("sources %v, want 1 database and the rest shared", count)
+		}
+		if len(c.flights) != 0 {
+			t.Errorf("%d checks still recorded as under way", len(c.flights))
+		}
+	})
 }
 
 // TestTokenCacheCallerGoneDoesNotFailOthers: a check whose own caller went
 // away is retried by a caller that was waiting for it, not reported as a
 // database failure.
 func TestTokenCacheCallerGoneDoesNotFailOthers(t *testing.T) {
-	st := &gatedStore{entered: make(chan struct{}, 100), release: make(chan struct{}), tok: tenant.Token{ID: "tok1", TenantID: "ten1"}}
-	c := newTokenCache(TokenCacheConfig{TTL: time.Second})
-	now := time.Unix(1_700_000_000, 0)
-	leaderCtx, cancel := context.WithCancel(context.Background())
-	leader := make(chan error, 1)
-	go func() {
-		_, _, err := c.verify(leaderCtx, st, "mcp_secret", now)
-		leader <- err
-	}()
-	<-st.entered
-	follower := make(chan string, 1)
-	go func() {
-		tok, source, err := c.verify(context.Background(), st, "mcp_secret", now)
-		if err != nil || tok.ID != "tok1" {
-			t.Errorf("waiting caller: %+v %v", tok, err)
+	synctest.Test(t, func(t *testing.T) {
+		st := &gatedStore{entered: make(chan struct{}, 100), release: make(chan struct{}), tok: tenant.Token{ID: "tok1", TenantID: "ten1"}}
+		c := newTokenCache(TokenCacheConfig{TTL: time.Second})
+		now := time.Unix(1_700_000_000, 0)
+		leaderCtx, cancel := context.WithCancel(context.Background())
+		leader := make(chan error, 1)
+		go func() {
+			_, _, err := c.verify(leaderCtx, st, "mcp_secret", now)
+			leader <- err
+		}()
+		<-st.entered
+		follower := make(chan string, 1)
+		go func() {
+			tok, source, err := c.verify(context.Background(), st, "mcp_secret", now)
+			if err != nil || tok.ID != "tok1" {
+				t.Errorf("waiting caller: %+v %v", tok, err)
+			}
+			follower <- source
+		}()
+		synctest.Wait() // the follower waits for the leader's check
+		cancel()
+		if err := <-leader; !errors.Is(err, context.Canceled) {
+			t.Fatalf("leader: %v, want its own cancellation", err)
 		}
-		follower <- source
-	}()
-	time.Sleep(20 * time.Millisecond) // the follower waits for the leader's check
-	cancel()
-	if err := <-leader; !errors.Is(err, context.Canceled) {
-		t.Fatalf("leader: %v, want its own cancellation", err)
-	}
-	<-st.entered // the follower checks again itself
-	close(st.release)
-	if s := <-follower; s != "database" {
-		t.Errorf("waiting caller's source %q, want database (its own check)", s)
-	}
-	if got := st.calls.Load(); got != 2 {
-		t.Errorf("%d database checks, want 2", got)
-	}
+		<-st.entered // the follower checks again itself
+		close(st.release)
+		if s := <-follower; s != "database" {
+			t.Errorf("waiting caller's source %q, want database (its own check)", s)
+		}
+		if got := st.calls.Load(); got != 2 {
+			t.Errorf("%d database checks, want 2", got)
+		}
+	})
 }
 
 // TestTokenCacheRevokedDuringCheck: a revocation while a database check is
 // under way keeps that check's answer out of the cache and away from the
 // calls waiting for it: they check again.
 func TestTokenCacheRevokedDuringCheck(t *testing.T) {
-	st := &gatedStore{entered: make(chan struct{}, 100), release: make(chan struct{}), tok: tenant.Token{ID: "tok1", TenantID: "ten1"}}
-	c := newTokenCache(TokenCacheConfig{TTL: time.Second})
-	now := time.Unix(1_700_000_000, 0)
-	leader := make(chan string, 1)
-	go func() {
-		_, source, _ := c.verify(context.Background(), st, "mcp_secret", now)
-		leader <- source
-	}()
-	<-st.entered
-	follower := make(chan string, 1)
-	go func() {
-		_, source, _ := c.verify(context.Background(), st, "mcp_secret", now)
-		follower <- source
-	}()
-	time.Sleep(20 * time.Millisecond) // the follower waits for the leader's check
-	c.forget(func(tenant.Token) bool { return true })
-	close(st.release)
-	if s := <-leader; s != "database" {
-		t.Errorf("leader's source %q, want database", s)
-	}
-	<-st.entered // the follower's own check
-	if s := <-follower; s != "database" {
-		t.Errorf("waiting caller's source %q, want database (its own check after the revocation)", s)
-	}
-	if got := st.calls.Load(); got != 2 {
-		t.Errorf("%d database checks, want 2", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		st := &gatedStore{entered: make(chan struct{}, 100), release: make(chan struct{}), tok: tenant.Token{ID: "tok1", TenantID: "ten1"}}
+		c := newTokenCache(TokenCacheConfig{TTL: time.Second})
+		now := time.Unix(1_700_000_000, 0)
+		leader := make(chan string, 1)
+		go func() {
+			_, source, _ := c.verify(context.Background(), st, "mcp_secret", now)
+			leader <- source
+		}()
+		<-st.entered
+		follower := make(chan string, 1)
+		go func() {
+			_, source, _ := c.verify(context.Background(), st, "mcp_secret", now)
+			follower <- source
+		}()
+		synctest.Wait() // the follower waits for the leader's check
+		c.forget(func(tenant.Token) bool { return true })
+		close(st.release)
+		if s := <-leader; s != "database" {
+			t.Errorf("leader's source %q, want database", s)
+		}
+		<-st.entered // the follower's own check
+		if s := <-follower; s != "database" {
+			t.Errorf("waiting caller's source %q, want database (its own check after the revocation)", s)
+		}
+		if got := st.calls.Load(); got != 2 {
+			t.Errorf("%d database checks, want 2", got)
+		}
+	})
 }
 
 // panickyStore's VerifyToken panics once the test lets it.
@@ -217,31 +224,33 @@ func (s *panickyStore) VerifyToken(context.Context, string) (tenant.Token, error
 // TestTokenCacheCheckPanics: a check that panics releases the calls waiting
 // for it with a failure, never with an empty token.
 func TestTokenCacheCheckPanics(t *testing.T) {
-	st := &panickyStore{entered: make(chan struct{}, 1), release: make(chan struct{})}
-	c := newTokenCache(TokenCacheConfig{TTL: time.Second})
-	now := time.Unix(1_700_000_000, 0)
-	go func() {
-		defer func() { recover() }()
-		c.verify(context.Background(), st, "mcp_secret", now)
-	}()
-	<-st.entered
-	type answer struct {
-		source string
-		err    error
-	}
-	follower := make(chan answer, 1)
-	go func() {
-		_, source, err := c.verify(context.Background(), st, "mcp_secret", now)
-		follower <- answer{source, err}
-	}()
-	time.Sleep(20 * time.Millisecond) // the follower waits for the leader's check
-	close(st.release)
-	select {
-	case a := <-follower:
-		if a.err == nil || a.source != "unavailable" {
-			t.Errorf("waiting caller got source %q err %v, want unavailable with an error", a.source, a.err)
+	synctest.Test(t, func(t *testing.T) {
+		st := &panickyStore{entered: make(chan struct{}, 1), release: make(chan struct{})}
+		c := newTokenCache(TokenCacheConfig{TTL: time.Second})
+		now := time.Unix(1_700_000_000, 0)
+		go func() {
+			defer func() { recover() }()
+			c.verify(context.Background(), st, "mcp_secret", now)
+		}()
+		<-st.entered
+		type answer struct {
+			source string
+			err    error
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the waiting caller was never released")
-	}
+		follower := make(chan answer, 1)
+		go func() {
+			_, source, err := c.verify(context.Background(), st, "mcp_secret", now)
+			follower <- answer{source, err}
+		}()
+		synctest.Wait() // the follower waits for the leader's check
+		close(st.release)
+		select {
+		case a := <-follower:
+			if a.err == nil || a.source != "unavailable" {
+				t.Errorf("waiting caller got source %q err %v, want unavailable with an error", a.source, a.err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the waiting caller was never released")
+		}
+	})
 }

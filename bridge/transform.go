@@ -3,10 +3,13 @@ package bridge
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/portico-mcp/portico/tenant"
 )
@@ -252,10 +255,6 @@ func transformArgs(op *Operation, f string, tt tenant.ToolTransform, x *transfor
 		argNames = append(argNames, p.k)
 	}
 	root, _ := op.argSchema()
-	var rootNode *vnode
-	if root != nil {
-		rootNode = root.deref()
-	}
 	// check reports a value that the parameter's own schema refuses.
 	check := func(field, arg string, raw json.RawMessage) (any, bool) {
 		v, err := decodeValue(raw)
@@ -263,9 +262,14 @@ func transformArgs(op *Operation, f string, tt tenant.ToolTransform, x *transfor
 			inv.Add(field, "is not valid JSON: "+err.Error())
 			return nil, false
 		}
-		if rootNode != nil {
-			if e := (walk{args: true}).checkProperty(rootNode, arg, v, 0); e != nil {
-				inv.Add(field, fmt.Sprintf("%s does not fit the parameter's schema: %v", preview(v), e))
+		if ps := propertySchema(root, arg); ps != nil {
+			if err := ps.Validate(v); err != nil {
+				msg := err.Error()
+				var ve *jsonschema.ValidationError
+				if errors.As(err, &ve) {
+					msg = argumentErrors(ps, ve, v).Error()
+				}
+				inv.Add(field, fmt.Sprintf("%s does not fit the parameter's schema: %s", preview(v), msg))
 				return nil, false
 			}
 		}
@@ -498,4 +502,21 @@ func decodeValue(raw json.RawMessage) (any, error) {
 func CheckTools(ops []*Operation, s tenant.Settings, maxResponse int64) error {
 	_, inv := transformTools(ops, s.Tools, maxResponse)
 	return inv.Err()
+}
+
+// propertySchema is the compiled schema of argument arg in an input schema
+// (through $ref and allOf), or nil when there is none to check against.
+func propertySchema(s *jsonschema.Schema, arg string) *jsonschema.Schema {
+	for depth := 0; s != nil && depth < 32; depth++ {
+		if p := s.Properties[arg]; p != nil {
+			return p
+		}
+		for _, sub := range s.AllOf {
+			if p := propertySchema(sub, arg); p != nil {
+				return p
+			}
+		}
+		s = s.Ref
+	}
+	return nil
 }

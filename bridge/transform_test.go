@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -195,12 +196,13 @@ func (op *Operation) checkOutput(v any) error {
 	if err != nil {
 		return err
 	}
+	d := json.NewDecoder(bytes.NewReader(mustJSON(v)))
+	d.UseNumber()
 	var decoded any
-	json.Unmarshal(mustJSON(v), &decoded)
-	if e := root.check(decoded, 0); e != nil {
-		return e
+	if err := d.Decode(&decoded); err != nil {
+		return err
 	}
-	return nil
+	return root.Validate(decoded)
 }
 
 // TestToolTransformRefused: every bad key, argument, value and expression

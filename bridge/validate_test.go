@@ -153,8 +153,8 @@ func TestInvalidArgumentsNeverReachUpstream(t *testing.T) {
 	}
 }
 
-// BenchmarkValidateArgs is the per-call cost of argument validation: valid
-// arguments must not allocate.
+// BenchmarkValidateArgs is the per-call cost of argument validation
+// (docs/benchmarks.md has the figures).
 func BenchmarkValidateArgs(b *testing.B) {
 	ops := validateOps(b)
 	for _, bc := range []struct{ name, op, args string }{
@@ -193,6 +193,61 @@ func TestValidateArgsConcurrentFirstCall(t *testing.T) {
 	for range 8 {
 		if err := <-errs; err == nil || !strings.Contains(err.Error(), `argument "name": expected string`) {
 			t.Errorf("concurrent first call: %v, want the type error", err)
+		}
+	}
+}
+
+// TestValidateArgsFullDialect: keywords a partial validator would miss are
+// enforced, with messages naming the argument and the rule.
+func TestValidateArgsFullDialect(t *testing.T) {
+	schema := `{"type":"object","properties":{
+	  "pay":{"oneOf":[{"type":"object","required":["card"]},{"type":"object","required":["iban"]}]},
+	  "ship":{"type":"object","properties":{"country":{"type":"string"},"zip":{"type":"string"}},
+	    "if":{"properties":{"country":{"const":"US"}},"required":["country"]},
+	    "then":{"properties":{"zip":{"pattern":"^[0-9]{5}$"}},"required":["zip"]},
+	    "else":{"properties":{"zip":{"maxLength":10}}}},
+	  "tags":{"type":"array","contains":{"const":"primary"}},
+	  "name":{"type":"string"},"email":{"type":"string"}},
+	  "dependentRequired":{"email":["name"]}}`
+	op := &Operation{Name: "t", InputSchema: json.RawMessage(schema)}
+	for _, tc := range []struct{ args, want string }{
+		{`{"pay": {"card": "4111"}}`, ""},
+		{`{"pay": {"card": "4111", "iban": "DE00"}}`, `argument "pay": matches alternatives 0 or 1 of oneOf; it must match exactly one (oneOf)`},
+		{`{"pay": {}}`, `argument "pay.card": missing; it is required (required); the value matches none of the 2 alternatives allowed (oneOf)`},
+		{`{"ship": {"country": "US", "zip": "12345"}}`, ""},
+		{`{"ship": {"country": "US", "zip": "1234"}}`, `argument "ship.zip": must match the regular expression ^[0-9]{5}$, got "1234" (pattern)`},
+		{`{"ship": {"country": "US"}}`, `argument "ship.zip": missing; it is required (required)`},
+		{`{"ship": {"country": "FR", "zip": "75001-75020-x"}}`, `argument "ship.zip": must be at most 10 characters long, got 13 (maxLength)`},
+		{`{"ship": {"country": "FR"}}`, ""},
+		{`{"tags": ["a", "primary"]}`, ""},
+		{`{"tags": ["a", "b"]}`, `argument "tags": must have an item that matches the schema given under "contains" (contains)`},
+		{`{"email": "a@example.com", "name": "A"}`, ""},
+		{`{"email": "a@example.com"}`, `argument "name": missing; it is required when "email" is given (dependentRequired)`},
+	} {
+		t.Run(tc.args, func(t *testing.T) {
+			args, err := decodeArgs(json.RawMessage(tc.args))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if err := op.validateArgs(args); err != nil {
+				got = err.Error()
+			}
+			if got != tc.want {
+				t.Errorf("validateArgs(%s)\n got %s\nwant %s", tc.args, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestValidateArgsRefusesRemoteRefs: a schema whose $ref points outside it
+// does not compile (so calls go unvalidated rather than making Portico
+// fetch anything).
+func TestValidateArgsRefusesRemoteRefs(t *testing.T) {
+	for _, ref := range []string{"https://example.com/s.json", "file:///etc/passwd"} {
+		op := &Operation{Name: "t", InputSchema: json.RawMessage(`{"type":"object","properties":{"a":{"$ref":"` + ref + `"}}}`)}
+		if _, err := op.argSchema(); err == nil || !strings.Contains(err.Error(), "self-contained") {
+			t.Errorf("$ref %s: %v, want a compile error", ref, err)
 		}
 	}
 }

@@ -28,7 +28,7 @@ type PreviewItem struct {
 type PreviewReport = ConversionReport
 
 // ConversionReport says what converting one OpenAPI document gave and what
-// it could not give: the conformance report of issue 4, point 9. The REST
+// it could not give: its conformance report. The REST
 // API serves it (GET /tenants/{id}/spec/report, previews), tenant
 // activation returns its summary, and portico convert prints it.
 type ConversionReport struct {

@@ -91,7 +91,9 @@ func TestTenantCRUD(t *testing.T) {
 		t.Errorf("SpecURL after base change = %q", up.SpecURL)
 	}
 	custom := "https://specs.example.com/a.json"
-	up, _ = f.store.UpdateTenant(ctx, a.ID, tenant.TenantPatch{SpecURL: &custom}, "bob")
+	if _, err := f.store.UpdateTenant(ctx, a.ID, tenant.TenantPatch{SpecURL: &custom}, "bob"); err != nil {
+		t.Fatal(err)
+	}
 	third := "https://api3.example.com"
 	up, _ = f.store.UpdateTenant(ctx, a.ID, tenant.TenantPatch{BaseURL: &third}, "bob")
 	if up.SpecURL != custom {

@@ -34,9 +34,7 @@ func buildBinary(t *testing.T) string {
 // flight: every call the upstream had received finishes successfully, new
 // connections are refused meanwhile, and the process exits 0.
 func TestDrainOnSIGTERM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
+	heavySuite(t, "builds and runs the binary")
 	dbURL := pgtest.NewDB(t)
 	bin := buildBinary(t)
 	up := startUpstream(t, 1500*time.Millisecond)

@@ -18,9 +18,7 @@ import (
 // cause, and afterwards everything works again without a restart and every
 // acknowledged write is there.
 func TestPostgresOutage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts its own PostgreSQL server")
-	}
+	heavySuite(t, "starts its own PostgreSQL server")
 	pg := startThrowawayPostgres(t)
 	if err := run(context.Background(), []string{"migrate", "up"}, func(k string) string {
 		return map[string]string{"DATABASE_URL": pg.url}[k]

@@ -36,9 +36,7 @@ import (
 // there, with goroutines labelled role=load (the test's clients) and
 // role=upstream; unlabelled samples are Portico and the runtime.
 func TestNoisyNeighbour(t *testing.T) {
-	if testing.Short() {
-		t.Skip("load test")
-	}
+	heavySuite(t, "load test")
 	began := time.Now()
 	dbURL := pgtest.NewDB(t)
 	var slow, quick *testUpstream

@@ -30,9 +30,7 @@ import (
 // lean tool with the same arguments and must get the full results too (it
 // validates structuredContent only for tools listed with an output schema).
 func TestLeanCallsMatchFull(t *testing.T) {
-	if testing.Short() {
-		t.Skip("activates 40 tenants over the whole corpus and calls ~8,000 tools")
-	}
+	heavySuite(t, "activates 40 tenants over the whole corpus and calls ~8,000 tools")
 	dir := filepath.Join("..", "..", "..", "shared", "specs")
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {

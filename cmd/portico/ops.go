@@ -138,6 +138,7 @@ func waitReady(ctx context.Context, c *client.Client, wait time.Duration, stderr
 			return nil
 		}
 		if time.Now().After(deadline) {
+			//lint:ignore ST1005 Portico is a name
 			return fmt.Errorf("Portico at %s did not answer ready within %s (--wait); last: %v", c.BaseURL+"/readyz", wait, err)
 		}
 		if !said {

@@ -236,14 +236,6 @@ func (pg *throwawayPostgres) stop(t *testing.T) {
 	}
 }
 
-func skipOrFail(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
 // waitFor polls cond every 50 ms until it holds or d passes.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()

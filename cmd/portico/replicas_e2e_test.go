@@ -29,7 +29,7 @@ import (
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
-// TestSessionsAcrossReplicas is issue 16's user story: three `portico serve`
+// TestSessionsAcrossReplicas is the replicas user story: three `portico serve`
 // processes on one database behind a round-robin balancer with no affinity,
 // driven by session clients as deployed (three go-sdk clients and the
 // TypeScript SDK client, all at 2025-11-25, 1,000 tools/call in all). Every
@@ -38,9 +38,7 @@ import (
 // middle of the run; after a spec change made through one replica's REST API
 // every client hears list_changed on its stream, wherever that stream landed.
 func TestSessionsAcrossReplicas(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs three portico processes")
-	}
+	heavySuite(t, "builds and runs three portico processes")
 	tools := nodeTools(t)
 	dbURL := pgtest.NewDB(t)
 	bin := buildBinary(t)

@@ -420,7 +420,7 @@ func TestRateLimits(t *testing.T) {
 }
 
 // TestBadInputAtTheEdge: specific, non-leaking errors for the abuse cases
-// the issue lists that only a running server shows.
+// that only a running server shows.
 func TestBadInputAtTheEdge(t *testing.T) {
 	dbURL := pgtest.NewDB(t)
 	p := startPorticoWith(t, dbURL, map[string]string{"PORTICO_ALLOW_UPSTREAM_CIDRS": "", "PORTICO_MAX_HEADER_BYTES": "8192"})

@@ -23,9 +23,7 @@ import (
 // tool whose schema fails. Each document is served by a
 // local stub as the tenant's spec URL.
 func TestTypeScriptClientBigSpecs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("lists thousands of tools with the TypeScript SDK; skipped with -short")
-	}
+	heavySuite(t, "lists thousands of tools with the TypeScript SDK")
 	tools := nodeTools(t)
 	docs := map[string][]byte{}
 	for _, name := range []string{"github", "stripe"} {

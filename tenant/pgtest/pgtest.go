@@ -4,7 +4,7 @@
 // package running in parallel) migrates a template database once and each
 // test clones it with CREATE DATABASE … TEMPLATE, which takes milliseconds.
 // The template's name carries a hash of the migration files, so a changed
-// schema builds a new template instead of reusing a stale one, and worktrees
+// schema builds a new template instead of reusing a stale one, and checkouts
 // with different migrations can share one server.
 package pgtest
 
