@@ -21,7 +21,7 @@ import (
 // one database behind a round-robin balancer. After N tool calls (one
 // replica restarted mid-run) /calls and /usage count exactly N; a tenant
 // limit of 10/s admits 10/s ± 10% across the three; and a database outage
-// during load (Postgres reached through a loopback proxy that is cut) loses
+// of 20 s during load (Postgres reached through a loopback proxy that is cut) loses
 // no call record that fits the buffers, while those that do not are counted
 // exactly in portico_call_records_dropped_total.
 func TestActivityAndLimitsAcrossReplicas(t *testing.T) {
@@ -34,6 +34,7 @@ func TestActivityAndLimitsAcrossReplicas(t *testing.T) {
 	fastapi := startFastAPI(t)
 	adminKey := generateAdminKey()
 	const buffer = 300
+	const outage = 20 * time.Second
 	replicas := make([]*replica, 3)
 	for i := range replicas {
 		replicas[i] = startReplica(t, bin, pg.url, adminKey,
@@ -224,8 +225,11 @@ func TestActivityAndLimitsAcrossReplicas(t *testing.T) {
 	fails := load(3*buffer/2, 4, nil) // fits: half a buffer per replica
 	mid := recorded.Load()
 	fails += load(3*buffer, 4, nil) // overflows
-	if rest := time.Until(cutAt.Add(5 * time.Second)); rest > 0 {
-		time.Sleep(rest) // the outage lasts 5 s; the buffers hold what they hold meanwhile
+	// The outage lasts 20 s, with calls going on throughout (ten a second,
+	// all past the full buffers); the buffers hold what they hold meanwhile.
+	for time.Since(cutAt) < outage {
+		fails += load(1, 1, nil)
+		time.Sleep(100 * time.Millisecond)
 	}
 	pg.restore()
 	viaLB = true
