@@ -102,14 +102,19 @@ func handleCallList(store tenantGetter, calls Calls) echo.HandlerFunc {
 				return fmt.Errorf("call totals of tenant %s: %w", id, err)
 			}
 		}
+		// The per-minute series and its summary cover from..to, as the
+		// page does (CallBuckets reads from since onwards).
+		inRange := buckets[:0]
 		sum := callSummary{}
 		for _, b := range buckets {
 			if !b.Start.Before(f.Until) {
 				continue
 			}
+			inRange = append(inRange, b)
 			sum.Calls += b.Calls
 			sum.Errors += b.Errors
 		}
+		buckets = inRange
 		if sum.Calls > 0 {
 			sum.ErrorRate = float64(sum.Errors) / float64(sum.Calls)
 		}

@@ -80,6 +80,27 @@ func TestUsageAndMetering(t *testing.T) {
 			t.Errorf("usage?%s: %d %s, want 422 naming %s", bad.query, status, body, bad.field)
 		}
 	}
+	// /calls: the page, the per-minute series and the summary all keep to
+	// from..to; a range that ends before the calls holds none of them.
+	type callsPage struct {
+		Calls   []struct{ Tool string }
+		Buckets []struct{ Calls int64 }
+		Summary struct{ Calls int64 }
+	}
+	var all, before callsPage
+	p.do(t, "GET", "/api/v1/tenants/"+id+"/calls?"+url.Values{"from": {from}}.Encode(), nil, 200, &all)
+	var series int64
+	for _, b := range all.Buckets {
+		series += b.Calls
+	}
+	if len(all.Calls) != n || all.Summary.Calls != n || series != n {
+		t.Errorf("calls from an hour ago: %d calls, summary %d, series %d; want %d each", len(all.Calls), all.Summary.Calls, series, n)
+	}
+	early := time.Now().Add(-30 * time.Minute).UTC().Format(time.RFC3339)
+	p.do(t, "GET", "/api/v1/tenants/"+id+"/calls?"+url.Values{"from": {from}, "to": {early}}.Encode(), nil, 200, &before)
+	if len(before.Calls) != 0 || before.Summary.Calls != 0 || len(before.Buckets) != 0 {
+		t.Errorf("calls in a range that ends before them: %+v, want none", before)
+	}
 	if status, body, _ := p.send(t, admin, "GET", "/api/v1/tenants/"+id+"/calls?cursor=bogus", nil); status != 422 || !strings.Contains(string(body), `"field":"cursor"`) {
 		t.Errorf("calls with a bad cursor: %d %s", status, body)
 	}
