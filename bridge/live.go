@@ -36,9 +36,16 @@ func (l *live) serveFromState(next mcp.MethodHandler) mcp.MethodHandler {
 		case "prompts/list":
 			return listPrompts(l.state.Load())
 		case "prompts/get":
-			// Without prompts the methods do not exist (prompts.go).
+			// Refusals are answered here; a prompt the state has goes
+			// through the SDK's dispatch (which adds what the negotiated
+			// protocol needs, such as resultType), rendered from the state
+			// read here. apply registers new prompts before the swap.
+			st := l.state.Load()
 			gp, _ := req.(*mcp.GetPromptRequest)
-			return getPrompt(l.state.Load(), gp)
+			if !st.prompts.has() || gp == nil || gp.Params == nil || st.prompts.defs[gp.Params.Name] == nil {
+				return getPrompt(st, gp)
+			}
+			ctx = context.WithValue(ctx, pinnedKey{}, &pinnedCall{st: st})
 		case "tools/call":
 			// The call runs on the state read here, through the SDK's own
 			// dispatch (which adds what the negotiated protocol needs, such

@@ -181,10 +181,13 @@ func quoteAll(names []string) string {
 	return strings.Join(q, ", ")
 }
 
-// syncPrompts brings the SDK's registry in line with st's prompts, so
-// listen streams hear prompts/list_changed and the capability follows.
-// Prompts listed the same are left alone: no change, no notification.
-func (l *live) syncPrompts(old, st *state) {
+// addPrompts registers in the SDK's registry the prompts of st that are
+// new or listed differently than in old, before st is swapped in, so
+// prompts/get of any prompt of st finds its handler; removePrompts drops
+// the ones st no longer has, after the swap. The registry's changes notify
+// listen streams (prompts/list_changed) and set the capability. Prompts
+// listed the same are left alone: no change, no notification.
+func (l *live) addPrompts(old, st *state) {
 	var prev promptSet
 	if old != nil {
 		prev = old.prompts
@@ -193,12 +196,16 @@ func (l *live) syncPrompts(old, st *state) {
 		if q := prev.listedPrompt(p.Name); q != nil && string(mustJSON(q)) == string(mustJSON(p)) {
 			continue
 		}
-		l.server.AddPrompt(p, func(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-			return getPrompt(l.state.Load(), req)
-		})
+		l.server.AddPrompt(p, l.renderPrompt)
+	}
+}
+
+func (l *live) removePrompts(old, st *state) {
+	if old == nil {
+		return
 	}
 	var gone []string
-	for _, p := range prev.listed {
+	for _, p := range old.prompts.listed {
 		if st.prompts.defs[p.Name] == nil {
 			gone = append(gone, p.Name)
 		}
@@ -206,4 +213,14 @@ func (l *live) syncPrompts(old, st *state) {
 	if len(gone) > 0 {
 		l.server.RemovePrompts(gone...)
 	}
+}
+
+// renderPrompt is the registry's handler of every prompt: it renders from
+// the state serveFromState read for the request.
+func (l *live) renderPrompt(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+	st := l.state.Load()
+	if pc, ok := ctx.Value(pinnedKey{}).(*pinnedCall); ok && pc.st != nil {
+		st = pc.st
+	}
+	return getPrompt(st, req)
 }

@@ -189,7 +189,7 @@ func TestPromptsDiscover(t *testing.T) {
 			if l.Code != 200 || !strings.Contains(l.Body.String(), `"name":"greet"`) || !strings.Contains(l.Body.String(), `"ttlMs":0`) {
 				t.Errorf("prompts/list: %d %s", l.Code, l.Body)
 			}
-			if g.Code != 200 || !strings.Contains(g.Body.String(), `Say hello to Ada`) {
+			if g.Code != 200 || !strings.Contains(g.Body.String(), `Say hello to Ada`) || !strings.Contains(g.Body.String(), `"resultType":"complete"`) {
 				t.Errorf("prompts/get: %d %s", g.Code, g.Body)
 			}
 		} else {

@@ -951,8 +951,9 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 	if st.leanDescribe() && (old == nil || !old.leanDescribe() && !old.discovery) {
 		l.server.AddTool(leanDescribeTool(), l.discoveryHandler(describeToolName))
 	}
+	l.addPrompts(old, st)
 	l.state.Store(st)
-	l.syncPrompts(old, st)
+	l.removePrompts(old, st)
 	l.watchers.publish(changedBetween(old, st))
 	var tools, resources, templates []string
 	switch {
