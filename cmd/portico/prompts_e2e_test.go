@@ -184,7 +184,7 @@ func TestPromptsAcrossReplicas(t *testing.T) {
 		t.Errorf("refused changes sent %d prompts/list_changed", n)
 	}
 	var audit struct {
-		Entries []struct{ Action string } `json:"entries"`
+		Entries []struct{ Action string } `json:"audit"`
 	}
 	p.do(t, "GET", "/api/v1/tenants/"+id+"/audit", nil, 200, &audit)
 	var actions []string
