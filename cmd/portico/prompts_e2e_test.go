@@ -46,6 +46,23 @@ func TestPromptsAcrossReplicas(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
+	// The other replica applies the prompt when the notification reaches it;
+	// clients connect once it serves it, so each hears only the changes below.
+	probe, err := mcp.NewClient(&mcp.Implementation{Name: "probe", Version: "1"}, nil).Connect(ctx,
+		&mcp.StreamableClientTransport{Endpoint: other, HTTPClient: &http.Client{Transport: bearerTransport{token: token}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if res, err := probe.ListPrompts(ctx, nil); err == nil && len(res.Prompts) == 1 {
+			break
+		}
+		if i == 200 {
+			t.Fatal("the other replica never served the prompt")
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	probe.Close()
 	// The go-sdk client, a session on the other replica.
 	changed := make(chan time.Time, 10)
 	client := mcp.NewClient(&mcp.Implementation{Name: "prompts-e2e", Version: "1"}, &mcp.ClientOptions{
@@ -56,6 +73,20 @@ func TestPromptsAcrossReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cs.Close()
+	// And a 2026-07-28 go-sdk client there, hearing changes on its
+	// subscriptions/listen stream.
+	changed26 := make(chan time.Time, 10)
+	client26 := mcp.NewClient(&mcp.Implementation{Name: "prompts-e2e-2026", Version: "1"}, &mcp.ClientOptions{
+		PromptListChangedHandler: func(context.Context, *mcp.PromptListChangedRequest) { changed26 <- time.Now() }})
+	cs26, err := client26.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: other, HTTPClient: &http.Client{Transport: bearerTransport{token: token}}},
+		&mcp.ClientSessionOptions{ProtocolVersion: "2026-07-28"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs26.Close()
+	if got, err := cs26.GetPrompt(ctx, &mcp.GetPromptParams{Name: "greet", Arguments: map[string]string{"user": "Eve"}}); err != nil || got.Messages[0].Content.(*mcp.TextContent).Text != "Say hello to Eve." {
+		t.Fatalf("2026-07-28 prompts/get: %+v, %v", got, err)
+	}
 	got, err := cs.GetPrompt(ctx, &mcp.GetPromptParams{Name: "greet", Arguments: map[string]string{"user": "Alice"}})
 	if err != nil || got.Messages[0].Content.(*mcp.TextContent).Text != "Say hello to Alice." {
 		t.Fatalf("go-sdk prompts/get: %+v, %v", got, err)
@@ -127,6 +158,12 @@ func TestPromptsAcrossReplicas(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatalf("%s: the go-sdk client heard no prompts/list_changed", step.name)
 		}
+		select {
+		case at := <-changed26:
+			t.Logf("%s: 2026-07-28 go-sdk client heard it on its listen stream after %v", step.name, at.Sub(start).Round(time.Millisecond))
+		case <-ctx.Done():
+			t.Fatalf("%s: the 2026-07-28 go-sdk client heard no prompts/list_changed", step.name)
+		}
 		var names []string
 		for pr, err := range cs.Prompts(ctx, nil) {
 			if err != nil {
@@ -180,7 +217,7 @@ func TestPromptsAcrossReplicas(t *testing.T) {
 	if len(list.Prompts) != 1 || list.Prompts[0].Name != "greet" || list.Prompts[0].Messages[0].Text != "Say hello to {{user}}." {
 		t.Errorf("after refused changes the prompts are %+v, want greet unchanged", list.Prompts)
 	}
-	if n := len(changed); n != 0 {
+	if n := len(changed) + len(changed26); n != 0 {
 		t.Errorf("refused changes sent %d prompts/list_changed", n)
 	}
 	var audit struct {
