@@ -25,6 +25,11 @@ type fakeStore struct {
 	PutCredentialFn    func(ctx context.Context, tenantID string, c tenant.Credential, value, actor string) error
 	CredentialsFn      func(ctx context.Context, tenantID string) ([]tenant.Credential, error)
 	DeleteCredentialFn func(ctx context.Context, tenantID, name, actor string) error
+	CreatePromptFn     func(ctx context.Context, tenantID string, p tenant.Prompt, actor string) (tenant.Prompt, error)
+	UpdatePromptFn     func(ctx context.Context, tenantID, name string, p tenant.Prompt, actor string) (tenant.Prompt, error)
+	DeletePromptFn     func(ctx context.Context, tenantID, name, actor string) error
+	PromptsFn          func(ctx context.Context, tenantID string) ([]tenant.Prompt, error)
+	PromptFn           func(ctx context.Context, tenantID, name string) (tenant.Prompt, error)
 	CreateTokenFn      func(ctx context.Context, tenantID, name string, expiresAt *time.Time, actor string) (tenant.Token, string, error)
 	TokensFn           func(ctx context.Context, tenantID string) ([]tenant.Token, error)
 	RevokeTokenFn      func(ctx context.Context, tenantID, tokenID, actor string) error
@@ -80,6 +85,41 @@ func (f *fakeStore) PutCredential(ctx context.Context, tenantID string, c tenant
 		return unexpected("PutCredential")
 	}
 	return f.PutCredentialFn(ctx, tenantID, c, value, actor)
+}
+
+func (f *fakeStore) CreatePrompt(ctx context.Context, tenantID string, p tenant.Prompt, actor string) (tenant.Prompt, error) {
+	if f.CreatePromptFn == nil {
+		return tenant.Prompt{}, unexpected("CreatePrompt")
+	}
+	return f.CreatePromptFn(ctx, tenantID, p, actor)
+}
+
+func (f *fakeStore) UpdatePrompt(ctx context.Context, tenantID, name string, p tenant.Prompt, actor string) (tenant.Prompt, error) {
+	if f.UpdatePromptFn == nil {
+		return tenant.Prompt{}, unexpected("UpdatePrompt")
+	}
+	return f.UpdatePromptFn(ctx, tenantID, name, p, actor)
+}
+
+func (f *fakeStore) DeletePrompt(ctx context.Context, tenantID, name, actor string) error {
+	if f.DeletePromptFn == nil {
+		return unexpected("DeletePrompt")
+	}
+	return f.DeletePromptFn(ctx, tenantID, name, actor)
+}
+
+func (f *fakeStore) Prompts(ctx context.Context, tenantID string) ([]tenant.Prompt, error) {
+	if f.PromptsFn == nil {
+		return nil, unexpected("Prompts")
+	}
+	return f.PromptsFn(ctx, tenantID)
+}
+
+func (f *fakeStore) Prompt(ctx context.Context, tenantID, name string) (tenant.Prompt, error) {
+	if f.PromptFn == nil {
+		return tenant.Prompt{}, unexpected("Prompt")
+	}
+	return f.PromptFn(ctx, tenantID, name)
 }
 
 func (f *fakeStore) Credentials(ctx context.Context, tenantID string) ([]tenant.Credential, error) {

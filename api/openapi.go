@@ -192,6 +192,20 @@ func openAPIDocument() map[string]any {
 				"post": op("testCredential", "Test connection: fetch an access token with an oauth2_client_credentials credential and report the token endpoint's answer (the token is neither kept nor shown). A refusal is ok false with the reason.", "credentials",
 					[]obj{id, pathParam("name", "Credential name.")}, nil, "200", resp("What the token endpoint answered.", ref("CredentialTest")), "422"),
 			},
+			"/tenants/{id}/prompts": obj{
+				"get": op("listPrompts", "List the tenant's prompts, by name.", "prompts", ids, nil,
+					"200", resp("Prompts.", listOf("prompts", "Prompt"))),
+				"post": op("createPrompt", "Create a prompt, served to MCP clients (prompts/list, prompts/get, completion/complete); connected sessions hear prompts/list_changed.", "prompts", ids,
+					body(ref("PromptPut")), "201", resp("The prompt.", ref("Prompt")), "413", "422"),
+			},
+			"/tenants/{id}/prompts/{name}": obj{
+				"get": op("getPrompt", "Read one prompt.", "prompts",
+					[]obj{id, pathParam("name", "Prompt name.")}, nil, "200", resp("The prompt.", ref("Prompt"))),
+				"put": op("putPrompt", "Replace a prompt whole (a different name in the body renames it); connected sessions hear prompts/list_changed.", "prompts",
+					[]obj{id, pathParam("name", "Prompt name.")}, body(ref("PromptPut")), "200", resp("The prompt.", ref("Prompt")), "413", "422"),
+				"delete": op("deletePrompt", "Remove a prompt; connected sessions hear prompts/list_changed.", "prompts",
+					[]obj{id, pathParam("name", "Prompt name.")}, nil, "204", noContent),
+			},
 			"/tenants/{id}/tokens": obj{
 				"get": op("listTokens", "List MCP tokens (never secrets).", "tokens", ids, nil,
 					"200", resp("Tokens.", listOf("tokens", "Token"))),
@@ -324,6 +338,17 @@ func toolProps() obj {
 }
 
 // merge returns a with b's entries added.
+// promptProps are the fields of a prompt as POST and PUT take it.
+func promptProps() obj {
+	return obj{
+		"name":        str("Prompt name: 1-64 of letters, digits, '_', '.', '-', unique in the tenant."),
+		"title":       str("A human-readable title."),
+		"description": str("What the prompt is for, shown by clients."),
+		"arguments":   arrayOf(ref("PromptArgument")),
+		"messages":    arrayOf(ref("PromptMessage")),
+	}
+}
+
 func merge(a, b obj) obj {
 	for k, v := range b {
 		a[k] = v
@@ -437,6 +462,27 @@ func schemas() obj {
 			"token_type": str("The token's type, such as Bearer."),
 			"expires_in": obj{"type": "integer", "description": "Seconds until the token expires; absent when the endpoint gave no expiry."},
 			"error":      str("Why no token was issued: the token endpoint's error code, or why it could not be reached."),
+		}),
+		"PromptPut": object([]string{"name", "messages"}, promptProps()),
+		"Prompt":    object([]string{"name", "description", "arguments", "messages", "created_at", "updated_at"}, merge(promptProps(), obj{"created_at": timeStr, "updated_at": timeStr})),
+		"PromptArgument": object([]string{"name"}, obj{
+			"name":        str("Argument name: 1-64 of letters, digits, '_', '.', '-', unique in the prompt; messages name it as {{name}}."),
+			"description": str("What the argument is, for the client."),
+			"required":    obj{"type": "boolean", "description": "prompts/get without it is refused (-32602)."},
+			"completions": arrayOf(str("A value completion/complete offers (those starting with what the client typed; at most 100 per answer).")),
+		}),
+		"PromptMessage": object([]string{"role"}, obj{
+			"role": obj{"type": "string", "enum": []string{"user", "assistant"}},
+			"text": str("Text with {{argument}} placeholders. A message has exactly one of text, image and resource."),
+			"image": object([]string{"data", "mime_type"}, obj{
+				"data":      str("The image's bytes in standard base64 (at most 1 MiB)."),
+				"mime_type": str("An image media type, e.g. image/png."),
+			}),
+			"resource": object([]string{"uri", "text"}, obj{
+				"uri":       str("The embedded resource's URI; may hold placeholders."),
+				"mime_type": str("Its media type, e.g. text/plain."),
+				"text":      str("Its text; may hold placeholders."),
+			}),
 		}),
 		"CredentialType":  obj{"type": "string", "enum": []string{"bearer", "header", "basic", "query", "oauth2_client_credentials"}},
 		"TokenAuthMethod": obj{"type": "string", "enum": []string{"client_secret_basic", "client_secret_post"}, "description": "How the client authenticates to the token endpoint (default client_secret_basic)."},

@@ -35,6 +35,7 @@ type Store interface {
 	credentialPutter
 	credentialLister
 	credentialDeleter
+	promptStore
 	tokenCreator
 	tokenLister
 	tokenRevoker

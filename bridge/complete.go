@@ -19,10 +19,11 @@ import (
 // path parameter's schema, then its examples (OpenAPI example and examples,
 // which the conversion carries as the property's examples). A client
 // typing an argument gets the values that start with what it typed.
-// Portico has no prompts, so a prompt reference is refused as an unknown
-// prompt. The completions capability is advertised only when some template
-// variable has values (withCompletions), and the method is not found
-// otherwise, as the spec asks of servers without the capability.
+// A prompt argument completes from the completions stored with it
+// (prompts.go). The completions capability is advertised only when some
+// template variable has values or the tenant has prompts
+// (withCapabilities), and the method is not found otherwise, as the spec
+// asks of servers without the capability.
 
 // maxCompletionValues is the most values one answer carries (the spec's
 // limit); total and hasMore say how many more matched.
@@ -183,13 +184,13 @@ func match(values []string, typed string) mcp.CompletionResultDetails {
 // state current when the request arrives.
 func (l *live) complete(_ context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
 	st := l.state.Load()
-	if len(st.completions) == 0 {
-		return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "method not found: completion/complete (no resource template of this server has enum or example values to complete; the completions capability is not advertised)"}
+	if !st.completes() {
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "method not found: completion/complete (this server has no prompts and no resource template with enum or example values to complete; the completions capability is not advertised)"}
 	}
 	ref := req.Params.Ref
 	switch ref.Type {
 	case "ref/prompt":
-		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("invalid params: no prompt named %q: this server has no prompts; complete an argument of a resource template with ref {\"type\":\"ref/resource\",\"uri\":<its uriTemplate>}", ref.Name)}
+		return completePrompt(st, req)
 	case "ref/resource":
 	default:
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("invalid params: ref.type %q is neither ref/resource nor ref/prompt", ref.Type)}
@@ -211,22 +212,32 @@ func (l *live) complete(_ context.Context, req *mcp.CompleteRequest) (*mcp.Compl
 	return &mcp.CompleteResult{Completion: match(st.completions[op.URI][name], req.Params.Argument.Value)}, nil
 }
 
-// withCompletions drops the completions capability from an initialize or
-// server/discover answer when the tenant's state has nothing to complete:
-// the SDK advertises it whenever a handler is set, and the handler is set
-// for the server's lifetime while the spec behind it changes.
-func (l *live) withCompletions(res mcp.Result) {
-	if len(l.state.Load().completions) > 0 {
-		return
-	}
+// completes reports whether st has anything completion/complete answers.
+func (st *state) completes() bool { return len(st.completions) > 0 || st.prompts.has() }
+
+// withCapabilities makes the completions and prompts capabilities of an
+// initialize or server/discover answer say what the tenant's state serves:
+// the SDK advertises completions whenever a handler is set (it is, for the
+// server's lifetime, while the spec behind it changes) and prompts from its
+// registry, which apply updates just after the state.
+func (l *live) withCapabilities(res mcp.Result) {
+	var caps *mcp.ServerCapabilities
 	switch r := res.(type) {
 	case *mcp.InitializeResult:
-		if r.Capabilities != nil {
-			r.Capabilities.Completions = nil
-		}
+		caps = r.Capabilities
 	case *mcp.DiscoverResult:
-		if r.Capabilities != nil {
-			r.Capabilities.Completions = nil
-		}
+		caps = r.Capabilities
+	}
+	if caps == nil {
+		return
+	}
+	st := l.state.Load()
+	if !st.completes() {
+		caps.Completions = nil
+	}
+	if st.prompts.has() {
+		caps.Prompts = &mcp.PromptCapabilities{ListChanged: true}
+	} else {
+		caps.Prompts = nil
 	}
 }

@@ -17,6 +17,7 @@ type fakeStore struct {
 	latestSpecFn  func(ctx context.Context, tenantID string) (tenant.SpecVersion, error)
 	// liveCredentialsFn, when set, gives the tenant credentials; nil means none.
 	liveCredentialsFn func(ctx context.Context, tenantID string) ([]tenant.LiveCredential, error)
+	promptsFn         func(ctx context.Context, tenantID string) ([]tenant.Prompt, error)
 }
 
 func (f *fakeStore) VerifyToken(ctx context.Context, secret string) (tenant.Token, error) {
@@ -40,6 +41,14 @@ func (f *fakeStore) LiveCredentials(ctx context.Context, tenantID string) ([]ten
 		return nil, nil
 	}
 	return f.liveCredentialsFn(ctx, tenantID)
+}
+
+// Prompts gives the tenant no prompts unless promptsFn is set.
+func (f *fakeStore) Prompts(ctx context.Context, tenantID string) ([]tenant.Prompt, error) {
+	if f.promptsFn == nil {
+		return nil, nil
+	}
+	return f.promptsFn(ctx, tenantID)
 }
 
 func BenchmarkTokenCheck(b *testing.B) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/tenant"
@@ -18,7 +17,7 @@ import (
 func (l *live) serveFromState(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		switch method {
-		case "tools/list", "resources/list", "resources/templates/list":
+		case "tools/list", "resources/list", "resources/templates/list", "prompts/list", "prompts/get", "completion/complete":
 			l.catchUp.wait(ctx)
 		}
 		switch method {
@@ -31,13 +30,22 @@ func (l *live) serveFromState(next mcp.MethodHandler) mcp.MethodHandler {
 		case "initialize", "server/discover":
 			res, err := next(ctx, method, req)
 			if err == nil {
-				l.withCompletions(res)
+				l.withCapabilities(res)
 			}
 			return res, err
-		case "prompts/list", "prompts/get":
-			// An OpenAPI service has no prompts, so the capability is not
-			// advertised and its methods do not exist.
-			return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "method not found: " + method + " (this server has no prompts)"}
+		case "prompts/list":
+			return listPrompts(l.state.Load())
+		case "prompts/get":
+			// Refusals are answered here; a prompt the state has goes
+			// through the SDK's dispatch (which adds what the negotiated
+			// protocol needs, such as resultType), rendered from the state
+			// read here. apply registers new prompts before the swap.
+			st := l.state.Load()
+			gp, _ := req.(*mcp.GetPromptRequest)
+			if !st.prompts.has() || gp == nil || gp.Params == nil || st.prompts.defs[gp.Params.Name] == nil {
+				return getPrompt(st, gp)
+			}
+			ctx = context.WithValue(ctx, pinnedKey{}, &pinnedCall{st: st})
 		case "tools/call":
 			// The call runs on the state read here, through the SDK's own
 			// dispatch (which adds what the negotiated protocol needs, such

@@ -29,6 +29,7 @@ type tenantStore interface {
 	Tenants(ctx context.Context, f tenant.TenantFilter) ([]*tenant.Tenant, error)
 	SetStatus(ctx context.Context, id string, to tenant.Status, reason, actor string) (*tenant.Tenant, error)
 	LiveCredentials(ctx context.Context, tenantID string) ([]tenant.LiveCredential, error)
+	Prompts(ctx context.Context, tenantID string) ([]tenant.Prompt, error)
 	AddSpecVersion(ctx context.Context, tenantID string, v tenant.SpecVersion) (tenant.SpecVersion, bool, error)
 	LatestSpec(ctx context.Context, tenantID string) (tenant.SpecVersion, error)
 	LatestSpecInfo(ctx context.Context, tenantID string) (tenant.SpecVersion, error)
@@ -339,6 +340,8 @@ type state struct {
 	// completions are the values of resource-template variables that
 	// completion/complete offers (complete.go); nil when there are none.
 	completions completions
+	// prompts are the tenant's prompts (prompts.go); empty when it has none.
+	prompts promptSet
 	// fingerprints of the listed tools and resources (sessionstream.go),
 	// computed once, for list_changed and Last-Event-ID.
 	fpOnce               sync.Once
@@ -628,8 +631,9 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 			// caching it decides) are for the tenant's token holders.
 			SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "private" },
 			// Template variables complete from the spec's enum and
-			// examples; the capability is advertised only when there are
-			// any (withCompletions).
+			// examples, prompt arguments from their completions; the
+			// capability is advertised only when there is something to
+			// complete (withCapabilities).
 			CompletionHandler: func(ctx context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
 				return l.complete(ctx, req)
 			},
@@ -720,6 +724,10 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 		return nil, 0, &tenant.ActivationError{Code: "credentials_unreadable",
 			Reason: "could not decrypt the tenant's credentials: " + errors.Unwrap(err).Error()}
 	}
+	prompts, err := r.store.Prompts(ctx, t.ID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read prompts: %w", err)
+	}
 	timeout := r.opts.UpstreamTimeout
 	if t.Settings.UpstreamTimeoutMS > 0 {
 		timeout = time.Duration(t.Settings.UpstreamTimeoutMS) * time.Millisecond
@@ -754,6 +762,7 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 		st.discovery, st.tools = true, discoveryTools()
 	}
 	st.completions = completionsFor(ops)
+	st.prompts = newPromptSet(prompts)
 	return st, status.Generation, nil
 }
 
@@ -942,7 +951,9 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 	if st.leanDescribe() && (old == nil || !old.leanDescribe() && !old.discovery) {
 		l.server.AddTool(leanDescribeTool(), l.discoveryHandler(describeToolName))
 	}
+	l.addPrompts(old, st)
 	l.state.Store(st)
+	l.removePrompts(old, st)
 	l.watchers.publish(changedBetween(old, st))
 	var tools, resources, templates []string
 	switch {

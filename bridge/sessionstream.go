@@ -18,7 +18,8 @@ import (
 // notification once, whichever replica the change was made through.
 //
 // Each event's id is the fingerprint of the lists it reports on ("<tools
-// hash>.<resources hash>", the same on every replica for the same tool set).
+// hash>.<resources hash>", then ".<prompts hash>" when the tenant has
+// prompts; the same on every replica for the same lists).
 // A client that reconnects with Last-Event-ID, to this replica or another,
 // is told at once about any list that changed while it was away.
 
@@ -26,6 +27,7 @@ import (
 const (
 	changedTools     = 1 << iota // notifications/tools/list_changed
 	changedResources             // notifications/resources/list_changed
+	changedPrompts               // notifications/prompts/list_changed
 )
 
 // keepAliveEvery sends an SSE comment on idle streams, so proxies that cut
@@ -133,12 +135,26 @@ func changedBetween(old, st *state) int {
 	if or != nr {
 		bits |= changedResources
 	}
+	if old.prompts.fp != st.prompts.fp {
+		bits |= changedPrompts
+	}
 	return bits
+}
+
+// eventID is the id of a session stream's events for st: the fingerprints
+// of its lists.
+func (st *state) eventID() string {
+	t, res := st.fingerprints()
+	if st.prompts.fp == "" {
+		return t + "." + res
+	}
+	return t + "." + res + "." + st.prompts.fp
 }
 
 var (
 	toolsChangedEvent     = []byte(`{"jsonrpc":"2.0","method":"notifications/tools/list_changed","params":{}}`)
 	resourcesChangedEvent = []byte(`{"jsonrpc":"2.0","method":"notifications/resources/list_changed","params":{}}`)
+	promptsChangedEvent   = []byte(`{"jsonrpc":"2.0","method":"notifications/prompts/list_changed","params":{}}`)
 )
 
 // serveSessionStream holds a session's GET stream open until the client
@@ -171,15 +187,17 @@ func (r *Runtime) serveSessionStream(ctx context.Context, w http.ResponseWriter,
 		}
 		return rc.Flush() == nil
 	}
-	eventID := func() string {
-		t, res := l.state.Load().fingerprints()
-		return t + "." + res
-	}
+	eventID := func() string { return l.state.Load().eventID() }
 	// What changed since the event the client last saw, when it resumes.
 	if last := req.Header.Get("Last-Event-ID"); last != "" {
-		lt, lr, _ := strings.Cut(last, ".")
-		t, res := l.state.Load().fingerprints()
+		lt, rest, _ := strings.Cut(last, ".")
+		lr, lp, _ := strings.Cut(rest, ".")
+		st := l.state.Load()
+		t, res := st.fingerprints()
 		bits := 0
+		if lp != st.prompts.fp {
+			bits |= changedPrompts
+		}
 		if lt != t {
 			bits |= changedTools
 		}
@@ -218,6 +236,9 @@ func (r *Runtime) serveSessionStream(ctx context.Context, w http.ResponseWriter,
 				return
 			}
 			if bits&changedResources != 0 && !write(id, resourcesChangedEvent) {
+				return
+			}
+			if bits&changedPrompts != 0 && !write(id, promptsChangedEvent) {
 				return
 			}
 		}

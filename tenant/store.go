@@ -51,6 +51,7 @@ func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 var conflictMessages = map[string]string{
 	"tenants_name_key": "a tenant with this name already exists",
 	"tenants_pkey":     "a tenant with this id already exists",
+	"prompts_pkey":     "another prompt of this tenant has this name",
 }
 
 // dbErr is the one translation from Postgres errors to domain errors; op, when

@@ -43,7 +43,7 @@ func TestConformance(t *testing.T) {
 	// Portico's public URL: browsers' Origin checks judge against it.
 	proxy, point := publicBearerProxy(t)
 	p := startPortico(t, dbURL, "PORTICO_PUBLIC_URL="+proxy, "PORTICO_ADDR="+freeAddr(t))
-	id, token := conformanceTenant(t, p, fx.url)
+	id, token := fixtureTenant(t, p, fx.url, true)
 	point(p.url, token)
 	runConformance(t, tools, proxy+"/t/"+id+"/mcp", "expected-failures-")
 }
@@ -59,7 +59,7 @@ func TestConformanceRun(t *testing.T) {
 	settings := filepath.Join(t.TempDir(), "settings.json")
 	b, _ := json.Marshal(conformanceSettings)
 	os.WriteFile(settings, b, 0o600)
-	url := startRunHTTPFor(t, fx.url, fx.url+"/openapi.json", "--settings", settings)
+	url := startRunHTTPFor(t, fx.url, fx.url+"/openapi.json", "--settings", settings, "--prompts", conformancePrompts)
 	runConformance(t, tools, url, "run-expected-failures-")
 }
 
@@ -160,15 +160,41 @@ var fixtureTenants atomic.Int64
 // and returns the tenant id and an MCP token.
 func conformanceTenant(t *testing.T, p *portico, upstream string) (id, token string) {
 	t.Helper()
+	return fixtureTenant(t, p, upstream, false)
+}
+
+// fixtureTenant is conformanceTenant, with the suite's fixture prompts
+// created through the REST API when withPrompts is set.
+func fixtureTenant(t *testing.T, p *portico, upstream string, withPrompts bool) (id, token string) {
+	t.Helper()
 	var created struct{ ID string }
 	p.do(t, "POST", "/api/v1/tenants", map[string]any{
 		"name": fmt.Sprintf("conformance-%d", fixtureTenants.Add(1)), "base_url": upstream,
 		"settings": conformanceSettings,
 	}, 201, &created)
 	token = p.token(t, created.ID)
+	if !withPrompts {
+		p.do(t, "POST", "/api/v1/tenants/"+created.ID+"/activate", nil, 200, nil)
+		return created.ID, token
+	}
+	b, err := os.ReadFile(conformancePrompts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prompts []map[string]any
+	if err := json.Unmarshal(b, &prompts); err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range prompts {
+		p.do(t, "POST", "/api/v1/tenants/"+created.ID+"/prompts", pr, 201, nil)
+	}
 	p.do(t, "POST", "/api/v1/tenants/"+created.ID+"/activate", nil, 200, nil)
 	return created.ID, token
 }
+
+// conformancePrompts are the suite's fixture prompts (test_simple_prompt,
+// test_prompt_with_arguments, …), in the shape POST …/prompts takes.
+var conformancePrompts = filepath.Join("testdata", "conformance_prompts.json")
 
 // freeAddr is a loopback address with a port free right now.
 func freeAddr(t *testing.T) string {

@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	addr := fs.String("addr", defaultRunAddr, "listen address with --transport http")
 	routeMaps := fs.String("route-maps", "", "a JSON file with a list of route maps (as `portico convert` takes), e.g. resources and templates")
 	settingsFile := fs.String("settings", "", "a JSON file of tenant settings, as PUT /api/v1/tenants/{id}/settings takes them (route_maps, names, uris, timeouts_ms…)")
+	promptsFile := fs.String("prompts", "", "a JSON file with a list of prompts, each as POST /api/v1/tenants/{id}/prompts takes it ({\"name\",\"description\",\"arguments\",\"messages\"})")
 	var headers headerFlags
 	fs.Var(&headers, "header", "'Name: value' sent with every upstream call (repeatable), e.g. 'Authorization: Bearer s3cret'")
 	if err := fs.Parse(args); err != nil {
@@ -77,12 +79,16 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if bad != nil {
 		inv.Problems = append(inv.Problems, bad.Problems...)
 	}
+	prompts, bad := runPrompts(*promptsFile)
+	if bad != nil {
+		inv.Problems = append(inv.Problems, bad.Problems...)
+	}
 	if err := inv.Err(); err != nil {
 		return err
 	}
 
 	t := &tenant.Tenant{ID: "local", Name: "local", BaseURL: *baseURL, SpecURL: *spec, Status: tenant.StatusPending, Settings: settings}
-	ms := &memStore{t: t, creds: creds}
+	ms := &memStore{t: t, creds: creds, prompts: prompts}
 	if !strings.HasPrefix(*spec, "http://") && !strings.HasPrefix(*spec, "https://") {
 		raw, err := os.ReadFile(*spec)
 		if err != nil {
@@ -179,6 +185,45 @@ func runSettings(settingsFile, routeMapsFile string) (tenant.Settings, *tenant.I
 		return s, &inv
 	}
 	return s, nil
+}
+
+// runPrompts reads --prompts: a JSON list of prompts, each validated as the
+// REST API validates one, names unique.
+func runPrompts(file string) ([]tenant.Prompt, *tenant.InvalidError) {
+	if file == "" {
+		return nil, nil
+	}
+	var inv tenant.InvalidError
+	var ps []tenant.Prompt
+	b, err := os.ReadFile(file)
+	if err != nil {
+		inv.Add("--prompts", err.Error())
+		return nil, &inv
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ps); err != nil {
+		inv.Add("--prompts", fmt.Sprintf("%s is not a JSON list of prompts (e.g. [{\"name\":\"greet\",\"arguments\":[{\"name\":\"who\",\"required\":true}],\"messages\":[{\"role\":\"user\",\"text\":\"Say hello to {{who}}\"}]}]): %v", file, err))
+		return nil, &inv
+	}
+	seen := map[string]bool{}
+	for i, p := range ps {
+		var ie *tenant.InvalidError
+		if err := p.Validate(); errors.As(err, &ie) {
+			for _, pr := range ie.Problems {
+				inv.Add(fmt.Sprintf("--prompts: [%d].%s", i, pr.Field), pr.Problem)
+			}
+		}
+		if seen[p.Name] {
+			inv.Add(fmt.Sprintf("--prompts: [%d].name", i), fmt.Sprintf("%q is the name of an earlier prompt; prompt names must be unique", p.Name))
+		}
+		seen[p.Name] = true
+	}
+	if len(inv.Problems) > 0 {
+		return nil, &inv
+	}
+	slices.SortFunc(ps, func(a, b tenant.Prompt) int { return strings.Compare(a.Name, b.Name) })
+	return ps, nil
 }
 
 // localOnly protects an unauthenticated local server from DNS rebinding
@@ -369,6 +414,13 @@ type memStore struct {
 	t     *tenant.Tenant
 	spec  *tenant.SpecVersion
 	creds []tenant.LiveCredential
+	// prompts are served as they are (`portico run --prompts`), sorted by
+	// name as the database lists them.
+	prompts []tenant.Prompt
+}
+
+func (m *memStore) Prompts(context.Context, string) ([]tenant.Prompt, error) {
+	return slices.Clone(m.prompts), nil
 }
 
 func (m *memStore) Tenant(_ context.Context, id string) (*tenant.Tenant, error) {
