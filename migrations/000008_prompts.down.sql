@@ -1,3 +1,3 @@
 DROP TRIGGER IF EXISTS prompts_changed ON prompts;
-DROP FUNCTION IF EXISTS portico_prompts_changed();
+DROP FUNCTION IF EXISTS portico_tenant_part_changed();
 DROP TABLE IF EXISTS prompts;

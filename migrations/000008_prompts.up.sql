@@ -12,18 +12,20 @@ CREATE TABLE prompts (
 
 -- A change of prompts is a change every replica must apply, like one of
 -- credentials: it moves the tenant's generation and notifies in the same
--- transaction.
-CREATE FUNCTION portico_prompts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+-- transaction. The function takes the change's kind as its trigger
+-- argument, so any other per-tenant table whose rows every replica serves
+-- can use it too (credentials keep their own, older function).
+CREATE FUNCTION portico_tenant_part_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     tid text := COALESCE(NEW.tenant_id, OLD.tenant_id);
     gen bigint;
 BEGIN
     UPDATE tenants SET generation = generation + 1 WHERE id = tid RETURNING generation INTO gen;
     IF gen IS NOT NULL THEN
-        PERFORM pg_notify('portico_tenant', tid || ':prompts:' || gen);
+        PERFORM pg_notify('portico_tenant', tid || ':' || TG_ARGV[0] || ':' || gen);
     END IF;
     RETURN NULL;
 END $$;
 
 CREATE TRIGGER prompts_changed AFTER INSERT OR UPDATE OR DELETE ON prompts
-    FOR EACH ROW EXECUTE FUNCTION portico_prompts_changed();
+    FOR EACH ROW EXECUTE FUNCTION portico_tenant_part_changed('prompts');
