@@ -252,12 +252,17 @@ func securityEvent(ctx context.Context, st eventRecorder, log *slog.Logger, tena
 // defaults); counting earlier would let another tenant's caller spend this
 // tenant's budget.
 func member(st roleGetter, rl *rateLimits, min tenant.Role) echo.MiddlewareFunc {
+	return memberAt(st, rl, tenant.RoleViewer, min)
+}
+
+// memberAt is member with the role reads need as well as the one changes need.
+func memberAt(st roleGetter, rl *rateLimits, read, write tenant.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			p, id := caller(c), c.Param("id")
-			need := min
+			need := write
 			if safeMethod(c.Request().Method) {
-				need = tenant.RoleViewer
+				need = read
 			}
 			var have tenant.Role
 			switch {

@@ -30,7 +30,8 @@ type credentialPutRequest struct {
 	Type   tenant.CredentialType `json:"type"`
 	Header string                `json:"header"`
 	Value  string                `json:"value"`
-	// oauth2_client_credentials only; the value is the client secret.
+	// oauth2_client_credentials and oauth2_authorization_code only; the
+	// value is the client secret.
 	tenant.OAuth2Config
 }
 
@@ -50,7 +51,7 @@ func handleCredentialPut(store credentialPutter, rt reloader, check upstreamChec
 		if err := cred.Validate(req.Value); err != nil {
 			return err
 		}
-		if err := checkUpstreams(c, check, store, log, id, map[string]*string{"token_url": &req.TokenURL}); err != nil {
+		if err := checkUpstreams(c, check, store, log, id, map[string]*string{"token_url": &req.TokenURL, "authorize_url": &req.AuthorizeURL}); err != nil {
 			return err
 		}
 		if err := store.PutCredential(c.Request().Context(), id, cred, req.Value, actor(c)); err != nil {

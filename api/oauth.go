@@ -81,13 +81,14 @@ type oauthServer struct {
 	log     *slog.Logger
 	cimd    *cimdCache
 	fail    *FailureThrottle // failed code and refresh-token exchanges
+	link    *LinkOptions     // per-user linked accounts, shown on the consent page
 }
 
 // oauthRoutes registers the authorization server: RFC 8414 metadata, the
 // authorization endpoint (whose consent page is the dashboard's
 // /oauth/consent), token, registration (RFC 7591) and revocation (RFC 7009).
 func (s *Server) oauthRoutes(o Options, rl *rateLimits, authed []echo.MiddlewareFunc) {
-	a := &oauthServer{OAuthOptions: *o.OAuth, baseURL: o.BaseURL, log: o.Logger, fail: rl.fail}
+	a := &oauthServer{OAuthOptions: *o.OAuth, baseURL: o.BaseURL, log: o.Logger, fail: rl.fail, link: o.Link}
 	if a.Fetch != nil {
 		a.cimd = newCIMDCache(a.Fetch)
 	}
@@ -337,6 +338,9 @@ type consentView struct {
 	Role         tenant.Role `json:"role"`
 	CanApprove   bool        `json:"can_approve"`
 	Reason       string      `json:"reason,omitempty"` // why not, when CanApprove is false
+	// Accounts are the tenant's per-user credentials with whether the
+	// signed-in user linked theirs: calls through the grant need them.
+	Accounts []connectedAccount `json:"connected_accounts"`
 }
 
 type scopeView struct {
@@ -392,6 +396,14 @@ func (a *oauthServer) consent(c echo.Context, rawQuery string) (authRequest, con
 			return authRequest{}, consentView{}, tenantNotFound(r.tenant.ID)
 		}
 		v.Role, v.CanApprove = role, role.AtLeast(tenant.RoleAdmin)
+	}
+	v.Accounts = []connectedAccount{}
+	if a.link != nil {
+		accts, err := connectedAccounts(c.Request().Context(), a.link.Store, r.tenant.ID, p.user.ID)
+		if err != nil {
+			return authRequest{}, consentView{}, fmt.Errorf("list connected accounts: %w", err)
+		}
+		v.Accounts = accts
 	}
 	if !v.CanApprove {
 		v.Reason = fmt.Sprintf("your role in tenant %s is %s; granting an application the use of its tools needs admin or owner", r.tenant.ID, v.Role)

@@ -16,7 +16,7 @@ var echoParam = regexp.MustCompile(`:([A-Za-z_]+)`)
 // TestOpenAPIMatchesRoutes fails when a /api/v1 route is missing from the
 // document or the document describes a route the router does not have.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	s := New(Options{Store: &fakeStore{}, Runtime: &fakeRuntime{}})
+	s := New(Options{Store: &fakeStore{}, Runtime: &fakeRuntime{}, Link: &LinkOptions{}})
 	var routes []string
 	for _, r := range s.e.Routes() {
 		if r.Method == echo.RouteNotFound || !strings.HasPrefix(r.Path, "/api/v1/") {

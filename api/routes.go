@@ -44,6 +44,9 @@ func (s *Server) routes(o Options) {
 	if o.OAuth != nil {
 		s.oauthRoutes(o, rl, authed)
 	}
+	if o.Link != nil {
+		s.linkRoutes(o, rl, authed, so)
+	}
 	if o.JWKS != nil {
 		e.GET("/.well-known/jwks.json", handleJWKS(o.JWKS))
 	}

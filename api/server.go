@@ -151,6 +151,12 @@ type Options struct {
 	// and /oauth/{authorize,token,register,revoke} (see oauth.go).
 	OAuth *OAuthOptions
 
+	// Link, when set, lets users link their own upstream accounts for
+	// credentials of type oauth2_authorization_code (linked.go):
+	// /tenants/{id}/connected-accounts, /tenants/{id}/linked-accounts and
+	// the providers' callback /oauth/link/callback.
+	Link *LinkOptions
+
 	// TrustProxy takes the client address from X-Forwarded-For (the audit
 	// log's "from where"); set it only behind a proxy that sets the header.
 	TrustProxy bool

@@ -256,14 +256,20 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 		l.breaker.abandon()
 		return nil, err
 	}
+	userUsed, err := l.applyUserTokens(ctx, req, st, who, nil)
+	if err != nil {
+		setStatus(ctx, StatusCredential)
+		l.breaker.abandon()
+		return nil, err
+	}
 	start := time.Now()
 	resp, err := l.client.Do(req)
 	if err != nil {
 		return nil, l.upstreamFailed(ctx, op, timeout, start, err)
 	}
-	if resp.StatusCode == http.StatusUnauthorized && len(used) > 0 {
+	if resp.StatusCode == http.StatusUnauthorized && (len(used) > 0 || len(userUsed) > 0) {
 		// The upstream refused a fetched access token (revoked, or expired
-		// early): fetch a new one, once, and retry once.
+		// early): fetch a new one (a user's: refresh it), once, and retry once.
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 		for _, u := range used {
@@ -273,6 +279,10 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 			return nil, err
 		}
 		if _, err = applyTokens(ctx, req, st.clientCreds); err != nil {
+			setStatus(ctx, StatusCredential)
+			return nil, err
+		}
+		if _, err = l.applyUserTokens(ctx, req, st, who, userUsed); err != nil {
 			setStatus(ctx, StatusCredential)
 			return nil, err
 		}

@@ -120,6 +120,10 @@ type Config struct {
 	// settings.identity_assertion; nil makes such calls fail with a tool
 	// error saying so.
 	Identity *Identity
+	// Linked sends each user's own upstream token for credentials of type
+	// oauth2_authorization_code; nil makes such calls fail with a tool
+	// error saying so.
+	Linked *LinkedAccounts
 	// ExternalAuth, when set, also accepts access tokens (JWTs) from an
 	// operator-named authorization server, audience = the tenant endpoint.
 	ExternalAuth *ExternalAuth
@@ -267,6 +271,9 @@ func New(store tenantStore, opts Config) *Runtime {
 	r.stateless = authed(mcp.NewStreamableHTTPHandler(r.serverFor, r.mcpOpts))
 	r.open = mcp.NewStreamableHTTPHandler(r.serverFor, r.mcpOpts)
 	r.sessions = newSessionSigner(opts.MasterKeys)
+	if opts.Linked != nil {
+		opts.Linked.client.Store(r.GuardedClient(tokenFetchTimeout))
+	}
 	return r
 }
 
@@ -277,6 +284,7 @@ type live struct {
 	impl     *mcp.Implementation // server's, which 2026-07-28 results name in _meta
 	client   *http.Client
 	identity *Identity
+	linked   *LinkedAccounts // users' upstream tokens (oauth2_authorization_code)
 	tr       *http.Transport
 	conc     *concLimit            // settings.max_concurrency, changed live by apply
 	state    atomic.Pointer[state] // swapped whole on reload; calls keep the one they started with
@@ -611,6 +619,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 		limits:   callLimits{fleet: r.opts.Limiter, tenantKey: "mcp:tenant:" + t.ID},
 		client:   client,
 		identity: r.opts.Identity,
+		linked:   r.opts.Linked,
 		metrics:  r.opts.Metrics,
 		calls:    r.opts.Calls,
 		log:      r.log,

@@ -55,6 +55,15 @@ func (r *Runtime) TenantChanged(c tenant.Change) {
 		r.sessionEnded(c.Ref)
 		return
 	}
+	if c.Kind == "linked_account" { // a user linked or unlinked: nothing to rebuild
+		if r.opts.Linked != nil {
+			r.opts.Linked.forget(c.TenantID, c.Ref)
+		}
+		return
+	}
+	if r.opts.Linked != nil && c.Kind != "token" {
+		r.opts.Linked.forgetTenant(c.TenantID) // its credentials may have changed
+	}
 	if c.Kind == "token" {
 		r.ForgetToken(c.Ref)
 		if l := r.lookup(c.TenantID); l != nil {
@@ -75,6 +84,9 @@ func (r *Runtime) TenantChanged(c tenant.Change) {
 // each (re)connect of the change listener, since notifications sent while
 // it was away are lost, and periodically as a safety net.
 func (r *Runtime) Resync(ctx context.Context) {
+	if r.opts.Linked != nil {
+		r.opts.Linked.forgetAll() // unlinks announced while away were missed
+	}
 	gens, err := r.store.TenantGenerations(ctx)
 	if err != nil {
 		r.log.Warn("resync with the database failed; serving what is loaded", "err", err)

@@ -82,3 +82,54 @@ func TestOAuth2CredentialValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthorizationCodeCredentialValidate: an oauth2_authorization_code
+// credential needs an authorization endpoint, a token endpoint and a
+// client id; authorize_url is refused on the other types; each problem
+// names its field.
+func TestAuthorizationCodeCredentialValidate(t *testing.T) {
+	ok := OAuth2Config{AuthorizeURL: "https://idp.example/authorize", TokenURL: "https://idp.example/token", ClientID: "portico", Scopes: []string{"notes:read"}}
+	if err := (Credential{Name: "upstream", Type: CredOAuth2AuthorizationCode, OAuth2Config: ok}).Validate("s3cret"); err != nil {
+		t.Fatalf("valid credential refused: %v", err)
+	}
+	with := func(f func(*OAuth2Config)) OAuth2Config {
+		c := ok
+		c.Scopes = append([]string(nil), ok.Scopes...)
+		f(&c)
+		return c
+	}
+	for _, tc := range []struct {
+		name   string
+		typ    CredentialType
+		conf   OAuth2Config
+		header string
+		value  string
+		field  string
+	}{
+		{"no authorize URL", CredOAuth2AuthorizationCode, with(func(c *OAuth2Config) { c.AuthorizeURL = "" }), "", "s", "authorize_url"},
+		{"authorize URL not http", CredOAuth2AuthorizationCode, with(func(c *OAuth2Config) { c.AuthorizeURL = "javascript:alert(1)" }), "", "s", "authorize_url"},
+		{"no token URL", CredOAuth2AuthorizationCode, with(func(c *OAuth2Config) { c.TokenURL = "" }), "", "s", "token_url"},
+		{"no client id", CredOAuth2AuthorizationCode, with(func(c *OAuth2Config) { c.ClientID = "" }), "", "s", "client_id"},
+		{"bad scope", CredOAuth2AuthorizationCode, with(func(c *OAuth2Config) { c.Scopes = []string{`a"b`} }), "", "s", "scopes[0]"},
+		{"unknown auth method", CredOAuth2AuthorizationCode, with(func(c *OAuth2Config) { c.AuthMethod = "tls_client_auth" }), "", "s", "auth_method"},
+		{"bad header", CredOAuth2AuthorizationCode, ok, "X Bad", "s", "header"},
+		{"no secret", CredOAuth2AuthorizationCode, ok, "", "", "value"},
+		{"authorize URL on client credentials", CredOAuth2ClientCredentials, ok, "", "s", "authorize_url"},
+		{"authorize URL on a header credential", CredHeader, OAuth2Config{AuthorizeURL: "https://idp.example/authorize"}, "X-Key", "s", "token_url"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Credential{Name: "upstream", Type: tc.typ, Header: tc.header, OAuth2Config: tc.conf}.Validate(tc.value)
+			var inv *InvalidError
+			if !errors.As(err, &inv) {
+				t.Fatalf("Validate = %v, want an InvalidError", err)
+			}
+			found := false
+			for _, p := range inv.Problems {
+				found = found || p.Field == tc.field
+			}
+			if !found {
+				t.Errorf("Validate = %v, want a problem with field %q", err, tc.field)
+			}
+		})
+	}
+}

@@ -63,6 +63,9 @@ func (s *Store) PutCredential(ctx context.Context, tenantID string, c Credential
 		if c.Header != "" {
 			details["header"] = c.Header
 		}
+		if c.AuthorizeURL != "" {
+			details["authorize_url"] = auditURL(c.AuthorizeURL)
+		}
 		if c.TokenURL != "" {
 			details["token_url"] = auditURL(c.TokenURL)
 			details["client_id"] = c.ClientID

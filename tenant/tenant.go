@@ -477,6 +477,12 @@ const (
 	// with ClientID and the value as client secret (RFC 6749 §4.4) and
 	// sends it as Authorization: Bearer <token> (or in Header).
 	CredOAuth2ClientCredentials CredentialType = "oauth2_client_credentials"
+	// CredOAuth2AuthorizationCode acts for each user: every user links an
+	// upstream account of their own (authorization code + PKCE against
+	// AuthorizeURL and TokenURL, ClientID and the value as client secret),
+	// and a call sends the calling user's access token as Authorization:
+	// Bearer <token> (or in Header). A call without a user is refused.
+	CredOAuth2AuthorizationCode CredentialType = "oauth2_authorization_code"
 )
 
 // Token endpoint client authentication methods (RFC 6749 §2.3.1).
@@ -489,11 +495,14 @@ const (
 // where and as whom Portico asks for tokens. The client secret is the
 // credential's value.
 type OAuth2Config struct {
-	TokenURL   string   `json:"token_url,omitempty"`
-	ClientID   string   `json:"client_id,omitempty"`
-	Scopes     []string `json:"scopes,omitempty"`
-	Audience   string   `json:"audience,omitempty"`
-	AuthMethod string   `json:"auth_method,omitempty"`
+	// AuthorizeURL is the provider's authorization endpoint, for
+	// oauth2_authorization_code only.
+	AuthorizeURL string   `json:"authorize_url,omitempty"`
+	TokenURL     string   `json:"token_url,omitempty"`
+	ClientID     string   `json:"client_id,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+	Audience     string   `json:"audience,omitempty"`
+	AuthMethod   string   `json:"auth_method,omitempty"`
 }
 
 // Credential describes a stored credential. Its value never leaves the store
@@ -536,14 +545,28 @@ func (c Credential) Validate(value string) error {
 		if c.Header != "" && !headerName.MatchString(c.Header) {
 			inv.Add("header", "is not a valid header name")
 		}
-		c.OAuth2Config.validate(&inv)
+		if c.AuthorizeURL != "" {
+			inv.Add("authorize_url", "belongs to type oauth2_authorization_code only: client credentials need no user's authorization")
+		}
+		c.OAuth2Config.validate(&inv, c.Type)
+	case CredOAuth2AuthorizationCode:
+		if c.Header != "" && !headerName.MatchString(c.Header) {
+			inv.Add("header", "is not a valid header name")
+		}
+		if err := ValidateHTTPURL("authorize_url", c.AuthorizeURL); err != nil {
+			var sub *InvalidError
+			if errors.As(err, &sub) {
+				inv.Problems = append(inv.Problems, sub.Problems...)
+			}
+		}
+		c.OAuth2Config.validate(&inv, c.Type)
 	case "":
 		inv.Add("type", "is required: one of "+credTypeList)
 	default:
 		inv.Add("type", fmt.Sprintf("%q is not one of %s", c.Type, credTypeList))
 	}
-	if c.Type != CredOAuth2ClientCredentials && !c.OAuth2Config.isZero() {
-		inv.Add("token_url", "token_url, client_id, scopes, audience and auth_method belong to type oauth2_client_credentials only")
+	if !c.Type.OAuth2() && !c.OAuth2Config.isZero() {
+		inv.Add("token_url", "authorize_url, token_url, client_id, scopes, audience and auth_method belong to types oauth2_client_credentials and oauth2_authorization_code only")
 	}
 	switch {
 	case value == "":
@@ -563,15 +586,21 @@ func (c Credential) Validate(value string) error {
 	return inv.Err()
 }
 
-const credTypeList = "bearer, header, basic, query, oauth2_client_credentials"
+const credTypeList = "bearer, header, basic, query, oauth2_client_credentials, oauth2_authorization_code"
+
+// OAuth2 reports whether credentials of type t fetch their tokens from a
+// token endpoint (and so carry an OAuth2Config).
+func (t CredentialType) OAuth2() bool {
+	return t == CredOAuth2ClientCredentials || t == CredOAuth2AuthorizationCode
+}
 
 func (o OAuth2Config) isZero() bool {
-	return o.TokenURL == "" && o.ClientID == "" && len(o.Scopes) == 0 && o.Audience == "" && o.AuthMethod == ""
+	return o.AuthorizeURL == "" && o.TokenURL == "" && o.ClientID == "" && len(o.Scopes) == 0 && o.Audience == "" && o.AuthMethod == ""
 }
 
 // validate adds o's problems to inv: a token URL Portico can call, a
 // client id, and scopes and an audience that fit in a form field.
-func (o OAuth2Config) validate(inv *InvalidError) {
+func (o OAuth2Config) validate(inv *InvalidError, typ CredentialType) {
 	if err := ValidateHTTPURL("token_url", o.TokenURL); err != nil {
 		var sub *InvalidError
 		if errors.As(err, &sub) {
@@ -580,7 +609,7 @@ func (o OAuth2Config) validate(inv *InvalidError) {
 	}
 	switch {
 	case o.ClientID == "":
-		inv.Add("client_id", "is required for type oauth2_client_credentials")
+		inv.Add("client_id", "is required for type "+string(typ))
 	case len(o.ClientID) > 512 || strings.IndexFunc(o.ClientID, isControl) >= 0:
 		inv.Add("client_id", "must be at most 512 characters without control characters")
 	}

@@ -184,10 +184,11 @@ type app struct {
 	pool      *pgxpool.Pool
 	store     *tenant.Store
 	runtime   *bridge.Runtime
-	identity  *bridge.Identity      // signs the caller identity assertions of upstream calls
-	calls     *bridge.CallRecorder  // buffers this replica's calls into the fleet's call history
-	limits    *tenant.Limiter       // rate limits shared by every replica
-	progress  *tenant.ProgressBoard // running activations and refreshes of every replica
+	identity  *bridge.Identity       // signs the caller identity assertions of upstream calls
+	linked    *bridge.LinkedAccounts // users' own upstream tokens (oauth2_authorization_code)
+	calls     *bridge.CallRecorder   // buffers this replica's calls into the fleet's call history
+	limits    *tenant.Limiter        // rate limits shared by every replica
+	progress  *tenant.ProgressBoard  // running activations and refreshes of every replica
 	tel       *telemetry
 	publicURL string
 	ready     atomic.Bool
@@ -223,8 +224,10 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	a.calls = bridge.NewCallRecorder(a.store, bridge.RecorderConfig{Capacity: cfg.CallBuffer, FlushInterval: cfg.CallFlushInterval}, log)
 	a.failures = api.NewFailureThrottle(cfg.AuthFailureRate, cfg.TrustProxy)
 	a.identity = bridge.NewIdentity(cfg.PublicURL, a.store, cfg.identityKeyPolicy(), log)
+	a.linked = bridge.NewLinkedAccounts(a.store, cfg.PublicURL, log)
 	a.runtime = bridge.New(a.store, bridge.Config{
 		Identity:         a.identity,
+		Linked:           a.linked,
 		FailureThrottle:  a.failures,
 		Logger:           log,
 		AllowCIDRs:       cfg.AllowCIDRs,
@@ -373,6 +376,9 @@ func (a *app) setPublicURL(ln net.Listener) {
 	}
 	if a.identity != nil {
 		a.identity.SetIssuer(a.publicURL)
+	}
+	if a.linked != nil {
+		a.linked.SetPublicURL(a.publicURL) // link URLs in tool errors
 	}
 }
 
@@ -558,6 +564,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		TrustProxy:      a.cfg.TrustProxy,
 		FailureThrottle: a.failures,
 		OAuth:           a.oauthServer(),
+		Link:            &api.LinkOptions{Store: a.store, Linker: a.linked},
 	})
 	a.rest = s
 	s.Mount("/mcp", self.handler)
