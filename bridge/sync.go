@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,8 @@ func (r *Runtime) TenantChanged(c tenant.Change) {
 	if c.Kind == "linked_account" { // a user linked or unlinked: nothing to rebuild
 		if r.opts.Linked != nil {
 			r.opts.Linked.forget(c.TenantID, c.Ref)
+			cred, user, _ := strings.Cut(c.Ref, "/")
+			r.log.Info("linked account changed; dropped its cached token", "tenant", c.TenantID, "credential", cred, "user", user)
 		}
 		return
 	}
