@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -231,9 +232,6 @@ func wantToolError(t *testing.T, what string, res *mcp.CallToolResult, parts ...
 // the other; no token or secret appears in logs, responses or the database.
 func TestDelegatedAccessAcrossReplicas(t *testing.T) {
 	heavySuite(t, "builds and runs two portico processes and a FastAPI provider")
-	if err := exec.Command("/usr/bin/python3", "-c", "import jwt, cryptography, multipart, fastapi, uvicorn").Run(); err != nil {
-		skipOrFail(t, "PyJWT with cryptography and python-multipart are needed: apt-get install -y python3-jwt python3-cryptography python3-multipart (or run bash .ci/run)")
-	}
 	dbURL := pgtest.NewDB(t)
 	bin := buildBinary(t)
 	adminKey := generateAdminKey()
@@ -243,18 +241,7 @@ func TestDelegatedAccessAcrossReplicas(t *testing.T) {
 	pa := &portico{url: ra.url, adminKey: adminKey, logs: ra.logs, responses: seen}
 	pb := &portico{url: rb.url, adminKey: adminKey, logs: rb.logs, responses: seen}
 
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "portico_identity.py"), []byte(identityDependency(t)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	up := &fastAPI{url: fmt.Sprintf("http://127.0.0.1:%d", port), markerDir: t.TempDir(), port: port, app: "identity_app:app"}
-	t.Cleanup(up.stop)
-	up.start(t, "PYTHONPATH="+dir, "PORTICO_URL="+ra.url, "SERVICE_URL="+up.url,
-		"IDP_CLIENT_ID=portico", "IDP_CLIENT_SECRET="+delegatedSecret, "IDP_USER_TOKEN_PREFIX="+delegatedTokenPrefix)
+	up := startProvider(t, ra.url)
 
 	var created struct {
 		ID string `json:"id"`
@@ -373,6 +360,105 @@ func TestDelegatedAccessAcrossReplicas(t *testing.T) {
 	}
 	scanDatabaseFor(t, dbURL, delegatedSecret)
 	scanDatabaseFor(t, dbURL, delegatedTokenPrefix)
+}
+
+// startProvider runs the FastAPI provider and API of testdata/identity_app.py.
+func startProvider(t *testing.T, porticoURL string) *fastAPI {
+	t.Helper()
+	if err := exec.Command("/usr/bin/python3", "-c", "import jwt, cryptography, multipart, fastapi, uvicorn").Run(); err != nil {
+		skipOrFail(t, "PyJWT with cryptography and python-multipart are needed: apt-get install -y python3-jwt python3-cryptography python3-multipart (or run bash .ci/run)")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "portico_identity.py"), []byte(identityDependency(t)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := &fastAPI{url: fmt.Sprintf("http://127.0.0.1:%d", port), markerDir: t.TempDir(), port: port, app: "identity_app:app"}
+	t.Cleanup(up.stop)
+	up.start(t, "PYTHONPATH="+dir, "PORTICO_URL="+porticoURL, "SERVICE_URL="+up.url,
+		"IDP_CLIENT_ID=portico", "IDP_CLIENT_SECRET="+delegatedSecret, "IDP_USER_TOKEN_PREFIX="+delegatedTokenPrefix)
+	return up
+}
+
+// TestDelegatedAccessDashboard runs web/e2e/linked.mjs in Chromium: a
+// member links, unlinks, links again from the OAuth consent page and
+// approves; a tenant admin sees the link and revokes it.
+func TestDelegatedAccessDashboard(t *testing.T) {
+	node, ok := browserTools(t)
+	if !ok {
+		return
+	}
+	dbURL := pgtest.NewDB(t)
+	p := startPortico(t, dbURL)
+	up := startProvider(t, p.url)
+	var created struct {
+		ID string `json:"id"`
+	}
+	p.do(t, "POST", "/api/v1/tenants", map[string]any{"name": "delegated-ui", "base_url": up.url + "/"}, 201, &created)
+	id := created.ID
+	p.do(t, "PUT", "/api/v1/tenants/"+id+"/credentials/notes", map[string]any{"type": "oauth2_authorization_code",
+		"authorize_url": up.url + "/oauth/authorize", "token_url": up.url + "/oauth/token", "client_id": "portico",
+		"value": delegatedSecret, "scopes": []string{"notes:read"}}, 204, nil)
+	p.do(t, "POST", "/api/v1/tenants/"+id+"/activate", nil, 200, nil)
+	const email, password = "carol@example.test", "correct horse battery staple"
+	env := map[string]string{"DATABASE_URL": dbURL, "PORTICO_MASTER_KEYS": testMasterKeys, "PORTICO_ADMIN_PASSWORD": password}
+	if err := run(context.Background(), []string{"admin", "user", "create", "--email", email, "--operator=false"},
+		func(k string) string { return env[k] }, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	p.do(t, "PUT", "/api/v1/tenants/"+id+"/members/"+email, map[string]string{"role": "admin"}, 200, nil)
+
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<!doctype html><title>Client</title><p>You can close this window.</p>")
+	}))
+	defer cb.Close()
+	var reg struct {
+		ClientID string `json:"client_id"`
+	}
+	postJSON(t, p.url+"/oauth/register", map[string]any{"client_name": "Notes agent", "redirect_uris": []string{cb.URL + "/callback"},
+		"grant_types": []string{"authorization_code", "refresh_token"}, "token_endpoint_auth_method": "none"}, 201, &reg)
+	q := url.Values{"response_type": {"code"}, "client_id": {reg.ClientID}, "redirect_uri": {cb.URL + "/callback"},
+		"code_challenge": {tenant.PKCEChallenge(strings.Repeat("Zq3-", 12))}, "code_challenge_method": {"S256"},
+		"resource": {p.url + "/t/" + id + "/mcp"}, "scope": {"mcp"}, "state": {"st"}}
+
+	e2e, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "linked.mjs")
+	cmd.Dir = e2e
+	cmd.Env = append(os.Environ(), "PORTICO_URL="+p.url, "PORTICO_EMAIL="+email, "PORTICO_PASSWORD="+password,
+		"TENANT_ID="+id, "UPSTREAM_USER=alice", "CONSENT_URL="+p.url+"/oauth/consent?"+q.Encode(), "CALLBACK_URL="+cb.URL+"/callback",
+		"TOKEN_PREFIX="+delegatedTokenPrefix, "OUT_DIR="+filepath.Join(e2e, "out"))
+	out, err := cmd.CombinedOutput()
+	t.Logf("linked.mjs:\n%s", out)
+	if err != nil {
+		t.Fatalf("dashboard link flow failed: %v", err)
+	}
+	var listed struct {
+		Linked []any `json:"linked_accounts"`
+	}
+	p.do(t, "GET", "/api/v1/tenants/"+id+"/linked-accounts", nil, 200, &listed)
+	if len(listed.Linked) != 0 {
+		t.Errorf("linked accounts after the admin revoked in the dashboard = %v, want none", listed.Linked)
+	}
+	var s struct {
+		Exchanges int `json:"code_exchanges"`
+	}
+	getJSON(t, up.url+"/admin/stats", &s)
+	if s.Exchanges != 2 {
+		t.Errorf("code exchanges at the provider = %d, want 2 (two links)", s.Exchanges)
+	}
+	for what, text := range map[string]string{"log": p.logs.String(), "responses": p.responses.String()} {
+		for _, canary := range []string{delegatedSecret, delegatedTokenPrefix} {
+			if strings.Contains(text, canary) {
+				t.Errorf("Portico's %s holds %q", what, canary)
+			}
+		}
+	}
 }
 
 // waitLog waits until r's log has a line holding every part.

@@ -3,9 +3,17 @@
 // as the signed-in user. This page shows who asks, for which tenant and
 // with which scope, and sends the answer back (session cookie + CSRF
 // token). Only a tenant admin or owner (or an operator) can approve:
-// approving lets the application call the tenant's tools.
+// approving lets the application call the tenant's tools. When the tenant
+// has credentials that act for each user (oauth2_authorization_code), the
+// page shows whether the user linked theirs and runs the link flow, coming
+// back here afterwards.
 import { h, errorBox, go } from '../ui.js';
 import { auth } from '../api.js';
+import { startLink, linkOutcome } from './accounts.js';
+
+// The callback adds these to the page's URL; they are not part of the
+// authorization request.
+const LINK_PARAMS = ['linked', 'link_error', 'credential'];
 
 async function call(method, path, body) {
   const headers = { Accept: 'application/json' };
@@ -30,7 +38,9 @@ function signInAgain() {
 }
 
 export async function consentView() {
-  const request = location.search.slice(1);
+  const q = new URLSearchParams(location.search);
+  LINK_PARAMS.forEach(k => q.delete(k));
+  const request = q.toString();
   let d;
   try {
     d = await call('GET', '/oauth/authorize/details?' + request);
@@ -58,6 +68,16 @@ export async function consentView() {
   approve.addEventListener('click', () => decide(true));
   deny.addEventListener('click', () => decide(false));
   const row = (k, ...v) => h('div', { class: 'kv' }, h('span', {}, k), h('span', {}, ...v));
+  const linkMsg = h('div', { 'aria-live': 'polite' });
+  const accounts = (d.connected_accounts || []).map(a => h('li', { 'data-credential': a.credential },
+    a.linked
+      ? h('span', { class: 'ok', 'data-linked': a.credential }, `Your ${a.provider} account is linked (${a.credential}).`)
+      : h('span', {}, h('span', { 'data-unlinked': a.credential }, `You have not linked your ${a.provider} account (${a.credential}): calls that need it will ask you to. `),
+        h('button', { type: 'button', class: 'btn small', onclick: async e => {
+          const btn = e.currentTarget;
+          btn.disabled = true;
+          try { await startLink(d.tenant.id, a.credential, '/oauth/consent?' + request); } catch (err) { btn.disabled = false; linkMsg.replaceChildren(errorBox(err, 'Could not start linking')); }
+        } }, `Link your ${a.provider} account`))));
   return h('section', { class: 'login consent' },
     h('h1', {}, `Allow ${client} to use ${d.tenant.name}?`),
     h('div', { class: 'card stack' },
@@ -67,7 +87,10 @@ export async function consentView() {
       row('Tenant', h('strong', { id: 'consent-tenant' }, d.tenant.name), ' ', h('code', {}, d.tenant.id)),
       row('Access', h('ul', { id: 'consent-scopes' }, d.scopes.map(s => h('li', {}, h('code', {}, s.name), ' ', s.description)))),
       row('Returns to', h('code', {}, d.redirect_host)),
-      row('Signed in as', d.user, ' ', h('span', { class: 'muted small' }, `(${d.role})`))),
+      row('Signed in as', d.user, ' ', h('span', { class: 'muted small' }, `(${d.role})`)),
+      accounts.length ? row('Your accounts', h('ul', { id: 'consent-accounts' }, accounts)) : null),
+    accounts.length ? linkOutcome() : null,
+    linkMsg,
     d.can_approve ? null : h('div', { class: 'error-box', role: 'alert', id: 'consent-reason' }, h('strong', {}, 'You cannot approve this'), h('p', {}, d.reason)),
     h('p', { class: 'muted small' }, `Approving lets ${client} act as you on this tenant's MCP endpoint until the access is revoked. Only approve applications you started connecting yourself.`),
     out,

@@ -8,10 +8,11 @@ import { settingsTab } from './settings.js';
 import { versionsTab } from './versions.js';
 import { activityTab } from './activity.js';
 import { grantsSection } from './grants.js';
+import { accountsTab, linkedSection } from './accounts.js';
 import { reportView } from '../report.js';
 import { watch, follow } from '../progress.js';
 
-const TABS = [['overview', 'Overview'], ['tools', 'Tools'], ['access', 'Tokens & credentials'], ['settings', 'Settings'], ['versions', 'Spec versions'], ['activity', 'Activity']];
+const TABS = [['overview', 'Overview'], ['tools', 'Tools'], ['access', 'Tokens & credentials'], ['accounts', 'Connected accounts'], ['settings', 'Settings'], ['versions', 'Spec versions'], ['activity', 'Activity']];
 
 export async function tenantView(id, tab, rest) {
   let t;
@@ -39,6 +40,7 @@ export async function tenantView(id, tab, rest) {
     overview: () => overviewTab(t, reload),
     tools: () => toolsTab(t, rest),
     access: () => accessTab(t),
+    accounts: () => accountsTab(t),
     settings: () => settingsTab(t),
     versions: () => versionsTab(t),
     activity: () => activityTab(t),
@@ -195,28 +197,33 @@ async function accessTab(t) {
     let list;
     try { list = (await api.get(`/tenants/${id}/credentials`)).credentials; } catch (e) { credsBox.replaceChildren(errorBox(e, 'Could not load credentials')); return; }
     const name = h('input', { name: 'cred_name', required: true, value: list.length ? '' : 'upstream', autocomplete: 'off' });
-    const type = h('select', { name: 'cred_type' }, ['bearer', 'header', 'basic', 'query', 'oauth2_client_credentials'].map(x => h('option', { value: x }, x)));
+    const type = h('select', { name: 'cred_type' }, ['bearer', 'header', 'basic', 'query', 'oauth2_client_credentials', 'oauth2_authorization_code'].map(x => h('option', { value: x }, x)));
     const header = h('input', { name: 'cred_header', placeholder: 'X-API-Key' });
     const value = h('input', { name: 'cred_value', type: 'password', required: true, autocomplete: 'new-password' });
-    // OAuth2 client credentials: where and as whom Portico asks for tokens.
+    // OAuth2: where and as whom Portico asks for tokens (and, for
+    // oauth2_authorization_code, where each user links their account).
+    const authorizeURL = h('input', { name: 'cred_authorize_url', type: 'url', placeholder: 'https://idp.example.com/oauth/authorize' });
+    const authorizeField = field('Authorize URL', authorizeURL);
     const tokenURL = h('input', { name: 'cred_token_url', type: 'url', placeholder: 'https://idp.example.com/oauth/token' });
     const clientID = h('input', { name: 'cred_client_id', autocomplete: 'off' });
     const scopes = h('input', { name: 'cred_scopes', placeholder: 'read write' });
     const audience = h('input', { name: 'cred_audience', placeholder: 'optional' });
     const method = h('select', { name: 'cred_auth_method' }, ['client_secret_basic', 'client_secret_post'].map(x => h('option', { value: x }, x)));
-    const oauth = h('div', { class: 'inline-form', hidden: true }, field('Token URL', tokenURL), field('Client id', clientID), field('Scopes (space-separated)', scopes), field('Audience', audience), field('Client authentication', method));
+    const oauth = h('div', { class: 'inline-form', hidden: true }, authorizeField, field('Token URL', tokenURL), field('Client id', clientID), field('Scopes (space-separated)', scopes), field('Audience', audience), field('Client authentication', method));
     const valueField = field('Value (write-only)', value);
     const valueLabel = valueField.querySelector('label');
     const showOAuth = () => {
-      const on = type.value === 'oauth2_client_credentials';
+      const on = type.value.startsWith('oauth2_');
+      const perUser = type.value === 'oauth2_authorization_code';
       oauth.hidden = !on; tokenURL.required = on; clientID.required = on;
+      authorizeField.hidden = !perUser; authorizeURL.required = perUser;
       valueLabel.textContent = on ? 'Client secret (write-only)' : 'Value (write-only)';
     };
     type.addEventListener('change', showOAuth);
     const form = h('form', { class: 'stack' }, h('div', { class: 'inline-form' }, field('Name', name), field('Type', type), field('Header / parameter', header), valueField, h('button', { type: 'submit', class: 'btn primary' }, 'Save')), oauth);
     const setFor = c => {
       name.value = c.name; type.value = c.type; header.value = c.header || ''; value.value = '';
-      tokenURL.value = c.token_url || ''; clientID.value = c.client_id || ''; scopes.value = (c.scopes || []).join(' ');
+      authorizeURL.value = c.authorize_url || ''; tokenURL.value = c.token_url || ''; clientID.value = c.client_id || ''; scopes.value = (c.scopes || []).join(' ');
       audience.value = c.audience || ''; method.value = c.auth_method || 'client_secret_basic';
       showOAuth(); value.focus();
     };
@@ -224,7 +231,8 @@ async function accessTab(t) {
       e.preventDefault();
       const body = { type: type.value, value: value.value };
       if (header.value.trim()) body.header = header.value.trim();
-      if (type.value === 'oauth2_client_credentials') {
+      if (type.value.startsWith('oauth2_')) {
+        if (type.value === 'oauth2_authorization_code') body.authorize_url = authorizeURL.value.trim();
         body.token_url = tokenURL.value.trim(); body.client_id = clientID.value.trim();
         const sc = scopes.value.trim().split(/\s+/).filter(Boolean);
         if (sc.length) body.scopes = sc;
@@ -266,5 +274,6 @@ async function accessTab(t) {
   return h('div', { class: 'stack' },
     h('section', { class: 'card stack' }, h('h2', {}, 'MCP tokens'), h('p', { class: 'muted' }, 'Agents send one as Authorization: Bearer. Each is shown once when created.'), tokensBox),
     grantsSection(t),
+    linkedSection(t),
     h('section', { class: 'card stack' }, h('h2', {}, 'Upstream credentials'), h('p', { class: 'muted' }, 'Portico attaches these to calls to your service. Values are encrypted and never shown again; set a new value to replace one.'), credsBox));
 }

@@ -1,0 +1,109 @@
+// Per-user delegated access in the dashboard, run by
+// cmd/portico/delegated_e2e_test.go against a FastAPI provider: a member
+// opens the link URL a tool error gave them (Connected accounts tab), links
+// their provider account (authorization code + PKCE, the provider's own
+// sign-in page), sees it linked, unlinks it; on the OAuth consent page they
+// see they have not linked, link from there and come back to the consent
+// page, which still approves; a tenant admin sees the link on Tokens &
+// credentials and revokes it. No provider token may reach the browser.
+//
+// Env: PORTICO_URL, PORTICO_EMAIL, PORTICO_PASSWORD, TENANT_ID, UPSTREAM_USER,
+// CONSENT_URL, CALLBACK_URL, TOKEN_PREFIX, OUT_DIR.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+
+const env = {};
+for (const k of ['PORTICO_URL', 'PORTICO_EMAIL', 'PORTICO_PASSWORD', 'TENANT_ID', 'UPSTREAM_USER', 'CONSENT_URL', 'CALLBACK_URL', 'TOKEN_PREFIX', 'OUT_DIR']) {
+  env[k] = process.env[k];
+  if (!env[k]) { console.error(`${k} is not set`); process.exit(2); }
+}
+mkdirSync(env.OUT_DIR, { recursive: true });
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const problems = [];
+const bodies = [];
+const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+page.setDefaultTimeout(20000);
+page.on('pageerror', e => problems.push(`page error: ${e.message}`));
+page.on('console', m => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`); });
+page.on('response', async r => { try { bodies.push(await r.text()); } catch { /* redirects have no body */ } });
+let n = 0;
+async function shot(name) {
+  const file = join(env.OUT_DIR, `linked-${String(++n).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`step ${n}: ${name} → ${file}`);
+}
+const main = page.locator('main');
+const accounts = `${env.PORTICO_URL}/tenants/${env.TENANT_ID}/accounts`;
+
+// signInAtProvider answers the provider's own sign-in page.
+async function signInAtProvider() {
+  await page.locator('#idp-username').waitFor();
+  await shot('provider-sign-in');
+  await page.locator('#idp-username').fill(env.UPSTREAM_USER);
+  await page.locator('#idp-allow').click();
+}
+
+try {
+  // The link URL a tool error names, before signing in.
+  await page.goto(`${accounts}?link=notes`);
+  await page.waitForURL(/\/login\?next=/);
+  await main.getByLabel('Email').fill(env.PORTICO_EMAIL);
+  await main.getByLabel('Password').fill(env.PORTICO_PASSWORD);
+  await main.getByRole('button', { name: 'Sign in' }).first().click();
+  await page.waitForURL(/\/accounts\?link=notes$/);
+  await main.locator('[data-unlinked=notes]').waitFor();
+  await shot('not-linked');
+
+  await main.getByRole('button', { name: 'Link your 127.0.0.1 account for notes' }).click();
+  await signInAtProvider();
+  await main.locator('#link-outcome').waitFor();
+  assert.match(page.url(), /\/accounts\?.*linked=notes/, 'the callback returns to the accounts tab');
+  await main.locator('[data-linked=notes]').waitFor();
+  await shot('linked');
+
+  await main.getByRole('button', { name: 'Unlink your 127.0.0.1 account for notes' }).click();
+  await page.locator('dialog').getByRole('button', { name: 'Unlink' }).click();
+  await main.locator('[data-unlinked=notes]').waitFor();
+  await page.getByText('Account unlinked.').first().waitFor();
+  await shot('unlinked');
+
+  // The consent page: not linked; link from there and come back.
+  await page.goto(env.CONSENT_URL);
+  await main.locator('#consent-accounts [data-unlinked=notes]').waitFor();
+  await shot('consent-not-linked');
+  await main.getByRole('button', { name: 'Link your 127.0.0.1 account' }).click();
+  await signInAtProvider();
+  await main.locator('#consent-accounts [data-linked=notes]').waitFor();
+  assert.match(page.url(), /\/oauth\/consent\?.*linked=notes/, 'the callback returns to the consent page');
+  await shot('consent-linked');
+  await main.getByRole('button', { name: 'Approve' }).click();
+  await page.waitForURL(u => u.href.startsWith(env.CALLBACK_URL));
+  assert.ok(new URL(page.url()).searchParams.get('code'), 'approval after linking sends a code to the client');
+
+  // A tenant admin sees who linked on Tokens & credentials, and revokes.
+  await page.goto(`${env.PORTICO_URL}/tenants/${env.TENANT_ID}/access`);
+  const row = main.locator('#linked-accounts table.linked tbody tr', { hasText: env.PORTICO_EMAIL });
+  await row.waitFor();
+  assert.ok((await row.textContent()).includes('notes'), 'the row names the credential');
+  await shot('admin-list');
+  await row.getByRole('button', { name: `Revoke ${env.PORTICO_EMAIL}'s link for notes` }).click();
+  await page.locator('dialog').getByRole('button', { name: 'Revoke' }).click();
+  await main.locator('#linked-accounts').getByText('Nobody has linked an account yet.').waitFor();
+  await shot('admin-revoked');
+
+  assert.ok(bodies.every(b => !b.includes(env.TOKEN_PREFIX)), 'no response carries a provider token');
+  assert.deepEqual(problems, [], 'no page errors or CSP violations');
+  console.log('linked accounts flow passed');
+} catch (e) {
+  await shot('failure').catch(() => {});
+  console.error(e);
+  console.error(problems.join('\n'));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
