@@ -68,9 +68,10 @@ type userToken struct {
 }
 
 type userFlight struct {
-	done chan struct{}
-	tok  userToken
-	err  error
+	refused string // the token this flight replaces, if any
+	done    chan struct{}
+	tok     userToken
+	err     error
 }
 
 // NewLinkedAccounts returns the linked accounts kept in store. Link URLs
@@ -125,9 +126,11 @@ func (la *LinkedAccounts) token(ctx context.Context, tenantID string, c tenant.L
 		la.mu.Unlock()
 		return e, nil
 	}
+	// A call whose token was refused joins only a flight that replaces
+	// that same token: one that merely reads might bring it back.
 	f := la.flights[key]
-	if f == nil || refused != "" {
-		f = &userFlight{done: make(chan struct{})}
+	if f == nil || refused != "" && f.refused != refused {
+		f = &userFlight{refused: refused, done: make(chan struct{})}
 		la.flights[key] = f
 		go la.fetch(key, c, refused, f, la.forgets)
 	}
