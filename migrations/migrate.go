@@ -147,11 +147,21 @@ func Version(ctx context.Context, databaseURL string) (version uint, dirty bool,
 
 // Latest is the highest migration version embedded in this binary.
 func Latest() uint {
+	var latest uint
+	for _, v := range versions() {
+		latest = max(latest, v)
+	}
+	return latest
+}
+
+// versions are the embedded migration versions, in no particular order.
+// Numbers may have gaps while parallel work lands.
+func versions() []uint {
 	entries, err := fs.ReadDir(FS, ".")
 	if err != nil {
 		panic("migrations: read embedded FS: " + err.Error()) // cannot happen with embed
 	}
-	var latest uint
+	var out []uint
 	for _, e := range entries {
 		num, _, ok := strings.Cut(e.Name(), "_")
 		if !ok || !strings.HasSuffix(e.Name(), ".up.sql") {
@@ -161,9 +171,9 @@ func Latest() uint {
 		if err != nil {
 			continue
 		}
-		latest = max(latest, uint(v))
+		out = append(out, uint(v))
 	}
-	return latest
+	return out
 }
 
 // Check returns nil when the database is at exactly Latest() and clean, and
@@ -191,10 +201,13 @@ func Check(ctx context.Context, databaseURL string) error {
 
 // lastClean guesses the version before a dirty one, as a hint for the operator.
 func lastClean(dirty uint) uint {
-	if dirty == 0 {
-		return 0
+	var prev uint // the embedded version just below dirty: numbers may have gaps
+	for _, v := range versions() {
+		if v < dirty {
+			prev = max(prev, v)
+		}
 	}
-	return dirty - 1
+	return prev
 }
 
 // explain adds the operator's next step to golang-migrate's terse errors.
