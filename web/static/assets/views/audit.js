@@ -38,13 +38,15 @@ const ACTIONS = {
   'oauth.consent': ['approved an application', d => `approved the application ${q(d.client_name || d.client_id)}`],
   'oauth.token_issue': ['issued an OAuth token', () => 'issued an access token'],
   'oauth.revoke': ['revoked an application', d => `revoked an application's access${d.reason ? ` (${d.reason})` : ''}`],
+  'linked_account.link': ['linked an upstream account', d => `linked their own account for the credential ${q(d.credential)}${d.scopes && d.scopes.length ? ` (${[].concat(d.scopes).join(' ')})` : ''}`],
+  'linked_account.unlink': ['unlinked an upstream account', (d, e) => e && e.actor === `user:${d.user_id}` ? `unlinked their own account for the credential ${q(d.credential)}` : `revoked the linked account of user ${d.user_id} for the credential ${q(d.credential)}`],
   'upstream.refused': ['registered a refused address', d => `tried to use a refused address for the ${field(d.field || 'URL')}`],
 };
 
 // sentence says what entry e did, in words.
 export function sentence(e) {
   const a = ACTIONS[e.action];
-  try { if (a) return a[1](e.details || {}); } catch { /* details of an older shape */ }
+  try { if (a) return a[1](e.details || {}, e); } catch { /* details of an older shape */ }
   return e.action.replace(/[._]/g, ' ');
 }
 
