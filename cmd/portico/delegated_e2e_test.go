@@ -180,6 +180,9 @@ func htmlUnescape(s string) string {
 	return strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#x27;", "'").Replace(s)
 }
 
+// toolResults collects every tool result the test got, for the canary scan.
+var toolResults syncBuffer
+
 // notes calls the my_notes tool at endpoint with token.
 func notes(ctx context.Context, t *testing.T, endpoint, token string) *mcp.CallToolResult {
 	t.Helper()
@@ -189,6 +192,8 @@ func notes(ctx context.Context, t *testing.T, endpoint, token string) *mcp.CallT
 	if err != nil {
 		t.Fatal(err)
 	}
+	b, _ := json.Marshal(res)
+	toolResults.Write(b)
 	return res
 }
 
@@ -351,7 +356,7 @@ func TestDelegatedAccessAcrossReplicas(t *testing.T) {
 
 	// The canaries: no token the provider issued and not the client
 	// secret, anywhere Portico writes.
-	for name, text := range map[string]string{"replica a's log": ra.logs.String(), "replica b's log": rb.logs.String(), "responses": seen.String()} {
+	for name, text := range map[string]string{"replica a's log": ra.logs.String(), "replica b's log": rb.logs.String(), "responses": seen.String(), "tool results": toolResults.String()} {
 		for _, canary := range []string{delegatedSecret, delegatedTokenPrefix} {
 			if strings.Contains(text, canary) {
 				t.Errorf("%s holds %q", name, canary)

@@ -10,7 +10,8 @@
 // Env: PORTICO_URL, PORTICO_EMAIL, PORTICO_PASSWORD, TENANT_ID, UPSTREAM_USER,
 // CONSENT_URL, CALLBACK_URL, TOKEN_PREFIX, OUT_DIR.
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
@@ -38,6 +39,15 @@ async function shot(name) {
   console.log(`step ${n}: ${name} → ${file}`);
 }
 const main = page.locator('main');
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+// axe fails on any serious or critical accessibility violation of the
+// screen as it is (evaluated through the DevTools protocol: the CSP stays).
+async function axe(name) {
+  if (!await page.evaluate(() => typeof window.axe === 'object')) await page.evaluate(axeSource);
+  const r = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+    .map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ': ' + n.failureSummary) })));
+  assert.deepEqual(r.filter(v => v.impact === 'serious' || v.impact === 'critical'), [], `axe-core on ${name}`);
+}
 const accounts = `${env.PORTICO_URL}/tenants/${env.TENANT_ID}/accounts`;
 
 // signInAtProvider answers the provider's own sign-in page.
@@ -58,6 +68,7 @@ try {
   await page.waitForURL(/\/accounts\?link=notes$/);
   await main.locator('[data-unlinked=notes]').waitFor();
   await shot('not-linked');
+  await axe('connected accounts, not linked');
 
   await main.getByRole('button', { name: 'Link your 127.0.0.1 account for notes' }).click();
   await signInAtProvider();
@@ -65,6 +76,7 @@ try {
   assert.match(page.url(), /\/accounts\?.*linked=notes/, 'the callback returns to the accounts tab');
   await main.locator('[data-linked=notes]').waitFor();
   await shot('linked');
+  await axe('connected accounts, linked');
 
   await main.getByRole('button', { name: 'Unlink your 127.0.0.1 account for notes' }).click();
   await page.locator('dialog').getByRole('button', { name: 'Unlink' }).click();
@@ -76,6 +88,7 @@ try {
   await page.goto(env.CONSENT_URL);
   await main.locator('#consent-accounts [data-unlinked=notes]').waitFor();
   await shot('consent-not-linked');
+  await axe('consent page with an account to link');
   await main.getByRole('button', { name: 'Link your 127.0.0.1 account' }).click();
   await signInAtProvider();
   await main.locator('#consent-accounts [data-linked=notes]').waitFor();
@@ -91,6 +104,7 @@ try {
   await row.waitFor();
   assert.ok((await row.textContent()).includes('notes'), 'the row names the credential');
   await shot('admin-list');
+  await axe('linked user accounts');
   await row.getByRole('button', { name: `Revoke ${env.PORTICO_EMAIL}'s link for notes` }).click();
   await page.locator('dialog').getByRole('button', { name: 'Revoke' }).click();
   await main.locator('#linked-accounts').getByText('Nobody has linked an account yet.').waitFor();
