@@ -23,8 +23,8 @@ type Prompt struct {
 	// Toolsets are the toolsets whose endpoints also serve the prompt; the
 	// tenant's own endpoint serves every prompt.
 	Toolsets  []string  `json:"toolsets,omitempty"`
-	CreatedAt   time.Time        `json:"created_at"`
-	UpdatedAt   time.Time        `json:"updated_at"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // PromptArgument is one argument of a prompt. Completions are the values
