@@ -305,6 +305,11 @@ func (f *fakeRuntime) CheckToolset(id string, ts tenant.Toolset) error {
 	return f.CheckToolsetFn(id, ts)
 }
 
+// PreviewToolset defaults to "not active".
+func (f *fakeRuntime) PreviewToolset(context.Context, string, tenant.Toolset) ([]tenant.Tool, error) {
+	return nil, tenant.ErrNotFound
+}
+
 // ToolsetTools defaults to "not active".
 func (f *fakeRuntime) ToolsetTools(ctx context.Context, id, name string) ([]tenant.Tool, error) {
 	if f.ToolsetToolsFn == nil {

@@ -209,7 +209,7 @@ func openAPIDocument() map[string]any {
 			"/tenants/{id}/toolsets": obj{
 				"get": op("listToolsets", "List the tenant's toolsets, by name, each with its MCP URL and (tenant active) what it serves.", "toolsets", ids, nil,
 					"200", resp("Toolsets.", listOf("toolsets", "Toolset"))),
-				"post": op("createToolset", "Create a toolset: a subset of the tenant's tools served at its own MCP URL, /t/{id}/mcp/{name}. Tools and tags must exist in the serving document (422 naming each that does not).", "toolsets", ids,
+				"post": op("createToolset", "Create a toolset: a subset of the tenant's tools served at its own MCP URL, /t/{id}/mcp/{name}. Tools and tags must exist in the serving document (422 naming each that does not). With ?dry_run=true nothing is stored: the answer (200) says what the toolset would serve.", "toolsets", ids,
 					body(ref("ToolsetPut")), "201", resp("The toolset.", ref("Toolset")), "413", "422"),
 			},
 			"/tenants/{id}/toolsets/{name}": obj{

@@ -33,6 +33,9 @@ type toolsetRuntime interface {
 	// ToolsetTools lists what toolset name of an active tenant serves;
 	// tenant.ErrNotFound when the tenant is not active here.
 	ToolsetTools(ctx context.Context, id, name string) ([]tenant.Tool, error)
+	// PreviewToolset lists what ts would serve, unsaved; tenant.ErrNotFound
+	// when the tenant is not active here.
+	PreviewToolset(ctx context.Context, id string, ts tenant.Toolset) ([]tenant.Tool, error)
 }
 
 // toolsetRequest is the body of POST and PUT: a toolset without its times.
@@ -83,6 +86,20 @@ func checkToolset(rt toolsetRuntime, id string, ts tenant.Toolset) error {
 	return inv.Err()
 }
 
+// dryRun answers ?dry_run=true: the toolset as it would be saved, with
+// what it would serve, storing nothing (the dashboard's live preview).
+func dryRun(c echo.Context, rt toolsetRuntime, baseURL, id string, ts tenant.Toolset) error {
+	v := toolsetViewOf(c, rt, baseURL, id, ts)
+	v.Serves = nil
+	if tools, err := rt.PreviewToolset(c.Request().Context(), id, ts); err == nil {
+		v.Serves = make([]string, len(tools))
+		for i, t := range tools {
+			v.Serves[i] = t.Name
+		}
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
 // handleToolsetCreate stores a new toolset and reloads the tenant, so the
 // toolset's URL serves at once here (other replicas follow the change
 // notification).
@@ -96,6 +113,9 @@ func handleToolsetCreate(store toolsetStore, rt Runtime, baseURL string) echo.Ha
 		ts := req.toolset()
 		if err := checkToolset(rt, id, ts); err != nil {
 			return err
+		}
+		if c.QueryParam("dry_run") == "true" {
+			return dryRun(c, rt, baseURL, id, ts)
 		}
 		ts, err := store.CreateToolset(c.Request().Context(), id, ts, actor(c))
 		if err != nil {
@@ -150,6 +170,9 @@ func handleToolsetPut(store toolsetStore, rt Runtime, baseURL string) echo.Handl
 		ts := req.toolset()
 		if err := checkToolset(rt, id, ts); err != nil {
 			return err
+		}
+		if c.QueryParam("dry_run") == "true" {
+			return dryRun(c, rt, baseURL, id, ts)
 		}
 		ts, err := store.UpdateToolset(c.Request().Context(), id, name, ts, actor(c))
 		if err != nil {

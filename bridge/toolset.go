@@ -196,6 +196,17 @@ func (r *Runtime) CheckToolset(id string, ts tenant.Toolset) error {
 	return inv.Err()
 }
 
+// PreviewToolset lists what ts would serve on active tenant id, before it
+// is saved: the dashboard's live preview.
+func (r *Runtime) PreviewToolset(_ context.Context, id string, ts tenant.Toolset) ([]tenant.Tool, error) {
+	l := r.lookup(id)
+	if l == nil {
+		return nil, fmt.Errorf("tenant %s is not active: %w", id, tenant.ErrNotFound)
+	}
+	st := l.state.Load()
+	return toolsOf(st.subset(&ts, nil)), nil
+}
+
 // ToolsetTools lists what toolset name of active tenant id serves.
 func (r *Runtime) ToolsetTools(_ context.Context, id, name string) ([]tenant.Tool, error) {
 	l := r.lookup(id)
