@@ -144,6 +144,10 @@ func TestToolsetsServed(t *testing.T) {
 			if res, err := support.cs.CallTool(ctx, &mcp.CallToolParams{Name: "deleteTicket", Arguments: map[string]any{"id": "1"}}); err == nil && !res.IsError {
 				t.Errorf("support calls deleteTicket, which read_only leaves out: %+v", res)
 			}
+			// A toolset is no reason to leave the fast paths.
+			if calls, lists := r.fastCalls.Load(), r.fastLists.Load(); !noFast && (calls == 0 || lists == 0) {
+				t.Errorf("fast paths answered %d calls and %d lists of the toolsets; want both used", calls, lists)
+			}
 			prompts := func(cs *mcp.ClientSession) []string {
 				res, err := cs.ListPrompts(ctx, nil)
 				if err != nil {
