@@ -31,6 +31,12 @@ type fakeStore struct {
 	PromptsFn          func(ctx context.Context, tenantID string) ([]tenant.Prompt, error)
 	PromptFn           func(ctx context.Context, tenantID, name string) (tenant.Prompt, error)
 	CreateTokenFn      func(ctx context.Context, tenantID, name string, expiresAt *time.Time, actor string) (tenant.Token, string, error)
+	CreateTokenForFn   func(ctx context.Context, tenantID string, nt tenant.NewToken, actor string) (tenant.Token, string, error)
+	CreateToolsetFn    func(ctx context.Context, tenantID string, ts tenant.Toolset, actor string) (tenant.Toolset, error)
+	UpdateToolsetFn    func(ctx context.Context, tenantID, name string, ts tenant.Toolset, actor string) (tenant.Toolset, error)
+	DeleteToolsetFn    func(ctx context.Context, tenantID, name, actor string) error
+	ToolsetsFn         func(ctx context.Context, tenantID string) ([]tenant.Toolset, error)
+	ToolsetFn          func(ctx context.Context, tenantID, name string) (tenant.Toolset, error)
 	TokensFn           func(ctx context.Context, tenantID string) ([]tenant.Token, error)
 	RevokeTokenFn      func(ctx context.Context, tenantID, tokenID, actor string) error
 	CreateAPIKeyFn     func(ctx context.Context, tenantID, name string, scopes []string, by tenant.Minter, actor string) (tenant.APIKey, string, error)
@@ -136,11 +142,51 @@ func (f *fakeStore) DeleteCredential(ctx context.Context, tenantID, name, actor 
 	return f.DeleteCredentialFn(ctx, tenantID, name, actor)
 }
 
-func (f *fakeStore) CreateToken(ctx context.Context, tenantID, name string, expiresAt *time.Time, actor string) (tenant.Token, string, error) {
-	if f.CreateTokenFn == nil {
-		return tenant.Token{}, "", unexpected("CreateToken")
+// CreateTokenFor calls CreateTokenForFn, or CreateTokenFn for a token
+// restricted to no toolset.
+func (f *fakeStore) CreateTokenFor(ctx context.Context, tenantID string, nt tenant.NewToken, actor string) (tenant.Token, string, error) {
+	if f.CreateTokenForFn != nil {
+		return f.CreateTokenForFn(ctx, tenantID, nt, actor)
 	}
-	return f.CreateTokenFn(ctx, tenantID, name, expiresAt, actor)
+	if f.CreateTokenFn == nil || len(nt.Toolsets) > 0 {
+		return tenant.Token{}, "", unexpected("CreateTokenFor")
+	}
+	return f.CreateTokenFn(ctx, tenantID, nt.Name, nt.ExpiresAt, actor)
+}
+
+func (f *fakeStore) CreateToolset(ctx context.Context, tenantID string, ts tenant.Toolset, actor string) (tenant.Toolset, error) {
+	if f.CreateToolsetFn == nil {
+		return tenant.Toolset{}, unexpected("CreateToolset")
+	}
+	return f.CreateToolsetFn(ctx, tenantID, ts, actor)
+}
+
+func (f *fakeStore) UpdateToolset(ctx context.Context, tenantID, name string, ts tenant.Toolset, actor string) (tenant.Toolset, error) {
+	if f.UpdateToolsetFn == nil {
+		return tenant.Toolset{}, unexpected("UpdateToolset")
+	}
+	return f.UpdateToolsetFn(ctx, tenantID, name, ts, actor)
+}
+
+func (f *fakeStore) DeleteToolset(ctx context.Context, tenantID, name, actor string) error {
+	if f.DeleteToolsetFn == nil {
+		return unexpected("DeleteToolset")
+	}
+	return f.DeleteToolsetFn(ctx, tenantID, name, actor)
+}
+
+func (f *fakeStore) Toolsets(ctx context.Context, tenantID string) ([]tenant.Toolset, error) {
+	if f.ToolsetsFn == nil {
+		return nil, unexpected("Toolsets")
+	}
+	return f.ToolsetsFn(ctx, tenantID)
+}
+
+func (f *fakeStore) Toolset(ctx context.Context, tenantID, name string) (tenant.Toolset, error) {
+	if f.ToolsetFn == nil {
+		return tenant.Toolset{}, unexpected("Toolset")
+	}
+	return f.ToolsetFn(ctx, tenantID, name)
 }
 
 func (f *fakeStore) Tokens(ctx context.Context, tenantID string) ([]tenant.Token, error) {
@@ -215,6 +261,8 @@ type fakeRuntime struct {
 	DeactivateFn    func(ctx context.Context, id, actor string) (*tenant.Tenant, error)
 	ToolsFn         func(ctx context.Context, id string) ([]tenant.Tool, error)
 	CheckSettingsFn func(id string, s tenant.Settings) error
+	CheckToolsetFn  func(id string, ts tenant.Toolset) error
+	ToolsetToolsFn  func(ctx context.Context, id, name string) ([]tenant.Tool, error)
 	ReloadFn        func(ctx context.Context, id string) error
 }
 
@@ -246,6 +294,28 @@ func (f *fakeRuntime) CheckSettings(id string, s tenant.Settings) error {
 		return nil
 	}
 	return f.CheckSettingsFn(id, s)
+}
+
+// CheckToolset defaults to accepting, as the real one does for a tenant
+// that serves nothing.
+func (f *fakeRuntime) CheckToolset(id string, ts tenant.Toolset) error {
+	if f.CheckToolsetFn == nil {
+		return nil
+	}
+	return f.CheckToolsetFn(id, ts)
+}
+
+// PreviewToolset defaults to "not active".
+func (f *fakeRuntime) PreviewToolset(context.Context, string, tenant.Toolset) ([]tenant.Tool, error) {
+	return nil, tenant.ErrNotFound
+}
+
+// ToolsetTools defaults to "not active".
+func (f *fakeRuntime) ToolsetTools(ctx context.Context, id, name string) ([]tenant.Tool, error) {
+	if f.ToolsetToolsFn == nil {
+		return nil, tenant.ErrNotFound
+	}
+	return f.ToolsetToolsFn(ctx, id, name)
 }
 
 // Reload defaults to a no-op, as the real one is for inactive tenants.

@@ -206,6 +206,20 @@ func openAPIDocument() map[string]any {
 				"delete": op("deletePrompt", "Remove a prompt; connected sessions hear prompts/list_changed.", "prompts",
 					[]obj{id, pathParam("name", "Prompt name.")}, nil, "204", noContent),
 			},
+			"/tenants/{id}/toolsets": obj{
+				"get": op("listToolsets", "List the tenant's toolsets, by name, each with its MCP URL and (tenant active) what it serves.", "toolsets", ids, nil,
+					"200", resp("Toolsets.", listOf("toolsets", "Toolset"))),
+				"post": op("createToolset", "Create a toolset: a subset of the tenant's tools served at its own MCP URL, /t/{id}/mcp/{name}. Tools and tags must exist in the serving document (422 naming each that does not). With ?dry_run=true nothing is stored: the answer (200) says what the toolset would serve.", "toolsets", ids,
+					body(ref("ToolsetPut")), "201", resp("The toolset.", ref("Toolset")), "413", "422"),
+			},
+			"/tenants/{id}/toolsets/{name}": obj{
+				"get": op("getToolset", "Read one toolset.", "toolsets",
+					[]obj{id, pathParam("name", "Toolset name.")}, nil, "200", resp("The toolset.", ref("Toolset"))),
+				"put": op("putToolset", "Replace a toolset whole (a different name in the body renames it: its URL changes, tokens restricted to it and prompts attached to it follow); connected sessions hear list_changed.", "toolsets",
+					[]obj{id, pathParam("name", "Toolset name.")}, body(ref("ToolsetPut")), "200", resp("The toolset.", ref("Toolset")), "413", "422"),
+				"delete": op("deleteToolset", "Remove a toolset; its URL answers 404 and its streams end. Refused (409 toolset_in_use) while unrevoked MCP tokens are restricted to it.", "toolsets",
+					[]obj{id, pathParam("name", "Toolset name.")}, nil, "204", noContent, "409"),
+			},
 			"/tenants/{id}/tokens": obj{
 				"get": op("listTokens", "List MCP tokens (never secrets).", "tokens", ids, nil,
 					"200", resp("Tokens.", listOf("tokens", "Token"))),
@@ -362,6 +376,18 @@ func promptProps() obj {
 		"description": str("What the prompt is for, shown by clients."),
 		"arguments":   arrayOf(ref("PromptArgument")),
 		"messages":    arrayOf(ref("PromptMessage")),
+		"toolsets":    arrayOf(str("A toolset whose endpoint also serves the prompt (the tenant's own endpoint serves every prompt).")),
+	}
+}
+
+// toolsetProps are the fields of a toolset as POST and PUT take it.
+func toolsetProps() obj {
+	return obj{
+		"name":        str("Toolset name: 1-63 of lowercase letters, digits, '_' and '-', starting with a letter or digit; the last segment of its MCP URL."),
+		"description": str("What the toolset is for."),
+		"tools":       arrayOf(str("A tool as tools/list names it, an operationId or \"METHOD /path\".")),
+		"tags":        arrayOf(str("An OpenAPI (or route map) tag: every operation carrying it is served.")),
+		"read_only":   obj{"type": "boolean", "description": "Serve only tools that change nothing: GET and HEAD operations, or tools annotated readOnlyHint. With neither tools nor tags, the toolset serves every (read-only) tool."},
 	}
 }
 
@@ -522,6 +548,7 @@ func schemas() obj {
 			"created_at":   timeStr,
 			"expires_at":   optTime,
 			"last_used_at": optTime,
+			"toolsets":     arrayOf(str("A toolset the token is restricted to; absent: unrestricted.")),
 		}),
 		"ConnectedAccount": object([]string{"credential", "provider", "scopes", "linked"}, obj{
 			"credential":     str("The oauth2_authorization_code credential."),
@@ -550,7 +577,14 @@ func schemas() obj {
 			"created_at":     timeStr,
 			"last_issued_at": optTime,
 		}),
+		"ToolsetPut": object([]string{"name"}, toolsetProps()),
+		"Toolset": object([]string{"name", "tools", "tags", "read_only", "mcp_url", "created_at", "updated_at"}, merge(toolsetProps(), obj{
+			"mcp_url":    str("The toolset's MCP URL, /t/{id}/mcp/{name}."),
+			"serves":     arrayOf(str("A tool, resource or template the toolset serves now (absent while the tenant is not active).")),
+			"created_at": timeStr, "updated_at": timeStr,
+		})),
 		"TokenCreate": object([]string{"name"}, obj{
+			"toolsets":   arrayOf(str("Restrict the token to this toolset's URL (403 elsewhere, the tenant's own endpoint included).")),
 			"name":       str("Name, 1-200 characters."),
 			"expires_at": obj{"type": "string", "format": "date-time", "description": "RFC 3339, in the future."},
 		}),

@@ -28,10 +28,11 @@ type promptRequest struct {
 	Description string                  `json:"description"`
 	Arguments   []tenant.PromptArgument `json:"arguments"`
 	Messages    []tenant.PromptMessage  `json:"messages"`
+	Toolsets    []string                `json:"toolsets"`
 }
 
 func (r promptRequest) prompt() tenant.Prompt {
-	return tenant.Prompt{Name: r.Name, Title: r.Title, Description: r.Description, Arguments: nonNil(r.Arguments), Messages: r.Messages}
+	return tenant.Prompt{Name: r.Name, Title: r.Title, Description: r.Description, Arguments: nonNil(r.Arguments), Messages: r.Messages, Toolsets: r.Toolsets}
 }
 
 // handlePromptCreate stores a new prompt and reloads the tenant, so its

@@ -44,8 +44,11 @@ func TestPromptRoutes(t *testing.T) {
 			t.Errorf("%s: %d %s, want 422 naming %s", tc.name, w.Code, w.Body, tc.field)
 		}
 	}
-	if w := do(t, h, "POST", "/api/v1/tenants/t1/prompts", adminKey, `{"name":"p","messages":[{"role":"user","text":"x"}],"toolsets":["a"]}`); w.Code != 400 || !strings.Contains(w.Body.String(), "toolsets") {
+	if w := do(t, h, "POST", "/api/v1/tenants/t1/prompts", adminKey, `{"name":"p","messages":[{"role":"user","text":"x"}],"toolset":["a"]}`); w.Code != 400 || !strings.Contains(w.Body.String(), "toolset") {
 		t.Errorf("unknown field: %d %s, want 400 naming it", w.Code, w.Body)
+	}
+	if w := do(t, h, "POST", "/api/v1/tenants/t1/prompts", adminKey, `{"name":"p","messages":[{"role":"user","text":"x"}],"toolsets":["Not a name"]}`); w.Code != 422 || !strings.Contains(w.Body.String(), "toolsets[0]") {
+		t.Errorf("bad toolset name: %d %s, want 422 naming toolsets[0]", w.Code, w.Body)
 	}
 	if w := do(t, h, "PUT", "/api/v1/tenants/t1/prompts/keep", adminKey, `{"messages":[{"role":"user","text":"x"}]}`); w.Code != 200 || updated.Name != "keep" {
 		t.Errorf("PUT without a name: %d %s, saved name %q", w.Code, w.Body, updated.Name)

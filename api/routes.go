@@ -37,8 +37,10 @@ func (s *Server) routes(o Options) {
 	e.GET("/readyz", handleReadyz(o.ReadyChecks, log))
 	if o.MCP != nil {
 		e.Any("/t/:id/mcp", echo.WrapHandler(o.MCP))
+		e.Any("/t/:id/mcp/:toolset", echo.WrapHandler(o.MCP))
 		// RFC 9728 metadata of each tenant endpoint, answered by the same handler.
 		e.Any("/.well-known/oauth-protected-resource/t/:id/mcp", echo.WrapHandler(o.MCP))
+		e.Any("/.well-known/oauth-protected-resource/t/:id/mcp/:toolset", echo.WrapHandler(o.MCP))
 	}
 
 	if o.OAuth != nil {
@@ -87,6 +89,11 @@ func (s *Server) routes(o Options) {
 	t.GET("/prompts/:name", handlePromptGet(st), owned...)
 	t.PUT("/prompts/:name", handlePromptPut(st, rt), owned...)
 	t.DELETE("/prompts/:name", handlePromptDelete(st, rt), owned...)
+	t.GET("/toolsets", handleToolsetList(st, rt, base), owned...)
+	t.POST("/toolsets", handleToolsetCreate(st, rt, base), owned...)
+	t.GET("/toolsets/:name", handleToolsetGet(st, rt, base), owned...)
+	t.PUT("/toolsets/:name", handleToolsetPut(st, rt, base), owned...)
+	t.DELETE("/toolsets/:name", handleToolsetDelete(st, rt), owned...)
 	t.GET("/tokens", handleTokenList(st), owned...)
 	t.POST("/tokens", handleTokenCreate(st), owned...)
 	t.DELETE("/tokens/:token_id", handleTokenRevoke(st), owned...)

@@ -36,6 +36,7 @@ type Store interface {
 	credentialLister
 	credentialDeleter
 	promptStore
+	toolsetStore
 	tokenCreator
 	tokenLister
 	tokenRevoker
@@ -62,6 +63,7 @@ type Runtime interface {
 	deactivator
 	toolLister
 	reloader
+	toolsetRuntime
 }
 
 // Options configure a Server. Store and Runtime are required.

@@ -12,7 +12,7 @@ import (
 )
 
 type tokenCreator interface {
-	CreateToken(ctx context.Context, tenantID, name string, expiresAt *time.Time, actor string) (tenant.Token, string, error)
+	CreateTokenFor(ctx context.Context, tenantID string, nt tenant.NewToken, actor string) (tenant.Token, string, error)
 }
 
 type tokenLister interface {
@@ -28,6 +28,8 @@ type tokenRevoker interface {
 type tokenCreateRequest struct {
 	Name      string  `json:"name"`
 	ExpiresAt *string `json:"expires_at"`
+	// Toolsets restrict the token to those toolsets' URLs.
+	Toolsets []string `json:"toolsets"`
 }
 
 func (r tokenCreateRequest) parse(now time.Time) (*time.Time, error) {
@@ -65,7 +67,7 @@ func handleTokenCreate(store tokenCreator) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		tok, secret, err := store.CreateToken(c.Request().Context(), id, req.Name, exp, actor(c))
+		tok, secret, err := store.CreateTokenFor(c.Request().Context(), id, tenant.NewToken{Name: req.Name, ExpiresAt: exp, Toolsets: req.Toolsets}, actor(c))
 		if err != nil {
 			return explain(fmt.Errorf("create token for tenant %s: %w", id, err),
 				tenant.ErrNotFound, "tenant %s was not found", id)

@@ -42,7 +42,7 @@ func (l *live) callTool(op *Operation) mcp.ToolHandler {
 		if p, ok := ctx.Value(pinnedKey{}).(*pinnedCall); ok {
 			return l.call(ctx, p.st, p.op, req), nil
 		}
-		return l.call(ctx, l.state.Load(), op, req), nil
+		return l.call(ctx, l.view(ctx), op, req), nil
 	}
 }
 
@@ -164,7 +164,7 @@ func (l *live) readResource(op *Operation) mcp.ResourceHandler {
 				}
 			}
 		}
-		res, err := l.do(ctx, l.state.Load(), op, args, requestHeader(req.Extra), callerOf(req.Extra))
+		res, err := l.do(ctx, l.view(ctx), op, args, requestHeader(req.Extra), callerOf(req.Extra))
 		if err != nil {
 			return nil, err
 		}

@@ -182,8 +182,8 @@ func match(values []string, typed string) mcp.CompletionResultDetails {
 
 // complete is the tenant's completion/complete handler: it answers from the
 // state current when the request arrives.
-func (l *live) complete(_ context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
-	st := l.state.Load()
+func (l *live) complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
+	st := l.view(ctx)
 	if !st.completes() {
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "method not found: completion/complete (this server has no prompts and no resource template with enum or example values to complete; the completions capability is not advertised)"}
 	}
@@ -220,7 +220,7 @@ func (st *state) completes() bool { return len(st.completions) > 0 || st.prompts
 // the SDK advertises completions whenever a handler is set (it is, for the
 // server's lifetime, while the spec behind it changes) and prompts from its
 // registry, which apply updates just after the state.
-func (l *live) withCapabilities(res mcp.Result) {
+func withCapabilities(st *state, res mcp.Result) {
 	var caps *mcp.ServerCapabilities
 	switch r := res.(type) {
 	case *mcp.InitializeResult:
@@ -231,7 +231,6 @@ func (l *live) withCapabilities(res mcp.Result) {
 	if caps == nil {
 		return
 	}
-	st := l.state.Load()
 	if !st.completes() {
 		caps.Completions = nil
 	}

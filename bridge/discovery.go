@@ -46,7 +46,7 @@ func discoveryTools() []*mcp.Tool {
 // discoveryHandler returns the handler of meta-tool name.
 func (l *live) discoveryHandler(name string) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		st := l.state.Load()
+		st := l.view(ctx)
 		var args struct {
 			Query     string          `json:"query"`
 			Limit     int             `json:"limit"`

@@ -18,6 +18,7 @@ type fakeStore struct {
 	// liveCredentialsFn, when set, gives the tenant credentials; nil means none.
 	liveCredentialsFn func(ctx context.Context, tenantID string) ([]tenant.LiveCredential, error)
 	promptsFn         func(ctx context.Context, tenantID string) ([]tenant.Prompt, error)
+	toolsetsFn        func(ctx context.Context, tenantID string) ([]tenant.Toolset, error)
 }
 
 func (f *fakeStore) VerifyToken(ctx context.Context, secret string) (tenant.Token, error) {
@@ -49,6 +50,14 @@ func (f *fakeStore) Prompts(ctx context.Context, tenantID string) ([]tenant.Prom
 		return nil, nil
 	}
 	return f.promptsFn(ctx, tenantID)
+}
+
+// Toolsets gives the tenant no toolsets unless toolsetsFn is set.
+func (f *fakeStore) Toolsets(ctx context.Context, tenantID string) ([]tenant.Toolset, error) {
+	if f.toolsetsFn == nil {
+		return nil, nil
+	}
+	return f.toolsetsFn(ctx, tenantID)
 }
 
 func BenchmarkTokenCheck(b *testing.B) {

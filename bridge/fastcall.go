@@ -100,7 +100,7 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, ms
 	if !r.requestMetaOK(h, "tools/call", call.meta) || v26 && h.Get("Mcp-Name") != call.name {
 		return false
 	}
-	st := l.state.Load()
+	st := l.view(req.Context())
 	op := st.ops["tool:"+call.name]
 	if st.discovery { // only the meta-tools are tools; the SDK answers them
 		return false

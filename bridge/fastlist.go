@@ -85,7 +85,7 @@ func (r *Runtime) fastList(w http.ResponseWriter, req *http.Request, l *live, ms
 		return false
 	}
 	l.catchUp.wait(req.Context())
-	st := l.state.Load()
+	st := l.view(req.Context())
 	if st.closed {
 		return false
 	}

@@ -26,9 +26,10 @@ const maxMCPBody = 4 << 20
 // when it arrived, the tenant serving it and the verified token. One context
 // value carries all three (a value each cost an allocation each per call).
 type mcpRequest struct {
-	start time.Time
-	live  *live
-	tok   tenant.Token
+	start   time.Time
+	live    *live
+	tok     tenant.Token
+	toolset string // the endpoint's toolset, "" for the tenant's own
 }
 
 type mcpRequestKey struct{}
@@ -52,9 +53,9 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	start := time.Now()
-	id, ok := tenantFromPath(req.URL.Path)
+	id, toolset, ok := tenantFromPath(req.URL.Path)
 	if !ok {
-		writeError(w, http.StatusNotFound, "not_found", "no MCP endpoint here: tenant endpoints are /t/<id>/mcp")
+		writeError(w, http.StatusNotFound, "not_found", "no MCP endpoint here: tenant endpoints are /t/<id>/mcp, and a toolset's /t/<id>/mcp/<toolset>")
 		return
 	}
 	if !r.checkOrigin(w, req, id) {
@@ -98,7 +99,11 @@ func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "could not check the MCP token right now; retry shortly")
 		return
 	}
-	r.serveTenant(w, req, id, tok, start, r.stateless)
+	if !tok.Allows(toolset) {
+		forbiddenToolset(w, id, toolset, tok)
+		return
+	}
+	r.serveToolset(w, req, id, toolset, tok, start, r.stateless)
 }
 
 // TenantHandler serves tenant id's MCP endpoint at whatever path it is
@@ -116,6 +121,12 @@ func (r *Runtime) TenantHandler(id string) http.Handler {
 // serveTenant serves one MCP request of tenant id once tok has been
 // verified for it; sdk answers what the fast paths do not.
 func (r *Runtime) serveTenant(w http.ResponseWriter, req *http.Request, id string, tok tenant.Token, start time.Time, sdk http.Handler) {
+	r.serveToolset(w, req, id, "", tok, start, sdk)
+}
+
+// serveToolset serves one MCP request of toolset toolset of tenant id
+// ("" is the tenant's own endpoint) once tok has been verified for it.
+func (r *Runtime) serveToolset(w http.ResponseWriter, req *http.Request, id, toolset string, tok tenant.Token, start time.Time, sdk http.Handler) {
 	var err error
 	var ok bool
 	// A session id is checked here, on whichever replica the request
@@ -157,10 +168,14 @@ func (r *Runtime) serveTenant(w http.ResponseWriter, req *http.Request, id strin
 		r.opts.Metrics.inflightAdd(1)
 		defer r.opts.Metrics.inflightAdd(-1)
 	}
+	if toolset != "" && l.serverOf(toolset) == nil {
+		writeError(w, http.StatusNotFound, "toolset_not_found", "tenant "+id+" has no toolset "+toolset+"; GET /api/v1/tenants/"+id+"/toolsets lists them")
+		return
+	}
 	// The SDK's bearer middleware (tokenInfo) reads the verified token from
 	// the request info: it pins stateful sessions to it and keys the
 	// per-token limit.
-	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), mcpRequestKey{}, &mcpRequest{start: start, live: l, tok: tok}))
+	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), mcpRequestKey{}, &mcpRequest{start: start, live: l, tok: tok, toolset: toolset}))
 	defer cancel()
 	stopOnClose := context.AfterFunc(l.ctx, cancel)
 	defer stopOnClose()
@@ -307,22 +322,47 @@ func tokenInfo(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo,
 // serverFor hands the SDK the server of the tenant serveMCP already found.
 func (r *Runtime) serverFor(req *http.Request) *mcp.Server {
 	if info := requestInfo(req.Context()); info != nil {
-		return info.live.server
+		return info.live.serverOf(info.toolset)
 	}
 	return nil
 }
 
-// tenantFromPath extracts <id> from /t/<id>/mcp.
-func tenantFromPath(p string) (string, bool) {
+// tenantFromPath extracts <id> from /t/<id>/mcp, and <id> and <toolset>
+// from /t/<id>/mcp/<toolset>.
+func tenantFromPath(p string) (id, toolset string, ok bool) {
 	rest, ok := strings.CutPrefix(p, "/t/")
 	if !ok {
-		return "", false
+		return "", "", false
 	}
 	id, tail, _ := strings.Cut(rest, "/")
-	if id == "" || strings.TrimRight(tail, "/") != "mcp" {
-		return "", false
+	tail = strings.TrimRight(tail, "/")
+	if id == "" {
+		return "", "", false
 	}
-	return id, true
+	if tail == "mcp" {
+		return id, "", true
+	}
+	toolset, ok = strings.CutPrefix(tail, "mcp/")
+	if !ok || toolset == "" || strings.Contains(toolset, "/") {
+		return "", "", false
+	}
+	return id, toolset, true
+}
+
+// forbiddenToolset answers 403 to a token restricted to toolsets that do
+// not include the endpoint's.
+func forbiddenToolset(w http.ResponseWriter, id, toolset string, tok tenant.Token) {
+	where := "the tenant's endpoint /t/" + id + "/mcp serves every tool"
+	if toolset != "" {
+		where = "toolset " + toolset + " is not among them"
+	}
+	urls := make([]string, len(tok.Toolsets))
+	for i, ts := range tok.Toolsets {
+		urls[i] = "/t/" + id + "/mcp/" + ts
+	}
+	writeError(w, http.StatusForbidden, "forbidden_toolset",
+		fmt.Sprintf("this MCP token is restricted to the toolset(s) %s (%s); use their URLs (%s) or a token that may use this one",
+			strings.Join(tok.Toolsets, ", "), where, strings.Join(urls, ", ")))
 }
 
 func bearerToken(req *http.Request) (string, bool) {

@@ -22,25 +22,25 @@ func (l *live) serveFromState(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		switch method {
 		case "tools/list":
-			return &mcp.ListToolsResult{Tools: nonNilSlice(l.state.Load().tools), Cacheable: listCache}, nil
+			return &mcp.ListToolsResult{Tools: nonNilSlice(l.view(ctx).tools), Cacheable: listCache}, nil
 		case "resources/list":
-			return &mcp.ListResourcesResult{Resources: nonNilSlice(l.state.Load().resources), Cacheable: listCache}, nil
+			return &mcp.ListResourcesResult{Resources: nonNilSlice(l.view(ctx).resources), Cacheable: listCache}, nil
 		case "resources/templates/list":
-			return &mcp.ListResourceTemplatesResult{ResourceTemplates: nonNilSlice(l.state.Load().templates), Cacheable: listCache}, nil
+			return &mcp.ListResourceTemplatesResult{ResourceTemplates: nonNilSlice(l.view(ctx).templates), Cacheable: listCache}, nil
 		case "initialize", "server/discover":
 			res, err := next(ctx, method, req)
 			if err == nil {
-				l.withCapabilities(res)
+				withCapabilities(l.view(ctx), res)
 			}
 			return res, err
 		case "prompts/list":
-			return listPrompts(l.state.Load())
+			return listPrompts(l.view(ctx))
 		case "prompts/get":
 			// Refusals are answered here; a prompt the state has goes
 			// through the SDK's dispatch (which adds what the negotiated
 			// protocol needs, such as resultType), rendered from the state
 			// read here. apply registers new prompts before the swap.
-			st := l.state.Load()
+			st := l.view(ctx)
 			gp, _ := req.(*mcp.GetPromptRequest)
 			if !st.prompts.has() || gp == nil || gp.Params == nil || st.prompts.defs[gp.Params.Name] == nil {
 				return getPrompt(st, gp)
@@ -51,10 +51,10 @@ func (l *live) serveFromState(next mcp.MethodHandler) mcp.MethodHandler {
 			// dispatch (which adds what the negotiated protocol needs, such
 			// as resultType). apply registers new tools before it swaps the
 			// state, so every tool of st has a handler.
-			st := l.state.Load()
+			st := l.view(ctx)
 			if call, ok := req.(*mcp.CallToolRequest); ok && call.Params != nil {
 				if st.ops["tool:"+call.Params.Name] == nil && l.catchUp.wait(ctx) {
-					st = l.state.Load() // a tool the client heard of before this replica applied it
+					st = l.view(ctx) // a tool the client heard of before this replica applied it
 				}
 				if op := st.ops["tool:"+call.Params.Name]; op != nil && op.Kind != tenant.KindResource && op.Kind != tenant.KindResourceTemplate {
 					ctx = context.WithValue(ctx, pinnedKey{}, &pinnedCall{st: st, op: op})

@@ -187,7 +187,7 @@ func quoteAll(names []string) string {
 // the ones st no longer has, after the swap. The registry's changes notify
 // listen streams (prompts/list_changed) and set the capability. Prompts
 // listed the same are left alone: no change, no notification.
-func (l *live) addPrompts(old, st *state) {
+func (l *live) addPrompts(srv *mcp.Server, old, st *state) {
 	var prev promptSet
 	if old != nil {
 		prev = old.prompts
@@ -196,11 +196,11 @@ func (l *live) addPrompts(old, st *state) {
 		if q := prev.listedPrompt(p.Name); q != nil && string(mustJSON(q)) == string(mustJSON(p)) {
 			continue
 		}
-		l.server.AddPrompt(p, l.renderPrompt)
+		srv.AddPrompt(p, l.renderPrompt)
 	}
 }
 
-func (l *live) removePrompts(old, st *state) {
+func (l *live) removePrompts(srv *mcp.Server, old, st *state) {
 	if old == nil {
 		return
 	}
@@ -211,14 +211,14 @@ func (l *live) removePrompts(old, st *state) {
 		}
 	}
 	if len(gone) > 0 {
-		l.server.RemovePrompts(gone...)
+		srv.RemovePrompts(gone...)
 	}
 }
 
 // renderPrompt is the registry's handler of every prompt: it renders from
 // the state serveFromState read for the request.
 func (l *live) renderPrompt(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-	st := l.state.Load()
+	st := l.view(ctx)
 	if pc, ok := ctx.Value(pinnedKey{}).(*pinnedCall); ok && pc.st != nil {
 		st = pc.st
 	}

@@ -68,7 +68,10 @@ func (r *Runtime) challenge(w http.ResponseWriter, req *http.Request, id, errCod
 // server when one is configured, else Portico's own when it runs one;
 // with neither, it names none and the tenant's MCP tokens are the credential.
 func (r *Runtime) serveResourceMetadata(w http.ResponseWriter, req *http.Request) {
-	id, ok := tenantFromPath(strings.TrimPrefix(req.URL.Path, ProtectedResourcePrefix))
+	// A toolset's endpoint is a path below the tenant's, whose resource
+	// (and so whose OAuth grants) it shares: RFC 9728 clients accept a
+	// resource that is a prefix of the URL they connect to.
+	id, _, ok := tenantFromPath(strings.TrimPrefix(req.URL.Path, ProtectedResourcePrefix))
 	if !ok || !wellFormedID(id) {
 		writeError(w, http.StatusNotFound, "not_found", "no protected resource here: tenant endpoints are /t/<id>/mcp")
 		return

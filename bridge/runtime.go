@@ -30,6 +30,7 @@ type tenantStore interface {
 	SetStatus(ctx context.Context, id string, to tenant.Status, reason, actor string) (*tenant.Tenant, error)
 	LiveCredentials(ctx context.Context, tenantID string) ([]tenant.LiveCredential, error)
 	Prompts(ctx context.Context, tenantID string) ([]tenant.Prompt, error)
+	Toolsets(ctx context.Context, tenantID string) ([]tenant.Toolset, error)
 	AddSpecVersion(ctx context.Context, tenantID string, v tenant.SpecVersion) (tenant.SpecVersion, bool, error)
 	LatestSpec(ctx context.Context, tenantID string) (tenant.SpecVersion, error)
 	LatestSpecInfo(ctx context.Context, tenantID string) (tenant.SpecVersion, error)
@@ -299,6 +300,10 @@ type live struct {
 	streams streams // long-lived requests by token, ended when it is revoked
 	// watchers are the session GET streams that hear list_changed.
 	watchers watchers
+	// toolsetServers are the MCP servers of the tenant's toolsets, by name
+	// (toolset.go): each has its own registry, so its 2026-07-28 listen
+	// streams hear of its own changes. Replaced whole by apply.
+	toolsetServers atomic.Pointer[map[string]*mcp.Server]
 	// catchUp holds lists back while a change this replica was notified
 	// of is being applied (sync.go).
 	catchUp catchUp
@@ -350,6 +355,10 @@ type state struct {
 	completions completions
 	// prompts are the tenant's prompts (prompts.go); empty when it has none.
 	prompts promptSet
+	// toolsets are the views of this state each toolset serves, by name
+	// (toolset.go); a view's own toolsets is nil and its toolset is set.
+	toolsets map[string]*state
+	toolset  *tenant.Toolset
 	// fingerprints of the listed tools and resources (sessionstream.go),
 	// computed once, for list_changed and Last-Event-ID.
 	fpOnce               sync.Once
@@ -451,7 +460,11 @@ func (r *Runtime) Tools(_ context.Context, id string) ([]tenant.Tool, error) {
 	if l == nil {
 		return nil, fmt.Errorf("tenant %s is not active: %w", id, tenant.ErrNotFound)
 	}
-	st := l.state.Load()
+	return toolsOf(l.state.Load()), nil
+}
+
+// toolsOf lists what st serves.
+func toolsOf(st *state) []tenant.Tool {
 	out := make([]tenant.Tool, 0, len(st.list))
 	for _, op := range st.list {
 		out = append(out, tenant.Tool{
@@ -459,7 +472,7 @@ func (r *Runtime) Tools(_ context.Context, id string) ([]tenant.Tool, error) {
 			Description: op.Description, Tags: op.Tags, InputSchema: op.InputSchema, OutputSchema: op.OutputSchema,
 		})
 	}
-	return out, nil
+	return out
 }
 
 // Restore activates, from the spec cache, every tenant the database marks
@@ -610,8 +623,7 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	// tracing off only the incoming context is passed on (tracedTransport).
 	client.Transport = newTracedTransport(client.Transport)
 	impl := &mcp.Implementation{Name: "portico/" + t.Name, Version: r.opts.Version}
-	var l *live // the completion handler reads the state l will hold
-	l = &live{
+	l := &live{
 		id:       t.ID,
 		impl:     impl,
 		tr:       tr,
@@ -629,26 +641,8 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 				r.log.Warn("circuit breaker opened: upstream calls paused", "tenant", t.ID, "cool_down", r.opts.Breaker.CoolDown)
 			}
 		}),
-		server: mcp.NewServer(impl, &mcp.ServerOptions{
-			Logger:   r.log,
-			PageSize: 5000, // clients that ignore cursors still see every tool
-			Capabilities: &mcp.ServerCapabilities{
-				Tools:     &mcp.ToolCapabilities{ListChanged: true},
-				Resources: &mcp.ResourceCapabilities{ListChanged: true},
-			},
-			// Resource reads (the only results the SDK builds whose
-			// caching it decides) are for the tenant's token holders.
-			SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "private" },
-			// Template variables complete from the spec's enum and
-			// examples, prompt arguments from their completions; the
-			// capability is advertised only when there is something to
-			// complete (withCapabilities).
-			CompletionHandler: func(ctx context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
-				return l.complete(ctx, req)
-			},
-		}),
 	}
-	l.server.AddReceivingMiddleware(l.serveFromState)
+	l.server = l.newServer()
 	trackerFrom(ctx).phase(tenant.PhaseServe, fmt.Sprintf("%d tools, resources and templates", len(st.list)))
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	r.opts.Metrics.breakerState(t.ID, breakerClosed, false)
@@ -658,6 +652,30 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	}
 	l.gen.Store(gen)
 	return l, nil
+}
+
+// newServer is an MCP server of l (the tenant's own, or a toolset's): its
+// lists and calls are answered from the state of the request's endpoint
+// (serveFromState), its registry kept in line with that state by apply.
+func (l *live) newServer() *mcp.Server {
+	srv := mcp.NewServer(l.impl, &mcp.ServerOptions{
+		Logger:   l.log,
+		PageSize: 5000, // clients that ignore cursors still see every tool
+		Capabilities: &mcp.ServerCapabilities{
+			Tools:     &mcp.ToolCapabilities{ListChanged: true},
+			Resources: &mcp.ResourceCapabilities{ListChanged: true},
+		},
+		// Resource reads (the only results the SDK builds whose
+		// caching it decides) are for the tenant's token holders.
+		SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "private" },
+		// Template variables complete from the spec's enum and
+		// examples, prompt arguments from their completions; the
+		// capability is advertised only when there is something to
+		// complete (withCapabilities).
+		CompletionHandler: l.complete,
+	})
+	srv.AddReceivingMiddleware(l.serveFromState)
+	return srv
 }
 
 // buildState loads the tenant's serving spec version (pinned, else newest;
@@ -737,6 +755,10 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	if err != nil {
 		return nil, 0, fmt.Errorf("read prompts: %w", err)
 	}
+	toolsets, err := r.store.Toolsets(ctx, t.ID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read toolsets: %w", err)
+	}
 	timeout := r.opts.UpstreamTimeout
 	if t.Settings.UpstreamTimeoutMS > 0 {
 		timeout = time.Duration(t.Settings.UpstreamTimeoutMS) * time.Millisecond
@@ -772,6 +794,7 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	}
 	st.completions = completionsFor(ops)
 	st.prompts = newPromptSet(prompts)
+	st.withToolsets(toolsets, prompts)
 	return st, status.Generation, nil
 }
 
@@ -925,12 +948,60 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 		}
 	}()
 	old := l.state.Load()
+	// Each toolset has a server of its own, kept while the toolset exists.
+	oldSets := l.toolsetServers.Load()
+	sets := make(map[string]*mcp.Server, len(st.toolsets))
+	type pair struct {
+		srv     *mcp.Server
+		old, st *state
+	}
+	pairs := []pair{{l.server, old, st}}
+	for name, view := range st.toolsets {
+		srv, prev := (*mcp.Server)(nil), (*state)(nil)
+		if oldSets != nil {
+			srv = (*oldSets)[name]
+		}
+		if srv != nil {
+			prev = old.view(name)
+		} else {
+			srv = l.newServer()
+		}
+		sets[name] = srv
+		pairs = append(pairs, pair{srv, prev, view})
+	}
+	// New and changed operations are registered before the swap, so a call
+	// routed with st (live.go) always finds its handler in the SDK.
+	for _, p := range pairs {
+		l.register(p.srv, p.old, p.st)
+	}
+	l.toolsetServers.Store(&sets)
+	l.state.Store(st)
+	for _, p := range pairs {
+		l.unregister(p.srv, p.old, p.st)
+	}
+	l.watchers.publishChange(old, st)
+	// A deleted toolset's open streams end: its URL answers 404 now.
+	if oldSets != nil {
+		for name, srv := range *oldSets {
+			if sets[name] == nil {
+				for ss := range srv.Sessions() {
+					ss.Close()
+				}
+			}
+		}
+	}
+	l.limits.configure(limitsFor(st.tenant.Settings, r.opts.TenantRate, r.opts.TokenRate))
+	l.conc.setLimit(r.maxConcurrency(st.tenant.Settings))
+	return nil
+}
+
+// register adds to srv's registry what st serves new or visibly changed
+// since old (nil: everything), before st is swapped in.
+func (l *live) register(srv *mcp.Server, old, st *state) {
 	var oldOps map[string]*Operation
 	if old != nil {
 		oldOps = old.ops
 	}
-	// New and changed operations are registered before the swap, so a call
-	// routed with st (live.go) always finds its handler in the SDK.
 	wasDiscovery := old != nil && old.discovery
 	// A change of listing mode changes every tool clients see, though
 	// not the operations: re-adding them tells connected sessions.
@@ -945,25 +1016,33 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 		}
 		switch op.Kind {
 		case tenant.KindResource:
-			l.server.AddResource(&mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: op.mimeType()}, l.readResource(op))
+			srv.AddResource(&mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: op.mimeType()}, l.readResource(op))
 		case tenant.KindResourceTemplate:
-			l.server.AddResourceTemplate(&mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: op.mimeType()}, l.readResource(op))
+			srv.AddResourceTemplate(&mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: op.mimeType()}, l.readResource(op))
 		default:
-			l.server.AddTool(op.registered(), l.callTool(op))
+			srv.AddTool(op.registered(), l.callTool(op))
 		}
 	}
 	if st.discovery && !wasDiscovery {
 		for _, mt := range discoveryTools() {
-			l.server.AddTool(mt, l.discoveryHandler(mt.Name))
+			srv.AddTool(mt, l.discoveryHandler(mt.Name))
 		}
 	}
 	if st.leanDescribe() && (old == nil || !old.leanDescribe() && !old.discovery) {
-		l.server.AddTool(leanDescribeTool(), l.discoveryHandler(describeToolName))
+		srv.AddTool(leanDescribeTool(), l.discoveryHandler(describeToolName))
 	}
-	l.addPrompts(old, st)
-	l.state.Store(st)
-	l.removePrompts(old, st)
-	l.watchers.publish(changedBetween(old, st))
+	l.addPrompts(srv, old, st)
+}
+
+// unregister removes from srv's registry what old served and st does
+// not, once st is swapped in.
+func (l *live) unregister(srv *mcp.Server, old, st *state) {
+	var oldOps map[string]*Operation
+	wasDiscovery := false
+	if old != nil {
+		oldOps, wasDiscovery = old.ops, old.discovery
+	}
+	l.removePrompts(srv, old, st)
 	var tools, resources, templates []string
 	switch {
 	case wasDiscovery && !st.discovery:
@@ -1008,17 +1087,14 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 	sort.Strings(tools)
 	tools = slices.Compact(tools)
 	if len(tools) > 0 {
-		l.server.RemoveTools(tools...)
+		srv.RemoveTools(tools...)
 	}
 	if len(resources) > 0 {
-		l.server.RemoveResources(resources...)
+		srv.RemoveResources(resources...)
 	}
 	if len(templates) > 0 {
-		l.server.RemoveResourceTemplates(templates...)
+		srv.RemoveResourceTemplates(templates...)
 	}
-	l.limits.configure(limitsFor(st.tenant.Settings, r.opts.TenantRate, r.opts.TokenRate))
-	l.conc.setLimit(r.maxConcurrency(st.tenant.Settings))
-	return nil
 }
 
 // maxConcurrency is the tenant's own cap on concurrent upstream calls, or
@@ -1071,6 +1147,13 @@ func (l *live) close() {
 	l.cancel()
 	for ss := range l.server.Sessions() {
 		ss.Close()
+	}
+	if sets := l.toolsetServers.Load(); sets != nil {
+		for _, srv := range *sets {
+			for ss := range srv.Sessions() {
+				ss.Close()
+			}
+		}
 	}
 	l.tr.CloseIdleConnections()
 	l.state.Store(&state{closed: true})

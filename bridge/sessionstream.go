@@ -28,6 +28,7 @@ const (
 	changedTools     = 1 << iota // notifications/tools/list_changed
 	changedResources             // notifications/resources/list_changed
 	changedPrompts               // notifications/prompts/list_changed
+	endpointGone                 // the stream's toolset was deleted: end it
 )
 
 // keepAliveEvery sends an SSE comment on idle streams, so proxies that cut
@@ -41,13 +42,14 @@ type watchers struct {
 }
 
 type watcher struct {
+	toolset string // the endpoint's toolset, "" for the tenant's own
 	mu      sync.Mutex
 	pending int // changed* bits not yet written
 	wake    chan struct{}
 }
 
-func (ws *watchers) add() (*watcher, func()) {
-	w := &watcher{wake: make(chan struct{}, 1)}
+func (ws *watchers) add(toolset string) (*watcher, func()) {
+	w := &watcher{toolset: toolset, wake: make(chan struct{}, 1)}
 	ws.mu.Lock()
 	if ws.set == nil {
 		ws.set = make(map[*watcher]struct{})
@@ -61,15 +63,28 @@ func (ws *watchers) add() (*watcher, func()) {
 	}
 }
 
-// publish tells every stream that the lists in bits changed. Changes that
-// arrive faster than a stream writes collapse into one notification per list.
-func (ws *watchers) publish(bits int) {
-	if bits == 0 {
+// publishChange tells every stream which of its endpoint's lists differ
+// between old and st (a toolset's stream compares the toolset's views).
+// Changes that arrive faster than a stream writes collapse into one
+// notification per list.
+func (ws *watchers) publishChange(old, st *state) {
+	if old == nil {
 		return
 	}
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	for w := range ws.set {
+		var bits int
+		if nv := st.view(w.toolset); nv == nil {
+			bits = endpointGone
+		} else if ov := old.view(w.toolset); ov != nil {
+			bits = changedBetween(ov, nv)
+		} else {
+			bits = changedTools | changedResources | changedPrompts
+		}
+		if bits == 0 {
+			continue
+		}
 		w.mu.Lock()
 		w.pending |= bits
 		w.mu.Unlock()
@@ -161,7 +176,11 @@ var (
 // leaves, the tenant stops, its token is revoked or the process shuts down
 // (ctx ends in each case), writing list_changed as the tenant's lists change.
 func (r *Runtime) serveSessionStream(ctx context.Context, w http.ResponseWriter, req *http.Request, l *live, version string) {
-	watch, done := l.watchers.add()
+	var toolset string
+	if info := requestInfo(ctx); info != nil {
+		toolset = info.toolset
+	}
+	watch, done := l.watchers.add(toolset)
 	defer done()
 	h := w.Header()
 	h["Cache-Control"] = hdrNoCache
@@ -187,12 +206,12 @@ func (r *Runtime) serveSessionStream(ctx context.Context, w http.ResponseWriter,
 		}
 		return rc.Flush() == nil
 	}
-	eventID := func() string { return l.state.Load().eventID() }
+	eventID := func() string { return l.view(ctx).eventID() }
 	// What changed since the event the client last saw, when it resumes.
 	if last := req.Header.Get("Last-Event-ID"); last != "" {
 		lt, rest, _ := strings.Cut(last, ".")
 		lr, lp, _ := strings.Cut(rest, ".")
-		st := l.state.Load()
+		st := l.view(ctx)
 		t, res := st.fingerprints()
 		bits := 0
 		if lp != st.prompts.fp {
@@ -231,6 +250,9 @@ func (r *Runtime) serveSessionStream(ctx context.Context, w http.ResponseWriter,
 			}
 		case <-watch.wake:
 			bits := watch.take()
+			if bits&endpointGone != 0 {
+				return
+			}
 			id := eventID()
 			if bits&changedTools != 0 && !write(id, toolsChangedEvent) {
 				return

@@ -20,8 +20,11 @@ type Prompt struct {
 	Description string           `json:"description"`
 	Arguments   []PromptArgument `json:"arguments"`
 	Messages    []PromptMessage  `json:"messages"`
-	CreatedAt   time.Time        `json:"created_at"`
-	UpdatedAt   time.Time        `json:"updated_at"`
+	// Toolsets are the toolsets whose endpoints also serve the prompt; the
+	// tenant's own endpoint serves every prompt.
+	Toolsets  []string  `json:"toolsets,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // PromptArgument is one argument of a prompt. Completions are the values
@@ -113,6 +116,11 @@ func (p *Prompt) Validate() error {
 			if v == "" || len(v) > maxCompletionBytes {
 				inv.Add(fmt.Sprintf("%s.completions[%d]", f, j), fmt.Sprintf("must be 1-%d bytes", maxCompletionBytes))
 			}
+		}
+	}
+	for i, ts := range p.Toolsets {
+		if !toolsetNameRE.MatchString(ts) {
+			inv.Add(fmt.Sprintf("toolsets[%d]", i), fmt.Sprintf("%q is not a toolset name; GET /api/v1/tenants/{id}/toolsets lists them", ts))
 		}
 	}
 	if len(p.Messages) == 0 {

@@ -15,10 +15,11 @@ type promptDefinition struct {
 	Description string           `json:"description"`
 	Arguments   []PromptArgument `json:"arguments"`
 	Messages    []PromptMessage  `json:"messages"`
+	Toolsets    []string         `json:"toolsets,omitempty"`
 }
 
 func definitionOf(p Prompt) promptDefinition {
-	return promptDefinition{Title: p.Title, Description: p.Description, Arguments: p.Arguments, Messages: p.Messages}
+	return promptDefinition{Title: p.Title, Description: p.Description, Arguments: p.Arguments, Messages: p.Messages, Toolsets: p.Toolsets}
 }
 
 // nameTaken is the problem of a prompt whose name another prompt of the
@@ -37,6 +38,9 @@ func (s *Store) CreatePrompt(ctx context.Context, tenantID string, p Prompt, act
 	}
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		if err := tenantExists(ctx, tx, tenantID); err != nil {
+			return err
+		}
+		if err := toolsetsExist(ctx, tx, tenantID, p.Toolsets); err != nil {
 			return err
 		}
 		def, _ := json.Marshal(definitionOf(p))
@@ -73,6 +77,9 @@ func (s *Store) UpdatePrompt(ctx context.Context, tenantID, name string, p Promp
 			if taken {
 				return nameTaken(p.Name)
 			}
+		}
+		if err := toolsetsExist(ctx, tx, tenantID, p.Toolsets); err != nil {
+			return err
 		}
 		def, _ := json.Marshal(definitionOf(p))
 		err := tx.QueryRow(ctx, `
@@ -156,7 +163,7 @@ func scanPrompt(r pgx.CollectableRow) (Prompt, error) {
 	if err := json.Unmarshal(def, &d); err != nil {
 		return p, fmt.Errorf("prompt %s: stored definition: %w", p.Name, err)
 	}
-	p.Title, p.Description, p.Arguments, p.Messages = d.Title, d.Description, d.Arguments, d.Messages
+	p.Title, p.Description, p.Arguments, p.Messages, p.Toolsets = d.Title, d.Description, d.Arguments, d.Messages, d.Toolsets
 	if p.Arguments == nil {
 		p.Arguments = []PromptArgument{}
 	}

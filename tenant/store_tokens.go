@@ -40,17 +40,41 @@ func hashSecret(secret string) []byte {
 	return h[:]
 }
 
-// CreateToken mints an MCP bearer token for a tenant and returns it with its
-// secret, which is shown once and never stored.
+// CreateToken mints an unrestricted MCP bearer token for a tenant and
+// returns it with its secret, which is shown once and never stored.
 func (s *Store) CreateToken(ctx context.Context, tenantID, name string, expiresAt *time.Time, actor string) (Token, string, error) {
+	return s.CreateTokenFor(ctx, tenantID, NewToken{Name: name, ExpiresAt: expiresAt}, actor)
+}
+
+// NewToken is what an MCP token is minted with.
+type NewToken struct {
+	Name      string
+	ExpiresAt *time.Time
+	// Toolsets, when set, restrict the token to those toolsets of the
+	// tenant; each must exist.
+	Toolsets []string
+}
+
+// CreateTokenFor mints an MCP bearer token as nt says and returns it with
+// its secret, which is shown once and never stored.
+func (s *Store) CreateTokenFor(ctx context.Context, tenantID string, nt NewToken, actor string) (Token, string, error) {
 	var inv InvalidError
-	name = strings.TrimSpace(name)
+	name := strings.TrimSpace(nt.Name)
 	checkName(&inv, "name", name)
-	if expiresAt != nil && !expiresAt.After(time.Now()) {
+	if nt.ExpiresAt != nil && !nt.ExpiresAt.After(time.Now()) {
 		inv.Add("expires_at", "must be in the future")
+	}
+	for i, ts := range nt.Toolsets {
+		if slices.Contains(nt.Toolsets[:i], ts) {
+			inv.Add(fmt.Sprintf("toolsets[%d]", i), fmt.Sprintf("%q is already named earlier in toolsets", ts))
+		}
 	}
 	if err := inv.Err(); err != nil {
 		return Token{}, "", fmt.Errorf("create token: %w", err)
+	}
+	toolsets := nt.Toolsets
+	if toolsets == nil {
+		toolsets = []string{}
 	}
 	secret, hash := newSecret(TokenPrefix)
 	var tok Token
@@ -58,18 +82,24 @@ func (s *Store) CreateToken(ctx context.Context, tenantID, name string, expiresA
 		if err := tenantExists(ctx, tx, tenantID); err != nil {
 			return err
 		}
+		if err := toolsetsExist(ctx, tx, tenantID, toolsets); err != nil {
+			return err
+		}
 		row := tx.QueryRow(ctx, `
-			INSERT INTO mcp_tokens (id, tenant_id, name, prefix, hash, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
+			INSERT INTO mcp_tokens (id, tenant_id, name, prefix, hash, expires_at, toolsets)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			RETURNING `+tokenCols,
-			newID(), tenantID, name, secret[:prefixLen], hash, expiresAt)
+			newID(), tenantID, name, secret[:prefixLen], hash, nt.ExpiresAt, toolsets)
 		var err error
 		if tok, err = scanToken(row); err != nil {
 			return dbErr("", err)
 		}
 		details := map[string]any{"token_id": tok.ID, "name": name, "prefix": tok.Prefix}
-		if expiresAt != nil {
-			details["expires_at"] = expiresAt.UTC()
+		if nt.ExpiresAt != nil {
+			details["expires_at"] = nt.ExpiresAt.UTC()
+		}
+		if len(toolsets) > 0 {
+			details["toolsets"] = toolsets
 		}
 		return audit(ctx, tx, tenantID, actor, "token.create", details)
 	})
@@ -79,11 +109,14 @@ func (s *Store) CreateToken(ctx context.Context, tenantID, name string, expiresA
 	return tok, secret, nil
 }
 
-const tokenCols = `id, tenant_id, name, prefix, created_at, expires_at, last_used_at`
+const tokenCols = `id, tenant_id, name, prefix, created_at, expires_at, last_used_at, toolsets`
 
 func scanToken(row pgx.Row) (Token, error) {
 	var t Token
-	err := row.Scan(&t.ID, &t.TenantID, &t.Name, &t.Prefix, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt)
+	err := row.Scan(&t.ID, &t.TenantID, &t.Name, &t.Prefix, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.Toolsets)
+	if len(t.Toolsets) == 0 {
+		t.Toolsets = nil
+	}
 	return t, err
 }
 

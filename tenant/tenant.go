@@ -675,6 +675,9 @@ type Token struct {
 	// an admin has neither.
 	UserID string   `json:"user_id,omitempty"`
 	Scopes []string `json:"scopes,omitempty"`
+	// Toolsets restrict the token to those toolsets' endpoints; none means
+	// the tenant's endpoint and every toolset.
+	Toolsets []string `json:"toolsets,omitempty"`
 }
 
 // APIKey authorizes REST calls: a tenant key (TenantID set) sees only its

@@ -423,6 +423,9 @@ func (m *memStore) Prompts(context.Context, string) ([]tenant.Prompt, error) {
 	return slices.Clone(m.prompts), nil
 }
 
+// Toolsets: `portico run` serves one endpoint, the service's whole.
+func (m *memStore) Toolsets(context.Context, string) ([]tenant.Toolset, error) { return nil, nil }
+
 func (m *memStore) Tenant(_ context.Context, id string) (*tenant.Tenant, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -4,6 +4,7 @@ import { h, link, loading, errorBox, unavailable, empty, badge, confirm, copyBut
 import { api, enc } from '../api.js';
 import { snippetTabs } from '../snippets.js';
 import { toolsTab } from './tools.js';
+import { toolsetsTab, toolsetChoices } from './toolsets.js';
 import { settingsTab } from './settings.js';
 import { versionsTab } from './versions.js';
 import { activityTab } from './activity.js';
@@ -12,7 +13,7 @@ import { accountsTab, linkedSection } from './accounts.js';
 import { reportView } from '../report.js';
 import { watch, follow } from '../progress.js';
 
-const TABS = [['overview', 'Overview'], ['tools', 'Tools'], ['access', 'Tokens & credentials'], ['accounts', 'Connected accounts'], ['settings', 'Settings'], ['versions', 'Spec versions'], ['activity', 'Activity']];
+const TABS = [['overview', 'Overview'], ['tools', 'Tools'], ['toolsets', 'Toolsets'], ['access', 'Tokens & credentials'], ['accounts', 'Connected accounts'], ['settings', 'Settings'], ['versions', 'Spec versions'], ['activity', 'Activity']];
 
 export async function tenantView(id, tab, rest) {
   let t;
@@ -39,6 +40,7 @@ export async function tenantView(id, tab, rest) {
   const render = {
     overview: () => overviewTab(t, reload),
     tools: () => toolsTab(t, rest),
+    toolsets: () => toolsetsTab(t),
     access: () => accessTab(t),
     accounts: () => accountsTab(t),
     settings: () => settingsTab(t),
@@ -165,11 +167,14 @@ async function accessTab(t) {
     try { list = (await api.get(`/tenants/${id}/tokens`)).tokens; } catch (e) { tokensBox.replaceChildren(errorBox(e, 'Could not load tokens')); return; }
     const name = h('input', { name: 'token_name', required: true, placeholder: 'e.g. claude-desktop-alice', autocomplete: 'off' });
     const exp = h('input', { name: 'token_expires', type: 'date' });
-    const form = h('form', { class: 'inline-form' }, field('Name', name), field('Expires (optional)', exp), h('button', { type: 'submit', class: 'btn primary' }, 'Create token'));
+    const sets = await toolsetChoices(t.id);
+    const form = h('form', { class: 'inline-form' }, field('Name', name), field('Expires (optional)', exp), sets.el, h('button', { type: 'submit', class: 'btn primary' }, 'Create token'));
     form.addEventListener('submit', async e => {
       e.preventDefault();
       const body = { name: name.value.trim() };
       if (exp.value) body.expires_at = new Date(exp.value + 'T23:59:59').toISOString();
+      const only = sets.value();
+      if (only.length) body.toolsets = only;
       try { const r = await api.post(`/tenants/${id}/tokens`, body); drawTokens(r); }
       catch (err) { form.append(errorBox(err, 'Could not create the token')); }
     });
@@ -177,13 +182,15 @@ async function accessTab(t) {
       fresh ? h('div', { class: 'secret-once', role: 'note' },
         h('p', {}, h('strong', {}, `Token “${fresh.token.name}” created. `), 'Copy it now: it is shown only once.'),
         codeBlock(fresh.secret, 'token'),
-        h('details', {}, h('summary', {}, 'Client configuration with this token'), snippetTabs(t.name, t.mcp_url, fresh.secret))) : '',
+        fresh.token.toolsets ? h('p', { class: 'small' }, `Restricted to ${fresh.token.toolsets.join(', ')}: use ${fresh.token.toolsets.length === 1 ? 'that toolset’s URL' : 'those toolsets’ URLs'}; the tenant’s own URL refuses it.`) : null,
+        h('details', {}, h('summary', {}, 'Client configuration with this token'), snippetTabs(t.name, fresh.token.toolsets ? sets.url(fresh.token.toolsets[0]) || t.mcp_url : t.mcp_url, fresh.secret))) : '',
       list.length ? table([
         { label: 'Name', key: 'name' },
         { label: 'Prefix', render: k => h('code', {}, k.prefix + '…') },
         { label: 'Created', render: k => fmtTime(k.created_at) },
         { label: 'Last used', render: k => k.last_used_at ? ago(k.last_used_at) : 'never' },
         { label: 'Expires', render: k => k.expires_at ? fmtTime(k.expires_at) : 'never' },
+        { label: 'May use', render: k => k.toolsets ? h('span', {}, 'toolsets ', k.toolsets.map((n, i) => [i ? ', ' : '', h('code', {}, n)])) : 'every endpoint' },
         { label: 'Actions', render: k => h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Revoke token ${k.name}`, onclick: async () => {
           if (!await confirm({ title: `Revoke “${k.name}”?`, body: 'Clients using it are refused at once. This cannot be undone.', ok: 'Revoke', danger: true })) return;
           try { await api.del(`/tenants/${id}/tokens/${enc(k.id)}`); toast('Token revoked.'); drawTokens(); } catch (e) { toast(e.message, 'error'); }
