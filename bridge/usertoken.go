@@ -196,7 +196,7 @@ func (la *LinkedAccounts) load(ctx context.Context, key userKey, c tenant.LiveCr
 	return userToken{access: t.AccessToken.Reveal(), expiry: t.Expiry, loaded: la.now()}, nil
 }
 
-// config is the oauth2 configuration of credential c.
+// linkConfig is the oauth2 configuration of credential c.
 func linkConfig(c tenant.LiveCredential, redirectURI string) *oauth2.Config {
 	style := oauth2.AuthStyleInHeader
 	if c.AuthMethod == tenant.AuthMethodPost {
