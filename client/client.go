@@ -362,7 +362,16 @@ type CreatedToken struct {
 
 // CreateToken mints an MCP token; expires may be nil (no expiry).
 func (c *Client) CreateToken(ctx context.Context, id, name string, expires *time.Time) (*CreatedToken, error) {
+	return c.CreateTokenFor(ctx, id, name, expires, nil)
+}
+
+// CreateTokenFor mints an MCP token restricted to toolsets (none: not
+// restricted); expires may be nil (no expiry).
+func (c *Client) CreateTokenFor(ctx context.Context, id, name string, expires *time.Time, toolsets []string) (*CreatedToken, error) {
 	body := map[string]any{"name": name}
+	if len(toolsets) > 0 {
+		body["toolsets"] = toolsets
+	}
 	if expires != nil {
 		body["expires_at"] = expires.UTC().Format(time.RFC3339)
 	}

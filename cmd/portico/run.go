@@ -60,7 +60,8 @@ API key in PORTICO_API_KEY; -o table|json; TENANT is an id or a name):
                                     bring Portico to the file: prints the plan, then applies it
   portico export [-f FILE]          write Portico's tenants in the format apply takes
   portico tenants list | get TENANT | activate TENANT | deactivate TENANT | delete TENANT
-  portico tokens create TENANT --name N [--expires 720h] | list TENANT | revoke TENANT TOKEN_ID
+  portico tokens create TENANT --name N [--expires 720h] [--toolset NAME] | list TENANT | revoke TENANT TOKEN_ID
+  portico toolsets list TENANT
   portico tools list TENANT [--search WORDS]
   portico call TENANT TOOL [--arg NAME=STRING] [--arg NAME:=JSON]...
                                     call a tool through the tenant's MCP endpoint
@@ -116,6 +117,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdTokens(ctx, rest, getenv, stdout, stderr)
 	case "tools":
 		return cmdTools(ctx, rest, getenv, stdout, stderr)
+	case "toolsets":
+		return cmdToolsets(ctx, rest, getenv, stdout, stderr)
 	case "call":
 		return cmdCall(ctx, rest, getenv, stdout, stderr)
 	case "logs":
