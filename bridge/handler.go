@@ -48,10 +48,6 @@ func (r *Runtime) Handler() http.Handler {
 }
 
 func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
-	if strings.HasPrefix(req.URL.Path, ProtectedResourcePrefix+"/") {
-		r.serveResourceMetadata(w, req)
-		return
-	}
 	start := time.Now()
 	id, toolset, ok := tenantFromPath(req.URL.Path)
 	if !ok {

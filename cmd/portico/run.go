@@ -536,19 +536,24 @@ func (h callHistory) DailyUsage(ctx context.Context, id string, from, to time.Ti
 // and the dashboard.
 func (a *app) handler(self *selfMCP) http.Handler {
 	s := api.New(api.Options{
-		Store:       tokenRevocations{a.store, a.runtime},
-		JWKS:        a.jwks,
-		Runtime:     a.runtime,
-		Spec:        a.runtime,
-		Calls:       callHistory{a.store, a.calls},
-		Progress:    a.progress,
-		MCP:         a.runtime.Handler(),
-		Previewer:   a.runtime,
-		ReadyChecks: a.readyChecks(),
-		Observe:     a.tel.observeHTTP,
-		Logger:      a.log,
-		BaseURL:     a.publicURL,
-		Schemas:     publishedSchemas(),
+		Store:            tokenRevocations{a.store, a.runtime},
+		JWKS:             a.jwks,
+		Runtime:          a.runtime,
+		Spec:             a.runtime,
+		Calls:            callHistory{a.store, a.calls},
+		Progress:         a.progress,
+		MCP:              a.runtime.Handler(),
+		SelfMCP:          self.handler,
+		Metrics:          publicMetrics(a.tel.metricsHandler(), a.cfg.MetricsToken, a.cfg.MetricsAddr),
+		Dashboard:        web.Handler(),
+		ResourceMetadata: a.runtime.ResourceMetadata(),
+		DashboardPaths:   web.Paths,
+		Previewer:        a.runtime,
+		ReadyChecks:      a.readyChecks(),
+		Observe:          a.tel.observeHTTP,
+		Logger:           a.log,
+		BaseURL:          a.publicURL,
+		Schemas:          publishedSchemas(),
 
 		BodyLimit:       a.cfg.BodyLimit,
 		CheckUpstream:   a.runtime.CheckUpstream,
@@ -563,12 +568,6 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		OAuth:           a.oauthServer(),
 	})
 	a.rest = s
-	s.Mount("/mcp", self.handler)
-	s.Mount("/metrics", publicMetrics(a.tel.metricsHandler(), a.cfg.MetricsToken, a.cfg.MetricsAddr))
-	dash := web.Handler()
-	for _, p := range web.Paths {
-		s.Mount(p, dash)
-	}
 	return withRequestContext(s.Handler(), a.log)
 }
 
