@@ -26,6 +26,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/portico-mcp/portico/bridge"
+	"github.com/portico-mcp/portico/errorbody"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -238,10 +239,8 @@ func withRequestContext(next http.Handler, log *slog.Logger) http.Handler {
 				}
 				log.ErrorContext(req.Context(), "panic serving HTTP", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				if sw.status == 0 {
-					w.Header().Set("Content-Type", "application/json")
 					w.Header().Set("X-Request-Id", rid)
-					w.WriteHeader(http.StatusInternalServerError)
-					fmt.Fprintf(w, `{"error":{"code":"internal","message":"internal error (request id %s)","details":{}}}`+"\n", rid)
+					errorbody.Write(w, http.StatusInternalServerError, "internal", "internal error (request id "+rid+")", nil)
 				}
 				sw.status = http.StatusInternalServerError
 			}
