@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -25,6 +23,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/portico-mcp/portico/api"
 	"github.com/portico-mcp/portico/bridge"
 	"github.com/portico-mcp/portico/errorbody"
 	"github.com/portico-mcp/portico/tenant"
@@ -223,13 +222,7 @@ func quietRequest(req *http.Request, status int) bool {
 func withRequestContext(next http.Handler, log *slog.Logger) http.Handler {
 	h := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		start := time.Now()
-		rid := req.Header.Get("X-Request-Id")
-		if !validRequestID(rid) {
-			var b [12]byte
-			rand.Read(b[:])
-			rid = hex.EncodeToString(b[:])
-			req.Header.Set("X-Request-Id", rid)
-		}
+		rid := api.EnsureRequestID(req)
 		req = req.WithContext(context.WithValue(req.Context(), requestIDKey{}, rid))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -305,18 +298,6 @@ func (w *statusWriter) code() int {
 		return http.StatusOK
 	}
 	return w.status
-}
-
-func validRequestID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // contextHandler adds the request id (and the trace id, when a span is
