@@ -427,9 +427,9 @@ func TestRequestID(t *testing.T) {
 	}
 }
 
-func TestMount(t *testing.T) {
-	s := New(Options{Store: &fakeStore{}, Runtime: &fakeRuntime{}})
-	s.Mount("/metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "up 1") }))
+func TestMetricsRoute(t *testing.T) {
+	s := New(Options{Store: &fakeStore{}, Runtime: &fakeRuntime{},
+		Metrics: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "up 1") })})
 	w := do(t, s.Handler(), "GET", "/metrics", "", "")
 	if w.Code != 200 || w.Body.String() != "up 1" || w.Header().Get("X-Request-Id") == "" {
 		t.Errorf("got %d %q (request id %q)", w.Code, w.Body, w.Header().Get("X-Request-Id"))

@@ -10,19 +10,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/portico-mcp/portico/errorbody"
 	"github.com/portico-mcp/portico/tenant"
 )
-
-// errorBody is the one error shape every /api/v1 client can rely on.
-type errorBody struct {
-	Error errorPayload `json:"error"`
-}
-
-type errorPayload struct {
-	Code    string         `json:"code"`
-	Message string         `json:"message"`
-	Details map[string]any `json:"details"`
-}
 
 // apiError is an error the api layer itself decides (authentication, bad JSON,
 // readiness). It is still turned into HTTP by handleError, so there is one
@@ -126,7 +116,7 @@ func handleError(log *slog.Logger, bodyLimit int64) func(error, echo.Context) {
 		if c.Request().Method == http.MethodHead {
 			werr = c.NoContent(status)
 		} else {
-			werr = c.JSON(status, errorBody{body})
+			werr = c.JSON(status, errorbody.New(body.Code, body.Message, body.Details))
 		}
 		if werr != nil {
 			log.Error("write error response", "request_id", rid, "err", werr)
@@ -148,7 +138,7 @@ func activationStatus(ae *tenant.ActivationError) int {
 }
 
 // classify picks the status and client-facing body for err.
-func classify(err error, bodyLimit int64) (int, errorPayload) {
+func classify(err error, bodyLimit int64) (int, errorbody.Payload) {
 	var (
 		api  *apiError
 		inv  *tenant.InvalidError
@@ -156,11 +146,11 @@ func classify(err error, bodyLimit int64) (int, errorPayload) {
 		act  *tenant.ActivationError
 		he   *echo.HTTPError
 		mbe  *http.MaxBytesError
-		resp errorPayload
+		resp errorbody.Payload
 	)
 	switch {
 	case errors.As(err, &api):
-		return api.Status, errorPayload{Code: api.Code, Message: api.Message, Details: api.Details}
+		return api.Status, errorbody.Payload{Code: api.Code, Message: api.Message, Details: api.Details}
 	case errors.As(err, &mbe):
 		return tooLarge(bodyLimit)
 	case errors.As(err, &inv):
@@ -170,70 +160,70 @@ func classify(err error, bodyLimit int64) (int, errorPayload) {
 		if len(fields) != 1 {
 			noun = "fields are"
 		}
-		resp = errorPayload{
+		resp = errorbody.Payload{
 			Code:    "invalid_input",
 			Message: fmt.Sprintf("%d %s invalid: %s", len(fields), noun, inv.Error()),
 			Details: map[string]any{"fields": fields},
 		}
 		return http.StatusUnprocessableEntity, resp
 	case errors.As(err, &tr):
-		return http.StatusConflict, errorPayload{
+		return http.StatusConflict, errorbody.Payload{
 			Code:    "invalid_transition",
 			Message: tr.Error(),
 			Details: map[string]any{"from": tr.From, "to": tr.To},
 		}
 	case errors.As(err, &act):
-		return activationStatus(act), errorPayload{
+		return activationStatus(act), errorbody.Payload{
 			Code:    "activation_failed",
 			Message: "the tenant could not be activated: " + act.Reason,
 			Details: map[string]any{"code": act.Code, "field": act.Field, "reason": act.Reason},
 		}
 	case errors.Is(err, tenant.ErrInvalid): // the sentinel without field problems
-		return http.StatusUnprocessableEntity, errorPayload{Code: "invalid_input",
+		return http.StatusUnprocessableEntity, errorbody.Payload{Code: "invalid_input",
 			Message: "the input is invalid", Details: map[string]any{"fields": []tenant.FieldProblem{}}}
 	case errors.Is(err, tenant.ErrInvalidTransition):
-		return http.StatusConflict, errorPayload{Code: "invalid_transition",
+		return http.StatusConflict, errorbody.Payload{Code: "invalid_transition",
 			Message: "the tenant's current status does not allow this change"}
 	case errors.Is(err, tenant.ErrActivation):
-		return http.StatusUnprocessableEntity, errorPayload{Code: "activation_failed",
+		return http.StatusUnprocessableEntity, errorbody.Payload{Code: "activation_failed",
 			Message: "the tenant could not be activated; see its status_reason"}
 	case errors.Is(err, tenant.ErrNotFound):
-		return http.StatusNotFound, errorPayload{Code: "not_found",
+		return http.StatusNotFound, errorbody.Payload{Code: "not_found",
 			Message: message(err, tenant.ErrNotFound, "the requested resource was not found")}
 	case errors.Is(err, tenant.ErrConflict):
-		return http.StatusConflict, errorPayload{Code: "conflict",
+		return http.StatusConflict, errorbody.Payload{Code: "conflict",
 			Message: message(err, tenant.ErrConflict, "the request conflicts with an existing resource")}
 	case errors.Is(err, tenant.ErrUnavailable):
-		return http.StatusServiceUnavailable, errorPayload{Code: "database_unavailable",
+		return http.StatusServiceUnavailable, errorbody.Payload{Code: "database_unavailable",
 			Message: "the database is unavailable; retry shortly"}
 	case errors.As(err, &he):
 		return fromEcho(he, bodyLimit)
 	}
-	return http.StatusInternalServerError, errorPayload{Code: "internal"}
+	return http.StatusInternalServerError, errorbody.Payload{Code: "internal"}
 }
 
 // fromEcho maps errors echo raises itself (no route, wrong method). Their
 // Message is echo's own text, never user data, but we still write our own.
-func fromEcho(he *echo.HTTPError, bodyLimit int64) (int, errorPayload) {
+func fromEcho(he *echo.HTTPError, bodyLimit int64) (int, errorbody.Payload) {
 	switch he.Code {
 	case http.StatusNotFound:
-		return he.Code, errorPayload{Code: "route_not_found", Message: "no such endpoint; see /api/v1/openapi.json"}
+		return he.Code, errorbody.Payload{Code: "route_not_found", Message: "no such endpoint; see /api/v1/openapi.json"}
 	case http.StatusMethodNotAllowed:
-		return he.Code, errorPayload{Code: "method_not_allowed", Message: "this endpoint does not support the request method"}
+		return he.Code, errorbody.Payload{Code: "method_not_allowed", Message: "this endpoint does not support the request method"}
 	case http.StatusRequestEntityTooLarge:
 		return tooLarge(bodyLimit)
 	case http.StatusUnsupportedMediaType:
-		return he.Code, errorPayload{Code: "unsupported_media_type", Message: "send the request body as application/json"}
+		return he.Code, errorbody.Payload{Code: "unsupported_media_type", Message: "send the request body as application/json"}
 	}
 	if he.Code >= 400 && he.Code < 500 {
 		text := strings.ToLower(http.StatusText(he.Code))
-		return he.Code, errorPayload{Code: strings.ReplaceAll(text, " ", "_"), Message: text}
+		return he.Code, errorbody.Payload{Code: strings.ReplaceAll(text, " ", "_"), Message: text}
 	}
-	return http.StatusInternalServerError, errorPayload{Code: "internal"}
+	return http.StatusInternalServerError, errorbody.Payload{Code: "internal"}
 }
 
-func tooLarge(limit int64) (int, errorPayload) {
-	return http.StatusRequestEntityTooLarge, errorPayload{
+func tooLarge(limit int64) (int, errorbody.Payload) {
+	return http.StatusRequestEntityTooLarge, errorbody.Payload{
 		Code:    "body_too_large",
 		Message: fmt.Sprintf("request body is larger than the %s limit", byteSize(limit)),
 		Details: map[string]any{"limit_bytes": limit},

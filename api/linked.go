@@ -60,21 +60,6 @@ const (
 // linkCallbackPath is where providers send the browser back.
 const linkCallbackPath = "/oauth/link/callback"
 
-func (s *Server) linkRoutes(o Options, rl *rateLimits, authed []echo.MiddlewareFunc, so sessionOptions) {
-	lo := o.Link
-	t := s.e.Group("/api/v1/tenants/:id")
-	// Any member links and unlinks their own account; reading who linked
-	// and revoking needs a tenant admin.
-	mine := append(authed[:len(authed):len(authed)], userOnly, memberAt(o.Store, rl, tenant.RoleViewer, tenant.RoleViewer))
-	admins := append(authed[:len(authed):len(authed)], memberAt(o.Store, rl, tenant.RoleAdmin, tenant.RoleAdmin))
-	t.GET("/connected-accounts", handleConnectedAccounts(lo.Store), mine...)
-	t.POST("/connected-accounts/:name/link", handleLinkStart(lo, o.BaseURL, so), mine...)
-	t.DELETE("/connected-accounts/:name", handleUnlink(lo.Store), mine...)
-	t.GET("/linked-accounts", handleLinkedAccountList(lo.Store), admins...)
-	t.DELETE("/linked-accounts/:name/:user", handleLinkedAccountRevoke(lo.Store), admins...)
-	s.e.GET(linkCallbackPath, handleLinkCallback(lo, o.BaseURL, so, o.Logger))
-}
-
 // connectedAccount is one oauth2_authorization_code credential of a tenant
 // as the signed-in user sees it: the provider and whether they linked.
 type connectedAccount struct {

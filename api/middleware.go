@@ -19,15 +19,24 @@ import (
 // proxy is kept so one id follows the request end to end.
 func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := c.Request().Header.Get(echo.HeaderXRequestID)
-		if !validRequestID(id) {
-			var b [12]byte
-			_, _ = rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
-		}
-		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		c.Response().Header().Set(echo.HeaderXRequestID, EnsureRequestID(c.Request()))
 		return next(c)
 	}
+}
+
+// EnsureRequestID returns req's X-Request-Id, first replacing an absent or
+// malformed one (set on req too) with 24 random hex digits. Every layer that
+// needs the id (cmd's outer handler, which puts it in the logging context,
+// and requestID here) gets it from this one function.
+func EnsureRequestID(req *http.Request) string {
+	id := req.Header.Get(echo.HeaderXRequestID)
+	if !validRequestID(id) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+		req.Header.Set(echo.HeaderXRequestID, id)
+	}
+	return id
 }
 
 func validRequestID(id string) bool {

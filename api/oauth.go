@@ -84,27 +84,15 @@ type oauthServer struct {
 	link    *LinkOptions     // per-user linked accounts, shown on the consent page
 }
 
-// oauthRoutes registers the authorization server: RFC 8414 metadata, the
-// authorization endpoint (whose consent page is the dashboard's
-// /oauth/consent), token, registration (RFC 7591) and revocation (RFC 7009).
-func (s *Server) oauthRoutes(o Options, rl *rateLimits, authed []echo.MiddlewareFunc) {
+// newOAuthServer is the authorization server of tenant endpoints; routes
+// registers its endpoints (RFC 8414 metadata, authorize, consent, token,
+// registration, revocation).
+func newOAuthServer(o Options, rl *rateLimits) *oauthServer {
 	a := &oauthServer{OAuthOptions: *o.OAuth, baseURL: o.BaseURL, log: o.Logger, fail: rl.fail, link: o.Link}
 	if a.Fetch != nil {
 		a.cimd = newCIMDCache(a.Fetch)
 	}
-	e, body := s.e, limitBody(o.BodyLimit)
-	cors := corsAnyOrigin
-	e.GET("/.well-known/oauth-authorization-server", a.handleMetadata, cors)
-	e.OPTIONS("/.well-known/oauth-authorization-server", noContent, cors)
-	e.GET("/oauth/authorize", a.handleAuthorize)
-	e.GET("/oauth/authorize/details", a.handleConsentDetails, authed...)
-	e.POST("/oauth/authorize", a.handleConsentDecision, authed...)
-	e.POST("/oauth/token", a.handleToken, body, cors)
-	e.OPTIONS("/oauth/token", noContent, cors)
-	e.POST("/oauth/register", a.handleRegister(rl), body, cors)
-	e.OPTIONS("/oauth/register", noContent, cors)
-	e.POST("/oauth/revoke", a.handleRevoke, body, cors)
-	e.OPTIONS("/oauth/revoke", noContent, cors)
+	return a
 }
 
 // corsAnyOrigin lets browser-based MCP clients (the Inspector, web apps)

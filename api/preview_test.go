@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/portico-mcp/portico/errorbody"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -95,7 +96,7 @@ func TestPreview(t *testing.T) {
 			if tc.wantStatus == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 				t.Errorf("503 without Retry-After")
 			}
-			var e errorBody
+			var e errorbody.Body
 			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error.Code != tc.wantCode {
 				t.Errorf("error = %s, want code %s", w.Body, tc.wantCode)
 			}

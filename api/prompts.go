@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,6 +18,7 @@ type promptStore interface {
 	DeletePrompt(ctx context.Context, tenantID, name, actor string) error
 	Prompts(ctx context.Context, tenantID string) ([]tenant.Prompt, error)
 	Prompt(ctx context.Context, tenantID, name string) (tenant.Prompt, error)
+	Toolsets(ctx context.Context, tenantID string) ([]tenant.Toolset, error)
 }
 
 var _ promptStore = (*tenant.Store)(nil)
@@ -49,6 +51,9 @@ func handlePromptCreate(store promptStore, rt reloader) echo.HandlerFunc {
 		if err := p.Validate(); err != nil {
 			return err
 		}
+		if c.QueryParam("dry_run") == "true" {
+			return promptDryRun(c, store, id, p)
+		}
 		p, err := store.CreatePrompt(c.Request().Context(), id, p, actor(c))
 		if err != nil {
 			return explain(fmt.Errorf("create prompt of tenant %s: %w", id, err), tenant.ErrNotFound, "tenant %s was not found", id)
@@ -58,6 +63,28 @@ func handlePromptCreate(store promptStore, rt reloader) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusCreated, p)
 	}
+}
+
+// promptDryRun answers ?dry_run=true: the prompt as it would be saved,
+// checked as a save would check it (its toolsets must exist), storing
+// nothing: the dashboard's editor checks as the user types.
+func promptDryRun(c echo.Context, store promptStore, id string, p tenant.Prompt) error {
+	if len(p.Toolsets) > 0 {
+		sets, err := store.Toolsets(c.Request().Context(), id)
+		if err != nil {
+			return explain(fmt.Errorf("check prompt of tenant %s: %w", id, err), tenant.ErrNotFound, "tenant %s was not found", id)
+		}
+		var inv tenant.InvalidError
+		for i, name := range p.Toolsets {
+			if !slices.ContainsFunc(sets, func(ts tenant.Toolset) bool { return ts.Name == name }) {
+				inv.Add(fmt.Sprintf("toolsets[%d]", i), fmt.Sprintf("%q is not a toolset of this tenant", name))
+			}
+		}
+		if err := inv.Err(); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, p)
 }
 
 func handlePromptList(store promptStore) echo.HandlerFunc {
@@ -97,6 +124,9 @@ func handlePromptPut(store promptStore, rt reloader) echo.HandlerFunc {
 		p := req.prompt()
 		if err := p.Validate(); err != nil {
 			return err
+		}
+		if c.QueryParam("dry_run") == "true" {
+			return promptDryRun(c, store, id, p)
 		}
 		p, err := store.UpdatePrompt(c.Request().Context(), id, name, p, actor(c))
 		if err != nil {

@@ -2,13 +2,16 @@ package api
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/portico-mcp/portico/tenant"
 )
 
-// routes registers every route. Auth is visible per line: authed needs an
+// routes registers every route of Portico's HTTP surface, in one place:
+// probes, MCP endpoints, the OAuth authorization server, the REST API,
+// metrics and the dashboard. Auth is visible per line: authed needs an
 // API key or a session (key scope checked by method: reads need read,
 // changes need write; cookie changes need the CSRF token), owned confines
 // the caller to tenants it belongs to (reads: viewer, changes: admin),
@@ -33,25 +36,57 @@ func (s *Server) routes(o Options) {
 	owner := append(authed[:len(authed):len(authed)], member(st, rl, tenant.RoleOwner))
 	user := append(authed[:len(authed):len(authed)], userOnly)
 
-	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(o.ReadyChecks, log))
-	if o.MCP != nil {
-		e.Any("/t/:id/mcp", echo.WrapHandler(o.MCP))
-		e.Any("/t/:id/mcp/:toolset", echo.WrapHandler(o.MCP))
-		// RFC 9728 metadata of each tenant endpoint, answered by the same handler.
-		e.Any("/.well-known/oauth-protected-resource/t/:id/mcp", echo.WrapHandler(o.MCP))
-		e.Any("/.well-known/oauth-protected-resource/t/:id/mcp/:toolset", echo.WrapHandler(o.MCP))
+	mount := func(h http.Handler, paths ...string) {
+		if h != nil {
+			for _, p := range paths {
+				e.Any(p, echo.WrapHandler(h))
+			}
+		}
 	}
 
+	// Probes and metrics: no credential (/metrics checks its own token).
+	e.GET("/healthz", handleHealthz())
+	e.GET("/readyz", handleReadyz(o.ReadyChecks, log))
+	mount(o.Metrics, "/metrics")
+
+	// MCP: each tenant's endpoint and its toolsets' (MCP tokens or OAuth
+	// access tokens, checked by the handler), their RFC 9728 metadata
+	// (public), and Portico's own MCP server (API keys or sessions).
+	mount(o.MCP, "/t/:id/mcp", "/t/:id/mcp/:toolset")
+	mount(o.ResourceMetadata, "/.well-known/oauth-protected-resource/t/:id/mcp", "/.well-known/oauth-protected-resource/t/:id/mcp/:toolset")
+	mount(o.SelfMCP, "/mcp")
+
+	// The OAuth authorization server of tenant endpoints, and the keys
+	// that sign identity assertions.
 	if o.OAuth != nil {
-		s.oauthRoutes(o, rl, authed)
+		a, body, cors := newOAuthServer(o, rl), limitBody(o.BodyLimit), corsAnyOrigin
+		e.GET("/.well-known/oauth-authorization-server", a.handleMetadata, cors)
+		e.OPTIONS("/.well-known/oauth-authorization-server", noContent, cors)
+		e.GET("/oauth/authorize", a.handleAuthorize)
+		e.GET("/oauth/authorize/details", a.handleConsentDetails, authed...)
+		e.POST("/oauth/authorize", a.handleConsentDecision, authed...)
+		e.POST("/oauth/token", a.handleToken, body, cors)
+		e.OPTIONS("/oauth/token", noContent, cors)
+		e.POST("/oauth/register", a.handleRegister(rl), body, cors)
+		e.OPTIONS("/oauth/register", noContent, cors)
+		e.POST("/oauth/revoke", a.handleRevoke, body, cors)
+		e.OPTIONS("/oauth/revoke", noContent, cors)
 	}
 	if o.Link != nil {
-		s.linkRoutes(o, rl, authed, so)
+		// Per-user linked accounts: the providers' callback after a link
+		// flow (no credential: the state and the browser's link cookie
+		// are checked; linked.go). The REST routes are with the tenant's.
+		e.GET(linkCallbackPath, handleLinkCallback(o.Link, base, so, log))
 	}
 	if o.JWKS != nil {
 		e.GET("/.well-known/jwks.json", handleJWKS(o.JWKS))
 	}
+
+	// The dashboard: its own paths only, not a catch-all, so unknown
+	// /api/v1 paths and 405s keep the API's JSON errors.
+	mount(o.Dashboard, o.DashboardPaths...)
+
+	// The REST API.
 
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", handleOpenAPI(openAPIDocument()))
@@ -97,6 +132,17 @@ func (s *Server) routes(o Options) {
 	t.GET("/tokens", handleTokenList(st), owned...)
 	t.POST("/tokens", handleTokenCreate(st), owned...)
 	t.DELETE("/tokens/:token_id", handleTokenRevoke(st), owned...)
+	if lo := o.Link; lo != nil {
+		// Any member links and unlinks their own account (as a user);
+		// seeing who linked and revoking needs a tenant admin, reads too.
+		mine := append(user[:len(user):len(user)], memberAt(st, rl, tenant.RoleViewer, tenant.RoleViewer))
+		admins := append(authed[:len(authed):len(authed)], memberAt(st, rl, tenant.RoleAdmin, tenant.RoleAdmin))
+		t.GET("/connected-accounts", handleConnectedAccounts(lo.Store), mine...)
+		t.POST("/connected-accounts/:name/link", handleLinkStart(lo, base, so), mine...)
+		t.DELETE("/connected-accounts/:name", handleUnlink(lo.Store), mine...)
+		t.GET("/linked-accounts", handleLinkedAccountList(lo.Store), admins...)
+		t.DELETE("/linked-accounts/:name/:user", handleLinkedAccountRevoke(lo.Store), admins...)
+	}
 	t.GET("/oauth-grants", handleOAuthGrantList(st), owned...)
 	t.DELETE("/oauth-grants/:grant_id", handleOAuthGrantRevoke(st), owned...)
 	t.GET("/api-keys", handleAPIKeyList(st, tenantFromPath), owned...)

@@ -85,9 +85,21 @@ type Options struct {
 	// or spec refresh stands, whichever replica runs it. Nil answers none.
 	Progress ProgressReader
 
-	// MCP serves the tenant data plane; it is mounted at /t/{id}/mcp for every
-	// method (Streamable HTTP uses GET, POST and DELETE). Nil leaves it out.
+	// MCP serves the tenant data plane; it is mounted at /t/{id}/mcp and
+	// /t/{id}/mcp/{toolset} for every method (Streamable HTTP uses GET,
+	// POST and DELETE). Nil leaves it out.
 	MCP http.Handler
+	// ResourceMetadata serves each tenant endpoint's RFC 9728 protected
+	// resource metadata, /.well-known/oauth-protected-resource/t/{id}/mcp
+	// (and a toolset's). Nil leaves it out.
+	ResourceMetadata http.Handler
+	// SelfMCP serves Portico's own MCP server at /mcp. Nil leaves it out.
+	SelfMCP http.Handler
+	// Metrics serves /metrics. Nil leaves it out.
+	Metrics http.Handler
+	// Dashboard serves the web dashboard at DashboardPaths. Nil leaves it out.
+	Dashboard      http.Handler
+	DashboardPaths []string
 
 	// Ready backs /readyz. Nil means "the database answers" (Store.Ping).
 	Ready func(ctx context.Context) error
@@ -257,14 +269,6 @@ func New(opts Options) *Server {
 
 // Handler returns the server as an http.Handler for http.Server.
 func (s *Server) Handler() http.Handler { return s.e }
-
-// Mount serves h at path for every method, for handlers cmd owns such as the
-// dashboard ("/" and "/*") or "/metrics". path uses echo's syntax: ":name"
-// matches one segment and a trailing "*" matches the rest. Errors h writes
-// itself are passed through untouched.
-func (s *Server) Mount(path string, h http.Handler) {
-	s.e.Any(path, echo.WrapHandler(h))
-}
 
 // plainJSON is echo's JSON serializer without HTML escaping: responses are
 // application/json, never inlined into a page, so "<", ">" and "&" (in

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/portico-mcp/portico/errorbody"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -190,10 +191,7 @@ func validHeaderName(s string) bool {
 func refuseOrigin(w http.ResponseWriter, id, origin string) {
 	msg := "Origin " + origin + " may not call this MCP endpoint: requests from browser pages must come from an origin listed in the tenant's settings.cors_origins " +
 		"(PUT /api/v1/tenants/" + id + "/settings with \"cors_origins\": [\"" + origin + "\"]); clients that are not browsers send no Origin"
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusForbidden)
-	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": "origin_not_allowed", "message": msg,
-		"details": map[string]any{"origin": origin, "setting": "settings.cors_origins"}}})
+	errorbody.Write(w, http.StatusForbidden, "origin_not_allowed", msg, map[string]any{"origin": origin, "setting": "settings.cors_origins"})
 }
 
 // SameOriginOnly guards an MCP endpoint that no page of another origin may

@@ -16,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/errorbody"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -48,10 +49,6 @@ func (r *Runtime) Handler() http.Handler {
 }
 
 func (r *Runtime) serveMCP(w http.ResponseWriter, req *http.Request) {
-	if strings.HasPrefix(req.URL.Path, ProtectedResourcePrefix+"/") {
-		r.serveResourceMetadata(w, req)
-		return
-	}
 	start := time.Now()
 	id, toolset, ok := tenantFromPath(req.URL.Path)
 	if !ok {
@@ -392,7 +389,5 @@ func WriteError(w http.ResponseWriter, status int, code, msg string) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": code, "message": msg, "details": map[string]any{}}})
+	errorbody.Write(w, status, code, msg, nil)
 }

@@ -310,3 +310,41 @@ func BenchmarkShapeLarge(b *testing.B) {
 	out := sh.result(ctx, op, res, "")
 	b.ReportMetric(float64(len(out.Content[0].(*mcp.TextContent).Text)), "out-bytes")
 }
+
+// BenchmarkFastCallToolset is BenchmarkFastCall's 2025-06-18 fast-path
+// call of get_r, on the tenant's endpoint and on a toolset's
+// (/t/t1/mcp/ro, read-only): serving a view costs one map lookup.
+func BenchmarkFastCallToolset(b *testing.B) {
+	for _, path := range []string{"/t/t1/mcp", "/t/t1/mcp/ro"} {
+		b.Run(path, func(b *testing.B) {
+			up := httptest.NewServer(http.HandlerFunc(fastUpstream))
+			defer up.Close()
+			r := newFastRuntime(b, up.URL)
+			r.store.(*fakeStore).toolsetsFn = func(context.Context, string) ([]tenant.Toolset, error) {
+				return []tenant.Toolset{{Name: "ro", ReadOnly: true}}, nil
+			}
+			if err := r.Reload(context.Background(), "t1"); err != nil {
+				b.Fatal(err)
+			}
+			h := r.Handler()
+			body := `{"jsonrpc":"2.0","id":17,"method":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj","q":"bench"}}}`
+			calls := r.fastCalls.Load()
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("POST", path, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer mcp_ok")
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Accept", "application/json, text/event-stream")
+				req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 200 || strings.Contains(w.Body.String(), `"isError":true`) {
+					b.Fatal(w.Code, w.Body.String())
+				}
+			}
+			if r.fastCalls.Load() == calls {
+				b.Fatal("the fast path answered no call")
+			}
+		})
+	}
+}

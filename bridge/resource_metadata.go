@@ -61,6 +61,10 @@ func (r *Runtime) challenge(w http.ResponseWriter, req *http.Request, id, errCod
 	w.Header().Set("WWW-Authenticate", v)
 }
 
+// ResourceMetadata serves the RFC 9728 metadata of every tenant endpoint,
+// at ProtectedResourcePrefix + /t/<id>/mcp (and a toolset's URL).
+func (r *Runtime) ResourceMetadata() http.Handler { return http.HandlerFunc(r.serveResourceMetadata) }
+
 // serveResourceMetadata answers GET /.well-known/oauth-protected-resource/t/<id>/mcp.
 // It answers alike for every well-formed id, active, inactive or unknown:
 // it is read without a credential, so it must not tell which tenants exist

@@ -308,6 +308,52 @@ func (c *Client) DeleteCredential(ctx context.Context, id, name string) error {
 	return c.Do(ctx, "DELETE", "/api/v1/tenants/"+url.PathEscape(id)+"/credentials/"+url.PathEscape(name), nil, nil)
 }
 
+// Toolsets lists a tenant's toolsets.
+func (c *Client) Toolsets(ctx context.Context, id string) ([]tenant.Toolset, error) {
+	var out struct {
+		Toolsets []tenant.Toolset `json:"toolsets"`
+	}
+	err := c.Do(ctx, "GET", "/api/v1/tenants/"+url.PathEscape(id)+"/toolsets", nil, &out)
+	return out.Toolsets, err
+}
+
+// PutToolset creates a toolset (create) or replaces the one of its name.
+func (c *Client) PutToolset(ctx context.Context, id string, ts tenant.Toolset, create bool) error {
+	body := map[string]any{"name": ts.Name, "description": ts.Description, "tools": ts.Tools, "tags": ts.Tags, "read_only": ts.ReadOnly}
+	if create {
+		return c.Do(ctx, "POST", "/api/v1/tenants/"+url.PathEscape(id)+"/toolsets", body, nil)
+	}
+	return c.Do(ctx, "PUT", "/api/v1/tenants/"+url.PathEscape(id)+"/toolsets/"+url.PathEscape(ts.Name), body, nil)
+}
+
+// DeleteToolset removes a toolset.
+func (c *Client) DeleteToolset(ctx context.Context, id, name string) error {
+	return c.Do(ctx, "DELETE", "/api/v1/tenants/"+url.PathEscape(id)+"/toolsets/"+url.PathEscape(name), nil, nil)
+}
+
+// Prompts lists a tenant's prompts.
+func (c *Client) Prompts(ctx context.Context, id string) ([]tenant.Prompt, error) {
+	var out struct {
+		Prompts []tenant.Prompt `json:"prompts"`
+	}
+	err := c.Do(ctx, "GET", "/api/v1/tenants/"+url.PathEscape(id)+"/prompts", nil, &out)
+	return out.Prompts, err
+}
+
+// PutPrompt creates a prompt (create) or replaces the one of its name.
+func (c *Client) PutPrompt(ctx context.Context, id string, p tenant.Prompt, create bool) error {
+	body := map[string]any{"name": p.Name, "title": p.Title, "description": p.Description, "arguments": p.Arguments, "messages": p.Messages, "toolsets": p.Toolsets}
+	if create {
+		return c.Do(ctx, "POST", "/api/v1/tenants/"+url.PathEscape(id)+"/prompts", body, nil)
+	}
+	return c.Do(ctx, "PUT", "/api/v1/tenants/"+url.PathEscape(id)+"/prompts/"+url.PathEscape(p.Name), body, nil)
+}
+
+// DeletePrompt removes a prompt.
+func (c *Client) DeletePrompt(ctx context.Context, id, name string) error {
+	return c.Do(ctx, "DELETE", "/api/v1/tenants/"+url.PathEscape(id)+"/prompts/"+url.PathEscape(name), nil, nil)
+}
+
 // CreatedToken is a new MCP token with its secret, which is shown only here.
 type CreatedToken struct {
 	Token  tenant.Token `json:"token"`
@@ -316,7 +362,16 @@ type CreatedToken struct {
 
 // CreateToken mints an MCP token; expires may be nil (no expiry).
 func (c *Client) CreateToken(ctx context.Context, id, name string, expires *time.Time) (*CreatedToken, error) {
+	return c.CreateTokenFor(ctx, id, name, expires, nil)
+}
+
+// CreateTokenFor mints an MCP token restricted to toolsets (none: not
+// restricted); expires may be nil (no expiry).
+func (c *Client) CreateTokenFor(ctx context.Context, id, name string, expires *time.Time, toolsets []string) (*CreatedToken, error) {
 	body := map[string]any{"name": name}
+	if len(toolsets) > 0 {
+		body["toolsets"] = toolsets
+	}
 	if expires != nil {
 		body["expires_at"] = expires.UTC().Format(time.RFC3339)
 	}

@@ -9,8 +9,8 @@
 // (value_from: env:NAME or file:PATH), and only the process that applies the
 // file reads it.
 //
-// The format grows by adding keys: toolsets and prompts, when Portico has
-// them, become lists beside credentials in each tenant, and files written
+// The format grows by adding keys (toolsets and prompts came after
+// credentials, as lists beside them in each tenant), and files written
 // before keep their meaning. Unknown keys are refused, so a typo is an error
 // rather than a setting silently ignored.
 package manifest
@@ -51,6 +51,46 @@ type Tenant struct {
 	Active      *bool           `json:"active,omitempty" jsonschema:"true: serve the tenant's tools (activate it); false: stop serving them; unset: leave the status alone"`
 	Settings    tenant.Settings `json:"settings,omitzero" jsonschema:"route maps, names, overrides and limits, as PUT /api/v1/tenants/{id}/settings takes them"`
 	Credentials []Credential    `json:"credentials,omitempty" jsonschema:"credentials sent to the service, by reference: the file never holds their values"`
+	Toolsets    []Toolset       `json:"toolsets,omitempty" jsonschema:"named subsets of the tenant's tools, each served at /t/<id>/mcp/<name>"`
+	Prompts     []Prompt        `json:"prompts,omitempty" jsonschema:"message templates served as MCP prompts"`
+}
+
+// Toolset is a toolset of a tenant, as POST /api/v1/tenants/{id}/toolsets
+// takes it.
+type Toolset struct {
+	Name        string   `json:"name" jsonschema:"lowercase letters, digits, _ and -: the last segment of its MCP URL"`
+	Description string   `json:"description,omitempty" jsonschema:"what the toolset is for"`
+	Tools       []string `json:"tools,omitempty" jsonschema:"tools by MCP name, operationId or METHOD /path"`
+	Tags        []string `json:"tags,omitempty" jsonschema:"every operation with one of these tags"`
+	ReadOnly    bool     `json:"read_only,omitempty" jsonschema:"only tools that change nothing (GET, HEAD, readOnlyHint)"`
+}
+
+// Toolset is t as the API takes it.
+func (t Toolset) Toolset() tenant.Toolset {
+	return tenant.Toolset{Name: t.Name, Description: t.Description, Tools: nonNil(t.Tools), Tags: nonNil(t.Tags), ReadOnly: t.ReadOnly}
+}
+
+// Prompt is a prompt of a tenant, as POST /api/v1/tenants/{id}/prompts
+// takes it.
+type Prompt struct {
+	Name        string                  `json:"name" jsonschema:"letters, digits, _ . -"`
+	Title       string                  `json:"title,omitempty" jsonschema:"a human-readable title"`
+	Description string                  `json:"description,omitempty" jsonschema:"what the prompt is for"`
+	Arguments   []tenant.PromptArgument `json:"arguments,omitempty" jsonschema:"arguments its messages name as {{argument}}"`
+	Messages    []tenant.PromptMessage  `json:"messages" jsonschema:"the messages, with {{argument}} placeholders"`
+	Toolsets    []string                `json:"toolsets,omitempty" jsonschema:"toolsets whose endpoints also serve it"`
+}
+
+// Prompt is p as the API takes it.
+func (p Prompt) Prompt() tenant.Prompt {
+	return tenant.Prompt{Name: p.Name, Title: p.Title, Description: p.Description, Arguments: nonNil(p.Arguments), Messages: p.Messages, Toolsets: p.Toolsets}
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // Credential is a credential of a tenant, with a reference to its value.
@@ -165,6 +205,31 @@ func (f *File) Validate() error {
 			prefixed(&inv, cp, tenant.Credential{Name: c.Name, Type: c.Type, Header: c.Header}.Validate("user:value"))
 			if !valueFrom.MatchString(c.ValueFrom) {
 				inv.Add(cp+"value_from", fmt.Sprintf("is %q; must be env:NAME (an environment variable) or file:PATH", c.ValueFrom))
+			}
+		}
+		sets := map[string]bool{}
+		for j, ts := range t.Toolsets {
+			tp := fmt.Sprintf("%s.toolsets[%d].", p, j)
+			if sets[ts.Name] {
+				inv.Add(tp+"name", fmt.Sprintf("%q is named twice", ts.Name))
+			}
+			sets[ts.Name] = true
+			v := ts.Toolset()
+			prefixed(&inv, tp, v.Validate())
+		}
+		prompts := map[string]bool{}
+		for j, pr := range t.Prompts {
+			pp := fmt.Sprintf("%s.prompts[%d].", p, j)
+			if prompts[pr.Name] {
+				inv.Add(pp+"name", fmt.Sprintf("%q is named twice", pr.Name))
+			}
+			prompts[pr.Name] = true
+			v := pr.Prompt()
+			prefixed(&inv, pp, v.Validate())
+			for k, ts := range pr.Toolsets {
+				if !sets[ts] {
+					inv.Add(fmt.Sprintf("%stoolsets[%d]", pp, k), fmt.Sprintf("%q is not a toolset this tenant lists under toolsets", ts))
+				}
 			}
 		}
 	}

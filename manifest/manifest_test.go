@@ -79,6 +79,10 @@ func TestParseRefuses(t *testing.T) {
 		{"bad route map", base + "    settings: {route_maps: [{mcp_type: widget}]}\n", "tenants[0].settings.route_maps[0].mcp_type must be one of"},
 		{"duplicate key", base + "    base_url: https://again.example.com\n", "already defined"},
 		{"wrong type", base + "    active: maybe\n", "active"},
+		{"bad toolset name", base + "    toolsets: [{name: Support Team}]\n", "tenants[0].toolsets[0].name"},
+		{"toolset twice", base + "    toolsets: [{name: s}, {name: s}]\n", `tenants[0].toolsets[1].name "s" is named twice`},
+		{"prompt placeholder", base + "    prompts: [{name: p, messages: [{role: user, text: \"{{x}}\"}]}]\n", "tenants[0].prompts[0].messages[0].text"},
+		{"prompt of an unlisted toolset", base + "    prompts: [{name: p, messages: [{role: user, text: hi}], toolsets: [s]}]\n", `tenants[0].prompts[0].toolsets[0] "s" is not a toolset this tenant lists`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.doc))

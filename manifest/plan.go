@@ -22,6 +22,25 @@ type Current struct {
 	Status      tenant.Status
 	Settings    tenant.Settings
 	Credentials []tenant.Credential // names, types and headers: values are write-only
+	Toolsets    []tenant.Toolset
+	Prompts     []tenant.Prompt
+}
+
+// fileToolset is ts as a file declares it.
+func fileToolset(ts tenant.Toolset) Toolset {
+	return Toolset{Name: ts.Name, Description: ts.Description, Tools: nilIfEmpty(ts.Tools), Tags: nilIfEmpty(ts.Tags), ReadOnly: ts.ReadOnly}
+}
+
+// filePrompt is p as a file declares it.
+func filePrompt(p tenant.Prompt) Prompt {
+	return Prompt{Name: p.Name, Title: p.Title, Description: p.Description, Arguments: nilIfEmpty(p.Arguments), Messages: p.Messages, Toolsets: nilIfEmpty(p.Toolsets)}
+}
+
+func nilIfEmpty[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 // Export is the file that declares current, tenants sorted by name. A spec URL
@@ -41,6 +60,12 @@ func Export(current []Current) *File {
 			t.Credentials = append(t.Credentials, Credential{Name: cr.Name, Type: cr.Type, Header: cr.Header,
 				ValueFrom: "env:" + ExportEnv(c.Name, cr.Name)})
 		}
+		for _, ts := range c.Toolsets {
+			t.Toolsets = append(t.Toolsets, fileToolset(ts))
+		}
+		for _, p := range c.Prompts {
+			t.Prompts = append(t.Prompts, filePrompt(p))
+		}
 		f.Tenants = append(f.Tenants, t)
 	}
 	return f
@@ -48,8 +73,9 @@ func Export(current []Current) *File {
 
 // Options change what Diff plans.
 type Options struct {
-	// Prune deletes tenants the file does not name, and credentials of a
-	// named tenant the file does not list. Without it they are left alone.
+	// Prune deletes tenants the file does not name, and credentials,
+	// toolsets and prompts of a named tenant the file does not list.
+	// Without it they are left alone.
 	Prune bool
 	// PutCredentials writes every credential the file lists again, even
 	// when its name, type and header already match. Values are write-only
@@ -84,6 +110,21 @@ type Step struct {
 	DeleteCredentials []string
 	Activate          bool
 	Deactivate        bool
+
+	// Toolsets and prompts to write (Create: new, else a replacement)
+	// and to delete, applied after the status change so that toolsets are
+	// checked against the serving document.
+	PutToolsets    []Put[Toolset]
+	DeleteToolsets []string
+	PutPrompts     []Put[Prompt]
+	DeletePrompts  []string
+}
+
+// Put is one toolset or prompt to write: a new one (Create) or a
+// replacement of the one of its name.
+type Put[T any] struct {
+	Value  T
+	Create bool
 }
 
 // Plan is the steps that bring a Portico to the file, creates and changes
@@ -178,7 +219,73 @@ func createStep(t *Tenant) Step {
 		s.Activate = true
 		add("status: active (activate)")
 	}
+	plus := func(_, format string, a ...any) { add(format, a...) }
+	s.PutToolsets, _ = diffNamed("toolset", t.Toolsets, nil, func(x Toolset) string { return x.Name }, Options{}, plus)
+	s.PutPrompts, _ = diffNamed("prompt", t.Prompts, nil, func(x Prompt) string { return x.Name }, Options{}, plus)
 	return s
+}
+
+// diffNamed plans the toolsets or prompts (kind) of one tenant: those the
+// file lists and the Portico lacks are created, those that differ are
+// replaced, and (with Prune) those the file does not list are deleted.
+// line is told one line per change, field by field.
+func diffNamed[T any](kind string, want, have []T, name func(T) string, o Options, line func(sign, format string, a ...any)) (puts []Put[T], dels []string) {
+	cur := map[string]T{}
+	for _, h := range have {
+		cur[name(h)] = h
+	}
+	listed := map[string]bool{}
+	for _, w := range want {
+		n := name(w)
+		listed[n] = true
+		h, ok := cur[n]
+		if !ok {
+			line("+", "%s %s: create %s", kind, n, compact(w))
+			puts = append(puts, Put[T]{Value: w, Create: true})
+			continue
+		}
+		fw, fh := jsonFields(w), jsonFields(h)
+		keys := slices.Sorted(maps.Keys(fw))
+		for k := range fh {
+			if _, ok := fw[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		changed := false
+		for _, k := range slices.Compact(keys) {
+			if !bytes.Equal(fw[k], fh[k]) {
+				line("~", "%s %s: %s: %s → %s", kind, n, k, shown(fh[k]), shown(fw[k]))
+				changed = true
+			}
+		}
+		if changed {
+			puts = append(puts, Put[T]{Value: w})
+		}
+	}
+	if o.Prune {
+		for _, h := range have {
+			if n := name(h); !listed[n] {
+				line("-", "%s %s: delete (not in the file; --prune)", kind, n)
+				dels = append(dels, n)
+			}
+		}
+	}
+	return puts, dels
+}
+
+// jsonFields is v as JSON, one entry per field that is set.
+func jsonFields(v any) map[string]json.RawMessage {
+	b, _ := json.Marshal(v)
+	m := map[string]json.RawMessage{}
+	json.Unmarshal(b, &m)
+	return m
+}
+
+// compact is v as one line of JSON.
+func compact(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 func diffTenant(t *Tenant, cur *Current, o Options) (Step, bool) {
@@ -232,6 +339,16 @@ func diffTenant(t *Tenant, cur *Current, o Options) (Step, bool) {
 			}
 		}
 	}
+	haveSets := make([]Toolset, len(cur.Toolsets))
+	for i, ts := range cur.Toolsets {
+		haveSets[i] = fileToolset(ts)
+	}
+	s.PutToolsets, s.DeleteToolsets = diffNamed("toolset", t.Toolsets, haveSets, func(x Toolset) string { return x.Name }, o, line)
+	havePrompts := make([]Prompt, len(cur.Prompts))
+	for i, p := range cur.Prompts {
+		havePrompts[i] = filePrompt(p)
+	}
+	s.PutPrompts, s.DeletePrompts = diffNamed("prompt", t.Prompts, havePrompts, func(x Prompt) string { return x.Name }, o, line)
 	if t.Active != nil {
 		switch {
 		case *t.Active && cur.Status != tenant.StatusActive && cur.Status != tenant.StatusSuspended:

@@ -135,6 +135,28 @@ func applyStep(ctx context.Context, c *client.Client, s manifest.Step, values ma
 			return fmt.Errorf("deactivate: %w", err)
 		}
 	}
+	// Toolsets before the prompts that name them; deleted prompts before
+	// deleted toolsets.
+	for _, p := range s.DeletePrompts {
+		if err := c.DeletePrompt(ctx, id, p); err != nil {
+			return fmt.Errorf("prompt %s: %w", p, err)
+		}
+	}
+	for _, p := range s.PutToolsets {
+		if err := c.PutToolset(ctx, id, p.Value.Toolset(), p.Create); err != nil {
+			return fmt.Errorf("toolset %s: %w", p.Value.Name, err)
+		}
+	}
+	for _, p := range s.PutPrompts {
+		if err := c.PutPrompt(ctx, id, p.Value.Prompt(), p.Create); err != nil {
+			return fmt.Errorf("prompt %s: %w", p.Value.Name, err)
+		}
+	}
+	for _, name := range s.DeleteToolsets {
+		if err := c.DeleteToolset(ctx, id, name); err != nil {
+			return fmt.Errorf("toolset %s: %w", name, err)
+		}
+	}
 	return nil
 }
 
@@ -156,8 +178,16 @@ func readState(ctx context.Context, c *client.Client) ([]manifest.Current, error
 		if err != nil {
 			return nil, fmt.Errorf("credentials of tenant %s: %w", t.Name, err)
 		}
+		toolsets, err := c.Toolsets(ctx, t.ID)
+		if err != nil {
+			return nil, fmt.Errorf("toolsets of tenant %s: %w", t.Name, err)
+		}
+		prompts, err := c.Prompts(ctx, t.ID)
+		if err != nil {
+			return nil, fmt.Errorf("prompts of tenant %s: %w", t.Name, err)
+		}
 		out = append(out, manifest.Current{ID: t.ID, Name: t.Name, BaseURL: t.BaseURL, SpecURL: t.SpecURL,
-			Status: t.Status, Settings: t.Settings, Credentials: creds})
+			Status: t.Status, Settings: t.Settings, Credentials: creds, Toolsets: toolsets, Prompts: prompts})
 	}
 	return out, nil
 }

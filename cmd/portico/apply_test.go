@@ -151,6 +151,14 @@ tenants:
     credentials:
       - {name: api, type: bearer, value_from: env:SHOP_TOKEN}
       - {name: key, type: header, header: X-Key, value_from: file:key.txt}
+    toolsets:
+      - {name: catalogue, description: Look items up, tools: [get_item], read_only: true}
+    prompts:
+      - name: find
+        description: Find an item
+        arguments: [{name: id, required: true}]
+        messages: [{role: user, text: "Find item {{id}} in the catalogue."}]
+        toolsets: [catalogue]
   - name: archive
     base_url: `+up.url+`/
     spec_url: `+up.url+`/openapi.json?copy=archive
@@ -161,7 +169,9 @@ tenants:
 	plan := ca.must(t, "apply", "-f", src)
 	for _, want := range []string{"+ tenant shop: create", `    + settings.names["whoami"]: (unset) → "who_am_i"`,
 		"    + credential api: bearer, value from env:SHOP_TOKEN", "    + credential key: header X-Key, value from file:key.txt",
-		"    + status: active (activate)", "+ tenant archive: create", "plan: 2 to create, 0 to change, 0 to delete", "applied"} {
+		"    + status: active (activate)", `    + toolset catalogue: create {"name":"catalogue","description":"Look items up","tools":["get_item"],"read_only":true}`,
+		`    + prompt find: create {"name":"find","description":"Find an item"`,
+		"+ tenant archive: create", "plan: 2 to create, 0 to change, 0 to delete", "applied"} {
 		if !strings.Contains(plan, want) {
 			t.Errorf("plan lacks %q:\n%s", want, plan)
 		}
@@ -171,7 +181,7 @@ tenants:
 	}
 
 	exported := ca.must(t, "export")
-	for _, want := range []string{"value_from: env:PORTICO_CREDENTIAL_SHOP_API", "value_from: env:PORTICO_CREDENTIAL_SHOP_KEY", "who_am_i", "spec_url: " + up.url + "/openapi.json?copy=archive"} {
+	for _, want := range []string{"toolsets:", "- name: catalogue", "prompts:", "text: Find item {{id}} in the catalogue.", "value_from: env:PORTICO_CREDENTIAL_SHOP_API", "value_from: env:PORTICO_CREDENTIAL_SHOP_KEY", "who_am_i", "spec_url: " + up.url + "/openapi.json?copy=archive"} {
 		if !strings.Contains(exported, want) {
 			t.Errorf("export lacks %q:\n%s", want, exported)
 		}
@@ -197,12 +207,14 @@ tenants:
 
 	// --dry-run prints the plan and changes nothing.
 	edited := strings.Replace(exported, "who_am_i", "whoami_now", 1)
+	edited = strings.Replace(edited, "description: Look items up", "description: Look items up by id", 1)
 	edited = edited[:strings.Index(edited, "  - name: shop")] + edited[strings.Index(edited, "  - name: shop"):]
 	archive := edited[strings.Index(edited, "  - name: archive"):strings.Index(edited, "  - name: shop")]
 	edited = strings.Replace(edited, archive, "", 1)
 	os.WriteFile(exp, []byte(edited), 0o644)
 	dry := cb.must(t, "apply", "-f", exp, "--dry-run", "--prune")
 	for _, want := range []string{`    ~ settings.names["whoami"]: "who_am_i" → "whoami_now"`, "- tenant archive (", "delete (not in the file; --prune)",
+		`    ~ toolset catalogue: description: "Look items up" → "Look items up by id"`,
 		"plan: 0 to create, 1 to change, 1 to delete", "dry run: nothing changed"} {
 		if !strings.Contains(dry, want) {
 			t.Errorf("dry run lacks %q:\n%s", want, dry)

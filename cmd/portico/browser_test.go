@@ -136,10 +136,7 @@ func browserTools(t *testing.T) (string, bool) {
 // TestDashboardMountKeepsAPIErrors: mounting the dashboard must not swallow
 // the API's JSON 404 for unknown endpoints or its 405 for wrong methods.
 func TestDashboardMountKeepsAPIErrors(t *testing.T) {
-	s := api.New(api.Options{Ready: func(context.Context) error { return nil }})
-	for _, p := range web.Paths {
-		s.Mount(p, web.Handler())
-	}
+	s := api.New(api.Options{Ready: func(context.Context) error { return nil }, Dashboard: web.Handler(), DashboardPaths: web.Paths})
 	for _, c := range []struct {
 		method, path string
 		status       int

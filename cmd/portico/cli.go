@@ -189,7 +189,7 @@ func cmdTenants(ctx context.Context, args []string, getenv func(string) string, 
 
 // cmdTokens is `portico tokens create|list|revoke`.
 func cmdTokens(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	const usage = "usage: portico tokens create TENANT --name N [--expires 720h|2027-01-02T15:04:05Z] | list TENANT | revoke TENANT TOKEN_ID  [--api URL] [-o table|json]"
+	const usage = "usage: portico tokens create TENANT --name N [--expires 720h|2027-01-02T15:04:05Z] [--toolset NAME]... | list TENANT | revoke TENANT TOKEN_ID  [--api URL] [-o table|json]"
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
@@ -199,6 +199,8 @@ func cmdTokens(ctx context.Context, args []string, getenv func(string) string, s
 	f := newCLIFlags(fs, getenv, true)
 	name := fs.String("name", "", "the token's name (create)")
 	expires := fs.String("expires", "", "when it expires: a duration from now (720h) or an RFC 3339 time; default never (create)")
+	var toolsets stringList
+	fs.Var(&toolsets, "toolset", "restrict the token to this toolset's URL; repeat for several (create)")
 	pos, err := parseInterspersed(fs, args[1:])
 	if err != nil {
 		return err
@@ -231,14 +233,22 @@ func cmdTokens(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	switch sub {
 	case "create":
-		tok, err := c.CreateToken(ctx, t.ID, *name, exp)
+		tok, err := c.CreateTokenFor(ctx, t.ID, *name, exp, toolsets)
 		if err != nil {
 			return err
 		}
-		if f.json() {
-			return writeJSON(stdout, map[string]any{"token": tok.Token, "secret": tok.Secret, "mcp_url": t.MCPURL})
+		url := t.MCPURL
+		if len(toolsets) > 0 {
+			url += "/" + toolsets[0]
 		}
-		fmt.Fprintf(stderr, "created MCP token %s (%s) for tenant %s; the secret is shown only now:\n", tok.Token.Name, tok.Token.ID, t.Name)
+		if f.json() {
+			return writeJSON(stdout, map[string]any{"token": tok.Token, "secret": tok.Secret, "mcp_url": url})
+		}
+		if len(toolsets) > 0 {
+			fmt.Fprintf(stderr, "created MCP token %s (%s) for tenant %s, restricted to toolset(s) %s (%s); the secret is shown only now:\n", tok.Token.Name, tok.Token.ID, t.Name, strings.Join(toolsets, ", "), url)
+		} else {
+			fmt.Fprintf(stderr, "created MCP token %s (%s) for tenant %s; the secret is shown only now:\n", tok.Token.Name, tok.Token.ID, t.Name)
+		}
 		fmt.Fprintln(stdout, tok.Secret)
 		return nil
 	case "list":
@@ -251,9 +261,9 @@ func cmdTokens(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		rows := [][]string{}
 		for _, k := range toks {
-			rows = append(rows, []string{k.ID, k.Name, k.Prefix + "…", when(&k.CreatedAt), when(k.ExpiresAt), when(k.LastUsedAt)})
+			rows = append(rows, []string{k.ID, k.Name, k.Prefix + "…", when(&k.CreatedAt), when(k.ExpiresAt), when(k.LastUsedAt), or(strings.Join(k.Toolsets, ","), "all")})
 		}
-		return table(stdout, []string{"ID", "NAME", "PREFIX", "CREATED", "EXPIRES", "LAST USED"}, rows)
+		return table(stdout, []string{"ID", "NAME", "PREFIX", "CREATED", "EXPIRES", "LAST USED", "TOOLSETS"}, rows)
 	default:
 		if err := c.RevokeToken(ctx, t.ID, pos[1]); err != nil {
 			return err
@@ -264,6 +274,71 @@ func cmdTokens(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintf(stdout, "revoked token %s of tenant %s\n", pos[1], t.Name)
 		return nil
 	}
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// cmdToolsets is `portico toolsets list TENANT`: each toolset with its
+// MCP URL, what it selects and how many tools it serves.
+func cmdToolsets(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	const usage = "usage: portico toolsets list TENANT [--api URL] [-o table|json] (create and change them with portico apply or the REST API)"
+	if len(args) == 0 || args[0] != "list" {
+		return errors.New(usage)
+	}
+	fs := flag.NewFlagSet("toolsets list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := newCLIFlags(fs, getenv, true)
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New(usage)
+	}
+	c, err := f.client(getenv)
+	if err != nil {
+		return err
+	}
+	t, err := c.Find(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Toolsets []struct {
+			tenant.Toolset
+			MCPURL string   `json:"mcp_url"`
+			Serves []string `json:"serves,omitempty"`
+		} `json:"toolsets"`
+	}
+	if err := c.Do(ctx, "GET", "/api/v1/tenants/"+t.ID+"/toolsets", nil, &out); err != nil {
+		return err
+	}
+	if f.json() {
+		return writeJSON(stdout, out)
+	}
+	rows := [][]string{}
+	for _, ts := range out.Toolsets {
+		sel := []string{}
+		if len(ts.Tools) > 0 {
+			sel = append(sel, fmt.Sprintf("%d tools", len(ts.Tools)))
+		}
+		if len(ts.Tags) > 0 {
+			sel = append(sel, "tags "+strings.Join(ts.Tags, ","))
+		}
+		if ts.ReadOnly {
+			sel = append(sel, "read-only")
+		}
+		serves := "-"
+		if ts.Serves != nil {
+			serves = fmt.Sprint(len(ts.Serves))
+		}
+		rows = append(rows, []string{ts.Name, or(strings.Join(sel, ", "), "every tool"), serves, ts.MCPURL})
+	}
+	return table(stdout, []string{"NAME", "SELECTS", "SERVES", "MCP URL"}, rows)
 }
 
 // cmdTools is `portico tools list TENANT [--search Q]`.

@@ -54,6 +54,26 @@ func TestCLI(t *testing.T) {
 		}
 	})
 
+	t.Run("toolsets", func(t *testing.T) {
+		p.do(t, "POST", "/api/v1/tenants/"+id+"/toolsets", map[string]any{"name": "catalogue", "tools": []string{"get_item"}, "read_only": true}, 201, nil)
+		out := c.must(t, "toolsets", "list", "shop")
+		for _, want := range []string{"catalogue", "1 tools, read-only", "/t/" + id + "/mcp/catalogue"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("toolsets list lacks %q:\n%s", want, out)
+			}
+		}
+		secret, errOut, err := c.run(t, "tokens", "create", "shop", "--name", "catalogue agent", "--toolset", "catalogue")
+		if err != nil || !strings.HasPrefix(secret, "mcp_") || !strings.Contains(errOut, "restricted to toolset(s) catalogue") {
+			t.Fatalf("tokens create --toolset: %v %q %q", err, secret, errOut)
+		}
+		if out := c.must(t, "tokens", "list", "shop"); !strings.Contains(out, "TOOLSETS") || !strings.Contains(out, "catalogue") {
+			t.Errorf("tokens list does not show the restriction:\n%s", out)
+		}
+		if _, _, err := c.run(t, "tokens", "create", "shop", "--name", "x", "--toolset", "nope"); err == nil || !strings.Contains(err.Error(), "toolsets[0]") {
+			t.Errorf("tokens create with a missing toolset: %v", err)
+		}
+	})
+
 	t.Run("tokens", func(t *testing.T) {
 		secret := strings.TrimSpace(c.must(t, "tokens", "create", "shop", "--name", "ci", "--expires", "24h"))
 		if !strings.HasPrefix(secret, "mcp_") || strings.Contains(secret, "\n") {

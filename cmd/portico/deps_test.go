@@ -25,6 +25,7 @@ func TestImportRules(t *testing.T) {
 		{"client speaks only the REST API", "client", []string{mod + "api", mod + "bridge", mod + "manifest", "github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk"}},
 		{"manifest is pure", "manifest", []string{mod + "api", mod + "bridge", mod + "client", "github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk", "net/http"}},
 		{"api does not import the CLI's packages", "api", []string{mod + "client", mod + "manifest"}},
+		{"errorbody is the standard library only", "errorbody", []string{mod + "api", mod + "bridge", mod + "tenant", "github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk"}},
 	}
 	for _, r := range rules {
 		t.Run(r.name, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/portico-mcp/portico/errorbody"
 )
 
 // publicMetrics guards /metrics on the public port. Its series name every
@@ -34,9 +36,7 @@ func publicMetrics(h http.Handler, token, addr string) http.Handler {
 }
 
 func writeMetricsError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"error":{"code":%q,"message":%q}}`+"\n", code, msg)
+	errorbody.Write(w, status, code, msg, nil)
 }
 
 // listenMetrics opens the separate metrics listener when PORTICO_METRICS_ADDR

@@ -131,89 +131,96 @@ func TestOAuthWithTypeScriptSDKClient(t *testing.T) {
 	email, password := tenantOwner(t, p, dbURL, a)
 	approve := approveOverHTTP(t, p.url, email, password)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
-	script, _ := filepath.Abs(filepath.Join("testdata", "ts_oauth_client.mjs"))
-	cmd := exec.CommandContext(ctx, tools.node, script)
-	cmd.Env = append(os.Environ(), "MCP_URL="+p.url+"/t/"+a+"/mcp", "NODE_MODULES="+filepath.Join(tools.dir, "node_modules"))
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	steps := map[string]map[string]any{}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		t.Logf("ts oauth client: %s", sc.Text())
-		var m map[string]any
-		if json.Unmarshal(sc.Bytes(), &m) != nil {
-			continue
-		}
-		step, _ := m["step"].(string)
-		steps[step] = m
-		if step != "authorize" {
-			continue
-		}
-		authURL, _ := m["url"].(string)
-		redirect, err := approve(ctx, authURL)
-		if err != nil {
-			t.Errorf("consent to %s: %v", authURL, err)
-			cmd.Process.Kill()
-			break
-		}
-		// The browser follows the redirect to the client's loopback server.
-		req, _ := http.NewRequestWithContext(ctx, "GET", redirect.String(), nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("redirect to the client %s: %v", redirect, err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Errorf("the client's redirect URI answered %d", resp.StatusCode)
-		}
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("ts oauth client: %v\n%s", err, stderr.String())
-	}
+	// The tenant's endpoint, then a toolset's URL: the toolset's 401 names
+	// the tenant's resource, a prefix of its URL, which the SDK accepts.
+	p.do(t, "POST", "/api/v1/tenants/"+a+"/toolsets", map[string]any{"name": "simple", "tools": []string{"test_simple_text"}}, 201, nil)
+	for i, tc := range []struct{ name, path string }{{"tenant endpoint", ""}, {"toolset", "/simple"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			script, _ := filepath.Abs(filepath.Join("testdata", "ts_oauth_client.mjs"))
+			cmd := exec.CommandContext(ctx, tools.node, script)
+			cmd.Env = append(os.Environ(), "MCP_URL="+p.url+"/t/"+a+"/mcp"+tc.path, "NODE_MODULES="+filepath.Join(tools.dir, "node_modules"))
+			var stderr syncBuffer
+			cmd.Stderr = &stderr
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			steps := map[string]map[string]any{}
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				t.Logf("ts oauth client: %s", sc.Text())
+				var m map[string]any
+				if json.Unmarshal(sc.Bytes(), &m) != nil {
+					continue
+				}
+				step, _ := m["step"].(string)
+				steps[step] = m
+				if step != "authorize" {
+					continue
+				}
+				authURL, _ := m["url"].(string)
+				redirect, err := approve(ctx, authURL)
+				if err != nil {
+					t.Errorf("consent to %s: %v", authURL, err)
+					cmd.Process.Kill()
+					break
+				}
+				// The browser follows the redirect to the client's loopback server.
+				req, _ := http.NewRequestWithContext(ctx, "GET", redirect.String(), nil)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatalf("redirect to the client %s: %v", redirect, err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Errorf("the client's redirect URI answered %d", resp.StatusCode)
+				}
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("ts oauth client: %v\n%s", err, stderr.String())
+			}
 
-	reg := steps["registered"]
-	if reg["client_id"] == nil || reg["client_name"] != "TypeScript SDK client" {
-		t.Errorf("registration = %v", reg)
+			reg := steps["registered"]
+			if reg["client_id"] == nil || reg["client_name"] != "TypeScript SDK client" {
+				t.Errorf("registration = %v", reg)
+			}
+			var meta struct{ Issuer string }
+			resp, err := http.Get(p.url + "/.well-known/oauth-authorization-server")
+			if err != nil {
+				t.Fatal(err)
+			}
+			json.NewDecoder(resp.Body).Decode(&meta)
+			resp.Body.Close()
+			if iss := steps["callback"]["iss"]; meta.Issuer == "" || iss != meta.Issuer {
+				t.Errorf("redirect carried iss %v, want the issuer %q (RFC 9207)", iss, meta.Issuer)
+			}
+			if tok := steps["tokens"]; tok["token_type"] != "Bearer" && tok["token_type"] != "bearer" || tok["refresh_token"] != true {
+				t.Errorf("tokens = %v, want a bearer token with a refresh token", tok)
+			}
+			if names, _ := steps["tools"]["names"].([]any); !slices.Contains(names, any("test_simple_text")) || tc.path != "" && len(names) != 1 {
+				t.Errorf("tools = %v (a toolset's URL lists only its tool)", steps["tools"])
+			}
+			if got := steps["call"]; got["text"] != "This is a simple text response for testing." || got["isError"] != false {
+				t.Errorf("call = %v", got)
+			}
+			var grants struct {
+				OAuthGrants []struct {
+					ClientName string `json:"client_name"`
+					UserEmail  string `json:"user_email"`
+				} `json:"oauth_grants"`
+			}
+			p.do(t, "GET", "/api/v1/tenants/"+a+"/oauth-grants", nil, 200, &grants)
+			if len(grants.OAuthGrants) != i+1 || grants.OAuthGrants[i].ClientName != "TypeScript SDK client" || grants.OAuthGrants[i].UserEmail != email {
+				t.Errorf("oauth grants = %+v, want the TypeScript SDK client approved by %s", grants.OAuthGrants, email)
+			}
+			t.Logf("TypeScript SDK %v negotiated %v through OAuth", steps["connected"]["sdk"], steps["connected"]["protocol"])
+		})
 	}
-	var meta struct{ Issuer string }
-	resp, err := http.Get(p.url + "/.well-known/oauth-authorization-server")
-	if err != nil {
-		t.Fatal(err)
-	}
-	json.NewDecoder(resp.Body).Decode(&meta)
-	resp.Body.Close()
-	if iss := steps["callback"]["iss"]; meta.Issuer == "" || iss != meta.Issuer {
-		t.Errorf("redirect carried iss %v, want the issuer %q (RFC 9207)", iss, meta.Issuer)
-	}
-	if tok := steps["tokens"]; tok["token_type"] != "Bearer" && tok["token_type"] != "bearer" || tok["refresh_token"] != true {
-		t.Errorf("tokens = %v, want a bearer token with a refresh token", tok)
-	}
-	if names, _ := steps["tools"]["names"].([]any); !slices.Contains(names, any("test_simple_text")) {
-		t.Errorf("tools = %v", steps["tools"])
-	}
-	if got := steps["call"]; got["text"] != "This is a simple text response for testing." || got["isError"] != false {
-		t.Errorf("call = %v", got)
-	}
-	var grants struct {
-		OAuthGrants []struct {
-			ClientName string `json:"client_name"`
-			UserEmail  string `json:"user_email"`
-		} `json:"oauth_grants"`
-	}
-	p.do(t, "GET", "/api/v1/tenants/"+a+"/oauth-grants", nil, 200, &grants)
-	if len(grants.OAuthGrants) != 1 || grants.OAuthGrants[0].ClientName != "TypeScript SDK client" || grants.OAuthGrants[0].UserEmail != email {
-		t.Errorf("oauth grants = %+v, want the TypeScript SDK client approved by %s", grants.OAuthGrants, email)
-	}
-	t.Logf("TypeScript SDK %v negotiated %v through OAuth", steps["connected"]["sdk"], steps["connected"]["protocol"])
 }
 
 type tokenSourceFunc func() (*oauth2.Token, error)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -25,7 +23,9 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/portico-mcp/portico/api"
 	"github.com/portico-mcp/portico/bridge"
+	"github.com/portico-mcp/portico/errorbody"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -222,13 +222,7 @@ func quietRequest(req *http.Request, status int) bool {
 func withRequestContext(next http.Handler, log *slog.Logger) http.Handler {
 	h := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		start := time.Now()
-		rid := req.Header.Get("X-Request-Id")
-		if !validRequestID(rid) {
-			var b [12]byte
-			rand.Read(b[:])
-			rid = hex.EncodeToString(b[:])
-			req.Header.Set("X-Request-Id", rid)
-		}
+		rid := api.EnsureRequestID(req)
 		req = req.WithContext(context.WithValue(req.Context(), requestIDKey{}, rid))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -238,10 +232,8 @@ func withRequestContext(next http.Handler, log *slog.Logger) http.Handler {
 				}
 				log.ErrorContext(req.Context(), "panic serving HTTP", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				if sw.status == 0 {
-					w.Header().Set("Content-Type", "application/json")
 					w.Header().Set("X-Request-Id", rid)
-					w.WriteHeader(http.StatusInternalServerError)
-					fmt.Fprintf(w, `{"error":{"code":"internal","message":"internal error (request id %s)","details":{}}}`+"\n", rid)
+					errorbody.Write(w, http.StatusInternalServerError, "internal", "internal error (request id "+rid+")", nil)
 				}
 				sw.status = http.StatusInternalServerError
 			}
@@ -306,18 +298,6 @@ func (w *statusWriter) code() int {
 		return http.StatusOK
 	}
 	return w.status
-}
-
-func validRequestID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // contextHandler adds the request id (and the trace id, when a span is

@@ -234,4 +234,47 @@ func TestPromptsAcrossReplicas(t *testing.T) {
 	if !cmp.Equal(actions, []string{"prompt.create", "prompt.create", "prompt.delete", "prompt.update"}) {
 		t.Errorf("audit prompt actions %v", actions)
 	}
+
+	// The dashboard: an admin writes a prompt with the live check and
+	// preview; prompts/get on the other replica returns what it showed.
+	t.Run("dashboard", func(t *testing.T) {
+		node, ok := browserTools(t)
+		if !ok {
+			return
+		}
+		e2e, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
+		bctx, bcancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer bcancel()
+		cmd := exec.CommandContext(bctx, node, "prompts.mjs")
+		cmd.Dir = e2e
+		cmd.Env = append(os.Environ(), "PORTICO_URL="+p.url, "ADMIN_KEY="+adminKey, "TENANT_ID="+id, "OUT_DIR="+filepath.Join(e2e, "out"))
+		var stderr syncBuffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		t.Logf("prompts.mjs:\n%s", stderr.String())
+		if err != nil {
+			t.Fatalf("dashboard prompts flow failed: %v", err)
+		}
+		var shown struct {
+			Name string
+			Args map[string]string
+			Text string
+		}
+		if err := json.Unmarshal(out, &shown); err != nil {
+			t.Fatalf("prompts.mjs printed %q: %v", out, err)
+		}
+		for i := 0; ; i++ {
+			got, err := cs.GetPrompt(ctx, &mcp.GetPromptParams{Name: shown.Name, Arguments: shown.Args})
+			if err == nil {
+				if text := got.Messages[0].Content.(*mcp.TextContent).Text; text != shown.Text {
+					t.Errorf("prompts/get on the other replica: %q; the dashboard's preview showed %q", text, shown.Text)
+				}
+				break
+			}
+			if i == 200 {
+				t.Fatalf("the other replica never served the dashboard's prompt: %v", err)
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+	})
 }

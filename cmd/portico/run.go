@@ -60,7 +60,8 @@ API key in PORTICO_API_KEY; -o table|json; TENANT is an id or a name):
                                     bring Portico to the file: prints the plan, then applies it
   portico export [-f FILE]          write Portico's tenants in the format apply takes
   portico tenants list | get TENANT | activate TENANT | deactivate TENANT | delete TENANT
-  portico tokens create TENANT --name N [--expires 720h] | list TENANT | revoke TENANT TOKEN_ID
+  portico tokens create TENANT --name N [--expires 720h] [--toolset NAME] | list TENANT | revoke TENANT TOKEN_ID
+  portico toolsets list TENANT
   portico tools list TENANT [--search WORDS]
   portico call TENANT TOOL [--arg NAME=STRING] [--arg NAME:=JSON]...
                                     call a tool through the tenant's MCP endpoint
@@ -116,6 +117,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdTokens(ctx, rest, getenv, stdout, stderr)
 	case "tools":
 		return cmdTools(ctx, rest, getenv, stdout, stderr)
+	case "toolsets":
+		return cmdToolsets(ctx, rest, getenv, stdout, stderr)
 	case "call":
 		return cmdCall(ctx, rest, getenv, stdout, stderr)
 	case "logs":
@@ -539,19 +542,24 @@ func (h callHistory) DailyUsage(ctx context.Context, id string, from, to time.Ti
 // and the dashboard.
 func (a *app) handler(self *selfMCP) http.Handler {
 	s := api.New(api.Options{
-		Store:       tokenRevocations{a.store, a.runtime},
-		JWKS:        a.jwks,
-		Runtime:     a.runtime,
-		Spec:        a.runtime,
-		Calls:       callHistory{a.store, a.calls},
-		Progress:    a.progress,
-		MCP:         a.runtime.Handler(),
-		Previewer:   a.runtime,
-		ReadyChecks: a.readyChecks(),
-		Observe:     a.tel.observeHTTP,
-		Logger:      a.log,
-		BaseURL:     a.publicURL,
-		Schemas:     publishedSchemas(),
+		Store:            tokenRevocations{a.store, a.runtime},
+		JWKS:             a.jwks,
+		Runtime:          a.runtime,
+		Spec:             a.runtime,
+		Calls:            callHistory{a.store, a.calls},
+		Progress:         a.progress,
+		MCP:              a.runtime.Handler(),
+		SelfMCP:          self.handler,
+		Metrics:          publicMetrics(a.tel.metricsHandler(), a.cfg.MetricsToken, a.cfg.MetricsAddr),
+		Dashboard:        web.Handler(),
+		ResourceMetadata: a.runtime.ResourceMetadata(),
+		DashboardPaths:   web.Paths,
+		Previewer:        a.runtime,
+		ReadyChecks:      a.readyChecks(),
+		Observe:          a.tel.observeHTTP,
+		Logger:           a.log,
+		BaseURL:          a.publicURL,
+		Schemas:          publishedSchemas(),
 
 		BodyLimit:       a.cfg.BodyLimit,
 		CheckUpstream:   a.runtime.CheckUpstream,
@@ -567,12 +575,6 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		Link:            &api.LinkOptions{Store: a.store, Linker: a.linked},
 	})
 	a.rest = s
-	s.Mount("/mcp", self.handler)
-	s.Mount("/metrics", publicMetrics(a.tel.metricsHandler(), a.cfg.MetricsToken, a.cfg.MetricsAddr))
-	dash := web.Handler()
-	for _, p := range web.Paths {
-		s.Mount(p, dash)
-	}
 	return withRequestContext(s.Handler(), a.log)
 }
 

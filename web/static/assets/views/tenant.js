@@ -5,6 +5,7 @@ import { api, enc } from '../api.js';
 import { snippetTabs } from '../snippets.js';
 import { toolsTab } from './tools.js';
 import { toolsetsTab, toolsetChoices } from './toolsets.js';
+import { promptsTab } from './prompts.js';
 import { settingsTab } from './settings.js';
 import { versionsTab } from './versions.js';
 import { activityTab } from './activity.js';
@@ -13,7 +14,7 @@ import { accountsTab, linkedSection } from './accounts.js';
 import { reportView } from '../report.js';
 import { watch, follow } from '../progress.js';
 
-const TABS = [['overview', 'Overview'], ['tools', 'Tools'], ['toolsets', 'Toolsets'], ['access', 'Tokens & credentials'], ['accounts', 'Connected accounts'], ['settings', 'Settings'], ['versions', 'Spec versions'], ['activity', 'Activity']];
+const TABS = [['overview', 'Overview'], ['tools', 'Tools'], ['toolsets', 'Toolsets'], ['prompts', 'Prompts'], ['access', 'Tokens & credentials'], ['accounts', 'Connected accounts'], ['settings', 'Settings'], ['versions', 'Spec versions'], ['activity', 'Activity']];
 
 export async function tenantView(id, tab, rest) {
   let t;
@@ -41,6 +42,7 @@ export async function tenantView(id, tab, rest) {
     overview: () => overviewTab(t, reload),
     tools: () => toolsTab(t, rest),
     toolsets: () => toolsetsTab(t),
+    prompts: () => promptsTab(t),
     access: () => accessTab(t),
     accounts: () => accountsTab(t),
     settings: () => settingsTab(t),
