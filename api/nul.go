@@ -40,7 +40,10 @@ func refuseNUL(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 			}
 		}
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" && r.Method == http.MethodPost {
+		// Only the OAuth endpoints take forms. Elsewhere the body is JSON
+		// whatever the Content-Type says (curl -d sends form-urlencoded),
+		// so it must be left for decodeJSON, not consumed by ParseForm.
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" && r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/oauth/") {
 			if err := r.ParseForm(); err == nil {
 				for k, vs := range r.PostForm {
 					if bad(k) {

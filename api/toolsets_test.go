@@ -3,9 +3,11 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portico-mcp/portico/tenant"
 )
@@ -104,5 +106,24 @@ func TestToolsetRoutes(t *testing.T) {
 	}
 	if w := do(t, h, "POST", "/api/v1/tenants/t1/tokens", adminKey, `{"name":"agent","toolsets":["support"]}`); w.Code != 201 || !strings.Contains(w.Body.String(), `"toolsets":["support"]`) {
 		t.Errorf("token restricted to a toolset: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestJSONBodyWithCurlsContentType: `curl -d '{…}'` labels its JSON
+// application/x-www-form-urlencoded; the body must still reach the handler
+// (it was once consumed by the form parsing of the NUL check, and every
+// README example answered "request body is empty").
+func TestJSONBodyWithCurlsContentType(t *testing.T) {
+	st := &fakeStore{CreateTokenFn: func(_ context.Context, id, name string, _ *time.Time, _ string) (tenant.Token, string, error) {
+		return tenant.Token{ID: "k", TenantID: id, Name: name}, "mcp_x", nil
+	}}
+	h := New(Options{Store: st, Runtime: &fakeRuntime{}}).Handler()
+	req := httptest.NewRequest("POST", "/api/v1/tenants/t1/tokens", strings.NewReader(`{"name":"my agent"}`))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != 201 || !strings.Contains(w.Body.String(), `"name":"my agent"`) {
+		t.Errorf("%d %s; want 201 with the token", w.Code, w.Body)
 	}
 }

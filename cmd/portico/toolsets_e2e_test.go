@@ -190,6 +190,19 @@ func TestToolsetsAcrossReplicas(t *testing.T) {
 		t.Fatalf("ts client: %v", ready)
 	}
 
+	// A notice of the toolset's tools registered just before a client
+	// subscribed may still reach it: let the streams go quiet first, so the
+	// edit below is judged by its own notices.
+	for settled := false; !settled; {
+		select {
+		case <-sessions["go-sdk 2025-11-25"]:
+		case <-sessions["go-sdk 2026-07-28"]:
+		case <-sessions["tenant endpoint"]:
+			t.Error("the tenant endpoint's session heard tools/list_changed before any change")
+		case <-time.After(300 * time.Millisecond):
+			settled = true
+		}
+	}
 	// An edit through replica 0 reaches the toolset's clients on replica 1.
 	start := time.Now()
 	p.do(t, "PUT", base+"/support", map[string]any{"tools": []string{"get_user_users", "whoami_whoami_get", "create_item_items_post"}}, 200, nil)
