@@ -175,6 +175,9 @@ func openAPIDocument() map[string]any {
 			"/tenants/{id}/deactivate": obj{"post": op("deactivateTenant",
 				"Stop serving; in-flight calls finish first.", "lifecycle", ids, nil,
 				"200", resp("The inactive tenant.", ref("Tenant")), "409")},
+			"/tenants/{id}/preview": obj{"post": op("previewTenantTools",
+				"Convert the tenant's serving spec version with settings not yet saved (the stored ones when absent) and return its tools exactly as tools/list sends them, with an optional sample answer of one tool run through its response shape: sample shapes JSON you give, call calls the service for real. Refuses what PUT settings would refuse (422 naming each field); stores nothing.",
+				"tenants", ids, body(ref("ToolPreviewRequest")), "200", resp("The previewed tools.", ref("ToolPreview")), "409", "413", "422", "502")},
 			"/tenants/{id}/settings": obj{"put": op("putSettings",
 				"Replace the tenant's settings; an active tenant reloads.", "tenants", ids,
 				body(ref("Settings")), "200", resp("The updated tenant.", ref("Tenant")), "413", "422")},
@@ -626,6 +629,38 @@ func schemas() obj {
 			"resources":          arrayOf(ref("PreviewItem")),
 			"resource_templates": arrayOf(ref("PreviewItem")),
 			"report":             ref("ConversionReport"),
+		}),
+		"ToolPreviewRequest": object(nil, obj{
+			"settings": ref("Settings"),
+			"sample": object([]string{"tool", "body"}, obj{
+				"tool": str("The tool as the preview lists it, or its settings.tools key."),
+				"body": obj{"description": "The upstream's JSON answer to shape."},
+			}),
+			"call": object([]string{"tool"}, obj{
+				"tool":      str("The tool as the preview lists it, or its settings.tools key."),
+				"arguments": obj{"type": "object", "description": "Arguments as an agent sends them under the previewed settings."},
+			}),
+		}),
+		"ToolPreview": object([]string{"tools", "resources", "resource_templates", "report", "listed", "spec_version"}, obj{
+			"tools":              arrayOf(ref("PreviewItem")),
+			"resources":          arrayOf(ref("PreviewItem")),
+			"resource_templates": arrayOf(ref("PreviewItem")),
+			"report":             ref("ConversionReport"),
+			"listed":             arrayOf(obj{"type": "object", "description": "A tool as tools/list sends it (name, title, description, inputSchema, outputSchema, annotations)."}),
+			"spec_version":       obj{"type": "integer"},
+			"sample": object([]string{"tool", "source", "result"}, obj{
+				"tool":   str("The tool's previewed name."),
+				"source": obj{"type": "string", "enum": []string{"sample", "call"}},
+				"upstream": object([]string{"status", "bytes"}, obj{
+					"status":       obj{"type": "integer"},
+					"content_type": str("The upstream's Content-Type."),
+					"body":         obj{"description": "The upstream's JSON answer."},
+					"text":         str("The upstream's answer when it is not JSON."),
+					"bytes":        obj{"type": "integer"},
+					"ms":           obj{"type": "number"},
+				}),
+				"result": obj{"type": "object", "description": "The MCP tools/call result an agent would get."},
+			}),
 		}),
 		"Login": object([]string{"email", "password"}, obj{
 			"email":    str("Account email."),

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -74,6 +75,67 @@ func handlePreview(pv previewer, check upstreamChecker, rec eventRecorder, log *
 				Details: map[string]any{"field": ae.Field, "spec_url": specURL}, RetryAfter: 5}
 		}
 		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, p)
+	}
+}
+
+// toolPreviewer previews a tenant's own serving document under settings
+// not yet saved, and shapes one tool's answer. *bridge.Runtime implements it.
+type toolPreviewer interface {
+	PreviewTenant(ctx context.Context, id string, req tenant.ToolPreviewRequest) (*tenant.ToolPreview, error)
+}
+
+type tenantPreviewRequest struct {
+	Settings *tenant.Settings      `json:"settings"`
+	Sample   *tenant.PreviewSample `json:"sample"`
+	Call     *tenant.PreviewCall   `json:"call"`
+}
+
+// handleTenantPreview shows what tenant id's tools become under settings
+// (the stored ones when the body has none) before they are saved: the
+// dashboard's tool editor calls it as the admin types. It refuses what PUT
+// /settings would refuse, with the same fields, and stores nothing; a call
+// reaches the tenant's service for real.
+func handleTenantPreview(store tenantGetter, pv toolPreviewer) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if pv == nil {
+			return &apiError{Status: http.StatusNotImplemented, Code: "not_implemented",
+				Message: "this server cannot preview tenants' tools"}
+		}
+		ctx, id := c.Request().Context(), c.Param("id")
+		var req tenantPreviewRequest
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+		var inv tenant.InvalidError
+		if req.Sample != nil && req.Call != nil {
+			inv.Add("call", "give sample or call, not both")
+		}
+		if req.Settings != nil {
+			addProblems(&inv, req.Settings.Validate())
+		}
+		if err := inv.Err(); err != nil {
+			return err
+		}
+		t, err := store.Tenant(ctx, id)
+		if err != nil {
+			return explain(fmt.Errorf("get tenant %s: %w", id, err), tenant.ErrNotFound, "tenant %s was not found", id)
+		}
+		pr := tenant.ToolPreviewRequest{Settings: t.Settings, Sample: req.Sample, Call: req.Call}
+		if req.Settings != nil {
+			pr.Settings = *req.Settings
+		}
+		p, err := pv.PreviewTenant(ctx, id, pr)
+		var ae *tenant.ActivationError
+		switch {
+		case errors.As(err, &ae):
+			return &apiError{Status: activationStatus(ae), Code: ae.Code, Message: ae.Reason,
+				Details: map[string]any{"field": ae.Field}, RetryAfter: 5}
+		case errors.Is(err, tenant.ErrConflict):
+			return &apiError{Status: http.StatusConflict, Code: "not_serving", Message: err.Error()}
+		case err != nil:
 			return err
 		}
 		return c.JSON(http.StatusOK, p)

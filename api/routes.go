@@ -115,6 +115,7 @@ func (s *Server) routes(o Options) {
 	t.POST("/activate", handleTenantActivate(rt, base, o.Spec), owned...)
 	t.POST("/deactivate", handleTenantDeactivate(rt, base), owned...)
 	t.PUT("/settings", handleSettingsPut(st, rt, base), owned...)
+	t.POST("/preview", handleTenantPreview(st, o.ToolPreviewer), owned...)
 	t.GET("/credentials", handleCredentialList(st), owned...)
 	t.PUT("/credentials/:name", handleCredentialPut(st, rt, o.CheckUpstream, log), owned...)
 	t.DELETE("/credentials/:name", handleCredentialDelete(st, rt), owned...)

@@ -131,6 +131,10 @@ type Options struct {
 	// a spec becomes). Nil answers 501.
 	Previewer previewer
 
+	// ToolPreviewer backs POST /api/v1/tenants/{id}/preview (the tool
+	// editor's live preview). Nil answers 501.
+	ToolPreviewer toolPreviewer
+
 	// BodyLimit caps /api/v1 request bodies in bytes; 0 means 1 MiB.
 	BodyLimit int64
 

@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -22,6 +23,61 @@ type PreviewItem struct {
 	Tool
 	OperationID string   `json:"operation_id,omitempty"`
 	Tags        []string `json:"tags,omitempty"`
+}
+
+// ToolPreviewRequest asks what a tenant's serving document becomes under
+// Settings, and optionally what one tool answers once shaped: Sample shapes
+// an upstream answer the caller already has, Call asks the upstream anew.
+type ToolPreviewRequest struct {
+	Settings Settings       `json:"settings"`
+	Sample   *PreviewSample `json:"sample,omitempty"`
+	Call     *PreviewCall   `json:"call,omitempty"`
+}
+
+// PreviewSample is an upstream answer of a tool: Tool is its name as the
+// preview lists it or its settings.tools key, Body the upstream's JSON.
+type PreviewSample struct {
+	Tool string          `json:"tool"`
+	Body json.RawMessage `json:"body"`
+}
+
+// PreviewCall is a live call of a tool with Arguments as an agent sends
+// them under the previewed settings.
+type PreviewCall struct {
+	Tool      string          `json:"tool"`
+	Arguments json.RawMessage `json:"arguments"`
+}
+
+// ToolPreview is a tenant's tools under previewed settings: Preview as
+// POST /preview gives it, Listed the tools exactly as tools/list sends
+// them to agents, and Sample the shaped answer when one was asked for.
+type ToolPreview struct {
+	Preview
+	Listed json.RawMessage `json:"listed"`
+	// SpecVersion is the stored version the preview converted.
+	SpecVersion int           `json:"spec_version"`
+	Sample      *ShapedSample `json:"sample,omitempty"`
+}
+
+// ShapedSample is one tool's answer before and after its response shape.
+// Upstream is what the service sent (absent when a live call failed before
+// an answer); Result is the MCP tools/call result an agent would get.
+type ShapedSample struct {
+	Tool     string          `json:"tool"`
+	Source   string          `json:"source"` // "sample" or "call"
+	Upstream *UpstreamAnswer `json:"upstream,omitempty"`
+	Result   json.RawMessage `json:"result"`
+}
+
+// UpstreamAnswer is an upstream HTTP answer: Body when it is JSON, Text
+// otherwise (cut at the tenant's response cap).
+type UpstreamAnswer struct {
+	Status      int             `json:"status"`
+	ContentType string          `json:"content_type,omitempty"`
+	Body        json.RawMessage `json:"body,omitempty"`
+	Text        string          `json:"text,omitempty"`
+	Bytes       int64           `json:"bytes"`
+	MS          float64         `json:"ms,omitempty"`
 }
 
 // PreviewReport is the report of the conversion behind a preview.

@@ -555,6 +555,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 		ResourceMetadata: a.runtime.ResourceMetadata(),
 		DashboardPaths:   web.Paths,
 		Previewer:        a.runtime,
+		ToolPreviewer:    a.runtime,
 		ReadyChecks:      a.readyChecks(),
 		Observe:          a.tel.observeHTTP,
 		Logger:           a.log,
