@@ -623,6 +623,7 @@ func schemas() obj {
 		"PreviewItem": object(toolRequired, merge(toolProps(), obj{
 			"operation_id": str("operationId in the document."),
 			"tags":         strs,
+			"settings_key": str("The settings.tools key that reshapes this tool, when one does (tenant previews)."),
 		})),
 		"Preview": object([]string{"tools", "resources", "resource_templates", "report"}, obj{
 			"tools":              arrayOf(ref("PreviewItem")),

@@ -182,6 +182,20 @@ func (r *Runtime) PreviewTenant(ctx context.Context, id string, req tenant.ToolP
 		return nil, fmt.Errorf("encode listed tools: %w", err)
 	}
 	out := &tenant.ToolPreview{Preview: *(&Conversion{Operations: ops, Report: report}).preview(), Listed: lb, SpecVersion: version}
+	// Which key reshapes each tool, so an editor finds a renamed tool's
+	// override: operations are one per method and path.
+	keyOf := map[string]string{}
+	for k := range s.Tools {
+		for _, op := range base {
+			if op.matchesKey(k) {
+				keyOf[op.Method+" "+op.Path] = k
+				break
+			}
+		}
+	}
+	for i, it := range out.Tools {
+		out.Tools[i].SettingsKey = keyOf[it.Method+" "+it.Path]
+	}
 	switch {
 	case req.Call != nil:
 		out.Sample, err = r.previewCall(ctx, l, st, base, ops, s, *req.Call, maxResponse)

@@ -23,6 +23,9 @@ type PreviewItem struct {
 	Tool
 	OperationID string   `json:"operation_id,omitempty"`
 	Tags        []string `json:"tags,omitempty"`
+	// SettingsKey is the settings.tools key that reshapes this tool, when
+	// one does (tenant previews only).
+	SettingsKey string `json:"settings_key,omitempty"`
 }
 
 // ToolPreviewRequest asks what a tenant's serving document becomes under

@@ -8,6 +8,7 @@ import { mcpCall } from '../mcp.js';
 import { costByName, costView, tokens } from '../report.js';
 import { search } from '../search.js';
 import { markdown, plain } from '../markdown.js';
+import { toolEditor, editPath } from './tooledit.js';
 
 export async function toolsTab(t, name) {
   let r;
@@ -16,6 +17,7 @@ export async function toolsTab(t, name) {
     return empty('Tools are listed once the tenant is active.',
       h('p', {}, t.status === 'failed' ? 'Activation failed; see the reason above, fix it and activate again.' : 'Activate the tenant (button at the top) to serve its tools and try them here.'));
   }
+  if (name && name.endsWith('/edit')) return toolEditor(t, name.slice(0, -'/edit'.length));
   if (name) {
     const tool = r.tools.find(x => x.name === name);
     if (!tool) return h('div', {}, errorBox({ message: `No tool named ${name} in the live list.` }, 'Not found'), link(`/tenants/${enc(t.id)}/tools`, 'All tools'));
@@ -66,7 +68,11 @@ export async function toolsTab(t, name) {
   };
   q.addEventListener('input', draw); kind.addEventListener('change', draw); sort.addEventListener('change', draw); group.addEventListener('change', draw);
   draw();
-  return h('div', { class: 'stack' }, report ? costView(report.cost) : null, h('div', { class: 'row filters' }, q, kind, tagged ? group : null, sort, count), list);
+  // Tools hidden by an override are not in the live list: their editors are.
+  const hidden = Object.entries((t.settings && t.settings.tools) || {}).filter(([, o]) => o && o.hidden).map(([k]) => k);
+  const hiddenNote = hidden.length ? h('p', { class: 'muted small hidden-tools' }, `Hidden from agents by an override: `,
+    hidden.map((k, i) => [i ? ', ' : '', link(editPath(t.id, k), k)])) : null;
+  return h('div', { class: 'stack' }, report ? costView(report.cost) : null, h('div', { class: 'row filters' }, q, kind, tagged ? group : null, sort, count), list, hiddenNote);
 }
 
 function toolDetail(t, tool) {
@@ -74,7 +80,8 @@ function toolDetail(t, tool) {
   return h('div', { class: 'stack' },
     h('p', { class: 'crumbs' }, link(`/tenants/${enc(t.id)}/tools`, '← All tools')),
     h('div', { class: 'card stack' },
-      h('h2', { class: 'mono' }, tool.name),
+      h('div', { class: 'row spread' }, h('h2', { class: 'mono' }, tool.name),
+        tool.kind === 'tool' ? h('a', { href: editPath(t.id, tool.name), 'data-link': true, class: 'btn' }, 'Edit how agents see it') : null),
       h('p', {}, h('span', { class: `kind k-${tool.kind}` }, tool.kind.replace('_', ' ')), ' ', h('span', { class: `method m-${tool.method}` }, tool.method), ' ', h('code', {}, tool.path), tool.uri ? [' → ', h('code', {}, tool.uri)] : null),
       tool.tags && tool.tags.length ? h('p', { class: 'tags' }, tool.tags.map(tg => h('span', { class: 'tag' }, tg))) : null,
       h('div', { class: 'description' }, markdown(tool.description))),
