@@ -630,6 +630,7 @@ func schemas() obj {
 			"resources":          arrayOf(ref("PreviewItem")),
 			"resource_templates": arrayOf(ref("PreviewItem")),
 			"report":             ref("ConversionReport"),
+			"listed":             arrayOf(obj{"type": "object", "description": "A tool as tools/list sends it (name, title, description, inputSchema, outputSchema, annotations)."}),
 		}),
 		"ToolPreviewRequest": object(nil, obj{
 			"settings": ref("Settings"),

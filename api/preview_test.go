@@ -153,7 +153,7 @@ func TestTenantPreview(t *testing.T) {
 				if tc.err != nil {
 					return nil, tc.err
 				}
-				return &tenant.ToolPreview{Listed: json.RawMessage(`[]`)}, nil
+				return &tenant.ToolPreview{Preview: tenant.Preview{Listed: json.RawMessage(`[]`)}}, nil
 			}}
 			st := &fakeStore{TenantFn: func(_ context.Context, id string) (*tenant.Tenant, error) {
 				return &tenant.Tenant{ID: id, Settings: stored}, nil

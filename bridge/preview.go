@@ -51,7 +51,27 @@ func (r *Runtime) Preview(ctx context.Context, specURL string, s tenant.Settings
 		return nil, err
 	}
 	conv.Operations = ops
-	return conv.preview(), nil
+	p := conv.preview()
+	if p.Listed, err = listedJSON(ops, s); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// listedJSON is tools/list's tools for ops under s.
+func listedJSON(ops []*Operation, s tenant.Settings) (json.RawMessage, error) {
+	listed := listedTools(ops, s.ListingMode())
+	if s.ToolMode == tenant.ToolModeDiscovery {
+		listed = discoveryTools()
+	}
+	if listed == nil {
+		listed = []*mcp.Tool{}
+	}
+	b, err := json.Marshal(listed)
+	if err != nil {
+		return nil, fmt.Errorf("encode listed tools: %w", err)
+	}
+	return b, nil
 }
 
 // preview shapes c for the dashboard: grouped as MCP lists them, each entry
@@ -170,18 +190,12 @@ func (r *Runtime) PreviewTenant(ctx context.Context, id string, req tenant.ToolP
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
-	listed := listedTools(ops, s.ListingMode())
-	if s.ToolMode == tenant.ToolModeDiscovery {
-		listed = discoveryTools()
-	}
-	if listed == nil {
-		listed = []*mcp.Tool{}
-	}
-	lb, err := json.Marshal(listed)
+	lb, err := listedJSON(ops, s)
 	if err != nil {
-		return nil, fmt.Errorf("encode listed tools: %w", err)
+		return nil, err
 	}
-	out := &tenant.ToolPreview{Preview: *(&Conversion{Operations: ops, Report: report}).preview(), Listed: lb, SpecVersion: version}
+	out := &tenant.ToolPreview{Preview: *(&Conversion{Operations: ops, Report: report}).preview(), SpecVersion: version}
+	out.Listed = lb
 	// Which key reshapes each tool, so an editor finds a renamed tool's
 	// override: operations are one per method and path.
 	keyOf := map[string]string{}

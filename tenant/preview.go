@@ -14,6 +14,9 @@ type Preview struct {
 	Resources         []PreviewItem `json:"resources"`
 	ResourceTemplates []PreviewItem `json:"resource_templates"`
 	Report            PreviewReport `json:"report"`
+	// Listed is the tools exactly as tools/list sends them to agents
+	// (settings.tools, listing and tool_mode applied).
+	Listed json.RawMessage `json:"listed,omitempty"`
 }
 
 // PreviewItem is one would-be tool, resource or template, with what route
@@ -52,11 +55,10 @@ type PreviewCall struct {
 }
 
 // ToolPreview is a tenant's tools under previewed settings: Preview as
-// POST /preview gives it, Listed the tools exactly as tools/list sends
-// them to agents, and Sample the shaped answer when one was asked for.
+// POST /preview gives it, and Sample the shaped answer when one was asked
+// for.
 type ToolPreview struct {
 	Preview
-	Listed json.RawMessage `json:"listed"`
 	// SpecVersion is the stored version the preview converted.
 	SpecVersion int           `json:"spec_version"`
 	Sample      *ShapedSample `json:"sample,omitempty"`

@@ -129,6 +129,21 @@ func TestToolPreviewEndToEnd(t *testing.T) {
 		t.Errorf("live call shaped (-want +got):\n%s", diff)
 	}
 
+	// Settings that change the conversion (a name override) convert the
+	// stored version again; the transformation applies on top.
+	var np shaped
+	p.do(t, "POST", preview, map[string]any{"settings": map[string]any{"names": map[string]string{"get_user_users__user_id__get": "lookup_user"},
+		"tools": map[string]any{"lookup_user": map[string]any{"description": "Find a user."}}}}, 200, &np)
+	var listed []struct{ Name, Description string }
+	json.Unmarshal(np.Listed, &listed)
+	found := false
+	for _, x := range listed {
+		found = found || x.Name == "lookup_user" && x.Description == "Find a user."
+	}
+	if !found {
+		t.Errorf("preview with a name override listed %+v", listed)
+	}
+
 	// Nothing was saved by any preview.
 	var got struct {
 		Settings map[string]any `json:"settings"`

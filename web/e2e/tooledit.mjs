@@ -134,6 +134,7 @@ try {
   assert.equal((await stored()).tools, undefined, 'nothing was saved');
   await jq.fill('{name, total, tags}');
   await until('the jq fixed', s => s.errors.length === 0 && s.tool && s.tool.outputSchema && s.tool.outputSchema.properties.tags);
+  await form.getByText('Fix the marked fields; nothing was saved.').waitFor({ state: 'detached' });
 
   // An unknown argument: the server's message (with the closest name) at its row.
   await form.getByRole('button', { name: 'Add an override by argument name' }).click();

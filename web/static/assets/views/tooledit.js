@@ -266,6 +266,7 @@ export async function toolEditor(t, ref) {
     shaped.replaceChildren(r.sample ? sampleView(r.sample) : h('p', { class: 'muted small' }, 'Paste an answer of the service, or call it below, to see what the agent gets.'));
     drawCall(listed);
     status.textContent = 'Preview up to date. Not saved yet.';
+    if (msg.querySelector('.error-box')) msg.replaceChildren();
     return true;
   };
   const schedule = () => { clearTimeout(timer); status.textContent = 'Typing…'; timer = setTimeout(() => refresh(), DEBOUNCE_MS); };
@@ -397,7 +398,7 @@ function sampleView(sm) {
   return h('div', { class: `stack shaped ${res.isError ? 'is-error' : 'is-ok'}` },
     h('p', {}, h('span', { class: res.isError ? 'badge st-failed' : 'badge st-active' }, res.isError ? 'tool error' : 'what the agent gets'),
       up ? h('span', { class: 'muted small' }, ` from HTTP ${up.status}, ${up.bytes} bytes${sm.source === 'call' ? ' (a real call)' : ''}`) : null),
-    res.structuredContent !== undefined ? h('div', {}, h('h4', {}, 'Structured content'), h('pre', { class: 'json shaped-structured', tabindex: 0 }, pretty(res.structuredContent))) : null,
-    texts.length && res.structuredContent === undefined ? h('div', {}, h('h4', {}, res.isError ? 'Error' : 'Text'), h('pre', { class: 'json prewrap shaped-text', tabindex: 0 }, texts.join('\n'))) : null,
+    res.structuredContent !== undefined ? h('div', {}, h('h3', {}, 'Structured content'), h('pre', { class: 'json shaped-structured', tabindex: 0 }, pretty(res.structuredContent))) : null,
+    texts.length && res.structuredContent === undefined ? h('div', {}, h('h3', {}, res.isError ? 'Error' : 'Text'), h('pre', { class: 'json prewrap shaped-text', tabindex: 0 }, texts.join('\n'))) : null,
     h('details', {}, h('summary', {}, 'Full MCP result'), h('pre', { class: 'json', tabindex: 0 }, pretty(res))));
 }
