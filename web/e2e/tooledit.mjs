@@ -168,6 +168,14 @@ try {
   assert.deepEqual(p.shaped, { name: 'lamp', total: 5 });
   await jq.fill('{name, total, tags}');
   p = await until('the sample reshaped back', s => s.shaped && Array.isArray(s.shaped.tags) && s.tool && s.tool.outputSchema.properties.tags);
+  // A sample that is not JSON is marked at its field; the tool's preview stays.
+  const sampleBox = aside.getByLabel('The service\'s answer (JSON)');
+  const goodSample = await sampleBox.inputValue();
+  await sampleBox.fill('{"name": ');
+  await until('the sample error at its field', s => s.errors.some(e => /^is not valid JSON/.test(e)) && s.tool && s.tool.name === 'add_item');
+  assert.equal(await sampleBox.getAttribute('aria-invalid'), 'true');
+  await sampleBox.fill(goodSample);
+  p = await until('the sample shaped again', s => s.errors.length === 0 && s.shaped && Array.isArray(s.shaped.tags));
   await screen('preview');
 
   // Save: what the preview shows is what the Go test compares with tools/list.

@@ -235,12 +235,15 @@ export async function toolEditor(t, ref) {
     const mine = ++seq;
     const problems = [];
     const o = override(problems);
-    let sample = null;
-    const raw = sampleIn.value.trim();
-    if (!call && raw) {
-      try { sample = { tool: key, body: JSON.parse(raw) }; } catch (e) { problems.push({ field: 'sample.body', problem: `is not valid JSON: ${e.message}` }); }
-    }
     if (problems.length) { clearErrors(); showProblems(problems); status.textContent = 'Fix the marked fields to see the preview.'; return false; }
+    // A sample that is not JSON does not stop the preview of the tool; a
+    // hidden tool has no answer to shape.
+    let sample = null;
+    let sampleProblem = null;
+    const raw = sampleIn.value.trim();
+    if (!call && raw && !hiddenIn.checked) {
+      try { sample = { tool: key, body: JSON.parse(raw) }; } catch (e) { sampleProblem = { field: 'sample.body', problem: `is not valid JSON: ${e.message}` }; }
+    }
     status.textContent = call ? 'Calling the service…' : 'Updating the preview…';
     const body = { settings: settingsWith(s, o) };
     if (call) body.call = { tool: key, arguments: call };
@@ -255,6 +258,7 @@ export async function toolEditor(t, ref) {
     }
     if (mine !== seq) return false;
     clearErrors();
+    if (sampleProblem) showProblems([sampleProblem]);
     const it = r.tools.find(x => sameOp(x, base));
     const listed = it ? (r.listed || []).find(x => x.name === it.name) : null;
     current = listed;
@@ -263,7 +267,7 @@ export async function toolEditor(t, ref) {
       if (r.sample.upstream && r.sample.upstream.body !== undefined) sampleIn.value = pretty(r.sample.upstream.body);
       else if (r.sample.upstream && r.sample.upstream.text) sampleIn.value = r.sample.upstream.text;
     }
-    shaped.replaceChildren(r.sample ? sampleView(r.sample) : h('p', { class: 'muted small' }, 'Paste an answer of the service, or call it below, to see what the agent gets.'));
+    shaped.replaceChildren(r.sample ? sampleView(r.sample) : h('p', { class: 'muted small' }, listed ? 'Paste an answer of the service, or call it below, to see what the agent gets.' : 'A hidden tool answers nothing.'));
     drawCall(listed);
     status.textContent = 'Preview up to date. Not saved yet.';
     if (msg.querySelector('.error-box')) msg.replaceChildren();

@@ -11,13 +11,14 @@ import { markdown, plain } from '../markdown.js';
 import { toolEditor, editPath } from './tooledit.js';
 
 export async function toolsTab(t, name) {
+  // The editor previews against the stored version: it needs no live tenant.
+  if (name && name.endsWith('/edit')) return toolEditor(t, name.slice(0, -'/edit'.length));
   let r;
   try { r = await loadTools(t.id); } catch (e) { return errorBox(e, 'Could not load tools'); }
   if (!r.live) {
     return empty('Tools are listed once the tenant is active.',
       h('p', {}, t.status === 'failed' ? 'Activation failed; see the reason above, fix it and activate again.' : 'Activate the tenant (button at the top) to serve its tools and try them here.'));
   }
-  if (name && name.endsWith('/edit')) return toolEditor(t, name.slice(0, -'/edit'.length));
   if (name) {
     const tool = r.tools.find(x => x.name === name);
     if (!tool) return h('div', {}, errorBox({ message: `No tool named ${name} in the live list.` }, 'Not found'), link(`/tenants/${enc(t.id)}/tools`, 'All tools'));
