@@ -191,7 +191,16 @@ try {
   writeFileSync(join(env.OUT_DIR, 'previewed-result.json'), JSON.stringify(p.shaped));
   await shot('saved');
 
-  // The editor of a renamed tool is found from its new name too.
+  // Back through the Tools list under the new name: the editor finds the
+  // override and still holds the sample, shaped as saved.
+  await main.getByRole('link', { name: '← All tools' }).click();
+  await main.locator('a.toolrow', { hasText: 'add_item' }).click();
+  await main.getByRole('link', { name: 'Edit how agents see it' }).click();
+  await main.getByRole('heading', { name: 'Edit create_item_items_post' }).waitFor();
+  p = await until('the kept sample shaped', s => s.shaped && s.shaped.name === 'lamp' && s.tool && s.tool.name === 'add_item');
+  assert.deepEqual(p.shaped, { name: 'lamp', total: 5, tags: ['agent'] });
+
+  // The editor of a renamed tool is found from its new name after a reload too.
   await page.goto(`${env.PORTICO_URL}/tenants/${env.TENANT_ID}/tools/add_item/edit`);
   await main.getByRole('heading', { name: 'Edit create_item_items_post' }).waitFor();
   assert.equal(await form.getByLabel('Name', { exact: true }).inputValue(), 'add_item');

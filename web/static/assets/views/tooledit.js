@@ -9,6 +9,9 @@ import { schemaView, schemaForm, typeLabel } from '../schema.js';
 import { markdown } from '../markdown.js';
 
 const DEBOUNCE_MS = 300;
+// The last sample of each tool, kept while the dashboard stays open (not
+// stored: it is the service's data), so reopening an editor reshapes it.
+const samples = new Map();
 const HINTS = [['readOnlyHint', 'Read-only'], ['destructiveHint', 'Destructive'], ['idempotentHint', 'Idempotent'], ['openWorldHint', 'Open world']];
 
 // editPath is the editor's address for the tool a settings key (or a tool
@@ -187,6 +190,8 @@ export async function toolEditor(t, ref) {
   const general = h('div');
   const shown = h('div', { class: 'stack tool-preview' });
   const sampleIn = h('textarea', { name: 'sample', rows: 6, class: 'mono', spellcheck: 'false', placeholder: '{"id": 1, "name": "…"} as the service answers' });
+  const sampleKey = `${id}\u0000${key}`;
+  sampleIn.value = samples.get(sampleKey) || '';
   const sampleMsg = slot('sample.body', sampleIn);
   const shaped = h('div', { class: 'stack', 'aria-live': 'polite' });
   const callBox = h('div', { class: 'stack' });
@@ -266,6 +271,7 @@ export async function toolEditor(t, ref) {
     if (call && r.sample) {
       if (r.sample.upstream && r.sample.upstream.body !== undefined) sampleIn.value = pretty(r.sample.upstream.body);
       else if (r.sample.upstream && r.sample.upstream.text) sampleIn.value = r.sample.upstream.text;
+      samples.set(sampleKey, sampleIn.value);
     }
     shaped.replaceChildren(r.sample ? sampleView(r.sample) : h('p', { class: 'muted small' }, listed ? 'Paste an answer of the service, or call it below, to see what the agent gets.' : 'A hidden tool answers nothing.'));
     drawCall(listed);
@@ -328,7 +334,7 @@ export async function toolEditor(t, ref) {
     h('div', { class: 'actions sticky' }, reset, save));
   form.addEventListener('input', e => { if (!callBox.contains(e.target)) schedule(); });
   form.addEventListener('change', e => { if (!callBox.contains(e.target)) schedule(); });
-  sampleIn.addEventListener('input', schedule);
+  sampleIn.addEventListener('input', () => { samples.set(sampleKey, sampleIn.value); schedule(); });
 
   // persist saves settings as the server has them now with this tool's
   // override replaced: every other setting stays as it is.
@@ -367,7 +373,7 @@ export async function toolEditor(t, ref) {
       field('The service\'s answer (JSON)', sampleIn, 'Run through the response shape as you type.'), sampleMsg,
       shaped, callBox));
   const page = h('div', { class: 'stack' },
-    h('p', { class: 'crumbs' }, link(`/tenants/${enc(id)}/tools`, '← All tools'), item ? [' · ', link(`/tenants/${enc(id)}/tools/${enc(item.name)}`, item.name)] : null),
+    h('p', { class: 'crumbs' }, link(`/tenants/${enc(id)}/tools`, '← All tools')),
     h('div', { class: 'row spread' }, h('h2', { class: 'mono' }, `Edit ${base.name}`),
       h('span', { class: 'muted small' }, h('span', { class: `method m-${base.method}` }, base.method), ' ', h('code', {}, base.path), ' · settings key ', h('code', {}, key))),
     h('div', { class: 'tooledit' }, form, aside));
