@@ -68,7 +68,10 @@ func newAuthzEnv(t *testing.T) *authzEnv {
 		DeactivateFn: func(ctx context.Context, id, _ string) (*tenant.Tenant, error) { return st.Tenant(ctx, id) },
 	}
 	env := &authzEnv{store: st, users: map[string]tenant.User{}, sessions: map[string]authzCred{},
-		h: New(Options{Store: st, Runtime: rt, BaseURL: "https://portico.example"}).Handler()}
+		h: New(Options{Store: st, Runtime: rt, BaseURL: "https://portico.example",
+			ToolPreviewer: fakeToolPreviewer{func(context.Context, string, tenant.ToolPreviewRequest) (*tenant.ToolPreview, error) {
+				return &tenant.ToolPreview{}, nil
+			}}}).Handler()}
 	ctx := context.Background()
 	for _, name := range []string{"viewer", "admin", "owner", "owner2", "operator"} {
 		u, err := st.CreateUser(ctx, name+"@example.com", "correct horse battery", name == "operator", "test")
@@ -172,6 +175,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"read tenant", tenant.RoleViewer, "GET", "", ""},
 		{"update tenant", tenant.RoleAdmin, "PATCH", "", `{"name":"Renamed {id}"}`},
 		{"change settings", tenant.RoleAdmin, "PUT", "/settings", `{}`},
+		{"preview tools", tenant.RoleAdmin, "POST", "/preview", `{}`},
 		{"list credentials", tenant.RoleViewer, "GET", "/credentials", ""},
 		{"put credential", tenant.RoleAdmin, "PUT", "/credentials/api", `{"type":"bearer","value":"s3cret"}`},
 		{"list tokens", tenant.RoleViewer, "GET", "/tokens", ""},

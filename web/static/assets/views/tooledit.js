@@ -390,7 +390,7 @@ function listedView(tl) {
   const hints = HINTS.filter(([k]) => a[k] === true).map(([, label]) => h('span', { class: 'tag' }, label));
   return h('div', { class: 'stack' },
     h('p', {}, h('code', { class: 'listed-name' }, tl.name), tl.title ? [' ', h('span', { class: 'listed-title' }, tl.title)] : null),
-    hints.length ? h('p', { class: 'tags' }, hints) : null,
+    hints.length ? h('p', { class: 'hint-tags' }, hints) : null,
     h('div', { class: 'description listed-description' }, markdown(tl.description || '')),
     h('h3', {}, 'Input'), schemaView(tl.inputSchema || {}),
     h('details', {}, h('summary', {}, 'Input schema (JSON)'), h('pre', { class: 'json listed-input', tabindex: 0 }, pretty(tl.inputSchema))),
