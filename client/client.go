@@ -296,9 +296,18 @@ func (c *Client) Credentials(ctx context.Context, id string) ([]tenant.Credentia
 
 // PutCredential stores (or replaces) a credential's value.
 func (c *Client) PutCredential(ctx context.Context, id string, cred tenant.Credential, value string) error {
-	body := map[string]string{"type": string(cred.Type), "value": value}
+	body := map[string]any{"type": string(cred.Type), "value": value}
 	if cred.Header != "" {
 		body["header"] = cred.Header
+	}
+	o := cred.OAuth2Config
+	for k, v := range map[string]string{"authorize_url": o.AuthorizeURL, "token_url": o.TokenURL, "client_id": o.ClientID, "audience": o.Audience, "auth_method": o.AuthMethod} {
+		if v != "" {
+			body[k] = v
+		}
+	}
+	if len(o.Scopes) > 0 {
+		body["scopes"] = o.Scopes
 	}
 	return c.Do(ctx, "PUT", "/api/v1/tenants/"+url.PathEscape(id)+"/credentials/"+url.PathEscape(cred.Name), body, nil)
 }

@@ -101,6 +101,18 @@ type Credential struct {
 	// ValueFrom is env:NAME (an environment variable of the process that
 	// applies the file) or file:PATH (relative to the file's directory).
 	ValueFrom string `json:"value_from" jsonschema:"where apply reads the value: env:NAME or file:PATH (relative to this file); never the value itself"`
+	// The OAuth2 types' settings; their value is the client secret.
+	AuthorizeURL string   `json:"authorize_url,omitempty" jsonschema:"oauth2_authorization_code: the provider's authorization endpoint"`
+	TokenURL     string   `json:"token_url,omitempty" jsonschema:"oauth2_client_credentials and oauth2_authorization_code: the token endpoint"`
+	ClientID     string   `json:"client_id,omitempty" jsonschema:"the OAuth2 client id"`
+	Scopes       []string `json:"scopes,omitempty" jsonschema:"scopes to request"`
+	Audience     string   `json:"audience,omitempty" jsonschema:"sent as the audience parameter"`
+	AuthMethod   string   `json:"auth_method,omitempty" jsonschema:"client_secret_basic or client_secret_post"`
+}
+
+// OAuth2 is the credential's OAuth2 settings as the API takes them.
+func (c Credential) OAuth2() tenant.OAuth2Config {
+	return tenant.OAuth2Config{AuthorizeURL: c.AuthorizeURL, TokenURL: c.TokenURL, ClientID: c.ClientID, Scopes: c.Scopes, Audience: c.Audience, AuthMethod: c.AuthMethod}
 }
 
 var valueFrom = regexp.MustCompile(`^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$`)
@@ -202,7 +214,7 @@ func (f *File) Validate() error {
 			names[c.Name] = true
 			// The value is not known here; one that passes every value
 			// check lets Validate judge the rest.
-			prefixed(&inv, cp, tenant.Credential{Name: c.Name, Type: c.Type, Header: c.Header}.Validate("user:value"))
+			prefixed(&inv, cp, tenant.Credential{Name: c.Name, Type: c.Type, Header: c.Header, OAuth2Config: c.OAuth2()}.Validate("user:value"))
 			if !valueFrom.MatchString(c.ValueFrom) {
 				inv.Add(cp+"value_from", fmt.Sprintf("is %q; must be env:NAME (an environment variable) or file:PATH", c.ValueFrom))
 			}

@@ -188,6 +188,12 @@ plan: 0 to create, 1 to change, 0 to delete`},
     + credential tok: bearer, value from file:/run/tok
     ~ status: inactive → active (activate)
 plan: 0 to create, 2 to change, 0 to delete`},
+		{"an OAuth2 credential's settings", exported(func(f *File) {
+			f.Tenants[0].Credentials[0] = Credential{Name: "api", Type: "bearer", ValueFrom: "env:PORTICO_CREDENTIAL_SHOP_API", TokenURL: "https://idp.example.com/token"}
+			f.Tenants[0].Credentials[0].Type, f.Tenants[0].Credentials[0].ClientID = "oauth2_client_credentials", "portico"
+		}), Options{}, `~ tenant shop (t1): change
+    ~ credential api: bearer → oauth2_client_credentials, value from env:PORTICO_CREDENTIAL_SHOP_API
+plan: 0 to create, 1 to change, 0 to delete`},
 		{"a name in another case is the same tenant, renamed", exported(func(f *File) { f.Tenants[0].Name = "Shop" }), Options{Prune: true}, `~ tenant shop (t1): change
     ~ name: "shop" → "Shop"
 plan: 0 to create, 1 to change, 0 to delete`},
@@ -270,5 +276,26 @@ func TestSchemaValidates(t *testing.T) {
 		if err := rs.Validate(asJSON(bad)); err == nil {
 			t.Errorf("schema accepts %q", bad)
 		}
+	}
+}
+
+// TestDiffOAuth2Settings: a change of an OAuth2 credential's settings
+// (same name and type) is planned, field by field in one line; the same
+// settings are no change.
+func TestDiffOAuth2Settings(t *testing.T) {
+	cred := tenant.Credential{Name: "idp", Type: tenant.CredOAuth2ClientCredentials,
+		OAuth2Config: tenant.OAuth2Config{TokenURL: "https://idp.example.com/token", ClientID: "portico", Scopes: []string{"read"}}}
+	cur := []Current{{ID: "t9", Name: "crm", BaseURL: "https://crm.example.com", SpecURL: "https://crm.example.com/openapi.json", Status: tenant.StatusInactive, Credentials: []tenant.Credential{cred}}}
+	file := func(scopes ...string) *File {
+		return &File{Version: 1, Tenants: []Tenant{{Name: "crm", BaseURL: "https://crm.example.com", Credentials: []Credential{{Name: "idp", Type: tenant.CredOAuth2ClientCredentials,
+			TokenURL: "https://idp.example.com/token", ClientID: "portico", Scopes: scopes, ValueFrom: "env:IDP"}}}}}
+	}
+	if p := Diff(file("read"), cur, Options{}); !p.Empty() {
+		t.Errorf("the same settings planned %+v", p.Steps)
+	}
+	var b strings.Builder
+	Diff(file("read", "write"), cur, Options{}).Write(&b)
+	if want := `~ credential idp: {"token_url":"https://idp.example.com/token","client_id":"portico","scopes":["read"]} → {"token_url":"https://idp.example.com/token","client_id":"portico","scopes":["read","write"]}, value from env:IDP`; !strings.Contains(b.String(), want) {
+		t.Errorf("plan:\n%s\nwant a line %s", b.String(), want)
 	}
 }

@@ -57,8 +57,10 @@ func Export(current []Current) *File {
 			t.SpecURL = ""
 		}
 		for _, cr := range c.Credentials {
+			o := cr.OAuth2Config
 			t.Credentials = append(t.Credentials, Credential{Name: cr.Name, Type: cr.Type, Header: cr.Header,
-				ValueFrom: "env:" + ExportEnv(c.Name, cr.Name)})
+				ValueFrom: "env:" + ExportEnv(c.Name, cr.Name), AuthorizeURL: o.AuthorizeURL, TokenURL: o.TokenURL,
+				ClientID: o.ClientID, Scopes: o.Scopes, Audience: o.Audience, AuthMethod: o.AuthMethod})
 		}
 		for _, ts := range c.Toolsets {
 			t.Toolsets = append(t.Toolsets, fileToolset(ts))
@@ -324,6 +326,8 @@ func diffTenant(t *Tenant, cur *Current, o Options) (Step, bool) {
 			line("+", "credential %s: %s, value from %s", c.Name, credKind(c.Type, c.Header), c.ValueFrom)
 		case h.Type != c.Type || h.Header != c.Header:
 			line("~", "credential %s: %s → %s, value from %s", c.Name, credKind(h.Type, h.Header), credKind(c.Type, c.Header), c.ValueFrom)
+		case compact(h.OAuth2Config) != compact(c.OAuth2()):
+			line("~", "credential %s: %s → %s, value from %s", c.Name, compact(h.OAuth2Config), compact(c.OAuth2()), c.ValueFrom)
 		case o.PutCredentials:
 			line("~", "credential %s: set again, value from %s (--put-credentials)", c.Name, c.ValueFrom)
 		default:

@@ -36,7 +36,8 @@ func Schema() (*jsonschema.Schema, error) {
 	}
 	c := t.Properties["credentials"].Items
 	c.Properties["name"].Pattern = "^[A-Za-z0-9_.-]{1,64}$"
-	c.Properties["type"].Enum = []any{string(tenant.CredBearer), string(tenant.CredHeader), string(tenant.CredBasic), string(tenant.CredQuery)}
+	c.Properties["type"].Enum = []any{string(tenant.CredBearer), string(tenant.CredHeader), string(tenant.CredBasic), string(tenant.CredQuery),
+		string(tenant.CredOAuth2ClientCredentials), string(tenant.CredOAuth2AuthorizationCode)}
 	c.Properties["value_from"].Pattern = valueFrom.String()
 	rm := t.Properties["settings"].Properties["route_maps"].Items
 	rm.Properties["mcp_type"].Enum = []any{tenant.KindTool, tenant.KindResource, tenant.KindResourceTemplate, tenant.KindExclude}

@@ -112,7 +112,7 @@ func applyStep(ctx context.Context, c *client.Client, s manifest.Step, values ma
 	}
 	for i := range s.PutCredentials {
 		cr := &s.PutCredentials[i]
-		if err := c.PutCredential(ctx, id, tenant.Credential{Name: cr.Name, Type: cr.Type, Header: cr.Header}, values[cr]); err != nil {
+		if err := c.PutCredential(ctx, id, tenant.Credential{Name: cr.Name, Type: cr.Type, Header: cr.Header, OAuth2Config: cr.OAuth2()}, values[cr]); err != nil {
 			return fmt.Errorf("credential %s: %w", cr.Name, err)
 		}
 	}

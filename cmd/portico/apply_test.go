@@ -163,9 +163,11 @@ tenants:
     base_url: `+up.url+`/
     spec_url: `+up.url+`/openapi.json?copy=archive
     active: false
+    credentials:
+      - {name: idp, type: oauth2_client_credentials, token_url: `+up.url+`/oauth/token, client_id: portico, scopes: [reports, read], value_from: env:ARCHIVE_SECRET}
 `), 0o644)
 
-	ca := cliRunner{p: a, env: map[string]string{"SHOP_TOKEN": bearerSecret}, seen: seen}
+	ca := cliRunner{p: a, env: map[string]string{"SHOP_TOKEN": bearerSecret, "ARCHIVE_SECRET": bearerSecret}, seen: seen}
 	plan := ca.must(t, "apply", "-f", src)
 	for _, want := range []string{"+ tenant shop: create", `    + settings.names["whoami"]: (unset) → "who_am_i"`,
 		"    + credential api: bearer, value from env:SHOP_TOKEN", "    + credential key: header X-Key, value from file:key.txt",
@@ -181,7 +183,7 @@ tenants:
 	}
 
 	exported := ca.must(t, "export")
-	for _, want := range []string{"toolsets:", "- name: catalogue", "prompts:", "text: Find item {{id}} in the catalogue.", "value_from: env:PORTICO_CREDENTIAL_SHOP_API", "value_from: env:PORTICO_CREDENTIAL_SHOP_KEY", "who_am_i", "spec_url: " + up.url + "/openapi.json?copy=archive"} {
+	for _, want := range []string{"toolsets:", "- name: catalogue", "token_url: " + up.url + "/oauth/token", "client_id: portico", "prompts:", "text: Find item {{id}} in the catalogue.", "value_from: env:PORTICO_CREDENTIAL_SHOP_API", "value_from: env:PORTICO_CREDENTIAL_SHOP_KEY", "who_am_i", "spec_url: " + up.url + "/openapi.json?copy=archive"} {
 		if !strings.Contains(exported, want) {
 			t.Errorf("export lacks %q:\n%s", want, exported)
 		}
@@ -193,7 +195,7 @@ tenants:
 	// The export, applied to an empty Portico, exports as the same file.
 	exp := filepath.Join(dir, "exported.yaml")
 	os.WriteFile(exp, []byte(exported), 0o644)
-	cb := cliRunner{p: b, env: map[string]string{"PORTICO_CREDENTIAL_SHOP_API": bearerSecret, "PORTICO_CREDENTIAL_SHOP_KEY": keySecret}, seen: seen}
+	cb := cliRunner{p: b, env: map[string]string{"PORTICO_CREDENTIAL_SHOP_API": bearerSecret, "PORTICO_CREDENTIAL_SHOP_KEY": keySecret, "PORTICO_CREDENTIAL_ARCHIVE_IDP": bearerSecret}, seen: seen}
 	cb.must(t, "apply", "-f", exp)
 	if got := cb.must(t, "export"); got != exported {
 		t.Fatalf("export after apply to an empty Portico differs:\n%s\nfirst export:\n%s", got, exported)
