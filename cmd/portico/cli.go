@@ -276,12 +276,6 @@ func cmdTokens(ctx context.Context, args []string, getenv func(string) string, s
 	}
 }
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
 // cmdToolsets is `portico toolsets list TENANT`: each toolset with its
 // MCP URL, what it selects and how many tools it serves.
 func cmdToolsets(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -27,11 +27,11 @@ import (
 	"github.com/portico-mcp/portico/tenant"
 )
 
-// headerFlags collects repeated --header 'Name: value' flags.
-type headerFlags []string
+// stringList is a repeatable string flag (--header, --toolset).
+type stringList []string
 
-func (h *headerFlags) String() string     { return strings.Join(*h, ", ") }
-func (h *headerFlags) Set(v string) error { *h = append(*h, v); return nil }
+func (s *stringList) String() string     { return strings.Join(*s, ", ") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // cmdRun is `portico run`: one OpenAPI service as an MCP server, with no
 // database, over stdio (for desktop clients) or HTTP — the local
@@ -48,7 +48,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	routeMaps := fs.String("route-maps", "", "a JSON file with a list of route maps (as `portico convert` takes), e.g. resources and templates")
 	settingsFile := fs.String("settings", "", "a JSON file of tenant settings, as PUT /api/v1/tenants/{id}/settings takes them (route_maps, names, uris, timeouts_ms…)")
 	promptsFile := fs.String("prompts", "", "a JSON file with a list of prompts, each as POST /api/v1/tenants/{id}/prompts takes it ({\"name\",\"description\",\"arguments\",\"messages\"})")
-	var headers headerFlags
+	var headers stringList
 	fs.Var(&headers, "header", "'Name: value' sent with every upstream call (repeatable), e.g. 'Authorization: Bearer s3cret'")
 	if err := fs.Parse(args); err != nil {
 		return err
