@@ -776,8 +776,18 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 			r.log.Warn("settings.tools do not all apply to the serving document", "tenant", t.ID, "problems", inv.Error())
 		}
 	}
-	st := &state{tenant: t, ops: make(map[string]*Operation, len(ops)), list: ops, base: base, creds: creds, clientCreds: r.clientCreds(creds, prev), timeout: timeout,
+	st := &state{tenant: t, base: base, creds: creds, clientCreds: r.clientCreds(creds, prev), timeout: timeout,
 		maxResponse: maxResponse, spec: spec, convKey: key, report: report, cors: newCORSPolicy(t.Settings)}
+	st.serve(ops, prompts)
+	st.withToolsets(toolsets, prompts)
+	return st, status.Generation, nil
+}
+
+// serve makes st serve ops and prompts: the lookup by key, the lists MCP
+// clients get (in st.tenant's listing and tool mode) and what completes.
+// A tenant's state and each toolset's view are built by it alike.
+func (st *state) serve(ops []*Operation, prompts []tenant.Prompt) {
+	st.list, st.ops = ops, make(map[string]*Operation, len(ops))
 	for _, op := range ops {
 		st.ops[op.key()] = op
 		switch op.Kind {
@@ -787,15 +797,14 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 			st.templates = append(st.templates, &mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: op.mimeType()})
 		}
 	}
-	st.lean = t.Settings.ListingMode() == tenant.ListingLean
-	st.tools = listedTools(ops, t.Settings.ListingMode())
-	if t.Settings.ToolMode == tenant.ToolModeDiscovery {
+	s := st.tenant.Settings
+	st.lean = s.ListingMode() == tenant.ListingLean
+	st.tools = listedTools(ops, s.ListingMode())
+	if s.ToolMode == tenant.ToolModeDiscovery {
 		st.discovery, st.tools = true, discoveryTools()
 	}
 	st.completions = completionsFor(ops)
 	st.prompts = newPromptSet(prompts)
-	st.withToolsets(toolsets, prompts)
-	return st, status.Generation, nil
 }
 
 // preconverted is a conversion done by a refresh, handed to buildState so

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -44,29 +45,15 @@ func (st *state) subset(ts *tenant.Toolset, ps []tenant.Prompt) *state {
 	v := &state{
 		tenant: st.tenant, base: st.base, creds: st.creds, clientCreds: st.clientCreds,
 		timeout: st.timeout, maxResponse: st.maxResponse, closed: st.closed,
-		discovery: st.discovery, lean: st.lean, spec: st.spec, convKey: st.convKey,
-		report: st.report, cors: st.cors, toolset: ts,
+		spec: st.spec, convKey: st.convKey, report: st.report, cors: st.cors, toolset: ts,
 	}
-	v.ops = make(map[string]*Operation)
+	var ops []*Operation
 	for _, op := range st.list {
-		if !ts.Selects(op.Name, selectKey(op, ts), opTags(op), op.readOnly()) {
-			continue
-		}
-		v.list = append(v.list, op)
-		v.ops[op.key()] = op
-		switch op.Kind {
-		case tenant.KindResource:
-			v.resources = append(v.resources, &mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: op.mimeType()})
-		case tenant.KindResourceTemplate:
-			v.templates = append(v.templates, &mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: op.mimeType()})
+		if ts.Selects(op.Name, selectKey(op, ts), opTags(op), op.readOnly()) {
+			ops = append(ops, op)
 		}
 	}
-	v.tools = listedTools(v.list, st.tenant.Settings.ListingMode())
-	if v.discovery {
-		v.tools = discoveryTools()
-	}
-	v.completions = completionsFor(v.list)
-	v.prompts = newPromptSet(ps)
+	v.serve(ops, ps)
 	return v
 }
 
@@ -172,13 +159,7 @@ func (r *Runtime) CheckToolset(id string, ts tenant.Toolset) error {
 		}
 		inv.Add(fmt.Sprintf("tools[%d]", i), msg)
 	}
-	known := slices.Sorted(func(yield func(string) bool) {
-		for t := range tags {
-			if !yield(t) {
-				return
-			}
-		}
-	})
+	known := slices.Sorted(maps.Keys(tags))
 	for i, t := range ts.Tags {
 		if tags[t] {
 			continue
