@@ -61,18 +61,32 @@ type toolsetView struct {
 	Serves []string `json:"serves,omitempty"`
 }
 
+// toolsetViewOf is saved toolset ts as the API shows it, with what the
+// runtime serves for it.
 func toolsetViewOf(c echo.Context, rt toolsetRuntime, baseURL, id string, ts tenant.Toolset) toolsetView {
+	tools, err := rt.ToolsetTools(c.Request().Context(), id, ts.Name)
+	return viewWith(c, baseURL, id, ts, tools, err)
+}
+
+// viewWith is ts as the API shows it, serving tools (none known on err).
+func viewWith(c echo.Context, baseURL, id string, ts tenant.Toolset, tools []tenant.Tool, err error) toolsetView {
 	if baseURL == "" {
 		baseURL = c.Scheme() + "://" + c.Request().Host
 	}
-	v := toolsetView{Toolset: ts, MCPURL: baseURL + "/t/" + url.PathEscape(id) + "/mcp/" + url.PathEscape(ts.Name)}
-	if tools, err := rt.ToolsetTools(c.Request().Context(), id, ts.Name); err == nil {
-		v.Serves = make([]string, len(tools))
-		for i, t := range tools {
-			v.Serves[i] = t.Name
-		}
+	return toolsetView{Toolset: ts, MCPURL: baseURL + "/t/" + url.PathEscape(id) + "/mcp/" + url.PathEscape(ts.Name), Serves: namesOf(tools, err)}
+}
+
+// namesOf is the names of tools, nil when they could not be listed (the
+// tenant is not active here).
+func namesOf(tools []tenant.Tool, err error) []string {
+	if err != nil {
+		return nil
 	}
-	return v
+	names := make([]string, len(tools))
+	for i, t := range tools {
+		names[i] = t.Name
+	}
+	return names
 }
 
 // checkToolset validates ts's shape, then its tools and tags against the
@@ -89,15 +103,8 @@ func checkToolset(rt toolsetRuntime, id string, ts tenant.Toolset) error {
 // dryRun answers ?dry_run=true: the toolset as it would be saved, with
 // what it would serve, storing nothing (the dashboard's live preview).
 func dryRun(c echo.Context, rt toolsetRuntime, baseURL, id string, ts tenant.Toolset) error {
-	v := toolsetViewOf(c, rt, baseURL, id, ts)
-	v.Serves = nil
-	if tools, err := rt.PreviewToolset(c.Request().Context(), id, ts); err == nil {
-		v.Serves = make([]string, len(tools))
-		for i, t := range tools {
-			v.Serves[i] = t.Name
-		}
-	}
-	return c.JSON(http.StatusOK, v)
+	tools, err := rt.PreviewToolset(c.Request().Context(), id, ts)
+	return c.JSON(http.StatusOK, viewWith(c, baseURL, id, ts, tools, err))
 }
 
 // handleToolsetCreate stores a new toolset and reloads the tenant, so the

@@ -246,7 +246,7 @@ func diffNamed[T any](kind string, want, have []T, name func(T) string, o Option
 			puts = append(puts, Put[T]{Value: w, Create: true})
 			continue
 		}
-		fw, fh := jsonFields(w), jsonFields(h)
+		fw, fh := fields(w), fields(h)
 		keys := slices.Sorted(maps.Keys(fw))
 		for k := range fh {
 			if _, ok := fw[k]; !ok {
@@ -274,14 +274,6 @@ func diffNamed[T any](kind string, want, have []T, name func(T) string, o Option
 		}
 	}
 	return puts, dels
-}
-
-// jsonFields is v as JSON, one entry per field that is set.
-func jsonFields(v any) map[string]json.RawMessage {
-	b, _ := json.Marshal(v)
-	m := map[string]json.RawMessage{}
-	json.Unmarshal(b, &m)
-	return m
 }
 
 // compact is v as one line of JSON.
@@ -429,9 +421,10 @@ func settingsDiff(a, b tenant.Settings) []string {
 	return lines
 }
 
-// fields is s as JSON, one entry per field that is set.
-func fields(s tenant.Settings) map[string]json.RawMessage {
-	b, _ := json.Marshal(s)
+// fields is v (settings, a toolset, a prompt) as JSON, one entry per
+// field that is set.
+func fields(v any) map[string]json.RawMessage {
+	b, _ := json.Marshal(v)
 	m := map[string]json.RawMessage{}
 	json.Unmarshal(b, &m)
 	return m
