@@ -182,6 +182,10 @@ func (f *fakeStore) Toolsets(ctx context.Context, tenantID string) ([]tenant.Too
 	return f.ToolsetsFn(ctx, tenantID)
 }
 
+// CheckToolsets accepts every name, as the real one does for toolsets
+// that exist.
+func (f *fakeStore) CheckToolsets(context.Context, string, []string) error { return nil }
+
 func (f *fakeStore) Toolset(ctx context.Context, tenantID, name string) (tenant.Toolset, error) {
 	if f.ToolsetFn == nil {
 		return tenant.Toolset{}, unexpected("Toolset")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,7 +17,7 @@ type promptStore interface {
 	DeletePrompt(ctx context.Context, tenantID, name, actor string) error
 	Prompts(ctx context.Context, tenantID string) ([]tenant.Prompt, error)
 	Prompt(ctx context.Context, tenantID, name string) (tenant.Prompt, error)
-	Toolsets(ctx context.Context, tenantID string) ([]tenant.Toolset, error)
+	CheckToolsets(ctx context.Context, tenantID string, names []string) error
 }
 
 var _ promptStore = (*tenant.Store)(nil)
@@ -69,20 +68,8 @@ func handlePromptCreate(store promptStore, rt reloader) echo.HandlerFunc {
 // checked as a save would check it (its toolsets must exist), storing
 // nothing: the dashboard's editor checks as the user types.
 func promptDryRun(c echo.Context, store promptStore, id string, p tenant.Prompt) error {
-	if len(p.Toolsets) > 0 {
-		sets, err := store.Toolsets(c.Request().Context(), id)
-		if err != nil {
-			return explain(fmt.Errorf("check prompt of tenant %s: %w", id, err), tenant.ErrNotFound, "tenant %s was not found", id)
-		}
-		var inv tenant.InvalidError
-		for i, name := range p.Toolsets {
-			if !slices.ContainsFunc(sets, func(ts tenant.Toolset) bool { return ts.Name == name }) {
-				inv.Add(fmt.Sprintf("toolsets[%d]", i), fmt.Sprintf("%q is not a toolset of this tenant", name))
-			}
-		}
-		if err := inv.Err(); err != nil {
-			return err
-		}
+	if err := store.CheckToolsets(c.Request().Context(), id, p.Toolsets); err != nil {
+		return explain(fmt.Errorf("check prompt of tenant %s: %w", id, err), tenant.ErrNotFound, "tenant %s was not found", id)
 	}
 	return c.JSON(http.StatusOK, p)
 }

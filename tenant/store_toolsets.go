@@ -272,6 +272,13 @@ func toolsetAudit(ts Toolset) map[string]any {
 	return map[string]any{"name": ts.Name, "tools": ts.Tools, "tags": ts.Tags, "read_only": ts.ReadOnly}
 }
 
+// CheckToolsets refuses names that name no toolset of the tenant, as
+// saving a prompt or token restricted to them would (an *InvalidError on
+// toolsets[i]); it stores nothing.
+func (s *Store) CheckToolsets(ctx context.Context, tenantID string, names []string) error {
+	return toolsetsExist(ctx, s.pool, tenantID, names)
+}
+
 // toolsetsExist refuses names (of field "toolsets") that name no toolset
 // of the tenant, as an *InvalidError listing the ones it has.
 func toolsetsExist(ctx context.Context, q querier, tenantID string, names []string) error {
