@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -97,43 +93,8 @@ func TestPromptsAcrossReplicas(t *testing.T) {
 	}
 
 	// The TypeScript SDK client, on the other replica too.
-	script, _ := filepath.Abs(filepath.Join("testdata", "ts_prompts.mjs"))
-	ts := exec.CommandContext(ctx, nt.node, script)
-	ts.Env = append(os.Environ(), "MCP_URL="+other, "MCP_TOKEN="+token, "NODE_MODULES="+filepath.Join(nt.dir, "node_modules"),
+	next := tsClient(ctx, t, nt, "ts_prompts.mjs", "MCP_URL="+other, "MCP_TOKEN="+token,
 		"PROMPT=greet", `PROMPT_ARGS={"user":"Bob"}`, "COMPLETE_ARG=user")
-	var tsErr syncBuffer
-	ts.Stderr = &tsErr
-	stdin, _ := ts.StdinPipe()
-	stdout, _ := ts.StdoutPipe()
-	if err := ts.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { stdin.Close(); ts.Wait() }()
-	steps := make(chan map[string]any, 10)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				m["at"] = time.Now()
-				steps <- m
-			}
-		}
-		close(steps)
-	}()
-	next := func(what string) map[string]any {
-		t.Helper()
-		select {
-		case m, ok := <-steps:
-			if !ok {
-				t.Fatalf("ts client ended before %s: %s", what, tsErr.String())
-			}
-			return m
-		case <-ctx.Done():
-			t.Fatalf("ts client: no %s: %s", what, tsErr.String())
-		}
-		return nil
-	}
 	ready := next("ready")
 	if ready["step"] != "ready" || ready["prompts"] == nil || !cmp.Equal(ready["texts"], []any{"Say hello to Bob."}) || !cmp.Equal(ready["values"], []any{"alice", "bob"}) {
 		t.Fatalf("ts client: %v", ready)
@@ -256,19 +217,7 @@ func TestPromptsAcrossReplicas(t *testing.T) {
 		if !ok {
 			return
 		}
-		e2e, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
-		bctx, bcancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer bcancel()
-		cmd := exec.CommandContext(bctx, node, "prompts.mjs")
-		cmd.Dir = e2e
-		cmd.Env = append(os.Environ(), "PORTICO_URL="+p.url, "ADMIN_KEY="+adminKey, "TENANT_ID="+id, "OUT_DIR="+filepath.Join(e2e, "out"))
-		var stderr syncBuffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		t.Logf("prompts.mjs:\n%s", stderr.String())
-		if err != nil {
-			t.Fatalf("dashboard prompts flow failed: %v", err)
-		}
+		out := runBrowserScript(ctx, t, node, "prompts.mjs", "PORTICO_URL="+p.url, "ADMIN_KEY="+adminKey, "TENANT_ID="+id)
 		var shown struct {
 			Name string
 			Args map[string]string

@@ -239,19 +239,7 @@ func TestToolsetsAcrossReplicas(t *testing.T) {
 		if !ok {
 			return
 		}
-		e2e, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
-		bctx, bcancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer bcancel()
-		cmd := exec.CommandContext(bctx, node, "toolsets.mjs")
-		cmd.Dir = e2e
-		cmd.Env = append(os.Environ(), "PORTICO_URL="+p.url, "ADMIN_KEY="+adminKey, "TENANT_ID="+id, "OUT_DIR="+filepath.Join(e2e, "out"))
-		var stderr syncBuffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		t.Logf("toolsets.mjs:\n%s", stderr.String())
-		if err != nil {
-			t.Fatalf("dashboard toolsets flow failed: %v", err)
-		}
+		out := runBrowserScript(ctx, t, node, "toolsets.mjs", "PORTICO_URL="+p.url, "ADMIN_KEY="+adminKey, "TENANT_ID="+id)
 		var got struct {
 			Preview     []string
 			URL, Secret string
@@ -311,6 +299,27 @@ func TestToolsetsAcrossReplicas(t *testing.T) {
 	if actions = slices.Compact(actions); !cmp.Equal(actions, []string{"toolset.create", "toolset.delete", "toolset.update"}) {
 		t.Errorf("audit toolset actions %v", actions)
 	}
+}
+
+// runBrowserScript runs a web/e2e script with node (within two minutes),
+// its screenshots going to web/e2e/out, logs its stderr (its steps) and
+// returns its stdout: the JSON line it prints for the Go test to check.
+func runBrowserScript(ctx context.Context, t *testing.T, node, script string, env ...string) []byte {
+	t.Helper()
+	e2e, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
+	bctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(bctx, node, script)
+	cmd.Dir = e2e
+	cmd.Env = append(append(os.Environ(), "OUT_DIR="+filepath.Join(e2e, "out")), env...)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	t.Logf("%s:\n%s", script, stderr.String())
+	if err != nil {
+		t.Fatalf("%s failed: %v", script, err)
+	}
+	return out
 }
 
 // postInitialize POSTs a 2025-11-25 initialize to url with token and
