@@ -9,45 +9,13 @@
 //
 // Env: PORTICO_URL, PORTICO_EMAIL, PORTICO_PASSWORD, TENANT_ID, UPSTREAM_USER,
 // CONSENT_URL, CALLBACK_URL, TOKEN_PREFIX, OUT_DIR.
-import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { requireEnv, openBrowser } from './harness.mjs';
 
-const env = {};
-for (const k of ['PORTICO_URL', 'PORTICO_EMAIL', 'PORTICO_PASSWORD', 'TENANT_ID', 'UPSTREAM_USER', 'CONSENT_URL', 'CALLBACK_URL', 'TOKEN_PREFIX', 'OUT_DIR']) {
-  env[k] = process.env[k];
-  if (!env[k]) { console.error(`${k} is not set`); process.exit(2); }
-}
-mkdirSync(env.OUT_DIR, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const problems = [];
+const env = requireEnv(['PORTICO_URL', 'PORTICO_EMAIL', 'PORTICO_PASSWORD', 'TENANT_ID', 'UPSTREAM_USER', 'CONSENT_URL', 'CALLBACK_URL', 'TOKEN_PREFIX', 'OUT_DIR']);
+const { browser, page, main, problems, shot, axe } = await openBrowser({ outDir: env.OUT_DIR, prefix: 'linked' });
 const bodies = [];
-const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-page.setDefaultTimeout(20000);
-page.on('pageerror', e => problems.push(`page error: ${e.message}`));
-page.on('console', m => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`); });
 page.on('response', async r => { try { bodies.push(await r.text()); } catch { /* redirects have no body */ } });
-let n = 0;
-async function shot(name) {
-  const file = join(env.OUT_DIR, `linked-${String(++n).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  console.log(`step ${n}: ${name} → ${file}`);
-}
-const main = page.locator('main');
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-// axe fails on any serious or critical accessibility violation of the
-// screen as it is (evaluated through the DevTools protocol: the CSP stays).
-async function axe(name) {
-  if (!await page.evaluate(() => typeof window.axe === 'object')) await page.evaluate(axeSource);
-  const r = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
-    .map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ': ' + n.failureSummary) })));
-  assert.deepEqual(r.filter(v => v.impact === 'serious' || v.impact === 'critical'), [], `axe-core on ${name}`);
-}
 const accounts = `${env.PORTICO_URL}/tenants/${env.TENANT_ID}/accounts`;
 
 // signInAtProvider answers the provider's own sign-in page.

@@ -11,51 +11,15 @@
 // where nothing may be wider than the screen.
 //
 // Env: PORTICO_URL, PORTICO_EMAIL, PORTICO_PASSWORD, TENANT_ID, OUT_DIR.
-import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
+import { requireEnv, openBrowser } from './harness.mjs';
 
-const env = {};
-for (const k of ['PORTICO_URL', 'PORTICO_EMAIL', 'PORTICO_PASSWORD', 'TENANT_ID', 'OUT_DIR']) {
-  env[k] = process.env[k];
-  if (!env[k]) { console.error(`${k} is not set`); process.exit(2); }
-}
-mkdirSync(env.OUT_DIR, { recursive: true });
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const problems = [];
-const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-page.setDefaultTimeout(20000);
-page.on('pageerror', e => problems.push(`page error: ${e.message}`));
-page.on('console', m => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`); });
+const env = requireEnv(['PORTICO_URL', 'PORTICO_EMAIL', 'PORTICO_PASSWORD', 'TENANT_ID', 'OUT_DIR']);
+const { browser, page, main, problems, shot, axe: check } = await openBrowser({ outDir: env.OUT_DIR, prefix: 'tooledit' });
 let puts = 0;
 page.on('request', r => { if (r.method() === 'PUT' && r.url().endsWith('/settings')) puts++; });
-const main = page.locator('main');
-let n = 0;
-async function shot(name) {
-  const file = join(env.OUT_DIR, `tooledit-${String(++n).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  console.log(`step ${n}: ${name} → ${file}`);
-}
-
-// check runs axe-core on the page as it is and fails on any serious or
-// critical violation.
-async function check(name) {
-  if (!await page.evaluate(() => typeof window.axe === 'object')) await page.evaluate(axeSource);
-  const r = await page.evaluate(async () => {
-    const res = await window.axe.run(document, { resultTypes: ['violations'] });
-    return res.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(x => x.target.join(' ') + ': ' + x.failureSummary) }));
-  });
-  const bad = r.filter(v => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad, [], `axe-core on ${name}: ${JSON.stringify(bad, null, 1)}`);
-  const minor = r.filter(v => !bad.includes(v));
-  if (minor.length) console.log(`axe-core on ${name}: minor: ${minor.map(v => `${v.id} (${v.impact})`).join(', ')}`);
-}
 // screen checks and photographs the editor at desktop and phone widths.
 async function screen(name) {
   await check(`${name} (desktop)`);

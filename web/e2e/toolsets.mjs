@@ -9,42 +9,11 @@
 // nothing may be wider than the screen.
 //
 // Env: PORTICO_URL, ADMIN_KEY, TENANT_ID, OUT_DIR.
-import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { requireEnv, openBrowser } from './harness.mjs';
 
-const env = {};
-for (const k of ['PORTICO_URL', 'ADMIN_KEY', 'TENANT_ID', 'OUT_DIR']) {
-  env[k] = process.env[k];
-  if (!env[k]) { console.error(`${k} is not set`); process.exit(2); }
-}
-mkdirSync(env.OUT_DIR, { recursive: true });
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const problems = [];
-const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-page.setDefaultTimeout(20000);
-page.on('pageerror', e => problems.push(`page error: ${e.message}`));
-page.on('console', m => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`); });
-let n = 0;
-async function shot(name) {
-  const file = join(env.OUT_DIR, `toolsets-${String(++n).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  console.error(`step ${n}: ${name} → ${file}`);
-}
-async function axe(name) {
-  if (!await page.evaluate(() => typeof window.axe === 'object')) await page.evaluate(axeSource);
-  const r = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
-    .map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 5).map(x => x.target.join(' ')) })));
-  const bad = r.filter(v => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad, [], `axe-core on ${name}: ${JSON.stringify(bad)}`);
-}
-const main = page.locator('main');
+const env = requireEnv(['PORTICO_URL', 'ADMIN_KEY', 'TENANT_ID', 'OUT_DIR']);
+const { browser, page, main, problems, shot, axe } = await openBrowser({ outDir: env.OUT_DIR, prefix: 'toolsets', log: console.error });
 const preview = () => main.locator('[data-preview=serves] li').allTextContents();
 
 try {
