@@ -49,23 +49,12 @@ func (st *state) subset(ts *tenant.Toolset, ps []tenant.Prompt) *state {
 	}
 	var ops []*Operation
 	for _, op := range st.list {
-		if ts.Selects(op.Name, selectKey(op, ts), opTags(op), op.readOnly()) {
+		if ts.Selects(op.matchesKey, opTags(op), op.readOnly()) {
 			ops = append(ops, op)
 		}
 	}
 	v.serve(ops, ps)
 	return v
-}
-
-// selectKey is the entry of ts.Tools that names op other than by its MCP
-// name (an operationId or "METHOD /path"), "" when none does.
-func selectKey(op *Operation, ts *tenant.Toolset) string {
-	for _, k := range ts.Tools {
-		if k != op.Name && op.matchesKey(k) {
-			return k
-		}
-	}
-	return ""
 }
 
 // opTags are the tags a toolset's tags select op by: its OpenAPI tags

@@ -146,7 +146,8 @@ func TestToolsetSelects(t *testing.T) {
 		{tenant.Toolset{Tags: []string{"users"}, ReadOnly: true}, "delete_user", "", []string{"users"}, false, false},
 	}
 	for _, c := range cases {
-		if got := c.ts.Selects(c.name, c.key, c.tags, c.readOnly); got != c.want {
+		names := func(entry string) bool { return entry == c.name || c.key != "" && entry == c.key }
+		if got := c.ts.Selects(names, c.tags, c.readOnly); got != c.want {
 			t.Errorf("%+v.Selects(%q, %q, %v, %v) = %v, want %v", c.ts, c.name, c.key, c.tags, c.readOnly, got, c.want)
 		}
 	}

@@ -90,17 +90,18 @@ func (ts *Toolset) normalize() {
 	}
 }
 
-// Selects reports whether ts serves the operation with MCP name name,
-// operation key key (its operationId, or METHOD path), tags tags and
-// read-only-ness readOnly.
-func (ts *Toolset) Selects(name, key string, tags []string, readOnly bool) bool {
+// Selects reports whether ts serves an operation with tags tags and
+// read-only-ness readOnly that entries of ts.Tools name when names says so
+// (names is the operation's own test of an entry: its MCP name, its
+// operationId, METHOD /path).
+func (ts *Toolset) Selects(names func(entry string) bool, tags []string, readOnly bool) bool {
 	if ts.ReadOnly && !readOnly {
 		return false
 	}
 	if len(ts.Tools) == 0 && len(ts.Tags) == 0 {
 		return true
 	}
-	if slices.Contains(ts.Tools, name) || key != "" && slices.Contains(ts.Tools, key) {
+	if slices.ContainsFunc(ts.Tools, names) {
 		return true
 	}
 	for _, t := range tags {
