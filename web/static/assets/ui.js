@@ -57,6 +57,13 @@ export function errorBox(err, title) {
     e.requestId ? h('p', { class: 'muted small' }, 'Request id ', h('code', {}, e.requestId)) : null);
 }
 
+// fieldProblems lists the fields a server refusal names (field, then its
+// problem), or explains the refusal when it names none.
+export function fieldProblems(err, title) {
+  const e = err || {};
+  return e.fields && e.fields.length ? h('ul', {}, e.fields.map(f => h('li', {}, h('code', {}, f.field), ' ', f.problem))) : errorBox(err, title);
+}
+
 // unavailable is the state of a screen whose endpoint this server lacks.
 export function unavailable(what) {
   return h('div', { class: 'empty unavailable' },

@@ -3,7 +3,7 @@
 // user types (POST or PUT …/prompts?dry_run=true: the same checks as a
 // save, nothing stored) and shows the messages rendered with sample
 // arguments, {{argument}} filled in as prompts/get fills it.
-import { h, loading, errorBox, empty, confirm, toast, field } from '../ui.js';
+import { h, loading, errorBox, empty, confirm, toast, field, fieldProblems } from '../ui.js';
 import { api, enc } from '../api.js';
 
 // render fills {{argument}} placeholders (spaces inside the braces
@@ -12,7 +12,7 @@ export function render(text, args) {
   return String(text).replace(/\{\{\s*([^{}]*?)\s*\}\}/g, (_, name) => args[name] ?? '');
 }
 
-const problemsList = e => e.fields && e.fields.length ? h('ul', {}, e.fields.map(f => h('li', {}, h('code', {}, f.field), ' ', f.problem))) : errorBox(e, 'The server refused it');
+const problemsList = e => fieldProblems(e, 'The server refused it');
 
 export async function promptsTab(t) {
   const id = enc(t.id);

@@ -2,7 +2,7 @@
 // The editor's preview is the server's own answer (POST or PUT
 // …/toolsets?dry_run=true): what the toolset would serve, or the fields it
 // refuses, before anything is saved.
-import { h, loading, errorBox, empty, confirm, toast, codeBlock, field } from '../ui.js';
+import { h, loading, errorBox, empty, confirm, toast, codeBlock, field, fieldProblems } from '../ui.js';
 import { api, enc } from '../api.js';
 import { tools as loadTools } from '../data.js';
 
@@ -112,7 +112,7 @@ export async function toolsetsTab(t) {
       let r;
       try { r = await send(true); } catch (e) {
         if (mine !== seq) return;
-        problems.replaceChildren(e.fields && e.fields.length ? h('ul', {}, e.fields.map(f => h('li', {}, h('code', {}, f.field), ' ', f.problem))) : errorBox(e, 'The preview failed'));
+        problems.replaceChildren(fieldProblems(e, 'The preview failed'));
         preview.replaceChildren(h('p', { class: 'muted' }, 'Fix the fields above to see the preview.'));
         return;
       }
@@ -141,7 +141,7 @@ export async function toolsetsTab(t) {
         toast(`Toolset ${r.name} saved: ${r.mcp_url}`);
         drawList();
       } catch (err) {
-        problems.replaceChildren(err.fields && err.fields.length ? h('ul', {}, err.fields.map(f => h('li', {}, h('code', {}, f.field), ' ', f.problem))) : errorBox(err, 'Could not save the toolset'));
+        problems.replaceChildren(fieldProblems(err, 'Could not save the toolset'));
       }
     });
     box.replaceChildren(h('section', { class: 'card toolset-editor' },
