@@ -204,3 +204,9 @@ func (s *UsageStats) finish() {
 	s.Portico = Latency{s.gatewayH.Quantile(0.5), s.gatewayH.Quantile(0.95), s.gatewayH.Quantile(0.99)}
 	s.Upstream = Latency{s.upstreamH.Quantile(0.5), s.upstreamH.Quantile(0.95), s.upstreamH.Quantile(0.99)}
 }
+
+// UsageBuckets are the bucket sizes Usage accepts.
+var UsageBuckets = map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}
+
+// MaxUsageBuckets caps how many buckets one usage query returns.
+const MaxUsageBuckets = 1500

@@ -2,7 +2,6 @@ package tenant
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -86,16 +85,6 @@ func (s *Store) listenOnce(ctx context.Context, l Listener, connected func()) er
 			l.TenantChanged(c)
 		}
 	}
-}
-
-// parseChange reads "<tenant id>:<kind>:<ref>".
-func parseChange(payload string) (Change, bool) {
-	id, rest, ok := strings.Cut(payload, ":")
-	if !ok || id == "" {
-		return Change{}, false
-	}
-	kind, ref, _ := strings.Cut(rest, ":")
-	return Change{TenantID: id, Kind: kind, Ref: ref}, true
 }
 
 // NotifySessionEnded tells every replica listening for changes that a

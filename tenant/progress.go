@@ -47,23 +47,6 @@ type ProgressStep struct {
 	At     time.Time `json:"at"`
 }
 
-// progressKind is the Change kind progress travels under on ChangeChannel.
-const progressKind = "progress"
-
-// NotifyProgress tells every listening replica, this one included, where
-// p's work stands. Nothing is written; a replica that is not listening at
-// that moment misses it, which only delays what a poll shows.
-func (s *Store) NotifyProgress(ctx context.Context, p Progress) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", ChangeChannel, p.TenantID+":"+progressKind+":"+string(b)); err != nil {
-		return dbErr("announce progress", err)
-	}
-	return nil
-}
-
 // ProgressOf reads the Progress a change of kind "progress" carries.
 func ProgressOf(c Change) (Progress, bool) {
 	if c.Kind != progressKind {
@@ -155,3 +138,6 @@ func (b *ProgressBoard) TenantChanged(c Change) {
 
 // Resync does nothing: progress missed while disconnected is simply not shown.
 func (b *ProgressBoard) Resync(context.Context) {}
+
+// progressKind is the Change kind progress travels under on ChangeChannel.
+const progressKind = "progress"

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -123,24 +122,6 @@ func audit(ctx context.Context, tx pgx.Tx, tenantID, actor, action string, detai
 		`INSERT INTO audit_log (tenant_id, actor, source, action, details) VALUES ($1, $2, $3, $4, $5)`,
 		tenantID, actor, Source(ctx), action, details)
 	return dbErr("write audit log", err)
-}
-
-type sourceKey struct{}
-
-// WithSource records where the request behind ctx came from (the client
-// address), so every audit row written under ctx says "from where". It is
-// request metadata, not tenancy: tenant ids stay explicit parameters.
-func WithSource(ctx context.Context, source string) context.Context {
-	if len(source) > 200 {
-		source = source[:200]
-	}
-	return context.WithValue(ctx, sourceKey{}, source)
-}
-
-// Source returns what WithSource recorded, or "".
-func Source(ctx context.Context) string {
-	s, _ := ctx.Value(sourceKey{}).(string)
-	return s
 }
 
 // RecordEvent writes one audit row outside any change: security events such
@@ -281,25 +262,6 @@ func (s *Store) Ping(ctx context.Context) error {
 // newID returns 26 lowercase base32 characters (130 random bits): unguessable,
 // URL-safe and readable in /t/<id>/mcp.
 func newID() string { return strings.ToLower(rand.Text()) }
-
-// checkName records a problem unless name is 1-100 characters and not blank.
-func checkName(inv *InvalidError, field, name string) {
-	if strings.TrimSpace(name) == "" {
-		inv.Add(field, "is required")
-	} else if utf8.RuneCountInString(name) > 100 {
-		inv.Add(field, "must be at most 100 characters")
-	}
-}
-
-// merge adds err's problems to inv; err is nil or an *InvalidError.
-func merge(inv *InvalidError, err error) {
-	var e *InvalidError
-	if errors.As(err, &e) {
-		inv.Problems = append(inv.Problems, e.Problems...)
-	} else if err != nil {
-		inv.Add("", err.Error())
-	}
-}
 
 // auditURL drops the query string from a URL before it is audited, since some
 // upstreams take API keys as query parameters.

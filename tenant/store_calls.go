@@ -298,12 +298,6 @@ func (s *Store) CallBuckets(ctx context.Context, id string, since time.Time) ([]
 	return out, dbErr("call totals", err)
 }
 
-// UsageBuckets are the bucket sizes Usage accepts.
-var UsageBuckets = map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}
-
-// MaxUsageBuckets caps how many buckets one usage query returns.
-const MaxUsageBuckets = 1500
-
 // Usage returns tenant id's calls from q.From to q.To per bucket and per
 // tool, from the rollups (minute buckets from the per-minute rollup, hour
 // and day buckets from the per-hour one).

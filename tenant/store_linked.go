@@ -13,51 +13,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// LinkedTokens are one user's tokens at an upstream provider: what an
-// oauth2_authorization_code credential sends on that user's calls.
-type LinkedTokens struct {
-	AccessToken  Secret
-	RefreshToken Secret
-	TokenType    string
-	Expiry       time.Time // when the access token expires; zero when the provider did not say
-	Scopes       []string  // what the provider granted, when it said
-}
-
 // sealedTokens is what the sealed column holds.
 type sealedTokens struct {
 	Access  string `json:"a"`
 	Refresh string `json:"r,omitempty"`
 	Type    string `json:"t,omitempty"`
-}
-
-// LinkedAccount is who linked an upstream account for a credential, and
-// when: what a tenant admin sees. It never carries a token.
-type LinkedAccount struct {
-	Credential  string     `json:"credential"`
-	UserID      string     `json:"user_id"`
-	Email       string     `json:"email"`
-	Scopes      []string   `json:"scopes"`
-	LinkedAt    time.Time  `json:"linked_at"`
-	RefreshedAt *time.Time `json:"refreshed_at,omitempty"`
-}
-
-// LinkRequest is a link flow under way: which user links which credential
-// of which tenant, the PKCE verifier Portico will send with the code, the
-// redirect URI the provider was given, and the dashboard page to return to.
-type LinkRequest struct {
-	TenantID    string
-	Credential  string
-	UserID      string
-	Verifier    Secret
-	RedirectURI string
-	ReturnTo    string
-}
-
-// LinkedAccountAAD binds a user's sealed upstream tokens to the tenant, the
-// credential and the user: a row copied under another user or tenant does
-// not open.
-func LinkedAccountAAD(tenantID, credential, userID string) string {
-	return "linked|" + tenantID + "|" + credential + "|" + userID
 }
 
 func linkRequestAAD(tenantID, credential, userID string, stateHash []byte) string {
@@ -67,9 +27,6 @@ func linkRequestAAD(tenantID, credential, userID string, stateHash []byte) strin
 // linkedKind is the change kind of a link or unlink: every replica drops
 // what it cached of that user's tokens; nothing else is rebuilt.
 const linkedKind = "linked_account"
-
-// LinkedRef is the Ref of a linked_account change.
-func LinkedRef(credential, userID string) string { return credential + "/" + userID }
 
 func notifyLinked(ctx context.Context, tx pgx.Tx, tenantID, credential, userID string) error {
 	_, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", ChangeChannel, tenantID+":"+linkedKind+":"+LinkedRef(credential, userID))

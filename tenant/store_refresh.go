@@ -3,16 +3,12 @@ package tenant
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
-
-// HookSecretPrefix marks spec webhook secrets for secret scanners.
-const HookSecretPrefix = "whsec_"
 
 // hookAAD binds a sealed webhook secret to its tenant.
 func hookAAD(tenantID string) string { return tenantID + "|spec-hook" }
@@ -167,10 +163,6 @@ func (s *Store) HookSecret(ctx context.Context, tenantID string) (Secret, error)
 	}
 	return Secret(pt), nil
 }
-
-// ErrLocked is returned by WithRefreshLock when another replica holds the
-// tenant's refresh lock and wait is false.
-var ErrLocked = errors.New("another replica is refreshing this tenant")
 
 // WithRefreshLock runs fn while holding the tenant's refresh lock, a
 // Postgres session advisory lock, so one replica at a time fetches and

@@ -9,18 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// TenantFilter narrows Tenants.
-type TenantFilter struct {
-	IDs    []string // nil = every tenant; empty non-nil = none
-	Status Status   // "" = any status
-}
-
-// TenantPatch changes some of a tenant's fields; nil fields stay as they are.
-type TenantPatch struct {
-	Name, BaseURL, SpecURL *string
-	Settings               *Settings
-}
-
 const tenantCols = `id, name, base_url, spec_url, status, status_reason, settings, spec_version, created_at, updated_at`
 
 func scanTenant(row pgx.Row) (*Tenant, error) {
@@ -31,20 +19,6 @@ func scanTenant(row pgx.Row) (*Tenant, error) {
 		return nil, err
 	}
 	return &t, nil
-}
-
-// validate checks the user-editable fields of t, filling the default spec URL.
-func (t *Tenant) validate() error {
-	var inv InvalidError
-	t.Name = strings.TrimSpace(t.Name)
-	checkName(&inv, "name", t.Name)
-	merge(&inv, ValidateHTTPURL("base_url", t.BaseURL))
-	if t.SpecURL == "" && t.BaseURL != "" {
-		t.SpecURL = DefaultSpecURL(t.BaseURL)
-	}
-	merge(&inv, ValidateHTTPURL("spec_url", t.SpecURL))
-	merge(&inv, t.Settings.Validate())
-	return inv.Err()
 }
 
 // CreateTenant registers t as a new pending tenant and fills in its ID,

@@ -13,13 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Secret prefixes let secret scanners (GitHub, gitleaks) recognise leaked
-// Portico credentials, and let people tell the two kinds apart at a glance.
-const (
-	TokenPrefix  = "mcp_"
-	APIKeyPrefix = "pk_"
-)
-
 // prefixLen is how much of a secret is stored and shown to identify it.
 const prefixLen = 12
 
@@ -44,15 +37,6 @@ func hashSecret(secret string) []byte {
 // returns it with its secret, which is shown once and never stored.
 func (s *Store) CreateToken(ctx context.Context, tenantID, name string, expiresAt *time.Time, actor string) (Token, string, error) {
 	return s.CreateTokenFor(ctx, tenantID, NewToken{Name: name, ExpiresAt: expiresAt}, actor)
-}
-
-// NewToken is what an MCP token is minted with.
-type NewToken struct {
-	Name      string
-	ExpiresAt *time.Time
-	// Toolsets, when set, restrict the token to those toolsets of the
-	// tenant; each must exist.
-	Toolsets []string
 }
 
 // CreateTokenFor mints an MCP bearer token as nt says and returns it with

@@ -167,21 +167,6 @@ func renamePromptToolset(ctx context.Context, tx pgx.Tx, tenantID, from, to stri
 	return nil
 }
 
-// ToolsetInUseError refuses to delete a toolset that unrevoked MCP tokens
-// are restricted to: deleting it would leave them without an endpoint, and
-// a toolset made later with its name would grant them access again.
-type ToolsetInUseError struct {
-	Toolset string
-	Tokens  []string // "name (prefix…)"
-}
-
-// Unwrap makes the refusal an ErrConflict.
-func (e *ToolsetInUseError) Unwrap() error { return ErrConflict }
-
-func (e *ToolsetInUseError) Error() string {
-	return fmt.Sprintf("toolset %s is the restriction of MCP token(s) %s: revoke them, or rename the toolset, first", e.Toolset, strings.Join(e.Tokens, ", "))
-}
-
 // DeleteToolset removes one toolset and detaches it from prompts. It
 // refuses (*ToolsetInUseError) while unrevoked tokens are restricted to it.
 func (s *Store) DeleteToolset(ctx context.Context, tenantID, name, actor string) error {

@@ -1,0 +1,20 @@
+package tenant
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// NotifyProgress tells every listening replica, this one included, where
+// p's work stands. Nothing is written; a replica that is not listening at
+// that moment misses it, which only delays what a poll shows.
+func (s *Store) NotifyProgress(ctx context.Context, p Progress) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", ChangeChannel, p.TenantID+":"+progressKind+":"+string(b)); err != nil {
+		return dbErr("announce progress", err)
+	}
+	return nil
+}
