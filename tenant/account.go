@@ -115,9 +115,9 @@ func CheckPassword(encoded, password string) bool {
 
 // dummyHash is checked against when an email is unknown, so a failed login
 // takes as long whether or not the account exists.
-var dummyHash = HashPassword("portico-no-such-user-timing-equaliser")
+var DummyHash = HashPassword("portico-no-such-user-timing-equaliser")
 
-func validateCredentials(email, password string) error {
+func ValidateCredentials(email, password string) error {
 	var inv InvalidError
 	email = strings.TrimSpace(email)
 	at := strings.LastIndex(email, "@")

@@ -184,7 +184,7 @@ func (h Histogram) Quantile(q float64) float64 {
 }
 
 // add folds one rollup row into s.
-func (s *UsageStats) add(calls, errors, bytes int64, latencySum float64, gh, uh Histogram) {
+func (s *UsageStats) Add(calls, errors, bytes int64, latencySum float64, gh, uh Histogram) {
 	s.Calls += calls
 	s.Errors += errors
 	s.Bytes += bytes
@@ -197,7 +197,7 @@ func (s *UsageStats) add(calls, errors, bytes int64, latencySum float64, gh, uh 
 }
 
 // finish computes s's percentiles.
-func (s *UsageStats) finish() {
+func (s *UsageStats) Finish() {
 	if s.gatewayH == nil {
 		return
 	}

@@ -49,7 +49,7 @@ type ProgressStep struct {
 
 // ProgressOf reads the Progress a change of kind "progress" carries.
 func ProgressOf(c Change) (Progress, bool) {
-	if c.Kind != progressKind {
+	if c.Kind != ProgressKind {
 		return Progress{}, false
 	}
 	var p Progress
@@ -61,7 +61,7 @@ func ProgressOf(c Change) (Progress, bool) {
 
 // IsProgress reports whether c only carries progress: nothing changed that
 // a replica has to apply.
-func (c Change) IsProgress() bool { return c.Kind == progressKind }
+func (c Change) IsProgress() bool { return c.Kind == ProgressKind }
 
 // ProgressBoard keeps the latest Progress of each tenant's running or just
 // finished work. Finished work is kept for keep, running work that has not
@@ -140,4 +140,4 @@ func (b *ProgressBoard) TenantChanged(c Change) {
 func (b *ProgressBoard) Resync(context.Context) {}
 
 // progressKind is the Change kind progress travels under on ChangeChannel.
-const progressKind = "progress"
+const ProgressKind = "progress"

@@ -110,7 +110,7 @@ const HookSecretPrefix = "whsec_"
 var ErrLocked = errors.New("another replica is refreshing this tenant")
 
 // parseChange reads "<tenant id>:<kind>:<ref>".
-func parseChange(payload string) (Change, bool) {
+func ParseChange(payload string) (Change, bool) {
 	id, rest, ok := strings.Cut(payload, ":")
 	if !ok || id == "" {
 		return Change{}, false

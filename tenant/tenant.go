@@ -1,8 +1,8 @@
-// Package tenant is Portico's core: the tenants that register an upstream API,
-// their lifecycle, their encrypted credentials, their access tokens and the
-// Postgres store that keeps all of it. It imports only the standard library
-// and pgx, so the HTTP layer (api) and the MCP layer (bridge) can both build
-// on it without depending on each other.
+// Package tenant is Portico's core model: the tenants that register an
+// upstream API, their lifecycle, settings, encrypted credentials, access
+// tokens, toolsets and prompts. It imports no database driver, web framework
+// or MCP SDK, so the HTTP layer (api), the MCP layer (bridge) and the pure
+// conversion code can all build on it; package pgstore keeps it in Postgres.
 package tenant
 
 import (
@@ -883,10 +883,10 @@ type TenantPatch struct {
 }
 
 // validate checks the user-editable fields of t, filling the default spec URL.
-func (t *Tenant) validate() error {
+func (t *Tenant) Validate() error {
 	var inv InvalidError
 	t.Name = strings.TrimSpace(t.Name)
-	checkName(&inv, "name", t.Name)
+	CheckName(&inv, "name", t.Name)
 	merge(&inv, ValidateHTTPURL("base_url", t.BaseURL))
 	if t.SpecURL == "" && t.BaseURL != "" {
 		t.SpecURL = DefaultSpecURL(t.BaseURL)
@@ -897,7 +897,7 @@ func (t *Tenant) validate() error {
 }
 
 // checkName records a problem unless name is 1-100 characters and not blank.
-func checkName(inv *InvalidError, field, name string) {
+func CheckName(inv *InvalidError, field, name string) {
 	if strings.TrimSpace(name) == "" {
 		inv.Add(field, "is required")
 	} else if utf8.RuneCountInString(name) > 100 {

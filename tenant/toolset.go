@@ -30,7 +30,7 @@ type Toolset struct {
 const (
 	maxToolsetTools = 2000
 	maxToolsetTags  = 100
-	maxToolsets     = 100 // per tenant
+	MaxToolsets     = 100 // per tenant
 )
 
 // toolsetNameRE is a toolset name: one URL path segment people can type.
@@ -81,7 +81,7 @@ func (ts *Toolset) Validate() error {
 }
 
 // normalize makes nil lists empty, so a toolset reads the same stored or not.
-func (ts *Toolset) normalize() {
+func (ts *Toolset) Normalize() {
 	if ts.Tools == nil {
 		ts.Tools = []string{}
 	}
