@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -88,7 +89,7 @@ func (l *live) discoveryHandler(name string) mcp.ToolHandler {
 }
 
 // discoverable returns the tool operation called name, or nil.
-func discoverable(st *state, name string) *Operation {
+func discoverable(st *state, name string) *openapi.Operation {
 	op := st.ops["tool:"+name]
 	if op == nil || op.Kind == tenant.KindResource || op.Kind == tenant.KindResourceTemplate {
 		return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -285,7 +286,7 @@ func compactHTML(buf *bytes.Buffer, raw []byte) error {
 
 // appendJSONString appends s as encoding/json encodes a string (HTML
 // escaping on, invalid UTF-8 as U+FFFD), as the SDK writes results.
-func appendJSONString(b []byte, s string) []byte { return appendEscaped(b, s, true) }
+func appendJSONString(b []byte, s string) []byte { return openapi.AppendEscaped(b, s, true) }
 
 func idValue(id []byte) any {
 	if len(id) > 0 && id[0] == '"' {

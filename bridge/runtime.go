@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 	"github.com/portico-mcp/portico/tenant/pgstore"
 )
@@ -318,9 +318,9 @@ type live struct {
 // state is what a call needs, replaced atomically when settings or credentials change.
 type state struct {
 	tenant      *tenant.Tenant
-	ops         map[string]*Operation // by MCP name (tools) or URI / URI template (resources)
-	list        []*Operation          // in document order, for listing: base with settings.tools applied
-	base        []*Operation          // the conversion's operations, shared and never changed
+	ops         map[string]*openapi.Operation // by MCP name (tools) or URI / URI template (resources)
+	list        []*openapi.Operation          // in document order, for listing: base with settings.tools applied
+	base        []*openapi.Operation          // the conversion's operations, shared and never changed
 	creds       []tenant.LiveCredential
 	clientCreds []*clientCred // the oauth2_client_credentials among creds, with their token caches
 	timeout     time.Duration
@@ -547,13 +547,13 @@ type convShare struct {
 
 type sharedConv struct {
 	done chan struct{}
-	conv *Conversion // nil when the conversion failed
+	conv *openapi.Conversion // nil when the conversion failed
 }
 
 // convert returns the operations of raw converted for t, converting once
 // per key. A failed conversion is not shared: its error names the tenant's
 // spec URL, so each tenant converts (and fails) on its own.
-func (s *convShare) convert(ctx context.Context, r *Runtime, key string, raw []byte, t *tenant.Tenant) (*Conversion, error) {
+func (s *convShare) convert(ctx context.Context, r *Runtime, key string, raw []byte, t *tenant.Tenant) (*openapi.Conversion, error) {
 	s.mu.Lock()
 	c, ok := s.m[key]
 	if !ok {
@@ -691,7 +691,7 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 		return nil, 0, fmt.Errorf("read spec status: %w", err)
 	}
 	var spec tenant.SpecVersion
-	var ops []*Operation
+	var ops []*openapi.Operation
 	var report *tenant.ConversionReport
 	cached := false // converted from a stored version
 	switch v := status.ServingVersion; {
@@ -773,7 +773,7 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 		// Saved settings were checked against the document then; parts a
 		// later document no longer fits are skipped, the rest applies.
 		var inv *tenant.InvalidError
-		if ops, inv = transformTools(base, t.Settings.Tools, maxResponse); len(inv.Problems) > 0 {
+		if ops, inv = openapi.TransformTools(base, t.Settings.Tools, maxResponse); len(inv.Problems) > 0 {
 			r.log.Warn("settings.tools do not all apply to the serving document", "tenant", t.ID, "problems", inv.Error())
 		}
 	}
@@ -787,15 +787,15 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 // serve makes st serve ops and prompts: the lookup by key, the lists MCP
 // clients get (in st.tenant's listing and tool mode) and what completes.
 // A tenant's state and each toolset's view are built by it alike.
-func (st *state) serve(ops []*Operation, prompts []tenant.Prompt) {
-	st.list, st.ops = ops, make(map[string]*Operation, len(ops))
+func (st *state) serve(ops []*openapi.Operation, prompts []tenant.Prompt) {
+	st.list, st.ops = ops, make(map[string]*openapi.Operation, len(ops))
 	for _, op := range ops {
-		st.ops[op.key()] = op
+		st.ops[op.Key()] = op
 		switch op.Kind {
 		case tenant.KindResource:
-			st.resources = append(st.resources, &mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: op.mimeType()})
+			st.resources = append(st.resources, &mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: op.MediaType()})
 		case tenant.KindResourceTemplate:
-			st.templates = append(st.templates, &mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: op.mimeType()})
+			st.templates = append(st.templates, &mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: op.MediaType()})
 		}
 	}
 	s := st.tenant.Settings
@@ -813,7 +813,7 @@ func (st *state) serve(ops []*Operation, prompts []tenant.Prompt) {
 type preconverted struct {
 	spec   tenant.SpecVersion // without its document
 	key    string             // convKey of the conversion
-	ops    []*Operation
+	ops    []*openapi.Operation
 	report *tenant.ConversionReport
 }
 
@@ -827,17 +827,6 @@ func convKey(sha string, s tenant.Settings) string {
 		L string            `json:",omitempty"` // the report's cost depends on it
 	}{s.RouteMaps, s.Names, s.URIs, leanOnly(s.ListingMode())})
 	return sha + "|" + string(b)
-}
-
-// mimeType is what op's resource lists as its mimeType: the success
-// response's media type (parameters dropped), JSON when the document names
-// none.
-func (op *Operation) mimeType() string {
-	if op.ResponseType == "" {
-		return "application/json"
-	}
-	mt, _, _ := strings.Cut(op.ResponseType, ";")
-	return strings.TrimSpace(mt)
 }
 
 // leanDescribe reports whether st lists lean listing's describe_tool: in
@@ -855,12 +844,12 @@ func leanOnly(listing string) string {
 	return ""
 }
 
-func (op *Operation) tool() *mcp.Tool {
+func toolOf(op *openapi.Operation) *mcp.Tool {
 	a := op.Annotations
 	if a == nil { // an Operation built by hand rather than converted
-		a = httpAnnotations(op.Method)
+		a = openapi.HTTPAnnotations(op.Method)
 	}
-	t := &mcp.Tool{Name: op.Name, Title: op.Title, Description: op.Description, InputSchema: op.InputSchema, Annotations: a}
+	t := &mcp.Tool{Name: op.Name, Title: op.Title, Description: op.Description, InputSchema: op.InputSchema, Annotations: (*mcp.ToolAnnotations)(a)}
 	if len(op.OutputSchema) > 0 {
 		t.OutputSchema = op.OutputSchema
 	}
@@ -869,7 +858,7 @@ func (op *Operation) tool() *mcp.Tool {
 
 // registryInputSchema is the input schema of every operation tool in the
 // SDK's registry. Clients never see it: serveFromState and the fast paths
-// list the state's tools (op.tool()) and route calls by the state. The
+// list the state's tools (toolOf(op)) and route calls by the state. The
 // registry only dispatches tools/call to the handler and notifies sessions
 // of changes, so it holds the smallest schema AddTool accepts: AddTool
 // decodes the schemas it is given into maps to check their type, which for
@@ -881,39 +870,20 @@ var registryInputSchema = json.RawMessage(`{"type":"object"}`)
 
 // registered is op's tool as the SDK's registry holds it (see
 // registryInputSchema).
-func (op *Operation) registered() *mcp.Tool {
+func registeredTool(op *openapi.Operation) *mcp.Tool {
 	if bytes.Contains(op.InputSchema, []byte(`"x-mcp-header"`)) {
-		return op.tool()
+		return toolOf(op)
 	}
 	return &mcp.Tool{Name: op.Name, InputSchema: registryInputSchema}
-}
-
-// httpAnnotations are the hints HTTP semantics give a client about a tool:
-// GET and HEAD only read, DELETE destroys, PUT and DELETE can be repeated,
-// and every tool reaches a service outside Portico.
-func httpAnnotations(method string) *mcp.ToolAnnotations {
-	yes, no := true, false
-	a := &mcp.ToolAnnotations{OpenWorldHint: &yes}
-	switch method {
-	case "GET", "HEAD", "OPTIONS":
-		a.ReadOnlyHint = true
-	case "DELETE":
-		a.DestructiveHint, a.IdempotentHint = &yes, true
-	case "PUT":
-		a.DestructiveHint, a.IdempotentHint = &yes, true
-	case "POST", "PATCH":
-		a.DestructiveHint = &no
-	}
-	return a
 }
 
 // convertSpec converts a document off the request path, within this
 // replica's conversion budget (convertbudget.go), since a big spec costs
 // hundreds of MB. It waits for room as long as ctx allows.
-func (r *Runtime) convertSpec(ctx context.Context, raw []byte, t *tenant.Tenant) (*Conversion, error) {
+func (r *Runtime) convertSpec(ctx context.Context, raw []byte, t *tenant.Tenant) (*openapi.Conversion, error) {
 	// Counted before taking from the budget and before libopenapi builds
 	// its model: a 20k-operation document cost ~500 MB to convert.
-	n, err := countOperations(raw)
+	n, err := openapi.CountOperations(raw)
 	if err == nil && n > r.opts.MaxOperations {
 		return nil, &tenant.ActivationError{Code: "spec_too_large", Field: "spec_url",
 			Reason: fmt.Sprintf("the document at spec_url %s has %d operations, more than the limit of %d (PORTICO_MAX_OPERATIONS); serve a smaller document or exclude paths upstream", t.SpecURL, n, r.opts.MaxOperations)}
@@ -935,7 +905,7 @@ func (r *Runtime) convertSpec(ctx context.Context, raw []byte, t *tenant.Tenant)
 	if tr != nil {
 		parsed = func() { tr.phase(tenant.PhaseConvert, "operations to tools") }
 	}
-	conv, err := Convert(raw, Options{RouteMaps: t.Settings.RouteMaps, Names: t.Settings.Names, URIs: t.Settings.URIs, Listing: t.Settings.ListingMode(), Logger: r.log, Parsed: parsed})
+	conv, err := Convert(raw, openapi.Options{RouteMaps: t.Settings.RouteMaps, Names: t.Settings.Names, URIs: t.Settings.URIs, Logger: r.log, Parsed: parsed}, t.Settings.ListingMode())
 	if err != nil {
 		return nil, &tenant.ActivationError{Code: "spec_invalid", Field: "spec_url",
 			Reason: "the document at spec_url " + t.SpecURL + " could not be converted: " + err.Error()}
@@ -1008,7 +978,7 @@ func (r *Runtime) apply(l *live, st *state) (err error) {
 // register adds to srv's registry what st serves new or visibly changed
 // since old (nil: everything), before st is swapped in.
 func (l *live) register(srv *mcp.Server, old, st *state) {
-	var oldOps map[string]*Operation
+	var oldOps map[string]*openapi.Operation
 	if old != nil {
 		oldOps = old.ops
 	}
@@ -1021,16 +991,16 @@ func (l *live) register(srv *mcp.Server, old, st *state) {
 		if isTool && st.discovery {
 			continue // reached through call_tool only
 		}
-		if prev, ok := oldOps[op.key()]; ok && visible(prev, op) && !(isTool && (wasDiscovery || relist)) {
+		if prev, ok := oldOps[op.Key()]; ok && openapi.Visible(prev, op) && !(isTool && (wasDiscovery || relist)) {
 			continue
 		}
 		switch op.Kind {
 		case tenant.KindResource:
-			srv.AddResource(&mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: op.mimeType()}, l.readResource(op))
+			srv.AddResource(&mcp.Resource{Name: op.Name, URI: op.URI, Description: op.Description, MIMEType: op.MediaType()}, l.readResource(op))
 		case tenant.KindResourceTemplate:
-			srv.AddResourceTemplate(&mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: op.mimeType()}, l.readResource(op))
+			srv.AddResourceTemplate(&mcp.ResourceTemplate{Name: op.Name, URITemplate: op.URI, Description: op.Description, MIMEType: op.MediaType()}, l.readResource(op))
 		default:
-			srv.AddTool(op.registered(), l.callTool(op))
+			srv.AddTool(registeredTool(op), l.callTool(op))
 		}
 	}
 	if st.discovery && !wasDiscovery {
@@ -1047,7 +1017,7 @@ func (l *live) register(srv *mcp.Server, old, st *state) {
 // unregister removes from srv's registry what old served and st does
 // not, once st is swapped in.
 func (l *live) unregister(srv *mcp.Server, old, st *state) {
-	var oldOps map[string]*Operation
+	var oldOps map[string]*openapi.Operation
 	wasDiscovery := false
 	if old != nil {
 		oldOps, wasDiscovery = old.ops, old.discovery
@@ -1225,14 +1195,6 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// key is how an operation is found when called: tools by name, resources by URI.
-func (op *Operation) key() string {
-	if op.Kind == tenant.KindResource || op.Kind == tenant.KindResourceTemplate {
-		return "resource:" + op.URI
-	}
-	return "tool:" + op.Name
-}
-
 // keyedMutex serialises lifecycle changes of one tenant without blocking others.
 type keyedMutex struct {
 	mu sync.Mutex
@@ -1265,4 +1227,31 @@ func (k *keyedMutex) lock(key string) (unlock func()) {
 		}
 		k.mu.Unlock()
 	}
+}
+
+// CheckSettings refuses settings whose per-operation keys name no
+// operation of tenant id's serving document. It needs the operations, so
+// it checks only a tenant active on this replica (every replica serves the
+// same version); for another tenant it returns nil, and the activation's
+// report lists keys that match nothing among its warnings.
+func (r *Runtime) CheckSettings(id string, s tenant.Settings) error {
+	if err := openapi.CheckJQ(s); err != nil {
+		return err
+	}
+	l := r.lookup(id)
+	if l == nil {
+		return nil
+	}
+	st := l.state.Load()
+	if st == nil || st.report == nil || len(st.report.OperationKeys) == 0 {
+		return nil
+	}
+	if err := openapi.CheckSettingKeys(st.report.OperationKeys, s); err != nil {
+		return err
+	}
+	maxResponse := r.opts.MaxResponseBytes
+	if s.MaxResponseBytes > 0 {
+		maxResponse = s.MaxResponseBytes
+	}
+	return openapi.CheckTools(st.base, s, maxResponse)
 }

@@ -21,6 +21,7 @@ func TestImportRules(t *testing.T) {
 		{"tenant is the core", "tenant", []string{"github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk", "github.com/jackc/pgx", mod + "api", mod + "bridge", mod + "tenant/pgstore"}},
 		{"the store knows only the model", "tenant/pgstore", []string{"github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk", mod + "api", mod + "bridge"}},
 		{"api does not import bridge", "api", []string{mod + "bridge", "github.com/modelcontextprotocol/go-sdk"}},
+		{"conversion is pure", "bridge/openapi", []string{"github.com/modelcontextprotocol/go-sdk", "github.com/jackc/pgx", "net/http/httptest", mod + "tenant/pgstore", mod + "api"}},
 		{"bridge does not import api", "bridge", []string{mod + "api", "github.com/labstack/echo"}},
 		{"web is only files", "web", []string{mod + "api", mod + "bridge", mod + "tenant", "github.com/labstack/echo"}},
 		// The CLI's packages know Portico only through its public REST API.

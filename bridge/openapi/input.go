@@ -1,4 +1,4 @@
-package bridge
+package openapi
 
 import (
 	"encoding/json"
@@ -329,7 +329,7 @@ func isObjectSchema(s *base.Schema) bool {
 }
 
 // isJSONMedia reports whether a media type carries JSON.
-func isJSONMedia(mt string) bool {
+func IsJSONMedia(mt string) bool {
 	mt = strings.ToLower(strings.TrimSpace(strings.SplitN(mt, ";", 2)[0]))
 	return mt == "application/json" || strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "/json") || mt == "*/*" || mt == "application/*"
 }
@@ -344,7 +344,7 @@ func isMultipart(mt string) bool {
 func isBinaryMedia(mt string) bool {
 	mt = strings.ToLower(strings.TrimSpace(strings.SplitN(mt, ";", 2)[0]))
 	switch {
-	case isJSONMedia(mt), strings.HasPrefix(mt, "text/"), strings.HasSuffix(mt, "xml"),
+	case IsJSONMedia(mt), strings.HasPrefix(mt, "text/"), strings.HasSuffix(mt, "xml"),
 		strings.HasPrefix(mt, "application/x-www-form-urlencoded"), strings.HasPrefix(mt, "multipart/"):
 		return false
 	}

@@ -1,4 +1,4 @@
-package bridge
+package openapi
 
 import (
 	"strings"
@@ -128,7 +128,7 @@ func (c *converter) operationV3(path, method string, item *v3.PathItem, o *v3.Op
 				if isBinaryMedia(mt) {
 					s.set("type", "string")
 					s.set("format", "binary")
-				} else if !isJSONMedia(mt) {
+				} else if !IsJSONMedia(mt) {
 					s.set("type", "string")
 				}
 				b = &body{contentType: mt, required: required, description: rb.Description, whole: s}
@@ -217,7 +217,7 @@ func pickMedia(content *orderedmap.Map[string, *v3.MediaType]) (string, *v3.Medi
 	for mt := range content.KeysFromOldest() {
 		lmt := strings.ToLower(mt)
 		switch {
-		case isJSONMedia(lmt) && lmt != "*/*" && lmt != "application/*":
+		case IsJSONMedia(lmt) && lmt != "*/*" && lmt != "application/*":
 			if r := jsonRank(lmt); r < best {
 				best, bestJSON = r, mt
 			}
@@ -264,7 +264,7 @@ func successSchemaV3(rs *v3.Responses) *base.SchemaProxy {
 		return nil
 	}
 	for mt, media := range resp.Content.FromOldest() {
-		if isJSONMedia(mt) && media != nil && media.Schema != nil {
+		if IsJSONMedia(mt) && media != nil && media.Schema != nil {
 			return media.Schema
 		}
 	}
@@ -293,7 +293,7 @@ func preferJSON(mts []string) string {
 		if strings.Contains(mt, "*") {
 			continue
 		}
-		if isJSONMedia(mt) {
+		if IsJSONMedia(mt) {
 			return mt
 		}
 		if first == "" {

@@ -1,4 +1,4 @@
-package bridge
+package openapi
 
 import (
 	"encoding/json"
@@ -153,13 +153,13 @@ func appendFloat(b []byte, f float64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-func appendString(b []byte, s string) []byte { return appendEscaped(b, s, false) }
+func appendString(b []byte, s string) []byte { return AppendEscaped(b, s, false) }
 
 // appendEscaped appends s as a JSON string the way encoding/json writes it:
 // \b \f \n \r \t short forms, other control bytes as \u00XX, invalid
 // UTF-8 as U+FFFD, U+2028/U+2029 escaped, and <, >, & as \u003c... when
 // html is set (encoding/json's default, which the SDK's output keeps).
-func appendEscaped(b []byte, s string, html bool) []byte {
+func AppendEscaped(b []byte, s string, html bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -311,4 +311,11 @@ func isJSONNumber(s string) bool {
 		}
 	}
 	return i == len(s)
+}
+
+func NonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

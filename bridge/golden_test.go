@@ -3,7 +3,6 @@ package bridge
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -38,7 +38,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			var spec, want, lean []byte
-			var opts Options
+			var opts openapi.Options
 			wantIdx, leanIdx := -1, -1
 			for i, f := range ar.Files {
 				switch {
@@ -67,7 +67,7 @@ func TestGolden(t *testing.T) {
 			if spec == nil {
 				t.Fatal("archive has no spec.* file")
 			}
-			conv, err := Convert(spec, opts)
+			conv, err := Convert(spec, opts, "")
 			if err != nil {
 				t.Fatalf("Convert: %v", err)
 			}
@@ -108,7 +108,7 @@ func TestGolden(t *testing.T) {
 				t.Errorf("lean listing mismatch (-want +got); run go test ./bridge -update to accept:\n%s", diff)
 			}
 			// Determinism: a second run gives the same bytes.
-			again, err := Convert(spec, opts)
+			again, err := Convert(spec, opts, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,71 +120,13 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func TestConvertRejectsNonOpenAPI(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-	}{
-		{"empty", ""},
-		{"spaces", "  \n"},
-		{"html", "<html><body>Not Found</body></html>"},
-		{"json without version", `{"info":{"title":"x"},"paths":{}}`},
-		{"plain text", "hello world"},
-		{"json array", `[1,2,3]`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			conv, err := Convert([]byte(tt.in), Options{})
-			if err == nil {
-				t.Fatalf("Convert succeeded with %d operations; want an error", len(conv.Operations))
-			}
-			if !errors.Is(err, ErrNotOpenAPI) {
-				t.Errorf("error %q does not match ErrNotOpenAPI", err)
-			}
-			if !strings.HasPrefix(err.Error(), "not an OpenAPI document: ") {
-				t.Errorf("error %q does not start with %q", err, "not an OpenAPI document: ")
-			}
-		})
-	}
-}
-
-func TestConvertRejectsBadRouteMaps(t *testing.T) {
-	spec := []byte(`{"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{}}`)
-	tests := []struct {
-		name string
-		rm   tenant.RouteMap
-		want string
-	}{
-		{"bad pattern", tenant.RouteMap{Pattern: "([", MCPType: tenant.KindTool}, "route_maps[0].pattern"},
-		{"bad type", tenant.RouteMap{MCPType: "prompt"}, "route_maps[0].mcp_type"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Convert(spec, Options{RouteMaps: []tenant.RouteMap{tt.rm}})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("err = %v, want one naming %s", err, tt.want)
-			}
-		})
-	}
-}
-
-func TestConvertEmptyPaths(t *testing.T) {
-	conv, err := Convert([]byte("openapi: 3.0.0\ninfo: {title: Empty, version: '0'}\npaths: {}\n"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(conv.Operations) != 0 || conv.Title != "Empty" {
-		t.Errorf("got %d operations, title %q", len(conv.Operations), conv.Title)
-	}
-}
-
 // leanListing returns conv's tools as lean listing serves them, indented,
 // after checking what lean listing promises: the same tools as full listing
 // (plus describe_tool), each with its input schema byte for byte and its
 // annotations, no output schema, and a description that starts the full one.
-func leanListing(t *testing.T, conv *Conversion) []byte {
+func leanListing(t *testing.T, conv *openapi.Conversion) []byte {
 	t.Helper()
-	full, lean := conv.MCPListing(tenant.ListingFull).Tools, conv.MCPListing(tenant.ListingLean).Tools
+	full, lean := MCPListing(conv, tenant.ListingFull).Tools, MCPListing(conv, tenant.ListingLean).Tools
 	if len(lean) != len(full)+1 || lean[len(lean)-1].Name != describeToolName {
 		t.Fatalf("lean listing has %d tools, want the %d of full listing and describe_tool", len(lean), len(full))
 	}

@@ -1,4 +1,4 @@
-package bridge
+package openapi
 
 import (
 	"bytes"
@@ -153,7 +153,7 @@ func cookieValue(s string) string {
 func encodeContentParams(params []Param, args map[string]any) map[string]any {
 	var out map[string]any
 	for _, p := range params {
-		if p.ContentType == "" || !isJSONMedia(p.ContentType) {
+		if p.ContentType == "" || !IsJSONMedia(p.ContentType) {
 			continue
 		}
 		v, ok := args[p.Arg]
@@ -203,7 +203,7 @@ func (b *Body) encode(args map[string]any) ([]byte, string, error) {
 			}
 			return f.content, ct, nil
 		}
-		if !isJSONMedia(b.ContentType) {
+		if !IsJSONMedia(b.ContentType) {
 			if s, ok := v.(string); ok {
 				return []byte(s), b.ContentType, nil
 			}

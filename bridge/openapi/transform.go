@@ -1,4 +1,4 @@
-package bridge
+package openapi
 
 import (
 	"bytes"
@@ -26,26 +26,26 @@ import (
 
 // selectArg is the argument a tool with response.select takes: a jq
 // expression applied to its result.
-const selectArg = "_select"
+const SelectArg = "_select"
 
-// transform is what a call of a transformed tool does beyond the
+// Transform is what a call of a transformed tool does beyond the
 // operation's own plan.
-type transform struct {
+type Transform struct {
 	rename   map[string]string // agent's argument name → the operation's
 	drop     map[string]bool   // the operation's names agents may not send (renamed, fixed, hidden)
 	always   map[string]any    // fixed values and hidden defaults, sent on every call
 	defaults map[string]any    // sent when the agent gives none
-	shape    *shaper           // nil: the answer is mapped as usual
+	Shape    *Shaper           // nil: the answer is mapped as usual
 }
 
 // inbound maps args, as the agent sent them and the transformed schema
 // checked them, to the operation's arguments, and takes out the _select
 // expression.
-func (x *transform) inbound(args map[string]any) (map[string]any, string) {
+func (x *Transform) Inbound(args map[string]any) (map[string]any, string) {
 	var sel string
-	if x.shape != nil && x.shape.selectable {
-		sel, _ = args[selectArg].(string)
-		delete(args, selectArg)
+	if x.Shape != nil && x.Shape.Selectable {
+		sel, _ = args[SelectArg].(string)
+		delete(args, SelectArg)
 	}
 	if len(x.rename) == 0 && len(x.drop) == 0 && len(x.always) == 0 && len(x.defaults) == 0 {
 		return args, sel
@@ -72,12 +72,12 @@ func (op *Operation) clone() *Operation {
 	return &Operation{Name: op.Name, Title: op.Title, Kind: op.Kind, Description: op.Description, Method: op.Method, Path: op.Path,
 		OperationID: op.OperationID, Tags: op.Tags, MCPTags: op.MCPTags, URI: op.URI, InputSchema: op.InputSchema,
 		OutputSchema: op.OutputSchema, WrapResult: op.WrapResult, Annotations: op.Annotations, Params: op.Params,
-		Body: op.Body, ResponseType: op.ResponseType, hidden: op.hidden, xf: op.xf}
+		Body: op.Body, ResponseType: op.ResponseType, hidden: op.hidden, Transform: op.Transform}
 }
 
 // matchesKey reports whether settings key k names op: its tool name, its
 // operationId or "METHOD /path" (the method in any case).
-func (op *Operation) matchesKey(k string) bool {
+func (op *Operation) MatchesKey(k string) bool {
 	return k == op.Name || op.OperationID != "" && k == op.OperationID || normalizeKey(k) == op.Method+" "+op.Path
 }
 
@@ -87,7 +87,7 @@ func (op *Operation) matchesKey(k string) bool {
 // argument that is wrong is skipped, so a document that changed under saved
 // settings keeps serving what still applies. maxResponse bounds the output
 // of a response shape.
-func transformTools(ops []*Operation, tools map[string]tenant.ToolTransform, maxResponse int64) ([]*Operation, *tenant.InvalidError) {
+func TransformTools(ops []*Operation, tools map[string]tenant.ToolTransform, maxResponse int64) ([]*Operation, *tenant.InvalidError) {
 	var inv tenant.InvalidError
 	if len(tools) == 0 {
 		return ops, &inv
@@ -103,7 +103,7 @@ func transformTools(ops []*Operation, tools map[string]tenant.ToolTransform, max
 		f := fmt.Sprintf("settings.tools[%q]", k)
 		var found *Operation
 		for _, op := range ops {
-			if op.matchesKey(k) {
+			if op.MatchesKey(k) {
 				found = op
 				break
 			}
@@ -111,7 +111,7 @@ func transformTools(ops []*Operation, tools map[string]tenant.ToolTransform, max
 		switch {
 		case found == nil:
 			msg := `matches no tool of the tenant's document: key it by a tool name, an operationId or "METHOD /path"`
-			if c := closestKey(k, names); c != "" {
+			if c := ClosestKey(k, names); c != "" {
 				msg += fmt.Sprintf("; did you mean %q?", c)
 			}
 			inv.Add(f, msg)
@@ -130,7 +130,7 @@ func transformTools(ops []*Operation, tools map[string]tenant.ToolTransform, max
 			out = append(out, op)
 			continue
 		}
-		t, err := transformOp(op, k, tools[k], maxResponse)
+		t, err := TransformOp(op, k, tools[k], maxResponse)
 		if err != nil {
 			inv.Problems = append(inv.Problems, err.Problems...)
 			out = append(out, op)
@@ -161,7 +161,7 @@ func transformTools(ops []*Operation, tools map[string]tenant.ToolTransform, max
 
 // transformOp returns the copy of op that tt describes, or the problems
 // that keep it from applying.
-func transformOp(op *Operation, key string, tt tenant.ToolTransform, maxResponse int64) (*Operation, *tenant.InvalidError) {
+func TransformOp(op *Operation, key string, tt tenant.ToolTransform, maxResponse int64) (*Operation, *tenant.InvalidError) {
 	var inv tenant.InvalidError
 	f := fmt.Sprintf("settings.tools[%q]", key)
 	t := op.clone()
@@ -184,7 +184,7 @@ func transformOp(op *Operation, key string, tt tenant.ToolTransform, maxResponse
 	if a := tt.Annotations; a != nil {
 		base := op.Annotations
 		if base == nil {
-			base = httpAnnotations(op.Method)
+			base = HTTPAnnotations(op.Method)
 		}
 		c := *base
 		if a.Title != "" {
@@ -204,7 +204,7 @@ func transformOp(op *Operation, key string, tt tenant.ToolTransform, maxResponse
 		}
 		t.Annotations = &c
 	}
-	x := &transform{}
+	x := &Transform{}
 	if len(tt.Args) > 0 || tt.Response != nil && tt.Response.Select {
 		schema, err := transformArgs(op, f, tt, x, &inv)
 		if err != nil {
@@ -213,25 +213,25 @@ func transformOp(op *Operation, key string, tt tenant.ToolTransform, maxResponse
 		t.InputSchema = schema
 	}
 	if r := tt.Response; r != nil && (r.JQ != "" || r.MaxBytes > 0 || r.Select) {
-		sh, outSchema, err := newShaper(op, r, maxResponse)
+		sh, outSchema, err := NewShaper(op, r, maxResponse)
 		if err != nil {
 			inv.Add(f+".response.jq", err.Error())
 		} else {
-			sh.toolKey = key
-			x.shape = sh
+			sh.ToolKey = key
+			x.Shape = sh
 			t.OutputSchema = outSchema
 		}
 	}
 	if len(inv.Problems) > 0 {
 		return nil, &inv
 	}
-	t.xf = x
+	t.Transform = x
 	return t, nil
 }
 
 // transformArgs returns op's input schema with tt.Args applied and fills
 // x's argument mapping; problems go to inv under f.
-func transformArgs(op *Operation, f string, tt tenant.ToolTransform, x *transform, inv *tenant.InvalidError) (json.RawMessage, error) {
+func transformArgs(op *Operation, f string, tt tenant.ToolTransform, x *Transform, inv *tenant.InvalidError) (json.RawMessage, error) {
 	top, err := orderedMembers(op.InputSchema)
 	if err != nil {
 		return op.InputSchema, err
@@ -254,10 +254,10 @@ func transformArgs(op *Operation, f string, tt tenant.ToolTransform, x *transfor
 		declared[p.k] = true
 		argNames = append(argNames, p.k)
 	}
-	root, _ := op.argSchema()
+	root, _ := op.ArgSchema()
 	// check reports a value that the parameter's own schema refuses.
 	check := func(field, arg string, raw json.RawMessage) (any, bool) {
-		v, err := decodeValue(raw)
+		v, err := DecodeValue(raw)
 		if err != nil {
 			inv.Add(field, "is not valid JSON: "+err.Error())
 			return nil, false
@@ -269,7 +269,7 @@ func transformArgs(op *Operation, f string, tt tenant.ToolTransform, x *transfor
 				if errors.As(err, &ve) {
 					msg = argumentErrors(ps, ve, v).Error()
 				}
-				inv.Add(field, fmt.Sprintf("%s does not fit the parameter's schema: %s", preview(v), msg))
+				inv.Add(field, fmt.Sprintf("%s does not fit the parameter's schema: %s", Preview(v), msg))
 				return nil, false
 			}
 		}
@@ -281,7 +281,7 @@ func transformArgs(op *Operation, f string, tt tenant.ToolTransform, x *transfor
 			continue
 		}
 		msg := fmt.Sprintf("is not an argument of tool %s", op.Name)
-		if c := closestKey(a, argNames); c != "" {
+		if c := ClosestKey(a, argNames); c != "" {
 			msg += fmt.Sprintf("; did you mean %q?", c)
 		} else if len(argNames) > 0 {
 			msg += "; its arguments are " + strings.Join(argNames, ", ")
@@ -348,7 +348,7 @@ func transformArgs(op *Operation, f string, tt tenant.ToolTransform, x *transfor
 				pm = nil
 			}
 			if at.Description != "" {
-				pm = setMember(pm, "description", mustJSON(at.Description))
+				pm = setMember(pm, "description", MustJSON(at.Description))
 			}
 			if hasDef {
 				pm = setMember(pm, "default", compactJSON(at.Default))
@@ -367,10 +367,10 @@ func transformArgs(op *Operation, f string, tt tenant.ToolTransform, x *transfor
 		}
 	}
 	if tt.Response != nil && tt.Response.Select {
-		if _, ok := taken[selectArg]; ok {
-			inv.Add(f+".response.select", fmt.Sprintf("the tool already has an argument named %s; rename it (args[%q].name) to offer %s", selectArg, taken[selectArg], selectArg))
+		if _, ok := taken[SelectArg]; ok {
+			inv.Add(f+".response.select", fmt.Sprintf("the tool already has an argument named %s; rename it (args[%q].name) to offer %s", SelectArg, taken[SelectArg], SelectArg))
 		} else {
-			out = append(out, member{selectArg, mustJSON(map[string]string{"type": "string",
+			out = append(out, member{SelectArg, MustJSON(map[string]string{"type": "string",
 				"description": "Optional jq expression applied to the result, to return only what you need, e.g. {id, name} or .items[:5] or [.[] | .id]."})})
 		}
 	}
@@ -390,7 +390,7 @@ func transformArgs(op *Operation, f string, tt tenant.ToolTransform, x *transfor
 		case "required":
 			hasReq = true
 			if len(reqList) > 0 {
-				res = append(res, member{m.k, mustJSON(reqList)})
+				res = append(res, member{m.k, MustJSON(reqList)})
 			}
 		default:
 			res = append(res, m)
@@ -400,7 +400,7 @@ func transformArgs(op *Operation, f string, tt tenant.ToolTransform, x *transfor
 		res = append(res, member{"properties", encodeMembers(out)})
 	}
 	if !hasReq && len(reqList) > 0 {
-		res = append(res, member{"required", mustJSON(reqList)})
+		res = append(res, member{"required", MustJSON(reqList)})
 	}
 	return encodeMembers(res), nil
 }
@@ -444,7 +444,7 @@ func encodeMembers(ms []member) json.RawMessage {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.Write(mustJSON(m.k))
+		b.Write(MustJSON(m.k))
 		b.WriteByte(':')
 		json.Compact(&b, m.v)
 	}
@@ -464,7 +464,7 @@ func setMember(ms []member, k string, v json.RawMessage) []member {
 }
 
 // mustJSON encodes v, which cannot fail to encode, without HTML escapes.
-func mustJSON(v any) json.RawMessage {
+func MustJSON(v any) json.RawMessage {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -484,7 +484,7 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 
 // decodeValue decodes one JSON value as call arguments are decoded
 // (numbers kept exact).
-func decodeValue(raw json.RawMessage) (any, error) {
+func DecodeValue(raw json.RawMessage) (any, error) {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
 	var v any
@@ -500,7 +500,7 @@ func decodeValue(raw json.RawMessage) (any, error) {
 // CheckTools reports every problem settings.tools has against ops, the
 // operations of the tenant's document; nil when there is none.
 func CheckTools(ops []*Operation, s tenant.Settings, maxResponse int64) error {
-	_, inv := transformTools(ops, s.Tools, maxResponse)
+	_, inv := TransformTools(ops, s.Tools, maxResponse)
 	return inv.Err()
 }
 

@@ -1,4 +1,4 @@
-package bridge
+package openapi
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ func (*skipped) UnmarshalYAML(*yaml.Node) error { return nil }
 // countOperations counts the operations (path × HTTP method) of an OpenAPI
 // 2 or 3 document cheaply, before Convert builds the full model. A document
 // that does not parse counts zero: Convert reports why.
-func countOperations(raw []byte) (int, error) {
+func CountOperations(raw []byte) (int, error) {
 	var doc pathItemShape
 	var err error
 	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) > 0 && t[0] == '{' {

@@ -1,4 +1,4 @@
-package bridge
+package openapi
 
 import (
 	"bytes"
@@ -25,9 +25,6 @@ type Options struct {
 	Names map[string]string
 	// URIs overrides resource URIs and URI templates, keyed like Names.
 	URIs map[string]string
-	// Listing is the listing mode the report's cost is for: "full" (also
-	// "") or "lean". The operations do not depend on it.
-	Listing string
 	// Logger receives libopenapi's own diagnostics. Nil discards them.
 	Logger *slog.Logger
 	// Parsed, when set, is called once the document is parsed, before its
@@ -176,12 +173,11 @@ func (c *converter) finishReport() {
 			r.Tools++
 		}
 	}
-	r.Excluded = nonNilSlice(c.out.Excluded)
+	r.Excluded = NonNilSlice(c.out.Excluded)
 	r.Warnings = c.out.Warnings
-	r.NamesCut = nonNilSlice(r.NamesCut)
-	r.NamesSuffixed = nonNilSlice(r.NamesSuffixed)
-	r.Unsupported = nonNilSlice(r.Unsupported)
-	r.Cost = toolSetCost(c.out.Operations, c.opts.Listing)
+	r.NamesCut = NonNilSlice(r.NamesCut)
+	r.NamesSuffixed = NonNilSlice(r.NamesSuffixed)
+	r.Unsupported = NonNilSlice(r.Unsupported)
 }
 
 // securityScheme reports security schemes Portico cannot satisfy itself:
@@ -448,7 +444,7 @@ func pathParams(path string) []string {
 // resource://<name> and resource://<name>/{param}/...
 func (c *converter) finishKind(op *Operation) {
 	if op.Kind != tenant.KindResource && op.Kind != tenant.KindResourceTemplate {
-		op.Annotations = httpAnnotations(op.Method)
+		op.Annotations = HTTPAnnotations(op.Method)
 		return
 	}
 	var args []string

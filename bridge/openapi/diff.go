@@ -1,4 +1,4 @@
-package bridge
+package openapi
 
 import (
 	"bytes"
@@ -15,12 +15,12 @@ import (
 func Diff(old, new []*Operation) tenant.SpecDiff {
 	before := make(map[string]*Operation, len(old))
 	for _, op := range old {
-		before[op.key()] = op
+		before[op.Key()] = op
 	}
 	var d tenant.SpecDiff
 	seen := make(map[string]bool, len(new))
 	for _, op := range new {
-		k := op.key()
+		k := op.Key()
 		seen[k] = true
 		prev, ok := before[k]
 		if !ok {
@@ -32,7 +32,7 @@ func Diff(old, new []*Operation) tenant.SpecDiff {
 		}
 	}
 	for _, op := range old {
-		if !seen[op.key()] {
+		if !seen[op.Key()] {
 			d.Removed = append(d.Removed, op.ref())
 		}
 	}
@@ -76,10 +76,10 @@ func changedFields(a, b *Operation) []string {
 
 // visible reports whether a and b look the same to an MCP client, so the
 // live server need not re-register (and notify about) the operation.
-func visible(a, b *Operation) bool {
+func Visible(a, b *Operation) bool {
 	return a.Name == b.Name && a.Kind == b.Kind && a.URI == b.URI && a.Description == b.Description &&
 		bytes.Equal(a.InputSchema, b.InputSchema) && bytes.Equal(a.OutputSchema, b.OutputSchema) &&
-		a.Title == b.Title && (a.xf == nil && b.xf == nil || bytes.Equal(mustJSON(a.Annotations), mustJSON(b.Annotations)))
+		a.Title == b.Title && (a.Transform == nil && b.Transform == nil || bytes.Equal(MustJSON(a.Annotations), MustJSON(b.Annotations)))
 }
 
 func sameRequest(a, b *Operation) bool {

@@ -1,4 +1,4 @@
-package bridge
+package openapi
 
 import (
 	"bytes"
@@ -10,10 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/itchyny/gojq"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/tenant"
 )
@@ -33,37 +31,37 @@ const jqTimeout = time.Second
 const maxSelectLength = 1000
 
 // shaper is a tool's response shape.
-type shaper struct {
-	code *gojq.Code // response.jq, nil when only max_bytes or select is set
+type Shaper struct {
+	Code *gojq.Code // response.jq, nil when only max_bytes or select is set
 	// wrap sends the shaped value as {"result": v}: its output schema does
 	// not promise an object.
-	wrap bool
+	Wrap bool
 	// maxBytes cuts a longer text result (0: no cut); limit bounds what a
 	// jq run may produce (the tenant's response cap).
-	maxBytes int
+	MaxBytes int
 	limit    int64
 	// selectable tools take _select; their output schema is left out, as
 	// the agent decides the result's shape.
-	selectable bool
-	toolKey    string // settings key, for messages
+	Selectable bool
+	ToolKey    string // settings key, for messages
 }
 
 // newShaper compiles r for op and returns it with the output schema the
 // shaped tool lists.
-func newShaper(op *Operation, r *tenant.ResponseShape, maxResponse int64) (*shaper, json.RawMessage, error) {
-	s := &shaper{maxBytes: r.MaxBytes, limit: maxResponse, selectable: r.Select}
+func NewShaper(op *Operation, r *tenant.ResponseShape, maxResponse int64) (*Shaper, json.RawMessage, error) {
+	s := &Shaper{MaxBytes: r.MaxBytes, limit: maxResponse, Selectable: r.Select}
 	out := op.OutputSchema
 	if r.JQ != "" {
 		q, err := gojq.Parse(r.JQ)
 		if err != nil {
 			return nil, nil, fmt.Errorf("is not a valid jq expression: %s", jqError(err, r.JQ))
 		}
-		if s.code, err = gojq.Compile(q); err != nil {
+		if s.Code, err = gojq.Compile(q); err != nil {
 			return nil, nil, fmt.Errorf("cannot be compiled: %v", err)
 		}
-		out, s.wrap = shapedOutputSchema(op, q)
+		out, s.Wrap = shapedOutputSchema(op, q)
 	}
-	if s.selectable {
+	if s.Selectable {
 		out = nil
 	}
 	return s, out, nil
@@ -78,69 +76,8 @@ func jqError(err error, expr string) string {
 	return err.Error()
 }
 
-// result maps a finished exchange to the tool result the shape describes;
-// sel is the agent's _select expression ("" for none).
-func (s *shaper) result(ctx context.Context, op *Operation, res *upstreamResult, sel string) *mcp.CallToolResult {
-	trimmed := bytes.TrimSpace(res.body)
-	if res.status >= 400 || res.truncated || len(trimmed) == 0 || (s.code == nil && sel == "") || !isJSON(res.contentType) {
-		return s.cut(op, res.toolResult(op))
-	}
-	v, err := decodeValue(trimmed)
-	if err != nil { // not JSON after all: mapped as usual, as text
-		return s.cut(op, res.toolResult(op))
-	}
-	var text []byte
-	if s.code != nil {
-		if v, text, err = s.run(ctx, s.code, v); err != nil {
-			return toolError("the response shape of %s (settings.tools[%q].response.jq) failed on the upstream's answer: %v. The tenant's admin can fix the expression; the call itself reached the service.", op.Name, s.toolKey, err)
-		}
-	}
-	if sel != "" {
-		if v, text, err = s.runSelect(ctx, sel, v); err != nil {
-			return toolError("%s: %v. Pass a jq expression such as {id, name}, .items[:5] or [.[] | .id], or leave %s out for the whole result.", selectArg, err, selectArg)
-		}
-	}
-	_, isObject := v.(map[string]any)
-	structured := json.RawMessage(text)
-	if s.code != nil && sel == "" && !s.selectable {
-		if s.wrap {
-			structured = json.RawMessage(`{"result":` + string(text) + `}`)
-		} else if !isObject {
-			return toolError("the response shape of %s (settings.tools[%q].response.jq) gave %s, not the object its output schema promises; the tenant's admin can fix the expression", op.Name, s.toolKey, preview(v))
-		}
-	} else if !isObject {
-		structured = json.RawMessage(`{"result":` + string(text) + `}`)
-	}
-	out := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(text)}}, StructuredContent: structured}
-	return s.cut(op, out)
-}
-
-// cut shortens a text result longer than max_bytes, with a note saying how
-// to ask for less. The cut text is not valid JSON, so the result carries no
-// structured content; a tool that lists an output schema then marks it an
-// error, since its answer no longer matches the schema.
-func (s *shaper) cut(op *Operation, out *mcp.CallToolResult) *mcp.CallToolResult {
-	if s.maxBytes <= 0 || out == nil || len(out.Content) != 1 {
-		return out
-	}
-	tc, ok := out.Content[0].(*mcp.TextContent)
-	if !ok || len(tc.Text) <= s.maxBytes {
-		return out
-	}
-	n := s.maxBytes
-	for n > 0 && !utf8.RuneStart(tc.Text[n]) {
-		n--
-	}
-	how := "call again with narrower arguments (filters, a smaller page)"
-	if s.selectable {
-		how = fmt.Sprintf("pass %s with a jq expression that keeps only the fields you need, e.g. {id, name} or .items[:5], or narrower arguments", selectArg)
-	}
-	text := fmt.Sprintf("%s\n[result cut at %d of %d bytes (the tool's limit); %s]", tc.Text[:n], n, len(tc.Text), how)
-	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}, IsError: out.IsError || len(op.OutputSchema) > 0 && !s.selectable}
-}
-
 // runSelect compiles and runs an agent's _select expression.
-func (s *shaper) runSelect(ctx context.Context, sel string, v any) (any, []byte, error) {
+func (s *Shaper) RunSelect(ctx context.Context, sel string, v any) (any, []byte, error) {
 	if len(sel) > maxSelectLength {
 		return nil, nil, fmt.Errorf("the expression is %d bytes; at most %d", len(sel), maxSelectLength)
 	}
@@ -152,13 +89,13 @@ func (s *shaper) runSelect(ctx context.Context, sel string, v any) (any, []byte,
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot be compiled: %v", err)
 	}
-	return s.run(ctx, code, v)
+	return s.Run(ctx, code, v)
 }
 
 // run runs code on v within jqTimeout and the output bound, and returns
 // the result with its JSON: one output is the result, none is null,
 // several are an array of them.
-func (s *shaper) run(ctx context.Context, code *gojq.Code, v any) (any, []byte, error) {
+func (s *Shaper) Run(ctx context.Context, code *gojq.Code, v any) (any, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, jqTimeout)
 	defer cancel()
 	it := code.RunWithContext(ctx, v)
@@ -180,7 +117,7 @@ func (s *shaper) run(ctx context.Context, code *gojq.Code, v any) (any, []byte, 
 			}
 			return nil, nil, err
 		}
-		enc := mustJSON(o)
+		enc := MustJSON(o)
 		if size += int64(len(enc)) + 1; size > s.limit {
 			return nil, nil, fmt.Errorf("the expression produced more than %d bytes; ask for less (fewer items or fields)", s.limit)
 		}
@@ -238,10 +175,10 @@ func shapedOutputSchema(op *Operation, q *gojq.Query) (json.RawMessage, bool) {
 		}
 		out = map[string]any{"type": "object", "properties": map[string]any{"result": s}, "required": []any{"result"}, "x-fastmcp-wrap-result": true}
 	}
-	if defs != nil && bytes.Contains(mustJSON(out), []byte(`"$ref"`)) {
+	if defs != nil && bytes.Contains(MustJSON(out), []byte(`"$ref"`)) {
 		out["$defs"] = defs
 	}
-	return mustJSON(out), wrap
+	return MustJSON(out), wrap
 }
 
 // inferrer follows a jq query through a JSON Schema; nil is "any value".
@@ -404,7 +341,7 @@ func (inf inferrer) query(q *gojq.Query, s any) (any, bool) {
 	case gojq.OpAlt: // a // b
 		l, ls := inf.query(q.Left, s)
 		r, rs := inf.query(q.Right, s)
-		if l != nil && r != nil && bytes.Equal(mustJSON(l), mustJSON(r)) {
+		if l != nil && r != nil && bytes.Equal(MustJSON(l), MustJSON(r)) {
 			return l, ls || rs
 		}
 		return nil, ls || rs

@@ -1,4 +1,4 @@
-package bridge
+package openapi
 
 import (
 	"strings"
@@ -115,7 +115,7 @@ func (c *converter) operationV2(d *v2.Swagger, path, method string, item *v2.Pat
 		ct, best := "application/json", 100
 		for _, mt := range consumes {
 			lmt := strings.ToLower(mt)
-			if isJSONMedia(lmt) && lmt != "*/*" && lmt != "application/*" {
+			if IsJSONMedia(lmt) && lmt != "*/*" && lmt != "application/*" {
 				if r := jsonRank(lmt); r < best {
 					ct, best = mt, r
 				}

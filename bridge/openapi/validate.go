@@ -1,4 +1,4 @@
-package bridge
+package openapi
 
 import (
 	"bytes"
@@ -67,8 +67,8 @@ type argCheck struct {
 // validateArgs checks args against op's input schema. It returns nil when
 // they are valid or when the schema cannot be compiled (a schema Portico
 // cannot read must not block calls; the corpus test keeps that at zero).
-func (op *Operation) validateArgs(args map[string]any) error {
-	sch, _ := op.argSchema()
+func (op *Operation) ValidateArgs(args map[string]any) error {
+	sch, _ := op.ArgSchema()
 	if sch == nil {
 		return nil
 	}
@@ -166,18 +166,18 @@ func argumentErrors(root *jsonschema.Schema, ve *jsonschema.ValidationError, ins
 }
 
 // argSchema compiles op's input schema once.
-func (op *Operation) argSchema() (*jsonschema.Schema, error) {
+func (op *Operation) ArgSchema() (*jsonschema.Schema, error) {
 	c := op.args.Load()
 	if c == nil {
 		op.args.CompareAndSwap(nil, &argCheck{})
 		c = op.args.Load()
 	}
-	c.once.Do(func() { c.schema, c.err = compileInput(op) })
+	c.once.Do(func() { c.schema, c.err = CompileInput(op) })
 	return c.schema, c.err
 }
 
 // outSchema compiles op's output schema once; nil without one.
-func (op *Operation) outSchema() (*jsonschema.Schema, error) {
+func (op *Operation) OutSchema() (*jsonschema.Schema, error) {
 	if op.OutputSchema == nil {
 		return nil, nil
 	}
@@ -232,7 +232,7 @@ func (noLoader) Load(url string) (any, error) {
 }
 
 // compileInput compiles op's input schema; file arguments accept anything.
-func compileInput(op *Operation) (*jsonschema.Schema, error) {
+func CompileInput(op *Operation) (*jsonschema.Schema, error) {
 	var files []string
 	if op.Body != nil {
 		files = op.Body.Files
@@ -367,25 +367,25 @@ func (f *formatter) leaf(ve *jsonschema.ValidationError) *ArgError {
 		e.want = want
 		return e
 	case *kind.Enum:
-		return f.at(ve, "enum", "must be one of %s, got %s", enumList(k.Want), preview(v))
+		return f.at(ve, "enum", "must be one of %s, got %s", enumList(k.Want), Preview(v))
 	case *kind.Const:
-		return f.at(ve, "const", "must be %s, got %s", preview(k.Want), preview(v))
+		return f.at(ve, "const", "must be %s, got %s", Preview(k.Want), Preview(v))
 	case *kind.Minimum:
-		return f.at(ve, "minimum", "must be >= %s, got %s", ratString(k.Want), preview(v))
+		return f.at(ve, "minimum", "must be >= %s, got %s", ratString(k.Want), Preview(v))
 	case *kind.Maximum:
-		return f.at(ve, "maximum", "must be <= %s, got %s", ratString(k.Want), preview(v))
+		return f.at(ve, "maximum", "must be <= %s, got %s", ratString(k.Want), Preview(v))
 	case *kind.ExclusiveMinimum:
-		return f.at(ve, "exclusiveMinimum", "must be > %s, got %s", ratString(k.Want), preview(v))
+		return f.at(ve, "exclusiveMinimum", "must be > %s, got %s", ratString(k.Want), Preview(v))
 	case *kind.ExclusiveMaximum:
-		return f.at(ve, "exclusiveMaximum", "must be < %s, got %s", ratString(k.Want), preview(v))
+		return f.at(ve, "exclusiveMaximum", "must be < %s, got %s", ratString(k.Want), Preview(v))
 	case *kind.MultipleOf:
-		return f.at(ve, "multipleOf", "must be a multiple of %s, got %s", ratString(k.Want), preview(v))
+		return f.at(ve, "multipleOf", "must be a multiple of %s, got %s", ratString(k.Want), Preview(v))
 	case *kind.MinLength:
 		return f.at(ve, "minLength", "must be at least %d characters long, got %d", k.Want, k.Got)
 	case *kind.MaxLength:
 		return f.at(ve, "maxLength", "must be at most %d characters long, got %d", k.Want, k.Got)
 	case *kind.Pattern:
-		return f.at(ve, "pattern", "must match the regular expression %s, got %s", k.Want, preview(v))
+		return f.at(ve, "pattern", "must match the regular expression %s, got %s", k.Want, Preview(v))
 	case *kind.MinItems:
 		return f.at(ve, "minItems", "must have at least %d items, got %d", k.Want, k.Got)
 	case *kind.MaxItems:
@@ -672,11 +672,11 @@ func describeValue(v any, t vtype) string {
 	case tObject, tArray, tNull:
 		return name
 	}
-	return name + " " + preview(v)
+	return name + " " + Preview(v)
 }
 
 // preview renders a value for a message, cut at 60 bytes.
-func preview(v any) string {
+func Preview(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Sprint(v)
@@ -698,7 +698,7 @@ func enumList(vals []any) string {
 			parts = append(parts, fmt.Sprintf("... (%d more)", len(vals)-20))
 			break
 		}
-		parts = append(parts, preview(v))
+		parts = append(parts, Preview(v))
 	}
 	return strings.Join(parts, ", ")
 }

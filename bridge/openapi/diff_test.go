@@ -1,4 +1,4 @@
-package bridge
+package openapi
 
 import (
 	"encoding/json"
@@ -48,26 +48,3 @@ func TestDiff(t *testing.T) {
 		t.Errorf("Diff of a set with itself = %+v, want empty", d)
 	}
 }
-
-func TestToolAnnotations(t *testing.T) {
-	for _, tc := range []struct {
-		method               string
-		readOnly, idempotent bool
-		destructive          *bool
-	}{
-		{"GET", true, false, nil},
-		{"DELETE", false, true, ptr(true)},
-		{"PUT", false, true, ptr(true)},
-		{"POST", false, false, ptr(false)},
-	} {
-		t.Run(tc.method, func(t *testing.T) {
-			a := (&Operation{Method: tc.method}).tool().Annotations
-			if a.ReadOnlyHint != tc.readOnly || a.IdempotentHint != tc.idempotent || a.OpenWorldHint == nil || !*a.OpenWorldHint ||
-				(tc.destructive == nil) != (a.DestructiveHint == nil) || tc.destructive != nil && *tc.destructive != *a.DestructiveHint {
-				t.Errorf("%s annotations = %+v", tc.method, a)
-			}
-		})
-	}
-}
-
-func ptr[T any](v T) *T { return &v }

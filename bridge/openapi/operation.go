@@ -1,10 +1,9 @@
-package bridge
+package openapi
 
 import (
 	"encoding/json"
+	"strings"
 	"sync/atomic"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/tenant"
 )
@@ -29,19 +28,19 @@ type Operation struct {
 	WrapResult   bool            `json:"wrap_result,omitempty"`   // result is wrapped as {"result": ...}
 	// Annotations are the tool's hints (readOnlyHint, ...), as tools/list
 	// serves them; set for tools only.
-	Annotations *mcp.ToolAnnotations `json:"annotations,omitempty"`
-	Params      []Param              `json:"params,omitempty"` // how arguments map to the request
-	Body        *Body                `json:"body,omitempty"`   // nil when the operation takes no body
+	Annotations *ToolAnnotations `json:"annotations,omitempty"`
+	Params      []Param          `json:"params,omitempty"` // how arguments map to the request
+	Body        *Body            `json:"body,omitempty"`   // nil when the operation takes no body
 	// ResponseType is the media type of the success response (JSON when
 	// offered, else the first listed): what a resource lists as its
 	// mimeType. Empty when the document names none.
 	ResponseType string `json:"response_type,omitempty"`
 
-	// hidden and xf are set on the copies settings.tools makes
-	// (transform.go): a hidden tool is not served; xf maps arguments and
-	// shapes answers.
-	hidden bool
-	xf     *transform
+	// hidden and Transform are set on the copies settings.tools makes
+	// (transform.go): a hidden tool is not served; Transform maps
+	// arguments and shapes answers.
+	hidden    bool
+	Transform *Transform `json:"-"`
 
 	args atomic.Pointer[argCheck] // the compiled input schema (validate.go), built on first use
 	out  atomic.Pointer[argCheck] // the compiled output schema, built on first empty result
@@ -100,4 +99,66 @@ type Conversion struct {
 	// not carried over. Not part of the golden output; report_test.go
 	// and docs/conformance.md (the corpus test) check it.
 	Report tenant.ConversionReport `json:"-"`
+}
+
+// readOnly reports whether op changes nothing: a resource, a GET or HEAD,
+// or a tool whose annotations say so.
+func (op *Operation) ReadOnly() bool {
+	if op.Kind == tenant.KindResource || op.Kind == tenant.KindResourceTemplate {
+		return true
+	}
+	if op.Annotations != nil && op.Annotations.ReadOnlyHint {
+		return true
+	}
+	return op.Method == "GET" || op.Method == "HEAD"
+}
+
+// mimeType is what op's resource lists as its mimeType: the success
+// response's media type (parameters dropped), JSON when the document names
+// none.
+func (op *Operation) MediaType() string {
+	if op.ResponseType == "" {
+		return "application/json"
+	}
+	mt, _, _ := strings.Cut(op.ResponseType, ";")
+	return strings.TrimSpace(mt)
+}
+
+// httpAnnotations are the hints HTTP semantics give a client about a tool:
+// GET and HEAD only read, DELETE destroys, PUT and DELETE can be repeated,
+// and every tool reaches a service outside Portico.
+func HTTPAnnotations(method string) *ToolAnnotations {
+	yes, no := true, false
+	a := &ToolAnnotations{OpenWorldHint: &yes}
+	switch method {
+	case "GET", "HEAD", "OPTIONS":
+		a.ReadOnlyHint = true
+	case "DELETE":
+		a.DestructiveHint, a.IdempotentHint = &yes, true
+	case "PUT":
+		a.DestructiveHint, a.IdempotentHint = &yes, true
+	case "POST", "PATCH":
+		a.DestructiveHint = &no
+	}
+	return a
+}
+
+// ToolAnnotations are a tool's hints as MCP's tools/list carries them. The
+// fields, their order and their JSON are the MCP SDK's ToolAnnotations, so
+// the MCP layer converts a *ToolAnnotations to the SDK's type for free and
+// both encode to the same bytes.
+type ToolAnnotations struct {
+	DestructiveHint *bool  `json:"destructiveHint,omitempty"`
+	IdempotentHint  bool   `json:"idempotentHint"`
+	OpenWorldHint   *bool  `json:"openWorldHint,omitempty"`
+	ReadOnlyHint    bool   `json:"readOnlyHint"`
+	Title           string `json:"title,omitempty"`
+}
+
+// key is how an operation is found when called: tools by name, resources by URI.
+func (op *Operation) Key() string {
+	if op.Kind == tenant.KindResource || op.Kind == tenant.KindResourceTemplate {
+		return "resource:" + op.URI
+	}
+	return "tool:" + op.Name
 }

@@ -1,4 +1,4 @@
-package bridge
+package openapi
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ func CheckSettingKeys(keys []string, s tenant.Settings) error {
 				continue
 			}
 			msg := "matches no operation of the tenant's document: key it by an operationId or \"METHOD /path\""
-			if c := closestKey(k, keys); c != "" {
+			if c := ClosestKey(k, keys); c != "" {
 				msg += fmt.Sprintf("; did you mean %q?", c)
 			}
 			inv.Add(fmt.Sprintf("settings.%s[%q]", setting, k), msg)
@@ -57,7 +57,7 @@ func normalizeKey(k string) string {
 
 // closestKey is the key nearest to k by edit distance, when it is near
 // enough to be a likely typo (at most a third of k's length away).
-func closestKey(k string, keys []string) string {
+func ClosestKey(k string, keys []string) string {
 	best, bestD := "", len(k)/3+1
 	for _, c := range keys {
 		if d := editDistance(strings.ToLower(k), strings.ToLower(c), bestD); d < bestD {
@@ -95,31 +95,4 @@ func editDistance(a, b string, limit int) int {
 		prev, cur = cur, prev
 	}
 	return min(prev[len(rb)], limit)
-}
-
-// CheckSettings refuses settings whose per-operation keys name no
-// operation of tenant id's serving document. It needs the operations, so
-// it checks only a tenant active on this replica (every replica serves the
-// same version); for another tenant it returns nil, and the activation's
-// report lists keys that match nothing among its warnings.
-func (r *Runtime) CheckSettings(id string, s tenant.Settings) error {
-	if err := CheckJQ(s); err != nil {
-		return err
-	}
-	l := r.lookup(id)
-	if l == nil {
-		return nil
-	}
-	st := l.state.Load()
-	if st == nil || st.report == nil || len(st.report.OperationKeys) == 0 {
-		return nil
-	}
-	if err := CheckSettingKeys(st.report.OperationKeys, s); err != nil {
-		return err
-	}
-	maxResponse := r.opts.MaxResponseBytes
-	if s.MaxResponseBytes > 0 {
-		maxResponse = s.MaxResponseBytes
-	}
-	return CheckTools(st.base, s, maxResponse)
 }
