@@ -84,7 +84,8 @@ func ccTenant(t *testing.T, upstream http.Handler, cred tenant.LiveCredential) (
 	l := r.lookup("t1")
 	return r, l, func(ctx context.Context) *mcp.CallToolResult {
 		st := l.state.Load()
-		return l.call(ctx, st, st.ops["tool:get_r"], &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: "get_r", Arguments: json.RawMessage(`{"kind":"obj"}`)}})
+		res, _ := l.call(ctx, st, st.ops["tool:get_r"], &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: "get_r", Arguments: json.RawMessage(`{"kind":"obj"}`)}})
+		return res
 	}
 }
 
