@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -50,7 +51,8 @@ func (s *replicaSwitch) to(t *testing.T, base string) {
 // the session id). A 2026-07-28 client that declares it in each request's
 // _meta gets an input-required elicitation; its handler links the account
 // in the "browser" and accepts, and the client's retry returns the user's
-// own data. Clients that declared nothing get today's tool error.
+// own data. Clients that declared nothing get today's tool error. The
+// TypeScript SDK's client sees the -32042 as its UrlElicitationRequiredError.
 func TestDelegatedAccessElicitation(t *testing.T) {
 	heavySuite(t, "builds and runs two portico processes and a FastAPI provider")
 	dbURL := pgtest.NewDB(t)
@@ -152,6 +154,26 @@ func TestDelegatedAccessElicitation(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantToolError(t, "2026-07-28 without URL elicitation", res, "have not linked", linkPath)
+
+	// The TypeScript SDK's client (2025-11-25 sessions): its
+	// UrlElicitationRequiredError with the link URL, or the tool error.
+	tools := nodeTools(t)
+	next := tsClient(ctx, t, tools, "ts_elicit.mjs", "MCP_URL="+rb.url+"/t/"+id+"/mcp", "MCP_TOKEN="+tok, "CALL_TOOL=my_notes")
+	ts := next("url")
+	els, _ := ts["elicitations"].([]any)
+	first, _ := func() (map[string]any, bool) {
+		if len(els) == 1 {
+			m, ok := els[0].(map[string]any)
+			return m, ok
+		}
+		return nil, false
+	}()
+	if ts["urlElicitationRequired"] != true || ts["code"] != float64(mcp.CodeURLElicitationRequired) || first["mode"] != "url" || first["url"] != rb.url+linkPath || first["elicitationId"] == "" {
+		t.Errorf("TypeScript client with URL elicitation got %v, want a UrlElicitationRequiredError for %s", ts, rb.url+linkPath)
+	}
+	if ts = next("plain"); ts["isError"] != true || !strings.Contains(fmt.Sprint(ts["text"]), rb.url+linkPath) {
+		t.Errorf("TypeScript client without URL elicitation got %v, want the tool error with the link URL", ts)
+	}
 
 	// 2026-07-28 with it: the input-required elicitation reaches the
 	// handler (through b), which links in the browser and accepts; the
