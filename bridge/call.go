@@ -41,9 +41,9 @@ type upstreamResult struct {
 func (l *live) callTool(op *openapi.Operation) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		if p, ok := ctx.Value(pinnedKey{}).(*pinnedCall); ok {
-			return l.call(ctx, p.st, p.op, req), nil
+			return l.call(ctx, p.st, p.op, req)
 		}
-		return l.call(ctx, l.view(ctx), op, req), nil
+		return l.call(ctx, l.view(ctx), op, req)
 	}
 }
 
@@ -52,32 +52,34 @@ func (l *live) callTool(op *openapi.Operation) mcp.ToolHandler {
 const UpstreamMSMeta = "portico/upstream_ms"
 
 // call runs tool op of state st: the state the call started with, so a
-// spec swap mid-call does not change what the call does.
+// spec swap mid-call does not change what the call does. Its error is a
+// JSON-RPC error for the client (URLElicitationRequiredError, elicit.go);
+// out is then what the call log records.
 //
 // Every tool call passes here (SDK handler, state middleware, fast path), so
 // limits, metrics, tracing and panic recovery hold whichever way it came in.
-func (l *live) call(ctx context.Context, st *state, op *openapi.Operation, req *mcp.CallToolRequest) (out *mcp.CallToolResult) {
+func (l *live) call(ctx context.Context, st *state, op *openapi.Operation, req *mcp.CallToolRequest) (out *mcp.CallToolResult, rpcErr error) {
 	ctx, done := l.instrument(ctx, op, requestHeader(req.Extra))
 	defer func() { done(out) }()
 	defer func() {
 		// The SDK does not recover tool handlers, and a panic on its
 		// goroutine would take every tenant down with this one call.
 		if p := recover(); p != nil {
-			out = l.recovered(ctx, op, requestHeader(req.Extra), p)
+			out, rpcErr = l.recovered(ctx, op, requestHeader(req.Extra), p), nil
 		}
 	}()
 	if err := l.limits.allow(tokenOf(req.Extra)); err != nil {
 		l.rateLimited(ctx, err)
-		return toolError("%s", err.Error())
+		return toolError("%s", err.Error()), nil
 	}
 	args, err := decodeArgs(req.Params.Arguments)
 	if err != nil {
 		setStatus(ctx, StatusInvalid)
-		return toolError("the arguments of %s must be a JSON object: %v", op.Name, err)
+		return toolError("the arguments of %s must be a JSON object: %v", op.Name, err), nil
 	}
 	if err := op.ValidateArgs(args); err != nil {
 		setStatus(ctx, StatusInvalid)
-		return toolError("invalid arguments for %s: %v. Nothing was sent to the service; correct the arguments as the tool's inputSchema describes and call again.", op.Name, err)
+		return toolError("invalid arguments for %s: %v. Nothing was sent to the service; correct the arguments as the tool's inputSchema describes and call again.", op.Name, err), nil
 	}
 	var sel string
 	if op.Transform != nil {
@@ -87,7 +89,15 @@ func (l *live) call(ctx context.Context, st *state, op *openapi.Operation, req *
 	res, err := l.do(ctx, st, op, args, requestHeader(req.Extra), callerOf(req.Extra))
 	stop()
 	if err != nil {
-		return toolError("%s", err.Error())
+		var lr *linkRequired
+		if errors.As(err, &lr) {
+			if ask, rpcErr := elicitLink(ctx, req, lr); rpcErr != nil {
+				return toolError("%s", err.Error()), rpcErr
+			} else if ask != nil {
+				return ask, nil
+			}
+		}
+		return toolError("%s", err.Error()), nil
 	}
 	if op.Transform != nil && op.Transform.Shape != nil {
 		out = shapeResult(ctx, op.Transform.Shape, op, res, sel)
@@ -97,7 +107,7 @@ func (l *live) call(ctx context.Context, st *state, op *openapi.Operation, req *
 	// The upstream's share of the call, so a client (the dashboard's
 	// playground) can tell Portico's latency from the service's.
 	out.Meta = mcp.Meta{UpstreamMSMeta: float64(res.elapsed.Microseconds()) / 1000}
-	return out
+	return out, nil
 }
 
 // progressInterval is how often a call whose client sent a progress token

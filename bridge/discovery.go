@@ -81,8 +81,9 @@ func (l *live) discoveryHandler(name string) mcp.ToolHandler {
 				return toolError("no operation named %q; find names with search_tools", args.Name), nil
 			}
 			inner := &mcp.CallToolRequest{Session: req.Session, Extra: req.Extra,
-				Params: &mcp.CallToolParamsRaw{Meta: req.Params.Meta, Name: op.Name, Arguments: args.Arguments}}
-			return l.call(ctx, st, op, inner), nil
+				Params: &mcp.CallToolParamsRaw{Meta: req.Params.Meta, Name: op.Name, Arguments: args.Arguments,
+					InputResponses: req.Params.InputResponses, RequestState: req.Params.RequestState}}
+			return l.call(ctx, st, op, inner)
 		}
 		return toolError("unknown meta-tool %s", name), nil
 	}
