@@ -218,40 +218,60 @@ func internalURL(ln net.Listener) string {
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }
 
-// Serve is `portico serve` once its flags are parsed: Build, the bootstrap
-// admin key, Restore, then Listen on cfg.Addr and Run until ctx ends. The
-// first line on stdout names the URL it serves on; logs go to stderr.
+// Serve is `portico serve` once its flags are parsed: Start, then Run
+// until ctx ends. The first line on stdout names the URL it serves on;
+// logs go to stderr.
 func Serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
-	if cfg.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is not set: point it at PostgreSQL (postgres://user:password@host:5432/db), or run `portico dev` for a local setup")
-	}
-	if len(cfg.MasterKeys) == 0 {
-		return errors.New("PORTICO_MASTER_KEYS is not set: create one with `portico keys generate` and keep it secret; credentials are encrypted with it")
-	}
-	a, err := Build(ctx, cfg, cfg.Logger(stderr))
+	a, ln, err := Start(ctx, cfg, cfg.Logger(stderr))
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.BootstrapAdminKey(ctx); err != nil {
-		return err
-	}
-	if err := a.Restore(ctx); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	if err := a.Listen(ln); err != nil {
-		ln.Close()
-		return err
-	}
 	fmt.Fprintf(stdout, "portico %s serving on %s\n", cfg.Version, a.publicURL)
 	if a.metricsLn != nil {
 		fmt.Fprintf(stdout, "portico metrics on http://%s/metrics\n", a.metricsLn.Addr())
 	}
 	return a.Run(ctx, ln)
+}
+
+// Start is what `portico serve` does before it answers: Build, the
+// bootstrap admin key, Restore, then Listen on cfg.Addr. The caller Runs
+// the Server on the listener and Closes it.
+func Start(ctx context.Context, cfg *Config, log *slog.Logger) (*Server, net.Listener, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, nil, errors.New("DATABASE_URL is not set: point it at PostgreSQL (postgres://user:password@host:5432/db), or run `portico dev` for a local setup")
+	}
+	if len(cfg.MasterKeys) == 0 {
+		return nil, nil, errors.New("PORTICO_MASTER_KEYS is not set: create one with `portico keys generate` and keep it secret; credentials are encrypted with it")
+	}
+	a, err := Build(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := a.start(ctx)
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, ln, nil
+}
+
+func (a *Server) start(ctx context.Context) (net.Listener, error) {
+	if err := a.BootstrapAdminKey(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.Restore(ctx); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	if err := a.Listen(ln); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
 }
 
 // Listen prepares serving on ln: the public URL (PORTICO_PUBLIC_URL, or

@@ -29,6 +29,8 @@ func TestImportRules(t *testing.T) {
 		// server is the serving process the commands, the end-to-end tests
 		// and the benchmark build; it knows nothing of them or of tests.
 		{"server is neither the CLI nor test code", "server", []string{mod + "client", mod + "cmd", mod + "e2e", "testing"}},
+		// The tests' harness starts Portico through server, as the commands do.
+		{"the test harness starts Portico through server", "e2e/harness", []string{mod + "cmd"}},
 		{"errorbody is the standard library only", "errorbody", []string{mod + "api", mod + "bridge", mod + "tenant", "github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk"}},
 	}
 	for _, r := range rules {
