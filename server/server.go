@@ -29,6 +29,7 @@ import (
 	"github.com/portico-mcp/portico/manifest"
 	"github.com/portico-mcp/portico/migrations"
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 	"github.com/portico-mcp/portico/web"
 )
 
@@ -37,7 +38,7 @@ type Server struct {
 	cfg       *Config
 	log       *slog.Logger
 	pool      *pgxpool.Pool
-	store     *tenant.Store
+	store     *pgstore.Store
 	runtime   *bridge.Runtime
 	identity  *bridge.Identity       // signs the caller identity assertions of upstream calls
 	linked    *bridge.LinkedAccounts // users' own upstream tokens (oauth2_authorization_code)
@@ -75,7 +76,7 @@ func Build(ctx context.Context, cfg *Config, log *slog.Logger) (*Server, error) 
 		return nil, err
 	}
 	a := &Server{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, progress: tenant.NewProgressBoard()}
-	a.store = tenant.NewStore(pool, sealer)
+	a.store = pgstore.NewStore(pool, sealer)
 	a.limits = tenant.NewLimiter(a.store, replicaID(), log)
 	a.calls = bridge.NewCallRecorder(a.store, bridge.RecorderConfig{Capacity: cfg.CallBuffer, FlushInterval: cfg.CallFlushInterval}, log)
 	a.failures = api.NewFailureThrottle(cfg.AuthFailureRate, cfg.TrustProxy)
@@ -283,7 +284,7 @@ func (a *Server) Listen(ln net.Listener) error {
 }
 
 // Store is the tenant store Portico serves from.
-func (a *Server) Store() *tenant.Store { return a.store }
+func (a *Server) Store() *pgstore.Store { return a.store }
 
 // Runtime is the tenants' MCP runtime.
 func (a *Server) Runtime() *bridge.Runtime { return a.runtime }
@@ -449,7 +450,7 @@ func (a *Server) maintainCallHistory(ctx context.Context) {
 // writing what this replica buffered, so a caller sees its own calls at
 // once (the other replicas' within their flush interval).
 type callHistory struct {
-	*tenant.Store
+	*pgstore.Store
 	rec *bridge.CallRecorder
 }
 
@@ -537,7 +538,7 @@ func (a *Server) announceProgress(p tenant.Progress) {
 
 // listeners fans tenant change notifications out to each listener in turn:
 // the MCP runtime (reloads) and the REST API (its cached per-tenant limits).
-type listeners []tenant.Listener
+type listeners []pgstore.Listener
 
 func (ls listeners) TenantChanged(c tenant.Change) {
 	for _, l := range ls {
@@ -599,13 +600,13 @@ func (s tokenRevocations) DeleteTenant(ctx context.Context, id, actor string) er
 }
 
 var (
-	_ api.Store   = (*tenant.Store)(nil)
+	_ api.Store   = (*pgstore.Store)(nil)
 	_ api.Runtime = (*bridge.Runtime)(nil)
 	_ api.Spec    = (*bridge.Runtime)(nil)
 )
 
 // OpenStore opens just the store, for one-shot commands.
-func OpenStore(ctx context.Context, cfg *Config) (*tenant.Store, func(), error) {
+func OpenStore(ctx context.Context, cfg *Config) (*pgstore.Store, func(), error) {
 	if cfg.DatabaseURL == "" {
 		return nil, nil, errors.New("DATABASE_URL is not set")
 	}
@@ -624,7 +625,7 @@ func OpenStore(ctx context.Context, cfg *Config) (*tenant.Store, func(), error) 
 		pool.Close()
 		return nil, nil, err
 	}
-	return tenant.NewStore(pool, sealer), pool.Close, nil
+	return pgstore.NewStore(pool, sealer), pool.Close, nil
 }
 
 // publishedSchemas are the JSON Schemas served at /api/v1/schemas/{name}.

@@ -16,6 +16,7 @@ import (
 	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/migrations"
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 )
 
 // database is a throwaway database on the local Postgres, dropped on close.
@@ -68,7 +69,7 @@ func (d *database) drop() {
 type portico struct {
 	url     string
 	db      *database // its database; close drops it
-	store   *tenant.Store
+	store   *pgstore.Store
 	runtime *bridge.Runtime
 	running *harness.Running
 }

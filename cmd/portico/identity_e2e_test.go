@@ -24,6 +24,7 @@ import (
 	"github.com/portico-mcp/portico/bridge"
 	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -285,7 +286,7 @@ func identityPrivateKey(t *testing.T, dbURL, kid string) *ecdsa.PrivateKey {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	keys, err := tenant.NewStore(pool, sealer).IdentityKeys(context.Background(), bridge.DefaultIdentityKeyPolicy)
+	keys, err := pgstore.NewStore(pool, sealer).IdentityKeys(context.Background(), bridge.DefaultIdentityKeyPolicy)
 	if err != nil {
 		t.Fatal(err)
 	}
