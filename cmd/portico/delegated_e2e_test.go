@@ -20,6 +20,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
@@ -236,7 +237,7 @@ func wantToolError(t *testing.T, what string, res *mcp.CallToolResult, parts ...
 // and an admin's revocation on the other take effect on the next call on
 // the other; no token or secret appears in logs, responses or the database.
 func TestDelegatedAccessAcrossReplicas(t *testing.T) {
-	heavySuite(t, "builds and runs two portico processes and a FastAPI provider")
+	harness.HeavySuite(t, "builds and runs two portico processes and a FastAPI provider")
 	dbURL := pgtest.NewDB(t)
 	bin := buildBinary(t)
 	adminKey := generateAdminKey()
@@ -375,7 +376,7 @@ func TestDelegatedAccessAcrossReplicas(t *testing.T) {
 func startProvider(t *testing.T, porticoURL string) *fastAPI {
 	t.Helper()
 	if err := exec.Command("/usr/bin/python3", "-c", "import jwt, cryptography, multipart, fastapi, uvicorn").Run(); err != nil {
-		skipOrFail(t, "PyJWT with cryptography and python-multipart are needed: apt-get install -y python3-jwt python3-cryptography python3-multipart (or run bash .ci/run)")
+		harness.SkipOrFail(t, "PyJWT with cryptography and python-multipart are needed: apt-get install -y python3-jwt python3-cryptography python3-multipart (or run bash .ci/run)")
 	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "portico_identity.py"), []byte(identityDependency(t)), 0o644); err != nil {

@@ -10,7 +10,8 @@ import (
 // the core and pulls in neither echo, the MCP SDK nor a database driver
 // (tenant/pgstore keeps it in Postgres); api and bridge never
 // import each other, so each can change without the other; the CLI's
-// client and manifest depend on no server package.
+// client and manifest depend on no server package; server, the serving
+// process, depends on no command and no test code.
 func TestImportRules(t *testing.T) {
 	const mod = "github.com/portico-mcp/portico/"
 	rules := []struct {
@@ -28,6 +29,11 @@ func TestImportRules(t *testing.T) {
 		{"client speaks only the REST API", "client", []string{mod + "api", mod + "bridge", mod + "manifest", "github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk"}},
 		{"manifest is pure", "manifest", []string{mod + "api", mod + "bridge", mod + "client", "github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk", "net/http"}},
 		{"api does not import the CLI's packages", "api", []string{mod + "client", mod + "manifest"}},
+		// server is the serving process the commands, the end-to-end tests
+		// and the benchmark build; it knows nothing of them or of tests.
+		{"server is neither the CLI nor test code", "server", []string{mod + "client", mod + "cmd", mod + "e2e", "testing"}},
+		// The tests' harness starts Portico through server, as the commands do.
+		{"the test harness starts Portico through server", "e2e/harness", []string{mod + "cmd"}},
 		{"errorbody is the standard library only", "errorbody", []string{mod + "api", mod + "bridge", mod + "tenant", "github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk"}},
 	}
 	for _, r := range rules {

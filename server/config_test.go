@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"flag"
@@ -12,7 +12,7 @@ import (
 
 var updateDocs = flag.Bool("update", false, "rewrite the configuration table of docs/operations.md from settings")
 
-const operationsDoc = "../../docs/operations.md"
+const operationsDoc = "../docs/operations.md"
 
 // TestOperationsDocsMatchSettings keeps the configuration table of
 // docs/operations.md the rendering of settings; -update rewrites it.
@@ -33,7 +33,7 @@ func TestOperationsDocsMatchSettings(t *testing.T) {
 		t.Fatalf("%s: the configuration table does not end with a blank line", operationsDoc)
 	}
 	end += start + 1
-	want := settingsTable()
+	want := SettingsTable()
 	if *updateDocs {
 		if err := os.WriteFile(operationsDoc, []byte(doc[:start]+want+doc[end:]), 0o644); err != nil {
 			t.Fatal(err)
@@ -41,13 +41,13 @@ func TestOperationsDocsMatchSettings(t *testing.T) {
 		return
 	}
 	if diff := cmp.Diff(want, doc[start:end]); diff != "" {
-		t.Errorf("docs/operations.md's configuration table differs from settings (-settings +docs); run go test ./cmd/portico -run TestOperationsDocsMatchSettings -update:\n%s", diff)
+		t.Errorf("docs/operations.md's configuration table differs from settings (-settings +docs); run go test ./server -run TestOperationsDocsMatchSettings -update:\n%s", diff)
 	}
 }
 
 func TestSettingsDeclaredOnce(t *testing.T) {
 	seen := map[string]bool{}
-	help := settingsHelp()
+	help := SettingsHelp()
 	for _, st := range settings {
 		if seen[st.env] {
 			t.Errorf("%s is declared twice", st.env)
@@ -63,7 +63,7 @@ func TestSettingsDeclaredOnce(t *testing.T) {
 }
 
 func TestLoadConfigDefaults(t *testing.T) {
-	c, err := loadConfig(func(string) string { return "" })
+	c, err := LoadConfig(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestLoadConfigValues(t *testing.T) {
 		"PORTICO_LOG_LEVEL":            "debug",
 		"PORTICO_ALLOW_UPSTREAM_CIDRS": "10.0.0.0/8, 192.168.1.7",
 	}
-	c, err := loadConfig(func(k string) string { return env[k] })
+	c, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 		"PORTICO_LOG_LEVEL":           "loud",
 		"PORTICO_OAUTH_ISSUER":        "https://issuer.example",
 	}
-	_, err := loadConfig(func(k string) string { return env[k] })
+	_, err := LoadConfig(func(k string) string { return env[k] })
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -143,29 +143,5 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "secret") {
 		t.Errorf("error repeats the bootstrap key: %v", err)
-	}
-}
-
-// TestCommandsWithoutConfig: a malformed variable breaks only the commands
-// that read the configuration.
-func TestCommandsWithoutConfig(t *testing.T) {
-	getenv := func(k string) string {
-		if k == "PORTICO_RATE_LIMIT_TENANT" {
-			return "lots"
-		}
-		return ""
-	}
-	var out, errOut strings.Builder
-	if err := run(t.Context(), []string{"version"}, getenv, &out, &errOut); err != nil {
-		t.Errorf("version: %v", err)
-	}
-	if err := run(t.Context(), []string{"convert", "testdata/does-not-exist.json"}, getenv, &out, &errOut); err == nil || strings.Contains(err.Error(), "PORTICO_RATE_LIMIT_TENANT") {
-		t.Errorf("convert: %v, want an error about the missing file only", err)
-	}
-	if err := run(t.Context(), []string{"help"}, getenv, &out, &errOut); err != nil || !strings.Contains(out.String(), "PORTICO_RATE_LIMIT_TENANT") {
-		t.Errorf("help: %v", err)
-	}
-	if err := run(t.Context(), []string{"migrate", "version"}, getenv, &out, &errOut); err == nil || !strings.Contains(err.Error(), "PORTICO_RATE_LIMIT_TENANT") {
-		t.Errorf("migrate: %v, want the configuration error", err)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -40,9 +40,9 @@ type telemetry struct {
 
 // newTelemetry builds the Prometheus registry (Go runtime, process, HTTP and
 // data-plane series) and, when the standard OTEL_* variables ask for it, an
-// OTLP/HTTP trace exporter. W3C trace context propagation is always on, so
+// OTLP/HTTP trace exporter; version labels portico_build_info. W3C trace context propagation is always on, so
 // an incoming traceparent reaches the upstream even with tracing off here.
-func newTelemetry(ctx context.Context, tracing bool, log *slog.Logger) (*telemetry, error) {
+func newTelemetry(ctx context.Context, version string, tracing bool, log *slog.Logger) (*telemetry, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"fmt"
@@ -25,8 +25,8 @@ func suiteName(t *testing.T) string {
 	return name
 }
 
-// heavySuite marks t as a heavy suite doing what; -short skips it.
-func heavySuite(t *testing.T, what string) {
+// HeavySuite marks t as a heavy suite doing what; -short skips it.
+func HeavySuite(t *testing.T, what string) {
 	t.Helper()
 	if testing.Short() {
 		noteSkip(t, "-short: "+what)
@@ -40,9 +40,9 @@ func heavySuite(t *testing.T, what string) {
 	suites.ran[suiteName(t)] = what
 }
 
-// skipOrFail skips t for want of a tool, or fails it in CI (CI=true), which
+// SkipOrFail skips t for want of a tool, or fails it in CI (CI=true), which
 // must have every tool.
-func skipOrFail(t *testing.T, msg string) {
+func SkipOrFail(t *testing.T, msg string) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
@@ -63,11 +63,11 @@ func noteSkip(t *testing.T, why string) {
 	}
 }
 
-// writeSuiteSummary writes which heavy suites ran and which were skipped.
-func writeSuiteSummary(w io.Writer) {
+// writeSuiteSummary writes which of pkg's heavy suites ran and which were skipped.
+func writeSuiteSummary(w io.Writer, pkg string) {
 	suites.Lock()
 	defer suites.Unlock()
-	fmt.Fprintln(w, "cmd/portico heavy suites:")
+	fmt.Fprintln(w, pkg+" heavy suites:")
 	var ran []string
 	for name := range suites.ran {
 		if _, skipped := suites.skipped[name]; !skipped {
@@ -91,16 +91,17 @@ func writeSuiteSummary(w io.Writer) {
 	}
 }
 
-// TestMain prints the heavy-suite summary after the tests. go test shows a
-// passing package's output only with -v, so with PORTICO_SUITE_SUMMARY set
-// (.ci/run sets it) the summary is also appended to that file, which
-// .ci/run prints after `go test ./...`.
-func TestMain(m *testing.M) {
+// Main runs a package's tests (call it from TestMain), then prints which
+// of its heavy suites ran and which were skipped, and why, headed by pkg.
+// go test shows a passing package's output only with -v, so with
+// PORTICO_SUITE_SUMMARY set (.ci/run sets it) the summary is also appended
+// to that file, which .ci/run prints after `go test ./...`.
+func Main(m *testing.M, pkg string) {
 	code := m.Run()
-	writeSuiteSummary(os.Stdout)
+	writeSuiteSummary(os.Stdout, pkg)
 	if path := os.Getenv("PORTICO_SUITE_SUMMARY"); path != "" {
 		if f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
-			writeSuiteSummary(f)
+			writeSuiteSummary(f, pkg)
 			f.Close()
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"crypto/subtle"
@@ -41,7 +41,7 @@ func writeMetricsError(w http.ResponseWriter, status int, code, msg string) {
 
 // listenMetrics opens the separate metrics listener when PORTICO_METRICS_ADDR
 // names one.
-func (a *app) listenMetrics() error {
+func (a *Server) listenMetrics() error {
 	if a.cfg.MetricsAddr == "" {
 		return nil
 	}

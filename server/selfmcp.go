@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -27,7 +27,7 @@ type selfMCP struct {
 
 // newSelfMCP builds and activates the management server; internalURL is how
 // this process reaches its own REST API.
-func newSelfMCP(ctx context.Context, a *app, internalURL string) (*selfMCP, error) {
+func newSelfMCP(ctx context.Context, a *Server, internalURL string) (*selfMCP, error) {
 	raw := api.OpenAPI()
 	sum := sha256.Sum256(raw)
 	t := &tenant.Tenant{
@@ -45,7 +45,7 @@ func newSelfMCP(ctx context.Context, a *app, internalURL string) (*selfMCP, erro
 		// Only this process, on loopback.
 		AllowCIDRs:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 		DrainTimeout: a.cfg.DrainTimeout,
-		Version:      version,
+		Version:      a.cfg.Version,
 	})
 	if _, err := rt.Activate(ctx, t.ID, "system"); err != nil {
 		return nil, fmt.Errorf("build Portico's own MCP server: %w", err)

@@ -1,12 +1,15 @@
-package main
+// Package server is Portico's serving process wired top to bottom: the
+// store over PostgreSQL, the tenants' MCP runtime, Portico's own /mcp, the
+// REST API and dashboard, metrics and tracing, and the ordered shutdown.
+// `portico serve` and `portico dev` run it; the end-to-end tests and the
+// benchmark build the same Server in their own process.
+package server
 
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,167 +26,16 @@ import (
 
 	"github.com/portico-mcp/portico/api"
 	"github.com/portico-mcp/portico/bridge"
+	"github.com/portico-mcp/portico/manifest"
 	"github.com/portico-mcp/portico/migrations"
 	"github.com/portico-mcp/portico/tenant"
 	"github.com/portico-mcp/portico/tenant/pgstore"
 	"github.com/portico-mcp/portico/web"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
-const commandsUsage = `Portico turns OpenAPI (FastAPI) services into MCP servers, one per tenant.
-
-Usage:
-  portico dev                       run everything locally (database, demo tenant) in one command
-  portico serve                     serve the API, dashboard and MCP endpoints (production)
-  portico migrate up|down N|force N|version
-                                    manage the database schema (force N: mark version N applied and
-                                    clean, after fixing a failed migration by hand)
-  portico convert SPEC [--json]     print the tools an OpenAPI document becomes (no database)
-  portico run --openapi URL|FILE --base-url URL [--header 'K: V']... [--transport stdio|http]
-              [--addr 127.0.0.1:8765] [--route-maps FILE] [--settings FILE]
-                                    one service as an MCP server, no database (stdio by default);
-                                    over http it answers as a tenant endpoint at /mcp; under the
-                                    MCP Inspector write -header (one dash): it takes --header itself
-  portico admin key create --name N print a new admin API key
-  portico admin user create --email E  create a dashboard user (operator by default);
-                                    password from PORTICO_ADMIN_PASSWORD or stdin
-  portico admin key generate        print a random admin key for PORTICO_BOOTSTRAP_ADMIN_KEY (no database)
-  portico health [--url URL]        exit 0 when Portico answers ready (container health checks)
-  portico keys generate             print a new master key for PORTICO_MASTER_KEYS
-  portico keys rotate               re-wrap every tenant's data key under the newest master key
-  portico version                   print the version
-
-Clients of the REST API (--api URL or PORTICO_API_URL, default http://127.0.0.1:8080;
-API key in PORTICO_API_KEY; -o table|json; TENANT is an id or a name):
-  portico apply -f portico.yaml [--dry-run] [--prune] [--put-credentials]
-                                    bring Portico to the file: prints the plan, then applies it
-  portico export [-f FILE]          write Portico's tenants in the format apply takes
-  portico tenants list | get TENANT | activate TENANT | deactivate TENANT | delete TENANT
-  portico tokens create TENANT --name N [--expires 720h] [--toolset NAME] | list TENANT | revoke TENANT TOKEN_ID
-  portico toolsets list TENANT
-  portico tools list TENANT [--search WORDS]
-  portico call TENANT TOOL [--arg NAME=STRING] [--arg NAME:=JSON]...
-                                    call a tool through the tenant's MCP endpoint
-  portico logs TENANT [--follow]    recent tool calls (as the answering replica saw them)
-  portico tenant register --name N --base-url URL [--activate] [--wait 60s]
-                                    register (or find) a tenant and print its MCP URL and a token
-
-`
-
-// usage is `portico help`: the commands, then every variable of settings.
-func usage() string { return commandsUsage + "\n" + settingsHelp() }
-
-// run is the whole program: main only adds the process around it, so tests
-// can start Portico in-process with their own arguments and environment.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage())
-		return errors.New("no command given")
-	}
-	// Commands that read the configuration parse it; the others (convert,
-	// run, tenant, version, help) work whatever the environment holds.
-	withConfig := func(f func(*config) error) error {
-		cfg, err := loadConfig(getenv)
-		if err != nil {
-			return err
-		}
-		return f(cfg)
-	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "serve":
-		return withConfig(func(cfg *config) error { return cmdServe(ctx, cfg, rest, stdout, stderr) })
-	case "dev":
-		return withConfig(func(cfg *config) error { return cmdDev(ctx, cfg, rest, stdout, stderr) })
-	case "migrate":
-		return withConfig(func(cfg *config) error { return cmdMigrate(ctx, cfg, rest, stdout) })
-	case "convert":
-		return cmdConvert(rest, stdout, stderr)
-	case "run":
-		return cmdRun(ctx, rest, os.Stdin, stdout, stderr)
-	case "admin":
-		return withConfig(func(cfg *config) error { return cmdAdmin(ctx, cfg, rest, stdout) })
-	case "keys":
-		return withConfig(func(cfg *config) error { return cmdKeys(ctx, cfg, rest, stdout) })
-	case "health":
-		return withConfig(func(cfg *config) error { return cmdHealth(ctx, cfg, rest, stdout, stderr) })
-	case "tenant", "tenants":
-		if len(rest) > 0 && rest[0] == "register" {
-			return cmdTenantRegister(ctx, rest[1:], getenv, stdout, stderr)
-		}
-		return cmdTenants(ctx, rest, getenv, stdout, stderr)
-	case "tokens":
-		return cmdTokens(ctx, rest, getenv, stdout, stderr)
-	case "tools":
-		return cmdTools(ctx, rest, getenv, stdout, stderr)
-	case "toolsets":
-		return cmdToolsets(ctx, rest, getenv, stdout, stderr)
-	case "call":
-		return cmdCall(ctx, rest, getenv, stdout, stderr)
-	case "logs":
-		return cmdLogs(ctx, rest, getenv, stdout, stderr)
-	case "apply":
-		return cmdApply(ctx, rest, getenv, stdout, stderr)
-	case "export":
-		return cmdExport(ctx, rest, getenv, stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintln(stdout, "portico", version)
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage())
-		return nil
-	default:
-		fmt.Fprint(stderr, usage())
-		return fmt.Errorf("unknown command %q", cmd)
-	}
-}
-
-func cmdServe(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if cfg.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is not set: point it at PostgreSQL (postgres://user:password@host:5432/db), or run `portico dev` for a local setup")
-	}
-	if len(cfg.MasterKeys) == 0 {
-		return errors.New("PORTICO_MASTER_KEYS is not set: create one with `portico keys generate` and keep it secret; credentials are encrypted with it")
-	}
-	log := cfg.logger(stderr)
-	a, err := openApp(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	if err := a.bootstrapAdminKey(ctx); err != nil {
-		return err
-	}
-	if err := a.restore(ctx); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	a.setPublicURL(ln)
-	if err := a.listenMetrics(); err != nil {
-		ln.Close()
-		return err
-	}
-	fmt.Fprintf(stdout, "portico %s serving on %s\n", version, a.publicURL)
-	if a.metricsLn != nil {
-		fmt.Fprintf(stdout, "portico metrics on http://%s/metrics\n", a.metricsLn.Addr())
-	}
-	return a.serve(ctx, ln)
-}
-
-// app is a running Portico: database pool, store, tenant runtime and HTTP surface.
-type app struct {
-	cfg       *config
+// Server is a running Portico: database pool, store, tenant runtime and HTTP surface.
+type Server struct {
+	cfg       *Config
 	log       *slog.Logger
 	pool      *pgxpool.Pool
 	store     *pgstore.Store
@@ -202,9 +54,10 @@ type app struct {
 	metricsLn net.Listener         // PORTICO_METRICS_ADDR, when set
 }
 
-// openApp wires Portico top to bottom: schema check → pool → sealer → store
-// → runtime (restoring active tenants) → HTTP API.
-func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+// Build wires Portico top to bottom: schema check → pool → sealer → store
+// → runtime → HTTP API. Restore brings the active tenants back; Listen and
+// Run serve; Close releases what Build opened.
+func Build(ctx context.Context, cfg *Config, log *slog.Logger) (*Server, error) {
 	if err := migrations.Check(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
@@ -217,12 +70,12 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		pool.Close()
 		return nil, err
 	}
-	tel, err := newTelemetry(ctx, cfg.Tracing, log)
+	tel, err := newTelemetry(ctx, cfg.Version, cfg.Tracing, log)
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, progress: tenant.NewProgressBoard()}
+	a := &Server{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, progress: tenant.NewProgressBoard()}
 	a.store = pgstore.NewStore(pool, sealer)
 	a.limits = tenant.NewLimiter(a.store, replicaID(), log)
 	a.calls = bridge.NewCallRecorder(a.store, bridge.RecorderConfig{Capacity: cfg.CallBuffer, FlushInterval: cfg.CallFlushInterval}, log)
@@ -243,7 +96,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		MasterKeys:       cfg.MasterKeys,
 		SessionTTL:       cfg.MCPSessionTTL,
 		ConvertMemory:    cfg.ConvertMemory,
-		Version:          version,
+		Version:          cfg.Version,
 		UpstreamTimeout:  cfg.UpstreamTimeout,
 		MaxConcurrency:   cfg.MaxConcurrency,
 		MaxResponseBytes: cfg.MaxResponseBytes,
@@ -266,7 +119,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 
 // externalAuth returns the validator of the operator's authorization
 // server, or nil when none is configured.
-func externalAuth(cfg *config) *bridge.ExternalAuth {
+func externalAuth(cfg *Config) *bridge.ExternalAuth {
 	if cfg.OAuthIssuer == "" {
 		return nil
 	}
@@ -274,7 +127,7 @@ func externalAuth(cfg *config) *bridge.ExternalAuth {
 }
 
 // jwks lists the public identity keys for /.well-known/jwks.json.
-func (a *app) jwks(ctx context.Context) ([]json.RawMessage, error) {
+func (a *Server) jwks(ctx context.Context) ([]json.RawMessage, error) {
 	keys, err := a.store.PublicIdentityKeys(ctx)
 	if err != nil {
 		return nil, err
@@ -286,8 +139,8 @@ func (a *app) jwks(ctx context.Context) ([]json.RawMessage, error) {
 	return out, nil
 }
 
-// restore brings back the tenants the database marks active, then reports ready.
-func (a *app) restore(ctx context.Context) error {
+// Restore brings back the tenants the database marks active, then reports ready.
+func (a *Server) Restore(ctx context.Context) error {
 	if err := a.runtime.Restore(ctx); err != nil {
 		return err
 	}
@@ -315,7 +168,7 @@ func openPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 
 // readyChecks back /readyz. Their errors are shown to anonymous probes, so
 // they name the cause without addresses; the details go to the log.
-func (a *app) readyChecks() []api.ReadyCheck {
+func (a *Server) readyChecks() []api.ReadyCheck {
 	return []api.ReadyCheck{
 		{Name: "tenants", Check: func(context.Context) error {
 			if !a.ready.Load() {
@@ -341,8 +194,8 @@ func (a *app) readyChecks() []api.ReadyCheck {
 	}
 }
 
-// bootstrapAdminKey makes sure PORTICO_BOOTSTRAP_ADMIN_KEY exists as an admin key.
-func (a *app) bootstrapAdminKey(ctx context.Context) error {
+// BootstrapAdminKey makes sure PORTICO_BOOTSTRAP_ADMIN_KEY exists as an admin key.
+func (a *Server) BootstrapAdminKey(ctx context.Context) error {
 	if a.cfg.BootstrapAdminKey == "" {
 		return nil
 	}
@@ -366,7 +219,88 @@ func internalURL(ln net.Listener) string {
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }
 
-func (a *app) setPublicURL(ln net.Listener) {
+// Serve is `portico serve` once its flags are parsed: Start, then Run
+// until ctx ends. The first line on stdout names the URL it serves on;
+// logs go to stderr.
+func Serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
+	a, ln, err := Start(ctx, cfg, cfg.Logger(stderr))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fmt.Fprintf(stdout, "portico %s serving on %s\n", cfg.Version, a.publicURL)
+	if a.metricsLn != nil {
+		fmt.Fprintf(stdout, "portico metrics on http://%s/metrics\n", a.metricsLn.Addr())
+	}
+	return a.Run(ctx, ln)
+}
+
+// Start is what `portico serve` does before it answers: Build, the
+// bootstrap admin key, Restore, then Listen on cfg.Addr. The caller Runs
+// the Server on the listener and Closes it.
+func Start(ctx context.Context, cfg *Config, log *slog.Logger) (*Server, net.Listener, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, nil, errors.New("DATABASE_URL is not set: point it at PostgreSQL (postgres://user:password@host:5432/db), or run `portico dev` for a local setup")
+	}
+	if len(cfg.MasterKeys) == 0 {
+		return nil, nil, errors.New("PORTICO_MASTER_KEYS is not set: create one with `portico keys generate` and keep it secret; credentials are encrypted with it")
+	}
+	a, err := Build(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := a.start(ctx)
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, ln, nil
+}
+
+func (a *Server) start(ctx context.Context) (net.Listener, error) {
+	if err := a.BootstrapAdminKey(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.Restore(ctx); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	if err := a.Listen(ln); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
+// Listen prepares serving on ln: the public URL (PORTICO_PUBLIC_URL, or
+// ln's address) and the separate metrics listener when
+// PORTICO_METRICS_ADDR names one.
+func (a *Server) Listen(ln net.Listener) error {
+	a.setPublicURL(ln)
+	return a.listenMetrics()
+}
+
+// Store is the tenant store Portico serves from.
+func (a *Server) Store() *pgstore.Store { return a.store }
+
+// Runtime is the tenants' MCP runtime.
+func (a *Server) Runtime() *bridge.Runtime { return a.runtime }
+
+// PublicURL is how clients reach Portico, known once Listen has run.
+func (a *Server) PublicURL() string { return a.publicURL }
+
+// MetricsAddr is the address of the separate metrics listener, or nil.
+func (a *Server) MetricsAddr() net.Addr {
+	if a.metricsLn == nil {
+		return nil
+	}
+	return a.metricsLn.Addr()
+}
+
+func (a *Server) setPublicURL(ln net.Listener) {
 	if a.publicURL == "" {
 		addr := ln.Addr().(*net.TCPAddr)
 		host := addr.IP.String()
@@ -386,9 +320,10 @@ func (a *app) setPublicURL(ln net.Listener) {
 	}
 }
 
-// serve answers HTTP on ln until ctx ends, then shuts down in order: stop
-// accepting, drain every tenant's calls in flight, close the database.
-func (a *app) serve(ctx context.Context, ln net.Listener) error {
+// Run answers HTTP on ln until ctx ends, then shuts down in order: stop
+// accepting, drain every tenant's calls in flight (Close then closes the
+// database).
+func (a *Server) Run(ctx context.Context, ln net.Listener) error {
 	self, err := newSelfMCP(ctx, a, internalURL(ln))
 	if err != nil {
 		return err
@@ -440,7 +375,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 // streams, stop accepting and wait for every request in flight up to
 // PORTICO_DRAIN_TIMEOUT, then close the tenants' pools. Calls cut by the
 // deadline are logged; the exit is still clean.
-func (a *app) drain(srv *http.Server, self *selfMCP) error {
+func (a *Server) drain(srv *http.Server, self *selfMCP) error {
 	a.ready.Store(false)
 	if d := a.cfg.ShutdownDelay; d > 0 {
 		a.log.Info("shutting down: unready, serving on while load balancers notice", "delay", d)
@@ -470,7 +405,8 @@ func (a *app) drain(srv *http.Server, self *selfMCP) error {
 	return nil
 }
 
-func (a *app) close() {
+// Close flushes the traces and closes the database pool.
+func (a *Server) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := a.tel.shutdown(ctx); err != nil {
@@ -491,7 +427,7 @@ func replicaID() string {
 // maintainCallHistory creates the call history's day partitions ahead and
 // drops those past retention, at start and then hourly. Every replica does
 // it; the statements are idempotent.
-func (a *app) maintainCallHistory(ctx context.Context) {
+func (a *Server) maintainCallHistory(ctx context.Context) {
 	for {
 		if err := a.store.MaintainCallHistory(ctx, time.Now(), a.cfg.CallRetentionDays, a.cfg.RollupRetentionDays); err != nil && ctx.Err() == nil {
 			a.log.Warn("call history maintenance failed; retrying in a minute", "err", err)
@@ -541,7 +477,7 @@ func (h callHistory) DailyUsage(ctx context.Context, id string, from, to time.Ti
 
 // handler is Portico's whole HTTP surface: REST API, MCP endpoints, probes
 // and the dashboard.
-func (a *app) handler(self *selfMCP) http.Handler {
+func (a *Server) handler(self *selfMCP) http.Handler {
 	s := api.New(api.Options{
 		Store:            tokenRevocations{a.store, a.runtime},
 		JWKS:             a.jwks,
@@ -582,7 +518,7 @@ func (a *app) handler(self *selfMCP) http.Handler {
 
 // oauthServer configures Portico's own OAuth authorization server, which
 // runs unless the operator names an external one (PORTICO_OAUTH_ISSUER).
-func (a *app) oauthServer() *api.OAuthOptions {
+func (a *Server) oauthServer() *api.OAuthOptions {
 	if a.cfg.OAuthIssuer != "" {
 		return nil
 	}
@@ -591,7 +527,7 @@ func (a *app) oauthServer() *api.OAuthOptions {
 
 // announceProgress shows a phase of an activation or refresh this replica
 // runs on its own board at once, and tells the others through Postgres.
-func (a *app) announceProgress(p tenant.Progress) {
+func (a *Server) announceProgress(p tenant.Progress) {
 	a.progress.Set(p)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -669,121 +605,8 @@ var (
 	_ api.Spec    = (*bridge.Runtime)(nil)
 )
 
-func cmdMigrate(ctx context.Context, cfg *config, args []string, stdout io.Writer) error {
-	if cfg.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is not set: point it at the PostgreSQL database to migrate")
-	}
-	if len(args) == 0 {
-		return errors.New("usage: portico migrate up | down N | force N | version")
-	}
-	switch args[0] {
-	case "up":
-		if err := migrations.Up(ctx, cfg.DatabaseURL); err != nil {
-			return err
-		}
-	case "down":
-		if len(args) != 2 {
-			return errors.New("usage: portico migrate down N (N migrations to undo, at least 1)")
-		}
-		n, err := strconv.Atoi(args[1])
-		if err != nil || n < 1 {
-			return fmt.Errorf("migrate down: %q is not a positive number of migrations", args[1])
-		}
-		if err := migrations.Down(ctx, cfg.DatabaseURL, n); err != nil {
-			return err
-		}
-	case "force":
-		latest := migrations.Latest()
-		if len(args) != 2 {
-			return fmt.Errorf("usage: portico migrate force N (N from 0 to %d: the last version that fully applied, once the schema was fixed by hand)", latest)
-		}
-		n, err := strconv.ParseUint(args[1], 10, 32)
-		if err != nil || uint(n) > latest {
-			return fmt.Errorf("migrate force: %q is not a schema version from 0 to %d", args[1], latest)
-		}
-		if err := migrations.Force(ctx, cfg.DatabaseURL, uint(n)); err != nil {
-			return err
-		}
-	case "version":
-	default:
-		return fmt.Errorf("unknown migrate command %q: use up, down N, force N or version", args[0])
-	}
-	v, dirty, err := migrations.Version(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	state := ""
-	if dirty {
-		state = " (dirty: a migration failed half-way; fix it before going on)"
-	}
-	fmt.Fprintf(stdout, "schema version %d of %d%s\n", v, migrations.Latest(), state)
-	return nil
-}
-
-func cmdAdmin(ctx context.Context, cfg *config, args []string, stdout io.Writer) error {
-	if len(args) >= 2 && args[0] == "user" && args[1] == "create" {
-		return cmdAdminUserCreate(ctx, cfg, args[2:], stdout)
-	}
-	if len(args) == 2 && args[0] == "key" && args[1] == "generate" {
-		fmt.Fprintln(stdout, generateAdminKey())
-		return nil
-	}
-	if len(args) < 2 || args[0] != "key" || args[1] != "create" {
-		return errors.New("usage: portico admin key create --name NAME | portico admin key generate | portico admin user create --email EMAIL [--operator=false]")
-	}
-	fs := flag.NewFlagSet("admin key create", flag.ContinueOnError)
-	name := fs.String("name", "", "a name for the key, e.g. the person or script using it")
-	if err := fs.Parse(args[2:]); err != nil {
-		return err
-	}
-	if strings.TrimSpace(*name) == "" {
-		return errors.New("admin key create: --name is required (who or what will use the key)")
-	}
-	store, closeStore, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	_, secret, err := store.CreateAPIKey(ctx, "", *name, []string{tenant.ScopeRead, tenant.ScopeWrite}, tenant.Minter{}, "cli")
-	if err != nil {
-		return fmt.Errorf("create admin key: %w", err)
-	}
-	fmt.Fprintln(stdout, secret)
-	return nil
-}
-
-func cmdKeys(ctx context.Context, cfg *config, args []string, stdout io.Writer) error {
-	if len(args) != 1 {
-		return errors.New("usage: portico keys generate | rotate")
-	}
-	switch args[0] {
-	case "generate":
-		key := make([]byte, 32)
-		rand.Read(key)
-		// The date orders keys for a reader; the random part keeps two
-		// keys made the same day apart (equal ids would break rotation).
-		kid := "k" + time.Now().UTC().Format("20060102") + "-" + strings.ToLower(rand.Text()[:8])
-		fmt.Fprintf(stdout, "%s:%s\n", kid, base64.StdEncoding.EncodeToString(key))
-		return nil
-	case "rotate":
-		store, closeStore, err := openStore(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer closeStore()
-		n, err := store.RotateKeys(ctx, "cli")
-		if err != nil {
-			return fmt.Errorf("rotate keys: %w", err)
-		}
-		fmt.Fprintf(stdout, "re-wrapped %d tenant data keys under master key %s\n", n, cfg.MasterKeys[0].ID)
-		return nil
-	default:
-		return fmt.Errorf("unknown keys command %q: use generate or rotate", args[0])
-	}
-}
-
-// openStore opens just the store, for one-shot commands.
-func openStore(ctx context.Context, cfg *config) (*pgstore.Store, func(), error) {
+// OpenStore opens just the store, for one-shot commands.
+func OpenStore(ctx context.Context, cfg *Config) (*pgstore.Store, func(), error) {
 	if cfg.DatabaseURL == "" {
 		return nil, nil, errors.New("DATABASE_URL is not set")
 	}
@@ -803,4 +626,13 @@ func openStore(ctx context.Context, cfg *config) (*pgstore.Store, func(), error)
 		return nil, nil, err
 	}
 	return pgstore.NewStore(pool, sealer), pool.Close, nil
+}
+
+// publishedSchemas are the JSON Schemas served at /api/v1/schemas/{name}.
+func publishedSchemas() map[string][]byte {
+	b, err := manifest.SchemaJSON()
+	if err != nil {
+		panic(err) // derived from Go types: a programming error, caught by every test that serves
+	}
+	return map[string][]byte{manifest.SchemaName: b}
 }
