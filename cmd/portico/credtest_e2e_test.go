@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
@@ -59,7 +60,7 @@ func (res credTest) wantCheck(t *testing.T, what, name, status, code string, par
 // linked and, once it is, that it refreshes. Without sign-in the test is
 // 401; another tenant's credential is 404. No secret in any answer.
 func TestAuthorizationCodeCredentialTest(t *testing.T) {
-	heavySuite(t, "runs portico and a FastAPI provider")
+	harness.HeavySuite(t, "runs portico and a FastAPI provider")
 	dbURL := pgtest.NewDB(t)
 	p := startPortico(t, dbURL)
 	up := startProvider(t, p.url)

@@ -17,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -54,7 +55,7 @@ func (s *replicaSwitch) to(t *testing.T, base string) {
 // own data. Clients that declared nothing get today's tool error. The
 // TypeScript SDK's client sees the -32042 as its UrlElicitationRequiredError.
 func TestDelegatedAccessElicitation(t *testing.T) {
-	heavySuite(t, "builds and runs two portico processes and a FastAPI provider")
+	harness.HeavySuite(t, "builds and runs two portico processes and a FastAPI provider")
 	dbURL := pgtest.NewDB(t)
 	bin := buildBinary(t)
 	adminKey := generateAdminKey()
