@@ -9,9 +9,10 @@ import (
 	"github.com/portico-mcp/portico/tenant"
 )
 
-// memStore is the runtime's store for Portico's own /mcp: one tenant, in
-// memory (`portico run` has the same store for its one service).
-type memStore struct {
+// MemStore is a runtime's store for one tenant held in memory: Portico's
+// own /mcp and `portico run`'s one service. Spec versions added are kept
+// (the newest only); tokens, hooks and refresh records are not stored.
+type MemStore struct {
 	mu    sync.Mutex
 	t     *tenant.Tenant
 	spec  *tenant.SpecVersion
@@ -21,14 +22,20 @@ type memStore struct {
 	prompts []tenant.Prompt
 }
 
-func (m *memStore) Prompts(context.Context, string) ([]tenant.Prompt, error) {
+// NewMemStore holds t with its credentials, prompts (served as given) and,
+// when spec is not nil, its document.
+func NewMemStore(t *tenant.Tenant, creds []tenant.LiveCredential, prompts []tenant.Prompt, spec *tenant.SpecVersion) *MemStore {
+	return &MemStore{t: t, creds: creds, prompts: prompts, spec: spec}
+}
+
+func (m *MemStore) Prompts(context.Context, string) ([]tenant.Prompt, error) {
 	return slices.Clone(m.prompts), nil
 }
 
 // Toolsets: `portico run` serves one endpoint, the service's whole.
-func (m *memStore) Toolsets(context.Context, string) ([]tenant.Toolset, error) { return nil, nil }
+func (m *MemStore) Toolsets(context.Context, string) ([]tenant.Toolset, error) { return nil, nil }
 
-func (m *memStore) Tenant(_ context.Context, id string) (*tenant.Tenant, error) {
+func (m *MemStore) Tenant(_ context.Context, id string) (*tenant.Tenant, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if id != m.t.ID {
@@ -38,7 +45,7 @@ func (m *memStore) Tenant(_ context.Context, id string) (*tenant.Tenant, error) 
 	return &c, nil
 }
 
-func (m *memStore) Tenants(ctx context.Context, f tenant.TenantFilter) ([]*tenant.Tenant, error) {
+func (m *MemStore) Tenants(ctx context.Context, f tenant.TenantFilter) ([]*tenant.Tenant, error) {
 	t, _ := m.Tenant(ctx, m.t.ID)
 	if f.Status != "" && t.Status != f.Status {
 		return nil, nil
@@ -46,7 +53,7 @@ func (m *memStore) Tenants(ctx context.Context, f tenant.TenantFilter) ([]*tenan
 	return []*tenant.Tenant{t}, nil
 }
 
-func (m *memStore) SetStatus(ctx context.Context, id string, to tenant.Status, reason, _ string) (*tenant.Tenant, error) {
+func (m *MemStore) SetStatus(ctx context.Context, id string, to tenant.Status, reason, _ string) (*tenant.Tenant, error) {
 	m.mu.Lock()
 	if id != m.t.ID {
 		m.mu.Unlock()
@@ -57,11 +64,11 @@ func (m *memStore) SetStatus(ctx context.Context, id string, to tenant.Status, r
 	return m.Tenant(ctx, id)
 }
 
-func (m *memStore) LiveCredentials(context.Context, string) ([]tenant.LiveCredential, error) {
+func (m *MemStore) LiveCredentials(context.Context, string) ([]tenant.LiveCredential, error) {
 	return m.creds, nil
 }
 
-func (m *memStore) AddSpecVersion(_ context.Context, _ string, v tenant.SpecVersion) (tenant.SpecVersion, bool, error) {
+func (m *MemStore) AddSpecVersion(_ context.Context, _ string, v tenant.SpecVersion) (tenant.SpecVersion, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v.Version = 1
@@ -69,7 +76,7 @@ func (m *memStore) AddSpecVersion(_ context.Context, _ string, v tenant.SpecVers
 	return v, true, nil
 }
 
-func (m *memStore) LatestSpec(context.Context, string) (tenant.SpecVersion, error) {
+func (m *MemStore) LatestSpec(context.Context, string) (tenant.SpecVersion, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.spec == nil {
@@ -78,18 +85,18 @@ func (m *memStore) LatestSpec(context.Context, string) (tenant.SpecVersion, erro
 	return *m.spec, nil
 }
 
-func (m *memStore) VerifyToken(context.Context, string) (tenant.Token, error) {
+func (m *MemStore) VerifyToken(context.Context, string) (tenant.Token, error) {
 	return tenant.Token{}, tenant.ErrNotFound // `portico run` serves no /t/<id>/mcp
 }
 
 // errNotHere answers what a single in-memory tenant cannot do.
 var errNotHere = errors.New("not available without a database (portico run / Portico's own /mcp)")
 
-func (m *memStore) LatestSpecInfo(ctx context.Context, id string) (tenant.SpecVersion, error) {
+func (m *MemStore) LatestSpecInfo(ctx context.Context, id string) (tenant.SpecVersion, error) {
 	return m.LatestSpec(ctx, id)
 }
 
-func (m *memStore) Spec(ctx context.Context, id string, version int) (tenant.SpecVersion, error) {
+func (m *MemStore) Spec(ctx context.Context, id string, version int) (tenant.SpecVersion, error) {
 	s, err := m.LatestSpec(ctx, id)
 	if err != nil || s.Version != version {
 		return tenant.SpecVersion{}, tenant.ErrNotFound
@@ -97,7 +104,7 @@ func (m *memStore) Spec(ctx context.Context, id string, version int) (tenant.Spe
 	return s, nil
 }
 
-func (m *memStore) SpecVersions(ctx context.Context, id string) ([]tenant.SpecVersion, error) {
+func (m *MemStore) SpecVersions(ctx context.Context, id string) ([]tenant.SpecVersion, error) {
 	s, err := m.LatestSpec(ctx, id)
 	if err != nil {
 		return []tenant.SpecVersion{}, nil
@@ -105,7 +112,7 @@ func (m *memStore) SpecVersions(ctx context.Context, id string) ([]tenant.SpecVe
 	return []tenant.SpecVersion{s}, nil
 }
 
-func (m *memStore) SpecStatus(_ context.Context, id string) (tenant.SpecStatus, error) {
+func (m *MemStore) SpecStatus(_ context.Context, id string) (tenant.SpecStatus, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := tenant.SpecStatus{TenantID: id}
@@ -115,26 +122,26 @@ func (m *memStore) SpecStatus(_ context.Context, id string) (tenant.SpecStatus, 
 	return st, nil
 }
 
-func (m *memStore) PinSpec(context.Context, string, int, string) error { return errNotHere }
-func (m *memStore) UnpinSpec(context.Context, string, string) error    { return errNotHere }
-func (m *memStore) RecordRefresh(context.Context, string, string) error {
+func (m *MemStore) PinSpec(context.Context, string, int, string) error { return errNotHere }
+func (m *MemStore) UnpinSpec(context.Context, string, string) error    { return errNotHere }
+func (m *MemStore) RecordRefresh(context.Context, string, string) error {
 	return nil
 }
 
-func (m *memStore) TenantGenerations(context.Context) ([]tenant.TenantGeneration, error) {
+func (m *MemStore) TenantGenerations(context.Context) ([]tenant.TenantGeneration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return []tenant.TenantGeneration{{ID: m.t.ID, Status: m.t.Status}}, nil
 }
 
-func (m *memStore) WithRefreshLock(_ context.Context, _ string, _ bool, fn func() error) error {
+func (m *MemStore) WithRefreshLock(_ context.Context, _ string, _ bool, fn func() error) error {
 	return fn()
 }
 
-func (m *memStore) RotateHookSecret(context.Context, string, string) (string, error) {
+func (m *MemStore) RotateHookSecret(context.Context, string, string) (string, error) {
 	return "", errNotHere
 }
-func (m *memStore) DeleteHookSecret(context.Context, string, string) error { return errNotHere }
-func (m *memStore) HookSecret(context.Context, string) (tenant.Secret, error) {
+func (m *MemStore) DeleteHookSecret(context.Context, string, string) error { return errNotHere }
+func (m *MemStore) HookSecret(context.Context, string) (tenant.Secret, error) {
 	return "", tenant.ErrNotFound
 }

@@ -39,7 +39,7 @@ func newSelfMCP(ctx context.Context, a *Server, internalURL string) (*selfMCP, e
 			RouteMaps: []tenant.RouteMap{{Pattern: `^/openapi\.json$`, MCPType: tenant.KindExclude}},
 		},
 	}
-	ms := &memStore{t: t, spec: &tenant.SpecVersion{TenantID: t.ID, Version: 1, SHA256: hex.EncodeToString(sum[:]), Raw: raw, FetchedAt: time.Now()}}
+	ms := NewMemStore(t, nil, nil, &tenant.SpecVersion{TenantID: t.ID, Version: 1, SHA256: hex.EncodeToString(sum[:]), Raw: raw, FetchedAt: time.Now()})
 	rt := bridge.New(ms, bridge.Config{
 		Logger: a.log,
 		// Only this process, on loopback.
