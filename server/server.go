@@ -37,6 +37,7 @@ import (
 type Server struct {
 	cfg       *Config
 	log       *slog.Logger
+	stopJWKS  context.CancelFunc // ends the external issuer's JWKS refresh
 	pool      *pgxpool.Pool
 	store     *pgstore.Store
 	runtime   *bridge.Runtime
@@ -82,6 +83,14 @@ func Build(ctx context.Context, cfg *Config, log *slog.Logger) (*Server, error) 
 	a.failures = api.NewFailureThrottle(cfg.AuthFailureRate, cfg.TrustProxy)
 	a.identity = bridge.NewIdentity(cfg.PublicURL, a.store, cfg.identityKeyPolicy(), log)
 	a.linked = bridge.NewLinkedAccounts(a.store, cfg.PublicURL, log)
+	jwksCtx, stopJWKS := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopJWKS = stopJWKS
+	external, err := externalAuth(jwksCtx, cfg, log)
+	if err != nil {
+		stopJWKS()
+		pool.Close()
+		return nil, err
+	}
 	a.runtime = bridge.New(a.store, bridge.Config{
 		Identity:         a.identity,
 		Linked:           a.linked,
@@ -108,7 +117,7 @@ func Build(ctx context.Context, cfg *Config, log *slog.Logger) (*Server, error) 
 		Progress:         a.announceProgress,
 		Breaker:          bridge.BreakerConfig{Failures: cfg.BreakerFailures, CoolDown: cfg.BreakerCoolDown, Disabled: cfg.BreakerOff},
 		TokenCache:       bridge.TokenCacheConfig{TTL: cfg.TokenCacheTTL, MaxStale: cfg.TokenCacheStale},
-		ExternalAuth:     externalAuth(cfg),
+		ExternalAuth:     external,
 		// Without an external authorization server Portico is its own.
 		AuthorizationServer: cfg.OAuthIssuer == "",
 	})
@@ -119,11 +128,11 @@ func Build(ctx context.Context, cfg *Config, log *slog.Logger) (*Server, error) 
 
 // externalAuth returns the validator of the operator's authorization
 // server, or nil when none is configured.
-func externalAuth(cfg *Config) *bridge.ExternalAuth {
+func externalAuth(ctx context.Context, cfg *Config, log *slog.Logger) (*bridge.ExternalAuth, error) {
 	if cfg.OAuthIssuer == "" {
-		return nil
+		return nil, nil
 	}
-	return bridge.NewExternalAuth(cfg.OAuthIssuer, cfg.OAuthJWKSURL)
+	return bridge.NewExternalAuth(ctx, cfg.OAuthIssuer, cfg.OAuthJWKSURL, log)
 }
 
 // jwks lists the public identity keys for /.well-known/jwks.json.
@@ -407,6 +416,7 @@ func (a *Server) drain(srv *http.Server, self *selfMCP) error {
 
 // Close flushes the traces and closes the database pool.
 func (a *Server) Close() {
+	a.stopJWKS()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := a.tel.shutdown(ctx); err != nil {
