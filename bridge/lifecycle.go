@@ -2,9 +2,12 @@ package bridge
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -98,6 +101,38 @@ func (r *Runtime) Reload(ctx context.Context, id string) error {
 		return fmt.Errorf("reload tenant %s: %w", id, err)
 	}
 	l.gen.Store(gen)
+	return nil
+}
+
+// Serve serves t, with no store, from spec (nil: downloaded from
+// t.SpecURL through the outbound guard), credentials and prompts, until
+// Shutdown. It is how a runtime built with a nil store (`portico run`,
+// Portico's own /mcp) gets its one tenant; such a runtime has no tokens,
+// refresh, toolsets or replicas, and its tenant's status changes only here.
+func (r *Runtime) Serve(ctx context.Context, t *tenant.Tenant, spec []byte, creds []tenant.LiveCredential, prompts []tenant.Prompt) error {
+	unlock := r.locks.lock(t.ID)
+	defer unlock()
+	if spec == nil {
+		f, err := fetchSpec(ctx, r.fetch, t.SpecURL, r.opts.MaxSpecBytes, nil)
+		if err != nil {
+			return err
+		}
+		spec = f.raw
+	}
+	c, err := r.convertSpec(ctx, spec, t)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(spec)
+	v := tenant.SpecVersion{TenantID: t.ID, Version: 1, SHA256: hex.EncodeToString(sum[:]), ToolCount: len(c.Operations), Warnings: c.Warnings, FetchedAt: time.Now()}
+	served := *t
+	served.Status, served.SpecVersion = tenant.StatusActive, 1
+	st := r.newState(&served, v, c.Operations, &c.Report, tenantParts{creds: creds, prompts: slices.Clone(prompts)}, nil)
+	l, err := r.startState(ctx, &served, st, 0)
+	if err != nil {
+		return err
+	}
+	r.register(l)
 	return nil
 }
 
@@ -201,6 +236,12 @@ func (r *Runtime) start(ctx context.Context, t *tenant.Tenant) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.startState(ctx, t, st, gen)
+}
+
+// startState starts serving st: t's upstream client and pool, limits,
+// breaker and MCP server. Nothing is read from the store.
+func (r *Runtime) startState(ctx context.Context, t *tenant.Tenant, st *state, gen int64) (*live, error) {
 	conc := r.maxConcurrency(t.Settings)
 	client, tr := upstreamClient(r.guard, conc)
 	// otelhttp makes a client span per upstream call and sends the W3C

@@ -17,7 +17,10 @@ import (
 	"github.com/portico-mcp/portico/tenant/pgstore"
 )
 
-// tenantStore is what the runtime needs from tenant.Store.
+// tenantStore is what the runtime needs from pgstore.Store to run a fleet
+// of tenants: their lifecycle, spec cache, credentials, tokens and the
+// refresh that keeps replicas in step. A tenant's server itself is built
+// from its parts alone (newState, startState), so Serve needs no store.
 type tenantStore interface {
 	Tenant(ctx context.Context, id string) (*tenant.Tenant, error)
 	Tenants(ctx context.Context, f tenant.TenantFilter) ([]*tenant.Tenant, error)
@@ -227,7 +230,8 @@ type Runtime struct {
 }
 
 // New returns a Runtime with no active tenants; call Restore to bring back
-// the tenants the database says are active.
+// the tenants the database says are active. With a nil store the runtime
+// serves only what Serve gives it: no lifecycle, tokens, refresh or sync.
 func New(store tenantStore, opts Config) *Runtime {
 	opts.setDefaults()
 	if opts.Limiter == nil {

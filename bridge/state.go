@@ -141,8 +141,6 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	if cached {
 		trackerFrom(ctx).phase(tenant.PhaseStore, fmt.Sprintf("nothing to store: serving stored version %d", spec.Version))
 	}
-	key := convKey(spec.SHA256, t.Settings)
-	spec.Raw, spec.Diff = nil, nil // not needed once converted
 	creds, err := r.store.LiveCredentials(ctx, t.ID)
 	if err != nil {
 		return nil, 0, &tenant.ActivationError{Code: "credentials_unreadable",
@@ -156,6 +154,22 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 	if err != nil {
 		return nil, 0, fmt.Errorf("read toolsets: %w", err)
 	}
+	return r.newState(t, spec, ops, report, tenantParts{creds, prompts, toolsets}, prev), status.Generation, nil
+}
+
+// tenantParts are what a tenant's server serves besides its document.
+type tenantParts struct {
+	creds    []tenant.LiveCredential
+	prompts  []tenant.Prompt
+	toolsets []tenant.Toolset
+}
+
+// newState is t's serving state built from its conversion (spec, ops and
+// report), its credentials, prompts and toolsets and its settings, with no
+// store: buildState reads these from the store, Serve is given them.
+func (r *Runtime) newState(t *tenant.Tenant, spec tenant.SpecVersion, ops []*openapi.Operation, report *tenant.ConversionReport, parts tenantParts, prev *state) *state {
+	key := convKey(spec.SHA256, t.Settings)
+	spec.Raw, spec.Diff = nil, nil // not needed once converted
 	timeout := r.opts.UpstreamTimeout
 	if t.Settings.UpstreamTimeoutMS > 0 {
 		timeout = time.Duration(t.Settings.UpstreamTimeoutMS) * time.Millisecond
@@ -173,11 +187,11 @@ func (r *Runtime) buildState(ctx context.Context, t *tenant.Tenant, fetchIfMissi
 			r.log.Warn("settings.tools do not all apply to the serving document", "tenant", t.ID, "problems", inv.Error())
 		}
 	}
-	st := &state{tenant: t, base: base, creds: creds, clientCreds: r.clientCreds(creds, prev), timeout: timeout,
+	st := &state{tenant: t, base: base, creds: parts.creds, clientCreds: r.clientCreds(parts.creds, prev), timeout: timeout,
 		maxResponse: maxResponse, spec: spec, convKey: key, report: report, cors: newCORSPolicy(t.Settings)}
-	st.serve(ops, prompts)
-	st.withToolsets(toolsets, prompts)
-	return st, status.Generation, nil
+	st.serve(ops, parts.prompts)
+	st.withToolsets(parts.toolsets, parts.prompts)
+	return st
 }
 
 // serve makes st serve ops and prompts: the lookup by key, the lists MCP

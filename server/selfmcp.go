@@ -2,14 +2,11 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/portico-mcp/portico/api"
 	"github.com/portico-mcp/portico/bridge"
@@ -29,7 +26,6 @@ type selfMCP struct {
 // this process reaches its own REST API.
 func newSelfMCP(ctx context.Context, a *Server, internalURL string) (*selfMCP, error) {
 	raw := api.OpenAPI()
-	sum := sha256.Sum256(raw)
 	t := &tenant.Tenant{
 		ID: "portico", Name: "portico", BaseURL: internalURL + "/api/v1", SpecURL: internalURL + "/api/v1/openapi.json",
 		Status: tenant.StatusPending,
@@ -39,15 +35,14 @@ func newSelfMCP(ctx context.Context, a *Server, internalURL string) (*selfMCP, e
 			RouteMaps: []tenant.RouteMap{{Pattern: `^/openapi\.json$`, MCPType: tenant.KindExclude}},
 		},
 	}
-	ms := NewMemStore(t, nil, nil, &tenant.SpecVersion{TenantID: t.ID, Version: 1, SHA256: hex.EncodeToString(sum[:]), Raw: raw, FetchedAt: time.Now()})
-	rt := bridge.New(ms, bridge.Config{
+	rt := bridge.New(nil, bridge.Config{
 		Logger: a.log,
 		// Only this process, on loopback.
 		AllowCIDRs:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 		DrainTimeout: a.cfg.DrainTimeout,
 		Version:      a.cfg.Version,
 	})
-	if _, err := rt.Activate(ctx, t.ID, "system"); err != nil {
+	if err := rt.Serve(ctx, t, raw, nil, nil); err != nil {
 		return nil, fmt.Errorf("build Portico's own MCP server: %w", err)
 	}
 	// Past the API key check below, /mcp is served as a tenant endpoint is

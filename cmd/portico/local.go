@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -24,7 +22,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/bridge"
-	"github.com/portico-mcp/portico/server"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -89,25 +86,23 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 
 	t := &tenant.Tenant{ID: "local", Name: "local", BaseURL: *baseURL, SpecURL: *spec, Status: tenant.StatusPending, Settings: settings}
-	var local *tenant.SpecVersion
+	var raw []byte // nil: the runtime downloads --openapi
 	if !strings.HasPrefix(*spec, "http://") && !strings.HasPrefix(*spec, "https://") {
-		raw, err := os.ReadFile(*spec)
+		b, err := os.ReadFile(*spec)
 		if err != nil {
 			return fmt.Errorf("--openapi: %w", err)
 		}
-		sum := sha256.Sum256(raw)
-		local = &tenant.SpecVersion{TenantID: t.ID, Version: 1, SHA256: hex.EncodeToString(sum[:]), Raw: raw, FetchedAt: time.Now()}
+		raw = b
 	}
-	ms := server.NewMemStore(t, creds, prompts, local)
 	// Logs go to stderr: with stdio, stdout carries the protocol.
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rt := bridge.New(ms, bridge.Config{
+	rt := bridge.New(nil, bridge.Config{
 		Logger: log,
 		// A local run acts for the person running it, on their own network.
 		AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")},
 		Version:    version,
 	})
-	if _, err := rt.Activate(ctx, t.ID, "local"); err != nil {
+	if err := rt.Serve(ctx, t, raw, creds, prompts); err != nil {
 		return err
 	}
 	defer rt.Shutdown(context.Background())
