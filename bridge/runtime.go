@@ -206,6 +206,7 @@ type Runtime struct {
 	open      http.Handler              // stateless without the bearer check, for TenantHandler
 	sessions  *sessionSigner            // issues and checks Mcp-Session-Id (session.go)
 	ended     endedSessions             // sessions ended with DELETE, here or elsewhere
+	logLevels logLevels                 // sessions' log levels, set here or elsewhere (sessionlog.go)
 	locks     keyedMutex                // serialises lifecycle changes per tenant
 	convert   *convertBudget            // bounds concurrent conversions
 	converted atomic.Int64              // conversions done, for tests and benchmarks
@@ -514,6 +515,7 @@ func (r *Runtime) Restore(ctx context.Context) error {
 		return err
 	}
 	r.log.Info("restored active tenants", "count", len(ts))
+	r.loadLogLevels(ctx) // sessions' log levels, before the first resync
 	return nil
 }
 
@@ -664,6 +666,9 @@ func (l *live) newServer() *mcp.Server {
 		Capabilities: &mcp.ServerCapabilities{
 			Tools:     &mcp.ToolCapabilities{ListChanged: true},
 			Resources: &mcp.ResourceCapabilities{ListChanged: true},
+			// A call reports its upstream exchange to clients that set a
+			// log level (sessionlog.go).
+			Logging: &mcp.LoggingCapabilities{},
 		},
 		// Resource reads (the only results the SDK builds whose
 		// caching it decides) are for the tenant's token holders.
