@@ -235,6 +235,9 @@ func (r *Runtime) serveToolset(w http.ResponseWriter, req *http.Request, id, too
 			return
 		}
 	}
+	if r.primes(req, sid, sess, &msg) {
+		w = r.prime(w, msg.id)
+	}
 	if sid != "" && msg.method == "logging/setLevel" && !r.setSessionLogLevel(w, req, id, sid, sess, &msg) {
 		return
 	}
