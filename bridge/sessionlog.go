@@ -49,6 +49,46 @@ type logLevels struct {
 	mu sync.RWMutex
 	m  map[string]map[string]levelUntil
 	n  atomic.Int64 // entries; zero lets a request skip the lookup
+	// heard are setLevel requests of this replica waiting to hear their
+	// own announcement, by "<tenant>/<key>@<level>".
+	heard map[string][]chan struct{}
+}
+
+// await returns a channel closed when this replica hears the announcement
+// of level for tenantID's session key, and a func to stop waiting.
+func (ls *logLevels) await(tenantID, key, level string) (<-chan struct{}, func()) {
+	k := tenantID + "/" + key + "@" + level
+	ch := make(chan struct{})
+	ls.mu.Lock()
+	if ls.heard == nil {
+		ls.heard = make(map[string][]chan struct{})
+	}
+	ls.heard[k] = append(ls.heard[k], ch)
+	ls.mu.Unlock()
+	return ch, func() {
+		ls.mu.Lock()
+		defer ls.mu.Unlock()
+		for i, c := range ls.heard[k] {
+			if c == ch {
+				ls.heard[k] = append(ls.heard[k][:i], ls.heard[k][i+1:]...)
+				break
+			}
+		}
+		if len(ls.heard[k]) == 0 {
+			delete(ls.heard, k)
+		}
+	}
+}
+
+// announced wakes the requests waiting for this announcement.
+func (ls *logLevels) announced(tenantID, key, level string) {
+	k := tenantID + "/" + key + "@" + level
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	for _, c := range ls.heard[k] {
+		close(c)
+	}
+	delete(ls.heard, k)
 }
 
 type levelUntil struct {
@@ -137,11 +177,16 @@ func (r *Runtime) logLevelChanged(tenantID, ref string) {
 		return
 	}
 	r.logLevels.set(tenantID, key, level, time.Unix(n, 0), time.Now())
+	r.logLevels.announced(tenantID, key, level)
 }
 
+// announceWait bounds how long logging/setLevel waits to hear its own
+// announcement come back from the database.
+const announceWait = time.Second
+
 // setSessionLogLevel handles logging/setLevel in session sid: it checks the
-// level and stores it for every replica before the SDK answers the request
-// ({}). It reports false, having answered with a JSON-RPC error, when the
+// level, stores it and waits until the other replicas have heard of it
+// before the SDK answers the request ({}). It reports false, having answered with a JSON-RPC error, when the
 // level is not one of the eight or could not be stored.
 func (r *Runtime) setSessionLogLevel(w http.ResponseWriter, req *http.Request, id, sid string, sess sessionInfo, msg *rpcMessage) bool {
 	rid, ok := msg.strict()
@@ -162,11 +207,25 @@ func (r *Runtime) setSessionLogLevel(w http.ResponseWriter, req *http.Request, i
 	}
 	key, now := sessionKey(sid), time.Now()
 	if s, ok := r.store.(logLevelStore); ok {
+		heard, stop := r.logLevels.await(id, key, level)
+		defer stop()
 		if err := s.SetSessionLogLevel(req.Context(), id, key, level, sess.expires); err != nil {
 			r.log.ErrorContext(req.Context(), "store an MCP session's log level", "tenant", id, "err", err)
 			r.writeRPCError(w, rid, jsonrpcInternalError, "could not store the log level right now, so other servers of this endpoint would not know it; retry shortly")
 			return false
 		}
+		// Postgres hands a notification to every listening replica at
+		// once: once this one has heard it back, the others have too, and
+		// the session's next call, wherever it lands, sees the level. A
+		// replica not listening right now loads it at its next resync.
+		t := time.NewTimer(announceWait)
+		select {
+		case <-heard:
+		case <-t.C:
+			r.log.WarnContext(req.Context(), "a session's log level was stored but its announcement did not come back in time; other replicas learn it at their next resync", "tenant", id)
+		case <-req.Context().Done():
+		}
+		t.Stop()
 	}
 	r.logLevels.set(id, key, level, sess.expires, now)
 	return true

@@ -49,7 +49,7 @@ func TestSessionLogLevelOnAnyReplica(t *testing.T) {
 	keys := []tenant.MasterKey{masterKey("k1", 5)}
 	a := newFastRuntimeWith(t, up.URL, Config{MasterKeys: keys}, nil)
 	b := newFastRuntimeWith(t, up.URL, Config{MasterKeys: keys}, nil)
-	store := &levelStore{tenantStore: a.store, to: []*Runtime{b}}
+	store := &levelStore{tenantStore: a.store, to: []*Runtime{a, b}}
 	a.store = store
 
 	quiet := mcpPost(t, a, "mcp_ok", initBody).Header().Get("Mcp-Session-Id")
