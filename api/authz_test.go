@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
 // authzEnv is a real store behind the real routes, with one user per role.
 type authzEnv struct {
-	store    *tenant.Store
+	store    *pgstore.Store
 	h        http.Handler
 	users    map[string]tenant.User // by role name: viewer, admin, owner, owner2, operator
 	sessions map[string]authzCred   // by the same names
@@ -62,7 +63,7 @@ func newAuthzEnv(t *testing.T) *authzEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := tenant.NewStore(pool, sealer)
+	st := pgstore.NewStore(pool, sealer)
 	rt := &fakeRuntime{
 		ActivateFn:   func(ctx context.Context, id, _ string) (*tenant.Tenant, error) { return st.Tenant(ctx, id) },
 		DeactivateFn: func(ctx context.Context, id, _ string) (*tenant.Tenant, error) { return st.Tenant(ctx, id) },

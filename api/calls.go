@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 )
 
 // Calls is the fleet-wide call history in Postgres: every replica's tool
@@ -24,7 +25,7 @@ type Calls interface {
 	DailyUsage(ctx context.Context, id string, from, to time.Time) ([]tenant.UsageDay, error)
 }
 
-var _ Calls = (*tenant.Store)(nil)
+var _ Calls = (*pgstore.Store)(nil)
 
 const (
 	defaultCallLimit = 200

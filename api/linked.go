@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 )
 
 // LinkedAccountStore keeps users' linked upstream accounts and the link
@@ -28,7 +29,7 @@ type LinkedAccountStore interface {
 	LinkedAccounts(ctx context.Context, tenantID, userID string) ([]tenant.LinkedAccount, error)
 }
 
-var _ LinkedAccountStore = (*tenant.Store)(nil)
+var _ LinkedAccountStore = (*pgstore.Store)(nil)
 
 // Linker runs the provider side of a link flow: the authorization URL and
 // the code exchange, through the outbound guard (bridge.LinkedAccounts).

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 )
 
 // promptStore is what the prompt routes need from tenant.Store.
@@ -20,7 +21,7 @@ type promptStore interface {
 	CheckToolsets(ctx context.Context, tenantID string, names []string) error
 }
 
-var _ promptStore = (*tenant.Store)(nil)
+var _ promptStore = (*pgstore.Store)(nil)
 
 // promptRequest is the body of POST and PUT: a prompt without its times.
 type promptRequest struct {

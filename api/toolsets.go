@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 )
 
 // toolsetStore is what the toolset routes need from tenant.Store.
@@ -21,7 +22,7 @@ type toolsetStore interface {
 	Toolset(ctx context.Context, tenantID, name string) (tenant.Toolset, error)
 }
 
-var _ toolsetStore = (*tenant.Store)(nil)
+var _ toolsetStore = (*pgstore.Store)(nil)
 
 // toolsetRuntime checks a toolset against the serving document and lists
 // what a toolset serves.

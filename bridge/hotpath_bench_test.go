@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -231,7 +232,7 @@ func BenchmarkRecordingOverhead(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					sink = tenant.NewStore(pgtest.NewPool(b), sealer)
+					sink = pgstore.NewStore(pgtest.NewPool(b), sealer)
 				}
 				rec = NewCallRecorder(sink, RecorderConfig{}, nil)
 				ctx, cancel := context.WithCancel(context.Background())

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -67,7 +68,7 @@ func BenchmarkRefreshGitHub(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	store := tenant.NewStore(pool, sealer)
+	store := pgstore.NewStore(pool, sealer)
 	var logger *slog.Logger
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -21,6 +21,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 )
 
 // tenantStore is what the runtime needs from tenant.Store.
@@ -48,7 +49,7 @@ type tenantStore interface {
 	VerifyToken(ctx context.Context, secret string) (tenant.Token, error)
 }
 
-var _ tenantStore = (*tenant.Store)(nil)
+var _ tenantStore = (*pgstore.Store)(nil)
 
 // Config configures a Runtime. Zero values mean the documented defaults.
 type Config struct {

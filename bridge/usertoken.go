@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 )
 
 // LinkedStore is where users' linked upstream accounts live
@@ -25,7 +26,7 @@ type LinkedStore interface {
 	RefreshLinkedAccount(ctx context.Context, tenantID, credential, userID string, refresh func(tenant.LinkedTokens) (tenant.LinkedTokens, bool, error)) (tenant.LinkedTokens, error)
 }
 
-var _ LinkedStore = (*tenant.Store)(nil)
+var _ LinkedStore = (*pgstore.Store)(nil)
 
 // linkedMaxAge bounds how long a replica trusts a cached user token
 // without reading the database, should an unlink notification be lost

@@ -184,7 +184,7 @@ func (h Histogram) Quantile(q float64) float64 {
 }
 
 // add folds one rollup row into s.
-func (s *UsageStats) add(calls, errors, bytes int64, latencySum float64, gh, uh Histogram) {
+func (s *UsageStats) Add(calls, errors, bytes int64, latencySum float64, gh, uh Histogram) {
 	s.Calls += calls
 	s.Errors += errors
 	s.Bytes += bytes
@@ -197,10 +197,16 @@ func (s *UsageStats) add(calls, errors, bytes int64, latencySum float64, gh, uh 
 }
 
 // finish computes s's percentiles.
-func (s *UsageStats) finish() {
+func (s *UsageStats) Finish() {
 	if s.gatewayH == nil {
 		return
 	}
 	s.Portico = Latency{s.gatewayH.Quantile(0.5), s.gatewayH.Quantile(0.95), s.gatewayH.Quantile(0.99)}
 	s.Upstream = Latency{s.upstreamH.Quantile(0.5), s.upstreamH.Quantile(0.95), s.upstreamH.Quantile(0.99)}
 }
+
+// UsageBuckets are the bucket sizes Usage accepts.
+var UsageBuckets = map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}
+
+// MaxUsageBuckets caps how many buckets one usage query returns.
+const MaxUsageBuckets = 1500

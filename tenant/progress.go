@@ -47,26 +47,9 @@ type ProgressStep struct {
 	At     time.Time `json:"at"`
 }
 
-// progressKind is the Change kind progress travels under on ChangeChannel.
-const progressKind = "progress"
-
-// NotifyProgress tells every listening replica, this one included, where
-// p's work stands. Nothing is written; a replica that is not listening at
-// that moment misses it, which only delays what a poll shows.
-func (s *Store) NotifyProgress(ctx context.Context, p Progress) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", ChangeChannel, p.TenantID+":"+progressKind+":"+string(b)); err != nil {
-		return dbErr("announce progress", err)
-	}
-	return nil
-}
-
 // ProgressOf reads the Progress a change of kind "progress" carries.
 func ProgressOf(c Change) (Progress, bool) {
-	if c.Kind != progressKind {
+	if c.Kind != ProgressKind {
 		return Progress{}, false
 	}
 	var p Progress
@@ -78,7 +61,7 @@ func ProgressOf(c Change) (Progress, bool) {
 
 // IsProgress reports whether c only carries progress: nothing changed that
 // a replica has to apply.
-func (c Change) IsProgress() bool { return c.Kind == progressKind }
+func (c Change) IsProgress() bool { return c.Kind == ProgressKind }
 
 // ProgressBoard keeps the latest Progress of each tenant's running or just
 // finished work. Finished work is kept for keep, running work that has not
@@ -155,3 +138,6 @@ func (b *ProgressBoard) TenantChanged(c Change) {
 
 // Resync does nothing: progress missed while disconnected is simply not shown.
 func (b *ProgressBoard) Resync(context.Context) {}
+
+// progressKind is the Change kind progress travels under on ChangeChannel.
+const ProgressKind = "progress"

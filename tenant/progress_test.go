@@ -51,7 +51,7 @@ func TestProgressOfChange(t *testing.T) {
 	p := Progress{TenantID: "abc", Op: "refresh", Phase: PhaseConvert, Detail: "a: b", StartedAt: time.Unix(1, 0).UTC(), At: time.Unix(2, 0).UTC(),
 		Steps: []ProgressStep{{Phase: PhaseDownload, At: time.Unix(1, 0).UTC()}}}
 	b, _ := json.Marshal(p)
-	c, ok := parseChange("abc:" + progressKind + ":" + string(b))
+	c, ok := ParseChange("abc:" + ProgressKind + ":" + string(b))
 	if !ok || !c.IsProgress() {
 		t.Fatalf("parseChange = %+v, %v", c, ok)
 	}
@@ -60,10 +60,10 @@ func TestProgressOfChange(t *testing.T) {
 		t.Errorf("ProgressOf = %+v, %v", got, ok)
 	}
 	// A payload naming another tenant than the channel's prefix is ignored.
-	if _, ok := ProgressOf(Change{TenantID: "other", Kind: progressKind, Ref: string(b)}); ok {
+	if _, ok := ProgressOf(Change{TenantID: "other", Kind: ProgressKind, Ref: string(b)}); ok {
 		t.Error("progress of tenant abc accepted under tenant other")
 	}
-	if _, ok := ProgressOf(Change{TenantID: "abc", Kind: progressKind, Ref: "{not json"}); ok {
+	if _, ok := ProgressOf(Change{TenantID: "abc", Kind: ProgressKind, Ref: "{not json"}); ok {
 		t.Error("a broken payload was accepted")
 	}
 }

@@ -1,6 +1,10 @@
 package tenant
 
-import "time"
+import (
+	"errors"
+	"strings"
+	"time"
+)
 
 // SpecDiff is how one converted spec version differs from the one before it,
 // as agents see it: tools (and resources) added, removed and changed.
@@ -96,4 +100,21 @@ type TenantGeneration struct {
 	ID         string
 	Status     Status
 	Generation int64
+}
+
+// HookSecretPrefix marks spec webhook secrets for secret scanners.
+const HookSecretPrefix = "whsec_"
+
+// ErrLocked is returned by WithRefreshLock when another replica holds the
+// tenant's refresh lock and wait is false.
+var ErrLocked = errors.New("another replica is refreshing this tenant")
+
+// parseChange reads "<tenant id>:<kind>:<ref>".
+func ParseChange(payload string) (Change, bool) {
+	id, rest, ok := strings.Cut(payload, ":")
+	if !ok || id == "" {
+		return Change{}, false
+	}
+	kind, ref, _ := strings.Cut(rest, ":")
+	return Change{TenantID: id, Kind: kind, Ref: ref}, true
 }

@@ -1,8 +1,8 @@
-// Package tenant is Portico's core: the tenants that register an upstream API,
-// their lifecycle, their encrypted credentials, their access tokens and the
-// Postgres store that keeps all of it. It imports only the standard library
-// and pgx, so the HTTP layer (api) and the MCP layer (bridge) can both build
-// on it without depending on each other.
+// Package tenant is Portico's core model: the tenants that register an
+// upstream API, their lifecycle, settings, encrypted credentials, access
+// tokens, toolsets and prompts. It imports no database driver, web framework
+// or MCP SDK, so the HTTP layer (api), the MCP layer (bridge) and the pure
+// conversion code can all build on it; package pgstore keeps it in Postgres.
 package tenant
 
 import (
@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Status is where a tenant is in its lifecycle.
@@ -868,3 +869,48 @@ var ErrActivation = errors.New("activation failed")
 
 func (e *ActivationError) Error() string        { return e.Reason }
 func (e *ActivationError) Is(target error) bool { return target == ErrActivation }
+
+// TenantFilter narrows Tenants.
+type TenantFilter struct {
+	IDs    []string // nil = every tenant; empty non-nil = none
+	Status Status   // "" = any status
+}
+
+// TenantPatch changes some of a tenant's fields; nil fields stay as they are.
+type TenantPatch struct {
+	Name, BaseURL, SpecURL *string
+	Settings               *Settings
+}
+
+// validate checks the user-editable fields of t, filling the default spec URL.
+func (t *Tenant) Validate() error {
+	var inv InvalidError
+	t.Name = strings.TrimSpace(t.Name)
+	CheckName(&inv, "name", t.Name)
+	merge(&inv, ValidateHTTPURL("base_url", t.BaseURL))
+	if t.SpecURL == "" && t.BaseURL != "" {
+		t.SpecURL = DefaultSpecURL(t.BaseURL)
+	}
+	merge(&inv, ValidateHTTPURL("spec_url", t.SpecURL))
+	merge(&inv, t.Settings.Validate())
+	return inv.Err()
+}
+
+// checkName records a problem unless name is 1-100 characters and not blank.
+func CheckName(inv *InvalidError, field, name string) {
+	if strings.TrimSpace(name) == "" {
+		inv.Add(field, "is required")
+	} else if utf8.RuneCountInString(name) > 100 {
+		inv.Add(field, "must be at most 100 characters")
+	}
+}
+
+// merge adds err's problems to inv; err is nil or an *InvalidError.
+func merge(inv *InvalidError, err error) {
+	var e *InvalidError
+	if errors.As(err, &e) {
+		inv.Problems = append(inv.Problems, e.Problems...)
+	} else if err != nil {
+		inv.Add("", err.Error())
+	}
+}

@@ -30,7 +30,7 @@ type Toolset struct {
 const (
 	maxToolsetTools = 2000
 	maxToolsetTags  = 100
-	maxToolsets     = 100 // per tenant
+	MaxToolsets     = 100 // per tenant
 )
 
 // toolsetNameRE is a toolset name: one URL path segment people can type.
@@ -81,7 +81,7 @@ func (ts *Toolset) Validate() error {
 }
 
 // normalize makes nil lists empty, so a toolset reads the same stored or not.
-func (ts *Toolset) normalize() {
+func (ts *Toolset) Normalize() {
 	if ts.Tools == nil {
 		ts.Tools = []string{}
 	}
@@ -120,4 +120,19 @@ func (t Token) Allows(toolset string) bool {
 		return true
 	}
 	return toolset != "" && slices.Contains(t.Toolsets, toolset)
+}
+
+// ToolsetInUseError refuses to delete a toolset that unrevoked MCP tokens
+// are restricted to: deleting it would leave them without an endpoint, and
+// a toolset made later with its name would grant them access again.
+type ToolsetInUseError struct {
+	Toolset string
+	Tokens  []string // "name (prefix…)"
+}
+
+// Unwrap makes the refusal an ErrConflict.
+func (e *ToolsetInUseError) Unwrap() error { return ErrConflict }
+
+func (e *ToolsetInUseError) Error() string {
+	return fmt.Sprintf("toolset %s is the restriction of MCP token(s) %s: revoke them, or rename the toolset, first", e.Toolset, strings.Join(e.Tokens, ", "))
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/portico-mcp/portico/bridge"
 	"github.com/portico-mcp/portico/migrations"
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 )
 
 // database is a throwaway database on the local Postgres, dropped on close.
@@ -70,7 +71,7 @@ type portico struct {
 	url     string
 	db      *database // its database; close drops it
 	pool    *pgxpool.Pool
-	store   *tenant.Store
+	store   *pgstore.Store
 	runtime *bridge.Runtime
 	srv     *http.Server
 }
@@ -106,7 +107,7 @@ func servePortico(ctx context.Context, db *database, log *slog.Logger) (p *porti
 		pool.Close()
 		return nil, err
 	}
-	p = &portico{db: db, pool: pool, store: tenant.NewStore(pool, sealer)}
+	p = &portico{db: db, pool: pool, store: pgstore.NewStore(pool, sealer)}
 	p.runtime = bridge.New(p.store, bridge.Config{
 		Logger:     log,
 		AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},

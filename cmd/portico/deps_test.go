@@ -7,7 +7,8 @@ import (
 )
 
 // TestImportRules keeps the dependency direction DESIGN.md fixes: tenant is
-// the core and pulls in neither echo nor the MCP SDK; api and bridge never
+// the core and pulls in neither echo, the MCP SDK nor a database driver
+// (tenant/pgstore keeps it in Postgres); api and bridge never
 // import each other, so each can change without the other; the CLI's
 // client and manifest depend on no server package.
 func TestImportRules(t *testing.T) {
@@ -17,7 +18,8 @@ func TestImportRules(t *testing.T) {
 		pkg       string
 		forbidden []string
 	}{
-		{"tenant is the core", "tenant", []string{"github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk", mod + "api", mod + "bridge"}},
+		{"tenant is the core", "tenant", []string{"github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk", "github.com/jackc/pgx", mod + "api", mod + "bridge", mod + "tenant/pgstore"}},
+		{"the store knows only the model", "tenant/pgstore", []string{"github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk", mod + "api", mod + "bridge"}},
 		{"api does not import bridge", "api", []string{mod + "bridge", "github.com/modelcontextprotocol/go-sdk"}},
 		{"bridge does not import api", "bridge", []string{mod + "api", "github.com/labstack/echo"}},
 		{"web is only files", "web", []string{mod + "api", mod + "bridge", mod + "tenant", "github.com/labstack/echo"}},

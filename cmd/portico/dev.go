@@ -24,6 +24,7 @@ import (
 
 	"github.com/portico-mcp/portico/migrations"
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 )
 
 // devDatabaseName names the dev database on a shared local server after the
@@ -169,7 +170,7 @@ const devUserEmail = "dev@portico.localhost"
 
 // ensureDemoTenant registers the demo API as tenant "demo", or points the
 // existing one at this run's demo API, and stores its credential.
-func ensureDemoTenant(ctx context.Context, store *tenant.Store, baseURL string) (*tenant.Tenant, error) {
+func ensureDemoTenant(ctx context.Context, store *pgstore.Store, baseURL string) (*tenant.Tenant, error) {
 	ts, err := store.Tenants(ctx, tenant.TenantFilter{})
 	if err != nil {
 		return nil, err

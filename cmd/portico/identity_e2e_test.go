@@ -23,6 +23,7 @@ import (
 
 	"github.com/portico-mcp/portico/bridge"
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -284,7 +285,7 @@ func identityPrivateKey(t *testing.T, dbURL, kid string) *ecdsa.PrivateKey {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	keys, err := tenant.NewStore(pool, sealer).IdentityKeys(context.Background(), bridge.DefaultIdentityKeyPolicy)
+	keys, err := pgstore.NewStore(pool, sealer).IdentityKeys(context.Background(), bridge.DefaultIdentityKeyPolicy)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/portico-mcp/portico/bridge"
 	"github.com/portico-mcp/portico/migrations"
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 	"github.com/portico-mcp/portico/web"
 )
 
@@ -185,7 +186,7 @@ type app struct {
 	cfg       *config
 	log       *slog.Logger
 	pool      *pgxpool.Pool
-	store     *tenant.Store
+	store     *pgstore.Store
 	runtime   *bridge.Runtime
 	identity  *bridge.Identity       // signs the caller identity assertions of upstream calls
 	linked    *bridge.LinkedAccounts // users' own upstream tokens (oauth2_authorization_code)
@@ -222,7 +223,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, pool: pool, publicURL: cfg.PublicURL, tel: tel, progress: tenant.NewProgressBoard()}
-	a.store = tenant.NewStore(pool, sealer)
+	a.store = pgstore.NewStore(pool, sealer)
 	a.limits = tenant.NewLimiter(a.store, replicaID(), log)
 	a.calls = bridge.NewCallRecorder(a.store, bridge.RecorderConfig{Capacity: cfg.CallBuffer, FlushInterval: cfg.CallFlushInterval}, log)
 	a.failures = api.NewFailureThrottle(cfg.AuthFailureRate, cfg.TrustProxy)
@@ -513,7 +514,7 @@ func (a *app) maintainCallHistory(ctx context.Context) {
 // writing what this replica buffered, so a caller sees its own calls at
 // once (the other replicas' within their flush interval).
 type callHistory struct {
-	*tenant.Store
+	*pgstore.Store
 	rec *bridge.CallRecorder
 }
 
@@ -601,7 +602,7 @@ func (a *app) announceProgress(p tenant.Progress) {
 
 // listeners fans tenant change notifications out to each listener in turn:
 // the MCP runtime (reloads) and the REST API (its cached per-tenant limits).
-type listeners []tenant.Listener
+type listeners []pgstore.Listener
 
 func (ls listeners) TenantChanged(c tenant.Change) {
 	for _, l := range ls {
@@ -663,7 +664,7 @@ func (s tokenRevocations) DeleteTenant(ctx context.Context, id, actor string) er
 }
 
 var (
-	_ api.Store   = (*tenant.Store)(nil)
+	_ api.Store   = (*pgstore.Store)(nil)
 	_ api.Runtime = (*bridge.Runtime)(nil)
 	_ api.Spec    = (*bridge.Runtime)(nil)
 )
@@ -782,7 +783,7 @@ func cmdKeys(ctx context.Context, cfg *config, args []string, stdout io.Writer) 
 }
 
 // openStore opens just the store, for one-shot commands.
-func openStore(ctx context.Context, cfg *config) (*tenant.Store, func(), error) {
+func openStore(ctx context.Context, cfg *config) (*pgstore.Store, func(), error) {
 	if cfg.DatabaseURL == "" {
 		return nil, nil, errors.New("DATABASE_URL is not set")
 	}
@@ -801,5 +802,5 @@ func openStore(ctx context.Context, cfg *config) (*tenant.Store, func(), error) 
 		pool.Close()
 		return nil, nil, err
 	}
-	return tenant.NewStore(pool, sealer), pool.Close, nil
+	return pgstore.NewStore(pool, sealer), pool.Close, nil
 }

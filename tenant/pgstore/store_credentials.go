@@ -1,10 +1,11 @@
-package tenant
+package pgstore
 
 import (
 	"context"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // dataKey reads a tenant's wrapped data key. It doubles as the existence
@@ -27,7 +28,7 @@ func tenantExists(ctx context.Context, q querier, tenantID string) error {
 // PutCredential stores a credential's value encrypted, replacing one of the
 // same name. The audit row says whether it was created or replaced, and
 // never holds the value.
-func (s *Store) PutCredential(ctx context.Context, tenantID string, c Credential, value string, actor string) error {
+func (s *Store) PutCredential(ctx context.Context, tenantID string, c tenant.Credential, value string, actor string) error {
 	if err := c.Validate(value); err != nil {
 		return fmt.Errorf("put credential: %w", err)
 	}
@@ -36,7 +37,7 @@ func (s *Store) PutCredential(ctx context.Context, tenantID string, c Credential
 		if err != nil {
 			return err
 		}
-		ct, err := s.sealer.Seal(tenantID, kid, wrapped, CredentialAAD(tenantID, c.Name), []byte(value))
+		ct, err := s.sealer.Seal(tenantID, kid, wrapped, tenant.CredentialAAD(tenantID, c.Name), []byte(value))
 		if err != nil {
 			return err
 		}
@@ -79,7 +80,7 @@ func (s *Store) PutCredential(ctx context.Context, tenantID string, c Credential
 }
 
 // Credentials lists a tenant's credentials by name, without their values.
-func (s *Store) Credentials(ctx context.Context, tenantID string) ([]Credential, error) {
+func (s *Store) Credentials(ctx context.Context, tenantID string) ([]tenant.Credential, error) {
 	if err := tenantExists(ctx, s.pool, tenantID); err != nil {
 		return nil, fmt.Errorf("list credentials: %w", err)
 	}
@@ -89,8 +90,8 @@ func (s *Store) Credentials(ctx context.Context, tenantID string) ([]Credential,
 	if err != nil {
 		return nil, dbErr("list credentials of tenant "+tenantID, err)
 	}
-	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Credential, error) {
-		var c Credential
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tenant.Credential, error) {
+		var c tenant.Credential
 		err := r.Scan(&c.Name, &c.Type, &c.Header, &c.OAuth2Config, &c.CreatedAt, &c.UpdatedAt)
 		return c, err
 	})
@@ -103,7 +104,7 @@ func (s *Store) Credentials(ctx context.Context, tenantID string) ([]Credential,
 // DeleteCredential removes one credential.
 func (s *Store) DeleteCredential(ctx context.Context, tenantID, name, actor string) error {
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		var typ CredentialType
+		var typ tenant.CredentialType
 		err := tx.QueryRow(ctx, `DELETE FROM credentials WHERE tenant_id = $1 AND name = $2 RETURNING type`,
 			tenantID, name).Scan(&typ)
 		if err != nil {
@@ -120,7 +121,7 @@ func (s *Store) DeleteCredential(ctx context.Context, tenantID, name, actor stri
 // LiveCredentials decrypts every credential of a tenant. Only activation
 // calls it, to hand the values to the tenant's upstream client; nothing else
 // should ever hold plaintext.
-func (s *Store) LiveCredentials(ctx context.Context, tenantID string) ([]LiveCredential, error) {
+func (s *Store) LiveCredentials(ctx context.Context, tenantID string) ([]tenant.LiveCredential, error) {
 	wrapped, kid, err := dataKey(ctx, s.pool, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("read credentials: %w", err)
@@ -132,7 +133,7 @@ func (s *Store) LiveCredentials(ctx context.Context, tenantID string) ([]LiveCre
 		return nil, dbErr("read credentials of tenant "+tenantID, err)
 	}
 	type sealed struct {
-		c  Credential
+		c  tenant.Credential
 		ct []byte
 	}
 	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sealed, error) {
@@ -143,13 +144,13 @@ func (s *Store) LiveCredentials(ctx context.Context, tenantID string) ([]LiveCre
 	if err != nil {
 		return nil, dbErr("read credentials of tenant "+tenantID, err)
 	}
-	live := make([]LiveCredential, 0, len(all))
+	live := make([]tenant.LiveCredential, 0, len(all))
 	for _, x := range all {
-		pt, err := s.sealer.Open(tenantID, kid, wrapped, CredentialAAD(tenantID, x.c.Name), x.ct)
+		pt, err := s.sealer.Open(tenantID, kid, wrapped, tenant.CredentialAAD(tenantID, x.c.Name), x.ct)
 		if err != nil {
 			return nil, fmt.Errorf("decrypt credential %q of tenant %s: %w", x.c.Name, tenantID, err)
 		}
-		live = append(live, LiveCredential{Credential: x.c, Value: Secret(pt)})
+		live = append(live, tenant.LiveCredential{Credential: x.c, Value: tenant.Secret(pt)})
 	}
 	return live, nil
 }

@@ -1,32 +1,29 @@
-package tenant
+package pgstore
 
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/portico-mcp/portico/tenant"
 )
-
-// HookSecretPrefix marks spec webhook secrets for secret scanners.
-const HookSecretPrefix = "whsec_"
 
 // hookAAD binds a sealed webhook secret to its tenant.
 func hookAAD(tenantID string) string { return tenantID + "|spec-hook" }
 
 // SpecStatus returns the tenant's spec cache state.
-func (s *Store) SpecStatus(ctx context.Context, tenantID string) (SpecStatus, error) {
-	st := SpecStatus{TenantID: tenantID}
+func (s *Store) SpecStatus(ctx context.Context, tenantID string) (tenant.SpecStatus, error) {
+	st := tenant.SpecStatus{TenantID: tenantID}
 	err := s.pool.QueryRow(ctx, `
 		SELECT status, spec_version, pinned_version, COALESCE(pinned_version, spec_version),
 		       hook_secret IS NOT NULL, last_refresh_error, last_refresh_at, last_refresh_error_at, generation
 		FROM tenants WHERE id = $1`, tenantID).Scan(&st.Status, &st.NewestVersion, &st.PinnedVersion,
 		&st.ServingVersion, &st.HookEnabled, &st.LastRefreshErr, &st.LastRefreshAt, &st.LastRefreshErrAt, &st.Generation)
 	if err != nil {
-		return SpecStatus{}, dbErr("spec status of tenant "+tenantID, err)
+		return tenant.SpecStatus{}, dbErr("spec status of tenant "+tenantID, err)
 	}
 	return st, nil
 }
@@ -90,13 +87,13 @@ func (s *Store) RecordRefresh(ctx context.Context, tenantID, cause string) error
 
 // TenantGenerations lists every tenant's status and change counter: what a
 // replica compares with what it serves when it resyncs.
-func (s *Store) TenantGenerations(ctx context.Context) ([]TenantGeneration, error) {
+func (s *Store) TenantGenerations(ctx context.Context) ([]tenant.TenantGeneration, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, status, generation FROM tenants`)
 	if err != nil {
 		return nil, dbErr("list tenant generations", err)
 	}
-	gs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TenantGeneration, error) {
-		var g TenantGeneration
+	gs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tenant.TenantGeneration, error) {
+		var g tenant.TenantGeneration
 		err := r.Scan(&g.ID, &g.Status, &g.Generation)
 		return g, err
 	})
@@ -109,7 +106,7 @@ func (s *Store) TenantGenerations(ctx context.Context) ([]TenantGeneration, erro
 // RotateHookSecret sets a new secret for the tenant's spec webhook and
 // returns it; it is shown once and stored sealed with the tenant's data key.
 func (s *Store) RotateHookSecret(ctx context.Context, tenantID, actor string) (string, error) {
-	secret := HookSecretPrefix + strings.ToLower(rand.Text())
+	secret := tenant.HookSecretPrefix + strings.ToLower(rand.Text())
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		wrapped, kid, err := dataKey(ctx, tx, tenantID)
 		if err != nil {
@@ -141,7 +138,7 @@ func (s *Store) DeleteHookSecret(ctx context.Context, tenantID, actor string) er
 			return dbErr("", err)
 		}
 		if !had {
-			return fmt.Errorf("webhook secret: %w", ErrNotFound)
+			return fmt.Errorf("webhook secret: %w", tenant.ErrNotFound)
 		}
 		return audit(ctx, tx, tenantID, actor, "spec.hook_secret_delete", nil)
 	})
@@ -153,7 +150,7 @@ func (s *Store) DeleteHookSecret(ctx context.Context, tenantID, actor string) er
 
 // HookSecret returns the tenant's webhook secret, ErrNotFound when the
 // tenant does not exist or has no webhook.
-func (s *Store) HookSecret(ctx context.Context, tenantID string) (Secret, error) {
+func (s *Store) HookSecret(ctx context.Context, tenantID string) (tenant.Secret, error) {
 	var ct, wrapped []byte
 	var kid string
 	err := s.pool.QueryRow(ctx, `SELECT hook_secret, dek_wrapped, dek_kid FROM tenants WHERE id = $1 AND hook_secret IS NOT NULL`,
@@ -165,12 +162,8 @@ func (s *Store) HookSecret(ctx context.Context, tenantID string) (Secret, error)
 	if err != nil {
 		return "", fmt.Errorf("decrypt webhook secret of tenant %s: %w", tenantID, err)
 	}
-	return Secret(pt), nil
+	return tenant.Secret(pt), nil
 }
-
-// ErrLocked is returned by WithRefreshLock when another replica holds the
-// tenant's refresh lock and wait is false.
-var ErrLocked = errors.New("another replica is refreshing this tenant")
 
 // WithRefreshLock runs fn while holding the tenant's refresh lock, a
 // Postgres session advisory lock, so one replica at a time fetches and
@@ -198,7 +191,7 @@ func (s *Store) WithRefreshLock(ctx context.Context, tenantID string, wait bool,
 	}
 	if !got {
 		conn.Release()
-		return ErrLocked
+		return tenant.ErrLocked
 	}
 	defer func() {
 		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -1,4 +1,4 @@
-package tenant
+package pgstore
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // toolsetDefinition is what the toolsets table keeps of a Toolset:
@@ -19,7 +20,7 @@ type toolsetDefinition struct {
 	ReadOnly    bool     `json:"read_only"`
 }
 
-func toolsetDefinitionOf(ts Toolset) []byte {
+func toolsetDefinitionOf(ts tenant.Toolset) []byte {
 	b, _ := json.Marshal(toolsetDefinition{Description: ts.Description, Tools: ts.Tools, Tags: ts.Tags, ReadOnly: ts.ReadOnly})
 	return b
 }
@@ -27,18 +28,18 @@ func toolsetDefinitionOf(ts Toolset) []byte {
 // toolsetNameTaken is the problem of a toolset whose name another toolset
 // of the tenant has.
 func toolsetNameTaken(name string) error {
-	var inv InvalidError
+	var inv tenant.InvalidError
 	inv.Add("name", fmt.Sprintf("%q is the name of another toolset of this tenant; choose another name, or PUT /toolsets/%s to change that one", name, name))
 	return &inv
 }
 
 // CreateToolset stores a new toolset. A name the tenant already uses is an
 // *InvalidError on name; nothing is stored then.
-func (s *Store) CreateToolset(ctx context.Context, tenantID string, ts Toolset, actor string) (Toolset, error) {
+func (s *Store) CreateToolset(ctx context.Context, tenantID string, ts tenant.Toolset, actor string) (tenant.Toolset, error) {
 	if err := ts.Validate(); err != nil {
-		return Toolset{}, fmt.Errorf("create toolset: %w", err)
+		return tenant.Toolset{}, fmt.Errorf("create toolset: %w", err)
 	}
-	ts.normalize()
+	ts.Normalize()
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		if err := tenantExists(ctx, tx, tenantID); err != nil {
 			return err
@@ -47,8 +48,8 @@ func (s *Store) CreateToolset(ctx context.Context, tenantID string, ts Toolset, 
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM toolsets WHERE tenant_id = $1`, tenantID).Scan(&n); err != nil {
 			return dbErr("", err)
 		}
-		if n >= maxToolsets {
-			var inv InvalidError
+		if n >= tenant.MaxToolsets {
+			var inv tenant.InvalidError
 			inv.Add("name", fmt.Sprintf("this tenant has %d toolsets, the most it may have; delete one first", n))
 			return &inv
 		}
@@ -65,7 +66,7 @@ func (s *Store) CreateToolset(ctx context.Context, tenantID string, ts Toolset, 
 		return audit(ctx, tx, tenantID, actor, "toolset.create", toolsetAudit(ts))
 	})
 	if err != nil {
-		return Toolset{}, fmt.Errorf("create toolset %q of tenant %s: %w", ts.Name, tenantID, err)
+		return tenant.Toolset{}, fmt.Errorf("create toolset %q of tenant %s: %w", ts.Name, tenantID, err)
 	}
 	return ts, nil
 }
@@ -74,11 +75,11 @@ func (s *Store) CreateToolset(ctx context.Context, tenantID string, ts Toolset, 
 // tokens restricted to it and the prompts attached to it follow the new
 // name in the same transaction. A new name another toolset has is an
 // *InvalidError on name.
-func (s *Store) UpdateToolset(ctx context.Context, tenantID, name string, ts Toolset, actor string) (Toolset, error) {
+func (s *Store) UpdateToolset(ctx context.Context, tenantID, name string, ts tenant.Toolset, actor string) (tenant.Toolset, error) {
 	if err := ts.Validate(); err != nil {
-		return Toolset{}, fmt.Errorf("update toolset: %w", err)
+		return tenant.Toolset{}, fmt.Errorf("update toolset: %w", err)
 	}
-	ts.normalize()
+	ts.Normalize()
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		if ts.Name != name {
 			var taken bool
@@ -111,7 +112,7 @@ func (s *Store) UpdateToolset(ctx context.Context, tenantID, name string, ts Too
 		return audit(ctx, tx, tenantID, actor, "toolset.update", details)
 	})
 	if err != nil {
-		return Toolset{}, fmt.Errorf("update toolset %q of tenant %s: %w", name, tenantID, err)
+		return tenant.Toolset{}, fmt.Errorf("update toolset %q of tenant %s: %w", name, tenantID, err)
 	}
 	return ts, nil
 }
@@ -167,21 +168,6 @@ func renamePromptToolset(ctx context.Context, tx pgx.Tx, tenantID, from, to stri
 	return nil
 }
 
-// ToolsetInUseError refuses to delete a toolset that unrevoked MCP tokens
-// are restricted to: deleting it would leave them without an endpoint, and
-// a toolset made later with its name would grant them access again.
-type ToolsetInUseError struct {
-	Toolset string
-	Tokens  []string // "name (prefix…)"
-}
-
-// Unwrap makes the refusal an ErrConflict.
-func (e *ToolsetInUseError) Unwrap() error { return ErrConflict }
-
-func (e *ToolsetInUseError) Error() string {
-	return fmt.Sprintf("toolset %s is the restriction of MCP token(s) %s: revoke them, or rename the toolset, first", e.Toolset, strings.Join(e.Tokens, ", "))
-}
-
 // DeleteToolset removes one toolset and detaches it from prompts. It
 // refuses (*ToolsetInUseError) while unrevoked tokens are restricted to it.
 func (s *Store) DeleteToolset(ctx context.Context, tenantID, name, actor string) error {
@@ -202,10 +188,10 @@ func (s *Store) DeleteToolset(ctx context.Context, tenantID, name, actor string)
 			return dbErr("", err)
 		}
 		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("toolset %s: %w", name, ErrNotFound)
+			return fmt.Errorf("toolset %s: %w", name, tenant.ErrNotFound)
 		}
 		if len(toks) > 0 {
-			return &ToolsetInUseError{Toolset: name, Tokens: toks}
+			return &tenant.ToolsetInUseError{Toolset: name, Tokens: toks}
 		}
 		if err := renamePromptToolset(ctx, tx, tenantID, name, ""); err != nil {
 			return err
@@ -220,7 +206,7 @@ func (s *Store) DeleteToolset(ctx context.Context, tenantID, name, actor string)
 
 // Toolsets lists a tenant's toolsets by name; ErrNotFound when the tenant
 // does not exist.
-func (s *Store) Toolsets(ctx context.Context, tenantID string) ([]Toolset, error) {
+func (s *Store) Toolsets(ctx context.Context, tenantID string) ([]tenant.Toolset, error) {
 	if err := tenantExists(ctx, s.pool, tenantID); err != nil {
 		return nil, fmt.Errorf("list toolsets: %w", err)
 	}
@@ -238,22 +224,22 @@ func (s *Store) Toolsets(ctx context.Context, tenantID string) ([]Toolset, error
 }
 
 // Toolset reads one toolset.
-func (s *Store) Toolset(ctx context.Context, tenantID, name string) (Toolset, error) {
+func (s *Store) Toolset(ctx context.Context, tenantID, name string) (tenant.Toolset, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT name, definition, created_at, updated_at
 		FROM toolsets WHERE tenant_id = $1 AND name = $2`, tenantID, name)
 	if err != nil {
-		return Toolset{}, dbErr("read toolset", err)
+		return tenant.Toolset{}, dbErr("read toolset", err)
 	}
 	ts, err := pgx.CollectExactlyOneRow(rows, scanToolset)
 	if err != nil {
-		return Toolset{}, dbErr(fmt.Sprintf("toolset %s of tenant %s", name, tenantID), err)
+		return tenant.Toolset{}, dbErr(fmt.Sprintf("toolset %s of tenant %s", name, tenantID), err)
 	}
 	return ts, nil
 }
 
-func scanToolset(r pgx.CollectableRow) (Toolset, error) {
-	var ts Toolset
+func scanToolset(r pgx.CollectableRow) (tenant.Toolset, error) {
+	var ts tenant.Toolset
 	var def []byte
 	if err := r.Scan(&ts.Name, &def, &ts.CreatedAt, &ts.UpdatedAt); err != nil {
 		return ts, err
@@ -263,12 +249,12 @@ func scanToolset(r pgx.CollectableRow) (Toolset, error) {
 		return ts, fmt.Errorf("toolset %s: stored definition: %w", ts.Name, err)
 	}
 	ts.Description, ts.Tools, ts.Tags, ts.ReadOnly = d.Description, d.Tools, d.Tags, d.ReadOnly
-	ts.normalize()
+	ts.Normalize()
 	return ts, nil
 }
 
 // toolsetAudit is what the audit log says of a toolset.
-func toolsetAudit(ts Toolset) map[string]any {
+func toolsetAudit(ts tenant.Toolset) map[string]any {
 	return map[string]any{"name": ts.Name, "tools": ts.Tools, "tags": ts.Tags, "read_only": ts.ReadOnly}
 }
 
@@ -293,7 +279,7 @@ func toolsetsExist(ctx context.Context, q querier, tenantID string, names []stri
 	if err != nil {
 		return dbErr("", err)
 	}
-	var inv InvalidError
+	var inv tenant.InvalidError
 	for i, n := range names {
 		if !slices.Contains(have, n) {
 			list := "it has none; create one with POST /api/v1/tenants/{id}/toolsets"

@@ -1,4 +1,4 @@
-package tenant
+package pgstore
 
 import (
 	"context"
@@ -7,24 +7,13 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/portico-mcp/portico/tenant"
 )
-
-// TenantFilter narrows Tenants.
-type TenantFilter struct {
-	IDs    []string // nil = every tenant; empty non-nil = none
-	Status Status   // "" = any status
-}
-
-// TenantPatch changes some of a tenant's fields; nil fields stay as they are.
-type TenantPatch struct {
-	Name, BaseURL, SpecURL *string
-	Settings               *Settings
-}
 
 const tenantCols = `id, name, base_url, spec_url, status, status_reason, settings, spec_version, created_at, updated_at`
 
-func scanTenant(row pgx.Row) (*Tenant, error) {
-	var t Tenant
+func scanTenant(row pgx.Row) (*tenant.Tenant, error) {
+	var t tenant.Tenant
 	err := row.Scan(&t.ID, &t.Name, &t.BaseURL, &t.SpecURL, &t.Status, &t.StatusReason,
 		&t.Settings, &t.SpecVersion, &t.CreatedAt, &t.UpdatedAt)
 	if err != nil {
@@ -33,26 +22,12 @@ func scanTenant(row pgx.Row) (*Tenant, error) {
 	return &t, nil
 }
 
-// validate checks the user-editable fields of t, filling the default spec URL.
-func (t *Tenant) validate() error {
-	var inv InvalidError
-	t.Name = strings.TrimSpace(t.Name)
-	checkName(&inv, "name", t.Name)
-	merge(&inv, ValidateHTTPURL("base_url", t.BaseURL))
-	if t.SpecURL == "" && t.BaseURL != "" {
-		t.SpecURL = DefaultSpecURL(t.BaseURL)
-	}
-	merge(&inv, ValidateHTTPURL("spec_url", t.SpecURL))
-	merge(&inv, t.Settings.Validate())
-	return inv.Err()
-}
-
 // CreateTenant registers t as a new pending tenant and fills in its ID,
 // status and timestamps. Its name is trimmed and must be unique regardless of
 // case (ErrConflict otherwise), because users tell tenants apart by name.
 // A fresh data key is made for it now so credentials can be stored at once.
-func (s *Store) CreateTenant(ctx context.Context, t *Tenant, actor string) error {
-	if err := t.validate(); err != nil {
+func (s *Store) CreateTenant(ctx context.Context, t *tenant.Tenant, actor string) error {
+	if err := t.Validate(); err != nil {
 		return fmt.Errorf("create tenant: %w", err)
 	}
 	id := newID()
@@ -82,7 +57,7 @@ func (s *Store) CreateTenant(ctx context.Context, t *Tenant, actor string) error
 }
 
 // Tenant returns one tenant.
-func (s *Store) Tenant(ctx context.Context, id string) (*Tenant, error) {
+func (s *Store) Tenant(ctx context.Context, id string) (*tenant.Tenant, error) {
 	t, err := scanTenant(s.pool.QueryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = $1`, id))
 	if err != nil {
 		return nil, dbErr("tenant "+id, err)
@@ -91,9 +66,9 @@ func (s *Store) Tenant(ctx context.Context, id string) (*Tenant, error) {
 }
 
 // Tenants lists tenants oldest first (ties broken by id, so pages are stable).
-func (s *Store) Tenants(ctx context.Context, f TenantFilter) ([]*Tenant, error) {
+func (s *Store) Tenants(ctx context.Context, f tenant.TenantFilter) ([]*tenant.Tenant, error) {
 	if f.Status != "" && !f.Status.Valid() {
-		inv := &InvalidError{}
+		inv := &tenant.InvalidError{}
 		inv.Add("status", fmt.Sprintf("%q is not one of pending, active, inactive, failed, suspended", f.Status))
 		return nil, inv
 	}
@@ -105,7 +80,7 @@ func (s *Store) Tenants(ctx context.Context, f TenantFilter) ([]*Tenant, error) 
 	if err != nil {
 		return nil, dbErr("list tenants", err)
 	}
-	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Tenant, error) { return scanTenant(r) })
+	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*tenant.Tenant, error) { return scanTenant(r) })
 	if err != nil {
 		return nil, dbErr("list tenants", err)
 	}
@@ -119,8 +94,8 @@ func (s *Store) Tenants(ctx context.Context, f TenantFilter) ([]*Tenant, error) 
 // it, so keeping it would silently point at the old service. A spec URL the
 // user set explicitly is kept. An explicit empty SpecURL resets it to the
 // default. A patch that changes nothing writes nothing, not even an audit row.
-func (s *Store) UpdateTenant(ctx context.Context, id string, p TenantPatch, actor string) (*Tenant, error) {
-	var out *Tenant
+func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatch, actor string) (*tenant.Tenant, error) {
+	var out *tenant.Tenant
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		cur, err := scanTenant(tx.QueryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = $1 FOR UPDATE`, id))
 		if err != nil {
@@ -132,8 +107,8 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, p TenantPatch, acto
 		}
 		if p.BaseURL != nil {
 			next.BaseURL = *p.BaseURL
-			if p.SpecURL == nil && cur.SpecURL == DefaultSpecURL(cur.BaseURL) {
-				next.SpecURL = DefaultSpecURL(next.BaseURL)
+			if p.SpecURL == nil && cur.SpecURL == tenant.DefaultSpecURL(cur.BaseURL) {
+				next.SpecURL = tenant.DefaultSpecURL(next.BaseURL)
 			}
 		}
 		if p.SpecURL != nil {
@@ -142,7 +117,7 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, p TenantPatch, acto
 		if p.Settings != nil {
 			next.Settings = *p.Settings
 		}
-		if err := next.validate(); err != nil {
+		if err := next.Validate(); err != nil {
 			return err
 		}
 		// Each changed field is named with its new value (settings: the
@@ -209,27 +184,27 @@ func (s *Store) DeleteTenant(ctx context.Context, id, actor string) error {
 // replicas cannot both act on the same old status. reason explains failed and
 // suspended states; it is cleared on becoming active or inactive, where a
 // stale reason would only mislead.
-func (s *Store) SetStatus(ctx context.Context, id string, to Status, reason string, actor string) (*Tenant, error) {
+func (s *Store) SetStatus(ctx context.Context, id string, to tenant.Status, reason string, actor string) (*tenant.Tenant, error) {
 	if !to.Valid() {
-		inv := &InvalidError{}
+		inv := &tenant.InvalidError{}
 		inv.Add("status", fmt.Sprintf("%q is not one of pending, active, inactive, failed, suspended", to))
 		return nil, fmt.Errorf("set status of tenant %s: %w", id, inv)
 	}
 	reason = strings.TrimSpace(reason)
-	if to == StatusActive || to == StatusInactive {
+	if to == tenant.StatusActive || to == tenant.StatusInactive {
 		reason = ""
 	}
 	if r := []rune(reason); len(r) > 2000 {
 		reason = string(r[:2000]) // a reason is a sentence, not a log dump
 	}
-	var out *Tenant
+	var out *tenant.Tenant
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		var from Status
+		var from tenant.Status
 		if err := tx.QueryRow(ctx, `SELECT status FROM tenants WHERE id = $1 FOR UPDATE`, id).Scan(&from); err != nil {
 			return dbErr("", err)
 		}
-		if !CanTransition(from, to) {
-			return &TransitionError{From: from, To: to}
+		if !tenant.CanTransition(from, to) {
+			return &tenant.TransitionError{From: from, To: to}
 		}
 		var err error
 		out, err = scanTenant(tx.QueryRow(ctx, `
@@ -318,7 +293,7 @@ func fromTo(from, to any) map[string]any { return map[string]any{"from": from, "
 
 // settingsDiff adds to diff each setting that differs between a and b, as
 // "settings.<key>" with its old and new JSON value (absent: null).
-func settingsDiff(diff map[string]any, a, b Settings) {
+func settingsDiff(diff map[string]any, a, b tenant.Settings) {
 	var ma, mb map[string]json.RawMessage
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)

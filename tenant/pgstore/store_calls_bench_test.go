@@ -1,4 +1,4 @@
-package tenant_test
+package pgstore_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/portico-mcp/portico/migrations"
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -45,7 +46,7 @@ func BenchmarkCallHistoryQueries(b *testing.B) {
 		}
 		b.Cleanup(pool.Close)
 		key := newKey(b, "k1")
-		f = fixture{store: tenant.NewStore(pool, mustSealer(b, key)), pool: pool, key: key}
+		f = fixture{store: pgstore.NewStore(pool, mustSealer(b, key)), pool: pool, key: key}
 	} else {
 		f = newFixtureB(b)
 	}
@@ -141,7 +142,7 @@ func newFixtureB(b *testing.B) fixture {
 	b.Helper()
 	pool := pgtest.NewPool(b)
 	key := newKey(b, "k1")
-	return fixture{store: tenant.NewStore(pool, mustSealer(b, key)), pool: pool, key: key}
+	return fixture{store: pgstore.NewStore(pool, mustSealer(b, key)), pool: pool, key: key}
 }
 
 // BenchmarkWriteCalls writes batches of 5,000 call records (the recorder's

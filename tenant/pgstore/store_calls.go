@@ -1,4 +1,4 @@
-package tenant
+package pgstore
 
 import (
 	"cmp"
@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // callTables are the partitioned call history tables and the column each is
@@ -27,7 +28,7 @@ var callColumns = []string{"tenant_id", "at", "kind", "tool", "token_id", "statu
 // TenantID) with one COPY, and adds them to the per-minute and per-hour
 // rollups, in one transaction: the history and its rollups never disagree.
 // A missing day partition is created and the batch tried once more.
-func (s *Store) WriteCalls(ctx context.Context, recs []CallRecord) error {
+func (s *Store) WriteCalls(ctx context.Context, recs []tenant.CallRecord) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -46,7 +47,7 @@ func (s *Store) WriteCalls(ctx context.Context, recs []CallRecord) error {
 	return dbErr("write call history", err)
 }
 
-func (s *Store) writeCalls(ctx context.Context, recs []CallRecord) error {
+func (s *Store) writeCalls(ctx context.Context, recs []tenant.CallRecord) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		i := 0
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"calls"}, callColumns, pgx.CopyFromFunc(func() ([]any, error) {
@@ -91,12 +92,12 @@ type rollupRow struct {
 	start                                           time.Time
 	calls, errors, bytes                            int64
 	latencySum, latencyMax, upstreamSum, gatewaySum float64
-	gatewayH, upstreamH                             Histogram
+	gatewayH, upstreamH                             tenant.Histogram
 }
 
 // rollup groups recs by tenant, span-aligned start and tool, sorted by that
 // key so concurrent writers (every replica) lock rows in one order.
-func rollup(recs []CallRecord, span time.Duration) []*rollupRow {
+func rollup(recs []tenant.CallRecord, span time.Duration) []*rollupRow {
 	type key struct {
 		tenant, tool string
 		start        int64
@@ -108,7 +109,7 @@ func rollup(recs []CallRecord, span time.Duration) []*rollupRow {
 		k := key{r.TenantID, r.Tool, start.Unix()}
 		g := m[k]
 		if g == nil {
-			g = &rollupRow{tenant: r.TenantID, tool: r.Tool, start: start, gatewayH: NewHistogram(), upstreamH: NewHistogram()}
+			g = &rollupRow{tenant: r.TenantID, tool: r.Tool, start: start, gatewayH: tenant.NewHistogram(), upstreamH: tenant.NewHistogram()}
 			m[k] = g
 		}
 		g.calls++
@@ -201,7 +202,7 @@ func (s *Store) MaintainCallHistory(ctx context.Context, now time.Time, rawDays,
 const maxCallPage = 1000
 
 // Calls returns one page of tenant id's calls matching f, newest first.
-func (s *Store) Calls(ctx context.Context, id string, f CallFilter) (CallPage, error) {
+func (s *Store) Calls(ctx context.Context, id string, f tenant.CallFilter) (tenant.CallPage, error) {
 	limit := f.Limit
 	if limit < 1 || limit > maxCallPage {
 		limit = maxCallPage
@@ -232,7 +233,7 @@ func (s *Store) Calls(ctx context.Context, id string, f CallFilter) (CallPage, e
 	if f.After != "" {
 		at, rid, err := parseCallCursor(f.After)
 		if err != nil {
-			return CallPage{}, &InvalidError{Problems: []FieldProblem{{"cursor", "is not a cursor this API returned; pass the next_cursor of the previous page unchanged, or leave it out for the first page"}}}
+			return tenant.CallPage{}, &tenant.InvalidError{Problems: []tenant.FieldProblem{{Field: "cursor", Problem: "is not a cursor this API returned; pass the next_cursor of the previous page unchanged, or leave it out for the first page"}}}
 		}
 		args = append(args, at, rid)
 		where = append(where, fmt.Sprintf("(at, id) < ($%d, $%d)", len(args)-1, len(args)))
@@ -242,19 +243,19 @@ func (s *Store) Calls(ctx context.Context, id string, f CallFilter) (CallPage, e
 		latency_ms, upstream_ms, gateway_ms, bytes, error FROM calls WHERE `+strings.Join(where, " AND ")+
 		fmt.Sprintf(` ORDER BY at DESC, id DESC LIMIT $%d`, len(args)), args...)
 	if err != nil {
-		return CallPage{}, dbErr("list calls", err)
+		return tenant.CallPage{}, dbErr("list calls", err)
 	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CallRecord, error) {
-		r := CallRecord{TenantID: id}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tenant.CallRecord, error) {
+		r := tenant.CallRecord{TenantID: id}
 		err := row.Scan(&r.ID, &r.At, &r.Kind, &r.Tool, &r.TokenID, &r.Status, &r.IsError, &r.UpstreamStatus,
 			&r.LatencyMS, &r.UpstreamMS, &r.GatewayMS, &r.Bytes, &r.Error)
 		r.At = r.At.UTC()
 		return r, err
 	})
 	if err != nil {
-		return CallPage{}, dbErr("list calls", err)
+		return tenant.CallPage{}, dbErr("list calls", err)
 	}
-	p := CallPage{Calls: list}
+	p := tenant.CallPage{Calls: list}
 	if len(list) > limit {
 		p.Calls = list[:limit]
 		last := p.Calls[limit-1]
@@ -283,14 +284,14 @@ func parseCallCursor(s string) (time.Time, int64, error) {
 
 // CallBuckets returns tenant id's per-minute totals (every tool) from since
 // until now, oldest first; minutes without calls are left out.
-func (s *Store) CallBuckets(ctx context.Context, id string, since time.Time) ([]CallBucket, error) {
+func (s *Store) CallBuckets(ctx context.Context, id string, since time.Time) ([]tenant.CallBucket, error) {
 	rows, err := s.pool.Query(ctx, `SELECT start, sum(calls), sum(errors), sum(latency_sum_ms), max(latency_max_ms), sum(upstream_sum_ms)
 		FROM call_minutes WHERE tenant_id = $1 AND start >= $2 GROUP BY start ORDER BY start`, id, since.Truncate(time.Minute))
 	if err != nil {
 		return nil, dbErr("call totals", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CallBucket, error) {
-		var b CallBucket
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tenant.CallBucket, error) {
+		var b tenant.CallBucket
 		err := row.Scan(&b.Start, &b.Calls, &b.Errors, &b.LatencySumMS, &b.LatencyMaxMS, &b.UpstreamSumMS)
 		b.Start = b.Start.UTC()
 		return b, err
@@ -298,19 +299,13 @@ func (s *Store) CallBuckets(ctx context.Context, id string, since time.Time) ([]
 	return out, dbErr("call totals", err)
 }
 
-// UsageBuckets are the bucket sizes Usage accepts.
-var UsageBuckets = map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}
-
-// MaxUsageBuckets caps how many buckets one usage query returns.
-const MaxUsageBuckets = 1500
-
 // Usage returns tenant id's calls from q.From to q.To per bucket and per
 // tool, from the rollups (minute buckets from the per-minute rollup, hour
 // and day buckets from the per-hour one).
-func (s *Store) Usage(ctx context.Context, id string, q UsageQuery) (Usage, error) {
-	span, ok := UsageBuckets[q.Bucket]
+func (s *Store) Usage(ctx context.Context, id string, q tenant.UsageQuery) (tenant.Usage, error) {
+	span, ok := tenant.UsageBuckets[q.Bucket]
 	if !ok {
-		return Usage{}, &InvalidError{Problems: []FieldProblem{{"bucket", "must be minute, hour or day"}}}
+		return tenant.Usage{}, &tenant.InvalidError{Problems: []tenant.FieldProblem{{Field: "bucket", Problem: "must be minute, hour or day"}}}
 	}
 	from, to := q.From.UTC().Truncate(span), q.To.UTC()
 	table := "call_hours"
@@ -326,11 +321,11 @@ func (s *Store) Usage(ctx context.Context, id string, q UsageQuery) (Usage, erro
 	rows, err := s.pool.Query(ctx, `SELECT start, tool, calls, errors, bytes, latency_sum_ms, gateway_hist, upstream_hist
 		FROM `+table+` WHERE tenant_id = $1 AND start >= $2 AND start < $3`+toolCond, args...)
 	if err != nil {
-		return Usage{}, dbErr("usage", err)
+		return tenant.Usage{}, dbErr("usage", err)
 	}
 	defer rows.Close()
-	u := Usage{From: from, To: to, Bucket: q.Bucket, Buckets: []UsageStats{}, Tools: []UsageStats{}}
-	byStart, byTool := map[int64]*UsageStats{}, map[string]*UsageStats{}
+	u := tenant.Usage{From: from, To: to, Bucket: q.Bucket, Buckets: []tenant.UsageStats{}, Tools: []tenant.UsageStats{}}
+	byStart, byTool := map[int64]*tenant.UsageStats{}, map[string]*tenant.UsageStats{}
 	var (
 		start              time.Time
 		tool               string
@@ -340,37 +335,37 @@ func (s *Store) Usage(ctx context.Context, id string, q UsageQuery) (Usage, erro
 	)
 	for rows.Next() {
 		if err := rows.Scan(&start, &tool, &calls, &errs, &bytes, &latency, &gh, &uh); err != nil {
-			return Usage{}, dbErr("usage", err)
+			return tenant.Usage{}, dbErr("usage", err)
 		}
 		b := start.UTC().Truncate(span)
 		sb := byStart[b.Unix()]
 		if sb == nil {
-			sb = &UsageStats{Start: &b}
+			sb = &tenant.UsageStats{Start: &b}
 			byStart[b.Unix()] = sb
 		}
 		st := byTool[tool]
 		if st == nil {
-			st = &UsageStats{Tool: tool}
+			st = &tenant.UsageStats{Tool: tool}
 			byTool[tool] = st
 		}
-		for _, x := range []*UsageStats{sb, st, &u.Total} {
-			x.add(calls, errs, bytes, latency, Histogram(gh), Histogram(uh))
+		for _, x := range []*tenant.UsageStats{sb, st, &u.Total} {
+			x.Add(calls, errs, bytes, latency, tenant.Histogram(gh), tenant.Histogram(uh))
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return Usage{}, dbErr("usage", err)
+		return tenant.Usage{}, dbErr("usage", err)
 	}
 	for _, b := range byStart {
-		b.finish()
+		b.Finish()
 		u.Buckets = append(u.Buckets, *b)
 	}
 	for _, t := range byTool {
-		t.finish()
+		t.Finish()
 		u.Tools = append(u.Tools, *t)
 	}
-	u.Total.finish()
-	slices.SortFunc(u.Buckets, func(a, b UsageStats) int { return a.Start.Compare(*b.Start) })
-	slices.SortFunc(u.Tools, func(a, b UsageStats) int {
+	u.Total.Finish()
+	slices.SortFunc(u.Buckets, func(a, b tenant.UsageStats) int { return a.Start.Compare(*b.Start) })
+	slices.SortFunc(u.Tools, func(a, b tenant.UsageStats) int {
 		return cmp.Or(cmp.Compare(b.Calls, a.Calls), strings.Compare(a.Tool, b.Tool))
 	})
 	return u, nil
@@ -380,7 +375,7 @@ func (s *Store) Usage(ctx context.Context, id string, q UsageQuery) (Usage, erro
 // from to to (exclusive), for billing; id "" means every tenant. The
 // figures come from the rollups the history writes in the same transaction
 // as the calls, so they are exact.
-func (s *Store) DailyUsage(ctx context.Context, id string, from, to time.Time) ([]UsageDay, error) {
+func (s *Store) DailyUsage(ctx context.Context, id string, from, to time.Time) ([]tenant.UsageDay, error) {
 	rows, err := s.pool.Query(ctx, `SELECT tenant_id, date_trunc('day', start AT TIME ZONE 'UTC') AS day,
 			sum(calls), sum(errors), sum(bytes)
 		FROM call_hours WHERE ($1 = '' OR tenant_id = $1) AND start >= $2 AND start < $3
@@ -388,8 +383,8 @@ func (s *Store) DailyUsage(ctx context.Context, id string, from, to time.Time) (
 	if err != nil {
 		return nil, dbErr("daily usage", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (UsageDay, error) {
-		var d UsageDay
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tenant.UsageDay, error) {
+		var d tenant.UsageDay
 		var day time.Time
 		err := row.Scan(&d.TenantID, &day, &d.Calls, &d.Errors, &d.UpstreamBytes)
 		d.Day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
@@ -414,7 +409,7 @@ func maxTime(a, b time.Time) time.Time {
 
 // LeaseTokens takes up to want whole tokens from the shared bucket key
 // (want < 0 gives -want back), refilled at lim by the database's clock.
-func (s *Store) LeaseTokens(ctx context.Context, key string, lim RateLimit, want int) (int, float64, error) {
+func (s *Store) LeaseTokens(ctx context.Context, key string, lim tenant.RateLimit, want int) (int, float64, error) {
 	var granted, level float64
 	err := s.pool.QueryRow(ctx, `SELECT granted, level FROM rate_lease($1, $2, $3, $4)`,
 		key, lim.PerSecond, float64(lim.BurstSize()), float64(want)).Scan(&granted, &level)

@@ -1,4 +1,4 @@
-package tenant_test
+package pgstore_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 )
 
 // TestIdentityKeys: the first call creates a signing key; later calls
@@ -91,7 +92,7 @@ func TestIdentityKeysOtherMasterKey(t *testing.T) {
 	if _, err := f.store.IdentityKeys(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	other := tenant.NewStore(f.pool, mustSealer(t, newKey(t, "k2")))
+	other := pgstore.NewStore(f.pool, mustSealer(t, newKey(t, "k2")))
 	keys, err := other.IdentityKeys(ctx, p)
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,11 @@
-package tenant
+package pgstore
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // ChangeChannel is the Postgres notification channel the schema's triggers
@@ -15,7 +15,7 @@ const ChangeChannel = "portico_tenant"
 // Listener receives tenant changes from Store.Listen.
 type Listener interface {
 	// TenantChanged is called for each notification; it must not block long.
-	TenantChanged(c Change)
+	TenantChanged(c tenant.Change)
 	// Resync is called after every (re)connect and every resync interval:
 	// notifications sent while disconnected are lost, so the listener must
 	// compare what it holds with the database.
@@ -82,20 +82,10 @@ func (s *Store) listenOnce(ctx context.Context, l Listener, connected func()) er
 			}
 			return dbErr("wait for tenant changes", err)
 		}
-		if c, ok := parseChange(n.Payload); ok {
+		if c, ok := tenant.ParseChange(n.Payload); ok {
 			l.TenantChanged(c)
 		}
 	}
-}
-
-// parseChange reads "<tenant id>:<kind>:<ref>".
-func parseChange(payload string) (Change, bool) {
-	id, rest, ok := strings.Cut(payload, ":")
-	if !ok || id == "" {
-		return Change{}, false
-	}
-	kind, ref, _ := strings.Cut(rest, ":")
-	return Change{TenantID: id, Kind: kind, Ref: ref}, true
 }
 
 // NotifySessionEnded tells every replica listening for changes that a

@@ -1,101 +1,23 @@
-package tenant
+package pgstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/portico-mcp/portico/tenant"
 )
 
-// Prefixes of the OAuth secrets Portico issues as an authorization server,
-// so scanners and people can tell them from MCP tokens and API keys.
-const (
-	AccessTokenPrefix  = "oat_" // OAuth access token, accepted on one tenant's MCP endpoint
-	RefreshTokenPrefix = "ort_" // OAuth refresh token, used once at /oauth/token
-	AuthCodePrefix     = "oac_" // authorization code, used once at /oauth/token
-)
-
-// Lifetimes of what the authorization server issues.
-const (
-	AuthCodeTTL     = time.Minute
-	AccessTokenTTL  = time.Hour
-	RefreshTokenTTL = 30 * 24 * time.Hour
-)
-
-// ErrInvalidGrant says an authorization code or refresh token cannot be
-// used: unknown, expired, already used, revoked, or issued to another
-// client, redirect URI or tenant. Its message says which, and is safe to
-// show to the client (OAuth error invalid_grant).
-var ErrInvalidGrant = errors.New("invalid_grant")
-
-func invalidGrant(why string) error { return fmt.Errorf("%w: %s", ErrInvalidGrant, why) }
-
-// GrantRevokedError is ErrInvalidGrant for a code or refresh token whose
-// reuse has just revoked its grant: the caller drops the grant's tokens
-// from its token cache ("oauth:<GrantID>") rather than wait for NOTIFY.
-type GrantRevokedError struct {
-	GrantID string
-	Reason  string
-}
-
-func (e *GrantRevokedError) Error() string        { return ErrInvalidGrant.Error() + ": " + e.Reason }
-func (e *GrantRevokedError) Is(target error) bool { return target == ErrInvalidGrant }
-
-// OAuthClient is a client registered by dynamic client registration.
-type OAuthClient struct {
-	ID           string    `json:"client_id"`
-	Name         string    `json:"client_name,omitempty"`
-	URI          string    `json:"client_uri,omitempty"`
-	RedirectURIs []string  `json:"redirect_uris"`
-	CreatedAt    time.Time `json:"created_at"`
-}
-
-// AuthRequest is what a user approved on the consent page: it becomes an
-// authorization code bound to all of it.
-type AuthRequest struct {
-	ClientID      string
-	ClientName    string
-	UserID        string
-	RedirectURI   string
-	CodeChallenge string // PKCE S256: base64url(SHA-256(code_verifier)), unpadded
-	Scopes        []string
-	Resource      string // the tenant's MCP URL (RFC 8707), the tokens' audience
-}
-
-// OAuthTokens is a token response: a new access token and refresh token of
-// grant GrantID. The secrets are shown once and only their hashes kept.
-type OAuthTokens struct {
-	GrantID         string
-	TenantID        string
-	AccessToken     string
-	RefreshToken    string
-	AccessExpiresAt time.Time
-	Scopes          []string
-	Resource        string
-}
-
-// PKCEChallenge returns the S256 code challenge of verifier (RFC 7636 §4.2).
-func PKCEChallenge(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-// VerifyPKCE reports whether verifier matches an S256 challenge.
-func VerifyPKCE(verifier, challenge string) bool {
-	return subtle.ConstantTimeCompare([]byte(PKCEChallenge(verifier)), []byte(challenge)) == 1
-}
+func invalidGrant(why string) error { return fmt.Errorf("%w: %s", tenant.ErrInvalidGrant, why) }
 
 // RegisterOAuthClient stores a dynamically registered client under a new
 // random client_id. Clients belong to the authorization server, not to a
 // tenant: which tenant a client may reach is decided per grant, by a member
 // of that tenant. source says where the registration came from, for the log.
-func (s *Store) RegisterOAuthClient(ctx context.Context, c OAuthClient, source string) (OAuthClient, error) {
+func (s *Store) RegisterOAuthClient(ctx context.Context, c tenant.OAuthClient, source string) (tenant.OAuthClient, error) {
 	c.ID = "oc_" + newID()
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
@@ -108,27 +30,27 @@ func (s *Store) RegisterOAuthClient(ctx context.Context, c OAuthClient, source s
 			map[string]any{"client_id": c.ID, "client_name": c.Name, "redirect_uris": c.RedirectURIs})
 	})
 	if err != nil {
-		return OAuthClient{}, fmt.Errorf("register OAuth client: %w", err)
+		return tenant.OAuthClient{}, fmt.Errorf("register OAuth client: %w", err)
 	}
 	return c, nil
 }
 
 // OAuthClient returns a dynamically registered client, or ErrNotFound.
-func (s *Store) OAuthClient(ctx context.Context, clientID string) (OAuthClient, error) {
-	var c OAuthClient
+func (s *Store) OAuthClient(ctx context.Context, clientID string) (tenant.OAuthClient, error) {
+	var c tenant.OAuthClient
 	err := s.pool.QueryRow(ctx, `
 		SELECT id, name, uri, redirect_uris, created_at FROM oauth_clients WHERE id = $1`, clientID).
 		Scan(&c.ID, &c.Name, &c.URI, &c.RedirectURIs, &c.CreatedAt)
 	if err != nil {
-		return OAuthClient{}, dbErr("find OAuth client "+clientID, err)
+		return tenant.OAuthClient{}, dbErr("find OAuth client "+clientID, err)
 	}
 	return c, nil
 }
 
 // CreateAuthCode records a user's consent to r on tenant tenantID and
 // returns the authorization code (shown once; valid AuthCodeTTL, single use).
-func (s *Store) CreateAuthCode(ctx context.Context, tenantID string, r AuthRequest, actor string) (string, error) {
-	code, hash := newSecret(AuthCodePrefix)
+func (s *Store) CreateAuthCode(ctx context.Context, tenantID string, r tenant.AuthRequest, actor string) (string, error) {
+	code, hash := newSecret(tenant.AuthCodePrefix)
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		if err := tenantExists(ctx, tx, tenantID); err != nil {
 			return err
@@ -143,7 +65,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, tenantID string, r AuthReque
 				code_challenge, scopes, resource, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))`,
 			hash, tenantID, r.ClientID, r.ClientName, r.UserID, r.RedirectURI, r.CodeChallenge,
-			r.Scopes, r.Resource, AuthCodeTTL.Seconds())
+			r.Scopes, r.Resource, tenant.AuthCodeTTL.Seconds())
 		if err != nil {
 			return dbErr("", err)
 		}
@@ -161,12 +83,12 @@ func (s *Store) CreateAuthCode(ctx context.Context, tenantID string, r AuthReque
 // tokens. The code must be unused and unexpired and match the client, the
 // redirect URI and the PKCE verifier. Presenting a used code again revokes
 // every token issued from it (RFC 6749 §4.1.2). Refusals are ErrInvalidGrant.
-func (s *Store) ExchangeAuthCode(ctx context.Context, tenantID, code, clientID, redirectURI, verifier string) (OAuthTokens, error) {
-	var out OAuthTokens
+func (s *Store) ExchangeAuthCode(ctx context.Context, tenantID, code, clientID, redirectURI, verifier string) (tenant.OAuthTokens, error) {
+	var out tenant.OAuthTokens
 	var refusal error
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		var (
-			r         AuthRequest
+			r         tenant.AuthRequest
 			expires   time.Time
 			used      *time.Time
 			prevGrant *string
@@ -187,7 +109,7 @@ func (s *Store) ExchangeAuthCode(ctx context.Context, tenantID, code, clientID, 
 		if used != nil {
 			refusal = invalidGrant("code: this authorization code was already used; every token issued from it is now revoked")
 			if prevGrant != nil {
-				refusal = &GrantRevokedError{GrantID: *prevGrant, Reason: "code: this authorization code was already used; every token issued from it is now revoked"}
+				refusal = &tenant.GrantRevokedError{GrantID: *prevGrant, Reason: "code: this authorization code was already used; every token issued from it is now revoked"}
 				return revokeGrant(ctx, tx, tenantID, *prevGrant, "code_reuse", "oauth:"+r.ClientID, "oauth.code_reuse")
 			}
 			return nil
@@ -203,7 +125,7 @@ func (s *Store) ExchangeAuthCode(ctx context.Context, tenantID, code, clientID, 
 			refusal = invalidGrant("client_id: the authorization code was issued to another client")
 		case r.RedirectURI != redirectURI:
 			refusal = invalidGrant("redirect_uri: does not match the redirect_uri of the authorization request")
-		case !VerifyPKCE(verifier, r.CodeChallenge):
+		case !tenant.VerifyPKCE(verifier, r.CodeChallenge):
 			refusal = invalidGrant("code_verifier: does not match the code_challenge (S256) of the authorization request")
 		}
 		if refusal != nil {
@@ -228,7 +150,7 @@ func (s *Store) ExchangeAuthCode(ctx context.Context, tenantID, code, clientID, 
 			"scopes": r.Scopes, "access_prefix": out.AccessToken[:prefixLen]})
 	})
 	if err != nil {
-		return OAuthTokens{}, fmt.Errorf("exchange authorization code for tenant %s: %w", tenantID, err)
+		return tenant.OAuthTokens{}, fmt.Errorf("exchange authorization code for tenant %s: %w", tenantID, err)
 	}
 	return out, refusal
 }
@@ -237,8 +159,8 @@ func (s *Store) ExchangeAuthCode(ctx context.Context, tenantID, code, clientID, 
 // a new access and refresh token and marks the old refresh token used.
 // Presenting a used refresh token again is taken as theft: the whole grant
 // (every token of the family) is revoked and the reuse audited.
-func (s *Store) RefreshOAuthToken(ctx context.Context, tenantID, refresh, clientID string) (OAuthTokens, error) {
-	var out OAuthTokens
+func (s *Store) RefreshOAuthToken(ctx context.Context, tenantID, refresh, clientID string) (tenant.OAuthTokens, error) {
+	var out tenant.OAuthTokens
 	var refusal error
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		var (
@@ -268,7 +190,7 @@ func (s *Store) RefreshOAuthToken(ctx context.Context, tenantID, refresh, client
 			refusal = invalidGrant("client_id: the refresh token was issued to another client")
 			return nil
 		case used != nil:
-			refusal = &GrantRevokedError{GrantID: grantID, Reason: "refresh_token: already used (refresh tokens rotate); every token of this grant is now revoked, authorize again"}
+			refusal = &tenant.GrantRevokedError{GrantID: grantID, Reason: "refresh_token: already used (refresh tokens rotate); every token of this grant is now revoked, authorize again"}
 			return revokeGrant(ctx, tx, tenantID, grantID, "refresh_reuse", "oauth:"+clientID, "oauth.refresh_reuse")
 		case !time.Now().Before(expires):
 			refusal = invalidGrant("refresh_token: expired; authorize again")
@@ -289,7 +211,7 @@ func (s *Store) RefreshOAuthToken(ctx context.Context, tenantID, refresh, client
 			"access_prefix": out.AccessToken[:prefixLen]})
 	})
 	if err != nil {
-		return OAuthTokens{}, fmt.Errorf("refresh OAuth token for tenant %s: %w", tenantID, err)
+		return tenant.OAuthTokens{}, fmt.Errorf("refresh OAuth token for tenant %s: %w", tenantID, err)
 	}
 	return out, refusal
 }
@@ -298,27 +220,27 @@ func (s *Store) RefreshOAuthToken(ctx context.Context, tenantID, refresh, client
 // deletes the grant's expired tokens (a refresh every hour would otherwise
 // pile rows up; a used refresh token is kept until it expires, for reuse
 // detection).
-func issueTokens(ctx context.Context, tx pgx.Tx, tenantID, grantID string, scopes []string, resource string) (OAuthTokens, error) {
+func issueTokens(ctx context.Context, tx pgx.Tx, tenantID, grantID string, scopes []string, resource string) (tenant.OAuthTokens, error) {
 	if _, err := tx.Exec(ctx, `DELETE FROM oauth_tokens WHERE grant_id = $1 AND expires_at < now()`, grantID); err != nil {
-		return OAuthTokens{}, err
+		return tenant.OAuthTokens{}, err
 	}
-	access, ah := newSecret(AccessTokenPrefix)
-	refresh, rh := newSecret(RefreshTokenPrefix)
+	access, ah := newSecret(tenant.AccessTokenPrefix)
+	refresh, rh := newSecret(tenant.RefreshTokenPrefix)
 	var accessExp time.Time
 	err := tx.QueryRow(ctx, `
 		INSERT INTO oauth_tokens (hash, grant_id, tenant_id, kind, prefix, expires_at)
 		VALUES ($1, $2, $3, 'access', $4, now() + make_interval(secs => $5))
-		RETURNING expires_at`, ah, grantID, tenantID, access[:prefixLen], AccessTokenTTL.Seconds()).Scan(&accessExp)
+		RETURNING expires_at`, ah, grantID, tenantID, access[:prefixLen], tenant.AccessTokenTTL.Seconds()).Scan(&accessExp)
 	if err != nil {
-		return OAuthTokens{}, err
+		return tenant.OAuthTokens{}, err
 	}
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO oauth_tokens (hash, grant_id, tenant_id, kind, prefix, expires_at)
 		VALUES ($1, $2, $3, 'refresh', $4, now() + make_interval(secs => $5))`,
-		rh, grantID, tenantID, refresh[:prefixLen], RefreshTokenTTL.Seconds()); err != nil {
-		return OAuthTokens{}, err
+		rh, grantID, tenantID, refresh[:prefixLen], tenant.RefreshTokenTTL.Seconds()); err != nil {
+		return tenant.OAuthTokens{}, err
 	}
-	return OAuthTokens{GrantID: grantID, TenantID: tenantID, AccessToken: access, RefreshToken: refresh,
+	return tenant.OAuthTokens{GrantID: grantID, TenantID: tenantID, AccessToken: access, RefreshToken: refresh,
 		AccessExpiresAt: accessExp, Scopes: scopes, Resource: resource}, nil
 }
 
@@ -344,8 +266,8 @@ func revokeGrant(ctx context.Context, tx pgx.Tx, tenantID, grantID, reason, acto
 // ("oauth:<grant id>"). An unknown token, or one of another client, is
 // ErrNotFound (the endpoint answers 200 either way, as RFC 7009 says).
 func (s *Store) RevokeOAuthToken(ctx context.Context, secret, clientID string) (tenantID, tokenID string, err error) {
-	if !strings.HasPrefix(secret, AccessTokenPrefix) && !strings.HasPrefix(secret, RefreshTokenPrefix) {
-		return "", "", fmt.Errorf("revoke OAuth token: %w", ErrNotFound)
+	if !strings.HasPrefix(secret, tenant.AccessTokenPrefix) && !strings.HasPrefix(secret, tenant.RefreshTokenPrefix) {
+		return "", "", fmt.Errorf("revoke OAuth token: %w", tenant.ErrNotFound)
 	}
 	var grantID string
 	err = s.withTx(ctx, func(tx pgx.Tx) error {
@@ -376,8 +298,8 @@ const grantorMayGrant = `EXISTS (
 // tenant: a refresh request need not repeat the resource (RFC 8707 makes it
 // optional there, and common OAuth libraries leave it out).
 func (s *Store) RefreshTokenTenant(ctx context.Context, refresh string) (string, error) {
-	if !strings.HasPrefix(refresh, RefreshTokenPrefix) {
-		return "", fmt.Errorf("find refresh token: %w", ErrNotFound)
+	if !strings.HasPrefix(refresh, tenant.RefreshTokenPrefix) {
+		return "", fmt.Errorf("find refresh token: %w", tenant.ErrNotFound)
 	}
 	var tenantID string
 	err := s.pool.QueryRow(ctx, `SELECT tenant_id FROM oauth_tokens WHERE hash = $1 AND kind = 'refresh'`,
@@ -389,8 +311,8 @@ func (s *Store) RefreshTokenTenant(ctx context.Context, refresh string) (string,
 }
 
 // verifyAccessToken is VerifyToken for OAuth access tokens.
-func (s *Store) verifyAccessToken(ctx context.Context, secret string) (Token, error) {
-	var t Token
+func (s *Store) verifyAccessToken(ctx context.Context, secret string) (tenant.Token, error) {
+	var t tenant.Token
 	var grantID, clientName string
 	err := s.pool.QueryRow(ctx, `
 		SELECT g.id, g.tenant_id, g.client_name, g.user_id, g.scopes, t.prefix, t.created_at, t.expires_at
@@ -399,29 +321,15 @@ func (s *Store) verifyAccessToken(ctx context.Context, secret string) (Token, er
 		  AND `+grantorMayGrant,
 		hashSecret(secret)).Scan(&grantID, &t.TenantID, &clientName, &t.UserID, &t.Scopes, &t.Prefix, &t.CreatedAt, &t.ExpiresAt)
 	if err != nil {
-		return Token{}, dbErr("verify OAuth access token", err)
+		return tenant.Token{}, dbErr("verify OAuth access token", err)
 	}
 	t.ID = "oauth:" + grantID
 	t.Name = "OAuth: " + clientName
 	return t, nil
 }
 
-// OAuthGrant is one application's standing access to a tenant, approved by
-// a user: what the dashboard lists under "Connected applications".
-type OAuthGrant struct {
-	ID           string     `json:"id"`
-	TenantID     string     `json:"tenant_id"`
-	ClientID     string     `json:"client_id"`
-	ClientName   string     `json:"client_name"`
-	UserID       string     `json:"user_id"`
-	UserEmail    string     `json:"user_email"`
-	Scopes       []string   `json:"scopes"`
-	CreatedAt    time.Time  `json:"created_at"`
-	LastIssuedAt *time.Time `json:"last_issued_at,omitempty"` // the newest access token
-}
-
 // OAuthGrants lists a tenant's unrevoked OAuth grants, newest first.
-func (s *Store) OAuthGrants(ctx context.Context, tenantID string) ([]OAuthGrant, error) {
+func (s *Store) OAuthGrants(ctx context.Context, tenantID string) ([]tenant.OAuthGrant, error) {
 	if err := tenantExists(ctx, s.pool, tenantID); err != nil {
 		return nil, fmt.Errorf("list OAuth grants: %w", err)
 	}
@@ -434,8 +342,8 @@ func (s *Store) OAuthGrants(ctx context.Context, tenantID string) ([]OAuthGrant,
 	if err != nil {
 		return nil, dbErr("list OAuth grants of tenant "+tenantID, err)
 	}
-	gs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OAuthGrant, error) {
-		var g OAuthGrant
+	gs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tenant.OAuthGrant, error) {
+		var g tenant.OAuthGrant
 		err := r.Scan(&g.ID, &g.TenantID, &g.ClientID, &g.ClientName, &g.UserID, &g.UserEmail, &g.Scopes, &g.CreatedAt, &g.LastIssuedAt)
 		return g, err
 	})

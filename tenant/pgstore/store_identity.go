@@ -1,4 +1,4 @@
-package tenant
+package pgstore
 
 import (
 	"context"
@@ -13,28 +13,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/portico-mcp/portico/tenant"
 )
-
-// IdentityKey is a key that signs the identity assertions upstream calls
-// carry (ES256). Every replica signs with the same keys: they live in
-// Postgres, the private half sealed under the master keys.
-type IdentityKey struct {
-	ID        string // the JWK's kid
-	CreatedAt time.Time
-	Public    json.RawMessage   // the public JWK, as /.well-known/jwks.json lists it
-	Private   *ecdsa.PrivateKey // nil from PublicIdentityKeys
-}
-
-func (k IdentityKey) String() string { return "IdentityKey(" + k.ID + ")" }
-
-// IdentityKeyPolicy says when identity keys rotate. A new key is created
-// when the newest is Rotate old, signs once it has been published for
-// Publish (so verifiers that cache the key set a while already have it),
-// and the key it replaces stays published for Overlap after that, so
-// assertions it signed still verify.
-type IdentityKeyPolicy struct {
-	Rotate, Publish, Overlap time.Duration
-}
 
 // identityLock is the advisory lock that makes one replica at a time
 // create or retire identity keys.
@@ -48,8 +28,8 @@ func identityScope(kid string) string { return "identity-key:" + kid }
 // creating a key when none is younger than p.Rotate and deleting keys
 // replaced more than p.Publish+p.Overlap ago. Every replica calls it on a
 // schedule; the advisory lock makes the check-and-create happen once.
-func (s *Store) IdentityKeys(ctx context.Context, p IdentityKeyPolicy) ([]IdentityKey, error) {
-	var keys []IdentityKey
+func (s *Store) IdentityKeys(ctx context.Context, p tenant.IdentityKeyPolicy) ([]tenant.IdentityKey, error) {
+	var keys []tenant.IdentityKey
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(identityLock)); err != nil {
 			return dbErr("lock identity keys", err)
@@ -90,7 +70,7 @@ func (s *Store) IdentityKeys(ctx context.Context, p IdentityKeyPolicy) ([]Identi
 
 // openIdentityKeys reads every identity key, newest first, with its
 // private half when a loaded master key opens it.
-func (s *Store) openIdentityKeys(ctx context.Context, tx pgx.Tx) ([]IdentityKey, error) {
+func (s *Store) openIdentityKeys(ctx context.Context, tx pgx.Tx) ([]tenant.IdentityKey, error) {
 	rows, err := tx.Query(ctx, `
 			SELECT kid, public_jwk, dek_wrapped, dek_kid, private_sealed, created_at
 			FROM identity_keys ORDER BY created_at DESC`)
@@ -98,7 +78,7 @@ func (s *Store) openIdentityKeys(ctx context.Context, tx pgx.Tx) ([]IdentityKey,
 		return nil, dbErr("read identity keys", err)
 	}
 	type sealed struct {
-		k        IdentityKey
+		k        tenant.IdentityKey
 		wrapped  []byte
 		dekKid   string
 		ciphered []byte
@@ -111,7 +91,7 @@ func (s *Store) openIdentityKeys(ctx context.Context, tx pgx.Tx) ([]IdentityKey,
 	if err != nil {
 		return nil, dbErr("read identity keys", err)
 	}
-	keys := make([]IdentityKey, 0, len(all))
+	keys := make([]tenant.IdentityKey, 0, len(all))
 	for _, x := range all {
 		scope := identityScope(x.k.ID)
 		if der, err := s.sealer.Open(scope, x.dekKid, x.wrapped, scope, x.ciphered); err == nil {
@@ -160,13 +140,13 @@ func (s *Store) createIdentityKey(ctx context.Context, tx pgx.Tx) error {
 
 // PublicIdentityKeys lists the published identity keys, newest first,
 // without their private halves: what /.well-known/jwks.json serves.
-func (s *Store) PublicIdentityKeys(ctx context.Context) ([]IdentityKey, error) {
+func (s *Store) PublicIdentityKeys(ctx context.Context) ([]tenant.IdentityKey, error) {
 	rows, err := s.pool.Query(ctx, `SELECT kid, public_jwk, created_at FROM identity_keys ORDER BY created_at DESC`)
 	if err != nil {
 		return nil, dbErr("read identity keys", err)
 	}
-	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (IdentityKey, error) {
-		var k IdentityKey
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tenant.IdentityKey, error) {
+		var k tenant.IdentityKey
 		err := r.Scan(&k.ID, &k.Public, &k.CreatedAt)
 		return k, err
 	})

@@ -1,4 +1,4 @@
-package tenant
+package pgstore
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // EnsureAdminKey makes sure an admin API key with this exact secret exists,
@@ -14,9 +15,9 @@ import (
 // (PORTICO_BOOTSTRAP_ADMIN_KEY), so automation such as `docker compose up`
 // can use the REST API without a manual step. A key with this secret that was
 // revoked stays revoked: created reports false and the key is not usable.
-func (s *Store) EnsureAdminKey(ctx context.Context, secret, name, actor string) (key APIKey, created bool, err error) {
-	if !strings.HasPrefix(secret, APIKeyPrefix) || len(secret) < len(APIKeyPrefix)+20 {
-		return APIKey{}, false, fmt.Errorf("ensure admin key: %w", ErrInvalid)
+func (s *Store) EnsureAdminKey(ctx context.Context, secret, name, actor string) (key tenant.APIKey, created bool, err error) {
+	if !strings.HasPrefix(secret, tenant.APIKeyPrefix) || len(secret) < len(tenant.APIKeyPrefix)+20 {
+		return tenant.APIKey{}, false, fmt.Errorf("ensure admin key: %w", tenant.ErrInvalid)
 	}
 	hash := hashSecret(secret)
 	err = s.withTx(ctx, func(tx pgx.Tx) error {
@@ -25,7 +26,7 @@ func (s *Store) EnsureAdminKey(ctx context.Context, secret, name, actor string) 
 			VALUES ($1, NULL, $2, $3, $4, $5)
 			ON CONFLICT (hash) DO NOTHING
 			RETURNING `+apiKeyCols,
-			newID(), name, secret[:prefixLen], hash, []string{ScopeRead, ScopeWrite})
+			newID(), name, secret[:prefixLen], hash, []string{tenant.ScopeRead, tenant.ScopeWrite})
 		key, err = scanAPIKey(row)
 		if err == pgx.ErrNoRows {
 			key, err = scanAPIKey(tx.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = $1`, hash))
@@ -39,7 +40,7 @@ func (s *Store) EnsureAdminKey(ctx context.Context, secret, name, actor string) 
 			map[string]any{"key_id": key.ID, "name": name, "prefix": key.Prefix, "scopes": key.Scopes, "bootstrap": true})
 	})
 	if err != nil {
-		return APIKey{}, false, fmt.Errorf("ensure admin key: %w", err)
+		return tenant.APIKey{}, false, fmt.Errorf("ensure admin key: %w", err)
 	}
 	return key, created, nil
 }

@@ -1,4 +1,4 @@
-package tenant
+package pgstore
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // AddSpecVersion stores a fetched spec document as the tenant's next version
@@ -20,13 +21,13 @@ import (
 // version is returned with false: refreshes of an unchanged spec cost no row
 // and no conversion. The tenant row is locked so concurrent refreshes number
 // versions without gaps or duplicates.
-func (s *Store) AddSpecVersion(ctx context.Context, tenantID string, v SpecVersion) (SpecVersion, bool, error) {
+func (s *Store) AddSpecVersion(ctx context.Context, tenantID string, v tenant.SpecVersion) (tenant.SpecVersion, bool, error) {
 	sum := sha256.Sum256(v.Raw)
 	sha := hex.EncodeToString(sum[:])
 	if v.SHA256 != "" && v.SHA256 != sha {
-		inv := &InvalidError{}
+		inv := &tenant.InvalidError{}
 		inv.Add("sha256", "does not match the document")
-		return SpecVersion{}, false, fmt.Errorf("add spec version: %w", inv)
+		return tenant.SpecVersion{}, false, fmt.Errorf("add spec version: %w", inv)
 	}
 	v.SHA256 = sha
 	v.TenantID = tenantID
@@ -36,16 +37,16 @@ func (s *Store) AddSpecVersion(ctx context.Context, tenantID string, v SpecVersi
 	if v.FetchedAt.IsZero() {
 		v.FetchedAt = time.Now()
 	}
-	diff := SpecDiff{}
+	diff := tenant.SpecDiff{}
 	if v.Diff != nil {
 		diff = *v.Diff
 	}
 	diff = diff.NonNil()
 	raw, err := gzipBytes(v.Raw)
 	if err != nil {
-		return SpecVersion{}, false, fmt.Errorf("add spec version: %w", err)
+		return tenant.SpecVersion{}, false, fmt.Errorf("add spec version: %w", err)
 	}
-	var out SpecVersion
+	var out tenant.SpecVersion
 	var added bool
 	err = s.withTx(ctx, func(tx pgx.Tx) error {
 		var current int
@@ -88,7 +89,7 @@ func (s *Store) AddSpecVersion(ctx context.Context, tenantID string, v SpecVersi
 			map[string]any{"version": v.Version, "sha256": sha, "tool_count": v.ToolCount, "diff": diff.Summary()})
 	})
 	if err != nil {
-		return SpecVersion{}, false, fmt.Errorf("add spec version of tenant %s: %w", tenantID, err)
+		return tenant.SpecVersion{}, false, fmt.Errorf("add spec version of tenant %s: %w", tenantID, err)
 	}
 	return out, added, nil
 }
@@ -98,8 +99,8 @@ func (s *Store) AddSpecVersion(ctx context.Context, tenantID string, v SpecVersi
 const specCols = `tenant_id, version, sha256, etag, last_modified, tool_count, warnings, fetched_at,
 	jsonb_array_length(diff->'added'), jsonb_array_length(diff->'removed'), jsonb_array_length(diff->'changed')`
 
-func scanSpec(row pgx.Row) (SpecVersion, error) {
-	var v SpecVersion
+func scanSpec(row pgx.Row) (tenant.SpecVersion, error) {
+	var v tenant.SpecVersion
 	err := row.Scan(&v.TenantID, &v.Version, &v.SHA256, &v.ETag, &v.LastModified, &v.ToolCount, &v.Warnings, &v.FetchedAt,
 		&v.DiffSummary.Added, &v.DiffSummary.Removed, &v.DiffSummary.Changed)
 	return v, err
@@ -107,7 +108,7 @@ func scanSpec(row pgx.Row) (SpecVersion, error) {
 
 // LatestSpec returns the tenant's newest spec version with its document
 // uncompressed, or ErrNotFound when none was stored yet.
-func (s *Store) LatestSpec(ctx context.Context, tenantID string) (SpecVersion, error) {
+func (s *Store) LatestSpec(ctx context.Context, tenantID string) (tenant.SpecVersion, error) {
 	return s.spec(ctx, tenantID, `
 		SELECT `+specCols+`, raw_gzip, diff FROM spec_versions
 		WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`, tenantID)
@@ -115,19 +116,19 @@ func (s *Store) LatestSpec(ctx context.Context, tenantID string) (SpecVersion, e
 
 // LatestSpecInfo returns the tenant's newest spec version without its
 // document: what a refresh compares a download with (SHA-256, ETag).
-func (s *Store) LatestSpecInfo(ctx context.Context, tenantID string) (SpecVersion, error) {
+func (s *Store) LatestSpecInfo(ctx context.Context, tenantID string) (tenant.SpecVersion, error) {
 	v, err := scanSpec(s.pool.QueryRow(ctx, `
 		SELECT `+specCols+` FROM spec_versions
 		WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`, tenantID))
 	if err != nil {
-		return SpecVersion{}, dbErr("spec of tenant "+tenantID, err)
+		return tenant.SpecVersion{}, dbErr("spec of tenant "+tenantID, err)
 	}
 	return v, nil
 }
 
 // Spec returns one spec version of a tenant with its document uncompressed
 // and its diff against the version before it.
-func (s *Store) Spec(ctx context.Context, tenantID string, version int) (SpecVersion, error) {
+func (s *Store) Spec(ctx context.Context, tenantID string, version int) (tenant.SpecVersion, error) {
 	return s.spec(ctx, tenantID, `
 		SELECT `+specCols+`, raw_gzip, diff FROM spec_versions
 		WHERE tenant_id = $1 AND version = $2`, tenantID, version)
@@ -135,7 +136,7 @@ func (s *Store) Spec(ctx context.Context, tenantID string, version int) (SpecVer
 
 // ServingSpec returns the version the tenant should serve: the pinned one
 // when it is pinned, else the newest. ErrNotFound when none is stored.
-func (s *Store) ServingSpec(ctx context.Context, tenantID string) (SpecVersion, error) {
+func (s *Store) ServingSpec(ctx context.Context, tenantID string) (tenant.SpecVersion, error) {
 	return s.spec(ctx, tenantID, `
 		SELECT `+specCols+`, raw_gzip, diff FROM spec_versions
 		WHERE tenant_id = $1 AND version = (
@@ -143,26 +144,26 @@ func (s *Store) ServingSpec(ctx context.Context, tenantID string) (SpecVersion, 
 			FROM tenants t WHERE t.id = $1)`, tenantID)
 }
 
-func (s *Store) spec(ctx context.Context, tenantID, sql string, args ...any) (SpecVersion, error) {
-	var v SpecVersion
+func (s *Store) spec(ctx context.Context, tenantID, sql string, args ...any) (tenant.SpecVersion, error) {
+	var v tenant.SpecVersion
 	var raw []byte
-	var diff SpecDiff
+	var diff tenant.SpecDiff
 	err := s.pool.QueryRow(ctx, sql, args...).Scan(&v.TenantID, &v.Version, &v.SHA256, &v.ETag,
 		&v.LastModified, &v.ToolCount, &v.Warnings, &v.FetchedAt,
 		&v.DiffSummary.Added, &v.DiffSummary.Removed, &v.DiffSummary.Changed, &raw, &diff)
 	if err != nil {
-		return SpecVersion{}, dbErr("spec of tenant "+tenantID, err)
+		return tenant.SpecVersion{}, dbErr("spec of tenant "+tenantID, err)
 	}
 	diff = diff.NonNil()
 	v.Diff = &diff
 	if v.Raw, err = gunzipBytes(raw); err != nil {
-		return SpecVersion{}, fmt.Errorf("spec version %d of tenant %s: decompress: %w", v.Version, tenantID, err)
+		return tenant.SpecVersion{}, fmt.Errorf("spec version %d of tenant %s: decompress: %w", v.Version, tenantID, err)
 	}
 	return v, nil
 }
 
 // SpecVersions lists a tenant's spec versions newest first, without documents.
-func (s *Store) SpecVersions(ctx context.Context, tenantID string) ([]SpecVersion, error) {
+func (s *Store) SpecVersions(ctx context.Context, tenantID string) ([]tenant.SpecVersion, error) {
 	if err := tenantExists(ctx, s.pool, tenantID); err != nil {
 		return nil, fmt.Errorf("list spec versions: %w", err)
 	}
@@ -172,7 +173,7 @@ func (s *Store) SpecVersions(ctx context.Context, tenantID string) ([]SpecVersio
 	if err != nil {
 		return nil, dbErr("list spec versions of tenant "+tenantID, err)
 	}
-	vs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SpecVersion, error) { return scanSpec(r) })
+	vs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tenant.SpecVersion, error) { return scanSpec(r) })
 	if err != nil {
 		return nil, dbErr("list spec versions of tenant "+tenantID, err)
 	}

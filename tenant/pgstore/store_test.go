@@ -1,8 +1,9 @@
-package tenant_test
+package pgstore_test
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -14,11 +15,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
 type fixture struct {
-	store *tenant.Store
+	store *pgstore.Store
 	pool  *pgxpool.Pool
 	key   tenant.MasterKey
 }
@@ -27,7 +29,7 @@ func newFixture(t *testing.T) fixture {
 	t.Helper()
 	pool := pgtest.NewPool(t)
 	key := newKey(t, "k1")
-	return fixture{store: tenant.NewStore(pool, mustSealer(t, key)), pool: pool, key: key}
+	return fixture{store: pgstore.NewStore(pool, mustSealer(t, key)), pool: pool, key: key}
 }
 
 func (f fixture) createTenant(t *testing.T, name string) *tenant.Tenant {
@@ -490,7 +492,7 @@ func TestRotateKeys(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.NewPool(t)
 	oldKey, newKeyV := newKey(t, "old"), newKey(t, "new")
-	before := tenant.NewStore(pool, mustSealer(t, oldKey))
+	before := pgstore.NewStore(pool, mustSealer(t, oldKey))
 	var tenants []*tenant.Tenant
 	for _, name := range []string{"a", "b", "c"} {
 		tn := &tenant.Tenant{Name: name, BaseURL: "https://x.example"}
@@ -503,7 +505,7 @@ func TestRotateKeys(t *testing.T) {
 		tenants = append(tenants, tn)
 	}
 
-	during := tenant.NewStore(pool, mustSealer(t, newKeyV, oldKey))
+	during := pgstore.NewStore(pool, mustSealer(t, newKeyV, oldKey))
 	n, err := during.RotateKeys(ctx, "ops")
 	if err != nil || n != 3 {
 		t.Fatalf("RotateKeys = %d, %v; want 3", n, err)
@@ -512,7 +514,7 @@ func TestRotateKeys(t *testing.T) {
 		t.Errorf("second RotateKeys = %d, %v; want 0", n, err)
 	}
 
-	after := tenant.NewStore(pool, mustSealer(t, newKeyV))
+	after := pgstore.NewStore(pool, mustSealer(t, newKeyV))
 	for _, tn := range tenants {
 		live, err := after.LiveCredentials(ctx, tn.ID)
 		if err != nil {
@@ -592,7 +594,7 @@ func TestUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	s := tenant.NewStore(pool, mustSealer(t, newKey(t, "k")))
+	s := pgstore.NewStore(pool, mustSealer(t, newKey(t, "k")))
 	if err := s.Ping(context.Background()); !errors.Is(err, tenant.ErrUnavailable) {
 		t.Errorf("Ping = %v, want ErrUnavailable", err)
 	}
@@ -664,4 +666,20 @@ func TestOAuth2Credential(t *testing.T) {
 	if len(list) != 1 || list[0].TokenURL != "" || list[0].Type != tenant.CredBearer {
 		t.Errorf("after replacing with a bearer: %+v", list)
 	}
+}
+
+func newKey(t testing.TB, id string) tenant.MasterKey {
+	t.Helper()
+	b := make([]byte, 32)
+	rand.Read(b)
+	return tenant.MasterKey{ID: id, Key: b}
+}
+
+func mustSealer(t testing.TB, keys ...tenant.MasterKey) *tenant.Sealer {
+	t.Helper()
+	s, err := tenant.NewSealer(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

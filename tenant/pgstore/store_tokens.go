@@ -1,4 +1,4 @@
-package tenant
+package pgstore
 
 import (
 	"context"
@@ -11,13 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-)
-
-// Secret prefixes let secret scanners (GitHub, gitleaks) recognise leaked
-// Portico credentials, and let people tell the two kinds apart at a glance.
-const (
-	TokenPrefix  = "mcp_"
-	APIKeyPrefix = "pk_"
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // prefixLen is how much of a secret is stored and shown to identify it.
@@ -42,25 +36,16 @@ func hashSecret(secret string) []byte {
 
 // CreateToken mints an unrestricted MCP bearer token for a tenant and
 // returns it with its secret, which is shown once and never stored.
-func (s *Store) CreateToken(ctx context.Context, tenantID, name string, expiresAt *time.Time, actor string) (Token, string, error) {
-	return s.CreateTokenFor(ctx, tenantID, NewToken{Name: name, ExpiresAt: expiresAt}, actor)
-}
-
-// NewToken is what an MCP token is minted with.
-type NewToken struct {
-	Name      string
-	ExpiresAt *time.Time
-	// Toolsets, when set, restrict the token to those toolsets of the
-	// tenant; each must exist.
-	Toolsets []string
+func (s *Store) CreateToken(ctx context.Context, tenantID, name string, expiresAt *time.Time, actor string) (tenant.Token, string, error) {
+	return s.CreateTokenFor(ctx, tenantID, tenant.NewToken{Name: name, ExpiresAt: expiresAt}, actor)
 }
 
 // CreateTokenFor mints an MCP bearer token as nt says and returns it with
 // its secret, which is shown once and never stored.
-func (s *Store) CreateTokenFor(ctx context.Context, tenantID string, nt NewToken, actor string) (Token, string, error) {
-	var inv InvalidError
+func (s *Store) CreateTokenFor(ctx context.Context, tenantID string, nt tenant.NewToken, actor string) (tenant.Token, string, error) {
+	var inv tenant.InvalidError
 	name := strings.TrimSpace(nt.Name)
-	checkName(&inv, "name", name)
+	tenant.CheckName(&inv, "name", name)
 	if nt.ExpiresAt != nil && !nt.ExpiresAt.After(time.Now()) {
 		inv.Add("expires_at", "must be in the future")
 	}
@@ -70,14 +55,14 @@ func (s *Store) CreateTokenFor(ctx context.Context, tenantID string, nt NewToken
 		}
 	}
 	if err := inv.Err(); err != nil {
-		return Token{}, "", fmt.Errorf("create token: %w", err)
+		return tenant.Token{}, "", fmt.Errorf("create token: %w", err)
 	}
 	toolsets := nt.Toolsets
 	if toolsets == nil {
 		toolsets = []string{}
 	}
-	secret, hash := newSecret(TokenPrefix)
-	var tok Token
+	secret, hash := newSecret(tenant.TokenPrefix)
+	var tok tenant.Token
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		if err := tenantExists(ctx, tx, tenantID); err != nil {
 			return err
@@ -104,15 +89,15 @@ func (s *Store) CreateTokenFor(ctx context.Context, tenantID string, nt NewToken
 		return audit(ctx, tx, tenantID, actor, "token.create", details)
 	})
 	if err != nil {
-		return Token{}, "", fmt.Errorf("create token for tenant %s: %w", tenantID, err)
+		return tenant.Token{}, "", fmt.Errorf("create token for tenant %s: %w", tenantID, err)
 	}
 	return tok, secret, nil
 }
 
 const tokenCols = `id, tenant_id, name, prefix, created_at, expires_at, last_used_at, toolsets`
 
-func scanToken(row pgx.Row) (Token, error) {
-	var t Token
+func scanToken(row pgx.Row) (tenant.Token, error) {
+	var t tenant.Token
 	err := row.Scan(&t.ID, &t.TenantID, &t.Name, &t.Prefix, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.Toolsets)
 	if len(t.Toolsets) == 0 {
 		t.Toolsets = nil
@@ -122,7 +107,7 @@ func scanToken(row pgx.Row) (Token, error) {
 
 // Tokens lists a tenant's unrevoked tokens, oldest first. Expired tokens are
 // listed (with their expiry) so users can see why an agent was locked out.
-func (s *Store) Tokens(ctx context.Context, tenantID string) ([]Token, error) {
+func (s *Store) Tokens(ctx context.Context, tenantID string) ([]tenant.Token, error) {
 	if err := tenantExists(ctx, s.pool, tenantID); err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
@@ -133,7 +118,7 @@ func (s *Store) Tokens(ctx context.Context, tenantID string) ([]Token, error) {
 	if err != nil {
 		return nil, dbErr("list tokens of tenant "+tenantID, err)
 	}
-	toks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Token, error) { return scanToken(r) })
+	toks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tenant.Token, error) { return scanToken(r) })
 	if err != nil {
 		return nil, dbErr("list tokens of tenant "+tenantID, err)
 	}
@@ -166,19 +151,19 @@ func (s *Store) RevokeToken(ctx context.Context, tenantID, tokenID, actor string
 // anonymous client). It also accepts OAuth access tokens Portico issued
 // (AccessTokenPrefix), as the token "oauth:<grant id>" of the grant's tenant. The secret is looked up by hash, so this is the one
 // query not keyed by tenant: the token is what names the tenant.
-func (s *Store) VerifyToken(ctx context.Context, secret string) (Token, error) {
-	if strings.HasPrefix(secret, AccessTokenPrefix) {
+func (s *Store) VerifyToken(ctx context.Context, secret string) (tenant.Token, error) {
+	if strings.HasPrefix(secret, tenant.AccessTokenPrefix) {
 		return s.verifyAccessToken(ctx, secret)
 	}
-	if !strings.HasPrefix(secret, TokenPrefix) {
-		return Token{}, fmt.Errorf("verify token: %w", ErrNotFound)
+	if !strings.HasPrefix(secret, tenant.TokenPrefix) {
+		return tenant.Token{}, fmt.Errorf("verify token: %w", tenant.ErrNotFound)
 	}
 	tok, err := scanToken(s.pool.QueryRow(ctx, `
 		SELECT `+tokenCols+` FROM mcp_tokens
 		WHERE hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
 		hashSecret(secret)))
 	if err != nil {
-		return Token{}, dbErr("verify token", err)
+		return tenant.Token{}, dbErr("verify token", err)
 	}
 	// Bump last_used_at at most once a minute, so a busy agent does not turn
 	// every MCP call into a write. Best effort: a failed bump must not lock
@@ -200,24 +185,24 @@ func (s *Store) VerifyToken(ctx context.Context, secret string) (Token, error) {
 // be a non-empty subset of read and write. by is recorded as the minter: a
 // tenant key never acts with more than by's current role in its tenant
 // (APIKey.TenantRole).
-func (s *Store) CreateAPIKey(ctx context.Context, tenantID string, name string, scopes []string, by Minter, actor string) (APIKey, string, error) {
+func (s *Store) CreateAPIKey(ctx context.Context, tenantID string, name string, scopes []string, by tenant.Minter, actor string) (tenant.APIKey, string, error) {
 	return s.createAPIKey(ctx, tenantID, "", name, scopes, by, actor)
 }
 
 // CreateUserAPIKey mints a key that acts as user userID: it reaches the
 // tenants the user is a member of, with the user's role there, further
 // narrowed by its scopes. Removing the user removes the key.
-func (s *Store) CreateUserAPIKey(ctx context.Context, userID, name string, scopes []string, actor string) (APIKey, string, error) {
+func (s *Store) CreateUserAPIKey(ctx context.Context, userID, name string, scopes []string, actor string) (tenant.APIKey, string, error) {
 	if userID == "" {
-		return APIKey{}, "", fmt.Errorf("create user API key: %w", ErrNotFound)
+		return tenant.APIKey{}, "", fmt.Errorf("create user API key: %w", tenant.ErrNotFound)
 	}
-	return s.createAPIKey(ctx, "", userID, name, scopes, Minter{UserID: userID}, actor)
+	return s.createAPIKey(ctx, "", userID, name, scopes, tenant.Minter{UserID: userID}, actor)
 }
 
-func (s *Store) createAPIKey(ctx context.Context, tenantID, userID, name string, scopes []string, by Minter, actor string) (APIKey, string, error) {
-	var inv InvalidError
+func (s *Store) createAPIKey(ctx context.Context, tenantID, userID, name string, scopes []string, by tenant.Minter, actor string) (tenant.APIKey, string, error) {
+	var inv tenant.InvalidError
 	name = strings.TrimSpace(name)
-	checkName(&inv, "name", name)
+	tenant.CheckName(&inv, "name", name)
 	scopes = slices.Clone(scopes)
 	slices.Sort(scopes)
 	scopes = slices.Compact(scopes)
@@ -228,15 +213,15 @@ func (s *Store) createAPIKey(ctx context.Context, tenantID, userID, name string,
 		inv.Add("minted_by", "is a user or an operator key, not both")
 	}
 	for _, sc := range scopes {
-		if sc != ScopeRead && sc != ScopeWrite {
+		if sc != tenant.ScopeRead && sc != tenant.ScopeWrite {
 			inv.Add("scopes", fmt.Sprintf("%q is not one of read, write", sc))
 		}
 	}
 	if err := inv.Err(); err != nil {
-		return APIKey{}, "", fmt.Errorf("create API key: %w", err)
+		return tenant.APIKey{}, "", fmt.Errorf("create API key: %w", err)
 	}
-	secret, hash := newSecret(APIKeyPrefix)
-	var key APIKey
+	secret, hash := newSecret(tenant.APIKeyPrefix)
+	var key tenant.APIKey
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		if tenantID != "" {
 			if err := tenantExists(ctx, tx, tenantID); err != nil {
@@ -259,7 +244,7 @@ func (s *Store) createAPIKey(ctx context.Context, tenantID, userID, name string,
 		return audit(ctx, tx, tenantID, actor, "api_key.create", details)
 	})
 	if err != nil {
-		return APIKey{}, "", fmt.Errorf("create API key: %w", err)
+		return tenant.APIKey{}, "", fmt.Errorf("create API key: %w", err)
 	}
 	return key, secret, nil
 }
@@ -267,8 +252,8 @@ func (s *Store) createAPIKey(ctx context.Context, tenantID, userID, name string,
 const apiKeyCols = `id, COALESCE(tenant_id, ''), COALESCE(user_id, ''), name, prefix, scopes,
 	COALESCE(minted_by_user, ''), COALESCE(minted_by_key, ''), created_at, last_used_at`
 
-func scanAPIKey(row pgx.Row, extra ...any) (APIKey, error) {
-	var k APIKey
+func scanAPIKey(row pgx.Row, extra ...any) (tenant.APIKey, error) {
+	var k tenant.APIKey
 	err := row.Scan(append([]any{&k.ID, &k.TenantID, &k.UserID, &k.Name, &k.Prefix, &k.Scopes,
 		&k.MintedBy.UserID, &k.MintedBy.KeyID, &k.CreatedAt, &k.LastUsedAt}, extra...)...)
 	return k, err
@@ -293,7 +278,7 @@ const minterRoleCol = `CASE
 
 // APIKeys lists unrevoked API keys of a tenant, or the admin keys when
 // tenantID is "", oldest first. User keys are listed by UserAPIKeys.
-func (s *Store) APIKeys(ctx context.Context, tenantID string) ([]APIKey, error) {
+func (s *Store) APIKeys(ctx context.Context, tenantID string) ([]tenant.APIKey, error) {
 	if tenantID != "" {
 		if err := tenantExists(ctx, s.pool, tenantID); err != nil {
 			return nil, fmt.Errorf("list API keys: %w", err)
@@ -306,7 +291,7 @@ func (s *Store) APIKeys(ctx context.Context, tenantID string) ([]APIKey, error) 
 	if err != nil {
 		return nil, dbErr("list API keys", err)
 	}
-	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIKey, error) { return scanAPIKey(r) })
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tenant.APIKey, error) { return scanAPIKey(r) })
 	if err != nil {
 		return nil, dbErr("list API keys", err)
 	}
@@ -336,18 +321,18 @@ func (s *Store) RevokeAPIKey(ctx context.Context, tenantID, keyID, actor string)
 
 // VerifyAPIKey returns the key whose secret this is, or ErrNotFound when it
 // is unknown or revoked. Like VerifyToken, it is looked up by hash.
-func (s *Store) VerifyAPIKey(ctx context.Context, secret string) (APIKey, error) {
-	if !strings.HasPrefix(secret, APIKeyPrefix) {
-		return APIKey{}, fmt.Errorf("verify API key: %w", ErrNotFound)
+func (s *Store) VerifyAPIKey(ctx context.Context, secret string) (tenant.APIKey, error) {
+	if !strings.HasPrefix(secret, tenant.APIKeyPrefix) {
+		return tenant.APIKey{}, fmt.Errorf("verify API key: %w", tenant.ErrNotFound)
 	}
 	var minterRole string
 	key, err := scanAPIKey(s.pool.QueryRow(ctx, `
 		SELECT `+apiKeyCols+`, `+minterRoleCol+` FROM api_keys k WHERE hash = $1 AND revoked_at IS NULL`,
 		hashSecret(secret)), &minterRole)
 	if err != nil {
-		return APIKey{}, dbErr("verify API key", err)
+		return tenant.APIKey{}, dbErr("verify API key", err)
 	}
-	key.MinterRole = Role(minterRole)
+	key.MinterRole = tenant.Role(minterRole)
 	// Best-effort, rate-limited bump, as in VerifyToken.
 	var used time.Time
 	err = s.pool.QueryRow(ctx, `
@@ -362,7 +347,7 @@ func (s *Store) VerifyAPIKey(ctx context.Context, secret string) (APIKey, error)
 }
 
 // UserAPIKeys lists a user's unrevoked keys, oldest first.
-func (s *Store) UserAPIKeys(ctx context.Context, userID string) ([]APIKey, error) {
+func (s *Store) UserAPIKeys(ctx context.Context, userID string) ([]tenant.APIKey, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+apiKeyCols+` FROM api_keys
 		WHERE user_id = $1 AND revoked_at IS NULL
@@ -370,7 +355,7 @@ func (s *Store) UserAPIKeys(ctx context.Context, userID string) ([]APIKey, error
 	if err != nil {
 		return nil, dbErr("list user API keys", err)
 	}
-	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIKey, error) { return scanAPIKey(r) })
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tenant.APIKey, error) { return scanAPIKey(r) })
 	if err != nil {
 		return nil, dbErr("list user API keys", err)
 	}
@@ -400,7 +385,7 @@ func (s *Store) RevokeUserAPIKey(ctx context.Context, userID, keyID, actor strin
 // IsRevokedAPIKey reports whether secret is a key that existed and was
 // revoked, so the API can audit its use as a security event. The answer
 // never reaches the client, which sees the same 401 either way.
-func (s *Store) IsRevokedAPIKey(ctx context.Context, secret string) (APIKey, bool) {
+func (s *Store) IsRevokedAPIKey(ctx context.Context, secret string) (tenant.APIKey, bool) {
 	key, err := scanAPIKey(s.pool.QueryRow(ctx, `
 		SELECT `+apiKeyCols+` FROM api_keys WHERE hash = $1 AND revoked_at IS NOT NULL`,
 		hashSecret(secret)))

@@ -1,4 +1,4 @@
-package tenant
+package pgstore
 
 import (
 	"context"
@@ -11,53 +11,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/portico-mcp/portico/tenant"
 )
-
-// LinkedTokens are one user's tokens at an upstream provider: what an
-// oauth2_authorization_code credential sends on that user's calls.
-type LinkedTokens struct {
-	AccessToken  Secret
-	RefreshToken Secret
-	TokenType    string
-	Expiry       time.Time // when the access token expires; zero when the provider did not say
-	Scopes       []string  // what the provider granted, when it said
-}
 
 // sealedTokens is what the sealed column holds.
 type sealedTokens struct {
 	Access  string `json:"a"`
 	Refresh string `json:"r,omitempty"`
 	Type    string `json:"t,omitempty"`
-}
-
-// LinkedAccount is who linked an upstream account for a credential, and
-// when: what a tenant admin sees. It never carries a token.
-type LinkedAccount struct {
-	Credential  string     `json:"credential"`
-	UserID      string     `json:"user_id"`
-	Email       string     `json:"email"`
-	Scopes      []string   `json:"scopes"`
-	LinkedAt    time.Time  `json:"linked_at"`
-	RefreshedAt *time.Time `json:"refreshed_at,omitempty"`
-}
-
-// LinkRequest is a link flow under way: which user links which credential
-// of which tenant, the PKCE verifier Portico will send with the code, the
-// redirect URI the provider was given, and the dashboard page to return to.
-type LinkRequest struct {
-	TenantID    string
-	Credential  string
-	UserID      string
-	Verifier    Secret
-	RedirectURI string
-	ReturnTo    string
-}
-
-// LinkedAccountAAD binds a user's sealed upstream tokens to the tenant, the
-// credential and the user: a row copied under another user or tenant does
-// not open.
-func LinkedAccountAAD(tenantID, credential, userID string) string {
-	return "linked|" + tenantID + "|" + credential + "|" + userID
 }
 
 func linkRequestAAD(tenantID, credential, userID string, stateHash []byte) string {
@@ -68,24 +29,21 @@ func linkRequestAAD(tenantID, credential, userID string, stateHash []byte) strin
 // what it cached of that user's tokens; nothing else is rebuilt.
 const linkedKind = "linked_account"
 
-// LinkedRef is the Ref of a linked_account change.
-func LinkedRef(credential, userID string) string { return credential + "/" + userID }
-
 func notifyLinked(ctx context.Context, tx pgx.Tx, tenantID, credential, userID string) error {
-	_, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", ChangeChannel, tenantID+":"+linkedKind+":"+LinkedRef(credential, userID))
+	_, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", ChangeChannel, tenantID+":"+linkedKind+":"+tenant.LinkedRef(credential, userID))
 	return dbErr("announce a linked account change", err)
 }
 
 // delegatedCredential checks that tenant tenantID has credential name of
 // type oauth2_authorization_code.
 func delegatedCredential(ctx context.Context, q querier, tenantID, name string) error {
-	var typ CredentialType
+	var typ tenant.CredentialType
 	err := q.QueryRow(ctx, `SELECT type FROM credentials WHERE tenant_id = $1 AND name = $2`, tenantID, name).Scan(&typ)
 	if err != nil {
 		return dbErr("credential "+name, err)
 	}
-	if typ != CredOAuth2AuthorizationCode {
-		var inv InvalidError
+	if typ != tenant.CredOAuth2AuthorizationCode {
+		var inv tenant.InvalidError
 		inv.Add("credential", fmt.Sprintf("credential %s is of type %s: only oauth2_authorization_code credentials are linked per user", name, typ))
 		return &inv
 	}
@@ -96,7 +54,7 @@ func delegatedCredential(ctx context.Context, q querier, tenantID, name string) 
 // the provider and the browser nonce the callback must bring back (in a
 // cookie), both random; only their hashes are stored. The flow can be
 // completed once, within ttl.
-func (s *Store) CreateLinkRequest(ctx context.Context, r LinkRequest, ttl time.Duration) (state, browser string, err error) {
+func (s *Store) CreateLinkRequest(ctx context.Context, r tenant.LinkRequest, ttl time.Duration) (state, browser string, err error) {
 	state, browser = rand.Text()+rand.Text(), rand.Text()
 	sh, bh := sha256.Sum256([]byte(state)), sha256.Sum256([]byte(browser))
 	err = s.withTx(ctx, func(tx pgx.Tx) error {
@@ -130,9 +88,9 @@ func (s *Store) CreateLinkRequest(ctx context.Context, r LinkRequest, ttl time.D
 // state is good for one callback. It answers ErrNotFound for an unknown,
 // used or expired state, and for a browser nonce that is not the one the
 // flow was started with (the callback came to another browser).
-func (s *Store) TakeLinkRequest(ctx context.Context, state, browser string) (LinkRequest, error) {
+func (s *Store) TakeLinkRequest(ctx context.Context, state, browser string) (tenant.LinkRequest, error) {
 	sh, bh := sha256.Sum256([]byte(state)), sha256.Sum256([]byte(browser))
-	var r LinkRequest
+	var r tenant.LinkRequest
 	var ct, stored []byte
 	var expired bool
 	err := s.pool.QueryRow(ctx, `
@@ -140,41 +98,41 @@ func (s *Store) TakeLinkRequest(ctx context.Context, state, browser string) (Lin
 		RETURNING tenant_id, credential, user_id, verifier, browser_hash, return_to, redirect_uri, expires_at < now()`,
 		sh[:]).Scan(&r.TenantID, &r.Credential, &r.UserID, &ct, &stored, &r.ReturnTo, &r.RedirectURI, &expired)
 	if err != nil {
-		return LinkRequest{}, fmt.Errorf("take link request: %w", dbErr("", err))
+		return tenant.LinkRequest{}, fmt.Errorf("take link request: %w", dbErr("", err))
 	}
 	if expired || subtle.ConstantTimeCompare(stored, bh[:]) != 1 {
-		return LinkRequest{}, fmt.Errorf("take link request: %w", ErrNotFound)
+		return tenant.LinkRequest{}, fmt.Errorf("take link request: %w", tenant.ErrNotFound)
 	}
 	wrapped, kid, err := dataKey(ctx, s.pool, r.TenantID)
 	if err != nil {
-		return LinkRequest{}, fmt.Errorf("take link request: %w", err)
+		return tenant.LinkRequest{}, fmt.Errorf("take link request: %w", err)
 	}
 	pt, err := s.sealer.Open(r.TenantID, kid, wrapped, linkRequestAAD(r.TenantID, r.Credential, r.UserID, sh[:]), ct)
 	if err != nil {
-		return LinkRequest{}, fmt.Errorf("open link request: %w", err)
+		return tenant.LinkRequest{}, fmt.Errorf("open link request: %w", err)
 	}
-	r.Verifier = Secret(pt)
+	r.Verifier = tenant.Secret(pt)
 	return r, nil
 }
 
-func (s *Store) sealLinked(tenantID, kid string, wrapped []byte, credential, userID string, t LinkedTokens) ([]byte, error) {
+func (s *Store) sealLinked(tenantID, kid string, wrapped []byte, credential, userID string, t tenant.LinkedTokens) ([]byte, error) {
 	b, err := json.Marshal(sealedTokens{Access: t.AccessToken.Reveal(), Refresh: t.RefreshToken.Reveal(), Type: t.TokenType})
 	if err != nil {
 		return nil, err
 	}
-	return s.sealer.Seal(tenantID, kid, wrapped, LinkedAccountAAD(tenantID, credential, userID), b)
+	return s.sealer.Seal(tenantID, kid, wrapped, tenant.LinkedAccountAAD(tenantID, credential, userID), b)
 }
 
-func (s *Store) openLinked(tenantID, kid string, wrapped []byte, credential, userID string, ct []byte) (LinkedTokens, error) {
-	pt, err := s.sealer.Open(tenantID, kid, wrapped, LinkedAccountAAD(tenantID, credential, userID), ct)
+func (s *Store) openLinked(tenantID, kid string, wrapped []byte, credential, userID string, ct []byte) (tenant.LinkedTokens, error) {
+	pt, err := s.sealer.Open(tenantID, kid, wrapped, tenant.LinkedAccountAAD(tenantID, credential, userID), ct)
 	if err != nil {
-		return LinkedTokens{}, fmt.Errorf("decrypt the linked account of user %s for credential %q: %w", userID, credential, err)
+		return tenant.LinkedTokens{}, fmt.Errorf("decrypt the linked account of user %s for credential %q: %w", userID, credential, err)
 	}
 	var st sealedTokens
 	if err := json.Unmarshal(pt, &st); err != nil {
-		return LinkedTokens{}, fmt.Errorf("decode the linked account of user %s for credential %q: %w", userID, credential, err)
+		return tenant.LinkedTokens{}, fmt.Errorf("decode the linked account of user %s for credential %q: %w", userID, credential, err)
 	}
-	return LinkedTokens{AccessToken: Secret(st.Access), RefreshToken: Secret(st.Refresh), TokenType: st.Type}, nil
+	return tenant.LinkedTokens{AccessToken: tenant.Secret(st.Access), RefreshToken: tenant.Secret(st.Refresh), TokenType: st.Type}, nil
 }
 
 func nullTime(t time.Time) *time.Time {
@@ -187,9 +145,9 @@ func nullTime(t time.Time) *time.Time {
 // PutLinkedAccount stores user userID's upstream tokens for credential
 // credential of tenant tenantID, sealed, replacing an earlier link, and
 // tells every replica to drop what it cached of that user's tokens.
-func (s *Store) PutLinkedAccount(ctx context.Context, tenantID, credential, userID string, t LinkedTokens, actor string) error {
+func (s *Store) PutLinkedAccount(ctx context.Context, tenantID, credential, userID string, t tenant.LinkedTokens, actor string) error {
 	if t.AccessToken == "" {
-		var inv InvalidError
+		var inv tenant.InvalidError
 		inv.Add("access_token", "the provider issued no access token")
 		return fmt.Errorf("link account: %w", &inv)
 	}
@@ -232,10 +190,10 @@ func (s *Store) PutLinkedAccount(ctx context.Context, tenantID, credential, user
 // LinkedAccountTokens returns user userID's upstream tokens for
 // credential credential of tenant tenantID: ErrNotFound when the user has
 // not linked an account.
-func (s *Store) LinkedAccountTokens(ctx context.Context, tenantID, credential, userID string) (LinkedTokens, error) {
+func (s *Store) LinkedAccountTokens(ctx context.Context, tenantID, credential, userID string) (tenant.LinkedTokens, error) {
 	wrapped, kid, err := dataKey(ctx, s.pool, tenantID)
 	if err != nil {
-		return LinkedTokens{}, fmt.Errorf("read linked account: %w", err)
+		return tenant.LinkedTokens{}, fmt.Errorf("read linked account: %w", err)
 	}
 	var ct []byte
 	var exp *time.Time
@@ -244,11 +202,11 @@ func (s *Store) LinkedAccountTokens(ctx context.Context, tenantID, credential, u
 		SELECT sealed, expires_at, scopes FROM linked_accounts
 		WHERE tenant_id = $1 AND credential = $2 AND user_id = $3`, tenantID, credential, userID).Scan(&ct, &exp, &scopes)
 	if err != nil {
-		return LinkedTokens{}, fmt.Errorf("read linked account of user %s for credential %q: %w", userID, credential, dbErr("", err))
+		return tenant.LinkedTokens{}, fmt.Errorf("read linked account of user %s for credential %q: %w", userID, credential, dbErr("", err))
 	}
 	t, err := s.openLinked(tenantID, kid, wrapped, credential, userID, ct)
 	if err != nil {
-		return LinkedTokens{}, err
+		return tenant.LinkedTokens{}, err
 	}
 	if exp != nil {
 		t.Expiry = *exp
@@ -262,8 +220,8 @@ func (s *Store) LinkedAccountTokens(ctx context.Context, tenantID, credential, u
 // provider that rotates refresh tokens honours only the newest) and each
 // sees what the previous one stored. When refresh returns changed, its
 // tokens replace the stored ones. ErrNotFound: the user has not linked.
-func (s *Store) RefreshLinkedAccount(ctx context.Context, tenantID, credential, userID string, refresh func(cur LinkedTokens) (next LinkedTokens, changed bool, err error)) (LinkedTokens, error) {
-	var out LinkedTokens
+func (s *Store) RefreshLinkedAccount(ctx context.Context, tenantID, credential, userID string, refresh func(cur tenant.LinkedTokens) (next tenant.LinkedTokens, changed bool, err error)) (tenant.LinkedTokens, error) {
+	var out tenant.LinkedTokens
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		wrapped, kid, err := dataKey(ctx, tx, tenantID)
 		if err != nil {
@@ -312,7 +270,7 @@ func (s *Store) RefreshLinkedAccount(ctx context.Context, tenantID, credential, 
 		return dbErr("", err)
 	})
 	if err != nil {
-		return LinkedTokens{}, fmt.Errorf("refresh linked account of user %s for credential %q of tenant %s: %w", userID, credential, tenantID, err)
+		return tenant.LinkedTokens{}, fmt.Errorf("refresh linked account of user %s for credential %q of tenant %s: %w", userID, credential, tenantID, err)
 	}
 	return out, nil
 }
@@ -344,7 +302,7 @@ func (s *Store) UnlinkAccount(ctx context.Context, tenantID, credential, userID,
 // LinkedAccounts lists who linked an account for the tenant's credentials,
 // with when and which scopes, never a token. userID, when not empty,
 // restricts the list to that user.
-func (s *Store) LinkedAccounts(ctx context.Context, tenantID, userID string) ([]LinkedAccount, error) {
+func (s *Store) LinkedAccounts(ctx context.Context, tenantID, userID string) ([]tenant.LinkedAccount, error) {
 	if err := tenantExists(ctx, s.pool, tenantID); err != nil {
 		return nil, fmt.Errorf("list linked accounts: %w", err)
 	}
@@ -356,8 +314,8 @@ func (s *Store) LinkedAccounts(ctx context.Context, tenantID, userID string) ([]
 	if err != nil {
 		return nil, dbErr("list linked accounts of tenant "+tenantID, err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (LinkedAccount, error) {
-		var a LinkedAccount
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tenant.LinkedAccount, error) {
+		var a tenant.LinkedAccount
 		err := r.Scan(&a.Credential, &a.UserID, &a.Email, &a.Scopes, &a.LinkedAt, &a.RefreshedAt)
 		return a, err
 	})

@@ -1,4 +1,4 @@
-package tenant
+package pgstore
 
 import (
 	"context"
@@ -6,35 +6,36 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // promptDefinition is what the prompts table keeps of a Prompt: everything
 // but its name and times, which are columns.
 type promptDefinition struct {
-	Title       string           `json:"title,omitempty"`
-	Description string           `json:"description"`
-	Arguments   []PromptArgument `json:"arguments"`
-	Messages    []PromptMessage  `json:"messages"`
-	Toolsets    []string         `json:"toolsets,omitempty"`
+	Title       string                  `json:"title,omitempty"`
+	Description string                  `json:"description"`
+	Arguments   []tenant.PromptArgument `json:"arguments"`
+	Messages    []tenant.PromptMessage  `json:"messages"`
+	Toolsets    []string                `json:"toolsets,omitempty"`
 }
 
-func definitionOf(p Prompt) promptDefinition {
+func definitionOf(p tenant.Prompt) promptDefinition {
 	return promptDefinition{Title: p.Title, Description: p.Description, Arguments: p.Arguments, Messages: p.Messages, Toolsets: p.Toolsets}
 }
 
 // nameTaken is the problem of a prompt whose name another prompt of the
 // tenant has.
 func nameTaken(name string) error {
-	var inv InvalidError
+	var inv tenant.InvalidError
 	inv.Add("name", fmt.Sprintf("%q is the name of another prompt of this tenant; choose another name, or PUT /prompts/%s to change that one", name, name))
 	return &inv
 }
 
 // CreatePrompt stores a new prompt. A name the tenant already uses is an
 // *InvalidError on name; nothing is stored then.
-func (s *Store) CreatePrompt(ctx context.Context, tenantID string, p Prompt, actor string) (Prompt, error) {
+func (s *Store) CreatePrompt(ctx context.Context, tenantID string, p tenant.Prompt, actor string) (tenant.Prompt, error) {
 	if err := p.Validate(); err != nil {
-		return Prompt{}, fmt.Errorf("create prompt: %w", err)
+		return tenant.Prompt{}, fmt.Errorf("create prompt: %w", err)
 	}
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		if err := tenantExists(ctx, tx, tenantID); err != nil {
@@ -57,16 +58,16 @@ func (s *Store) CreatePrompt(ctx context.Context, tenantID string, p Prompt, act
 		return audit(ctx, tx, tenantID, actor, "prompt.create", promptAudit(p))
 	})
 	if err != nil {
-		return Prompt{}, fmt.Errorf("create prompt %q of tenant %s: %w", p.Name, tenantID, err)
+		return tenant.Prompt{}, fmt.Errorf("create prompt %q of tenant %s: %w", p.Name, tenantID, err)
 	}
 	return p, nil
 }
 
 // UpdatePrompt replaces prompt name with p, which may rename it; a new
 // name another prompt has is an *InvalidError on name.
-func (s *Store) UpdatePrompt(ctx context.Context, tenantID, name string, p Prompt, actor string) (Prompt, error) {
+func (s *Store) UpdatePrompt(ctx context.Context, tenantID, name string, p tenant.Prompt, actor string) (tenant.Prompt, error) {
 	if err := p.Validate(); err != nil {
-		return Prompt{}, fmt.Errorf("update prompt: %w", err)
+		return tenant.Prompt{}, fmt.Errorf("update prompt: %w", err)
 	}
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		if p.Name != name {
@@ -96,7 +97,7 @@ func (s *Store) UpdatePrompt(ctx context.Context, tenantID, name string, p Promp
 		return audit(ctx, tx, tenantID, actor, "prompt.update", details)
 	})
 	if err != nil {
-		return Prompt{}, fmt.Errorf("update prompt %q of tenant %s: %w", name, tenantID, err)
+		return tenant.Prompt{}, fmt.Errorf("update prompt %q of tenant %s: %w", name, tenantID, err)
 	}
 	return p, nil
 }
@@ -109,7 +110,7 @@ func (s *Store) DeletePrompt(ctx context.Context, tenantID, name, actor string) 
 			return dbErr("", err)
 		}
 		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("prompt %s: %w", name, ErrNotFound)
+			return fmt.Errorf("prompt %s: %w", name, tenant.ErrNotFound)
 		}
 		return audit(ctx, tx, tenantID, actor, "prompt.delete", map[string]any{"name": name})
 	})
@@ -121,7 +122,7 @@ func (s *Store) DeletePrompt(ctx context.Context, tenantID, name, actor string) 
 
 // Prompts lists a tenant's prompts by name; ErrNotFound when the tenant
 // does not exist.
-func (s *Store) Prompts(ctx context.Context, tenantID string) ([]Prompt, error) {
+func (s *Store) Prompts(ctx context.Context, tenantID string) ([]tenant.Prompt, error) {
 	if err := tenantExists(ctx, s.pool, tenantID); err != nil {
 		return nil, fmt.Errorf("list prompts: %w", err)
 	}
@@ -139,22 +140,22 @@ func (s *Store) Prompts(ctx context.Context, tenantID string) ([]Prompt, error) 
 }
 
 // Prompt reads one prompt.
-func (s *Store) Prompt(ctx context.Context, tenantID, name string) (Prompt, error) {
+func (s *Store) Prompt(ctx context.Context, tenantID, name string) (tenant.Prompt, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT name, definition, created_at, updated_at
 		FROM prompts WHERE tenant_id = $1 AND name = $2`, tenantID, name)
 	if err != nil {
-		return Prompt{}, dbErr("read prompt", err)
+		return tenant.Prompt{}, dbErr("read prompt", err)
 	}
 	p, err := pgx.CollectExactlyOneRow(rows, scanPrompt)
 	if err != nil {
-		return Prompt{}, dbErr(fmt.Sprintf("prompt %s of tenant %s", name, tenantID), err)
+		return tenant.Prompt{}, dbErr(fmt.Sprintf("prompt %s of tenant %s", name, tenantID), err)
 	}
 	return p, nil
 }
 
-func scanPrompt(r pgx.CollectableRow) (Prompt, error) {
-	var p Prompt
+func scanPrompt(r pgx.CollectableRow) (tenant.Prompt, error) {
+	var p tenant.Prompt
 	var def []byte
 	if err := r.Scan(&p.Name, &def, &p.CreatedAt, &p.UpdatedAt); err != nil {
 		return p, err
@@ -165,13 +166,13 @@ func scanPrompt(r pgx.CollectableRow) (Prompt, error) {
 	}
 	p.Title, p.Description, p.Arguments, p.Messages, p.Toolsets = d.Title, d.Description, d.Arguments, d.Messages, d.Toolsets
 	if p.Arguments == nil {
-		p.Arguments = []PromptArgument{}
+		p.Arguments = []tenant.PromptArgument{}
 	}
 	return p, nil
 }
 
 // promptAudit is what the audit log says of a prompt: its shape, not its text.
-func promptAudit(p Prompt) map[string]any {
+func promptAudit(p tenant.Prompt) map[string]any {
 	args := make([]string, len(p.Arguments))
 	for i, a := range p.Arguments {
 		args[i] = a.Name

@@ -1,4 +1,10 @@
-package tenant
+// Package pgstore keeps package tenant's model in PostgreSQL (pgx): tenants,
+// credentials sealed by a [tenant.Sealer], tokens, users, OAuth grants, spec
+// versions, call records and the audit log, plus the LISTEN/NOTIFY channel
+// that tells every replica what changed. Every method that touches a
+// tenant's rows takes the tenant id explicitly. Errors are tenant's domain
+// errors; no caller needs to know pgx.
+package pgstore
 
 import (
 	"context"
@@ -10,11 +16,11 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // Store keeps tenants and everything they own in Postgres. Every method that
@@ -24,11 +30,11 @@ import (
 // ErrInvalidTransition, ErrUnavailable); no caller needs to know pgx.
 type Store struct {
 	pool   *pgxpool.Pool
-	sealer *Sealer
+	sealer *tenant.Sealer
 }
 
 // NewStore returns a Store over pool that encrypts credentials with sealer.
-func NewStore(pool *pgxpool.Pool, sealer *Sealer) *Store {
+func NewStore(pool *pgxpool.Pool, sealer *tenant.Sealer) *Store {
 	return &Store{pool: pool, sealer: sealer}
 }
 
@@ -67,18 +73,18 @@ func dbErr(op string, err error) error {
 		}
 		return fmt.Errorf("%s: %w", op, e)
 	}
-	for _, domain := range []error{ErrNotFound, ErrConflict, ErrInvalid, ErrInvalidTransition, ErrUnavailable} {
+	for _, domain := range []error{tenant.ErrNotFound, tenant.ErrConflict, tenant.ErrInvalid, tenant.ErrInvalidTransition, tenant.ErrUnavailable} {
 		if errors.Is(err, domain) {
 			return wrap(err)
 		}
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return wrap(ErrNotFound)
+		return wrap(tenant.ErrNotFound)
 	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) {
 		// The ConnectError text names host and user only, never a password.
-		return wrap(fmt.Errorf("%w: %v", ErrUnavailable, err))
+		return wrap(fmt.Errorf("%w: %v", tenant.ErrUnavailable, err))
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -88,24 +94,24 @@ func dbErr(op string, err error) error {
 			if !ok {
 				msg = "already exists"
 			}
-			return wrap(fmt.Errorf("%w: %s", ErrConflict, msg))
+			return wrap(fmt.Errorf("%w: %s", tenant.ErrConflict, msg))
 		case pe.Code == "23503":
-			return wrap(fmt.Errorf("tenant: %w", ErrNotFound))
+			return wrap(fmt.Errorf("tenant: %w", tenant.ErrNotFound))
 		case pe.Code == "22021", pe.Code == "22P05": // NUL or bytes invalid in UTF-8
 			// The api refuses such text naming the field; this keeps any
 			// path it misses a 400, not a 500.
-			return wrap(fmt.Errorf("%w: a text value holds a NUL byte or invalid UTF-8, which cannot be stored", ErrInvalid))
+			return wrap(fmt.Errorf("%w: a text value holds a NUL byte or invalid UTF-8, which cannot be stored", tenant.ErrInvalid))
 		case strings.HasPrefix(pe.Code, "08"), // connection exception
 			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", // shutdown, crash, cannot connect now
 			pe.Code == "53300": // too many connections
-			return wrap(fmt.Errorf("%w: %s (%s)", ErrUnavailable, pe.Message, pe.Code))
+			return wrap(fmt.Errorf("%w: %s (%s)", tenant.ErrUnavailable, pe.Message, pe.Code))
 		}
 		// Never include pe.Detail: it can quote row values.
 		return wrap(fmt.Errorf("postgres: %s (%s)", pe.Message, pe.Code))
 	}
 	if pgconn.Timeout(err) && pgconn.SafeToRetry(err) {
 		// Timed out before anything was sent: we never got a connection.
-		return wrap(fmt.Errorf("%w: %v", ErrUnavailable, err))
+		return wrap(fmt.Errorf("%w: %v", tenant.ErrUnavailable, err))
 	}
 	return wrap(err)
 }
@@ -121,26 +127,8 @@ func audit(ctx context.Context, tx pgx.Tx, tenantID, actor, action string, detai
 	}
 	_, err := tx.Exec(ctx,
 		`INSERT INTO audit_log (tenant_id, actor, source, action, details) VALUES ($1, $2, $3, $4, $5)`,
-		tenantID, actor, Source(ctx), action, details)
+		tenantID, actor, tenant.Source(ctx), action, details)
 	return dbErr("write audit log", err)
-}
-
-type sourceKey struct{}
-
-// WithSource records where the request behind ctx came from (the client
-// address), so every audit row written under ctx says "from where". It is
-// request metadata, not tenancy: tenant ids stay explicit parameters.
-func WithSource(ctx context.Context, source string) context.Context {
-	if len(source) > 200 {
-		source = source[:200]
-	}
-	return context.WithValue(ctx, sourceKey{}, source)
-}
-
-// Source returns what WithSource recorded, or "".
-func Source(ctx context.Context) string {
-	s, _ := ctx.Value(sourceKey{}).(string)
-	return s
 }
 
 // RecordEvent writes one audit row outside any change: security events such
@@ -154,14 +142,14 @@ func (s *Store) RecordEvent(ctx context.Context, tenantID, actor, action string,
 // Audit returns a tenant's newest audit entries first; limit is capped at
 // 1000 and defaults to 100. tenantID "" reads the entries about admin keys
 // and key rotation, which belong to no tenant.
-func (s *Store) Audit(ctx context.Context, tenantID string, limit int) ([]AuditEntry, error) {
-	return s.AuditPage(ctx, AuditQuery{TenantID: tenantID, Limit: limit})
+func (s *Store) Audit(ctx context.Context, tenantID string, limit int) ([]tenant.AuditEntry, error) {
+	return s.AuditPage(ctx, tenant.AuditQuery{TenantID: tenantID, Limit: limit})
 }
 
 // AuditPage reads one page of tenant q.TenantID's audit log ("" is the
 // operator log: users, admin keys, failed sign-ins), newest first, after
 // the filters in q. The next page is q.Before = the last entry's ID.
-func (s *Store) AuditPage(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
+func (s *Store) AuditPage(ctx context.Context, q tenant.AuditQuery) ([]tenant.AuditEntry, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 100
@@ -188,8 +176,8 @@ func (s *Store) AuditPage(ctx context.Context, q AuditQuery) ([]AuditEntry, erro
 	if err != nil {
 		return nil, dbErr("read audit log", err)
 	}
-	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEntry, error) {
-		var e AuditEntry
+	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tenant.AuditEntry, error) {
+		var e tenant.AuditEntry
 		err := r.Scan(&e.ID, &e.TenantID, &e.Actor, &e.Source, &e.Action, &e.Details, &e.CreatedAt)
 		return e, err
 	})
@@ -204,7 +192,7 @@ func (s *Store) AuditPage(ctx context.Context, q AuditQuery) ([]AuditEntry, erro
 // "system" as Portico itself. Actors it cannot name (a deleted key) are
 // left out. The names are read in two queries, whatever the number of
 // entries.
-func (s *Store) ActorNames(ctx context.Context, entries []AuditEntry) (map[string]string, error) {
+func (s *Store) ActorNames(ctx context.Context, entries []tenant.AuditEntry) (map[string]string, error) {
 	users, keys := map[string]bool{}, map[string]bool{}
 	for _, e := range entries {
 		for part := range strings.SplitSeq(e.Actor, "/") {
@@ -281,25 +269,6 @@ func (s *Store) Ping(ctx context.Context) error {
 // newID returns 26 lowercase base32 characters (130 random bits): unguessable,
 // URL-safe and readable in /t/<id>/mcp.
 func newID() string { return strings.ToLower(rand.Text()) }
-
-// checkName records a problem unless name is 1-100 characters and not blank.
-func checkName(inv *InvalidError, field, name string) {
-	if strings.TrimSpace(name) == "" {
-		inv.Add(field, "is required")
-	} else if utf8.RuneCountInString(name) > 100 {
-		inv.Add(field, "must be at most 100 characters")
-	}
-}
-
-// merge adds err's problems to inv; err is nil or an *InvalidError.
-func merge(inv *InvalidError, err error) {
-	var e *InvalidError
-	if errors.As(err, &e) {
-		inv.Problems = append(inv.Problems, e.Problems...)
-	} else if err != nil {
-		inv.Add("", err.Error())
-	}
-}
 
 // auditURL drops the query string from a URL before it is audited, since some
 // upstreams take API keys as query parameters.
