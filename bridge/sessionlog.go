@@ -14,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/tenant"
+	"github.com/portico-mcp/portico/tenant/pgstore"
 )
 
 // Logging from inside a tool call: when the client has asked for log
@@ -141,13 +142,13 @@ func (ls *logLevels) get(tenantID, sid string, now time.Time) string {
 }
 
 // logLevelStore is the store's keeping of session log levels
-// (tenant.Store); without it (portico run) levels live in this process.
+// (pgstore.Store); without it (portico run) levels live in this process.
 type logLevelStore interface {
 	SetSessionLogLevel(ctx context.Context, id, key, level string, expires time.Time) error
 	SessionLogLevels(ctx context.Context) ([]tenant.SessionLogLevel, error)
 }
 
-var _ logLevelStore = (*tenant.Store)(nil)
+var _ logLevelStore = (*pgstore.Store)(nil)
 
 // loadLogLevels adds what the database holds to what this replica knows:
 // levels announced while it was not listening.

@@ -1,4 +1,4 @@
-package tenant
+package pgstore
 
 import (
 	"context"
@@ -6,20 +6,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/portico-mcp/portico/tenant"
 )
-
-// SessionLogLevel is the log level an MCP session asked for with
-// logging/setLevel. SessionKey is a hash of the session id, never the id.
-type SessionLogLevel struct {
-	TenantID   string
-	SessionKey string
-	Level      string
-	ExpiresAt  time.Time
-}
-
-// LogLevelChange is the change kind that announces a session's log level;
-// its Ref is "<session key>@<level>@<unix expiry>".
-const LogLevelChange = "log_level"
 
 // SetSessionLogLevel stores session key's log level at tenant id's endpoint
 // until expires, and tells every listening replica (kind log_level) in the
@@ -36,7 +25,7 @@ func (s *Store) SetSessionLogLevel(ctx context.Context, id, key, level string, e
 			return err
 		}
 		ref := key + "@" + level + "@" + strconv.FormatInt(expires.Unix(), 10)
-		_, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", ChangeChannel, id+":"+LogLevelChange+":"+ref)
+		_, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", ChangeChannel, id+":"+tenant.LogLevelChange+":"+ref)
 		return err
 	})
 	if err != nil {
@@ -47,15 +36,15 @@ func (s *Store) SetSessionLogLevel(ctx context.Context, id, key, level string, e
 
 // SessionLogLevels returns every log level whose session has not expired,
 // for a replica to (re)load what it may have missed.
-func (s *Store) SessionLogLevels(ctx context.Context) ([]SessionLogLevel, error) {
+func (s *Store) SessionLogLevels(ctx context.Context) ([]tenant.SessionLogLevel, error) {
 	rows, err := s.pool.Query(ctx, `SELECT tenant_id, session_key, level, expires_at FROM session_log_levels WHERE expires_at > now()`)
 	if err != nil {
 		return nil, dbErr("list MCP sessions' log levels", err)
 	}
 	defer rows.Close()
-	var out []SessionLogLevel
+	var out []tenant.SessionLogLevel
 	for rows.Next() {
-		var l SessionLogLevel
+		var l tenant.SessionLogLevel
 		if err := rows.Scan(&l.TenantID, &l.SessionKey, &l.Level, &l.ExpiresAt); err != nil {
 			return nil, dbErr("list MCP sessions' log levels", err)
 		}

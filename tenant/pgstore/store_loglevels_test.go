@@ -1,4 +1,4 @@
-package tenant_test
+package pgstore_test
 
 import (
 	"context"
