@@ -100,22 +100,30 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// CredentialTester fetches a token with a stored credential, for the
-// dashboard's "Test connection".
+// CredentialTester tests a stored credential against its endpoints, for
+// the dashboard's "Test connection" (bridge.Runtime).
 type CredentialTester interface {
-	TestCredential(ctx context.Context, tenantID, name string) (tenant.CredentialTest, error)
+	// TestCredential tests credential name of tenant tenantID; for an
+	// oauth2_authorization_code credential also user userID's linked
+	// account ("" when the caller is no user), with redirectURI as the
+	// link flow's.
+	TestCredential(ctx context.Context, tenantID, name, userID, redirectURI string) (tenant.CredentialTest, error)
 }
 
-// handleCredentialTest reports whether an oauth2_client_credentials
-// credential gets a token from its token endpoint. A refusal is a 200 with
-// ok false and the reason: the request itself succeeded.
-func handleCredentialTest(tester CredentialTester) echo.HandlerFunc {
+// handleCredentialTest reports whether an OAuth2 credential works: an
+// oauth2_client_credentials one gets a token from its token endpoint; an
+// oauth2_authorization_code one reaches its endpoints, its client id and
+// secret are accepted, and the caller's own linked account still
+// refreshes. A refusal is a 200 with ok false and the reason: the request
+// itself succeeded.
+func handleCredentialTest(tester CredentialTester, baseURL string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, name := c.Param("id"), c.Param("name")
 		if tester == nil {
 			return fmt.Errorf("test credential %s of tenant %s: no tester is wired", name, id)
 		}
-		res, err := tester.TestCredential(c.Request().Context(), id, name)
+		redirect := publicBase(c, baseURL) + linkCallbackPath
+		res, err := tester.TestCredential(c.Request().Context(), id, name, caller(c).user.ID, redirect)
 		if err != nil {
 			return explain(fmt.Errorf("test credential %s of tenant %s: %w", name, id, err),
 				tenant.ErrNotFound, "credential %s of tenant %s was not found", name, id)

@@ -192,8 +192,8 @@ func openAPIDocument() map[string]any {
 					[]obj{id, pathParam("name", "Credential name.")}, nil, "204", noContent),
 			},
 			"/tenants/{id}/credentials/{name}/test": obj{
-				"post": op("testCredential", "Test connection: fetch an access token with an oauth2_client_credentials credential and report the token endpoint's answer (the token is neither kept nor shown). A refusal is ok false with the reason.", "credentials",
-					[]obj{id, pathParam("name", "Credential name.")}, nil, "200", resp("What the token endpoint answered.", ref("CredentialTest")), "422"),
+				"post": op("testCredential", "Test connection. oauth2_client_credentials: fetch an access token and report the token endpoint's answer (the token is neither kept nor shown). oauth2_authorization_code: check that the authorization and token endpoints answer through the outbound guard, that the token endpoint accepts the client id and secret (an authorization_code grant with a made-up code: invalid_grant means accepted, invalid_client or 401 refused), and, for a signed-in user, that their own linked account still refreshes. A refusal is ok false with the reason.", "credentials",
+					[]obj{id, pathParam("name", "Credential name.")}, nil, "200", resp("What the endpoints answered.", ref("CredentialTest")), "422"),
 			},
 			"/tenants/{id}/prompts": obj{
 				"get": op("listPrompts", "List the tenant's prompts, by name.", "prompts", ids, nil,
@@ -507,7 +507,15 @@ func schemas() obj {
 			"ok":         obj{"type": "boolean", "description": "The token endpoint issued a token."},
 			"token_type": str("The token's type, such as Bearer."),
 			"expires_in": obj{"type": "integer", "description": "Seconds until the token expires; absent when the endpoint gave no expiry."},
-			"error":      str("Why no token was issued: the token endpoint's error code, or why it could not be reached."),
+			"error":      str("Why no token was issued: the token endpoint's error code, or why it could not be reached; for oauth2_authorization_code, the first failed check."),
+			"summary":    str("oauth2_authorization_code: every check's sentence, in order."),
+			"checks":     arrayOf(ref("CredentialCheck")),
+		}),
+		"CredentialCheck": object([]string{"check", "status", "message"}, obj{
+			"check":   obj{"type": "string", "enum": []string{"authorize_endpoint", "token_endpoint", "client_authentication", "linked_account"}, "description": "What was checked."},
+			"status":  obj{"type": "string", "enum": []string{"ok", "failed", "skipped"}, "description": "skipped: nothing to check (no linked account, no user, an endpoint not reached)."},
+			"code":    str("The endpoint's error code (invalid_grant, invalid_client, ...), HTTP <status>, blocked_address, unreachable or not_linked."),
+			"message": str("A sentence for people; never a secret or a token."),
 		}),
 		"PromptPut": object([]string{"name", "messages"}, promptProps()),
 		"Prompt":    object([]string{"name", "description", "arguments", "messages", "created_at", "updated_at"}, merge(promptProps(), obj{"created_at": timeStr, "updated_at": timeStr})),

@@ -119,7 +119,7 @@ func (s *Server) routes(o Options) {
 	t.GET("/credentials", handleCredentialList(st), owned...)
 	t.PUT("/credentials/:name", handleCredentialPut(st, rt, o.CheckUpstream, log), owned...)
 	t.DELETE("/credentials/:name", handleCredentialDelete(st, rt), owned...)
-	t.POST("/credentials/:name/test", handleCredentialTest(o.CredentialTester), owned...)
+	t.POST("/credentials/:name/test", handleCredentialTest(o.CredentialTester, base), owned...)
 	t.GET("/prompts", handlePromptList(st), owned...)
 	t.POST("/prompts", handlePromptCreate(st, rt), owned...)
 	t.GET("/prompts/:name", handlePromptGet(st), owned...)

@@ -18,6 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/yosida95/uritemplate/v3"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -38,12 +39,12 @@ type upstreamResult struct {
 // callTool returns the MCP handler of tool op. Every upstream failure comes
 // back as a result with isError set, naming the cause, never as a protocol
 // error: an agent can read and act on it.
-func (l *live) callTool(op *Operation) mcp.ToolHandler {
+func (l *live) callTool(op *openapi.Operation) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		if p, ok := ctx.Value(pinnedKey{}).(*pinnedCall); ok {
-			return l.call(ctx, p.st, p.op, req), nil
+			return l.call(ctx, p.st, p.op, req)
 		}
-		return l.call(ctx, l.view(ctx), op, req), nil
+		return l.call(ctx, l.view(ctx), op, req)
 	}
 }
 
@@ -52,53 +53,63 @@ func (l *live) callTool(op *Operation) mcp.ToolHandler {
 const UpstreamMSMeta = "portico/upstream_ms"
 
 // call runs tool op of state st: the state the call started with, so a
-// spec swap mid-call does not change what the call does.
+// spec swap mid-call does not change what the call does. Its error is a
+// JSON-RPC error for the client (URLElicitationRequiredError, elicit.go);
+// out is then what the call log records.
 //
 // Every tool call passes here (SDK handler, state middleware, fast path), so
 // limits, metrics, tracing and panic recovery hold whichever way it came in.
-func (l *live) call(ctx context.Context, st *state, op *Operation, req *mcp.CallToolRequest) (out *mcp.CallToolResult) {
+func (l *live) call(ctx context.Context, st *state, op *openapi.Operation, req *mcp.CallToolRequest) (out *mcp.CallToolResult, rpcErr error) {
 	ctx, done := l.instrument(ctx, op, requestHeader(req.Extra))
 	defer func() { done(out) }()
 	defer func() {
 		// The SDK does not recover tool handlers, and a panic on its
 		// goroutine would take every tenant down with this one call.
 		if p := recover(); p != nil {
-			out = l.recovered(ctx, op, requestHeader(req.Extra), p)
+			out, rpcErr = l.recovered(ctx, op, requestHeader(req.Extra), p), nil
 		}
 	}()
 	if err := l.limits.allow(tokenOf(req.Extra)); err != nil {
 		l.rateLimited(ctx, err)
-		return toolError("%s", err.Error())
+		return toolError("%s", err.Error()), nil
 	}
 	args, err := decodeArgs(req.Params.Arguments)
 	if err != nil {
 		setStatus(ctx, StatusInvalid)
-		return toolError("the arguments of %s must be a JSON object: %v", op.Name, err)
+		return toolError("the arguments of %s must be a JSON object: %v", op.Name, err), nil
 	}
-	if err := op.validateArgs(args); err != nil {
+	if err := op.ValidateArgs(args); err != nil {
 		setStatus(ctx, StatusInvalid)
-		return toolError("invalid arguments for %s: %v. Nothing was sent to the service; correct the arguments as the tool's inputSchema describes and call again.", op.Name, err)
+		return toolError("invalid arguments for %s: %v. Nothing was sent to the service; correct the arguments as the tool's inputSchema describes and call again.", op.Name, err), nil
 	}
 	var sel string
-	if op.xf != nil {
-		args, sel = op.xf.inbound(args)
+	if op.Transform != nil {
+		args, sel = op.Transform.Inbound(args)
 	}
 	stop := reportProgress(ctx, req, progressInterval)
 	res, err := l.do(ctx, st, op, args, requestHeader(req.Extra), callerOf(req.Extra))
 	stop()
 	logUpstream(ctx, req, op, res)
 	if err != nil {
-		return toolError("%s", err.Error())
+		var lr *linkRequired
+		if errors.As(err, &lr) {
+			if ask, rpcErr := elicitLink(ctx, req, lr); rpcErr != nil {
+				return toolError("%s", err.Error()), rpcErr
+			} else if ask != nil {
+				return ask, nil
+			}
+		}
+		return toolError("%s", err.Error()), nil
 	}
-	if op.xf != nil && op.xf.shape != nil {
-		out = op.xf.shape.result(ctx, op, res, sel)
+	if op.Transform != nil && op.Transform.Shape != nil {
+		out = shapeResult(ctx, op.Transform.Shape, op, res, sel)
 	} else {
 		out = res.toolResult(op)
 	}
 	// The upstream's share of the call, so a client (the dashboard's
 	// playground) can tell Portico's latency from the service's.
 	out.Meta = mcp.Meta{UpstreamMSMeta: float64(res.elapsed.Microseconds()) / 1000}
-	return out
+	return out, nil
 }
 
 // progressInterval is how often a call whose client sent a progress token
@@ -136,7 +147,7 @@ func reportProgress(ctx context.Context, req *mcp.CallToolRequest, interval time
 }
 
 // readResource returns the MCP handler of resource or template op.
-func (l *live) readResource(op *Operation) mcp.ResourceHandler {
+func (l *live) readResource(op *openapi.Operation) mcp.ResourceHandler {
 	var tmpl *uritemplate.Template
 	if op.Kind == tenant.KindResourceTemplate {
 		tmpl, _ = uritemplate.New(op.URI) // the SDK validated it when it was added
@@ -175,7 +186,7 @@ func (l *live) readResource(op *Operation) mcp.ResourceHandler {
 		}
 		mt := res.contentType
 		if mt == "" {
-			mt = op.mimeType()
+			mt = op.MediaType()
 		}
 		c := &mcp.ResourceContents{URI: req.Params.URI, MIMEType: mt}
 		if textMedia(mt) && utf8.Valid(res.body) {
@@ -195,7 +206,7 @@ func textMedia(mt string) bool {
 	mt, _, _ = strings.Cut(strings.ToLower(mt), ";")
 	mt = strings.TrimSpace(mt)
 	switch {
-	case mt == "", strings.HasPrefix(mt, "text/"), isJSONMedia(mt),
+	case mt == "", strings.HasPrefix(mt, "text/"), openapi.IsJSONMedia(mt),
 		strings.HasSuffix(mt, "/xml"), strings.HasSuffix(mt, "+xml"),
 		strings.HasSuffix(mt, "/yaml"), strings.HasSuffix(mt, "+yaml"), mt == "application/x-yaml",
 		mt == "application/javascript", mt == "application/ecmascript", mt == "application/x-www-form-urlencoded",
@@ -209,7 +220,7 @@ func textMedia(mt string) bool {
 // credentials (and, when the tenant asks, the caller's signed identity), bounded by the tenant's concurrency cap, timeout and the
 // response size cap. Errors are sentences fit for an agent and never carry a
 // credential (query credentials would otherwise appear in URL errors).
-func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string]any, in http.Header, who caller) (*upstreamResult, error) {
+func (l *live) do(ctx context.Context, st *state, op *openapi.Operation, args map[string]any, in http.Header, who caller) (*upstreamResult, error) {
 	if st.closed {
 		setStatus(ctx, StatusShuttingDown)
 		return nil, errors.New("this tenant is shutting down; retry shortly")
@@ -316,7 +327,7 @@ func (l *live) do(ctx context.Context, st *state, op *Operation, args map[string
 // toolResult maps a finished exchange to a tool result: JSON success bodies
 // become structured content (non-objects wrapped as {"result": ...}) plus the
 // same JSON as text; HTTP errors become isError results with status and body.
-func (res *upstreamResult) toolResult(op *Operation) *mcp.CallToolResult {
+func (res *upstreamResult) toolResult(op *openapi.Operation) *mcp.CallToolResult {
 	if res.status >= 400 {
 		return toolError("upstream returned HTTP %d %s for %s %s: %s", res.status, http.StatusText(res.status), op.Method, op.Path, quote(res.body, errorBodyLimit))
 	}
@@ -383,7 +394,7 @@ func applyCredentials(req *http.Request, creds []tenant.LiveCredential) {
 
 // describeUpstreamError turns a transport failure into a sentence without the
 // request URL, which may carry a query credential.
-func describeUpstreamError(ctx context.Context, op *Operation, timeout time.Duration, err error) error {
+func describeUpstreamError(ctx context.Context, op *openapi.Operation, timeout time.Duration, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("upstream did not answer %s %s within %s; retry later, or raise the tenant's settings.upstream_timeout_ms (or settings.timeouts_ms for this operation)", op.Method, op.Path, timeout)
 	}
@@ -471,7 +482,7 @@ func (l *live) rateLimited(ctx context.Context, err error) {
 // content here, which such clients reject. When the schema admits neither
 // (the document promised a body and the service sent none), the result
 // carries no structured content and the text says so.
-func noContent(op *Operation, status int) *mcp.CallToolResult {
+func noContent(op *openapi.Operation, status int) *mcp.CallToolResult {
 	text := fmt.Sprintf("The call succeeded: HTTP %d %s, with no content.", status, http.StatusText(status))
 	out := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}
 	if op.OutputSchema == nil {
@@ -484,7 +495,7 @@ func noContent(op *Operation, status int) *mcp.CallToolResult {
 	} else {
 		empty, raw = map[string]any{}, json.RawMessage(`{}`)
 	}
-	if schema, err := op.outSchema(); err == nil && schema != nil && schema.Validate(empty) == nil {
+	if schema, err := op.OutSchema(); err == nil && schema != nil && schema.Validate(empty) == nil {
 		out.StructuredContent = raw
 		return out
 	}

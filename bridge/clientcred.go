@@ -254,7 +254,10 @@ func applyTokens(ctx context.Context, req *http.Request, srcs []*clientCred) ([]
 // TestCredential asks the token endpoint of tenant tenantID's credential
 // name for a token, as a call would, and reports what it answered. The
 // token is neither kept nor shown; the live tenant's cache is untouched.
-func (r *Runtime) TestCredential(ctx context.Context, tenantID, name string) (tenant.CredentialTest, error) {
+// An oauth2_authorization_code credential is checked without a token
+// (testAuthorizationCode): for user userID ("" for none), with
+// redirectURI as the link flow's.
+func (r *Runtime) TestCredential(ctx context.Context, tenantID, name, userID, redirectURI string) (tenant.CredentialTest, error) {
 	creds, err := r.store.LiveCredentials(ctx, tenantID)
 	if err != nil {
 		return tenant.CredentialTest{}, fmt.Errorf("test credential %s: %w", name, err)
@@ -263,9 +266,12 @@ func (r *Runtime) TestCredential(ctx context.Context, tenantID, name string) (te
 		if c.Name != name {
 			continue
 		}
+		if c.Type == tenant.CredOAuth2AuthorizationCode {
+			return r.testAuthorizationCode(ctx, tenantID, c, userID, redirectURI)
+		}
 		if c.Type != tenant.CredOAuth2ClientCredentials {
 			var inv tenant.InvalidError
-			inv.Add("type", fmt.Sprintf("credential %s is of type %s: only oauth2_client_credentials fetch anything to test; a static value is checked by a tool call", name, c.Type))
+			inv.Add("type", fmt.Sprintf("credential %s is of type %s: only OAuth2 credentials talk to an endpoint that can be tested; a static value is checked by a tool call", name, c.Type))
 			return tenant.CredentialTest{}, &inv
 		}
 		cc := newClientCred(c, r.GuardedClient(tokenFetchTimeout))

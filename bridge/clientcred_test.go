@@ -84,7 +84,8 @@ func ccTenant(t *testing.T, upstream http.Handler, cred tenant.LiveCredential) (
 	l := r.lookup("t1")
 	return r, l, func(ctx context.Context) *mcp.CallToolResult {
 		st := l.state.Load()
-		return l.call(ctx, st, st.ops["tool:get_r"], &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: "get_r", Arguments: json.RawMessage(`{"kind":"obj"}`)}})
+		res, _ := l.call(ctx, st, st.ops["tool:get_r"], &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: "get_r", Arguments: json.RawMessage(`{"kind":"obj"}`)}})
+		return res
 	}
 }
 
@@ -292,21 +293,21 @@ func TestTestCredential(t *testing.T) {
 	r.store.(*fakeStore).liveCredentialsFn = func(context.Context, string) ([]tenant.LiveCredential, error) {
 		return []tenant.LiveCredential{good, bad, static}, nil
 	}
-	res, err := r.TestCredential(context.Background(), "t1", "m2m")
+	res, err := r.TestCredential(context.Background(), "t1", "m2m", "", "")
 	if err != nil || !res.OK || res.TokenType != "Bearer" || res.ExpiresIn < 590 || res.ExpiresIn > 600 {
 		t.Errorf("TestCredential(m2m) = %+v, %v; want ok, Bearer, ~600 s", res, err)
 	}
 	if l.state.Load().clientCreds[0].tok != nil {
 		t.Error("the test filled the live tenant's token cache")
 	}
-	res, err = r.TestCredential(context.Background(), "t1", "bad")
+	res, err = r.TestCredential(context.Background(), "t1", "bad", "", "")
 	if err != nil || res.OK || !strings.Contains(res.Error, "invalid_client") || strings.Contains(res.Error, "nope") {
 		t.Errorf("TestCredential(bad) = %+v, %v; want not ok with invalid_client and no secret", res, err)
 	}
-	if _, err := r.TestCredential(context.Background(), "t1", "static"); !errors.Is(err, tenant.ErrInvalid) {
+	if _, err := r.TestCredential(context.Background(), "t1", "static", "", ""); !errors.Is(err, tenant.ErrInvalid) {
 		t.Errorf("TestCredential(static) error = %v, want ErrInvalid", err)
 	}
-	if _, err := r.TestCredential(context.Background(), "t1", "missing"); !errors.Is(err, tenant.ErrNotFound) {
+	if _, err := r.TestCredential(context.Background(), "t1", "missing", "", ""); !errors.Is(err, tenant.ErrNotFound) {
 		t.Errorf("TestCredential(missing) error = %v, want ErrNotFound", err)
 	}
 }

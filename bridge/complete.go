@@ -11,6 +11,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -35,7 +36,7 @@ type completions map[string]map[string][]string
 
 // completionsFor collects the completion values of ops' resource templates;
 // nil when no variable has any.
-func completionsFor(ops []*Operation) completions {
+func completionsFor(ops []*openapi.Operation) completions {
 	var c completions
 	for _, op := range ops {
 		if op.Kind != tenant.KindResourceTemplate {
@@ -57,7 +58,7 @@ func completionsFor(ops []*Operation) completions {
 // of its URI template, the enum and example values of its property in the
 // input schema (through one local $ref, and through anyOf/oneOf branches,
 // as a nullable enum is written).
-func templateValues(op *Operation) map[string][]string {
+func templateValues(op *openapi.Operation) map[string][]string {
 	var schema struct {
 		Properties map[string]json.RawMessage `json:"properties"`
 		Defs       map[string]json.RawMessage `json:"$defs"`

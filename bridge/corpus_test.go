@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/jsonschema-go/jsonschema"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -102,7 +103,7 @@ func corpusDocuments(t *testing.T, dir string, manifest []manifestEntry, mu *syn
 			if err != nil {
 				t.Fatal(err)
 			}
-			conv, err := Convert(spec, Options{})
+			conv, err := Convert(spec, openapi.Options{}, "")
 			if err != nil {
 				t.Fatalf("Convert: %v", err)
 			}
@@ -119,14 +120,14 @@ func corpusDocuments(t *testing.T, dir string, manifest []manifestEntry, mu *syn
 					t.Errorf("%s: name %q is not unique", id, op.Name)
 				}
 				names[op.Name] = true
-				if len(op.Name) > MaxNameLen || !safeName.MatchString(op.Name) {
-					t.Errorf("%s: name %q is not 1-%d characters of [A-Za-z0-9_-]", id, op.Name, MaxNameLen)
+				if len(op.Name) > openapi.MaxNameLen || !safeName.MatchString(op.Name) {
+					t.Errorf("%s: name %q is not 1-%d characters of [A-Za-z0-9_-]", id, op.Name, openapi.MaxNameLen)
 				}
 				if strings.TrimSpace(op.Description) == "" {
 					t.Errorf("%s: empty description", id)
 				}
 				checkSchema(t, id+" input", op.InputSchema, true)
-				if _, err := op.argSchema(); err != nil {
+				if _, err := op.ArgSchema(); err != nil {
 					t.Errorf("%s: the argument validator cannot compile the input schema: %v", id, err)
 				}
 				checkPlan(t, id, op)
@@ -290,7 +291,7 @@ func TestCorpusBaselineDialects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		conv, err := Convert(spec, Options{})
+		conv, err := Convert(spec, openapi.Options{}, "")
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
@@ -340,7 +341,7 @@ func BenchmarkConvert(b *testing.B) {
 			peak := watchHeap()
 			cpu0 := processCPU()
 			for b.Loop() {
-				conv, err := Convert(spec, Options{})
+				conv, err := Convert(spec, openapi.Options{}, "")
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -367,7 +368,7 @@ func BenchmarkCompileArgs(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		conv, err := Convert(spec, Options{})
+		conv, err := Convert(spec, openapi.Options{}, "")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -377,7 +378,7 @@ func BenchmarkCompileArgs(b *testing.B) {
 			for b.Loop() {
 				for _, op := range conv.Operations {
 					start := time.Now()
-					if _, err := compileInput(op); err != nil {
+					if _, err := openapi.CompileInput(op); err != nil {
 						b.Fatal(err)
 					}
 					slowest = max(slowest, time.Since(start))
@@ -401,7 +402,7 @@ func processCPU() time.Duration {
 // checkPlan asserts that the request plan and the input schema agree: every
 // property is a parameter or part of the body, each exactly once, and every
 // required name is a property.
-func checkPlan(t *testing.T, id string, op *Operation) {
+func checkPlan(t *testing.T, id string, op *openapi.Operation) {
 	t.Helper()
 	var in struct {
 		Properties map[string]json.RawMessage `json:"properties"`

@@ -8,6 +8,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -74,7 +75,7 @@ func (m *costMeter) tool(t *mcp.Tool) tenant.Cost {
 // the totals of both listing modes and of discovery mode. Lean tools share
 // their input schemas with full ones, so only the rest of each tool is
 // measured twice.
-func toolSetCost(ops []*Operation, listing string) *tenant.ToolSetCost {
+func toolSetCost(ops []*openapi.Operation, listing string) *tenant.ToolSetCost {
 	if listing != tenant.ListingLean {
 		listing = tenant.ListingFull
 	}
@@ -88,8 +89,8 @@ func toolSetCost(ops []*Operation, listing string) *tenant.ToolSetCost {
 		if op.Name == describeToolName {
 			describe = false
 		}
-		full := m.tool(op.tool())
-		lean := tenant.Cost{NameDescription: m.rest(op.leanTool()), InputSchema: full.InputSchema}
+		full := m.tool(toolOf(op))
+		lean := tenant.Cost{NameDescription: m.rest(leanToolOf(op)), InputSchema: full.InputSchema}
 		lean.Sum()
 		c.FullTokens += full.Tokens
 		c.LeanTokens += lean.Tokens
@@ -146,4 +147,16 @@ func roundTokens(n int) string {
 		return fmt.Sprintf("%dk", (n+500)/1000)
 	}
 	return fmt.Sprintf("%.1fM", float64(n)/1e6)
+}
+
+// Convert is [openapi.Convert] with the report's cost filled in: what the
+// tools cost a model as tools/list serves them in listing mode listing
+// ("full", also "", or "lean"). The operations do not depend on listing.
+func Convert(spec []byte, opts openapi.Options, listing string) (*openapi.Conversion, error) {
+	c, err := openapi.Convert(spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.Report.Cost = toolSetCost(c.Operations, listing)
+	return c, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -80,15 +81,16 @@ func (l *live) discoveryHandler(name string) mcp.ToolHandler {
 				return toolError("no operation named %q; find names with search_tools", args.Name), nil
 			}
 			inner := &mcp.CallToolRequest{Session: req.Session, Extra: req.Extra,
-				Params: &mcp.CallToolParamsRaw{Meta: req.Params.Meta, Name: op.Name, Arguments: args.Arguments}}
-			return l.call(ctx, st, op, inner), nil
+				Params: &mcp.CallToolParamsRaw{Meta: req.Params.Meta, Name: op.Name, Arguments: args.Arguments,
+					InputResponses: req.Params.InputResponses, RequestState: req.Params.RequestState}}
+			return l.call(ctx, st, op, inner)
 		}
 		return toolError("unknown meta-tool %s", name), nil
 	}
 }
 
 // discoverable returns the tool operation called name, or nil.
-func discoverable(st *state, name string) *Operation {
+func discoverable(st *state, name string) *openapi.Operation {
 	op := st.ops["tool:"+name]
 	if op == nil || op.Kind == tenant.KindResource || op.Kind == tenant.KindResourceTemplate {
 		return nil

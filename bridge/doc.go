@@ -1,62 +1,16 @@
-// Package bridge turns a tenant's OpenAPI document into MCP tools, resources
-// and resource templates, and turns MCP calls back into upstream HTTP
-// requests.
+// Package bridge serves tenants' operations over MCP. Its [Runtime] keeps
+// every active tenant's state: the operations package openapi converted
+// from the tenant's document (reshaped by settings.tools), an MCP server
+// per tenant and per toolset, an upstream HTTP client with its connection
+// pool, credentials and token caches, rate and concurrency limits, a
+// circuit breaker and metrics. [Runtime.Handler] is the Streamable HTTP
+// endpoint /t/<id>/mcp: 2026-07-28 requests and calls of the common
+// shapes are answered by fast paths that write what the MCP SDK would
+// write; everything else goes to the SDK's server. Changes made on any
+// replica reach the others through the store's change channel.
 //
-// Conversion ([Convert]) is pure: document bytes and [Options] in, a
-// [Conversion] out, the same bytes every time. It follows FastMCP's
-// from_openapi unless noted here:
-//
-//   - Dialects: OpenAPI 3.0, 3.1 (and 3.2 as 3.1) and Swagger 2.0, parsed by
-//     libopenapi with remote and file references off. Circular references
-//     are fine. Examples and defaults that disagree with their schemas, and
-//     3.1 keywords in 3.0 documents, are kept and reported as warnings;
-//     a document is never rejected for them.
-//   - External references ($ref to another document) are never fetched.
-//     Each is reported as "external reference <URL> not fetched" with where
-//     it is used, and the place stays open: a schema accepts any value
-//     (a body schema becomes an open "body" argument, so the body is still
-//     sent), a request body accepts any JSON, and a parameter, response or
-//     path item it names is skipped.
-//   - Names: operationId up to the first "__" (FastMCP), else
-//     "<method>_<path>"; characters outside [A-Za-z0-9_-] become "_"; names
-//     over 64 characters are cut and end in 8 hex digits of their SHA-256;
-//     clashes get _2, _3 in document order. Options.Names overrides a name
-//     by operationId or "METHOD /path" and wins over generated names.
-//   - Input schema: always {"type":"object"}. Path, query, header and
-//     cookie parameters come first, then the body. An object body (allOf
-//     parts merged) is flattened into the top level; anything else (array,
-//     scalar, oneOf, anyOf, a map) goes under "body". A parameter whose name
-//     clashes with a body property or another parameter is renamed
-//     <name>__<in> (id__path). Named schemas become local "$defs" (named by
-//     their last pointer segment), so recursive models work; 3.0 nullable
-//     becomes a "null" type, boolean exclusive bounds become numeric ones,
-//     example becomes examples. readOnly properties are left out of inputs
-//     and writeOnly ones out of outputs. Header parameters Accept,
-//     Content-Type and Authorization are ignored, as OpenAPI says.
-//   - Files: in multipart bodies, binary strings become
-//     {"content": <base64>, "filename", "content_type"}; raw binary bodies
-//     take the same shape under "body".
-//   - Output schema: from the first 2xx JSON response; object schemas as they
-//     are, anything else wrapped as {"result": ...} with WrapResult set. An
-//     output schema keeps at most MaxOutputDefsBytes of $defs; deeper types
-//     are named but left open (Stripe's responses reach its whole schema
-//     graph). Input schemas are never trimmed.
-//   - Route maps: first match wins (methods, pattern searched in the path,
-//     all tags present); exclude drops the operation and lists it in
-//     Conversion.Excluded. A resource with path parameters becomes a
-//     template, resource://<name>/{param}; a template without them becomes
-//     a resource, resource://<name>.
-//   - Webhooks and callbacks describe requests the API sends, not ones it
-//     receives, so they do not become tools (FastMCP skips them too).
-//   - Servers: 3.x server URLs with variables set to their defaults; for
-//     Swagger 2.0, scheme://host/basePath (https preferred), or basePath
-//     alone. Entries may be relative; the caller resolves them against the
-//     URL the document came from, or uses the tenant's base URL.
-//
-// Requests ([Operation.NewRequest]) are rebuilt from the plan in Params and
-// Body. Arguments the schema does not declare are ignored (models add
-// extras; the upstream validates what it gets); a missing required argument
-// is a [*MissingArgumentError]. A null parameter counts as absent; a null
-// body property is sent as null (pydantic's Optional fields without a
-// default are required and nullable).
+// What a document becomes (names, schemas, route maps, request building)
+// is package openapi's contract; bridge adds how MCP lists and calls it:
+// tool annotations from HTTP semantics, lean listing and discovery mode,
+// resources' media types, and the cost report of the listed tools.
 package bridge

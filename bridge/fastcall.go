@@ -14,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -146,7 +147,7 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, ms
 			buf.WriteString("event: message\ndata: ")
 		}
 		encodeResponse(buf, call.id, nil, err)
-	} else if complete {
+	} else if complete && res.InputRequests == nil {
 		// The SDK marks a 2026-07-28 result complete; resultType is the
 		// last member CallToolResult.MarshalJSON writes (Portico's results
 		// have no inputRequests), so it goes before "}}".
@@ -186,6 +187,18 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // encodeResponse appends the JSON-RPC response the SDK sends for a tools/call
 // with id (already canonical JSON) that returned res, err.
 func encodeResponse(buf *bytes.Buffer, id []byte, res *mcp.CallToolResult, err error) error {
+	if err == nil && res != nil && res.InputRequests != nil {
+		result, err := marshalInputRequired(res)
+		if err != nil {
+			return err
+		}
+		buf.WriteString(`{"jsonrpc":"2.0","id":`)
+		buf.Write(id)
+		buf.WriteString(`,"result":`)
+		buf.Write(result)
+		buf.WriteByte('}')
+		return nil
+	}
 	if err == nil && res != nil && res.Content == nil {
 		res2 := *res
 		res2.Content = []mcp.Content{} // as the SDK does: never "content":null
@@ -218,6 +231,24 @@ func encodeResponse(buf *bytes.Buffer, id []byte, res *mcp.CallToolResult, err e
 	}
 	buf.WriteByte('}')
 	return nil
+}
+
+// marshalInputRequired writes res, a result asking for input (a 2026-07-28
+// call's inputRequests, elicit.go), as the SDK does once it has marked it
+// input_required, a mark only the SDK can set: CallToolResult.MarshalJSON's
+// own wire shape with resultType filled in, and content left as the
+// handler returned it.
+func marshalInputRequired(res *mcp.CallToolResult) ([]byte, error) {
+	type plain mcp.CallToolResult // its fields, without its MarshalJSON
+	ir, err := json.Marshal(res.InputRequests)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(struct {
+		plain
+		ResultType    string          `json:"resultType,omitempty"`
+		InputRequests json.RawMessage `json:"inputRequests,omitempty"`
+	}{plain(*res), "input_required", ir})
 }
 
 // appendToolResult writes res as (*mcp.CallToolResult).MarshalJSON would,
@@ -296,7 +327,7 @@ func compactHTML(buf *bytes.Buffer, raw []byte) error {
 
 // appendJSONString appends s as encoding/json encodes a string (HTML
 // escaping on, invalid UTF-8 as U+FFFD), as the SDK writes results.
-func appendJSONString(b []byte, s string) []byte { return appendEscaped(b, s, true) }
+func appendJSONString(b []byte, s string) []byte { return openapi.AppendEscaped(b, s, true) }
 
 func idValue(id []byte) any {
 	if len(id) > 0 && id[0] == '"' {

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/portico-mcp/portico/bridge/openapi"
 )
 
 // The tools/list fast path answers a session-less tools/list with bytes
@@ -29,13 +30,13 @@ type toolsList struct {
 // the SDK encodes the result serveFromState returns (encoding/json without
 // HTML escaping, as its jsonrpc2 package does).
 func (st *state) toolsListResult() ([]byte, error) {
-	return st.listed.encode(&mcp.ListToolsResult{Tools: nonNilSlice(st.tools), Cacheable: listCache})
+	return st.listed.encode(&mcp.ListToolsResult{Tools: openapi.NonNilSlice(st.tools), Cacheable: listCache})
 }
 
 // toolsListResult26 is toolsListResult for a 2026-07-28 request: the SDK
 // marks the result complete and names the server (impl) in its _meta.
 func (st *state) toolsListResult26(impl *mcp.Implementation) ([]byte, error) {
-	res := &mcp.ListToolsResult{Meta: mcp.Meta{mcp.MetaKeyServerInfo: impl}, Tools: nonNilSlice(st.tools), Cacheable: listCache}
+	res := &mcp.ListToolsResult{Meta: mcp.Meta{mcp.MetaKeyServerInfo: impl}, Tools: openapi.NonNilSlice(st.tools), Cacheable: listCache}
 	res.ResultType = "complete"
 	return st.listed26.encode(res)
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/portico-mcp/portico/bridge/openapi"
 )
 
 // Fuzz targets. Run each for a bounded time (docs/security.md):
@@ -41,7 +43,7 @@ func FuzzConvert(f *testing.F) {
 		if len(spec) > maxFuzzSpec {
 			return
 		}
-		conv, err := Convert(spec, Options{})
+		conv, err := Convert(spec, openapi.Options{}, "")
 		if err != nil {
 			return
 		}
@@ -138,8 +140,8 @@ func FuzzNewRequest(f *testing.F) {
 // (path, query, header and cookie parameters, JSON, form, deepObject,
 // multipart and raw bodies, Swagger 2 formData) and returns their
 // operations by tool name.
-func specOpsFuzz(f *testing.F) map[string]*Operation {
-	ops := map[string]*Operation{}
+func specOpsFuzz(f *testing.F) map[string]*openapi.Operation {
+	ops := map[string]*openapi.Operation{}
 	for _, name := range []string{"testdata/request.txtar", "testdata/upload.txtar", "testdata/swagger2.txtar"} {
 		b, err := os.ReadFile(name)
 		if err != nil {
@@ -150,7 +152,7 @@ func specOpsFuzz(f *testing.F) map[string]*Operation {
 			_, spec, _ = strings.Cut(string(b), "-- spec.yaml --\n")
 		}
 		spec, _, _ = strings.Cut(spec, "\n-- ")
-		conv, err := Convert([]byte(spec), Options{})
+		conv, err := Convert([]byte(spec), openapi.Options{}, "")
 		if err != nil {
 			f.Fatalf("%s: %v", name, err)
 		}

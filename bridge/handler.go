@@ -34,6 +34,11 @@ type mcpRequest struct {
 	// logLevel is the level the request's session set with
 	// logging/setLevel, "" when none (sessionlog.go).
 	logLevel string
+	// What a call needs only to ask for a link URL (elicit.go): the
+	// session's flags, and the POST's params, whose _meta carries a
+	// 2026-07-28 client's capabilities (read only when a link is needed).
+	sess   sessionInfo
+	params json.RawMessage
 }
 
 type mcpRequestKey struct{}
@@ -179,7 +184,7 @@ func (r *Runtime) serveToolset(w http.ResponseWriter, req *http.Request, id, too
 	// The SDK's bearer middleware (tokenInfo) reads the verified token from
 	// the request info: it pins stateful sessions to it and keys the
 	// per-token limit.
-	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), mcpRequestKey{}, &mcpRequest{start: start, live: l, tok: tok, toolset: toolset, logLevel: logLevel}))
+	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), mcpRequestKey{}, &mcpRequest{start: start, live: l, tok: tok, toolset: toolset, logLevel: logLevel, sess: sess, params: msg.params}))
 	defer cancel()
 	stopOnClose := context.AfterFunc(l.ctx, cancel)
 	defer stopOnClose()
@@ -225,7 +230,8 @@ func (r *Runtime) serveToolset(w http.ResponseWriter, req *http.Request, id, too
 		}
 		// A session-based client starts here; 2026-07-28 has no sessions.
 		w.Header().Set("Mcp-Session-Id", r.sessions.issue(sessionInfo{tenant: id, token: tok.ID,
-			version: negotiatedVersion(msg.params), expires: r.sessionExpiry(tok, start)}))
+			version: negotiatedVersion(msg.params), expires: r.sessionExpiry(tok, start),
+			elicitURL: initializeDeclaresURLElicitation(msg.params)}))
 	}
 	if req.Method == http.MethodPost {
 		// The SDK refuses these in plain text; say it in the error shape.

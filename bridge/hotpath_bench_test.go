@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 	"github.com/portico-mcp/portico/tenant/pgstore"
 	"github.com/portico-mcp/portico/tenant/pgtest"
@@ -23,13 +24,13 @@ import (
 // The micro-benchmarks of the tools/call hot path, one per step, with
 // allocation counts. cmd/portico-bench measures the whole path.
 
-func benchOps(b *testing.B) map[string]*Operation {
+func benchOps(b *testing.B) map[string]*openapi.Operation {
 	b.Helper()
-	conv, err := Convert([]byte(fastSpec), Options{})
+	conv, err := Convert([]byte(fastSpec), openapi.Options{}, "")
 	if err != nil {
 		b.Fatal(err)
 	}
-	ops := map[string]*Operation{}
+	ops := map[string]*openapi.Operation{}
 	for _, op := range conv.Operations {
 		ops[op.Name] = op
 	}
@@ -281,7 +282,7 @@ func BenchmarkRecordingOverhead(b *testing.B) {
 // bytes each) down to their ids and names: the step a jq projection adds to
 // a call whose answer would otherwise flood a model's context.
 func BenchmarkShapeLarge(b *testing.B) {
-	conv, err := Convert([]byte(xfSpec), Options{})
+	conv, err := Convert([]byte(xfSpec), openapi.Options{}, "")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -296,7 +297,7 @@ func BenchmarkShapeLarge(b *testing.B) {
 	}
 	body.WriteString(`]}`)
 	res := &upstreamResult{status: 200, contentType: "application/json", body: []byte(body.String())}
-	sh, _, err := newShaper(op, &tenant.ResponseShape{JQ: `[.items[] | {id, name}]`}, 10<<20)
+	sh, _, err := openapi.NewShaper(op, &tenant.ResponseShape{JQ: `[.items[] | {id, name}]`}, 10<<20)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -304,11 +305,11 @@ func BenchmarkShapeLarge(b *testing.B) {
 	b.ReportAllocs()
 	ctx := context.Background()
 	for b.Loop() {
-		if out := sh.result(ctx, op, res, ""); out.IsError {
+		if out := shapeResult(ctx, sh, op, res, ""); out.IsError {
 			b.Fatal(out.Content[0].(*mcp.TextContent).Text)
 		}
 	}
-	out := sh.result(ctx, op, res, "")
+	out := shapeResult(ctx, sh, op, res, "")
 	b.ReportMetric(float64(len(out.Content[0].(*mcp.TextContent).Text)), "out-bytes")
 }
 

@@ -107,7 +107,7 @@ func TestIdentityHeaderOnCalls(t *testing.T) {
 			ten.Settings.IdentityAssertion = tc.setting
 			st.tenant = &ten
 			extra := &mcp.RequestExtra{TokenInfo: &auth.TokenInfo{UserID: "t1/tok1", Scopes: []string{"read"}, Extra: map[string]any{tokenUserKey: "u7"}}}
-			res := l.call(context.Background(), &st, st.ops["tool:get_r"], &mcp.CallToolRequest{Extra: extra, Params: &mcp.CallToolParamsRaw{Name: "get_r", Arguments: []byte(`{"kind":"obj"}`)}})
+			res, _ := l.call(context.Background(), &st, st.ops["tool:get_r"], &mcp.CallToolRequest{Extra: extra, Params: &mcp.CallToolParamsRaw{Name: "get_r", Arguments: []byte(`{"kind":"obj"}`)}})
 			if res.IsError {
 				t.Fatalf("call failed: %v", res.Content[0].(*mcp.TextContent).Text)
 			}

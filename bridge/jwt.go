@@ -2,59 +2,81 @@ package bridge
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"math/big"
+	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
 )
 
 // ExternalAuth validates access tokens issued by an operator-named OAuth
 // authorization server: JWTs signed with a key from its JWKS, from its
 // issuer, and with the tenant endpoint's URL as audience, so a token works
-// only on the tenant it was issued for.
+// only on the tenant it was issued for. The JWKS is kept by keyfunc
+// (jwkset): downloaded at start, refreshed hourly, and again when a token
+// names an unknown key, at most every jwksRefetch.
 type ExternalAuth struct {
-	issuer, jwksURL string
-	client          *http.Client
-
-	mu      sync.Mutex
-	keys    map[string]crypto.PublicKey // by kid
-	fetched time.Time
+	issuer string
+	keys   keyfunc.Keyfunc
 }
 
+// jwksRefetch is the least time between two JWKS downloads for unknown
+// keys, so tokens naming unknown keys cannot make Portico hammer the server.
+const jwksRefetch = 30 * time.Second
+
 // NewExternalAuth returns a validator for tokens of issuer, whose signing
-// keys are published at jwksURL.
-func NewExternalAuth(issuer, jwksURL string) *ExternalAuth {
-	return &ExternalAuth{issuer: issuer, jwksURL: jwksURL, client: &http.Client{Timeout: 10 * time.Second}}
+// keys are published at jwksURL. Its background refresh ends with ctx. An
+// unreachable JWKS at start is logged, not fatal: tokens fail until a
+// download succeeds.
+func NewExternalAuth(ctx context.Context, issuer, jwksURL string, log *slog.Logger) (*ExternalAuth, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	remote, err := jwkset.NewStorageFromHTTP(jwksURL, jwkset.HTTPClientStorageOptions{
+		Client:                    &http.Client{Timeout: 10 * time.Second, Transport: limitedBodies{http.DefaultTransport, maxJWKSBytes}},
+		Ctx:                       ctx,
+		HTTPTimeout:               10 * time.Second,
+		NoErrorReturnFirstHTTPReq: true,
+		RefreshInterval:           time.Hour,
+		RefreshErrorHandler: func(ctx context.Context, err error) {
+			log.WarnContext(ctx, "refresh the OAuth issuer's JWKS", "url", jwksURL, "error", err)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("JWKS %s: %w", jwksURL, err)
+	}
+	store, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+		HTTPURLs:          map[string]jwkset.Storage{jwksURL: remote},
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(jwksRefetch), 1),
+		// A request never waits for the limiter: an unknown key is refused
+		// at once when the last download is too recent.
+		RateLimitWaitMax: time.Millisecond,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("JWKS %s: %w", jwksURL, err)
+	}
+	keys, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: store, UseWhitelist: []jwkset.USE{jwkset.UseSig, ""}})
+	if err != nil {
+		return nil, fmt.Errorf("JWKS %s: %w", jwksURL, err)
+	}
+	return &ExternalAuth{issuer: issuer, keys: keys}, nil
 }
 
 // Issuer returns the authorization server's issuer identifier.
 func (a *ExternalAuth) Issuer() string { return a.issuer }
-
-// jwksRefetch is the least time between two JWKS downloads, so tokens
-// naming unknown keys cannot make Portico hammer the server.
-const jwksRefetch = 30 * time.Second
 
 // looksLikeJWT reports whether tok has the three dot-separated parts of a JWS.
 func looksLikeJWT(tok string) bool { return strings.Count(tok, ".") == 2 }
 
 // verify checks raw for audience and returns its subject and expiry.
 func (a *ExternalAuth) verify(ctx context.Context, raw, audience string) (string, time.Time, error) {
-	tok, err := jwt.Parse(raw, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		return a.key(ctx, kid)
-	}, jwt.WithIssuer(a.issuer), jwt.WithAudience(audience), jwt.WithExpirationRequired(),
+	tok, err := jwt.Parse(raw, a.keys.KeyfuncCtx(ctx), jwt.WithIssuer(a.issuer), jwt.WithAudience(audience), jwt.WithExpirationRequired(),
 		jwt.WithValidMethods([]string{"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"}), jwt.WithLeeway(30*time.Second))
 	if err != nil {
 		return "", time.Time{}, err
@@ -64,113 +86,38 @@ func (a *ExternalAuth) verify(ctx context.Context, raw, audience string) (string
 	return sub, exp.Time, nil
 }
 
-// key returns the signing key kid, downloading the JWKS when the key is
-// unknown and the last download is old enough.
-func (a *ExternalAuth) key(ctx context.Context, kid string) (crypto.PublicKey, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if k, ok := a.pick(kid); ok {
-		return k, nil
-	}
-	if time.Since(a.fetched) < jwksRefetch {
-		return nil, fmt.Errorf("no signing key %q in the authorization server's JWKS", kid)
-	}
-	a.fetched = time.Now()
-	keys, err := a.download(ctx)
+// maxJWKSBytes bounds a JWKS download; real ones are a few kilobytes.
+const maxJWKSBytes = 1 << 20
+
+// limitedBodies fails the reading of a response body past max bytes, so a
+// misbehaving JWKS endpoint cannot make Portico buffer without end.
+type limitedBodies struct {
+	next http.RoundTripper
+	max  int64
+}
+
+func (l limitedBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
-	a.keys = keys
-	if k, ok := a.pick(kid); ok {
-		return k, nil
-	}
-	return nil, fmt.Errorf("no signing key %q in the authorization server's JWKS", kid)
+	resp.Body = &limitedBody{ReadCloser: resp.Body, left: l.max}
+	return resp, nil
 }
 
-// pick returns key kid, or the only key when the token names none.
-func (a *ExternalAuth) pick(kid string) (crypto.PublicKey, bool) {
-	if kid == "" && len(a.keys) == 1 {
-		for _, k := range a.keys {
-			return k, true
-		}
-	}
-	k, ok := a.keys[kid]
-	return k, ok
+type limitedBody struct {
+	io.ReadCloser
+	left int64
 }
 
-func (a *ExternalAuth) download(ctx context.Context) (map[string]crypto.PublicKey, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.jwksURL, nil)
-	if err != nil {
-		return nil, err
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, fmt.Errorf("the JWKS is larger than %d bytes", maxJWKSBytes)
 	}
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetch JWKS: %w", err)
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch JWKS: HTTP %d", resp.StatusCode)
-	}
-	var set struct {
-		Keys []struct {
-			Kid, Kty, Use, Crv, N, E, X, Y string
-		} `json:"keys"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&set); err != nil {
-		return nil, fmt.Errorf("decode JWKS: %w", err)
-	}
-	keys := map[string]crypto.PublicKey{}
-	for _, k := range set.Keys {
-		if k.Use != "" && k.Use != "sig" {
-			continue
-		}
-		switch k.Kty {
-		case "RSA":
-			n, err1 := b64int(k.N)
-			e, err2 := b64int(k.E)
-			if err1 != nil || err2 != nil || !e.IsInt64() {
-				continue
-			}
-			keys[k.Kid] = &rsa.PublicKey{N: n, E: int(e.Int64())}
-		case "EC":
-			var curve elliptic.Curve
-			switch k.Crv {
-			case "P-256":
-				curve = elliptic.P256()
-			case "P-384":
-				curve = elliptic.P384()
-			default:
-				continue
-			}
-			x, err1 := base64.RawURLEncoding.DecodeString(k.X)
-			y, err2 := base64.RawURLEncoding.DecodeString(k.Y)
-			size := (curve.Params().BitSize + 7) / 8
-			if err1 != nil || err2 != nil || len(x) > size || len(y) > size {
-				continue
-			}
-			point := make([]byte, 1+2*size) // SEC 1 uncompressed: 04 || X || Y
-			point[0] = 4
-			copy(point[1+size-len(x):], x)
-			copy(point[1+2*size-len(y):], y)
-			pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
-			if err != nil {
-				continue // not a point on the curve
-			}
-			keys[k.Kid] = pub
-		}
-	}
-	if len(keys) == 0 {
-		return nil, errors.New("the JWKS holds no usable signing key")
-	}
-	return keys, nil
-}
-
-func b64int(s string) (*big.Int, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, err
-	}
-	return new(big.Int).SetBytes(b), nil
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }

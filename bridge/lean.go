@@ -7,6 +7,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -51,8 +52,8 @@ var paragraphBreak = regexp.MustCompile(`\n[ \t]*\n`)
 const deprecatedNote = "Deprecated: the API marks this operation as deprecated."
 
 // leanTool is op's tool in lean listing.
-func (op *Operation) leanTool() *mcp.Tool {
-	t := op.tool()
+func leanToolOf(op *openapi.Operation) *mcp.Tool {
+	t := toolOf(op)
 	t.Description = firstParagraph(op.Description)
 	t.OutputSchema = nil
 	return t
@@ -70,7 +71,7 @@ func leanDescribeTool() *mcp.Tool {
 // listedTools returns what tools/list shows for ops in listing mode
 // listing ("full" or "lean"; discovery mode lists discoveryTools instead).
 // Lean listing adds describe_tool unless an operation has that name.
-func listedTools(ops []*Operation, listing string) []*mcp.Tool {
+func listedTools(ops []*openapi.Operation, listing string) []*mcp.Tool {
 	var tools []*mcp.Tool
 	lean := listing == tenant.ListingLean
 	describe := lean
@@ -82,9 +83,9 @@ func listedTools(ops []*Operation, listing string) []*mcp.Tool {
 			describe = false
 		}
 		if lean {
-			tools = append(tools, op.leanTool())
+			tools = append(tools, leanToolOf(op))
 		} else {
-			tools = append(tools, op.tool())
+			tools = append(tools, toolOf(op))
 		}
 	}
 	if describe {

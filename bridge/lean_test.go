@@ -3,6 +3,7 @@ package bridge
 import (
 	"testing"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -28,7 +29,7 @@ func TestFirstParagraph(t *testing.T) {
 // TestLeanDescribeToolName checks that an operation named describe_tool
 // keeps its name in lean listing: no meta-tool is added then.
 func TestLeanDescribeToolName(t *testing.T) {
-	ops := []*Operation{
+	ops := []*openapi.Operation{
 		{Name: "a", Kind: tenant.KindTool, Method: "GET", Description: "A\n\nmore", InputSchema: []byte(`{"type":"object"}`), OutputSchema: []byte(`{"type":"object"}`)},
 		{Name: "r", Kind: tenant.KindResource, Method: "GET", Description: "R"},
 	}
@@ -39,7 +40,7 @@ func TestLeanDescribeToolName(t *testing.T) {
 	if full := listedTools(ops, tenant.ListingFull); len(full) != 1 || full[0].Description != "A\n\nmore" || full[0].OutputSchema == nil {
 		t.Fatalf("full tools = %+v, want a as converted", full)
 	}
-	ops = append(ops, &Operation{Name: describeToolName, Kind: tenant.KindTool, Method: "POST", Description: "D", InputSchema: []byte(`{"type":"object"}`)})
+	ops = append(ops, &openapi.Operation{Name: describeToolName, Kind: tenant.KindTool, Method: "POST", Description: "D", InputSchema: []byte(`{"type":"object"}`)})
 	lean = listedTools(ops, tenant.ListingLean)
 	if len(lean) != 2 || lean[1].Name != describeToolName || lean[1].Description != "D" {
 		t.Fatalf("lean tools with an operation named describe_tool = %+v, want the operation only", lean)

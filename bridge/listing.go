@@ -3,6 +3,7 @@ package bridge
 import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -38,7 +39,7 @@ type Report = tenant.ConversionReport
 
 // MCPListing returns c as MCP clients would list it in listing mode
 // listing ("full" or "lean").
-func (c *Conversion) MCPListing(listing string) Listing {
+func MCPListing(c *openapi.Conversion, listing string) Listing {
 	l := Listing{
 		Tools: []*mcp.Tool{}, Resources: []ListedResource{}, ResourceTemplates: []ListedTemplate{},
 		Report: c.Report,

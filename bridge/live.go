@@ -6,6 +6,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -22,11 +23,11 @@ func (l *live) serveFromState(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		switch method {
 		case "tools/list":
-			return &mcp.ListToolsResult{Tools: nonNilSlice(l.view(ctx).tools), Cacheable: listCache}, nil
+			return &mcp.ListToolsResult{Tools: openapi.NonNilSlice(l.view(ctx).tools), Cacheable: listCache}, nil
 		case "resources/list":
-			return &mcp.ListResourcesResult{Resources: nonNilSlice(l.view(ctx).resources), Cacheable: listCache}, nil
+			return &mcp.ListResourcesResult{Resources: openapi.NonNilSlice(l.view(ctx).resources), Cacheable: listCache}, nil
 		case "resources/templates/list":
-			return &mcp.ListResourceTemplatesResult{ResourceTemplates: nonNilSlice(l.view(ctx).templates), Cacheable: listCache}, nil
+			return &mcp.ListResourceTemplatesResult{ResourceTemplates: openapi.NonNilSlice(l.view(ctx).templates), Cacheable: listCache}, nil
 		case "initialize", "server/discover":
 			res, err := next(ctx, method, req)
 			if err == nil {
@@ -75,14 +76,7 @@ type pinnedKey struct{}
 
 type pinnedCall struct {
 	st *state
-	op *Operation
-}
-
-func nonNilSlice[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
+	op *openapi.Operation
 }
 
 // streams tracks a tenant's long-lived requests (GET streams of sessions,

@@ -94,7 +94,8 @@ func TestMaxConcurrencyAppliesLive(t *testing.T) {
 			l := rep.rt.lookup("t1")
 			call := func(ctx context.Context, name, args string) *mcp.CallToolResult {
 				st := l.state.Load()
-				return l.call(ctx, st, st.ops["tool:"+name], &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: name, Arguments: json.RawMessage(args)}})
+				res, _ := l.call(ctx, st, st.ops["tool:"+name], &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: name, Arguments: json.RawMessage(args)}})
+				return res
 			}
 			text := func(res *mcp.CallToolResult) string { return res.Content[0].(*mcp.TextContent).Text }
 			var wg sync.WaitGroup

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/portico-mcp/portico/bridge/openapi"
 )
 
 // headerSpec has an operation with header parameters: region (string,
@@ -24,7 +26,7 @@ const headerSpec = `{"openapi":"3.1.0","info":{"title":"h","version":"1"},"paths
   "responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"type":"object"}}}}}}}}}`
 
 func TestMCPHeaderAnnotations(t *testing.T) {
-	conv, err := Convert([]byte(headerSpec), Options{})
+	conv, err := Convert([]byte(headerSpec), openapi.Options{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -44,7 +45,7 @@ func setStatus(ctx context.Context, status string) {
 var internalSpan = trace.WithSpanKind(trace.SpanKindInternal)
 
 // instrument starts a call's span and outcome; done records its metrics.
-func (l *live) instrument(ctx context.Context, op *Operation, h http.Header) (context.Context, func(*mcp.CallToolResult)) {
+func (l *live) instrument(ctx context.Context, op *openapi.Operation, h http.Header) (context.Context, func(*mcp.CallToolResult)) {
 	// A call's gateway time starts when the MCP request arrived (serveMCP),
 	// so it includes token checks and decoding, not only the tool handler.
 	var start time.Time
@@ -88,7 +89,7 @@ func (l *live) instrument(ctx context.Context, op *Operation, h http.Header) (co
 
 // recovered logs a panic in a call with its request id and stack and turns
 // it into a tool error, so one bug costs one call, not the process.
-func (l *live) recovered(ctx context.Context, op *Operation, h http.Header, p any) *mcp.CallToolResult {
+func (l *live) recovered(ctx context.Context, op *openapi.Operation, h http.Header, p any) *mcp.CallToolResult {
 	rid := h.Get("X-Request-Id")
 	setStatus(ctx, StatusPanic)
 	l.log.ErrorContext(ctx, "panic in MCP call", "tenant", l.id, "tool", op.Name, "request_id", rid,
@@ -116,7 +117,7 @@ func (l *live) upstreamAnswered(ctx context.Context, status int, elapsed time.Du
 }
 
 // upstreamFailed classifies a call that got no HTTP answer and describes it.
-func (l *live) upstreamFailed(ctx context.Context, op *Operation, timeout time.Duration, start time.Time, err error) error {
+func (l *live) upstreamFailed(ctx context.Context, op *openapi.Operation, timeout time.Duration, start time.Time, err error) error {
 	if oc, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
 		oc.upstream = time.Since(start)
 	}

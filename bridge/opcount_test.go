@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -102,7 +103,7 @@ func TestRefusedSpecPeakHeap(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	n, err := countOperations(big)
+	n, err := openapi.CountOperations(big)
 	runtime.ReadMemStats(&after)
 	if err != nil || n != 20000 {
 		t.Fatalf("countOperations = %d, %v; want 20000", n, err)
@@ -129,7 +130,7 @@ func TestCorpusUnderOperationLimit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n, err := countOperations(raw)
+			n, err := openapi.CountOperations(raw)
 			if err != nil {
 				t.Fatal(err)
 			}

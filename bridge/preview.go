@@ -12,6 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -37,7 +38,7 @@ func (r *Runtime) Preview(ctx context.Context, specURL string, s tenant.Settings
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckJQ(s); err != nil {
+	if err := openapi.CheckJQ(s); err != nil {
 		return nil, err
 	}
 	// The tools as agents will see them: settings.tools applied, and
@@ -46,12 +47,12 @@ func (r *Runtime) Preview(ctx context.Context, specURL string, s tenant.Settings
 	if s.MaxResponseBytes > 0 {
 		maxResponse = s.MaxResponseBytes
 	}
-	ops, inv := transformTools(conv.Operations, s.Tools, maxResponse)
+	ops, inv := openapi.TransformTools(conv.Operations, s.Tools, maxResponse)
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
 	conv.Operations = ops
-	p := conv.preview()
+	p := previewOf(conv)
 	if p.Listed, err = listedJSON(ops, s); err != nil {
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func (r *Runtime) Preview(ctx context.Context, specURL string, s tenant.Settings
 }
 
 // listedJSON is tools/list's tools for ops under s.
-func listedJSON(ops []*Operation, s tenant.Settings) (json.RawMessage, error) {
+func listedJSON(ops []*openapi.Operation, s tenant.Settings) (json.RawMessage, error) {
 	listed := listedTools(ops, s.ListingMode())
 	if s.ToolMode == tenant.ToolModeDiscovery {
 		listed = discoveryTools()
@@ -76,7 +77,7 @@ func listedJSON(ops []*Operation, s tenant.Settings) (json.RawMessage, error) {
 
 // preview shapes c for the dashboard: grouped as MCP lists them, each entry
 // with its method, path, schemas, operation id and tags.
-func (c *Conversion) preview() *tenant.Preview {
+func previewOf(c *openapi.Conversion) *tenant.Preview {
 	p := &tenant.Preview{
 		Tools: []tenant.PreviewItem{}, Resources: []tenant.PreviewItem{}, ResourceTemplates: []tenant.PreviewItem{},
 		Report: c.Report,
@@ -127,7 +128,7 @@ func (r *Runtime) PreviewTenant(ctx context.Context, id string, req tenant.ToolP
 	if req.Call != nil && (st == nil || st.closed) {
 		return nil, &NotServingError{fmt.Sprintf("tenant %s is not active, so its service cannot be called; preview with a sample instead", id)}
 	}
-	var base []*Operation
+	var base []*openapi.Operation
 	var report tenant.ConversionReport
 	version := 0
 	if st != nil && !st.closed && st.report != nil && st.convKey == convKey(st.spec.SHA256, s) {
@@ -169,15 +170,15 @@ func (r *Runtime) PreviewTenant(ctx context.Context, id string, req tenant.ToolP
 	// The checks PUT /settings makes, all at once so an editor can show
 	// each problem beside its field.
 	var inv tenant.InvalidError
-	if err := CheckSettingKeys(report.OperationKeys, s); err != nil {
+	if err := openapi.CheckSettingKeys(report.OperationKeys, s); err != nil {
 		var ki *tenant.InvalidError
 		if errors.As(err, &ki) {
 			inv.Problems = append(inv.Problems, ki.Problems...)
 		}
 	}
-	ops, tinv := transformTools(base, s.Tools, maxResponse)
+	ops, tinv := openapi.TransformTools(base, s.Tools, maxResponse)
 	inv.Problems = append(inv.Problems, tinv.Problems...)
-	if err := CheckJQ(s); err != nil {
+	if err := openapi.CheckJQ(s); err != nil {
 		var ji *tenant.InvalidError
 		if errors.As(err, &ji) {
 			for _, p := range ji.Problems {
@@ -194,14 +195,14 @@ func (r *Runtime) PreviewTenant(ctx context.Context, id string, req tenant.ToolP
 	if err != nil {
 		return nil, err
 	}
-	out := &tenant.ToolPreview{Preview: *(&Conversion{Operations: ops, Report: report}).preview(), SpecVersion: version}
+	out := &tenant.ToolPreview{Preview: *previewOf(&openapi.Conversion{Operations: ops, Report: report}), SpecVersion: version}
 	out.Listed = lb
 	// Which key reshapes each tool, so an editor finds a renamed tool's
 	// override: operations are one per method and path.
 	keyOf := map[string]string{}
 	for k := range s.Tools {
 		for _, op := range base {
-			if op.matchesKey(k) {
+			if op.MatchesKey(k) {
 				keyOf[op.Method+" "+op.Path] = k
 				break
 			}
@@ -225,7 +226,7 @@ func (r *Runtime) PreviewTenant(ctx context.Context, id string, req tenant.ToolP
 // previewTool finds the tool a sample or call names among ops (the
 // previewed tools) by name, or among base by a settings.tools key (tool
 // name, operationId or "METHOD /path"), returning its previewed copy.
-func previewTool(base, ops []*Operation, s tenant.Settings, name, field string, maxResponse int64) (*Operation, error) {
+func previewTool(base, ops []*openapi.Operation, s tenant.Settings, name, field string, maxResponse int64) (*openapi.Operation, error) {
 	if name == "" {
 		return nil, invalid(field, "is required: the name of the tool, as the preview lists it")
 	}
@@ -240,17 +241,17 @@ func previewTool(base, ops []*Operation, s tenant.Settings, name, field string, 
 		names = append(names, op.Name)
 	}
 	for _, op := range base {
-		if !op.matchesKey(name) || op.Kind == tenant.KindResource || op.Kind == tenant.KindResourceTemplate {
+		if !op.MatchesKey(name) || op.Kind == tenant.KindResource || op.Kind == tenant.KindResourceTemplate {
 			continue
 		}
 		for k, tt := range s.Tools {
-			if !op.matchesKey(k) {
+			if !op.MatchesKey(k) {
 				continue
 			}
 			if tt.Hidden {
 				return nil, invalid(field, fmt.Sprintf("%q is hidden by settings.tools[%q]: agents cannot call it", name, k))
 			}
-			t, inv := transformOp(op, k, tt, maxResponse)
+			t, inv := openapi.TransformOp(op, k, tt, maxResponse)
 			if inv != nil {
 				return nil, inv
 			}
@@ -259,14 +260,14 @@ func previewTool(base, ops []*Operation, s tenant.Settings, name, field string, 
 		return op, nil
 	}
 	msg := fmt.Sprintf("%q is no tool of the preview", name)
-	if c := closestKey(name, names); c != "" {
+	if c := openapi.ClosestKey(name, names); c != "" {
 		msg += fmt.Sprintf("; did you mean %q?", c)
 	}
 	return nil, invalid(field, msg)
 }
 
 // previewSample shapes body as the answer of the tool sample names.
-func previewSample(ctx context.Context, base, ops []*Operation, s tenant.Settings, sample tenant.PreviewSample, maxResponse int64) (*tenant.ShapedSample, error) {
+func previewSample(ctx context.Context, base, ops []*openapi.Operation, s tenant.Settings, sample tenant.PreviewSample, maxResponse int64) (*tenant.ShapedSample, error) {
 	op, err := previewTool(base, ops, s, sample.Tool, "sample.tool", maxResponse)
 	if err != nil {
 		return nil, err
@@ -285,7 +286,7 @@ func previewSample(ctx context.Context, base, ops []*Operation, s tenant.Setting
 
 // previewCall calls the tool call names through the live tenant l, as an
 // agent's tools/call would run it under the previewed settings.
-func (r *Runtime) previewCall(ctx context.Context, l *live, st *state, base, ops []*Operation, s tenant.Settings, call tenant.PreviewCall, maxResponse int64) (*tenant.ShapedSample, error) {
+func (r *Runtime) previewCall(ctx context.Context, l *live, st *state, base, ops []*openapi.Operation, s tenant.Settings, call tenant.PreviewCall, maxResponse int64) (*tenant.ShapedSample, error) {
 	op, err := previewTool(base, ops, s, call.Tool, "call.tool", maxResponse)
 	if err != nil {
 		return nil, err
@@ -294,15 +295,15 @@ func (r *Runtime) previewCall(ctx context.Context, l *live, st *state, base, ops
 	if err != nil {
 		return nil, invalid("call.arguments", "must be a JSON object: "+err.Error())
 	}
-	if err := op.validateArgs(args); err != nil {
+	if err := op.ValidateArgs(args); err != nil {
 		return nil, invalid("call.arguments", fmt.Sprintf("do not fit the input schema of %s: %v", op.Name, err))
 	}
 	ctx, done := l.instrument(ctx, op, http.Header{})
 	var result *mcp.CallToolResult
 	defer func() { done(result) }()
 	var sel string
-	if op.xf != nil {
-		args, sel = op.xf.inbound(args)
+	if op.Transform != nil {
+		args, sel = op.Transform.Inbound(args)
 	}
 	res, err := l.do(ctx, st, op, args, http.Header{}, caller{})
 	if err != nil {
@@ -317,10 +318,10 @@ func (r *Runtime) previewCall(ctx context.Context, l *live, st *state, base, ops
 
 // shapedSample maps res as a call of op would (its response shape, sel
 // being the agent's _select) and says what the upstream sent.
-func shapedSample(ctx context.Context, op *Operation, res *upstreamResult, sel, source string) (*tenant.ShapedSample, *mcp.CallToolResult, error) {
+func shapedSample(ctx context.Context, op *openapi.Operation, res *upstreamResult, sel, source string) (*tenant.ShapedSample, *mcp.CallToolResult, error) {
 	var result *mcp.CallToolResult
-	if op.xf != nil && op.xf.shape != nil {
-		result = op.xf.shape.result(ctx, op, res, sel)
+	if op.Transform != nil && op.Transform.Shape != nil {
+		result = shapeResult(ctx, op.Transform.Shape, op, res, sel)
 	} else {
 		result = res.toolResult(op)
 	}

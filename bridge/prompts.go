@@ -12,6 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -47,7 +48,7 @@ func newPromptSet(ps []tenant.Prompt) promptSet {
 			mp.Arguments = append(mp.Arguments, &mcp.PromptArgument{Name: a.Name, Description: a.Description, Required: a.Required})
 		}
 		s.listed = append(s.listed, mp)
-		h.Write(mustJSON(mp))
+		h.Write(openapi.MustJSON(mp))
 		h.Write([]byte{0})
 	}
 	s.fp = hex.EncodeToString(h.Sum(nil)[:8])
@@ -193,7 +194,7 @@ func (l *live) addPrompts(srv *mcp.Server, old, st *state) {
 		prev = old.prompts
 	}
 	for _, p := range st.prompts.listed {
-		if q := prev.listedPrompt(p.Name); q != nil && string(mustJSON(q)) == string(mustJSON(p)) {
+		if q := prev.listedPrompt(p.Name); q != nil && string(openapi.MustJSON(q)) == string(openapi.MustJSON(p)) {
 			continue
 		}
 		srv.AddPrompt(p, l.renderPrompt)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"golang.org/x/tools/txtar"
 )
 
@@ -26,7 +27,7 @@ func TestConvertConcurrent(t *testing.T) {
 	}
 	want := make([][]byte, len(specs))
 	for i, s := range specs {
-		c, err := Convert(s, Options{})
+		c, err := Convert(s, openapi.Options{}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +37,7 @@ func TestConvertConcurrent(t *testing.T) {
 	for g := 0; g < 4; g++ {
 		for i, s := range specs {
 			wg.Go(func() {
-				c, err := Convert(s, Options{})
+				c, err := Convert(s, openapi.Options{}, "")
 				if err != nil {
 					t.Error(err)
 					return

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -92,7 +93,7 @@ func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (res tena
 		return fail(err)
 	}
 	tConverted := time.Now()
-	var before []*Operation
+	var before []*openapi.Operation
 	if havePrev {
 		// The previous version's conversion, for the diff, is not a phase of its own.
 		before, err = r.operationsOf(withTracker(ctx, nil), t, prev)
@@ -102,7 +103,7 @@ func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (res tena
 			r.log.Warn("could not convert the previous spec version for the diff", "tenant", t.ID, "err", err)
 		}
 	}
-	diff := Diff(before, conv.Operations)
+	diff := openapi.Diff(before, conv.Operations)
 	tDiffed := time.Now()
 	tr.phase(tenant.PhaseStore, fmt.Sprintf("%s, %d added, %d removed, %d changed", sizeOf(len(f.raw)), len(diff.Added), len(diff.Removed), len(diff.Changed)))
 	stored, added, err := r.store.AddSpecVersion(ctx, t.ID, tenant.SpecVersion{
@@ -129,7 +130,7 @@ func (r *Runtime) refreshLocked(ctx context.Context, t *tenant.Tenant) (res tena
 
 // operationsOf returns the operations of stored version v, from the live
 // state when it serves exactly that conversion, else by converting it.
-func (r *Runtime) operationsOf(ctx context.Context, t *tenant.Tenant, v tenant.SpecVersion) ([]*Operation, error) {
+func (r *Runtime) operationsOf(ctx context.Context, t *tenant.Tenant, v tenant.SpecVersion) ([]*openapi.Operation, error) {
 	if l := r.lookup(t.ID); l != nil {
 		if st := l.state.Load(); !st.closed && st.convKey == convKey(v.SHA256, t.Settings) {
 			return st.base, nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -24,10 +25,10 @@ func TestConversionReport(t *testing.T) {
  "/b":{"get":{"operationId":"` + long + `","responses":{"200":{"description":"ok"}}}},
  "/c/{id}":{"get":{"operationId":"get_c","parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],"responses":{"200":{"description":"ok"}}}},
  "/admin":{"delete":{"operationId":"wipe","responses":{"204":{"description":"gone"}}}}}}`
-	conv, err := Convert([]byte(spec), Options{RouteMaps: []tenant.RouteMap{
+	conv, err := Convert([]byte(spec), openapi.Options{RouteMaps: []tenant.RouteMap{
 		{Pattern: "^/admin", MCPType: tenant.KindExclude},
 		{Methods: []string{"GET"}, Pattern: `\{`, MCPType: tenant.KindResourceTemplate},
-	}})
+	}}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,8 +57,8 @@ func TestConversionReport(t *testing.T) {
 	if diff := cmp.Diff(want, r); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)
 	}
-	if len(cut) > MaxNameLen || !strings.HasPrefix(cut, "very_long_operation_name_very") {
-		t.Errorf("cut name %q: want a prefix of the operationId of at most %d characters", cut, MaxNameLen)
+	if len(cut) > openapi.MaxNameLen || !strings.HasPrefix(cut, "very_long_operation_name_very") {
+		t.Errorf("cut name %q: want a prefix of the operationId of at most %d characters", cut, openapi.MaxNameLen)
 	}
 	if got, want := conv.Report.Summary(), "OpenAPI 3.1.0: 5 operations -> 3 tools, 1 resource template, 1 excluded, 1 name cut, 1 name suffixed, 4 unsupported features, "; !strings.HasPrefix(got, want) {
 		t.Errorf("Summary() = %q, want prefix %q", got, want)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"golang.org/x/tools/txtar"
 )
 
@@ -56,7 +57,7 @@ func upstream(t *testing.T) (*httptest.Server, *seen) {
 	return srv, &got
 }
 
-func specOps(t *testing.T, file string) map[string]*Operation {
+func specOps(t *testing.T, file string) map[string]*openapi.Operation {
 	t.Helper()
 	ar, err := txtar.ParseFile(file)
 	if err != nil {
@@ -68,11 +69,11 @@ func specOps(t *testing.T, file string) map[string]*Operation {
 			spec = f.Data
 		}
 	}
-	conv, err := Convert(spec, Options{})
+	conv, err := Convert(spec, openapi.Options{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ops := make(map[string]*Operation)
+	ops := make(map[string]*openapi.Operation)
 	for _, op := range conv.Operations {
 		ops[op.Name] = op
 	}
@@ -300,7 +301,7 @@ func TestNewRequestMissingArgument(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ops[tt.op].NewRequest(context.Background(), "http://upstream.test", tt.args)
-			var me *MissingArgumentError
+			var me *openapi.MissingArgumentError
 			if !errors.As(err, &me) {
 				t.Fatalf("err = %v, want *MissingArgumentError", err)
 			}
@@ -351,11 +352,11 @@ func TestOperationRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back Operation
+	var back openapi.Operation
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(op, &back, cmpopts.IgnoreUnexported(Operation{})); diff != "" {
+	if diff := cmp.Diff(op, &back, cmpopts.IgnoreUnexported(openapi.Operation{})); diff != "" {
 		t.Fatalf("round trip changed the operation (-want +got):\n%s", diff)
 	}
 	args := map[string]any{"id__path": "x", "name": "n"}
@@ -381,13 +382,13 @@ func TestOperationRoundTrip(t *testing.T) {
 func TestNewRequestPathArguments(t *testing.T) {
 	ops := specOps(t, "testdata/fastapi_302.txtar")
 	op := ops["read_user_users"] // GET /users/{user_id}
-	label := &Operation{Method: "GET", Path: "/files/{name}",
-		Params: []Param{{Arg: "name", Name: "name", In: "path", Style: "label", Required: true}}}
-	twoInOne := &Operation{Method: "GET", Path: "/files/{a}{b}",
-		Params: []Param{{Arg: "a", Name: "a", In: "path", Required: true}, {Arg: "b", Name: "b", In: "path", Required: true}}}
+	label := &openapi.Operation{Method: "GET", Path: "/files/{name}",
+		Params: []openapi.Param{{Arg: "name", Name: "name", In: "path", Style: "label", Required: true}}}
+	twoInOne := &openapi.Operation{Method: "GET", Path: "/files/{a}{b}",
+		Params: []openapi.Param{{Arg: "a", Name: "a", In: "path", Required: true}, {Arg: "b", Name: "b", In: "path", Required: true}}}
 	tests := []struct {
 		name string
-		op   *Operation
+		op   *openapi.Operation
 		args map[string]any
 		want string // the request URI the upstream sees, or "refused NAME"
 	}{

@@ -6,11 +6,12 @@ import (
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/portico-mcp/portico/bridge/openapi"
 )
 
 // TestToolResultShapes: what each kind of upstream answer becomes.
 func TestToolResultShapes(t *testing.T) {
-	op := &Operation{Name: "op", Method: "GET", Path: "/x"}
+	op := &openapi.Operation{Name: "op", Method: "GET", Path: "/x"}
 	png := []byte{0x89, 'P', 'N', 'G', 0, 1, 2}
 	for _, tc := range []struct {
 		name string
@@ -60,15 +61,15 @@ func TestToolResultShapes(t *testing.T) {
 func TestNoContentMatchesOutputSchema(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		op     *Operation
+		op     *openapi.Operation
 		want   string // structured content, "" for none
 		suffix string
 	}{
-		{"no output schema", &Operation{}, "", "with no content."},
-		{"wrapped, nullable", &Operation{WrapResult: true, OutputSchema: []byte(`{"type":"object","properties":{"result":{"type":["array","null"]}},"required":["result"],"x-fastmcp-wrap-result":true}`)}, `{"result":null}`, "with no content."},
-		{"object, nothing required", &Operation{OutputSchema: []byte(`{"type":"object","properties":{"id":{"type":"integer"}}}`)}, `{}`, "with no content."},
-		{"object, required field", &Operation{OutputSchema: []byte(`{"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]}`)}, "", "the service sent none.)"},
-		{"wrapped, not nullable", &Operation{WrapResult: true, OutputSchema: []byte(`{"type":"object","properties":{"result":{"type":"array"}},"required":["result"]}`)}, "", "the service sent none.)"},
+		{"no output schema", &openapi.Operation{}, "", "with no content."},
+		{"wrapped, nullable", &openapi.Operation{WrapResult: true, OutputSchema: []byte(`{"type":"object","properties":{"result":{"type":["array","null"]}},"required":["result"],"x-fastmcp-wrap-result":true}`)}, `{"result":null}`, "with no content."},
+		{"object, nothing required", &openapi.Operation{OutputSchema: []byte(`{"type":"object","properties":{"id":{"type":"integer"}}}`)}, `{}`, "with no content."},
+		{"object, required field", &openapi.Operation{OutputSchema: []byte(`{"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]}`)}, "", "the service sent none.)"},
+		{"wrapped, not nullable", &openapi.Operation{WrapResult: true, OutputSchema: []byte(`{"type":"object","properties":{"result":{"type":"array"}},"required":["result"]}`)}, "", "the service sent none.)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.op.Name, tc.op.Method, tc.op.Path = "op", "DELETE", "/x"

@@ -6,6 +6,8 @@ import (
 	"runtime/metrics"
 	"strings"
 	"testing"
+
+	"github.com/portico-mcp/portico/bridge/openapi"
 )
 
 // TestConversionDoesNotRetainDocument: holding a Conversion (a serving
@@ -46,7 +48,7 @@ func TestConversionDoesNotRetainDocument(t *testing.T) {
 	b.Reset()
 	size := len(doc)
 
-	conv, err := Convert(doc, Options{})
+	conv, err := Convert(doc, openapi.Options{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"crypto/hkdf"
 	"crypto/hmac"
@@ -29,26 +30,40 @@ import (
 //
 // where payload is a format byte, the expiry (Unix seconds), 8 random bytes
 // (two sessions of one token started in the same second differ, so ending
-// one never ends the other), the negotiated protocol version and the token
-// id, NUL-separated. It is not a credential:
+// one never ends the other), a byte of flags (what the client declared at
+// initialize that later requests depend on: URL-mode elicitation), the
+// negotiated protocol version and the token id, NUL-separated. Format 1,
+// without the flags byte, is still accepted. It is not a credential:
 // every request still carries the tenant's MCP token, checked as any other
 // request's, so a revoked token or a deactivated tenant ends its sessions on
 // every replica at the next request. The id binds the session to its tenant
 // (another tenant's endpoint answers 404) and to its token (another token of
 // the same tenant is refused with 403, as the SDK's pinned sessions were).
 
-const sessionFormat = 1
+// sessionFormat is the format of the ids issued; sessionFormatV1, the
+// first, had no flags byte.
+const (
+	sessionFormatV1 = 1
+	sessionFormat   = 2
+)
+
+// Session flags: what the client declared at initialize.
+const (
+	sessionElicitURL = 1 << iota // capabilities.elicitation.url
+)
 
 // sessionNonceLen is the random part of a session id's payload.
 const sessionNonceLen = 8
 
-// sessionHeaderLen is the payload's fixed part: format, expiry, nonce.
+// sessionHeaderLen is the payload's fixed part: format, expiry, nonce
+// (and, from format 2, the flags byte).
 const sessionHeaderLen = 1 + 8 + sessionNonceLen
 
 // sessionInfo is the verified content of a session id.
 type sessionInfo struct {
 	tenant, token, version string
 	expires                time.Time
+	elicitURL              bool // the client declared URL-mode elicitation
 }
 
 // sessionSigner issues and verifies session ids. The first key signs; every
@@ -96,6 +111,11 @@ func (s *sessionSigner) issue(info sessionInfo) string {
 	p = binary.BigEndian.AppendUint64(p, uint64(info.expires.Unix()))
 	p = append(p, make([]byte, sessionNonceLen)...)
 	rand.Read(p[len(p)-sessionNonceLen:]) // never fails (crypto/rand)
+	var flags byte
+	if info.elicitURL {
+		flags |= sessionElicitURL
+	}
+	p = append(p, flags)
 	p = append(p, info.version...)
 	p = append(p, 0)
 	p = append(p, info.token...)
@@ -131,15 +151,21 @@ func (s *sessionSigner) verify(sid string, now time.Time) (sessionInfo, error) {
 		return sessionInfo{}, errSessionUnknown
 	}
 	p, err := b64.DecodeString(payload)
-	if err != nil || len(p) < sessionHeaderLen+1 || p[0] != sessionFormat {
+	if err != nil || len(p) < sessionHeaderLen+1 || p[0] != sessionFormatV1 && p[0] != sessionFormat {
 		return sessionInfo{}, errSessionUnknown
 	}
-	version, token, ok := strings.Cut(string(p[sessionHeaderLen:]), "\x00")
+	fields := p[sessionHeaderLen:]
+	var flags byte
+	if p[0] == sessionFormat {
+		flags, fields = fields[0], fields[1:]
+	}
+	version, token, ok := strings.Cut(string(fields), "\x00")
 	if !ok {
 		return sessionInfo{}, errSessionUnknown
 	}
 	info := sessionInfo{tenant: tenantID, token: token, version: version,
-		expires: time.Unix(int64(binary.BigEndian.Uint64(p[1:9])), 0)}
+		expires:   time.Unix(int64(binary.BigEndian.Uint64(p[1:9])), 0),
+		elicitURL: flags&sessionElicitURL != 0}
 	if !now.Before(info.expires) {
 		return info, errSessionExpired
 	}
@@ -254,4 +280,30 @@ func negotiatedVersion(params json.RawMessage) string {
 		return p.ProtocolVersion
 	}
 	return "2025-11-25"
+}
+
+// declaresURLElicitation reports whether capabilities, a client's
+// capabilities object (initialize's capabilities, or a 2026-07-28
+// request's _meta clientCapabilities), declares URL-mode elicitation:
+// elicitation.url is an object.
+func declaresURLElicitation(capabilities json.RawMessage) bool {
+	var c struct {
+		Elicitation struct {
+			URL json.RawMessage `json:"url"`
+		} `json:"elicitation"`
+	}
+	if json.Unmarshal(capabilities, &c) != nil {
+		return false
+	}
+	u := bytes.TrimSpace(c.Elicitation.URL)
+	return len(u) > 0 && u[0] == '{'
+}
+
+// initializeDeclaresURLElicitation reports whether an initialize whose
+// params are params declares URL-mode elicitation.
+func initializeDeclaresURLElicitation(params json.RawMessage) bool {
+	var p struct {
+		Capabilities json.RawMessage `json:"capabilities"`
+	}
+	return json.Unmarshal(params, &p) == nil && declaresURLElicitation(p.Capabilities)
 }

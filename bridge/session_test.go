@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -62,6 +63,23 @@ func TestSessionIDs(t *testing.T) {
 	}
 	if _, err := old.verify(sid, now.Add(time.Hour)); err != errSessionExpired {
 		t.Errorf("at expiry: %v, want expired", err)
+	}
+	// The client's declared URL elicitation travels in the id.
+	withURL := info
+	withURL.elicitURL = true
+	if got, err := old.verify(old.issue(withURL), now); err != nil || got != withURL {
+		t.Errorf("verify with URL elicitation = %+v, %v; want %+v", got, err, withURL)
+	}
+	// An id of format 1 (no flags byte), signed before the flags existed,
+	// stays valid and declares nothing.
+	v1 := []byte{sessionFormatV1}
+	v1 = binary.BigEndian.AppendUint64(v1, uint64(info.expires.Unix()))
+	v1 = append(v1, make([]byte, sessionNonceLen)...)
+	v1 = append(v1, info.version+"\x00"+info.token...)
+	v1payload := base64.RawURLEncoding.EncodeToString(v1)
+	v1sid := "t1." + v1payload + "." + base64.RawURLEncoding.EncodeToString(old.mac(old.keys[0], "t1", v1payload))
+	if got, err := old.verify(v1sid, now); err != nil || got != info {
+		t.Errorf("verify of a format 1 id = %+v, %v; want %+v", got, err, info)
 	}
 	// Tampering with any part is refused.
 	parts := strings.Split(sid, ".")

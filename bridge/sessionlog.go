@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 	"github.com/portico-mcp/portico/tenant/pgstore"
 )
@@ -264,7 +265,7 @@ func callLogLevel(ctx context.Context, req *mcp.CallToolRequest) string {
 
 // logUpstream sends the status line of a call's upstream exchange when the
 // client's level admits it.
-func logUpstream(ctx context.Context, req *mcp.CallToolRequest, op *Operation, res *upstreamResult) {
+func logUpstream(ctx context.Context, req *mcp.CallToolRequest, op *openapi.Operation, res *upstreamResult) {
 	if res == nil || req == nil || req.Session == nil {
 		return
 	}

@@ -161,3 +161,42 @@ func TestResumeCallAttacker(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSessionCall is one session tools/call over loopback HTTP, with
+// the priming event (a 2025-11-25 session) and without (2025-06-18): the
+// cost of the extra flushed event.
+func BenchmarkSessionCall(b *testing.B) {
+	up := httptest.NewServer(http.HandlerFunc(fastUpstream))
+	defer up.Close()
+	r := newFastRuntime(b, up.URL)
+	srv := httptest.NewServer(r.Handler())
+	defer srv.Close()
+	for _, version := range []string{"2025-11-25", "2025-06-18"} {
+		b.Run(version, func(b *testing.B) {
+			init := strings.Replace(initBody, "2025-11-25", version, 1)
+			post := func(body, sid string) *http.Response {
+				req, _ := http.NewRequest("POST", srv.URL+"/t/t1/mcp", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer mcp_ok")
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Accept", "application/json, text/event-stream")
+				if sid != "" {
+					req.Header.Set("Mcp-Session-Id", sid)
+					req.Header.Set("Mcp-Protocol-Version", version)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				return resp
+			}
+			sid := post(init, "").Header.Get("Mcp-Session-Id")
+			body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_r","arguments":{"kind":"obj"}}}`
+			b.ResetTimer()
+			for b.Loop() {
+				post(body, sid)
+			}
+		})
+	}
+}

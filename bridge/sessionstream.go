@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -129,9 +130,9 @@ func (st *state) fingerprints() (tools, resources string) {
 				h.Write(part)
 				h.Write([]byte{0})
 			}
-			if op.xf != nil { // a transformed tool can differ in these alone
+			if op.Transform != nil { // a transformed tool can differ in these alone
 				h.Write([]byte(op.Title))
-				h.Write(mustJSON(op.Annotations))
+				h.Write(openapi.MustJSON(op.Annotations))
 				h.Write([]byte{0})
 			}
 		}

@@ -57,7 +57,8 @@ func TestPerRouteTimeout(t *testing.T) {
 	}
 	call := func(name, args string) *mcp.CallToolResult {
 		st := l.state.Load()
-		return l.call(context.Background(), st, st.ops["tool:"+name], &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: name, Arguments: json.RawMessage(args)}})
+		res, _ := l.call(context.Background(), st, st.ops["tool:"+name], &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: name, Arguments: json.RawMessage(args)}})
+		return res
 	}
 	slow := call("create_item", `{"name": "lamp"}`)
 	text := slow.Content[0].(*mcp.TextContent).Text

@@ -15,6 +15,7 @@ import (
 	tiktokenloader "github.com/pkoukk/tiktoken-go-loader"
 	"golang.org/x/tools/txtar"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -62,14 +63,14 @@ func TestEstimateTokensAgainstBPE(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		conv, err := Convert(spec, Options{})
+		conv, err := Convert(spec, openapi.Options{}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		var tools []*mcp.Tool
 		for _, op := range conv.Operations {
 			if op.Kind == tenant.KindTool {
-				tools = append(tools, op.tool())
+				tools = append(tools, toolOf(op))
 			}
 		}
 		step := max(1, len(tools)/150)
@@ -166,7 +167,7 @@ func TestEstimateTokensSmall(t *testing.T) {
 // TestToolCost checks that a tool's cost measures exactly the bytes
 // tools/list sends, split into parts that add up.
 func TestToolCost(t *testing.T) {
-	conv, err := Convert(txtarSpec(t, "testdata/fastapi_310.txtar"), Options{})
+	conv, err := Convert(txtarSpec(t, "testdata/fastapi_310.txtar"), openapi.Options{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func TestToolCost(t *testing.T) {
 		}
 		tc := c.Tools[i]
 		i++
-		b := encodeTool(t, op.tool())
+		b := encodeTool(t, toolOf(op))
 		if tc.Name != op.Name || tc.Bytes != len(b) {
 			t.Errorf("%s: cost %d bytes, tools/list sends %d", op.Name, tc.Bytes, len(b))
 		}
@@ -213,11 +214,11 @@ func BenchmarkReportCost(b *testing.B) {
 		b.Fatal(err)
 	}
 	// Convert's figures are the lower of two runs (the first warms caches).
-	var conv *Conversion
+	var conv *openapi.Conversion
 	wall, cpu := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
 	for range 2 {
 		start, cpu0 := time.Now(), processCPU()
-		conv, err = Convert(spec, Options{})
+		conv, err = Convert(spec, openapi.Options{}, "")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -47,9 +48,9 @@ func (st *state) subset(ts *tenant.Toolset, ps []tenant.Prompt) *state {
 		timeout: st.timeout, maxResponse: st.maxResponse, closed: st.closed,
 		spec: st.spec, convKey: st.convKey, report: st.report, cors: st.cors, toolset: ts,
 	}
-	var ops []*Operation
+	var ops []*openapi.Operation
 	for _, op := range st.list {
-		if ts.Selects(op.matchesKey, opTags(op), op.readOnly()) {
+		if ts.Selects(op.MatchesKey, opTags(op), op.ReadOnly()) {
 			ops = append(ops, op)
 		}
 	}
@@ -59,23 +60,11 @@ func (st *state) subset(ts *tenant.Toolset, ps []tenant.Prompt) *state {
 
 // opTags are the tags a toolset's tags select op by: its OpenAPI tags
 // (as settings.tools left them) and its route map's.
-func opTags(op *Operation) []string {
+func opTags(op *openapi.Operation) []string {
 	if len(op.MCPTags) == 0 {
 		return op.Tags
 	}
 	return append(slices.Clip(op.Tags), op.MCPTags...)
-}
-
-// readOnly reports whether op changes nothing: a resource, a GET or HEAD,
-// or a tool whose annotations say so.
-func (op *Operation) readOnly() bool {
-	if op.Kind == tenant.KindResource || op.Kind == tenant.KindResourceTemplate {
-		return true
-	}
-	if op.Annotations != nil && op.Annotations.ReadOnlyHint {
-		return true
-	}
-	return op.Method == "GET" || op.Method == "HEAD"
 }
 
 // view is the state endpoint name serves ("" is the tenant's own), nil
@@ -139,11 +128,11 @@ func (r *Runtime) CheckToolset(id string, ts tenant.Toolset) error {
 		}
 	}
 	for i, k := range ts.Tools {
-		if slices.ContainsFunc(st.list, func(op *Operation) bool { return op.matchesKey(k) }) {
+		if slices.ContainsFunc(st.list, func(op *openapi.Operation) bool { return op.MatchesKey(k) }) {
 			continue
 		}
 		msg := `names no tool the tenant serves: name a tool as tools/list names it, an operationId or "METHOD /path"`
-		if c := closestKey(k, names); c != "" {
+		if c := openapi.ClosestKey(k, names); c != "" {
 			msg += fmt.Sprintf("; did you mean %q?", c)
 		}
 		inv.Add(fmt.Sprintf("tools[%d]", i), msg)
@@ -154,7 +143,7 @@ func (r *Runtime) CheckToolset(id string, ts tenant.Toolset) error {
 			continue
 		}
 		msg := "is no tag of the tenant's operations"
-		if c := closestKey(t, known); c != "" {
+		if c := openapi.ClosestKey(t, known); c != "" {
 			msg += fmt.Sprintf("; did you mean %q?", c)
 		} else if len(known) > 0 {
 			msg += " (its tags: " + strings.Join(known[:min(len(known), 20)], ", ") + ")"

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -119,7 +120,7 @@ func TestToolTransform(t *testing.T) {
 	}
 	for name, want := range map[string]string{"total": `{"type":"integer"}`, "names": `{"items":{"type":"string"},"type":"array"}`,
 		"ids": `{"items":{"type":"integer"},"type":"array"}`, "seen": `{"anyOf":[{"type":"object"},{"type":"null"}]}`} {
-		if got := string(mustJSON(props[name])); got != want {
+		if got := string(openapi.MustJSON(props[name])); got != want {
 			t.Errorf("output schema of %s = %s, want %s", name, got, want)
 		}
 	}
@@ -156,7 +157,7 @@ func TestToolTransform(t *testing.T) {
 		t.Errorf("structured content (-want +got):\n%s", diff)
 	}
 	// The result matches the listed output schema.
-	if err := (&Operation{Name: "repos", OutputSchema: mustJSON(repos.OutputSchema)}).checkOutput(res.StructuredContent); err != nil {
+	if err := checkOutput(&openapi.Operation{Name: "repos", OutputSchema: openapi.MustJSON(repos.OutputSchema)}, res.StructuredContent); err != nil {
 		t.Errorf("result does not match the output schema: %v", err)
 	}
 	if res := call("repos", map[string]any{}); !res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, "search") {
@@ -169,7 +170,7 @@ func TestToolTransform(t *testing.T) {
 		t.Errorf("select: %s", got)
 	}
 	res = call("create_issue", map[string]any{"title": "hi", "_select": ".got.title"})
-	if got := string(mustJSON(res.StructuredContent)); got != `{"result":"hi"}` {
+	if got := string(openapi.MustJSON(res.StructuredContent)); got != `{"result":"hi"}` {
 		t.Errorf("a non-object selection is wrapped: %s", got)
 	}
 	res = call("create_issue", map[string]any{"title": strings.Repeat("x", 100)})
@@ -191,12 +192,12 @@ func TestToolTransform(t *testing.T) {
 }
 
 // checkOutput validates structured content against op's output schema.
-func (op *Operation) checkOutput(v any) error {
-	root, err := op.outSchema()
+func checkOutput(op *openapi.Operation, v any) error {
+	root, err := op.OutSchema()
 	if err != nil {
 		return err
 	}
-	d := json.NewDecoder(bytes.NewReader(mustJSON(v)))
+	d := json.NewDecoder(bytes.NewReader(openapi.MustJSON(v)))
 	d.UseNumber()
 	var decoded any
 	if err := d.Decode(&decoded); err != nil {
@@ -266,11 +267,11 @@ func TestToolTransformRefused(t *testing.T) {
 // TestShapedOutputSchema: the output schema follows the jq expression
 // where its form says what comes out, and is "any value" elsewhere.
 func TestShapedOutputSchema(t *testing.T) {
-	conv, err := Convert([]byte(xfSpec), Options{})
+	conv, err := Convert([]byte(xfSpec), openapi.Options{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var list *Operation
+	var list *openapi.Operation
 	for _, op := range conv.Operations {
 		if op.Name == "list_repos" {
 			list = op
@@ -286,15 +287,15 @@ func TestShapedOutputSchema(t *testing.T) {
 		{`reduce .items[] as $i (0; . + 1)`, `{"properties":{"result":{}},"required":["result"],"type":"object","x-fastmcp-wrap-result":true}`},
 	} {
 		t.Run(tc.jq, func(t *testing.T) {
-			sh, out, err := newShaper(list, &tenant.ResponseShape{JQ: tc.jq}, 1<<20)
+			sh, out, err := openapi.NewShaper(list, &tenant.ResponseShape{JQ: tc.jq}, 1<<20)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if string(out) != tc.want {
 				t.Errorf("output schema\n got %s\nwant %s", out, tc.want)
 			}
-			if sh.wrap != strings.Contains(tc.want, "x-fastmcp-wrap-result") {
-				t.Errorf("wrap = %v", sh.wrap)
+			if sh.Wrap != strings.Contains(tc.want, "x-fastmcp-wrap-result") {
+				t.Errorf("wrap = %v", sh.Wrap)
 			}
 		})
 	}
@@ -302,17 +303,17 @@ func TestShapedOutputSchema(t *testing.T) {
 
 // TestShapeBounds: a jq run ends at its time bound and at its output bound.
 func TestShapeBounds(t *testing.T) {
-	conv, _ := Convert([]byte(xfSpec), Options{})
+	conv, _ := Convert([]byte(xfSpec), openapi.Options{}, "")
 	op := conv.Operations[0]
-	sh, _, err := newShaper(op, &tenant.ResponseShape{JQ: `[range(100000000)]`}, 1<<20)
+	sh, _, err := openapi.NewShaper(op, &tenant.ResponseShape{JQ: `[range(100000000)]`}, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := sh.run(context.Background(), sh.code, map[string]any{}); err == nil || !strings.Contains(err.Error(), "ran longer than") {
+	if _, _, err := sh.Run(context.Background(), sh.Code, map[string]any{}); err == nil || !strings.Contains(err.Error(), "ran longer than") {
 		t.Errorf("endless expression: %v", err)
 	}
-	sh, _, _ = newShaper(op, &tenant.ResponseShape{JQ: `range(100000) | "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"`}, 1<<16)
-	if _, _, err := sh.run(context.Background(), sh.code, nil); err == nil || !strings.Contains(err.Error(), "more than 65536 bytes") {
+	sh, _, _ = openapi.NewShaper(op, &tenant.ResponseShape{JQ: `range(100000) | "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"`}, 1<<16)
+	if _, _, err := sh.Run(context.Background(), sh.Code, nil); err == nil || !strings.Contains(err.Error(), "more than 65536 bytes") {
 		t.Errorf("big output: %v", err)
 	}
 }

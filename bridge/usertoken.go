@@ -416,9 +416,13 @@ func (la *LinkedAccounts) describe(ctx context.Context, tenantID string, c tenan
 	link := la.LinkURL(tenantID, c.Name)
 	switch {
 	case errors.Is(err, errNotLinked):
-		return fmt.Errorf("credential %q sends each user's own %s account, and you have not linked yours. Open %s to link it, then call again. Nothing was sent to the service", c.Name, providerName(c), link)
+		return &linkRequired{cred: c.Name, url: link,
+			msg:    fmt.Sprintf("credential %q sends each user's own %s account, and you have not linked yours. Open %s to link it, then call again. Nothing was sent to the service", c.Name, providerName(c), link),
+			prompt: fmt.Sprintf("Link your %s account so the service's tools can act as you (credential %q), then call again.", providerName(c), c.Name)}
 	case errors.Is(err, errRelink):
-		return fmt.Errorf("credential %q: your linked %s account needs linking again (%v). Open %s to link it, then call again. Nothing was sent to the service", c.Name, providerName(c), err, link)
+		return &linkRequired{cred: c.Name, url: link,
+			msg:    fmt.Sprintf("credential %q: your linked %s account needs linking again (%v). Open %s to link it, then call again. Nothing was sent to the service", c.Name, providerName(c), err, link),
+			prompt: fmt.Sprintf("Your %s account needs linking again so the service's tools can act as you (credential %q); link it, then call again.", providerName(c), c.Name)}
 	case ctx.Err() != nil:
 		return fmt.Errorf("credential %q: gave up waiting for your access token: %w", c.Name, ctx.Err())
 	}
@@ -430,6 +434,17 @@ func (la *LinkedAccounts) describe(ctx context.Context, tenantID string, c tenan
 	la.log.Error("linked account unreadable", "tenant", tenantID, "credential", c.Name, "err", err)
 	return fmt.Errorf("credential %q: could not read your linked account; nothing was sent to the service. Retry; if it persists, an operator should check the log", c.Name)
 }
+
+// linkRequired is a call that needs its user to link (or link again) an
+// upstream account first. Its text is the tool error every client gets;
+// a client that declared URL-mode elicitation is also handed url to open
+// (elicit.go), with prompt as the elicitation's message.
+type linkRequired struct {
+	cred, url   string
+	msg, prompt string
+}
+
+func (e *linkRequired) Error() string { return e.msg }
 
 // providerName names the provider of credential c for people: the host of
 // its authorization endpoint.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/portico-mcp/portico/bridge/openapi"
 )
 
 // validateSpec has one tool per shape argument validation must handle: a
@@ -38,13 +40,13 @@ const validateSpec = `{"openapi":"3.1.0","info":{"title":"v","version":"1"},"pat
   "Circle":{"type":"object","required":["radius"],"properties":{"radius":{"type":"number","minimum":0}}},
   "Square":{"type":"object","required":["side"],"properties":{"side":{"type":"number","minimum":0}}}}}}`
 
-func validateOps(t testing.TB) map[string]*Operation {
+func validateOps(t testing.TB) map[string]*openapi.Operation {
 	t.Helper()
-	conv, err := Convert([]byte(validateSpec), Options{})
+	conv, err := Convert([]byte(validateSpec), openapi.Options{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ops := map[string]*Operation{}
+	ops := map[string]*openapi.Operation{}
 	for _, op := range conv.Operations {
 		ops[op.Name] = op
 	}
@@ -102,11 +104,11 @@ func TestValidateArgs(t *testing.T) {
 			if op == nil {
 				t.Fatalf("no tool %s", tc.op)
 			}
-			if _, err := op.argSchema(); err != nil {
+			if _, err := op.ArgSchema(); err != nil {
 				t.Fatalf("input schema does not compile: %v", err)
 			}
 			got := ""
-			if err := op.validateArgs(args); err != nil {
+			if err := op.ValidateArgs(args); err != nil {
 				got = err.Error()
 			}
 			if got != tc.want {
@@ -166,13 +168,13 @@ func BenchmarkValidateArgs(b *testing.B) {
 			b.Fatal(err)
 		}
 		op := ops[bc.op]
-		if err := op.validateArgs(args); err != nil {
+		if err := op.ValidateArgs(args); err != nil {
 			b.Fatal(err)
 		}
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := op.validateArgs(args); err != nil {
+				if err := op.ValidateArgs(args); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -188,7 +190,7 @@ func TestValidateArgsConcurrentFirstCall(t *testing.T) {
 	bad := map[string]any{"name": json.Number("7")}
 	errs := make(chan error, 8)
 	for range 8 {
-		go func() { errs <- op.validateArgs(bad) }()
+		go func() { errs <- op.ValidateArgs(bad) }()
 	}
 	for range 8 {
 		if err := <-errs; err == nil || !strings.Contains(err.Error(), `argument "name": expected string`) {
@@ -209,7 +211,7 @@ func TestValidateArgsFullDialect(t *testing.T) {
 	  "tags":{"type":"array","contains":{"const":"primary"}},
 	  "name":{"type":"string"},"email":{"type":"string"}},
 	  "dependentRequired":{"email":["name"]}}`
-	op := &Operation{Name: "t", InputSchema: json.RawMessage(schema)}
+	op := &openapi.Operation{Name: "t", InputSchema: json.RawMessage(schema)}
 	for _, tc := range []struct{ args, want string }{
 		{`{"pay": {"card": "4111"}}`, ""},
 		{`{"pay": {"card": "4111", "iban": "DE00"}}`, `argument "pay": matches alternatives 0 or 1 of oneOf; it must match exactly one (oneOf)`},
@@ -230,7 +232,7 @@ func TestValidateArgsFullDialect(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := ""
-			if err := op.validateArgs(args); err != nil {
+			if err := op.ValidateArgs(args); err != nil {
 				got = err.Error()
 			}
 			if got != tc.want {
@@ -245,8 +247,8 @@ func TestValidateArgsFullDialect(t *testing.T) {
 // fetch anything).
 func TestValidateArgsRefusesRemoteRefs(t *testing.T) {
 	for _, ref := range []string{"https://example.com/s.json", "file:///etc/passwd"} {
-		op := &Operation{Name: "t", InputSchema: json.RawMessage(`{"type":"object","properties":{"a":{"$ref":"` + ref + `"}}}`)}
-		if _, err := op.argSchema(); err == nil || !strings.Contains(err.Error(), "self-contained") {
+		op := &openapi.Operation{Name: "t", InputSchema: json.RawMessage(`{"type":"object","properties":{"a":{"$ref":"` + ref + `"}}}`)}
+		if _, err := op.ArgSchema(); err == nil || !strings.Contains(err.Error(), "self-contained") {
 			t.Errorf("$ref %s: %v, want a compile error", ref, err)
 		}
 	}

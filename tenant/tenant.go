@@ -636,13 +636,32 @@ func (o OAuth2Config) validate(inv *InvalidError, typ CredentialType) {
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // CredentialTest is what testing a credential found: whether the token
-// endpoint issued a token and, if not, why (never the token itself).
+// endpoint issued a token and, if not, why (never the token itself). An
+// oauth2_authorization_code credential cannot get a token without a user:
+// its test is a list of checks (Checks), summed up in Summary.
 type CredentialTest struct {
-	OK        bool   `json:"ok"`
-	TokenType string `json:"token_type,omitempty"`
-	ExpiresIn int    `json:"expires_in,omitempty"` // seconds; 0 when the endpoint gave none
-	Error     string `json:"error,omitempty"`
+	OK        bool              `json:"ok"`
+	TokenType string            `json:"token_type,omitempty"`
+	ExpiresIn int               `json:"expires_in,omitempty"` // seconds; 0 when the endpoint gave none
+	Error     string            `json:"error,omitempty"`      // the first failure
+	Summary   string            `json:"summary,omitempty"`    // every check's message, in order
+	Checks    []CredentialCheck `json:"checks,omitempty"`
 }
+
+// CredentialCheck is one step of a credential test.
+type CredentialCheck struct {
+	Check   string `json:"check"`          // authorize_endpoint, token_endpoint, client_authentication, linked_account
+	Status  string `json:"status"`         // CheckOK, CheckFailed or CheckSkipped
+	Code    string `json:"code,omitempty"` // the endpoint's error code, or "HTTP <status>"
+	Message string `json:"message"`
+}
+
+// The outcomes of a CredentialCheck.
+const (
+	CheckOK      = "ok"
+	CheckFailed  = "failed"
+	CheckSkipped = "skipped" // nothing to check (no linked account, no signed-in user)
+)
 
 // Secret is a decrypted credential value. It redacts itself when printed or
 // logged so it cannot leak through fmt or slog by accident.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -135,8 +134,7 @@ func serveChild(ctx context.Context, kind string, cfg childConfig) (childReady, 
 		}
 		return childReady{URL: m.url}, m.close, nil
 	case "portico":
-		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		p, err := servePortico(ctx, &database{url: cfg.DB}, log)
+		p, err := servePortico(ctx, &database{url: cfg.DB}, os.Stderr)
 		if err != nil {
 			return childReady{}, nil, err
 		}

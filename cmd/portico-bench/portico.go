@@ -3,19 +3,17 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
-	"log/slog"
-	"net"
+	"io"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/portico-mcp/portico/api"
 	"github.com/portico-mcp/portico/bridge"
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/migrations"
 	"github.com/portico-mcp/portico/tenant"
 	"github.com/portico-mcp/portico/tenant/pgstore"
@@ -65,15 +63,15 @@ func (d *database) drop() {
 	conn.Exec(ctx, "DROP DATABASE IF EXISTS "+d.name+" WITH (FORCE)")
 }
 
-// portico is Portico wired as `portico serve` wires it (store, runtime, REST
-// API with the MCP endpoints mounted), serving on loopback.
+// portico is Portico wired as `portico serve` wires it (harness.Serve:
+// package server's Start, the wiring the end-to-end tests run too),
+// serving on loopback.
 type portico struct {
 	url     string
 	db      *database // its database; close drops it
-	pool    *pgxpool.Pool
 	store   *pgstore.Store
 	runtime *bridge.Runtime
-	srv     *http.Server
+	running *harness.Running
 }
 
 var benchKey = tenant.MasterKey{ID: "bench", Key: []byte("portico-bench-master-key-32bytes")}
@@ -88,7 +86,7 @@ func startPortico(ctx context.Context, serverURL string) (p *portico, err error)
 	if err != nil {
 		return nil, err
 	}
-	p, err = servePortico(ctx, db, slog.New(slog.DiscardHandler))
+	p, err = servePortico(ctx, db, io.Discard)
 	if err != nil {
 		db.drop()
 		return nil, err
@@ -96,32 +94,54 @@ func startPortico(ctx context.Context, serverURL string) (p *portico, err error)
 	return p, nil
 }
 
-// servePortico serves Portico on loopback over the migrated database db.
-func servePortico(ctx context.Context, db *database, log *slog.Logger) (p *portico, err error) {
-	pool, err := pgxpool.New(ctx, db.url)
+// servePortico serves Portico on loopback over the migrated database db,
+// logging warnings and errors to logs. Rate limits and the failed-credential
+// throttle are off: the load is the benchmark's own.
+func servePortico(ctx context.Context, db *database, logs io.Writer) (*portico, error) {
+	env := map[string]string{
+		"DATABASE_URL":                     db.url,
+		"PORTICO_MASTER_KEYS":              benchKey.ID + ":" + base64.StdEncoding.EncodeToString(benchKey.Key),
+		"PORTICO_ADDR":                     "127.0.0.1:0",
+		"PORTICO_ALLOW_UPSTREAM_CIDRS":     "127.0.0.0/8",
+		"PORTICO_LOG_LEVEL":                "warn",
+		"PORTICO_LOG_FORMAT":               "text",
+		"PORTICO_MCP_RATE_LIMIT_TENANT":    "0",
+		"PORTICO_MCP_RATE_LIMIT_TOKEN":     "0",
+		"PORTICO_RATE_LIMIT_CALLER":        "0",
+		"PORTICO_RATE_LIMIT_TENANT":        "0",
+		"PORTICO_RATE_LIMIT_AUTH_FAILURES": "0",
+	}
+	r, err := harness.Serve(ctx, func(k string) string { return env[k] }, logs)
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := tenant.NewSealer([]tenant.MasterKey{benchKey})
-	if err != nil {
-		pool.Close()
+	p := &portico{url: r.URL, db: db, store: r.Store(), runtime: r.Runtime(), running: r}
+	// Ready means the change listener has connected and resynced: tenants
+	// seeded after this are activated by the measured Restore, not by the
+	// listener's first resync.
+	if err := waitReady(ctx, p.url); err != nil {
+		p.stop()
 		return nil, err
 	}
-	p = &portico{db: db, pool: pool, store: pgstore.NewStore(pool, sealer)}
-	p.runtime = bridge.New(p.store, bridge.Config{
-		Logger:     log,
-		AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		pool.Close()
-		return nil, err
-	}
-	p.url = "http://" + ln.Addr().String()
-	h := api.New(api.Options{Store: p.store, Runtime: p.runtime, MCP: p.runtime.Handler(), Logger: log, BaseURL: p.url}).Handler()
-	p.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-	go p.srv.Serve(ln)
 	return p, nil
+}
+
+func waitReady(ctx context.Context, url string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, "GET", url+"/readyz", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("portico at %s was not ready within 30s (last: %v)", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // addTenant registers, tokens and activates one tenant for baseURL, whose
@@ -165,14 +185,8 @@ func (p *portico) toolName(ctx context.Context, id string) (string, error) {
 	return "", fmt.Errorf("tenant %s has no tools", id)
 }
 
-// stop stops serving and closes the pool, leaving the database.
-func (p *portico) stop() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	p.srv.Shutdown(ctx)
-	p.runtime.Shutdown(ctx)
-	p.pool.Close()
-}
+// stop stops serving (drain, then close the pool), leaving the database.
+func (p *portico) stop() { p.running.Stop() }
 
 func (p *portico) close() {
 	p.stop()

@@ -224,12 +224,3 @@ func cmdExport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	return os.WriteFile(*file, b, 0o644)
 }
-
-// publishedSchemas are the JSON Schemas served at /api/v1/schemas/{name}.
-func publishedSchemas() map[string][]byte {
-	b, err := manifest.SchemaJSON()
-	if err != nil {
-		panic(err) // derived from Go types: a programming error, caught by every test that serves
-	}
-	return map[string][]byte{manifest.SchemaName: b}
-}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/portico-mcp/portico/api"
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 	"github.com/portico-mcp/portico/web"
 )
@@ -129,7 +130,7 @@ func browserTools(t *testing.T) (string, bool) {
 		return node, true
 	}
 	msg := "dashboard browser test needs " + strings.Join(missing, ", ") + "; bash .ci/run installs them"
-	skipOrFail(t, msg)
+	harness.SkipOrFail(t, msg)
 	return "", false
 }
 

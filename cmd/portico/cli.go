@@ -656,3 +656,10 @@ func cmdLogs(ctx context.Context, args []string, getenv func(string) string, std
 		}
 	}
 }
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -12,6 +12,7 @@ import (
 
 	yaml "github.com/pb33f/go-yaml"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -67,7 +68,7 @@ func TestComposeCommands(t *testing.T) {
 
 	// The demo service: the same app.py under uvicorn.
 	if err := exec.Command("/usr/bin/python3", "-c", "import fastapi, uvicorn").Run(); err != nil {
-		skipOrFail(t, "FastAPI is not installed for /usr/bin/python3 (bash .ci/run installs it)")
+		harness.SkipOrFail(t, "FastAPI is not installed for /usr/bin/python3 (bash .ci/run installs it)")
 	}
 	port, _ := freePort()
 	demo := exec.Command("/usr/bin/python3", "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--log-level", "warning")

@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -263,7 +264,7 @@ func nodeTools(t *testing.T) nodeToolsDir {
 	for _, f := range []string{nt.node, nt.conformance} {
 		if _, err := os.Stat(f); err != nil {
 			msg := fmt.Sprintf("Node 22 and the MCP npm tools are not installed in %s (missing %s): run `cd .ci/node && npm ci` or bash .ci/run", dir, f)
-			skipOrFail(t, msg)
+			harness.SkipOrFail(t, msg)
 		}
 	}
 	return nt

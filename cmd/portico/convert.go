@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/portico-mcp/portico/bridge"
+	"github.com/portico-mcp/portico/bridge/openapi"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -43,7 +44,7 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var opts bridge.Options
+	var opts openapi.Options
 	if *routeMaps != "" {
 		b, err := os.ReadFile(*routeMaps)
 		if err != nil {
@@ -59,8 +60,7 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	if err := (tenant.Settings{Listing: *listing}).Validate(); err != nil {
 		return fmt.Errorf("--listing: %w", err)
 	}
-	opts.Listing = *listing
-	conv, err := bridge.Convert(raw, opts)
+	conv, err := bridge.Convert(raw, opts, *listing)
 	if err != nil {
 		return fmt.Errorf("%s: %w", spec, err)
 	}
@@ -68,7 +68,7 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false) // as tools/list encodes: compacted, each tool is the served bytes
-		return enc.Encode(conv.MCPListing(*listing))
+		return enc.Encode(bridge.MCPListing(conv, *listing))
 	}
 	for _, op := range conv.Operations {
 		target := op.Name

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -158,7 +159,7 @@ func browserClientPage(t *testing.T) (node, dir string) {
 	esbuild := filepath.Join(tools.dir, "node_modules", ".bin", "esbuild")
 	if _, err := os.Stat(esbuild); err != nil {
 		msg := "esbuild is not installed in " + tools.dir + ": cd .ci/node && npm ci (or bash .ci/run)"
-		skipOrFail(t, msg)
+		harness.SkipOrFail(t, msg)
 	}
 	dir = t.TempDir()
 	entry := filepath.Join(dir, "entry.js")

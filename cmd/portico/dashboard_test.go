@@ -25,7 +25,7 @@ func TestDashboardUsesRealMetrics(t *testing.T) {
 		t.Fatalf("dashboard is not JSON: %v", err)
 	}
 	var defined strings.Builder
-	for _, f := range []string{"../../bridge/metrics.go", "observe.go"} {
+	for _, f := range []string{"../../bridge/metrics.go", "../../server/observe.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

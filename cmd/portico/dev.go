@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/portico-mcp/portico/migrations"
+	"github.com/portico-mcp/portico/server"
 	"github.com/portico-mcp/portico/tenant"
 	"github.com/portico-mcp/portico/tenant/pgstore"
 )
@@ -50,12 +51,12 @@ var devLocalPostgres = struct {
 // cmdDev is the one-command local run: a database (DATABASE_URL, the local
 // server, or a private one it starts), migrations, a dev master key, the demo
 // API registered as an active tenant, and everything printed to get going.
-func cmdDev(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
+func cmdDev(ctx context.Context, cfg *server.Config, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		return fmt.Errorf("portico dev takes no arguments (got %q); configure it with environment variables", strings.Join(args, " "))
 	}
 	cfg.LogJSON = false
-	log := cfg.logger(stderr)
+	log := cfg.Logger(stderr)
 	if err := os.MkdirAll(".portico", 0o700); err != nil {
 		return fmt.Errorf("create ./.portico: %w", err)
 	}
@@ -85,23 +86,24 @@ func cmdDev(ctx context.Context, cfg *config, args []string, stdout, stderr io.W
 	defer demoSrv.Close()
 	demoURL := "http://" + demoLn.Addr().String()
 
-	a, err := openApp(ctx, cfg, log)
+	a, err := server.Build(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	demo, err := ensureDemoTenant(ctx, a.store, demoURL)
+	defer a.Close()
+	store := a.Store()
+	demo, err := ensureDemoTenant(ctx, store, demoURL)
 	if err != nil {
 		return err
 	}
-	if err := a.restore(ctx); err != nil {
+	if err := a.Restore(ctx); err != nil {
 		return err
 	}
-	if demo, err = a.store.Tenant(ctx, demo.ID); err != nil {
+	if demo, err = store.Tenant(ctx, demo.ID); err != nil {
 		return err
 	}
 	if demo.Status != tenant.StatusActive {
-		if demo, err = a.runtime.Activate(ctx, demo.ID, "dev"); err != nil {
+		if demo, err = a.Runtime().Activate(ctx, demo.ID, "dev"); err != nil {
 			return fmt.Errorf("activate the demo tenant: %w", err)
 		}
 	}
@@ -109,19 +111,18 @@ func cmdDev(ctx context.Context, cfg *config, args []string, stdout, stderr io.W
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set PORTICO_ADDR=:8081 to use another port)", cfg.Addr, err)
 	}
-	a.setPublicURL(ln)
 	if cfg.MetricsAddr == "" && cfg.MetricsToken == "" {
 		cfg.MetricsAddr = "127.0.0.1:0" // loopback only, a free port
 	}
-	if err := a.listenMetrics(); err != nil {
+	if err := a.Listen(ln); err != nil {
 		ln.Close()
 		return err
 	}
 	metricsURL := "on the public port with PORTICO_METRICS_TOKEN"
-	if a.metricsLn != nil {
-		metricsURL = "http://" + a.metricsLn.Addr().String() + "/metrics"
+	if addr := a.MetricsAddr(); addr != nil {
+		metricsURL = "http://" + addr.String() + "/metrics"
 	}
-	_, adminKey, err := a.store.CreateAPIKey(ctx, "", "portico dev "+time.Now().Format(time.DateTime), []string{tenant.ScopeRead, tenant.ScopeWrite}, tenant.Minter{}, "dev")
+	_, adminKey, err := store.CreateAPIKey(ctx, "", "portico dev "+time.Now().Format(time.DateTime), []string{tenant.ScopeRead, tenant.ScopeWrite}, tenant.Minter{}, "dev")
 	if err != nil {
 		return fmt.Errorf("create the dev admin key: %w", err)
 	}
@@ -129,19 +130,19 @@ func cmdDev(ctx context.Context, cfg *config, args []string, stdout, stderr io.W
 	// password made for this run (set again on every start, so it is always
 	// the one printed below).
 	devPassword := strings.ToLower(rand.Text())
-	if _, err := a.store.CreateUser(ctx, devUserEmail, devPassword, true, "dev"); errors.Is(err, tenant.ErrConflict) {
-		_, err = a.store.SetUserPassword(ctx, devUserEmail, devPassword, "dev")
+	if _, err := store.CreateUser(ctx, devUserEmail, devPassword, true, "dev"); errors.Is(err, tenant.ErrConflict) {
+		_, err = store.SetUserPassword(ctx, devUserEmail, devPassword, "dev")
 		if err != nil {
 			return fmt.Errorf("set the dev user's password: %w", err)
 		}
 	} else if err != nil {
 		return fmt.Errorf("create the dev user: %w", err)
 	}
-	_, mcpToken, err := a.store.CreateToken(ctx, demo.ID, "portico dev "+time.Now().Format(time.DateTime), nil, "dev")
+	_, mcpToken, err := store.CreateToken(ctx, demo.ID, "portico dev "+time.Now().Format(time.DateTime), nil, "dev")
 	if err != nil {
 		return fmt.Errorf("create the demo MCP token: %w", err)
 	}
-	mcpURL := a.publicURL + "/t/" + demo.ID + "/mcp"
+	mcpURL := a.PublicURL() + "/t/" + demo.ID + "/mcp"
 	fmt.Fprintf(stdout, `
 Portico %s is running (dev mode). Press Ctrl-C to stop.
 
@@ -161,8 +162,8 @@ directory up from where it runs, hence the scratch directory):
    npx -y @modelcontextprotocol/inspector-cli --cli %s --transport http \
      --header "Authorization: Bearer %s" --method tools/list)
 
-`, version, a.publicURL, devUserEmail, devPassword, a.publicURL, adminKey, demo.Name, demoURL, mcpURL, mcpToken, metricsURL, mcpURL, mcpToken)
-	return a.serve(ctx, ln)
+`, version, a.PublicURL(), devUserEmail, devPassword, a.PublicURL(), adminKey, demo.Name, demoURL, mcpURL, mcpToken, metricsURL, mcpURL, mcpToken)
+	return a.Run(ctx, ln)
 }
 
 // devUserEmail is the dashboard account `portico dev` makes.

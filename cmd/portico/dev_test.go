@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -37,7 +38,7 @@ func TestDevWithDatabaseURL(t *testing.T) {
 // answers on the usual port: it must start (and stop) its own PostgreSQL.
 func TestDevPrivatePostgres(t *testing.T) {
 	if _, err := findPostgresBin(); err != nil {
-		skipOrFail(t, err.Error())
+		harness.SkipOrFail(t, err.Error())
 	}
 	dir := t.TempDir()
 	// The private server runs as the postgres user when we are root: it must

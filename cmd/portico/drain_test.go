@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -34,7 +35,7 @@ func buildBinary(t *testing.T) string {
 // flight: every call the upstream had received finishes successfully, new
 // connections are refused meanwhile, and the process exits 0.
 func TestDrainOnSIGTERM(t *testing.T) {
-	heavySuite(t, "builds and runs the binary")
+	harness.HeavySuite(t, "builds and runs the binary")
 	dbURL := pgtest.NewDB(t)
 	bin := buildBinary(t)
 	up := startUpstream(t, 1500*time.Millisecond)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
@@ -22,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -289,7 +289,7 @@ func startFastAPIApp(t *testing.T, app string, env ...string) *fastAPI {
 	python := "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import fastapi, uvicorn").Run(); err != nil {
 		msg := "FastAPI is not installed for /usr/bin/python3: apt-get install -y python3-fastapi python3-uvicorn (or run bash .ci/run)"
-		skipOrFail(t, msg)
+		harness.SkipOrFail(t, msg)
 	}
 	port, err := freePort()
 	if err != nil {
@@ -379,7 +379,8 @@ func (f *fastAPI) waitMarker(t *testing.T, tag string) {
 	t.Fatalf("the upstream never saw the %q call", tag)
 }
 
-// portico is a Portico started with run(), as the binary would be.
+// portico is a Portico serving in the test's process (harness.Serve), as
+// the binary would serve.
 type portico struct {
 	url       string
 	adminKey  string
@@ -432,32 +433,25 @@ func startPorticoWith(t *testing.T, dbURL string, extra map[string]string) *port
 		t.Fatal(err)
 	}
 	p := &portico{adminKey: strings.TrimSpace(keyOut.String()), logs: &syncBuffer{}, responses: &syncBuffer{}}
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	errc := make(chan error, 1)
 	// PORTICO_ADDR picks the port, for a test whose PORTICO_PUBLIC_URL is a
-	// proxy in front (the first line then names the public URL).
+	// proxy in front.
 	addr := "127.0.0.1:0"
 	if a := env["PORTICO_ADDR"]; a != "" {
 		addr = a
 	}
-	go func() { errc <- run(ctx, []string{"serve", "--addr", addr}, getenv, pw, p.logs); pw.Close() }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("portico serve returned %v after SIGTERM-equivalent, want nil", err)
-		}
-	})
-	line, err := bufio.NewReader(pr).ReadString('\n')
+	env["PORTICO_ADDR"] = addr
+	// Portico serves in this process as `portico serve` would, wired by
+	// package server (the benchmark's Portico is the same).
+	srv, err := harness.Serve(context.Background(), getenv, p.logs)
 	if err != nil {
 		t.Fatalf("portico did not start: %v\n%s", err, p.logs.String())
 	}
-	go io.Copy(io.Discard, pr)
-	_, served, ok := strings.Cut(strings.TrimSpace(line), " serving on ")
-	if !ok {
-		t.Fatalf("unexpected first line %q", line)
-	}
-	p.url = served
+	t.Cleanup(func() {
+		if err := srv.Stop(); err != nil {
+			t.Errorf("portico serve returned %v after SIGTERM-equivalent, want nil", err)
+		}
+	})
+	p.url = srv.URL
 	if env["PORTICO_PUBLIC_URL"] != "" {
 		p.url = "http://" + addr
 	}

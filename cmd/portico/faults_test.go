@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/portico-mcp/portico/e2e/harness"
 )
 
 // TestPostgresOutage stops and restarts a real PostgreSQL server under a
@@ -18,7 +20,7 @@ import (
 // cause, and afterwards everything works again without a restart and every
 // acknowledged write is there.
 func TestPostgresOutage(t *testing.T) {
-	heavySuite(t, "starts its own PostgreSQL server")
+	harness.HeavySuite(t, "starts its own PostgreSQL server")
 	pg := startThrowawayPostgres(t)
 	if err := run(context.Background(), []string{"migrate", "up"}, func(k string) string {
 		return map[string]string{"DATABASE_URL": pg.url}[k]

@@ -16,6 +16,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -33,7 +34,7 @@ func TestDashboardAtAGlance(t *testing.T) {
 	}
 	e2e, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
 	if _, err := os.Stat(filepath.Join(e2e, "node_modules", "axe-core", "axe.min.js")); err != nil {
-		skipOrFail(t, "the accessibility check needs axe-core (cd web/e2e && npm ci); bash .ci/run installs it")
+		harness.SkipOrFail(t, "the accessibility check needs axe-core (cd web/e2e && npm ci); bash .ci/run installs it")
 	}
 	github := corpusSpec(t, "github__api.github.com.json")
 	docs, err := os.ReadFile(filepath.Join("testdata", "glance_openapi.json"))

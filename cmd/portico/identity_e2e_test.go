@@ -22,6 +22,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/bridge"
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant"
 	"github.com/portico-mcp/portico/tenant/pgstore"
 	"github.com/portico-mcp/portico/tenant/pgtest"
@@ -56,7 +57,7 @@ func identityDependency(t *testing.T) string {
 // through the go-sdk MCP client.
 func TestUpstreamIdentityFastAPI(t *testing.T) {
 	if err := exec.Command("/usr/bin/python3", "-c", "import jwt, cryptography, multipart, fastapi, uvicorn").Run(); err != nil {
-		skipOrFail(t, "PyJWT with cryptography and python-multipart are needed: apt-get install -y python3-jwt python3-cryptography python3-multipart (or run bash .ci/run)")
+		harness.SkipOrFail(t, "PyJWT with cryptography and python-multipart are needed: apt-get install -y python3-jwt python3-cryptography python3-multipart (or run bash .ci/run)")
 	}
 	dbURL := pgtest.NewDB(t)
 	p := startPortico(t, dbURL)

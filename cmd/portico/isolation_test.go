@@ -17,6 +17,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -36,7 +37,7 @@ import (
 // there, with goroutines labelled role=load (the test's clients) and
 // role=upstream; unlabelled samples are Portico and the runtime.
 func TestNoisyNeighbour(t *testing.T) {
-	heavySuite(t, "load test")
+	harness.HeavySuite(t, "load test")
 	began := time.Now()
 	dbURL := pgtest.NewDB(t)
 	var slow, quick *testUpstream

@@ -18,6 +18,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -30,7 +31,7 @@ import (
 // lean tool with the same arguments and must get the full results too (it
 // validates structuredContent only for tools listed with an output schema).
 func TestLeanCallsMatchFull(t *testing.T) {
-	heavySuite(t, "activates 40 tenants over the whole corpus and calls ~8,000 tools")
+	harness.HeavySuite(t, "activates 40 tenants over the whole corpus and calls ~8,000 tools")
 	dir := filepath.Join("..", "..", "..", "shared", "specs")
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -29,7 +30,7 @@ func installPorticoFastAPI(t *testing.T) string {
 	t.Helper()
 	requireFastAPI(t)
 	if err := exec.Command("/usr/bin/python3", "-m", "pip", "--version").Run(); err != nil {
-		skipOrFail(t, "pip is not installed for /usr/bin/python3: apt-get install -y python3-pip (or run bash .ci/run)")
+		harness.SkipOrFail(t, "pip is not installed for /usr/bin/python3: apt-get install -y python3-pip (or run bash .ci/run)")
 	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
@@ -58,7 +59,7 @@ func installPorticoFastAPI(t *testing.T) string {
 func requireFastAPI(t *testing.T) {
 	t.Helper()
 	if err := exec.Command("/usr/bin/python3", "-c", "import fastapi, uvicorn, httpx").Run(); err != nil {
-		skipOrFail(t, "FastAPI is not installed for /usr/bin/python3: apt-get install -y python3-fastapi python3-uvicorn python3-httpx (or run bash .ci/run)")
+		harness.SkipOrFail(t, "FastAPI is not installed for /usr/bin/python3: apt-get install -y python3-fastapi python3-uvicorn python3-httpx (or run bash .ci/run)")
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/portico-mcp/portico/bridge"
+	"github.com/portico-mcp/portico/server"
 	"github.com/portico-mcp/portico/tenant"
 )
 
@@ -88,15 +89,16 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 
 	t := &tenant.Tenant{ID: "local", Name: "local", BaseURL: *baseURL, SpecURL: *spec, Status: tenant.StatusPending, Settings: settings}
-	ms := &memStore{t: t, creds: creds, prompts: prompts}
+	var local *tenant.SpecVersion
 	if !strings.HasPrefix(*spec, "http://") && !strings.HasPrefix(*spec, "https://") {
 		raw, err := os.ReadFile(*spec)
 		if err != nil {
 			return fmt.Errorf("--openapi: %w", err)
 		}
 		sum := sha256.Sum256(raw)
-		ms.spec = &tenant.SpecVersion{TenantID: t.ID, Version: 1, SHA256: hex.EncodeToString(sum[:]), Raw: raw, FetchedAt: time.Now()}
+		local = &tenant.SpecVersion{TenantID: t.ID, Version: 1, SHA256: hex.EncodeToString(sum[:]), Raw: raw, FetchedAt: time.Now()}
 	}
+	ms := server.NewMemStore(t, creds, prompts, local)
 	// Logs go to stderr: with stdio, stdout carries the protocol.
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	rt := bridge.New(ms, bridge.Config{
@@ -407,132 +409,3 @@ func (a *answerWriter) Write(b []byte) (int, error) {
 type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
-
-// memStore is the runtime's store for `portico run`: one tenant, in memory.
-type memStore struct {
-	mu    sync.Mutex
-	t     *tenant.Tenant
-	spec  *tenant.SpecVersion
-	creds []tenant.LiveCredential
-	// prompts are served as they are (`portico run --prompts`), sorted by
-	// name as the database lists them.
-	prompts []tenant.Prompt
-}
-
-func (m *memStore) Prompts(context.Context, string) ([]tenant.Prompt, error) {
-	return slices.Clone(m.prompts), nil
-}
-
-// Toolsets: `portico run` serves one endpoint, the service's whole.
-func (m *memStore) Toolsets(context.Context, string) ([]tenant.Toolset, error) { return nil, nil }
-
-func (m *memStore) Tenant(_ context.Context, id string) (*tenant.Tenant, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if id != m.t.ID {
-		return nil, tenant.ErrNotFound
-	}
-	c := *m.t
-	return &c, nil
-}
-
-func (m *memStore) Tenants(ctx context.Context, f tenant.TenantFilter) ([]*tenant.Tenant, error) {
-	t, _ := m.Tenant(ctx, m.t.ID)
-	if f.Status != "" && t.Status != f.Status {
-		return nil, nil
-	}
-	return []*tenant.Tenant{t}, nil
-}
-
-func (m *memStore) SetStatus(ctx context.Context, id string, to tenant.Status, reason, _ string) (*tenant.Tenant, error) {
-	m.mu.Lock()
-	if id != m.t.ID {
-		m.mu.Unlock()
-		return nil, tenant.ErrNotFound
-	}
-	m.t.Status, m.t.StatusReason = to, reason
-	m.mu.Unlock()
-	return m.Tenant(ctx, id)
-}
-
-func (m *memStore) LiveCredentials(context.Context, string) ([]tenant.LiveCredential, error) {
-	return m.creds, nil
-}
-
-func (m *memStore) AddSpecVersion(_ context.Context, _ string, v tenant.SpecVersion) (tenant.SpecVersion, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v.Version = 1
-	m.spec = &v
-	return v, true, nil
-}
-
-func (m *memStore) LatestSpec(context.Context, string) (tenant.SpecVersion, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.spec == nil {
-		return tenant.SpecVersion{}, tenant.ErrNotFound
-	}
-	return *m.spec, nil
-}
-
-func (m *memStore) VerifyToken(context.Context, string) (tenant.Token, error) {
-	return tenant.Token{}, tenant.ErrNotFound // `portico run` serves no /t/<id>/mcp
-}
-
-// errNotHere answers what a single in-memory tenant cannot do.
-var errNotHere = errors.New("not available without a database (portico run / Portico's own /mcp)")
-
-func (m *memStore) LatestSpecInfo(ctx context.Context, id string) (tenant.SpecVersion, error) {
-	return m.LatestSpec(ctx, id)
-}
-
-func (m *memStore) Spec(ctx context.Context, id string, version int) (tenant.SpecVersion, error) {
-	s, err := m.LatestSpec(ctx, id)
-	if err != nil || s.Version != version {
-		return tenant.SpecVersion{}, tenant.ErrNotFound
-	}
-	return s, nil
-}
-
-func (m *memStore) SpecVersions(ctx context.Context, id string) ([]tenant.SpecVersion, error) {
-	s, err := m.LatestSpec(ctx, id)
-	if err != nil {
-		return []tenant.SpecVersion{}, nil
-	}
-	return []tenant.SpecVersion{s}, nil
-}
-
-func (m *memStore) SpecStatus(_ context.Context, id string) (tenant.SpecStatus, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	st := tenant.SpecStatus{TenantID: id}
-	if m.spec != nil {
-		st.NewestVersion, st.ServingVersion = m.spec.Version, m.spec.Version
-	}
-	return st, nil
-}
-
-func (m *memStore) PinSpec(context.Context, string, int, string) error { return errNotHere }
-func (m *memStore) UnpinSpec(context.Context, string, string) error    { return errNotHere }
-func (m *memStore) RecordRefresh(context.Context, string, string) error {
-	return nil
-}
-
-func (m *memStore) TenantGenerations(context.Context) ([]tenant.TenantGeneration, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return []tenant.TenantGeneration{{ID: m.t.ID, Status: m.t.Status}}, nil
-}
-
-func (m *memStore) WithRefreshLock(_ context.Context, _ string, _ bool, fn func() error) error {
-	return fn()
-}
-
-func (m *memStore) RotateHookSecret(context.Context, string, string) (string, error) {
-	return "", errNotHere
-}
-func (m *memStore) DeleteHookSecret(context.Context, string, string) error { return errNotHere }
-func (m *memStore) HookSecret(context.Context, string) (tenant.Secret, error) {
-	return "", tenant.ErrNotFound
-}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -22,7 +23,7 @@ import (
 // and a successful one is not; with info both are; a second client that
 // never set a level hears nothing.
 func TestLoggingAcrossReplicas(t *testing.T) {
-	heavySuite(t, "builds and runs two portico processes")
+	harness.HeavySuite(t, "builds and runs two portico processes")
 	dbURL := pgtest.NewDB(t)
 	bin := buildBinary(t)
 	fastapi := startFastAPI(t, "E2E_SECRET=s3cret")

@@ -15,13 +15,14 @@ import (
 	"time"
 
 	"github.com/portico-mcp/portico/client"
+	"github.com/portico-mcp/portico/server"
 	"github.com/portico-mcp/portico/tenant"
 )
 
 // cmdHealth is the container health check: distroless images have no shell
 // or curl, so the binary checks itself. It exits 0 only when the URL (by
 // default this process's /readyz on PORTICO_ADDR) answers 200.
-func cmdHealth(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
+func cmdHealth(ctx context.Context, cfg *server.Config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("health", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	url := fs.String("url", localURL(cfg.Addr)+"/readyz", "URL that must answer 200 (e.g. .../healthz for liveness)")

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/portico-mcp/portico/e2e/harness"
 )
 
 // upstreamSpec is the OpenAPI document of the loopback test upstream: one
@@ -183,10 +184,10 @@ func startThrowawayPostgres(t *testing.T) *throwawayPostgres {
 	t.Helper()
 	bin, err := findPostgresBin()
 	if err != nil {
-		skipOrFail(t, "no PostgreSQL binaries for a throwaway cluster: "+err.Error())
+		harness.SkipOrFail(t, "no PostgreSQL binaries for a throwaway cluster: "+err.Error())
 	}
 	if _, err := exec.LookPath("runuser"); os.Geteuid() == 0 && err != nil {
-		skipOrFail(t, "running as root needs runuser to start PostgreSQL as the postgres user")
+		harness.SkipOrFail(t, "running as root needs runuser to start PostgreSQL as the postgres user")
 	}
 	dir, err := os.MkdirTemp("", "portico-pgfault-")
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -337,7 +338,7 @@ func corpusSpec(t *testing.T, file string) []byte {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		msg := fmt.Sprintf("OpenAPI corpus document %s not found (%v): the test needs ../shared/specs next to the repository", file, err)
-		skipOrFail(t, msg)
+		harness.SkipOrFail(t, msg)
 	}
 	return b
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -38,7 +39,7 @@ import (
 // middle of the run; after a spec change made through one replica's REST API
 // every client hears list_changed on its stream, wherever that stream landed.
 func TestSessionsAcrossReplicas(t *testing.T) {
-	heavySuite(t, "builds and runs three portico processes")
+	harness.HeavySuite(t, "builds and runs three portico processes")
 	tools := nodeTools(t)
 	dbURL := pgtest.NewDB(t)
 	bin := buildBinary(t)

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -30,7 +31,7 @@ func TestToolEditorInBrowser(t *testing.T) {
 	}
 	e2e, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
 	if _, err := os.Stat(filepath.Join(e2e, "node_modules", "axe-core", "axe.min.js")); err != nil {
-		skipOrFail(t, "the accessibility check needs axe-core (cd web/e2e && npm ci); bash .ci/run installs it")
+		harness.SkipOrFail(t, "the accessibility check needs axe-core (cd web/e2e && npm ci); bash .ci/run installs it")
 		return
 	}
 	dbURL := pgtest.NewDB(t)

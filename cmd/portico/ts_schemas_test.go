@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-mcp/portico/e2e/harness"
 	"github.com/portico-mcp/portico/tenant/pgtest"
 )
 
@@ -23,7 +24,7 @@ import (
 // tool whose schema fails. Each document is served by a
 // local stub as the tenant's spec URL.
 func TestTypeScriptClientBigSpecs(t *testing.T) {
-	heavySuite(t, "lists thousands of tools with the TypeScript SDK")
+	harness.HeavySuite(t, "lists thousands of tools with the TypeScript SDK")
 	tools := nodeTools(t)
 	docs := map[string][]byte{}
 	for _, name := range []string{"github", "stripe"} {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/portico-mcp/portico/server"
 )
 
 // stdin is where `admin user create` reads a password when
@@ -18,7 +20,7 @@ var stdin io.Reader = os.Stdin
 // cmdAdminUserCreate creates the first operator (or any user) from the
 // command line. The password never appears in argv (visible in ps): it
 // comes from PORTICO_ADMIN_PASSWORD or the first line of stdin.
-func cmdAdminUserCreate(ctx context.Context, cfg *config, args []string, stdout io.Writer) error {
+func cmdAdminUserCreate(ctx context.Context, cfg *server.Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("admin user create", flag.ContinueOnError)
 	email := fs.String("email", "", "the user's email (their login)")
 	operator := fs.Bool("operator", true, "an operator sees and manages every tenant")
@@ -28,7 +30,7 @@ func cmdAdminUserCreate(ctx context.Context, cfg *config, args []string, stdout 
 	if strings.TrimSpace(*email) == "" {
 		return errors.New("admin user create: --email is required")
 	}
-	password := cfg.adminPassword
+	password := cfg.AdminPassword
 	if password == "" {
 		line, err := bufio.NewReader(stdin).ReadString('\n')
 		if err != nil && line == "" {
@@ -36,7 +38,7 @@ func cmdAdminUserCreate(ctx context.Context, cfg *config, args []string, stdout 
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	store, closeStore, err := openStore(ctx, cfg)
+	store, closeStore, err := server.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,9 @@
 // their provider account (authorization code + PKCE, the provider's own
 // sign-in page), sees it linked, unlinks it; on the OAuth consent page they
 // see they have not linked, link from there and come back to the consent
-// page, which still approves; a tenant admin sees the link on Tokens &
-// credentials and revokes it. No provider token may reach the browser.
+// page, which still approves; "Test connection" of the credential reports
+// every check passed, their own link included; a tenant admin sees the link
+// on Tokens & credentials and revokes it. No provider token may reach the browser.
 //
 // Env: PORTICO_URL, PORTICO_EMAIL, PORTICO_PASSWORD, TENANT_ID, UPSTREAM_USER,
 // CONSENT_URL, CALLBACK_URL, TOKEN_PREFIX, OUT_DIR.
@@ -66,8 +67,21 @@ try {
   await page.waitForURL(u => u.href.startsWith(env.CALLBACK_URL));
   assert.ok(new URL(page.url()).searchParams.get('code'), 'approval after linking sends a code to the client');
 
-  // A tenant admin sees who linked on Tokens & credentials, and revokes.
+  // Test connection of the credential: its endpoints answer, the provider
+  // accepts the client id and secret, and the member's own link refreshes.
   await page.goto(`${env.PORTICO_URL}/tenants/${env.TENANT_ID}/access`);
+  await main.getByRole('button', { name: 'Test connection of credential notes' }).click();
+  const report = main.getByRole('group', { name: 'Test of credential notes' });
+  await report.waitFor();
+  for (const check of ['authorize_endpoint', 'token_endpoint', 'client_authentication', 'linked_account']) {
+    assert.equal(await report.locator(`[data-check=${check}]`).getAttribute('data-status'), 'ok', `check ${check} passes`);
+  }
+  assert.match(await report.locator('[data-check=client_authentication]').textContent(), /invalid_grant/, 'the client check names the code the provider answered');
+  await report.getByText('every check passed').waitFor();
+  await shot('test-connection');
+  await axe('credential test report');
+
+  // A tenant admin sees who linked on Tokens & credentials, and revokes.
   const row = main.locator('#linked-accounts table.linked tbody tr', { hasText: env.PORTICO_EMAIL });
   await row.waitFor();
   assert.ok((await row.textContent()).includes('notes'), 'the row names the credential');

@@ -252,11 +252,22 @@ async function accessTab(t) {
       catch (err) { form.append(errorBox(err, 'Could not save the credential')); }
       finally { value.value = ''; }
     });
-    // Test connection: ask the token endpoint for a token with the stored credential.
+    // Test connection: client credentials ask the token endpoint for a
+    // token; an authorization-code credential reports each check (its
+    // endpoints, its client id and secret, the signed-in user's own link).
+    const checkMark = { ok: '✓', failed: '✗', skipped: '–' };
     const testCred = async c => {
       testResult.replaceChildren(h('p', { class: 'muted' }, `Testing ${c.name}…`));
       try {
         const r = await api.post(`/tenants/${id}/credentials/${enc(c.name)}/test`);
+        if (r.checks) {
+          testResult.replaceChildren(h('div', { class: 'stack', role: 'group', 'aria-label': `Test of credential ${c.name}` },
+            h('p', { class: r.ok ? 'ok' : 'bad' }, r.ok ? `${c.name}: every check passed.` : `${c.name}: a check failed.`),
+            h('ul', { class: 'checks' }, ...r.checks.map(ch => h('li', { 'data-check': ch.check, 'data-status': ch.status, class: ch.status === 'failed' ? 'bad' : '' },
+              h('span', { 'aria-hidden': 'true' }, checkMark[ch.status] || '', ' '), ch.message,
+              ch.code ? h('span', { class: 'muted' }, ' (', h('code', {}, ch.code), ')') : '')))));
+          return;
+        }
         testResult.replaceChildren(r.ok
           ? h('p', { class: 'ok' }, `${c.name}: the token endpoint issued a ${r.token_type || ''} token` + (r.expires_in ? ` valid for ${r.expires_in} s.` : '.'))
           : errorBox({ message: r.error }, `${c.name}: no token`));
@@ -270,7 +281,7 @@ async function accessTab(t) {
         { label: 'Value', render: () => h('span', { class: 'muted' }, '•••••• (write-only)') },
         { label: 'Updated', render: c => fmtTime(c.updated_at) },
         { label: 'Actions', render: c => h('span', { class: 'row' },
-          c.type === 'oauth2_client_credentials' ? h('button', { type: 'button', class: 'btn small', 'aria-label': `Test connection of credential ${c.name}`, onclick: () => testCred(c) }, 'Test connection') : '',
+          c.type.startsWith('oauth2_') ? h('button', { type: 'button', class: 'btn small', 'aria-label': `Test connection of credential ${c.name}`, onclick: () => testCred(c) }, 'Test connection') : '',
           h('button', { type: 'button', class: 'btn small', 'aria-label': `Replace credential ${c.name}`, onclick: () => setFor(c) }, 'Replace'),
           h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Delete credential ${c.name}`, onclick: async () => {
             if (!await confirm({ title: `Delete credential ${c.name}?`, body: 'Calls that need it will fail until you set it again.', ok: 'Delete', danger: true })) return;
