@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,10 @@ import (
 
 	"github.com/portico-mcp/portico/tenant"
 )
+
+// primingNonce matches the random part of a priming event's id, which
+// differs between any two answers.
+var primingNonce = regexp.MustCompile(`(id: c\.)[A-Za-z0-9_-]{12}`)
 
 // splitReplicas sends POSTs to one replica and GETs to another, as a
 // balancer with no affinity may, and cuts the first tools/call answer's
