@@ -28,6 +28,7 @@ const errorBodyLimit = 4096
 // upstreamResult is one upstream HTTP exchange.
 type upstreamResult struct {
 	status      int
+	path        string // the request's, without its query
 	body        []byte
 	contentType string
 	truncated   bool // body was cut at the response size cap
@@ -88,6 +89,7 @@ func (l *live) call(ctx context.Context, st *state, op *openapi.Operation, req *
 	stop := reportProgress(ctx, req, progressInterval)
 	res, err := l.do(ctx, st, op, args, requestHeader(req.Extra), callerOf(req.Extra))
 	stop()
+	logUpstream(ctx, req, op, res)
 	if err != nil {
 		var lr *linkRequired
 		if errors.As(err, &lr) {
@@ -308,7 +310,7 @@ func (l *live) do(ctx context.Context, st *state, op *openapi.Operation, args ma
 		return nil, l.upstreamFailed(ctx, op, timeout, start, err)
 	}
 	l.upstreamAnswered(ctx, resp.StatusCode, time.Since(start))
-	res := &upstreamResult{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), size: int64(len(body))}
+	res := &upstreamResult{status: resp.StatusCode, path: req.URL.EscapedPath(), contentType: resp.Header.Get("Content-Type"), size: int64(len(body))}
 	if int64(len(body)) > limit {
 		n, _ := io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<20)) // let the connection be reused
 		res.body, res.truncated, res.size = body[:limit], true, int64(len(body))+n

@@ -111,7 +111,9 @@ func TestElicitLinkMatchesSDK(t *testing.T) {
 				if diff := cmp.Diff(want.Header(), got.Header()); diff != "" {
 					t.Errorf("headers (-SDK +fast path):\n%s", diff)
 				}
-				norm := func(s string) string { return elicitationID.ReplaceAllString(s, "$1") }
+				norm := func(s string) string {
+					return primingNonce.ReplaceAllString(elicitationID.ReplaceAllString(s, "$1"), "$1")
+				}
 				if diff := cmp.Diff(norm(want.Body.String()), norm(got.Body.String())); diff != "" {
 					t.Errorf("body (-SDK +fast path):\n%s", diff)
 				}

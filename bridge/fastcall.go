@@ -101,6 +101,11 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, ms
 	if !r.requestMetaOK(h, "tools/call", call.meta) || v26 && h.Get("Mcp-Name") != call.name {
 		return false
 	}
+	// A client that asked for log messages gets them from the SDK's path
+	// (sessionlog.go): its session set a level, or the request carries one.
+	if info := requestInfo(req.Context()); info != nil && info.logLevel != "" || v26 && bytes.Contains(call.meta, logLevelKey) {
+		return false
+	}
 	st := l.view(req.Context())
 	op := st.ops["tool:"+call.name]
 	if st.discovery { // only the meta-tools are tools; the SDK answers them
@@ -164,6 +169,12 @@ func (r *Runtime) fastCall(w http.ResponseWriter, req *http.Request, l *live, ms
 	w.Write(buf.Bytes())
 	return true
 }
+
+// logLevelKey is how a log level appears in a _meta the fast paths answer
+// (metaOK refuses keys with escapes).
+//
+//lint:ignore SA1019 the logging utility is deprecated in 2026-07-28 but still served
+var logLevelKey = []byte(`"` + mcp.MetaKeyLogLevel + `"`)
 
 type fastRequest struct {
 	req    mcp.CallToolRequest
@@ -687,8 +698,8 @@ func accepts(values []string) (jsonOK, streamOK bool) {
 // version, valid client capabilities and, if any, valid client info in
 // _meta (the checks of the SDK's servePOST, validateMcpHeaders and
 // validateRequestMeta). Portico reads none of them: a call is the same
-// whoever the client is. A log level is only kept for log notifications,
-// which Portico does not send. Any other member, a progress token above all
+// whoever the client is. A log level is allowed here; fastCall leaves the
+// calls that carry one to the SDK, which sends their log messages. Any other member, a progress token above all
 // (Portico then reports progress through the SDK's session), goes to the
 // SDK, as does a _meta whose decoding could differ between encoding/json
 // and the SDK's decoder (escapes, invalid UTF-8).

@@ -31,6 +31,9 @@ type mcpRequest struct {
 	live    *live
 	tok     tenant.Token
 	toolset string // the endpoint's toolset, "" for the tenant's own
+	// logLevel is the level the request's session set with
+	// logging/setLevel, "" when none (sessionlog.go).
+	logLevel string
 	// What a call needs only to ask for a link URL (elicit.go): the
 	// session's flags, and the POST's params, whose _meta carries a
 	// 2026-07-28 client's capabilities (read only when a link is needed).
@@ -174,10 +177,14 @@ func (r *Runtime) serveToolset(w http.ResponseWriter, req *http.Request, id, too
 		writeError(w, http.StatusNotFound, "toolset_not_found", "tenant "+id+" has no toolset "+toolset+"; GET /api/v1/tenants/"+id+"/toolsets lists them")
 		return
 	}
+	var logLevel string
+	if sid != "" {
+		logLevel = r.logLevels.get(id, sid, start)
+	}
 	// The SDK's bearer middleware (tokenInfo) reads the verified token from
 	// the request info: it pins stateful sessions to it and keys the
 	// per-token limit.
-	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), mcpRequestKey{}, &mcpRequest{start: start, live: l, tok: tok, toolset: toolset, sess: sess, params: msg.params}))
+	ctx, cancel := context.WithCancel(context.WithValue(req.Context(), mcpRequestKey{}, &mcpRequest{start: start, live: l, tok: tok, toolset: toolset, logLevel: logLevel, sess: sess, params: msg.params}))
 	defer cancel()
 	stopOnClose := context.AfterFunc(l.ctx, cancel)
 	defer stopOnClose()
@@ -233,6 +240,12 @@ func (r *Runtime) serveToolset(w http.ResponseWriter, req *http.Request, id, too
 				fmt.Sprintf("send Accept: application/json, text/event-stream (a Streamable HTTP POST is answered with either; got %q)", req.Header.Get("Accept")))
 			return
 		}
+	}
+	if r.primes(req, sid, sess, &msg) {
+		w = r.prime(w, msg.id)
+	}
+	if sid != "" && msg.method == "logging/setLevel" && !r.setSessionLogLevel(w, req, id, sid, sess, &msg) {
+		return
 	}
 	if body != nil && (r.fastCall(w, req, l, &msg) || r.fastList(w, req, l, &msg)) {
 		return

@@ -175,6 +175,7 @@ func (r *Runtime) Restore(ctx context.Context) error {
 		return err
 	}
 	r.log.Info("restored active tenants", "count", len(ts))
+	r.loadLogLevels(ctx) // sessions' log levels, before the first resync
 	return nil
 }
 

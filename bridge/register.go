@@ -22,6 +22,9 @@ func (l *live) newServer() *mcp.Server {
 		Capabilities: &mcp.ServerCapabilities{
 			Tools:     &mcp.ToolCapabilities{ListChanged: true},
 			Resources: &mcp.ResourceCapabilities{ListChanged: true},
+			// A call reports its upstream exchange to clients that set a
+			// log level (sessionlog.go).
+			Logging: &mcp.LoggingCapabilities{},
 		},
 		// Resource reads (the only results the SDK builds whose
 		// caching it decides) are for the tenant's token holders.

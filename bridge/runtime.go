@@ -203,6 +203,7 @@ type Runtime struct {
 	open      http.Handler              // stateless without the bearer check, for TenantHandler
 	sessions  *sessionSigner            // issues and checks Mcp-Session-Id (session.go)
 	ended     endedSessions             // sessions ended with DELETE, here or elsewhere
+	logLevels logLevels                 // sessions' log levels, set here or elsewhere (sessionlog.go)
 	locks     keyedMutex                // serialises lifecycle changes per tenant
 	convert   *convertBudget            // bounds concurrent conversions
 	converted atomic.Int64              // conversions done, for tests and benchmarks

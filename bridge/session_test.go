@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -258,6 +259,10 @@ func TestSessionRequestsMatchStatefulSDK(t *testing.T) {
 		h.Del("Mcp-Session-Id")
 		return w.Code, h, upstreamMS.ReplaceAllString(strings.ReplaceAll(w.Body.String(), sid, "SID"), "$1")
 	}
+	// Portico's answers to requests start with a priming event (SEP-1699),
+	// which the SDK's stateful handler sends only with an event store:
+	// checked, then left out of the comparison.
+	priming := regexp.MustCompile(`^event: prime\nretry: 1000\nid: c\.[A-Za-z0-9_-]{12}\.[A-Za-z0-9_-]+\ndata: \n\n`)
 	for _, body := range []string{
 		`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`,
 		`{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}`,
@@ -271,6 +276,10 @@ func TestSessionRequestsMatchStatefulSDK(t *testing.T) {
 	} {
 		sc, sh, sb := normal(send(sdk, body, sdkSID), sdkSID)
 		oc, oh, ob := normal(send(r.Handler(), body, ourSID), ourSID)
+		if isRequest := strings.Contains(body, `"id":`); isRequest != priming.MatchString(ob) {
+			t.Errorf("%s: a priming event first is %v, want %v: %s", body, !isRequest, isRequest, ob)
+		}
+		ob = priming.ReplaceAllString(ob, "")
 		if strings.Contains(body, `"id":"c"`) && !strings.Contains(sb, `"structuredContent"`) {
 			t.Fatalf("the SDK did not serve the session call: %d %s", sc, sb)
 		}

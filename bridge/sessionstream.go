@@ -2,8 +2,13 @@ package bridge
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -181,6 +186,10 @@ func (r *Runtime) serveSessionStream(ctx context.Context, w http.ResponseWriter,
 	if info := requestInfo(ctx); info != nil {
 		toolset = info.toolset
 	}
+	if last := req.Header.Get("Last-Event-ID"); strings.HasPrefix(last, callEventPrefix) {
+		r.resumeCall(w, last)
+		return
+	}
 	watch, done := l.watchers.add(toolset)
 	defer done()
 	h := w.Header()
@@ -195,7 +204,7 @@ func (r *Runtime) serveSessionStream(ctx context.Context, w http.ResponseWriter,
 		if data == nil {
 			// retry: how long a client waits before reconnecting (to any
 			// replica) when the stream drops.
-			b.WriteString("event: prime\nretry: 1000\n")
+			b.WriteString("event: prime\nretry: " + retryMillis + "\n")
 		} else {
 			b.WriteString("event: message\n")
 		}
@@ -266,4 +275,100 @@ func (r *Runtime) serveSessionStream(ctx context.Context, w http.ResponseWriter,
 			}
 		}
 	}
+}
+
+// A POST answered as an event stream in a 2025-11-25 session starts with a
+// priming event (SEP-1699): an id, a retry interval and no data, so a client
+// whose connection drops before the answer can resume with a GET carrying
+// Last-Event-ID, as the 2025-11-25 transport describes. Portico never ends
+// such a stream early itself, and it keeps no copy of a call's answer: any
+// replica may serve the resumed GET, and storing every answer where every
+// replica could replay it would add a write per call. So a resumed call
+// stream, on whichever replica, gets at once the one thing that is sure:
+// a JSON-RPC error for the request, saying its answer was lost and that the
+// call may or may not have run, and the stream ends. The client's request
+// ends with that error instead of waiting for an answer that cannot come.
+//
+// The priming event's id is "c.<nonce>.<base64url(request id)>": the nonce
+// keeps ids unique within the session when a client reuses a request id,
+// and the request id is what the error must answer.
+
+// callEventPrefix starts the ids of call streams' priming events; the GET
+// stream's ids are hex fingerprints and never start so.
+const callEventPrefix = "c."
+
+// retryMillis is the reconnection delay streams announce (SSE retry).
+const retryMillis = "1000"
+
+// primes reports whether the POST req, decoded into msg, in session sid
+// (sess; "" for none) is answered with a priming event: a request of a
+// 2025-11-25 session, answered as an event stream, whose answer the SDK or
+// the fast paths write with status 200 (a JSON body it is well formed as,
+// with a request id the answer can name).
+func (r *Runtime) primes(req *http.Request, sid string, sess sessionInfo, msg *rpcMessage) bool {
+	if req.Method != http.MethodPost || sid == "" || r.mcpOpts.JSONResponse || len(req.Header.Values("Last-Event-ID")) > 0 {
+		return false
+	}
+	version := req.Header.Get("Mcp-Protocol-Version")
+	if version == "" {
+		version = sess.version
+	}
+	if version < "2025-11-25" || version >= version20260728 {
+		return false // older clients cannot read an event without data (SEP-1699); 2026-07-28 has no resumption
+	}
+	if ct, _, err := mime.ParseMediaType(req.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+		return false
+	}
+	_, ok := msg.strict()
+	return ok && msg.method != ""
+}
+
+// prime writes the headers of an event stream and its priming event for the
+// request with id (as the client sent it), flushed at once, and returns the
+// writer the request's answer goes to: past the priming event the status and
+// headers are sent, so it ignores the status its writers give.
+func (r *Runtime) prime(w http.ResponseWriter, id json.RawMessage) http.ResponseWriter {
+	h := w.Header()
+	h["Cache-Control"] = hdrNoCache
+	h["Content-Type"] = hdrEventStream
+	h["Connection"] = hdrKeepAlive
+	w.WriteHeader(http.StatusOK)
+	var nonce [9]byte
+	rand.Read(nonce[:]) // never fails (crypto/rand)
+	eid := callEventPrefix + b64.EncodeToString(nonce[:]) + "." + b64.EncodeToString(canonicalID(id))
+	io.WriteString(w, "event: prime\nretry: "+retryMillis+"\nid: "+eid+"\ndata: \n\n")
+	http.NewResponseController(w).Flush()
+	return primedWriter{w}
+}
+
+// primedWriter is a response whose status and headers went out with its
+// priming event.
+type primedWriter struct{ http.ResponseWriter }
+
+func (primedWriter) WriteHeader(int) {}
+
+func (p primedWriter) Unwrap() http.ResponseWriter { return p.ResponseWriter }
+
+// resumeCall answers a GET that resumes a call stream from its priming
+// event's id last: the request's lost answer, as a JSON-RPC error (above).
+// An id this endpoint cannot have sent is a 400 saying so.
+func (r *Runtime) resumeCall(w http.ResponseWriter, last string) {
+	parts := strings.Split(last, ".")
+	var id []byte
+	if len(parts) == 3 {
+		if raw, err := b64.DecodeString(parts[2]); err == nil && json.Valid(raw) {
+			id = canonicalID(raw)
+		}
+	}
+	if id == nil {
+		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("Last-Event-ID %q is not an event id of this endpoint; resume with the id of the last event received, or send the request again", cut(last, 80)))
+		return
+	}
+	msg, _ := json.Marshal("the stream carrying the answer to this request broke, and Portico keeps no answer to replay (any of its servers may take the resumed stream): the request may or may not have been carried out; send it again if that is safe")
+	h := w.Header()
+	h["Cache-Control"] = hdrNoCache
+	h["Content-Type"] = hdrEventStream
+	h["Connection"] = hdrKeepAlive
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":%d,\"message\":%s}}\n\n", id, jsonrpcInternalError, msg)
 }

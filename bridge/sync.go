@@ -56,6 +56,10 @@ func (r *Runtime) TenantChanged(c tenant.Change) {
 		r.sessionEnded(c.Ref)
 		return
 	}
+	if c.Kind == tenant.LogLevelChange {
+		r.logLevelChanged(c.TenantID, c.Ref)
+		return
+	}
 	if c.Kind == "linked_account" { // a user linked or unlinked: nothing to rebuild
 		if r.opts.Linked != nil {
 			r.opts.Linked.forget(c.TenantID, c.Ref)
@@ -87,6 +91,7 @@ func (r *Runtime) TenantChanged(c tenant.Change) {
 // each (re)connect of the change listener, since notifications sent while
 // it was away are lost, and periodically as a safety net.
 func (r *Runtime) Resync(ctx context.Context) {
+	r.loadLogLevels(ctx) // levels set while this replica was not listening
 	if r.opts.Linked != nil {
 		r.opts.Linked.forgetAll() // unlinks announced while away were missed
 	}

@@ -68,9 +68,12 @@ func testCapabilities(t *testing.T, fx *fastAPI, url, token, version string) {
 		if caps.Tools == nil || !caps.Tools.ListChanged || caps.Resources == nil || !caps.Resources.ListChanged {
 			t.Errorf("tools/resources capabilities = %+v %+v, want both with listChanged (spec refresh notifies)", caps.Tools, caps.Resources)
 		}
-		//lint:ignore SA1019 a deprecated capability must still not be advertised
-		if caps.Prompts != nil || caps.Logging != nil || caps.Resources.Subscribe {
-			t.Errorf("capabilities = %+v: prompts, logging and subscribe must not be advertised", caps)
+		if caps.Prompts != nil || caps.Resources.Subscribe {
+			t.Errorf("capabilities = %+v: prompts and subscribe must not be advertised", caps)
+		}
+		//lint:ignore SA1019 logging is deprecated in 2026-07-28 but still served
+		if caps.Logging == nil {
+			t.Errorf("capabilities = %+v: logging not advertised although calls report their upstream exchange", caps)
 		}
 		// The fixture's template parameter has an example to complete.
 		if caps.Completions == nil {
@@ -234,5 +237,5 @@ func TestDiscoveryMode(t *testing.T) {
 	settings["tool_mode"] = ""
 	p.do(t, "PATCH", "/api/v1/tenants/"+created.ID, map[string]any{"settings": settings}, 200, nil)
 	waitTools(t, "back to one tool per operation", p.url+"/t/"+created.ID+"/mcp", token,
-		sortedCopy([]string{"test_simple_text", "test_image_content", "test_audio_content", "test_error_handling", "test_header_param", "test_tool_with_progress", "slow_until_disconnect"}))
+		sortedCopy([]string{"test_simple_text", "test_image_content", "test_audio_content", "test_error_handling", "test_header_param", "test_logging_tool", "test_reconnection", "test_tool_with_progress", "slow_until_disconnect"}))
 }

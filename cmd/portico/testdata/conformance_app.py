@@ -80,6 +80,22 @@ def header_param(region: str = Header(description="the region to answer for")):
     return "region: " + region
 
 
+@app.get("/tools/reconnection", operation_id="test_reconnection", response_class=PlainTextResponse)
+def reconnection():
+    """The tool the suite's server-sse-polling scenario calls. Portico never
+    ends a call's stream before its answer, so the answer comes on the POST
+    stream, after its priming event."""
+    return "answered on the request's own stream"
+
+
+@app.get("/tools/logging", operation_id="test_logging_tool", response_class=PlainTextResponse)
+def logging_tool():
+    """The tool the suite calls to check that a request without a log level
+    gets no log messages (Portico reports the upstream exchange only to
+    clients that asked)."""
+    return "logged only when asked"
+
+
 @app.get("/resources/static-text", operation_id="static_text", response_class=PlainTextResponse)
 def static_text():
     """A fixed text document."""

@@ -1,6 +1,8 @@
 // The TypeScript SDK client of the client matrix (cmd/portico/clients_test.go):
 // connects to a Portico tenant (or `portico run --transport http`), lists
-// tools, calls one, reads a resource and a resource template, prints
+// tools, calls one, calls it again with its stream cut after the priming
+// event (the SDK resumes with GET and Last-Event-ID and must get Portico's
+// lost-answer error, not hang), reads a resource and a resource template, prints
 // "ready", then waits for notifications/tools/list_changed unless told not
 // to. One JSON line per step on stdout.
 //
@@ -24,8 +26,34 @@ const gotChange = new Promise((resolve) => (changed = resolve));
 const client = new Client({ name: "portico-ts-client", version: "1.0.0" });
 client.setNotificationHandler(ToolListChangedNotificationSchema, () => changed());
 const token = process.env.MCP_TOKEN;
+// cutFetch cuts the next tools/call answer's stream after its first event,
+// as a dropped connection does.
+let cutNext = false;
+const cutFetch = async (url, init) => {
+  const res = await fetch(url, init);
+  if (!cutNext || init?.method !== "POST" || !String(init.body).includes('"tools/call"') || !res.body) return res;
+  cutNext = false;
+  const reader = res.body.getReader();
+  const dec = new TextDecoder();
+  let seen = "";
+  const body = new ReadableStream({
+    async pull(c) {
+      const { value, done } = await reader.read();
+      if (done) return c.close();
+      const before = seen.length;
+      seen += dec.decode(value, { stream: true });
+      const end = seen.indexOf("\n\n");
+      if (end < 0) return c.enqueue(value);
+      c.enqueue(new TextEncoder().encode(seen.slice(before, end + 2)));
+      reader.cancel();
+      c.error(new TypeError("connection cut by the test"));
+    },
+  });
+  return new Response(body, { status: res.status, headers: res.headers });
+};
 const transport = new StreamableHTTPClientTransport(new URL(process.env.MCP_URL), {
   requestInit: token ? { headers: { Authorization: `Bearer ${token}` } } : {},
+  fetch: cutFetch,
 });
 await client.connect(transport);
 out("connected", { sdk: version, protocol: transport.protocolVersion, sessionId: transport.sessionId ?? "", server: client.getServerVersion()?.name });
@@ -34,6 +62,13 @@ const tools = await client.listTools();
 out("tools", { names: tools.tools.map((t) => t.name) });
 const call = await client.callTool({ name: "test_simple_text", arguments: {} });
 out("call", { text: call.content[0].text, isError: !!call.isError });
+cutNext = true;
+try {
+  await client.callTool({ name: "test_simple_text", arguments: {} });
+  out("resume", { error: "" });
+} catch (e) {
+  out("resume", { error: String(e?.message ?? e) });
+}
 const res = await client.readResource({ uri: "test://static-text" });
 out("resource", { text: res.contents[0].text });
 const tpl = await client.readResource({ uri: "test://template/7/data" });
