@@ -24,6 +24,7 @@ func (l *live) newServer() *mcp.Server {
 			Resources: &mcp.ResourceCapabilities{ListChanged: true},
 			// A call reports its upstream exchange to clients that set a
 			// log level (sessionlog.go).
+			//lint:ignore SA1019 2025-11-25 clients use logging; 2026-07-28 only deprecates it
 			Logging: &mcp.LoggingCapabilities{},
 		},
 		// Resource reads (the only results the SDK builds whose

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 this tests MCP logging, which 2026-07-28 deprecates but 2025-11-25 clients use
+
 package main
 
 import (
