@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -97,26 +96,9 @@ func TestElicitLinkMatchesSDK(t *testing.T) {
 		r.stateless = auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(mcp.NewStreamableHTTPHandler(r.serverFor, r.mcpOpts))
 		for _, q := range reqs {
 			t.Run(fmt.Sprintf("json=%v/%s", jsonResponse, q.name), func(t *testing.T) {
-				r.noFastPath = true
-				want := send(q)
-				r.noFastPath = false
-				before := r.fastCalls.Load()
-				got := send(q)
-				if fast := r.fastCalls.Load() > before; fast != q.fast {
-					t.Errorf("fast path answered: %v, want %v", fast, q.fast)
-				}
-				if want.Code != got.Code {
-					t.Errorf("status: SDK %d, fast path %d", want.Code, got.Code)
-				}
-				if diff := cmp.Diff(want.Header(), got.Header()); diff != "" {
-					t.Errorf("headers (-SDK +fast path):\n%s", diff)
-				}
-				norm := func(s string) string {
+				_, got := matchSDK(t, r, func() *httptest.ResponseRecorder { return send(q) }, q.fast, func(s string) string {
 					return primingNonce.ReplaceAllString(elicitationID.ReplaceAllString(s, "$1"), "$1")
-				}
-				if diff := cmp.Diff(norm(want.Body.String()), norm(got.Body.String())); diff != "" {
-					t.Errorf("body (-SDK +fast path):\n%s", diff)
-				}
+				})
 				for _, part := range q.want {
 					if !strings.Contains(got.Body.String(), part) {
 						t.Errorf("answer lacks %s:\n%s", part, got.Body.String())

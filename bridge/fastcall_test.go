@@ -267,24 +267,9 @@ func TestFastCallMatchesSDK(t *testing.T) {
 				if q.xf {
 					r = rx
 				}
-				r.noFastPath = true
-				want := send(q)
-				r.noFastPath = false
-				before := r.fastCalls.Load()
-				got := send(q)
-				if fast := r.fastCalls.Load() > before; fast != q.fast {
-					t.Errorf("fast path answered: %v, want %v", fast, q.fast)
-				}
-				if want.Code != got.Code {
-					t.Errorf("status: SDK %d, fast path %d", want.Code, got.Code)
-				}
-				if diff := cmp.Diff(want.Header(), got.Header()); diff != "" {
-					t.Errorf("headers (-SDK +fast path):\n%s", diff)
-				}
 				// The upstream's timing is the one field two calls cannot share.
-				if diff := cmp.Diff(upstreamMS.ReplaceAllString(want.Body.String(), "$1$2"), upstreamMS.ReplaceAllString(got.Body.String(), "$1$2")); diff != "" {
-					t.Errorf("body (-SDK +fast path):\n%s", diff)
-				}
+				want, got := matchSDK(t, r, func() *httptest.ResponseRecorder { return send(q) }, q.fast,
+					func(s string) string { return upstreamMS.ReplaceAllString(s, "$1$2") })
 				// The fast path does not flush its single event (net/http
 				// frames it with a Content-Length); other answers are the SDK's.
 				if q.fast && got.Flushed {
@@ -295,6 +280,32 @@ func TestFastCallMatchesSDK(t *testing.T) {
 			})
 		}
 	}
+}
+
+// matchSDK sends a request twice through r, first with the fast path off,
+// and reports where the fast path's answer (status, headers, body after
+// norm removes what two calls cannot share) differs from the SDK's, and
+// whether the fast path answered as fast says. It returns both answers.
+func matchSDK(t *testing.T, r *Runtime, send func() *httptest.ResponseRecorder, fast bool, norm func(string) string) (want, got *httptest.ResponseRecorder) {
+	t.Helper()
+	r.noFastPath = true
+	want = send()
+	r.noFastPath = false
+	before := r.fastCalls.Load()
+	got = send()
+	if answered := r.fastCalls.Load() > before; answered != fast {
+		t.Errorf("fast path answered: %v, want %v", answered, fast)
+	}
+	if want.Code != got.Code {
+		t.Errorf("status: SDK %d, fast path %d", want.Code, got.Code)
+	}
+	if diff := cmp.Diff(want.Header(), got.Header()); diff != "" {
+		t.Errorf("headers (-SDK +fast path):\n%s", diff)
+	}
+	if diff := cmp.Diff(norm(want.Body.String()), norm(got.Body.String())); diff != "" {
+		t.Errorf("body (-SDK +fast path):\n%s", diff)
+	}
+	return want, got
 }
 
 // bearer adds a token to every request of a client.
