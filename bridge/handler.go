@@ -261,10 +261,9 @@ func removedInitialize(w http.ResponseWriter, id json.RawMessage) {
 	if len(id) == 0 {
 		id = json.RawMessage("null")
 	}
-	msg, _ := json.Marshal("initialize is not a 2026-07-28 method: call server/discover, or send initialize without Mcp-Protocol-Version: 2026-07-28 to start a 2025-11-25 session")
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusNotFound)
-	fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":%s}}`+"\n", id, msg)
+	io.WriteString(w, rpcError(id, jsonrpcMethodNotFound, "initialize is not a 2026-07-28 method: call server/discover, or send initialize without Mcp-Protocol-Version: 2026-07-28 to start a 2025-11-25 session")+"\n")
 }
 
 // FailureThrottle counts failed token checks (api.FailureThrottle): Wait

@@ -234,15 +234,22 @@ func (r *Runtime) setSessionLogLevel(w http.ResponseWriter, req *http.Request, i
 }
 
 const (
-	jsonrpcInvalidParams = -32602
-	jsonrpcInternalError = -32603
+	jsonrpcMethodNotFound = -32601
+	jsonrpcInvalidParams  = -32602
+	jsonrpcInternalError  = -32603
 )
+
+// rpcError is the JSON-RPC error answer to the request with id (canonical
+// JSON), unframed.
+func rpcError(id []byte, code int, message string) string {
+	msg, _ := json.Marshal(message)
+	return fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"error":{"code":%d,"message":%s}}`, id, code, msg)
+}
 
 // writeRPCError answers the request with id (canonical JSON) with a
 // JSON-RPC error, framed as the handler frames its answers.
 func (r *Runtime) writeRPCError(w http.ResponseWriter, id []byte, code int, message string) {
-	msg, _ := json.Marshal(message)
-	body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"error":{"code":%d,"message":%s}}`, id, code, msg)
+	body := rpcError(id, code, message)
 	if r.writeFastHeaders(w) {
 		body = "event: message\ndata: " + body + "\n\n"
 	}

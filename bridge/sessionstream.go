@@ -364,11 +364,10 @@ func (r *Runtime) resumeCall(w http.ResponseWriter, last string) {
 		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("Last-Event-ID %q is not an event id of this endpoint; resume with the id of the last event received, or send the request again", cut(last, 80)))
 		return
 	}
-	msg, _ := json.Marshal("the stream carrying the answer to this request broke, and Portico keeps no answer to replay (any of its servers may take the resumed stream): the request may or may not have been carried out; send it again if that is safe")
 	h := w.Header()
 	h["Cache-Control"] = hdrNoCache
 	h["Content-Type"] = hdrEventStream
 	h["Connection"] = hdrKeepAlive
 	w.WriteHeader(http.StatusOK)
-	fmt.Fprintf(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":%d,\"message\":%s}}\n\n", id, jsonrpcInternalError, msg)
+	io.WriteString(w, "event: message\ndata: "+rpcError(id, jsonrpcInternalError, "the stream carrying the answer to this request broke, and Portico keeps no answer to replay (any of its servers may take the resumed stream): the request may or may not have been carried out; send it again if that is safe")+"\n\n")
 }
