@@ -160,6 +160,12 @@ func TestLeanListing(t *testing.T) {
 		}
 		t.Fatalf("%s: the second replica lists %d tools, not the %d `convert --json` shows (first: %.300s)", what, len(got), len(want), got[0])
 	}
+	// The second replica serves the tenant once it has heard of the
+	// activation made on the first.
+	waitFor(t, 15*time.Second, "the second replica to serve the tenant", func() bool {
+		resp, _ := rawMCP(t, url2, token, "", `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`)
+		return resp.StatusCode == 200
+	})
 	waitListing("full", full)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
