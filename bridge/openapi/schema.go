@@ -259,13 +259,40 @@ func escapePointer(s string) string {
 	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
 }
 
-// schema converts one schema object to JSON Schema 2020-12.
+// schema converts one schema object to JSON Schema 2020-12. It writes the keywords family by family, in
+// a fixed order (the goldens and clients' caches depend on the bytes): type,
+// leading annotations, values, object, array, unevaluated, composition,
+// number, string, content, trailing annotations.
 func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 	if s.BooleanSchema != nil {
 		return *s.BooleanSchema
 	}
 	o := newObject()
 	nullable := s.Nullable != nil && *s.Nullable
+	types := c.typeKeyword(o, s, nullable)
+	c.leadingAnnotations(o, s)
+	c.valueKeywords(o, s, m, types, nullable)
+	c.objectKeywords(o, s, m, r)
+	c.arrayKeywords(o, s, m, r)
+	c.unevaluatedKeywords(o, s, m, r)
+	c.compositionKeywords(o, s, m, r)
+	c.numberKeywords(o, s)
+	c.stringKeywords(o, s)
+	c.contentKeywords(o, s, m, r)
+	c.trailingAnnotations(o, s, m, types)
+	// 3.0 nullable on a schema without a type (a $ref wrapper, a oneOf):
+	// allow null alongside whatever the schema says.
+	if nullable && len(s.Type) == 0 && (len(s.AllOf)+len(s.OneOf)+len(s.AnyOf) > 0) {
+		w := newObject()
+		w.set("anyOf", []any{o, map[string]any{"type": "null"}})
+		return w
+	}
+	return o
+}
+
+// typeKeyword writes type, with "null" added for a 3.0 nullable schema,
+// and returns the types written.
+func (c *schemaConverter) typeKeyword(o *object, s *base.Schema, nullable bool) []string {
 	types := s.Type
 	if nullable && len(types) > 0 && !contains(types, "null") {
 		types = append(append([]string(nil), types...), "null")
@@ -277,6 +304,11 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 	default:
 		o.set("type", append([]string(nil), types...))
 	}
+	return types
+}
+
+// leadingAnnotations writes title, description and format.
+func (c *schemaConverter) leadingAnnotations(o *object, s *base.Schema) {
 	if s.Title != "" {
 		o.set("title", s.Title)
 	}
@@ -286,6 +318,11 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 	if s.Format != "" {
 		o.set("format", s.Format)
 	}
+}
+
+// valueKeywords writes enum (with null for a 3.0 nullable schema), const
+// and default; an input schema's default is checked against its types.
+func (c *schemaConverter) valueKeywords(o *object, s *base.Schema, m mode, types []string, nullable bool) {
 	if len(s.Enum) > 0 {
 		vals := make([]any, 0, len(s.Enum)+1)
 		hasNull := false
@@ -311,6 +348,12 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		}
 		o.set("default", v)
 	}
+}
+
+// objectKeywords writes properties (dropping those the mode hides) and
+// required, patternProperties, additionalProperties, propertyNames,
+// min/maxProperties, dependentRequired and dependentSchemas.
+func (c *schemaConverter) objectKeywords(o *object, s *base.Schema, m mode, r *refs) {
 	if s.Properties != nil && s.Properties.Len() > 0 {
 		props := newObject()
 		var dropped map[string]bool
@@ -376,6 +419,11 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 	if s.DependentSchemas != nil && s.DependentSchemas.Len() > 0 {
 		o.set("dependentSchemas", c.proxyMap(s.DependentSchemas, m, r))
 	}
+}
+
+// arrayKeywords writes items, prefixItems, contains, min/maxContains,
+// min/maxItems and uniqueItems.
+func (c *schemaConverter) arrayKeywords(o *object, s *base.Schema, m mode, r *refs) {
 	if it := s.Items; it != nil {
 		if it.IsA() {
 			if it.A != nil {
@@ -406,6 +454,10 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 	if s.UniqueItems != nil && *s.UniqueItems {
 		o.set("uniqueItems", true)
 	}
+}
+
+// unevaluatedKeywords writes unevaluatedItems and unevaluatedProperties.
+func (c *schemaConverter) unevaluatedKeywords(o *object, s *base.Schema, m mode, r *refs) {
 	if s.UnevaluatedItems != nil {
 		o.set("unevaluatedItems", c.proxy(s.UnevaluatedItems, m, r))
 	}
@@ -418,6 +470,11 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 			o.set("unevaluatedProperties", up.B)
 		}
 	}
+}
+
+// compositionKeywords writes allOf, oneOf, anyOf, not, if/then/else and
+// the discriminator (its mapping rewritten to $defs).
+func (c *schemaConverter) compositionKeywords(o *object, s *base.Schema, m mode, r *refs) {
 	if len(s.AllOf) > 0 {
 		o.set("allOf", c.proxyList(s.AllOf, m, r))
 	}
@@ -451,7 +508,12 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		}
 		o.set("discriminator", do)
 	}
-	// Numbers: 3.0 boolean exclusives become 2020-12 numeric ones. The raw
+}
+
+// numberKeywords writes exclusiveMinimum/Maximum, minimum, maximum and
+// multipleOf.
+func (c *schemaConverter) numberKeywords(o *object, s *base.Schema) {
+	// 3.0 boolean exclusives become 2020-12 numeric ones. The raw
 	// node decides the form, not the document version: libopenapi coerces
 	// a numeric bound in a 3.0 document to false, and true in 3.1 to 0.
 	minimum, maximum := s.Minimum, s.Maximum
@@ -486,6 +548,10 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 	if s.MultipleOf != nil {
 		o.set("multipleOf", *s.MultipleOf)
 	}
+}
+
+// stringKeywords writes minLength, maxLength and pattern.
+func (c *schemaConverter) stringKeywords(o *object, s *base.Schema) {
 	if s.MinLength != nil {
 		o.set("minLength", *s.MinLength)
 	}
@@ -495,6 +561,11 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 	if s.Pattern != "" {
 		o.set("pattern", s.Pattern)
 	}
+}
+
+// contentKeywords writes contentEncoding, contentMediaType and
+// contentSchema.
+func (c *schemaConverter) contentKeywords(o *object, s *base.Schema, m mode, r *refs) {
 	if s.ContentEncoding != "" {
 		o.set("contentEncoding", s.ContentEncoding)
 	}
@@ -504,6 +575,12 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 	if s.ContentSchema != nil {
 		o.set("contentSchema", c.proxy(s.ContentSchema, m, r))
 	}
+}
+
+// trailingAnnotations writes readOnly, writeOnly, deprecated and examples
+// (3.0 example last); an input schema's examples are checked against its
+// types.
+func (c *schemaConverter) trailingAnnotations(o *object, s *base.Schema, m mode, types []string) {
 	if s.ReadOnly != nil && *s.ReadOnly {
 		o.set("readOnly", true)
 	}
@@ -528,14 +605,6 @@ func (c *schemaConverter) schema(s *base.Schema, m mode, r *refs) any {
 		}
 		o.set("examples", examples)
 	}
-	// 3.0 nullable on a schema without a type (a $ref wrapper, a oneOf):
-	// allow null alongside whatever the schema says.
-	if nullable && len(s.Type) == 0 && (len(s.AllOf)+len(s.OneOf)+len(s.AnyOf) > 0) {
-		w := newObject()
-		w.set("anyOf", []any{o, map[string]any{"type": "null"}})
-		return w
-	}
-	return o
 }
 
 // allowNull widens an optional property of an output schema to accept null.
