@@ -3,9 +3,7 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -53,38 +51,38 @@ func validRequestID(id string) bool {
 
 // observe reports each request to fn once its response is decided. Errors
 // are handed to the error handler here (as echo's own logger middleware
-// does), so fn sees the status the client got.
+// does), so fn sees the status the client got. A handler panic is reported
+// as a 500 and passed on: recovering it, answering and logging the stack is
+// the job of the one recovery layer around every handler (the server
+// package's outer handler), not of each handler tree.
 func observe(fn func(method, route string, status int, elapsed time.Duration)) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
+			defer func() {
+				if p := recover(); p != nil {
+					if p != http.ErrAbortHandler {
+						fn(c.Request().Method, observedRoute(c), http.StatusInternalServerError, time.Since(start))
+					}
+					panic(p)
+				}
+			}()
 			if err := next(c); err != nil {
 				c.Error(err)
 			}
-			route := c.Path()
-			if route == "" || c.Response().Status == http.StatusNotFound && strings.HasSuffix(route, "*") {
-				route = "unmatched"
-			}
-			fn(c.Request().Method, route, c.Response().Status, time.Since(start))
+			fn(c.Request().Method, observedRoute(c), c.Response().Status, time.Since(start))
 			return nil
 		}
 	}
 }
 
-// recoverPanic turns a handler panic into an ordinary error so the client
-// gets the generic 500 and the stack goes only to the log.
-func recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r)
-				}
-				err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-			}
-		}()
-		return next(c)
+// observedRoute is the route pattern a request matched, or "unmatched".
+func observedRoute(c echo.Context) string {
+	route := c.Path()
+	if route == "" || c.Response().Status == http.StatusNotFound && strings.HasSuffix(route, "*") {
+		return "unmatched"
 	}
+	return route
 }
 
 // limitBody caps the request body. Content-Length is checked up front; a

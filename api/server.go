@@ -216,7 +216,10 @@ func (s *Server) Resync(context.Context) {
 	}
 }
 
-// New builds the server and registers every route (see routes.go).
+// New builds the server and registers every route (see routes.go). It does
+// not recover handler panics: the caller wraps Handler in its recovery layer
+// (the server package's outer handler answers the generic 500, with the
+// request id, and logs the stack), one for every handler tree.
 func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -265,7 +268,7 @@ func New(opts Options) *Server {
 	if opts.Observe != nil {
 		e.Use(observe(opts.Observe))
 	}
-	e.Use(recoverPanic, withSource, refuseNUL)
+	e.Use(withSource, refuseNUL)
 	s := &Server{e: e}
 	s.routes(opts)
 	return s
