@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/portico-mcp/portico/api"
 )
 
 // TestPanicIsRecoveredAndLogged: a panic in a handler becomes a 500 naming
@@ -79,3 +81,32 @@ func getStatus(t *testing.T, url string) (int, string) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+// TestRESTPanicIsAnsweredOutside: a panic inside a REST handler (here the
+// store implements nothing, so the API key lookup panics) is answered by
+// the outer layer with the REST error shape and the request id.
+func TestRESTPanicIsAnsweredOutside(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(contextHandler{slog.NewJSONHandler(&logs, nil)})
+	srv := httptest.NewServer(withRequestContext(api.New(api.Options{Store: emptyStore{}, Logger: log}).Handler(), log))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/tenants", nil)
+	req.Header.Set("Authorization", "Bearer pk_"+strings.Repeat("a", 40))
+	req.Header.Set("X-Request-Id", "req-rest-panic")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := `{"error":{"code":"internal","message":"internal error (request id req-rest-panic)","details":{}}}`
+	if resp.StatusCode != 500 || strings.TrimSpace(string(b)) != want {
+		t.Errorf("answer: %d %s; want 500 %s", resp.StatusCode, b, want)
+	}
+	if !strings.Contains(logs.String(), "panic serving HTTP") || !strings.Contains(logs.String(), `"request_id":"req-rest-panic"`) {
+		t.Errorf("log lacks the panic with its request id:\n%s", logs.String())
+	}
+}
+
+// emptyStore panics on every call (its embedded interface is nil).
+type emptyStore struct{ api.Store }
