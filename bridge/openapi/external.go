@@ -46,6 +46,9 @@ func hasExternalRef(spec []byte) bool {
 			continue
 		}
 		k = skipBlank(spec, k+1)
+		if k < len(spec) && (spec[k] == '{' || spec[k] == '[') {
+			continue // a property named $ref (Kubernetes' JSONSchemaProps), not a reference
+		}
 		if k < len(spec) && (spec[k] == '"' || spec[k] == '\'') {
 			k++
 		}

@@ -21,6 +21,9 @@ func TestHasExternalRef(t *testing.T) {
 		{"file yaml quoted", "schema:\n  $ref: 'other.yaml#/A'\n", true},
 		{"file yaml bare", "schema: {$ref: other.yaml}\n", true},
 		{"after a local one", `{"a":{"$ref":"#/a"},"b":{"$ref":"b.json"}}`, true},
+		{"a property named $ref", `{"properties":{"$ref":{"type":"string"},"$schema":{"type":"string"}}}`, false},
+		{"a property named $ref, yaml", "properties:\n  $ref:\n    type: string\n", false},
+		{"a property named $ref, then an external one", `{"properties":{"$ref":{"type":"string"}},"b":{"$ref":"b.json"}}`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
