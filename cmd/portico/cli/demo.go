@@ -9,9 +9,9 @@ import (
 	"sync"
 )
 
-// demoSecret is the bearer token the demo API wants for writes; `portico dev`
+// DemoSecret is the bearer token the demo API wants for writes; `portico dev`
 // stores it as the demo tenant's credential, so agents never see it.
-const demoSecret = "demo-bookstore-secret"
+const DemoSecret = "demo-bookstore-secret"
 
 // demoAPI is the small bookstore `portico dev` registers as its demo tenant.
 // It answers like a FastAPI app: an OpenAPI 3.1 document at /openapi.json,
@@ -28,6 +28,10 @@ type demoBook struct {
 	Author string `json:"author"`
 	Year   *int   `json:"year"`
 }
+
+// DemoAPI is the demo bookstore's handler, a small FastAPI-shaped upstream
+// for the end-to-end tests: DemoSpec at /openapi.json, DemoSecret for writes.
+func DemoAPI() http.Handler { return newDemoAPI().handler() }
 
 func newDemoAPI() *demoAPI {
 	y := func(n int) *int { return &n }
@@ -46,7 +50,7 @@ func (d *demoAPI) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(demoSpec))
+		w.Write([]byte(DemoSpec))
 	})
 	mux.HandleFunc("GET /books", d.list)
 	mux.HandleFunc("GET /books/{book_id}", d.get)
@@ -97,7 +101,7 @@ func (d *demoAPI) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *demoAPI) create(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "Bearer "+demoSecret {
+	if r.Header.Get("Authorization") != "Bearer "+DemoSecret {
 		demoError(w, http.StatusUnauthorized, "Not authenticated")
 		return
 	}
@@ -124,8 +128,8 @@ func demoError(w http.ResponseWriter, status int, detail string) {
 	demoJSON(w, status, map[string]string{"detail": detail})
 }
 
-// demoSpec is the demo API's OpenAPI document, shaped as FastAPI emits it.
-const demoSpec = `{
+// DemoSpec is the demo API's OpenAPI document, shaped as FastAPI emits it.
+const DemoSpec = `{
   "openapi": "3.1.0",
   "info": {"title": "Portico demo bookstore", "version": "1.0.0"},
   "paths": {

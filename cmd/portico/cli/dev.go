@@ -194,7 +194,7 @@ func ensureDemoTenant(ctx context.Context, store *pgstore.Store, baseURL string)
 			return nil, fmt.Errorf("update the demo tenant: %w", err)
 		}
 	}
-	if err := store.PutCredential(ctx, demo.ID, tenant.Credential{Name: "bookstore", Type: tenant.CredBearer}, demoSecret, "dev"); err != nil {
+	if err := store.PutCredential(ctx, demo.ID, tenant.Credential{Name: "bookstore", Type: tenant.CredBearer}, DemoSecret, "dev"); err != nil {
 		return nil, fmt.Errorf("store the demo credential: %w", err)
 	}
 	return demo, nil

@@ -17,7 +17,7 @@ import (
 func TestRunPrompts(t *testing.T) {
 	upstream := httptest.NewServer(newDemoAPI().handler())
 	defer upstream.Close()
-	url := startRunHTTPFor(t, upstream.URL, upstream.URL+"/openapi.json", "--prompts", filepath.Join("testdata", "conformance_prompts.json"))
+	url := startRunHTTPFor(t, upstream.URL, upstream.URL+"/openapi.json", "--prompts", filepath.Join("..", "..", "..", "e2e", "testdata", "conformance_prompts.json"))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "run-prompts", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url}, nil)
