@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,7 +12,9 @@ import (
 // (tenant/pgstore keeps it in Postgres); api and bridge never
 // import each other, so each can change without the other; the CLI's
 // client and manifest depend on no server package; server, the serving
-// process, depends on no command and no test code.
+// process, depends on no command and no test code. The command line
+// (cmd/portico/cli) is imported only by the binary and the end-to-end
+// tests, and the end-to-end tests (e2e) by nothing.
 func TestImportRules(t *testing.T) {
 	const mod = "github.com/portico-mcp/portico/"
 	rules := []struct {
@@ -35,6 +38,32 @@ func TestImportRules(t *testing.T) {
 		// The tests' harness starts Portico through server, as the commands do.
 		{"the test harness starts Portico through server", "e2e/harness", []string{mod + "cmd"}},
 		{"errorbody is the standard library only", "errorbody", []string{mod + "api", mod + "bridge", mod + "tenant", "github.com/labstack/echo", "github.com/modelcontextprotocol/go-sdk"}},
+	}
+	// Who may import a package, tests included.
+	importers := []struct {
+		name    string
+		pkg     string
+		allowed []string
+	}{
+		{"the command line is the binary's", "cmd/portico/cli", []string{mod + "cmd/portico", mod + "cmd/portico/cli", mod + "e2e"}},
+		{"the end-to-end tests are imported by nothing", "e2e", []string{mod + "e2e"}},
+	}
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}", mod+"...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, r := range importers {
+		t.Run(r.name, func(t *testing.T) {
+			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				pkg, imports, _ := strings.Cut(line, " ")
+				if slices.Contains(r.allowed, pkg) {
+					continue
+				}
+				if slices.Contains(strings.Fields(imports), mod+r.pkg) {
+					t.Errorf("%s imports %s", pkg, r.pkg)
+				}
+			}
+		})
 	}
 	for _, r := range rules {
 		t.Run(r.name, func(t *testing.T) {
