@@ -1,4 +1,4 @@
-// The TypeScript SDK client's view of a big tenant (cmd/portico/ts_schemas_test.go):
+// The TypeScript SDK client's view of a big tenant (e2e/ts_schemas_test.go):
 // connects, lists every tool with Client.listTools (following nextCursor),
 // which compiles every outputSchema, then compiles each tool's inputSchema
 // with the SDK's own Ajv provider (AjvJsonSchemaValidator, the validator Client uses for

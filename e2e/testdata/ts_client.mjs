@@ -1,4 +1,4 @@
-// The TypeScript SDK client of the client matrix (cmd/portico/clients_test.go):
+// The TypeScript SDK client of the client matrix (e2e/clients_test.go):
 // connects to a Portico tenant (or `portico run --transport http`), lists
 // tools, calls one, calls it again with its stream cut after the priming
 // event (the SDK resumes with GET and Last-Event-ID and must get Portico's

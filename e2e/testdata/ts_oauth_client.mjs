@@ -1,5 +1,5 @@
 // The TypeScript SDK's OAuth client against a Portico tenant endpoint, run by
-// TestOAuthWithTypeScriptSDKClient (cmd/portico/oauth_sdk_test.go), headless
+// TestOAuthWithTypeScriptSDKClient (e2e/oauth_sdk_test.go), headless
 // as a command-line MCP client does it: the SDK's StreamableHTTPClientTransport
 // with an OAuthClientProvider gets a 401, discovers the protected resource
 // and its authorization server (RFC 9728, 8414), registers itself (RFC 7591)

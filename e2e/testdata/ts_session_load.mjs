@@ -1,5 +1,5 @@
 // The TypeScript SDK session client of TestSessionsAcrossReplicas
-// (cmd/portico/replicas_e2e_test.go): connects at the SDK's default protocol
+// (e2e/replicas_e2e_test.go): connects at the SDK's default protocol
 // (2025-11-25, with a session), calls TOOL CALLS times in a row, pausing
 // halfway until a line arrives on stdin (the test stops a replica there),
 // then prints "ready" and waits for notifications/tools/list_changed.
