@@ -27,7 +27,7 @@ func realFastAPI(ctx context.Context, o options, rep *report) error {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	cmd := exec.CommandContext(ctx, o.python, "-m", "uvicorn", "fastapi_app:app", "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--log-level", "warning")
-	cmd.Dir = "cmd/portico/testdata"
+	cmd.Dir = "e2e/testdata"
 	cmd.Env = append(os.Environ(), "E2E_SECRET=bench", "E2E_MARKER_DIR="+os.TempDir())
 	if err := cmd.Start(); err != nil {
 		return err

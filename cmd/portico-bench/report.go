@@ -128,7 +128,7 @@ func (r *report) markdown(m machine) string {
 		if r.fastapiSkipped != "" {
 			p("Skipped: %s.\n\n", r.fastapiSkipped)
 		} else {
-			p("The end-to-end test's FastAPI app (`cmd/portico/testdata/fastapi_app.py`) under one uvicorn worker, `GET /users/{id}`.\n\n")
+			p("The end-to-end test's FastAPI app (`e2e/testdata/fastapi_app.py`) under one uvicorn worker, `GET /users/{id}`.\n\n")
 			r.callTable(&b, r.fastapi)
 		}
 	}

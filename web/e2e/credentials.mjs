@@ -1,5 +1,5 @@
 // The dashboard's OAuth2 client-credentials form, run by
-// cmd/portico/identity_e2e_test.go against a FastAPI token endpoint: a
+// e2e/identity_e2e_test.go against a FastAPI token endpoint: a
 // tenant admin adds an oauth2_client_credentials credential on Tokens &
 // credentials, tests the connection (a token is issued), replaces the
 // secret with a wrong one and tests again (the endpoint's invalid_client is

@@ -1,4 +1,4 @@
-// A newcomer's first minutes, run by cmd/portico/browser_test.go against
+// A newcomer's first minutes, run by e2e/browser_test.go against
 // `portico dev`: open the dashboard URL it printed, sign in with the email
 // and password it printed, and call a demo tool in the playground, reading
 // nothing but the screens. Screenshots go to OUT_DIR/dev-NN-step.png.

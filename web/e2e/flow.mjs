@@ -1,4 +1,4 @@
-// The dashboard's browser test, run by cmd/portico/browser_test.go against a
+// The dashboard's browser test, run by e2e/browser_test.go against a
 // real Portico and a real FastAPI app. It walks the whole flow a new tenant
 // admin takes and saves a screenshot of each step in OUT_DIR.
 //

@@ -1,4 +1,4 @@
-// The dashboard at a glance, run by cmd/portico/glance_browser_test.go:
+// The dashboard at a glance, run by e2e/glance_browser_test.go:
 // the home overview, an activation's phases, ranked search and tag groups
 // over GitHub's 1,223 tools, Markdown descriptions, URL editing, and the
 // audit log with its filters. Every screen is checked with axe-core (no

@@ -1,5 +1,5 @@
 // Per-user delegated access in the dashboard, run by
-// cmd/portico/delegated_e2e_test.go against a FastAPI provider: a member
+// e2e/delegated_e2e_test.go against a FastAPI provider: a member
 // opens the link URL a tool error gave them (Connected accounts tab), links
 // their provider account (authorization code + PKCE, the provider's own
 // sign-in page), sees it linked, unlinks it; on the OAuth consent page they

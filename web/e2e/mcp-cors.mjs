@@ -1,4 +1,4 @@
-// A web app's MCP client, run by cmd/portico/cors_test.go: Chromium opens a
+// A web app's MCP client, run by e2e/cors_test.go: Chromium opens a
 // page served from another origin than Portico's, whose script (the
 // TypeScript MCP SDK) connects to a tenant endpoint (or `portico run`)
 // through CORS. Once from an origin the endpoint allows, once (when

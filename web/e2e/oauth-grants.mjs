@@ -1,5 +1,5 @@
 // The revocation half of the OAuth browser test, run by
-// cmd/portico/oauth_flow_test.go after the client holds tokens: the tenant
+// e2e/oauth_flow_test.go after the client holds tokens: the tenant
 // admin opens Tokens & credentials, finds the application under Connected
 // applications (with who approved it) and revokes it. The Go test then
 // checks the application's tokens are refused.

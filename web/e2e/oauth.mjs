@@ -1,5 +1,5 @@
 // The consent half of the OAuth browser test, run by
-// cmd/portico/oauth_flow_test.go: an MCP client has sent the user to
+// e2e/oauth_flow_test.go: an MCP client has sent the user to
 // Portico's authorization endpoint; the user signs in, reads who asks for
 // which tenant and scope, and approves. A second request, for a tenant
 // where the user is only a viewer, cannot be approved and is denied. The

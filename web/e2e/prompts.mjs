@@ -1,4 +1,4 @@
-// The dashboard's prompt editor, run by cmd/portico/prompts_e2e_test.go
+// The dashboard's prompt editor, run by e2e/prompts_e2e_test.go
 // against real `portico serve` replicas: an admin writes a prompt with an
 // argument on the Prompts tab; a placeholder naming no argument is refused
 // at its field by the server's check as they type (nothing saved); the

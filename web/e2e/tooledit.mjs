@@ -1,4 +1,4 @@
-// The tool editor on the Tools tab, run by cmd/portico/tooledit_browser_test.go
+// The tool editor on the Tools tab, run by e2e/tooledit_browser_test.go
 // against a real FastAPI app: a tenant admin renames create_item_items_post
 // and its name argument, fixes its tags, adds a jq projection and watches
 // the preview follow each keystroke; an invalid jq and an unknown argument

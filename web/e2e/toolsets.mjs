@@ -1,4 +1,4 @@
-// The dashboard's toolset editor, run by cmd/portico/toolsets_e2e_test.go
+// The dashboard's toolset editor, run by e2e/toolsets_e2e_test.go
 // against a real `portico serve` and FastAPI app: an admin makes a
 // read-only toolset on the Toolsets tab, sees the live preview change as
 // tools are chosen and read-only is turned on, sees a bad name refused at
