@@ -439,7 +439,7 @@ func TestClientIDMetadataDocument(t *testing.T) {
 }
 
 // The grant routes are exercised against the real store end to end
-// (cmd/portico TestOAuthWithGoSDKClient); the fake refuses them.
+// (e2e TestOAuthWithGoSDKClient); the fake refuses them.
 func (f *fakeStore) OAuthGrants(context.Context, string) ([]tenant.OAuthGrant, error) {
 	return nil, unexpected("OAuthGrants")
 }
