@@ -37,6 +37,9 @@ type body struct {
 	props       []bodyProp // when flat
 	whole       any        // schema of the body property when not flat
 	encoding    map[string]Encoding
+	// keywords holds the flat body's own schema-level keywords that the
+	// input schema keeps (see bodyKeywords); nil when none apply.
+	keywords *object
 }
 
 // defaultStyle returns OpenAPI's default style and explode for a location.
@@ -148,10 +151,37 @@ func (c *converter) buildInput(op *Operation, params []param, b *body, r *refs) 
 		op.Body = ob
 	}
 	in := newObject()
+	var kw *object
+	if b != nil && b.flat {
+		kw = b.keywords
+	}
+	for _, k := range []string{"$schema", "$anchor", "$comment"} {
+		if kw == nil {
+			break
+		}
+		if v, ok := kw.get(k); ok {
+			in.set(k, v)
+		}
+	}
 	in.set("type", "object")
 	in.set("properties", props)
 	if len(required) > 0 {
 		in.set("required", required)
+	}
+	if kw != nil {
+		for _, k := range kw.keys {
+			switch k {
+			case "$schema", "$anchor", "$comment":
+				continue
+			case "propertyNames", "minProperties", "maxProperties":
+				// They judge the whole arguments object, parameters
+				// included, which the body's schema never saw.
+				if len(params) > 0 {
+					continue
+				}
+			}
+			in.set(k, kw.vals[k])
+		}
 	}
 	enc, _ := c.schemas.encodeTop(in, r.list, modeInput, 0)
 	op.InputSchema = json.RawMessage(enc)
@@ -159,21 +189,26 @@ func (c *converter) buildInput(op *Operation, params []param, b *body, r *refs) 
 
 // objectProps reports whether s is a plain object that can be flattened into
 // the tool's arguments, and returns its properties (allOf parts merged).
-func (c *converter) objectProps(s *base.Schema, depth int) (props []namedProxy, required []string, ok bool) {
+// With keep set (see bodyKeywords), allOf parts that only constrain the
+// object are returned in parts instead of refusing or dropping them, and a
+// top-level anyOf, oneOf or not whose branches only constrain the
+// properties no longer refuses the body.
+func (c *converter) objectProps(s *base.Schema, depth int, keep bool) (props []namedProxy, required []string, parts []*base.SchemaProxy, ok bool) {
 	if s == nil || depth > 16 {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
-	if len(s.OneOf)+len(s.AnyOf) > 0 || s.Not != nil || (s.Nullable != nil && *s.Nullable) {
-		return nil, nil, false
+	branches := len(s.OneOf)+len(s.AnyOf) > 0 || s.Not != nil
+	if (branches && !(keep && depth == 0)) || (s.Nullable != nil && *s.Nullable) {
+		return nil, nil, nil, false
 	}
 	if len(s.Type) > 1 || (len(s.Type) == 1 && s.Type[0] != "object") {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	// At the top, an untyped schema must show it is an object; inside an
 	// allOf, a part holding only required or annotations (3.0 $ref siblings
 	// that libopenapi turns into an allOf part) merges as nothing.
 	if depth == 0 && len(s.Type) == 0 && (s.Properties == nil || s.Properties.Len() == 0) && len(s.AllOf) == 0 {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	index := make(map[string]int)
 	addProp := func(name string, p *base.SchemaProxy) {
@@ -185,20 +220,76 @@ func (c *converter) objectProps(s *base.Schema, depth int) (props []namedProxy, 
 		props = append(props, namedProxy{name, p})
 	}
 	for _, part := range s.AllOf {
-		ps, req, ok := c.objectProps(c.schemas.resolve(part), depth+1)
-		if !ok {
-			return nil, nil, false
+		ps := c.schemas.resolve(part)
+		if keep && constraintOnly(ps) {
+			parts = append(parts, part)
+			continue
 		}
-		for _, p := range ps {
+		pp, req, sub, ok := c.objectProps(ps, depth+1, keep)
+		if !ok {
+			return nil, nil, nil, false
+		}
+		for _, p := range pp {
 			addProp(p.name, p.proxy)
 		}
 		required = append(required, req...)
+		parts = append(parts, sub...)
 	}
 	for name, p := range s.Properties.FromOldest() {
 		addProp(name, p)
 	}
+	if branches {
+		// The branches may only narrow what the properties allow, as
+		// {"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}
+		// does; a branch bringing properties of its own is a union of
+		// shapes, which stays one body argument.
+		alts := append(append([]*base.SchemaProxy(nil), s.AnyOf...), s.OneOf...)
+		if s.Not != nil {
+			alts = append(alts, s.Not)
+		}
+		for _, a := range alts {
+			if !narrows(c.schemas.resolve(a), index) {
+				return nil, nil, nil, false
+			}
+		}
+	}
 	required = append(required, s.Required...)
-	return props, dedupe(required), true
+	return props, dedupe(required), parts, true
+}
+
+// constraintOnly reports whether an allOf part only constrains the object
+// it belongs to: no properties, no allOf of its own, and a keyword that
+// judges the object as a whole (which merging would lose).
+func constraintOnly(s *base.Schema) bool {
+	if s == nil || (s.Properties != nil && s.Properties.Len() > 0) || len(s.AllOf) > 0 {
+		return false
+	}
+	if len(s.Type) > 1 || (len(s.Type) == 1 && s.Type[0] != "object") {
+		return false
+	}
+	return len(s.AnyOf)+len(s.OneOf) > 0 || s.Not != nil || s.If != nil || s.Then != nil || s.Else != nil ||
+		(s.DependentRequired != nil && s.DependentRequired.Len() > 0) ||
+		(s.DependentSchemas != nil && s.DependentSchemas.Len() > 0) ||
+		s.MinProperties != nil || s.MaxProperties != nil
+}
+
+// narrows reports whether a branch of the body's anyOf, oneOf or not only
+// constrains properties the body declares.
+func narrows(s *base.Schema, declared map[string]int) bool {
+	if s == nil || (s.Nullable != nil && *s.Nullable) || len(s.AllOf) > 0 {
+		return false
+	}
+	if len(s.Type) > 1 || (len(s.Type) == 1 && s.Type[0] != "object") {
+		return false
+	}
+	if s.Properties != nil {
+		for name := range s.Properties.KeysFromOldest() {
+			if _, ok := declared[name]; !ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 type namedProxy struct {
@@ -222,7 +313,9 @@ func dedupe(list []string) []string {
 // plain object with properties, else under a "body" property.
 func (c *converter) bodyFromSchema(p *base.SchemaProxy, contentType string, required bool, description string, enc map[string]Encoding, r *refs) *body {
 	b := &body{contentType: contentType, required: required, description: description, encoding: enc}
-	props, req, ok := c.objectProps(c.schemas.resolve(p), 0)
+	keep := c.schemas.oas31 && required && IsJSONMedia(contentType)
+	s := c.schemas.resolve(p)
+	props, req, parts, ok := c.objectProps(s, 0, keep)
 	if ok && len(props) > 0 {
 		b.flat = true
 		for _, np := range props {
@@ -237,10 +330,97 @@ func (c *converter) bodyFromSchema(p *base.SchemaProxy, contentType string, requ
 			})
 			c.schemas.path = nil
 		}
+		if keep {
+			b.keywords = c.bodyKeywords(p, s, parts, r)
+		}
 		return b
 	}
 	b.whole = c.schemas.proxy(p, modeInput, r)
 	return b
+}
+
+// bodyKeywords returns the schema-level keywords of a flattened body that
+// the tool's input schema keeps: the body's arguments are the top level of
+// that schema, so what the body's schema says about the object as a whole
+// holds for them too (FastAPI's extra='forbid' is additionalProperties:
+// false; a pydantic model validator may publish an anyOf of required
+// lists). It applies to OpenAPI 3.1 documents, whose schemas are JSON
+// Schema 2020-12, and to a required JSON body only: such keywords would
+// make the arguments of a call that leaves an optional body out invalid,
+// and form bodies are not JSON instances.
+//
+// Kept: additionalProperties and unevaluatedProperties when false (a schema
+// there would invite arguments the request does not send), propertyNames,
+// min/maxProperties, dependentRequired, dependentSchemas, the allOf parts
+// that only constrain (see constraintOnly), anyOf, oneOf, not, if, then,
+// else, and $schema (the 2020-12 meta-schema only: the schema Portico
+// writes is 2020-12 whatever the document claims), $comment and $anchor.
+// patternProperties is not kept, as arguments it allows are not sent
+// either; $id never is (see leadingAnnotations).
+func (c *converter) bodyKeywords(p *base.SchemaProxy, s *base.Schema, parts []*base.SchemaProxy, r *refs) *object {
+	kw := &base.Schema{
+		PropertyNames:     s.PropertyNames,
+		MinProperties:     s.MinProperties,
+		MaxProperties:     s.MaxProperties,
+		DependentRequired: s.DependentRequired,
+		DependentSchemas:  s.DependentSchemas,
+		AllOf:             parts,
+		OneOf:             s.OneOf,
+		AnyOf:             s.AnyOf,
+		Not:               s.Not,
+		If:                s.If,
+		Then:              s.Then,
+		Else:              s.Else,
+	}
+	if ap := s.AdditionalProperties; ap != nil && !ap.IsA() && !ap.B {
+		kw.AdditionalProperties = ap
+	}
+	if up := s.UnevaluatedProperties; up != nil && !up.IsA() && !up.B {
+		kw.UnevaluatedProperties = up
+	}
+	o, _ := c.schemas.schema(kw, modeInput, r).(*object)
+	out := newObject()
+	if u := strings.TrimSuffix(s.SchemaTypeRef, "#"); u == jsonSchema2020 {
+		out.set("$schema", s.SchemaTypeRef)
+	}
+	if s.Anchor != "" && !c.reachesItself(p, r) {
+		out.set("$anchor", s.Anchor)
+	}
+	if s.Comment != "" {
+		out.set("$comment", s.Comment)
+	}
+	if o != nil {
+		for _, k := range o.keys {
+			out.set(k, o.vals[k])
+		}
+	}
+	if out.len() == 0 {
+		return nil
+	}
+	return out
+}
+
+// jsonSchema2020 is the meta-schema of JSON Schema 2020-12.
+const jsonSchema2020 = "https://json-schema.org/draft/2020-12/schema"
+
+// reachesItself reports whether the body behind p is a component that the
+// input schema's $defs hold too (a recursive body): its $anchor is written
+// there, and a second copy at the top would make the schema invalid.
+func (c *converter) reachesItself(p *base.SchemaProxy, r *refs) bool {
+	if p == nil || !p.IsReference() {
+		return false
+	}
+	name, ok := c.schemas.refName[p.GetReference()]
+	if !ok {
+		return false
+	}
+	found, _ := c.schemas.closure(r.list, modeInput, 0)
+	for _, d := range found {
+		if d.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // MaxOutputDefsBytes caps the $defs of one output schema. Output schemas

@@ -307,8 +307,23 @@ func (c *schemaConverter) typeKeyword(o *object, s *base.Schema, nullable bool) 
 	return types
 }
 
-// leadingAnnotations writes title, description and format.
+// leadingAnnotations writes $anchor and $comment (3.1 documents), title,
+// description and format.
+//
+// $anchor names a schema within the tool's schema, whose refs are all
+// #/$defs/... pointers, so it cannot change where a ref leads. $id is never
+// written: it would give the schema below it a new base URI, and the
+// pointers Portico writes there would no longer resolve against the tool's
+// schema. $dynamicAnchor and $dynamicRef are not written either.
 func (c *schemaConverter) leadingAnnotations(o *object, s *base.Schema) {
+	if c.oas31 {
+		if s.Anchor != "" {
+			o.set("$anchor", s.Anchor)
+		}
+		if s.Comment != "" {
+			o.set("$comment", s.Comment)
+		}
+	}
 	if s.Title != "" {
 		o.set("title", s.Title)
 	}
