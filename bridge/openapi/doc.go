@@ -29,7 +29,18 @@
 //   - Input schema: always {"type":"object"}. Path, query, header and
 //     cookie parameters come first, then the body. An object body (allOf
 //     parts merged) is flattened into the top level; anything else (array,
-//     scalar, oneOf, anyOf, a map) goes under "body". A parameter whose name
+//     scalar, oneOf, anyOf, a map) goes under "body". In a 3.1 document a
+//     required JSON body that is flattened keeps its own schema-level
+//     keywords at the top (additionalProperties and unevaluatedProperties
+//     when false, dependentRequired, dependentSchemas, anyOf/oneOf/not whose
+//     branches only narrow the declared properties, if/then/else, allOf
+//     parts that only constrain, propertyNames and min/maxProperties when
+//     the tool has no parameters, and $schema when it is 2020-12's, $comment,
+//     $anchor); an optional body, a form body and 3.0/2.0 documents keep
+//     only properties and required, since those keywords would refuse the
+//     arguments of a call that leaves the body out. $anchor and $comment are
+//     kept in 3.1 schemas everywhere; $id, $dynamicRef and $dynamicAnchor
+//     never are ($id would rebase the #/$defs refs below it). A parameter whose name
 //     clashes with a body property or another parameter is renamed
 //     <name>__<in> (id__path). Named schemas become local "$defs" (named by
 //     their last pointer segment), so recursive models work; 3.0 nullable
@@ -59,7 +70,9 @@
 //
 // Requests ([Operation.NewRequest]) are rebuilt from the plan in Params and
 // Body. Arguments the schema does not declare are ignored (models add
-// extras; the upstream validates what it gets); a missing required argument
+// extras; the upstream validates what it gets) unless the schema says
+// additionalProperties: false, which argument validation then enforces
+// before any request; a missing required argument
 // is a [*MissingArgumentError]. A null parameter counts as absent; a null
 // body property is sent as null (pydantic's Optional fields without a
 // default are required and nullable).

@@ -16,6 +16,9 @@ from fastapi import FastAPI, Header, HTTPException, Path, Request
 from fastapi.responses import PlainTextResponse, Response
 
 app = FastAPI(title="Portico conformance fixture", version="1.0.0")
+# 3.1: the document's schemas are JSON Schema 2020-12, which the
+# json-schema-2020-12 scenario's tool needs (see CONTACT below).
+app.openapi_version = "3.1.0"
 
 # A 1x1 red PNG and a tiny silent WAV.
 PNG = base64.b64decode(
@@ -96,6 +99,44 @@ def logging_tool():
     return "logged only when asked"
 
 
+# The body of json_schema_2020_12_tool, as the suite's scenario
+# json-schema-2020-12 writes its inputSchema; the address is a component,
+# which Portico names $defs/address.
+CONTACT = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/components/schemas/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+    },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
+    "additionalProperties": False,
+}
+ADDRESS = {
+    "$anchor": "addressDef",
+    "type": "object",
+    "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
+}
+
+
+@app.post(
+    "/tools/json-schema",
+    operation_id="json_schema_2020_12_tool",
+    response_class=PlainTextResponse,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": CONTACT}}}},
+)
+async def json_schema_tool(request: Request):
+    """Takes a contact described with JSON Schema 2020-12 keywords."""
+    body = await request.json()
+    return "contact " + str(body.get("name", ""))
+
+
 @app.get("/resources/static-text", operation_id="static_text", response_class=PlainTextResponse)
 def static_text():
     """A fixed text document."""
@@ -121,3 +162,13 @@ if os.environ.get("E2E_VARIANT", "v1") == "v2":
     def added_in_v2():
         """Exists only after the deploy."""
         return "added"
+
+
+def openapi():
+    if app.openapi_schema is None:
+        doc = FastAPI.openapi(app)
+        doc.setdefault("components", {}).setdefault("schemas", {})["address"] = ADDRESS
+    return app.openapi_schema
+
+
+app.openapi = openapi
