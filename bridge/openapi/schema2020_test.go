@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/portico-mcp/portico/tenant"
 )
 
 // contactSchema is the body of the MCP conformance scenario
@@ -233,4 +235,43 @@ func TestBodyKeywordsWithIDAndDuplicateAnchors(t *testing.T) {
 			t.Error("an unknown argument passed additionalProperties: false")
 		}
 	})
+}
+
+// TestBodyKeywordsAndToolTransform: a transform that renames an argument
+// takes the body's rules, which name the operation's arguments, off the
+// transformed tool, which stays callable by its new names.
+func TestBodyKeywordsAndToolTransform(t *testing.T) {
+	op, _ := convertOne(t, contactSpec("3.1.0", contactSchema, true, contactAddress))
+	tools, inv := TransformTools([]*Operation{op}, map[string]tenant.ToolTransform{
+		"add_contact": {Args: map[string]tenant.ArgTransform{"phone": {Name: "telephone"}}},
+	}, 0)
+	if len(inv.Problems) > 0 {
+		t.Fatal(inv)
+	}
+	tt := tools[0]
+	got := decodeJSON(t, tt.InputSchema).(map[string]any)
+	for _, k := range []string{"allOf", "if", "then", "else"} {
+		if _, ok := got[k]; ok {
+			t.Errorf("transformed schema keeps %s: %s", k, tt.InputSchema)
+		}
+	}
+	if got["additionalProperties"] != false {
+		t.Errorf("transformed schema lost additionalProperties: %s", tt.InputSchema)
+	}
+	args := map[string]any{"team": "t", "contactMethod": "phone", "telephone": "1"}
+	if err := tt.ValidateArgs(args); err != nil {
+		t.Fatalf("ValidateArgs: %v", err)
+	}
+	if err := tt.ValidateArgs(map[string]any{"team": "t", "phone": "1"}); err == nil {
+		t.Error("the old name passed additionalProperties: false")
+	}
+	in, _ := tt.Transform.Inbound(args)
+	req, err := op.NewRequest(context.Background(), "http://up.example", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(req.Body)
+	if w := `{"contactMethod":"phone","phone":"1"}`; string(body) != w {
+		t.Errorf("body = %s, want %s", body, w)
+	}
 }

@@ -22,7 +22,10 @@ import (
 // and annotations are what agents see, with a transform that maps the
 // agent's arguments back to the operation's before the request is built
 // and shapes the answer (shape.go). The fast paths read the same copies, so
-// a transformed tool is served there like any other.
+// a transformed tool is served there like any other. A transform that
+// renames, fixes, hides or defaults an argument leaves out the schema-level
+// rules a 3.1 body brought (allOf, if/then/else, dependentRequired...), which
+// name the operation's arguments; additionalProperties stays.
 
 // selectArg is the argument a tool with response.select takes: a jq
 // expression applied to its result.
@@ -391,6 +394,15 @@ func transformArgs(op *Operation, f string, tt tenant.ToolTransform, x *Transfor
 			hasReq = true
 			if len(reqList) > 0 {
 				res = append(res, member{m.k, MustJSON(reqList)})
+			}
+		case "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
+			"dependentRequired", "dependentSchemas", "propertyNames", "minProperties", "maxProperties":
+			// A 3.1 body's rules name the operation's arguments; once
+			// the agent's names or the arguments it must give differ,
+			// they would judge the wrong ones. The operation's own
+			// schema still holds them, and the upstream enforces them.
+			if len(x.drop)+len(x.defaults) == 0 {
+				res = append(res, m)
 			}
 		default:
 			res = append(res, m)
