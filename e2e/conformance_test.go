@@ -128,6 +128,7 @@ func runConformance(t *testing.T, tools nodeToolsDir, endpoint, prefix string) {
 			// Timing-dependent scenarios may go either way on a loaded
 			// machine: their outcome is logged, never judged.
 			want, failed = dropFlaky(t, want), dropFlaky(t, failed)
+			failed = rerunUnexpected(t, tools, endpoint, set, want, failed)
 			if diff := cmp.Diff(want, failed); diff != "" {
 				t.Errorf("failing scenarios differ from %s (-listed +failing):\n%s", filepath.Base(baseline), diff)
 				if err != nil {
@@ -326,6 +327,47 @@ func readExpectedFailures(t *testing.T, file string) map[string]string {
 			t.Errorf("%s:%d: expected failure %s has no reason; add one as a trailing # comment", filepath.Base(file), n, m[1])
 		}
 		out[m[1]] = m[2]
+	}
+	return out
+}
+
+// rerunUnexpected runs once more, alone, each scenario that failed without
+// being listed, and keeps it among the failures only if it fails again. On
+// a loaded machine a scenario's own timeouts (the suite's client gives an
+// SSE stream 10 s) can cut a run short; a regression fails both times. The
+// first failure is logged either way, so a scenario that keeps needing the
+// second run shows in the test output.
+func rerunUnexpected(t *testing.T, tools nodeToolsDir, endpoint, set string, want, failed []string) []string {
+	t.Helper()
+	listed := map[string]bool{}
+	for _, n := range want {
+		listed[n] = true
+	}
+	out := failed[:0:0]
+	for _, name := range failed {
+		if listed[name] {
+			out = append(out, name)
+			continue
+		}
+		dir := t.TempDir()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		cmd := exec.CommandContext(ctx, tools.node, tools.conformance, "server",
+			"--url", endpoint, "--scenario", name, "--spec-version", set, "-o", dir)
+		cmd.Dir = t.TempDir()
+		log, _ := cmd.CombinedOutput()
+		cancel()
+		again := readConformanceResults(t, dir)
+		ok, ran := again[name]
+		switch {
+		case ran && ok:
+			t.Logf("%s (%s) failed, then passed when run again alone; its first run is not judged", name, set)
+			continue
+		case ran:
+			t.Logf("%s (%s) failed again when run alone:\n%s", name, set, tail(string(log), 3000))
+		default:
+			t.Logf("%s (%s) could not be run again alone, so its failure stands:\n%s", name, set, tail(string(log), 3000))
+		}
+		out = append(out, name)
 	}
 	return out
 }
