@@ -237,5 +237,5 @@ func TestDiscoveryMode(t *testing.T) {
 	settings["tool_mode"] = ""
 	p.do(t, "PATCH", "/api/v1/tenants/"+created.ID, map[string]any{"settings": settings}, 200, nil)
 	waitTools(t, "back to one tool per operation", p.url+"/t/"+created.ID+"/mcp", token,
-		sortedCopy([]string{"test_simple_text", "test_image_content", "test_audio_content", "test_error_handling", "test_header_param", "test_logging_tool", "test_reconnection", "test_tool_with_progress", "slow_until_disconnect", "json_schema_2020_12_tool"}))
+		sortedCopy([]string{"test_simple_text", "test_image_content", "test_audio_content", "test_error_handling", "test_header_param", "test_logging_tool", "test_tool_with_logging", "test_reconnection", "test_tool_with_progress", "slow_until_disconnect", "json_schema_2020_12_tool"}))
 }

@@ -128,7 +128,7 @@ func runConformance(t *testing.T, tools nodeToolsDir, endpoint, prefix string) {
 			// Timing-dependent scenarios may go either way on a loaded
 			// machine: their outcome is logged, never judged.
 			want, failed = dropFlaky(t, want), dropFlaky(t, failed)
-			failed = rerunUnexpected(t, tools, endpoint, set, want, failed)
+			failed = rerunUnexpected(t, tools, endpoint, set, out, want, failed)
 			if diff := cmp.Diff(want, failed); diff != "" {
 				t.Errorf("failing scenarios differ from %s (-listed +failing):\n%s", filepath.Base(baseline), diff)
 				if err != nil {
@@ -337,18 +337,19 @@ func readExpectedFailures(t *testing.T, file string) map[string]string {
 // SSE stream 10 s) can cut a run short; a regression fails both times. The
 // first failure is logged either way, so a scenario that keeps needing the
 // second run shows in the test output.
-func rerunUnexpected(t *testing.T, tools nodeToolsDir, endpoint, set string, want, failed []string) []string {
+func rerunUnexpected(t *testing.T, tools nodeToolsDir, endpoint, set, out string, want, failed []string) []string {
 	t.Helper()
 	listed := map[string]bool{}
 	for _, n := range want {
 		listed[n] = true
 	}
-	out := failed[:0:0]
+	stands := failed[:0:0]
 	for _, name := range failed {
 		if listed[name] {
-			out = append(out, name)
+			stands = append(stands, name)
 			continue
 		}
+		t.Logf("%s (%s) failed without being listed; its first run's failing checks:\n%s", name, set, failingChecks(t, out, name))
 		dir := t.TempDir()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		cmd := exec.CommandContext(ctx, tools.node, tools.conformance, "server",
@@ -367,9 +368,39 @@ func rerunUnexpected(t *testing.T, tools nodeToolsDir, endpoint, set string, wan
 		default:
 			t.Logf("%s (%s) could not be run again alone, so its failure stands:\n%s", name, set, tail(string(log), 3000))
 		}
-		out = append(out, name)
+		stands = append(stands, name)
 	}
-	return out
+	return stands
+}
+
+// failingChecks lists the failing and warning checks of scenario name in the
+// suite's results under out, one per line with the suite's message.
+func failingChecks(t *testing.T, out, name string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(out, "server-"+name+"-[0-9][0-9][0-9][0-9]-*", "checks.json"))
+	var lines []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var checks []struct {
+			ID, Status, ErrorMessage string
+			Details                  json.RawMessage
+		}
+		if err := json.Unmarshal(b, &checks); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, c := range checks {
+			if c.Status == "FAILURE" || c.Status == "WARNING" {
+				lines = append(lines, fmt.Sprintf("  %s %s: %s %s", c.ID, c.Status, c.ErrorMessage, tail(string(c.Details), 600)))
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return "  (no failing check recorded)"
+	}
+	return strings.Join(lines, "\n")
 }
 
 // flakyScenarios pass or fail with the machine's load rather than with

@@ -91,6 +91,14 @@ def reconnection():
     return "answered on the request's own stream"
 
 
+@app.get("/tools/with-logging", operation_id="test_tool_with_logging", response_class=PlainTextResponse)
+def tool_with_logging():
+    """The tool the suite's tools-call-with-logging scenario calls after
+    setting the level to debug: Portico reports its one upstream exchange as
+    one notifications/message on the call's stream, before the answer."""
+    return "logged as one upstream exchange"
+
+
 @app.get("/tools/logging", operation_id="test_logging_tool", response_class=PlainTextResponse)
 def logging_tool():
     """The tool the suite calls to check that a request without a log level
