@@ -276,31 +276,48 @@ func nodeTools(t *testing.T) nodeToolsDir {
 // whether no check failed.
 func readConformanceResults(t *testing.T, out string) map[string]bool {
 	t.Helper()
-	dirs, _ := filepath.Glob(filepath.Join(out, "server-*", "checks.json"))
-	stamp := regexp.MustCompile(`-\d{4}-\d{2}-\d{2}T.*$`)
 	res := map[string]bool{}
-	for _, f := range dirs {
+	for name, checks := range readConformanceChecks(t, out) {
+		ok := true
+		for _, c := range checks {
+			if c.failed() {
+				ok = false
+			}
+		}
+		res[name] = ok
+	}
+	return res
+}
+
+// conformanceCheck is one check the suite wrote to a scenario's checks.json.
+type conformanceCheck struct {
+	ID, Status, ErrorMessage string
+	Details                  json.RawMessage
+}
+
+// failed reports whether the check counts against its scenario: the suite
+// fails a run on warnings (unmet SHOULDs) too.
+func (c conformanceCheck) failed() bool { return c.Status == "FAILURE" || c.Status == "WARNING" }
+
+// readConformanceChecks reads the checks of every scenario the suite wrote
+// under out, by scenario name.
+func readConformanceChecks(t *testing.T, out string) map[string][]conformanceCheck {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(out, "server-*", "checks.json"))
+	stamp := regexp.MustCompile(`-\d{4}-\d{2}-\d{2}T.*$`)
+	res := map[string][]conformanceCheck{}
+	for _, f := range files {
 		name := strings.TrimPrefix(filepath.Base(filepath.Dir(f)), "server-")
 		name = stamp.ReplaceAllString(name, "")
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var checks []struct {
-			ID     string `json:"id"`
-			Status string `json:"status"`
-		}
+		var checks []conformanceCheck
 		if err := json.Unmarshal(b, &checks); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		ok := true
-		for _, c := range checks {
-			// The suite fails a run on warnings (unmet SHOULDs) too.
-			if c.Status == "FAILURE" || c.Status == "WARNING" {
-				ok = false
-			}
-		}
-		res[name] = ok
+		res[name] = append(res[name], checks...)
 	}
 	return res
 }
@@ -377,24 +394,10 @@ func rerunUnexpected(t *testing.T, tools nodeToolsDir, endpoint, set, out string
 // suite's results under out, one per line with the suite's message.
 func failingChecks(t *testing.T, out, name string) string {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(out, "server-"+name+"-[0-9][0-9][0-9][0-9]-*", "checks.json"))
 	var lines []string
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var checks []struct {
-			ID, Status, ErrorMessage string
-			Details                  json.RawMessage
-		}
-		if err := json.Unmarshal(b, &checks); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, c := range checks {
-			if c.Status == "FAILURE" || c.Status == "WARNING" {
-				lines = append(lines, fmt.Sprintf("  %s %s: %s %s", c.ID, c.Status, c.ErrorMessage, tail(string(c.Details), 600)))
-			}
+	for _, c := range readConformanceChecks(t, out)[name] {
+		if c.failed() {
+			lines = append(lines, fmt.Sprintf("  %s %s: %s %s", c.ID, c.Status, c.ErrorMessage, tail(string(c.Details), 600)))
 		}
 	}
 	if len(lines) == 0 {
